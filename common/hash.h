@@ -1,0 +1,14 @@
+#pragma once
+
+#include <string>
+
+
+namespace accord {
+
+// Lower-case hex SHA-256 of `data`. Thread-safe.
+std::string Sha256Hex(absl::string_view data);
+
+// `bytes` random bytes from the OS, hex-encoded (tokens, uids, history ids).
+std::string RandomHex(size_t bytes);
+
+}  // namespace accord

@@ -1,0 +1,302 @@
+#include "absl/strings/string_view.h"
+#include "common/server.h"
+
+#include <pthread.h>
+#include <signal.h>
+
+#include <array>
+#include <chrono>
+#include <mutex>
+#include <shared_mutex>
+#include <thread>
+#include <unordered_map>
+
+#include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "common/log.h"
+#include "common/trace.h"
+#include "grpcpp/ext/proto_server_reflection_plugin.h"
+#include "grpcpp/health_check_service_interface.h"
+#include "grpcpp/support/server_interceptor.h"
+#include "prometheus/counter.h"
+#include "prometheus/exposer.h"
+#include "prometheus/histogram.h"
+
+namespace accord {
+namespace {
+
+absl::Status CheckHostPort(const std::string& flag, const std::string& value) {
+  size_t colon = value.rfind(':');
+  int port = 0;
+  if (colon == std::string::npos || colon == 0 ||
+      !absl::SimpleAtoi(value.substr(colon + 1), &port) || port < 0 || port > 65535) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("--", flag, "=", value, ": expected HOST:PORT (port 0 picks a free one)"));
+  }
+  return absl::OkStatus();
+}
+
+// Per-method request counters (by code) and latency histograms, created on first use.
+class RpcMetrics {
+ public:
+  explicit RpcMetrics(prometheus::Registry& registry)
+      : requests_(prometheus::BuildCounter()
+                      .Name("accord_grpc_requests_total")
+                      .Help("gRPC requests handled, by method and status code")
+                      .Register(registry)),
+        latency_(prometheus::BuildHistogram()
+                     .Name("accord_grpc_request_duration_seconds")
+                     .Help("gRPC request latency, by method")
+                     .Register(registry)) {}
+
+  struct Method {
+    prometheus::Histogram* latency;
+    std::array<std::atomic<prometheus::Counter*>, 17> codes{};
+  };
+
+  Method* Get(const std::string& method) {
+    {
+      std::shared_lock lock(mu_);
+      auto it = methods_.find(method);
+      if (it != methods_.end()) {
+        return it->second.get();
+      }
+    }
+    std::unique_lock lock(mu_);
+    auto& slot = methods_[method];
+    if (!slot) {
+      slot = std::make_unique<Method>();
+      slot->latency = &latency_.Add(
+          {{"method", method}},
+          prometheus::Histogram::BucketBoundaries{0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005,
+                                                  0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5,
+                                                  5});
+    }
+    return slot.get();
+  }
+
+  prometheus::Counter& Count(Method* m, const std::string& method, int code) {
+    if (code < 0 || code > 16) {
+      code = 2;
+    }
+    prometheus::Counter* counter = m->codes[code].load(std::memory_order_acquire);
+    if (counter == nullptr) {
+      std::unique_lock lock(mu_);
+      counter = &requests_.Add({{"method", method}, {"code", CodeName(code)}});
+      m->codes[code].store(counter, std::memory_order_release);
+    }
+    return *counter;
+  }
+
+  static const char* CodeName(int code) {
+    static constexpr std::array<const char*, 17> kNames = {
+        "OK",        "CANCELLED",          "UNKNOWN",           "INVALID_ARGUMENT",
+        "DEADLINE_EXCEEDED", "NOT_FOUND", "ALREADY_EXISTS", "PERMISSION_DENIED",
+        "RESOURCE_EXHAUSTED", "FAILED_PRECONDITION", "ABORTED", "OUT_OF_RANGE",
+        "UNIMPLEMENTED", "INTERNAL", "UNAVAILABLE", "DATA_LOSS", "UNAUTHENTICATED"};
+    return kNames[code];
+  }
+
+ private:
+  prometheus::Family<prometheus::Counter>& requests_;
+  prometheus::Family<prometheus::Histogram>& latency_;
+  std::shared_mutex mu_;
+  std::unordered_map<std::string, std::unique_ptr<Method>> methods_;
+};
+
+class MetricsInterceptor final : public grpc::experimental::Interceptor {
+ public:
+  MetricsInterceptor(RpcMetrics& metrics, grpc::experimental::ServerRpcInfo* info)
+      : metrics_(metrics), info_(info), start_(std::chrono::steady_clock::now()) {}
+
+  void Intercept(grpc::experimental::InterceptorBatchMethods* methods) override {
+    using grpc::experimental::InterceptionHookPoints;
+    if (methods->QueryInterceptionHookPoint(InterceptionHookPoints::POST_RECV_INITIAL_METADATA)) {
+      auto* md = methods->GetRecvInitialMetadata();
+      auto it = md->find("traceparent");
+      if (it != md->end()) {
+        trace_id_ = TraceIdFromTraceparent(absl::string_view(it->second.data(), it->second.size()));
+      }
+    }
+    if (methods->QueryInterceptionHookPoint(InterceptionHookPoints::PRE_SEND_STATUS)) {
+      grpc::Status status = methods->GetSendStatus();
+      std::string method = info_->method();
+      RpcMetrics::Method* m = metrics_.Get(method);
+      double seconds =
+          std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
+      m->latency->Observe(seconds);
+      metrics_.Count(m, method, status.error_code()).Increment();
+      if (!status.ok() && status.error_code() != grpc::StatusCode::CANCELLED) {
+        Log(LogLevel::kInfo, "rpc failed",
+            {{"method", method},
+             {"code", RpcMetrics::CodeName(status.error_code())},
+             {"error", status.error_message()},
+             {"trace_id", trace_id_},
+             {"duration_ms", seconds * 1000}});
+      }
+    }
+    methods->Proceed();
+  }
+
+ private:
+  RpcMetrics& metrics_;
+  grpc::experimental::ServerRpcInfo* info_;
+  std::chrono::steady_clock::time_point start_;
+  std::string trace_id_;
+};
+
+class MetricsInterceptorFactory final
+    : public grpc::experimental::ServerInterceptorFactoryInterface {
+ public:
+  explicit MetricsInterceptorFactory(std::shared_ptr<prometheus::Registry> registry)
+      : registry_(std::move(registry)), metrics_(*registry_) {}
+  grpc::experimental::Interceptor* CreateServerInterceptor(
+      grpc::experimental::ServerRpcInfo* info) override {
+    return new MetricsInterceptor(metrics_, info);
+  }
+
+ private:
+  std::shared_ptr<prometheus::Registry> registry_;
+  RpcMetrics metrics_;
+};
+
+}  // namespace
+
+absl::Status ServerOptions::Validate() const {
+  if (absl::Status s = CheckHostPort("listen", listen); !s.ok()) {
+    return s;
+  }
+  if (!admin_listen.empty()) {
+    if (absl::Status s = CheckHostPort("admin_listen", admin_listen); !s.ok()) {
+      return s;
+    }
+  }
+  if (max_receive_message_bytes <= 0) {
+    return absl::InvalidArgumentError("max_receive_message_bytes must be positive");
+  }
+  return absl::OkStatus();
+}
+
+void BlockShutdownSignals() {
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, SIGTERM);
+  sigaddset(&set, SIGINT);
+  pthread_sigmask(SIG_BLOCK, &set, nullptr);
+}
+
+bool IsLoopback(const std::string& host_port) {
+  size_t colon = host_port.rfind(':');
+  std::string host = colon == std::string::npos ? host_port : host_port.substr(0, colon);
+  return host == "localhost" || absl::StartsWith(host, "127.") || host == "[::1]";
+}
+
+Server::Server(ServerOptions options)
+    : options_(std::move(options)), metrics_(std::make_shared<prometheus::Registry>()) {}
+
+Server::~Server() { Shutdown(); }
+
+void Server::AddService(grpc::Service* service) { services_.push_back(service); }
+
+absl::Status Server::Start() {
+  grpc::EnableDefaultHealthCheckService(true);
+  grpc::reflection::InitProtoReflectionServerBuilderPlugin();
+  grpc::ServerBuilder builder;
+  builder.AddListeningPort(options_.listen, grpc::InsecureServerCredentials(), &port_);
+  builder.SetMaxReceiveMessageSize(options_.max_receive_message_bytes);
+  builder.AddChannelArgument(GRPC_ARG_MAX_CONCURRENT_STREAMS, options_.max_concurrent_streams);
+  // Keepalive: clients may ping every 10 s even without calls in flight (watchers do).
+  builder.AddChannelArgument(GRPC_ARG_KEEPALIVE_TIME_MS, 30000);
+  builder.AddChannelArgument(GRPC_ARG_KEEPALIVE_TIMEOUT_MS, 10000);
+  builder.AddChannelArgument(GRPC_ARG_HTTP2_MIN_RECV_PING_INTERVAL_WITHOUT_DATA_MS, 10000);
+  builder.AddChannelArgument(GRPC_ARG_KEEPALIVE_PERMIT_WITHOUT_CALLS, 1);
+  builder.AddChannelArgument(GRPC_ARG_HTTP2_MAX_PING_STRIKES, 3);
+  if (options_.max_threads > 0) {
+    grpc::ResourceQuota quota("accord-" + options_.component);
+    quota.SetMaxThreads(options_.max_threads);
+    builder.SetResourceQuota(quota);
+  }
+  for (grpc::Service* service : services_) {
+    builder.RegisterService(service);
+  }
+  std::vector<std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>> factories;
+  factories.push_back(std::make_unique<MetricsInterceptorFactory>(metrics_));
+  builder.experimental().SetInterceptorCreators(std::move(factories));
+  server_ = builder.BuildAndStart();
+  if (server_ == nullptr || port_ == 0) {
+    return absl::UnavailableError(absl::StrCat("cannot listen on ", options_.listen));
+  }
+  SetServing(false);
+  if (!options_.admin_listen.empty()) {
+    try {
+      exposer_ = std::make_unique<prometheus::Exposer>(options_.admin_listen, 1);
+      exposer_->RegisterCollectable(metrics_);
+      std::vector<int> ports = exposer_->GetListeningPorts();
+      admin_port_ = ports.empty() ? 0 : ports.front();
+    } catch (const std::exception& e) {
+      return absl::UnavailableError(
+          absl::StrCat("cannot listen on ", options_.admin_listen, ": ", e.what()));
+    }
+  }
+  std::string host = options_.listen.substr(0, options_.listen.rfind(':'));
+  Log(LogLevel::kInfo, "listening",
+      {{"grpc", absl::StrCat(host, ":", port_)},
+       {"port", port_},
+       {"admin_port", admin_port_}});
+  return absl::OkStatus();
+}
+
+void Server::SetServing(bool serving) {
+  if (server_ == nullptr) {
+    return;
+  }
+  SetServing("", serving);
+  for (const std::string& name : options_.health_services) {
+    SetServing(name, serving);
+  }
+}
+
+void Server::SetServing(const std::string& service, bool serving) {
+  if (server_ != nullptr && server_->GetHealthCheckService() != nullptr) {
+    server_->GetHealthCheckService()->SetServingStatus(service, serving);
+  }
+}
+
+void Server::WaitForShutdownSignal() {
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, SIGTERM);
+  sigaddset(&set, SIGINT);
+  while (!shutdown_requested_.load()) {
+    timespec timeout{0, 200 * 1000 * 1000};
+    int sig = sigtimedwait(&set, nullptr, &timeout);
+    if (sig == SIGTERM || sig == SIGINT) {
+      Log(LogLevel::kInfo, "shutdown signal received", {{"signal", sig}});
+      return;
+    }
+  }
+}
+
+void Server::RequestShutdown() { shutdown_requested_ = true; }
+
+void Server::Shutdown(const std::function<void()>& before_stop) {
+  if (stopped_ || server_ == nullptr) {
+    return;
+  }
+  stopped_ = true;
+  SetServing(false);
+  if (server_->GetHealthCheckService() != nullptr) {
+    server_->GetHealthCheckService()->Shutdown();
+  }
+  if (before_stop) {
+    before_stop();
+  }
+  server_->Shutdown(std::chrono::system_clock::now() +
+                    absl::ToChronoMilliseconds(options_.drain_timeout));
+  server_->Wait();
+  exposer_.reset();
+  Log(LogLevel::kInfo, "stopped");
+}
+
+}  // namespace accord

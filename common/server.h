@@ -1,0 +1,91 @@
+#pragma once
+
+#include <atomic>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/time/time.h"
+#include "grpcpp/grpcpp.h"
+#include "prometheus/registry.h"
+
+namespace prometheus {
+class Exposer;
+}
+
+// The one server bootstrap of every Accord binary: binds (port 0 works; the bound port is
+// logged), grpc.health.v1 per service, reflection, message limits, keepalive policy, RPC
+// metrics and edge logging through an interceptor, Prometheus /metrics on the admin port, and
+// graceful drain on SIGTERM/SIGINT.
+namespace accord {
+
+struct ServerOptions {
+  std::string component;          // "registry", "scoring", "gateway": logs and metrics
+  std::string listen;             // host:port of the gRPC server
+  std::string admin_listen;       // host:port of /metrics; empty = none
+  std::vector<std::string> health_services;  // reported by grpc.health.v1
+  int max_receive_message_bytes = 4 * 1024 * 1024;
+  int max_concurrent_streams = 1000;
+  absl::Duration drain_timeout = absl::Seconds(10);
+  // Threads of the server's callback executor; 0 = gRPC's default.
+  int max_threads = 0;
+
+  // INVALID_ARGUMENT naming the flag for an unusable option.
+  absl::Status Validate() const;
+};
+
+// Blocks SIGTERM and SIGINT in the calling thread and every thread it creates later, so that
+// WaitForShutdownSignal() can receive them. Call first thing in main().
+void BlockShutdownSignals();
+
+// True when `host_port`'s host is a loopback address ("127.0.0.1", "[::1]", "localhost").
+bool IsLoopback(const std::string& host_port);
+
+class Server final {
+ public:
+  explicit Server(ServerOptions options);
+  ~Server();
+  Server(const Server&) = delete;
+  Server& operator=(const Server&) = delete;
+
+  // The registry behind /metrics; services add their own families to it.
+  prometheus::Registry& metrics() { return *metrics_; }
+  const std::shared_ptr<prometheus::Registry>& metrics_ptr() const { return metrics_; }
+
+  // Adds a service before Start(); not owned, must outlive the server.
+  void AddService(grpc::Service* service);
+
+  // Binds and starts serving; health reports NOT_SERVING until SetServing(true).
+  // UNAVAILABLE when a port cannot be bound.
+  absl::Status Start();
+  int port() const { return port_; }
+  int admin_port() const { return admin_port_; }
+  grpc::Server* grpc_server() { return server_.get(); }
+
+  // Sets every health service (and the empty name) to SERVING or NOT_SERVING.
+  void SetServing(bool serving);
+  void SetServing(const std::string& service, bool serving);
+
+  // Blocks until SIGTERM or SIGINT (see BlockShutdownSignals) or RequestShutdown().
+  void WaitForShutdownSignal();
+  void RequestShutdown();
+
+  // Drains: health NOT_SERVING, `before_stop` (e.g. end long streams), then Shutdown with the
+  // drain deadline (new RPCs refused, running ones finish or are cancelled at the deadline).
+  void Shutdown(const std::function<void()>& before_stop = {});
+
+ private:
+  ServerOptions options_;
+  std::shared_ptr<prometheus::Registry> metrics_;
+  std::unique_ptr<prometheus::Exposer> exposer_;
+  std::vector<grpc::Service*> services_;
+  std::unique_ptr<grpc::Server> server_;
+  int port_ = 0;
+  int admin_port_ = 0;
+  std::atomic<bool> shutdown_requested_{false};
+  bool stopped_ = false;
+};
+
+}  // namespace accord

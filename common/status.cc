@@ -1,0 +1,119 @@
+#include "absl/strings/string_view.h"
+#include "common/status.h"
+
+#include "absl/strings/cord.h"
+#include "absl/strings/str_cat.h"
+#include "google/protobuf/any.pb.h"
+#include "google/rpc/error_details.pb.h"
+#include "google/rpc/status.pb.h"
+
+namespace accord {
+namespace {
+
+constexpr absl::string_view kTypePrefix = "type.googleapis.com/";
+
+std::string TypeUrl(const google::protobuf::Message& message) {
+  return absl::StrCat(kTypePrefix, message.GetDescriptor()->full_name());
+}
+
+void Attach(absl::Status& status, const google::protobuf::Message& detail) {
+  status.SetPayload(TypeUrl(detail), absl::Cord(detail.SerializeAsString()));
+}
+
+template <typename T>
+bool Extract(const absl::Status& status, T* out) {
+  auto payload = status.GetPayload(TypeUrl(*out));
+  return payload.has_value() && out->ParseFromString(std::string(*payload));
+}
+
+}  // namespace
+
+absl::Status InvalidArgument(std::vector<FieldViolation> violations, absl::string_view reason) {
+  google::rpc::BadRequest bad_request;
+  for (const FieldViolation& v : violations) {
+    auto* fv = bad_request.add_field_violations();
+    fv->set_field(v.field);
+    fv->set_description(v.description);
+  }
+  std::string message =
+      violations.empty() ? "invalid argument"
+                         : absl::StrCat(violations.front().field, ": ", violations.front().description);
+  if (violations.size() > 1) {
+    absl::StrAppend(&message, " (and ", violations.size() - 1, " more problems)");
+  }
+  absl::Status status = ErrorWithReason(absl::StatusCode::kInvalidArgument, reason, message);
+  Attach(status, bad_request);
+  return status;
+}
+
+absl::Status InvalidField(absl::string_view field, absl::string_view description) {
+  return InvalidArgument({{std::string(field), std::string(description)}});
+}
+
+absl::Status ErrorWithReason(absl::StatusCode code, absl::string_view reason,
+                             absl::string_view message,
+                             std::vector<std::pair<std::string, std::string>> metadata) {
+  absl::Status status(code, message);
+  google::rpc::ErrorInfo info;
+  info.set_reason(std::string(reason));
+  info.set_domain(std::string(kErrorDomain));
+  for (auto& [key, value] : metadata) {
+    (*info.mutable_metadata())[key] = value;
+  }
+  Attach(status, info);
+  return status;
+}
+
+std::string ErrorReason(const absl::Status& status) {
+  google::rpc::ErrorInfo info;
+  return Extract(status, &info) ? info.reason() : "";
+}
+
+std::vector<FieldViolation> FieldViolations(const absl::Status& status) {
+  google::rpc::BadRequest bad_request;
+  std::vector<FieldViolation> out;
+  if (Extract(status, &bad_request)) {
+    for (const auto& v : bad_request.field_violations()) {
+      out.push_back({v.field(), v.description()});
+    }
+  }
+  return out;
+}
+
+grpc::Status ToGrpcStatus(const absl::Status& status) {
+  if (status.ok()) {
+    return grpc::Status::OK;
+  }
+  google::rpc::Status rpc_status;
+  rpc_status.set_code(static_cast<int>(status.code()));
+  std::string message(status.message());
+  if (status.code() == absl::StatusCode::kInternal ||
+      status.code() == absl::StatusCode::kUnknown) {
+    message = "internal error";
+  } else {
+    status.ForEachPayload([&](absl::string_view type_url, const absl::Cord& payload) {
+      google::protobuf::Any* any = rpc_status.add_details();
+      any->set_type_url(std::string(type_url));
+      any->set_value(std::string(payload));
+    });
+  }
+  rpc_status.set_message(message);
+  return grpc::Status(static_cast<grpc::StatusCode>(status.code()), message,
+                      rpc_status.SerializeAsString());
+}
+
+absl::Status FromGrpcStatus(const grpc::Status& status) {
+  if (status.ok()) {
+    return absl::OkStatus();
+  }
+  absl::Status out(static_cast<absl::StatusCode>(status.error_code()), status.error_message());
+  google::rpc::Status rpc_status;
+  if (!status.error_details().empty() && rpc_status.ParseFromString(status.error_details())) {
+    for (const auto& any : rpc_status.details()) {
+      out.SetPayload(any.type_url(), absl::Cord(any.value()));
+    }
+  }
+  return out;
+}
+
+}  // namespace accord

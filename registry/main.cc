@@ -1,0 +1,145 @@
+// accord-registry: wiring only. Flags -> options -> storage -> hub -> domain -> service.
+#include <cstdlib>
+#include <filesystem>
+#include <iostream>
+
+#include "CLI/CLI.hpp"
+#include "absl/strings/match.h"
+#include "common/call_auth.h"
+#include "common/executor.h"
+#include "common/log.h"
+#include "common/server.h"
+#include "prometheus/gauge.h"
+#include "registry/registry.h"
+#include "registry/registry_service.h"
+#include "registry/storage/sqlite_definition_store.h"
+
+namespace {
+
+struct Options {
+  std::string listen = "127.0.0.1:7401";
+  std::string admin_listen = "127.0.0.1:9401";
+  std::string store = "sqlite:var/registry.db";
+  std::string keys;
+  bool insecure_dev = false;
+  int executor_threads = 4;
+  int64_t change_retention = 100000;
+  double poll_interval_seconds = 1.0;
+};
+
+int Run(const Options& o) {
+  using namespace accord;
+  using namespace accord::registry;
+  SetLogComponent("registry");
+  std::shared_ptr<const KeyStore> keys;
+  if (!o.keys.empty()) {
+    absl::StatusOr<KeyStore> loaded = KeyStore::LoadFile(o.keys);
+    if (!loaded.ok()) {
+      Log(LogLevel::kError, "cannot load --keys", {{"error", loaded.status().ToString()}});
+      return 2;
+    }
+    keys = std::make_shared<const KeyStore>(*std::move(loaded));
+  } else if (!o.insecure_dev || !IsLoopback(o.listen)) {
+    Log(LogLevel::kError,
+        "no --keys file: refusing to start (use --insecure_dev on a loopback --listen for "
+        "development only)");
+    return 2;
+  } else {
+    Log(LogLevel::kWarning,
+        "INSECURE DEVELOPMENT MODE: no API keys; the bearer token names the caller and "
+        "x-accord-roles gives its roles. Never use this outside a developer machine.");
+  }
+  if (!absl::StartsWith(o.store, "sqlite:")) {
+    Log(LogLevel::kError, "unsupported --store (expected sqlite:PATH)", {{"store", o.store}});
+    return 2;
+  }
+  std::string path = o.store.substr(7);
+  std::filesystem::path parent = std::filesystem::path(path).parent_path();
+  if (!parent.empty()) {
+    std::error_code ec;
+    std::filesystem::create_directories(parent, ec);
+  }
+  absl::StatusOr<std::unique_ptr<SqliteDefinitionStore>> store = SqliteDefinitionStore::Open(path);
+  if (!store.ok()) {
+    Log(LogLevel::kError, "cannot open the store", {{"error", store.status().ToString()}});
+    return 1;
+  }
+
+  ServerOptions server_options;
+  server_options.component = "registry";
+  server_options.listen = o.listen;
+  server_options.admin_listen = o.admin_listen;
+  server_options.health_services = {"accord.registry.v1.Registry"};
+  if (absl::Status s = server_options.Validate(); !s.ok()) {
+    Log(LogLevel::kError, "invalid options", {{"error", s.ToString()}});
+    return 2;
+  }
+  Server server(server_options);
+  auto& watchers = prometheus::BuildGauge()
+                       .Name("accord_registry_watchers")
+                       .Help("open WatchDefinitions streams")
+                       .Register(server.metrics())
+                       .Add({});
+  auto& sequence = prometheus::BuildGauge()
+                       .Name("accord_registry_store_sequence")
+                       .Help("the store sequence applied by this replica")
+                       .Register(server.metrics())
+                       .Add({});
+  WatchHubOptions hub_options;
+  hub_options.poll_interval = absl::Seconds(o.poll_interval_seconds);
+  hub_options.watchers_gauge = &watchers;
+  hub_options.sequence_gauge = &sequence;
+  WatchHub hub(**store, hub_options);
+  if (absl::Status s = hub.Start(); !s.ok()) {
+    Log(LogLevel::kError, "cannot load the store", {{"error", s.ToString()}});
+    return 1;
+  }
+  SystemClock clock;
+  Registry registry(**store, hub, clock);
+  Executor executor(o.executor_threads, 10000);
+  CallAuthorizer authorizer(keys);
+  RegistryServiceImpl service(registry, hub, executor, authorizer);
+  server.AddService(&service);
+  if (absl::Status s = server.Start(); !s.ok()) {
+    Log(LogLevel::kError, "cannot start", {{"error", s.ToString()}});
+    return 1;
+  }
+  server.SetServing(true);
+  Log(LogLevel::kInfo, "registry ready",
+      {{"store", o.store}, {"sequence", hub.applied_sequence()}, {"history_id", hub.history_id()}});
+
+  std::atomic<bool> stop{false};
+  std::thread compactor([&] {
+    while (!stop.load()) {
+      for (int i = 0; i < 600 && !stop.load(); ++i) {
+        absl::SleepFor(absl::Milliseconds(100));
+      }
+      if (absl::Status s = (*store)->CompactChanges(o.change_retention); !s.ok()) {
+        Log(LogLevel::kWarning, "compaction failed", {{"error", s.ToString()}});
+      }
+    }
+  });
+  server.WaitForShutdownSignal();
+  server.Shutdown([&] { hub.Stop(); });
+  stop = true;
+  compactor.join();
+  return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  accord::BlockShutdownSignals();
+  Options o;
+  CLI::App app{"accord-registry: canonical definitions with dual-approval revisions"};
+  app.add_option("--listen", o.listen, "gRPC address HOST:PORT")->envname("ACCORD_REGISTRY_LISTEN")->capture_default_str();
+  app.add_option("--admin_listen", o.admin_listen, "Prometheus /metrics address")->envname("ACCORD_REGISTRY_ADMIN_LISTEN")->capture_default_str();
+  app.add_option("--store", o.store, "storage: sqlite:PATH")->envname("ACCORD_REGISTRY_STORE")->capture_default_str();
+  app.add_option("--keys", o.keys, "API keys file (YAML, SHA-256 hashes)")->envname("ACCORD_REGISTRY_KEYS");
+  app.add_flag("--insecure_dev", o.insecure_dev, "allow running without --keys on loopback")->envname("ACCORD_INSECURE_DEV");
+  app.add_option("--executor_threads", o.executor_threads, "threads for storage work")->check(CLI::Range(1, 64))->capture_default_str();
+  app.add_option("--change_retention", o.change_retention, "change records kept for watch resumes")->check(CLI::Range(int64_t{100}, int64_t{1} << 40))->capture_default_str();
+  app.add_option("--poll_interval", o.poll_interval_seconds, "seconds between change-log polls")->check(CLI::Range(0.01, 60.0))->capture_default_str();
+  CLI11_PARSE(app, argc, argv);
+  return Run(o);
+}

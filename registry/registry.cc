@@ -1,0 +1,1107 @@
+#include "absl/strings/string_view.h"
+#include "registry/registry.h"
+
+#include <algorithm>
+#include <set>
+
+#include "absl/strings/escaping.h"
+#include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
+#include "absl/strings/strip.h"
+#include "common/hash.h"
+#include "common/log.h"
+#include "common/status.h"
+#include "google/protobuf/io/coded_stream.h"
+#include "google/protobuf/io/zero_copy_stream_impl_lite.h"
+#include "google/protobuf/util/field_mask_util.h"
+#include "google/protobuf/util/time_util.h"
+#include "registry/validation.h"
+
+namespace accord::registry {
+namespace {
+
+using google::protobuf::util::TimeUtil;
+
+constexpr int kDefaultPageSize = 50;
+constexpr int kMaxPageSize = 1000;
+
+struct DefinitionName {
+  std::string namespace_id;
+  std::string id;
+  std::string full;
+};
+
+absl::StatusOr<std::string> ParseParent(absl::string_view field, absl::string_view parent,
+                                        bool allow_all) {
+  absl::string_view rest = parent;
+  if (!absl::ConsumePrefix(&rest, "namespaces/") ||
+      !(IsValidId(rest) || (allow_all && rest == "-"))) {
+    return InvalidField(field, absl::StrCat("'", parent, "' is not namespaces/{namespace}",
+                                            allow_all ? " (or namespaces/-)" : ""));
+  }
+  return std::string(rest);
+}
+
+absl::StatusOr<DefinitionName> ParseDefinitionName(absl::string_view field, absl::string_view name) {
+  std::vector<absl::string_view> parts = absl::StrSplit(name, '/');
+  if (parts.size() != 4 || parts[0] != "namespaces" || parts[2] != "definitions" ||
+      !IsValidId(parts[1]) || !IsValidId(parts[3])) {
+    return InvalidField(field, absl::StrCat("'", name,
+                                            "' is not namespaces/{namespace}/definitions/{id}"));
+  }
+  return DefinitionName{std::string(parts[1]), std::string(parts[3]), std::string(name)};
+}
+
+// ".../revisions/{n|published|latest}" -> definition name and the revision token.
+absl::StatusOr<std::pair<DefinitionName, std::string>> ParseRevisionName(absl::string_view field,
+                                                                         absl::string_view name) {
+  size_t at = name.rfind("/revisions/");
+  if (at == absl::string_view::npos) {
+    return InvalidField(field, absl::StrCat("'", name, "' is not a revision name (.../revisions/{n})"));
+  }
+  ACCORD_ASSIGN_OR_RETURN(DefinitionName def, ParseDefinitionName(field, name.substr(0, at)));
+  std::string token(name.substr(at + 11));
+  int64_t n = 0;
+  if (token != "published" && token != "latest" && !(absl::SimpleAtoi(token, &n) && n > 0)) {
+    return InvalidField(field, absl::StrCat("revision '", token,
+                                            "' is not a number, 'published' or 'latest'"));
+  }
+  return std::make_pair(std::move(def), std::move(token));
+}
+
+std::string RevisionName(const std::string& definition, int64_t number) {
+  return absl::StrCat(definition, "/revisions/", number);
+}
+
+absl::StatusOr<int> PageSize(int requested) {
+  if (requested < 0) {
+    return InvalidField("page_size", "must not be negative");
+  }
+  return requested == 0 ? kDefaultPageSize : std::min(requested, kMaxPageSize);
+}
+
+std::string EncodePageToken(absl::string_view value) {
+  return absl::WebSafeBase64Escape(absl::StrCat("v1:", value));
+}
+
+absl::StatusOr<std::string> DecodePageToken(absl::string_view token) {
+  if (token.empty()) {
+    return std::string();
+  }
+  std::string raw;
+  absl::string_view value;
+  if (!absl::WebSafeBase64Unescape(token, &raw) ||
+      !absl::StartsWith(raw, "v1:")) {
+    return InvalidField("page_token", "is not a token this API returned");
+  }
+  value = absl::string_view(raw).substr(3);
+  return std::string(value);
+}
+
+std::string Fingerprint(absl::string_view method, const google::protobuf::Message& request) {
+  std::string bytes;
+  {
+    google::protobuf::io::StringOutputStream stream(&bytes);
+    google::protobuf::io::CodedOutputStream out(&stream);
+    out.SetSerializationDeterministic(true);
+    request.SerializeToCodedStream(&out);
+  }
+  return absl::StrCat(method, ":", Sha256Hex(bytes));
+}
+
+v1::Definition Output(const records::DefinitionState& state) {
+  v1::Definition d = state.definition();
+  d.set_etag(EtagFor(d.sequence()));
+  return d;
+}
+
+absl::Status CheckEtag(const std::string& given, const v1::Definition& current) {
+  if (!given.empty() && given != EtagFor(current.sequence())) {
+    return ErrorWithReason(absl::StatusCode::kAborted, "ETAG_MISMATCH",
+                           absl::StrCat(current.name(), " was changed since etag ", given,
+                                        "; read it again (current etag ",
+                                        EtagFor(current.sequence()), ")"),
+                           {{"current_etag", EtagFor(current.sequence())}});
+  }
+  return absl::OkStatus();
+}
+
+absl::Status CheckActive(const v1::Definition& d) {
+  if (d.state() == v1::Definition::DELETED) {
+    return ErrorWithReason(absl::StatusCode::kFailedPrecondition, "DEFINITION_DELETED",
+                           absl::StrCat(d.name(), " is deleted; undelete it first"));
+  }
+  return absl::OkStatus();
+}
+
+std::vector<std::string> RequiredTeams(const v1::Definition& content,
+                                       const records::DefinitionState& state) {
+  std::set<std::string> teams;
+  if (content.approval_policy().required_teams_size() == 0) {
+    teams.insert(DefaultApprovalTeams().begin(), DefaultApprovalTeams().end());
+  } else {
+    teams.insert(content.approval_policy().required_teams().begin(),
+                 content.approval_policy().required_teams().end());
+  }
+  // A revision cannot weaken the policy it replaces: the published teams must approve too.
+  for (const std::string& t : state.published().required_teams()) {
+    teams.insert(t);
+  }
+  return {teams.begin(), teams.end()};
+}
+
+std::vector<std::string> ApprovedTeams(const v1::Revision& r) {
+  std::vector<std::string> teams;
+  for (const v1::Review& review : r.reviews()) {
+    if (review.verdict() == v1::Review::APPROVE) {
+      teams.push_back(review.team());
+    }
+  }
+  return teams;
+}
+
+class ViewResolver final : public ReferenceResolver {
+ public:
+  explicit ViewResolver(const WatchHub& hub) : hub_(hub) {}
+  std::optional<v1::Definition> Resolve(absl::string_view namespace_id,
+                                        absl::string_view ref) const override {
+    WatchHub::StatePtr state = hub_.Get(ResolveReferenceName(namespace_id, ref));
+    if (state == nullptr || state->definition().state() == v1::Definition::DELETED) {
+      return std::nullopt;
+    }
+    if (state->definition().published_revision() > 0) {
+      return state->published().snapshot();
+    }
+    return state->definition();
+  }
+
+ private:
+  const WatchHub& hub_;
+};
+
+// One filter term of ListDefinitions.
+struct ListFilter {
+  std::optional<v1::DefinitionKind> kind;
+  std::optional<v1::Definition::State> state;
+  std::optional<bool> published;
+  std::optional<bool> pending;
+  std::vector<std::pair<std::string, std::string>> labels;
+};
+
+absl::StatusOr<ListFilter> ParseFilter(absl::string_view filter) {
+  ListFilter out;
+  if (absl::StripAsciiWhitespace(filter).empty()) {
+    return out;
+  }
+  for (absl::string_view term : absl::StrSplit(filter, " AND ")) {
+    std::vector<absl::string_view> kv = absl::StrSplit(term, absl::MaxSplits('=', 1));
+    if (kv.size() != 2) {
+      return InvalidField("filter", absl::StrCat("term '", term, "' is not key = value"));
+    }
+    absl::string_view key = absl::StripAsciiWhitespace(kv[0]);
+    std::string value(absl::StripAsciiWhitespace(kv[1]));
+    if (value.size() >= 2 && value.front() == '"' && value.back() == '"') {
+      value = value.substr(1, value.size() - 2);
+    }
+    if (key == "kind") {
+      v1::DefinitionKind kind;
+      if (!v1::DefinitionKind_Parse(value, &kind) || kind == v1::DEFINITION_KIND_UNSPECIFIED) {
+        return InvalidField("filter", absl::StrCat("unknown kind '", value, "'"));
+      }
+      out.kind = kind;
+    } else if (key == "state") {
+      v1::Definition::State state;
+      if (!v1::Definition::State_Parse(value, &state) || state == v1::Definition::STATE_UNSPECIFIED) {
+        return InvalidField("filter", absl::StrCat("unknown state '", value, "' (ACTIVE, DELETED)"));
+      }
+      out.state = state;
+    } else if (key == "published" || key == "pending") {
+      if (value != "true" && value != "false") {
+        return InvalidField("filter", absl::StrCat(key, " must be true or false"));
+      }
+      (key == "published" ? out.published : out.pending) = value == "true";
+    } else if (absl::StartsWith(key, "labels.")) {
+      out.labels.emplace_back(std::string(key.substr(7)), value);
+    } else {
+      return InvalidField("filter", absl::StrCat("unknown filter key '", key,
+                                                 "' (kind, state, published, pending, labels.*)"));
+    }
+  }
+  return out;
+}
+
+absl::StatusOr<v1::Definition> WithEtag(absl::StatusOr<v1::Definition> d) {
+  if (d.ok()) {
+    d->set_etag(EtagFor(d->sequence()));
+  }
+  return d;
+}
+
+}  // namespace
+
+std::string EtagFor(int64_t sequence) { return absl::StrCat("\"", sequence, "\""); }
+
+Registry::Registry(DefinitionStore& store, WatchHub& hub, const Clock& clock,
+                   RegistryOptions options)
+    : store_(store), hub_(hub), clock_(clock), options_(options) {}
+
+v1::Definition Registry::Content(const v1::Definition& d) {
+  v1::Definition c = d;
+  c.clear_uid();
+  c.clear_kind();
+  c.clear_state();
+  c.clear_published_revision();
+  c.clear_latest_revision();
+  c.clear_pending_revision();
+  c.clear_draft_changed();
+  c.clear_sequence();
+  c.clear_create_time();
+  c.clear_update_time();
+  c.clear_delete_time();
+  c.clear_etag();
+  return c;
+}
+
+std::string Registry::ContentHash(const v1::Definition& d) {
+  return absl::StrCat("sha256:", Fingerprint("", Content(d)).substr(1));
+}
+
+std::vector<FieldViolation> Registry::Validate(const v1::Definition& definition,
+                                               absl::string_view prefix) const {
+  ViewResolver resolver(hub_);
+  return ValidateDefinition(definition, prefix, &resolver);
+}
+
+absl::StatusOr<WatchHub::StatePtr> Registry::Find(absl::string_view field,
+                                                  const std::string& name) const {
+  ACCORD_ASSIGN_OR_RETURN(DefinitionName parsed, ParseDefinitionName(field, name));
+  WatchHub::StatePtr state = hub_.Get(parsed.full);
+  if (state == nullptr) {
+    return absl::NotFoundError(absl::StrCat(name, " does not exist"));
+  }
+  return state;
+}
+
+v1::AuditEvent Registry::Audit(const Principal& caller, absl::string_view action,
+                               const std::string& resource, const std::string& before_hash,
+                               const std::string& after_hash, const std::string& request_id,
+                               const std::string& detail) const {
+  v1::AuditEvent e;
+  *e.mutable_time() = TimeUtil::NanosecondsToTimestamp(absl::ToUnixNanos(clock_.Now()));
+  e.set_principal(caller.name);
+  e.set_action(std::string(action));
+  e.set_resource(resource);
+  std::vector<absl::string_view> parts = absl::StrSplit(resource, '/');
+  e.set_namespace_(parts.size() > 1 ? std::string(parts[1]) : "");
+  e.set_before_hash(before_hash);
+  e.set_after_hash(after_hash);
+  e.set_request_id(request_id);
+  e.set_detail(detail);
+  return e;
+}
+
+template <typename Response>
+absl::StatusOr<Response> Registry::Mutate(const Principal& caller, absl::string_view method,
+                                          const google::protobuf::Message& request,
+                                          const std::string& request_id, bool validate_only,
+                                          bool retry_conflicts, const Planner<Response>& plan) {
+  if (request_id.size() > 128) {
+    return InvalidField("request_id", "is longer than 128 characters");
+  }
+  const std::string key = absl::StrCat(caller.name, "/", request_id);
+  const std::string fingerprint = Fingerprint(method, request);
+  auto replay = [&]() -> absl::StatusOr<std::optional<Response>> {
+    if (request_id.empty() || validate_only) {
+      return std::optional<Response>();
+    }
+    ACCORD_ASSIGN_OR_RETURN(std::optional<records::RequestRecord> record, store_.FindRequest(key));
+    if (!record.has_value()) {
+      return std::optional<Response>();
+    }
+    if (record->fingerprint() != fingerprint) {
+      return ErrorWithReason(absl::StatusCode::kInvalidArgument, "REQUEST_ID_CONFLICT",
+                             "request_id was already used for a different request");
+    }
+    Response response;
+    if (!response.ParseFromString(record->response())) {
+      return absl::InternalError("corrupt request record");
+    }
+    AssignSequence(&response, record->sequence());
+    return std::optional<Response>(std::move(response));
+  };
+  ACCORD_ASSIGN_OR_RETURN(std::optional<Response> previous, replay());
+  if (previous.has_value()) {
+    return *std::move(previous);
+  }
+  for (int attempt = 0;; ++attempt) {
+    ACCORD_ASSIGN_OR_RETURN(Plan<Response> p, plan());
+    if (validate_only || p.batch.states.empty()) {
+      return std::move(p.response);  // validate_only, or nothing to change
+    }
+    if (!request_id.empty()) {
+      records::RequestRecord record;
+      record.set_key(key);
+      record.set_fingerprint(fingerprint);
+      record.set_response(p.response.SerializeAsString());
+      p.batch.request = std::move(record);
+    }
+    absl::StatusOr<int64_t> seq = store_.Commit(std::move(p.batch));
+    if (!seq.ok()) {
+      const std::string reason = ErrorReason(seq.status());
+      if (reason == "REQUEST_EXISTS") {
+        ACCORD_ASSIGN_OR_RETURN(std::optional<Response> again, replay());
+        if (again.has_value()) {
+          return *std::move(again);
+        }
+      }
+      if (reason == "ETAG_MISMATCH" && retry_conflicts && attempt < 5) {
+        // The view was behind a commit made elsewhere; catch up and plan again.
+        hub_.WaitForSequence(hub_.applied_sequence() + 1, absl::Milliseconds(200)).IgnoreError();
+        continue;
+      }
+      return seq.status();
+    }
+    if (absl::Status s = hub_.WaitForSequence(*seq, options_.apply_timeout); !s.ok()) {
+      Log(LogLevel::kWarning, "commit not yet visible on this replica",
+          {{"sequence", *seq}, {"error", s.ToString()}});
+    }
+    AssignSequence(&p.response, *seq);
+    return std::move(p.response);
+  }
+}
+
+// ------------------------------------------------------------------ definitions
+
+absl::StatusOr<v1::Definition> Registry::CreateDefinition(
+    const Principal& caller, const v1::CreateDefinitionRequest& request) {
+  std::vector<FieldViolation> violations;
+  absl::StatusOr<std::string> ns = ParseParent("parent", request.parent(), false);
+  if (!ns.ok()) {
+    auto v = FieldViolations(ns.status());
+    violations.insert(violations.end(), v.begin(), v.end());
+  }
+  if (!IsValidId(request.definition_id())) {
+    violations.push_back({"definition_id",
+                          absl::StrCat("'", request.definition_id(),
+                                       "' is not a valid id: 1-63 of [a-z0-9-], starting with a letter")});
+  }
+  if (!request.has_definition()) {
+    violations.push_back({"definition", "is required"});
+  }
+  if (!violations.empty()) {
+    return InvalidArgument(std::move(violations));
+  }
+  const std::string name = absl::StrCat(request.parent(), "/definitions/", request.definition_id());
+  if (!request.definition().name().empty() && request.definition().name() != name) {
+    return InvalidField("definition.name",
+                        absl::StrCat("must be empty or ", name, " (it comes from parent and id)"));
+  }
+  const bool retry = true;
+  return WithEtag(Mutate<v1::Definition>(
+      caller, "CreateDefinition", request, request.request_id(), request.validate_only(), retry,
+      [&]() -> absl::StatusOr<Plan<v1::Definition>> {
+        if (hub_.Get(name) != nullptr) {
+          return ErrorWithReason(absl::StatusCode::kAlreadyExists, "DEFINITION_EXISTS",
+                                 absl::StrCat(name, " already exists"));
+        }
+        v1::Definition d = Content(request.definition());
+        d.set_name(name);
+        std::vector<FieldViolation> problems = Validate(d, "definition");
+        if (!problems.empty()) {
+          return InvalidArgument(std::move(problems), "INVALID_DEFINITION");
+        }
+        const auto now = TimeUtil::NanosecondsToTimestamp(absl::ToUnixNanos(clock_.Now()));
+        d.set_uid(RandomHex(16));
+        d.set_kind(KindOf(d));
+        d.set_state(v1::Definition::ACTIVE);
+        d.set_draft_changed(true);
+        *d.mutable_create_time() = now;
+        *d.mutable_update_time() = now;
+        Plan<v1::Definition> plan;
+        plan.batch.preconditions.push_back({name, 0});
+        records::DefinitionState state;
+        *state.mutable_definition() = d;
+        plan.batch.states.push_back(state);
+        plan.batch.audit.push_back(Audit(caller, "CreateDefinition", name, "", ContentHash(d),
+                                         request.request_id(), ""));
+        plan.response = d;
+        return plan;
+      }));
+}
+
+absl::StatusOr<v1::Definition> Registry::GetDefinition(
+    const v1::GetDefinitionRequest& request) const {
+  ACCORD_ASSIGN_OR_RETURN(WatchHub::StatePtr state, Find("name", request.name()));
+  return Output(*state);
+}
+
+absl::StatusOr<v1::ListDefinitionsResponse> Registry::ListDefinitions(
+    const v1::ListDefinitionsRequest& request) const {
+  ACCORD_ASSIGN_OR_RETURN(std::string ns, ParseParent("parent", request.parent(), true));
+  ACCORD_ASSIGN_OR_RETURN(int page_size, PageSize(request.page_size()));
+  ACCORD_ASSIGN_OR_RETURN(std::string after, DecodePageToken(request.page_token()));
+  ACCORD_ASSIGN_OR_RETURN(ListFilter filter, ParseFilter(request.filter()));
+  const std::string prefix = ns == "-" ? "namespaces/" : absl::StrCat("namespaces/", ns, "/");
+  auto keep = [&](const records::DefinitionState& s) {
+    const v1::Definition& d = s.definition();
+    bool deleted = d.state() == v1::Definition::DELETED;
+    if (filter.state.has_value()) {
+      if (d.state() != *filter.state) {
+        return false;
+      }
+    } else if (deleted && !request.show_deleted()) {
+      return false;
+    }
+    if (filter.kind.has_value() && d.kind() != *filter.kind) {
+      return false;
+    }
+    if (filter.published.has_value() && (d.published_revision() > 0) != *filter.published) {
+      return false;
+    }
+    if (filter.pending.has_value() && (d.pending_revision() > 0) != *filter.pending) {
+      return false;
+    }
+    for (const auto& [k, v] : filter.labels) {
+      auto it = d.labels().find(k);
+      if (it == d.labels().end() || it->second != v) {
+        return false;
+      }
+    }
+    return true;
+  };
+  std::vector<WatchHub::StatePtr> states = hub_.List(prefix, after, page_size + 1, keep);
+  v1::ListDefinitionsResponse response;
+  for (size_t i = 0; i < states.size() && i < static_cast<size_t>(page_size); ++i) {
+    *response.add_definitions() = Output(*states[i]);
+  }
+  if (states.size() > static_cast<size_t>(page_size)) {
+    response.set_next_page_token(EncodePageToken(states[page_size - 1]->definition().name()));
+  }
+  return response;
+}
+
+absl::StatusOr<v1::Definition> Registry::UpdateDefinition(
+    const Principal& caller, const v1::UpdateDefinitionRequest& request) {
+  const v1::Definition& input = request.definition();
+  static const std::set<std::string> kMutable = {
+      "display_name", "description", "labels", "approval_policy", "buyer_persona",
+      "qualification_model", "buyer_journey", "service_level_agreement"};
+  for (int i = 0; i < request.update_mask().paths_size(); ++i) {
+    if (kMutable.count(request.update_mask().paths(i)) == 0) {
+      return InvalidField(absl::StrCat("update_mask.paths[", i, "]"),
+                          absl::StrCat("'", request.update_mask().paths(i),
+                                       "' cannot be updated; use one of ",
+                                       absl::StrJoin(kMutable, ", ")));
+    }
+  }
+  return WithEtag(Mutate<v1::Definition>(
+      caller, "UpdateDefinition", request, request.request_id(), request.validate_only(),
+      input.etag().empty(),
+      [&]() -> absl::StatusOr<Plan<v1::Definition>> {
+        ACCORD_ASSIGN_OR_RETURN(WatchHub::StatePtr state, Find("definition.name", input.name()));
+        const v1::Definition& current = state->definition();
+        ACCORD_RETURN_IF_ERROR(CheckActive(current));
+        ACCORD_RETURN_IF_ERROR(CheckEtag(input.etag(), current));
+        v1::Definition next = current;
+        if (request.update_mask().paths_size() == 0) {
+          next.set_display_name(input.display_name());
+          next.set_description(input.description());
+          *next.mutable_labels() = input.labels();
+          *next.mutable_approval_policy() = input.approval_policy();
+          if (input.body_case() != v1::Definition::BODY_NOT_SET) {
+            v1::Definition body = Content(input);
+            body.clear_name();
+            body.clear_display_name();
+            body.clear_description();
+            body.clear_labels();
+            body.clear_approval_policy();
+            next.clear_body();
+            next.MergeFrom(body);
+          }
+        } else {
+          google::protobuf::util::FieldMaskUtil::MergeOptions options;
+          options.set_replace_message_fields(true);
+          options.set_replace_repeated_fields(true);
+          google::protobuf::util::FieldMaskUtil::MergeMessageTo(input, request.update_mask(),
+                                                                options, &next);
+        }
+        if (KindOf(next) != current.kind()) {
+          return InvalidField("definition",
+                              absl::StrCat("the kind of ", current.name(), " is ",
+                                           v1::DefinitionKind_Name(current.kind()),
+                                           " and cannot change"));
+        }
+        std::vector<FieldViolation> problems = Validate(next, "definition");
+        if (!problems.empty()) {
+          return InvalidArgument(std::move(problems), "INVALID_DEFINITION");
+        }
+        Plan<v1::Definition> plan;
+        const std::string before = ContentHash(current);
+        const std::string after = ContentHash(next);
+        if (before == after) {
+          plan.response = Output(*state);  // unchanged: nothing to write
+          return plan;
+        }
+        *next.mutable_update_time() =
+            TimeUtil::NanosecondsToTimestamp(absl::ToUnixNanos(clock_.Now()));
+        next.set_sequence(0);
+        std::string latest_hash;
+        if (current.latest_revision() > 0) {
+          ACCORD_ASSIGN_OR_RETURN(v1::Revision latest,
+                                  store_.GetRevision(current.name(), current.latest_revision()));
+          latest_hash = latest.content_hash();
+        }
+        next.set_draft_changed(after != latest_hash);
+        plan.batch.preconditions.push_back({current.name(), current.sequence()});
+        records::DefinitionState next_state = *state;
+        *next_state.mutable_definition() = next;
+        plan.batch.states.push_back(next_state);
+        plan.batch.audit.push_back(Audit(caller, "UpdateDefinition", current.name(), before, after,
+                                         request.request_id(), ""));
+        plan.response = next;
+        return plan;
+      }));
+}
+
+absl::StatusOr<v1::Definition> Registry::DeleteDefinition(
+    const Principal& caller, const v1::DeleteDefinitionRequest& request) {
+  return WithEtag(Mutate<v1::Definition>(
+      caller, "DeleteDefinition", request, request.request_id(), false, request.etag().empty(),
+      [&]() -> absl::StatusOr<Plan<v1::Definition>> {
+        ACCORD_ASSIGN_OR_RETURN(WatchHub::StatePtr state, Find("name", request.name()));
+        const v1::Definition& current = state->definition();
+        if (current.state() == v1::Definition::DELETED) {
+          return ErrorWithReason(absl::StatusCode::kFailedPrecondition, "DEFINITION_DELETED",
+                                 absl::StrCat(current.name(), " is already deleted"));
+        }
+        ACCORD_RETURN_IF_ERROR(CheckEtag(request.etag(), current));
+        std::vector<std::string> referenced_by;
+        for (const WatchHub::StatePtr& other :
+             hub_.List("namespaces/", "", SIZE_MAX, [](const records::DefinitionState& s) {
+               return s.definition().state() == v1::Definition::ACTIVE &&
+                      s.definition().published_revision() > 0;
+             })) {
+          if (other->definition().name() == current.name()) {
+            continue;
+          }
+          std::vector<std::string> refs = CollectReferences(other->published().snapshot());
+          if (std::find(refs.begin(), refs.end(), current.name()) != refs.end()) {
+            referenced_by.push_back(other->definition().name());
+          }
+        }
+        if (!referenced_by.empty()) {
+          return ErrorWithReason(
+              absl::StatusCode::kFailedPrecondition, "DEFINITION_REFERENCED",
+              absl::StrCat(current.name(), " is referenced by published definitions: ",
+                           absl::StrJoin(referenced_by, ", ")),
+              {{"referenced_by", absl::StrJoin(referenced_by, ",")}});
+        }
+        records::DefinitionState next = *state;
+        v1::Definition* d = next.mutable_definition();
+        d->set_state(v1::Definition::DELETED);
+        d->set_sequence(0);
+        *d->mutable_delete_time() = TimeUtil::NanosecondsToTimestamp(absl::ToUnixNanos(clock_.Now()));
+        Plan<v1::Definition> plan;
+        plan.batch.preconditions.push_back({current.name(), current.sequence()});
+        plan.batch.states.push_back(next);
+        if (current.published_revision() > 0) {
+          v1::WatchEvent event;
+          event.set_type(v1::WatchEvent::DELETE);
+          event.set_definition(current.name());
+          event.set_kind(current.kind());
+          plan.batch.events.push_back(event);
+        }
+        plan.batch.audit.push_back(Audit(caller, "DeleteDefinition", current.name(),
+                                         ContentHash(current), "", request.request_id(), ""));
+        plan.response = next.definition();
+        return plan;
+      }));
+}
+
+absl::StatusOr<v1::Definition> Registry::UndeleteDefinition(
+    const Principal& caller, const v1::UndeleteDefinitionRequest& request) {
+  return WithEtag(Mutate<v1::Definition>(
+      caller, "UndeleteDefinition", request, request.request_id(), false, request.etag().empty(),
+      [&]() -> absl::StatusOr<Plan<v1::Definition>> {
+        ACCORD_ASSIGN_OR_RETURN(WatchHub::StatePtr state, Find("name", request.name()));
+        const v1::Definition& current = state->definition();
+        if (current.state() != v1::Definition::DELETED) {
+          return ErrorWithReason(absl::StatusCode::kAlreadyExists, "NOT_DELETED",
+                                 absl::StrCat(current.name(), " is not deleted"));
+        }
+        ACCORD_RETURN_IF_ERROR(CheckEtag(request.etag(), current));
+        if (current.published_revision() > 0) {
+          std::vector<FieldViolation> problems =
+              Validate(state->published().snapshot(), "published");
+          if (!problems.empty()) {
+            return ErrorWithReason(absl::StatusCode::kFailedPrecondition, "REFERENCE_MISSING",
+                                   absl::StrCat("the published revision of ", current.name(),
+                                                " is no longer valid: ", problems[0].field, ": ",
+                                                problems[0].description));
+          }
+        }
+        records::DefinitionState next = *state;
+        v1::Definition* d = next.mutable_definition();
+        d->set_state(v1::Definition::ACTIVE);
+        d->clear_delete_time();
+        d->set_sequence(0);
+        Plan<v1::Definition> plan;
+        plan.batch.preconditions.push_back({current.name(), current.sequence()});
+        plan.batch.states.push_back(next);
+        if (current.published_revision() > 0) {
+          v1::WatchEvent event;
+          event.set_type(v1::WatchEvent::UPSERT);
+          event.set_definition(current.name());
+          event.set_kind(current.kind());
+          *event.mutable_revision() = state->published();
+          plan.batch.events.push_back(event);
+        }
+        plan.batch.audit.push_back(Audit(caller, "UndeleteDefinition", current.name(), "",
+                                         ContentHash(current), request.request_id(), ""));
+        plan.response = next.definition();
+        return plan;
+      }));
+}
+
+// ------------------------------------------------------------------ revisions
+
+absl::StatusOr<v1::Revision> Registry::GetRevision(const v1::GetRevisionRequest& request) const {
+  ACCORD_ASSIGN_OR_RETURN(auto parsed, ParseRevisionName("name", request.name()));
+  auto& [def, token] = parsed;
+  WatchHub::StatePtr state = hub_.Get(def.full);
+  if (state == nullptr) {
+    return absl::NotFoundError(absl::StrCat(def.full, " does not exist"));
+  }
+  int64_t number = 0;
+  if (token == "published") {
+    if (state->definition().published_revision() == 0) {
+      return absl::NotFoundError(absl::StrCat(def.full, " has no published revision"));
+    }
+    return state->published();
+  }
+  if (token == "latest") {
+    number = state->definition().latest_revision();
+    if (number == 0) {
+      return absl::NotFoundError(absl::StrCat(def.full, " has no revisions yet"));
+    }
+  } else {
+    absl::SimpleAtoi(token, &number);
+  }
+  return store_.GetRevision(def.full, number);
+}
+
+absl::StatusOr<v1::ListRevisionsResponse> Registry::ListRevisions(
+    const v1::ListRevisionsRequest& request) const {
+  ACCORD_ASSIGN_OR_RETURN(WatchHub::StatePtr state, Find("parent", request.parent()));
+  ACCORD_ASSIGN_OR_RETURN(int page_size, PageSize(request.page_size()));
+  ACCORD_ASSIGN_OR_RETURN(std::string token, DecodePageToken(request.page_token()));
+  int64_t before = 0;
+  if (!token.empty() && !absl::SimpleAtoi(token, &before)) {
+    return InvalidField("page_token", "is not a token this API returned");
+  }
+  ACCORD_ASSIGN_OR_RETURN(std::vector<v1::Revision> revisions,
+                          store_.ListRevisions(state->definition().name(), before, page_size + 1));
+  v1::ListRevisionsResponse response;
+  for (size_t i = 0; i < revisions.size() && i < static_cast<size_t>(page_size); ++i) {
+    *response.add_revisions() = std::move(revisions[i]);
+  }
+  if (revisions.size() > static_cast<size_t>(page_size)) {
+    response.set_next_page_token(
+        EncodePageToken(absl::StrCat(response.revisions(page_size - 1).revision_number())));
+  }
+  return response;
+}
+
+absl::StatusOr<v1::Revision> Registry::ProposeRevision(const Principal& caller,
+                                                       const v1::ProposeRevisionRequest& request) {
+  return Mutate<v1::Revision>(
+      caller, "ProposeRevision", request, request.request_id(), request.validate_only(),
+      request.etag().empty(), [&]() -> absl::StatusOr<Plan<v1::Revision>> {
+        ACCORD_ASSIGN_OR_RETURN(WatchHub::StatePtr state, Find("name", request.name()));
+        const v1::Definition& current = state->definition();
+        ACCORD_RETURN_IF_ERROR(CheckActive(current));
+        ACCORD_RETURN_IF_ERROR(CheckEtag(request.etag(), current));
+        v1::Definition content = Content(current);
+        std::vector<FieldViolation> problems = Validate(content, "definition");
+        if (!problems.empty()) {
+          return InvalidArgument(std::move(problems), "INVALID_DEFINITION");
+        }
+        const std::string hash = ContentHash(content);
+        if (current.published_revision() > 0 && state->published().content_hash() == hash) {
+          return ErrorWithReason(absl::StatusCode::kFailedPrecondition, "NO_CHANGES",
+                                 absl::StrCat("the draft equals the published revision ",
+                                              current.published_revision()));
+        }
+        Plan<v1::Revision> plan;
+        if (current.pending_revision() > 0) {
+          ACCORD_ASSIGN_OR_RETURN(v1::Revision pending,
+                                  store_.GetRevision(current.name(), current.pending_revision()));
+          if (pending.content_hash() == hash) {
+            return ErrorWithReason(absl::StatusCode::kFailedPrecondition, "NO_CHANGES",
+                                   absl::StrCat("the draft is already proposed as revision ",
+                                                pending.revision_number()));
+          }
+          pending.set_state(v1::Revision::WITHDRAWN);
+          pending.set_sequence(0);
+          plan.batch.revisions.push_back(pending);
+        }
+        const int64_t number = current.latest_revision() + 1;
+        v1::Revision revision;
+        revision.set_name(RevisionName(current.name(), number));
+        revision.set_revision_number(number);
+        *revision.mutable_snapshot() = content;
+        revision.set_state(v1::Revision::PROPOSED);
+        revision.set_proposer(caller.name);
+        revision.set_change_summary(request.change_summary());
+        for (const std::string& team : RequiredTeams(content, *state)) {
+          revision.add_required_teams(team);
+        }
+        revision.set_content_hash(hash);
+        *revision.mutable_create_time() =
+            TimeUtil::NanosecondsToTimestamp(absl::ToUnixNanos(clock_.Now()));
+        records::DefinitionState next = *state;
+        v1::Definition* d = next.mutable_definition();
+        d->set_latest_revision(number);
+        d->set_pending_revision(number);
+        d->set_draft_changed(false);
+        d->set_sequence(0);
+        plan.batch.preconditions.push_back({current.name(), current.sequence()});
+        plan.batch.states.push_back(next);
+        plan.batch.revisions.push_back(revision);
+        plan.batch.audit.push_back(Audit(caller, "ProposeRevision", revision.name(), "", hash,
+                                         request.request_id(), request.change_summary()));
+        plan.response = revision;
+        return plan;
+      });
+}
+
+absl::StatusOr<v1::Revision> Registry::ApproveRevision(const Principal& caller,
+                                                       const v1::ReviewRevisionRequest& request) {
+  return Review(caller, request, true);
+}
+
+absl::StatusOr<v1::Revision> Registry::RejectRevision(const Principal& caller,
+                                                      const v1::ReviewRevisionRequest& request) {
+  return Review(caller, request, false);
+}
+
+absl::StatusOr<v1::Revision> Registry::Review(const Principal& caller,
+                                              const v1::ReviewRevisionRequest& request,
+                                              bool approve) {
+  const char* action = approve ? "ApproveRevision" : "RejectRevision";
+  if (!approve && request.comment().empty()) {
+    return InvalidField("comment", "a rejection needs a comment saying what to change");
+  }
+  return Mutate<v1::Revision>(
+      caller, action, request, request.request_id(), false, true,
+      [&]() -> absl::StatusOr<Plan<v1::Revision>> {
+        ACCORD_ASSIGN_OR_RETURN(auto parsed, ParseRevisionName("name", request.name()));
+        auto& [def, token] = parsed;
+        int64_t number = 0;
+        if (!absl::SimpleAtoi(token, &number)) {
+          return InvalidField("name", "name a revision by its number to review it");
+        }
+        ACCORD_ASSIGN_OR_RETURN(WatchHub::StatePtr state, Find("name", def.full));
+        const v1::Definition& current = state->definition();
+        ACCORD_RETURN_IF_ERROR(CheckActive(current));
+        ACCORD_ASSIGN_OR_RETURN(v1::Revision revision, store_.GetRevision(def.full, number));
+        if (revision.state() != v1::Revision::PROPOSED &&
+            !(revision.state() == v1::Revision::APPROVED && !approve)) {
+          return ErrorWithReason(
+              absl::StatusCode::kFailedPrecondition, "REVISION_NOT_REVIEWABLE",
+              absl::StrCat(revision.name(), " is ", v1::Revision::State_Name(revision.state()),
+                           "; only a PROPOSED revision can be ",
+                           approve ? "approved" : "rejected"));
+        }
+        if (revision.proposer() == caller.name) {
+          return ErrorWithReason(absl::StatusCode::kPermissionDenied, "SELF_APPROVAL",
+                                 absl::StrCat(caller.name, " proposed ", revision.name(),
+                                              " and cannot review it"));
+        }
+        for (const v1::Review& r : revision.reviews()) {
+          if (r.principal() == caller.name) {
+            return ErrorWithReason(absl::StatusCode::kFailedPrecondition, "ALREADY_REVIEWED",
+                                   absl::StrCat(caller.name, " already reviewed ",
+                                                revision.name(), " for ", r.team()));
+          }
+        }
+        std::vector<std::string> mine = caller.ApproverTeams();
+        std::vector<std::string> required(revision.required_teams().begin(),
+                                          revision.required_teams().end());
+        std::vector<std::string> approved = ApprovedTeams(revision);
+        std::string team = request.team();
+        if (!team.empty()) {
+          if (std::find(mine.begin(), mine.end(), team) == mine.end()) {
+            return ErrorWithReason(absl::StatusCode::kPermissionDenied, "NOT_AN_APPROVER",
+                                   absl::StrCat(caller.name, " is not an approver for ", team));
+          }
+          if (std::find(required.begin(), required.end(), team) == required.end()) {
+            return InvalidField("team", absl::StrCat("'", team, "' is not required for ",
+                                                     revision.name(), " (",
+                                                     absl::StrJoin(required, ", "), ")"));
+          }
+        } else {
+          std::vector<std::string> candidates;
+          for (const std::string& t : mine) {
+            if (std::find(required.begin(), required.end(), t) != required.end()) {
+              candidates.push_back(t);
+            }
+          }
+          if (candidates.empty()) {
+            return ErrorWithReason(
+                absl::StatusCode::kPermissionDenied, "NOT_AN_APPROVER",
+                absl::StrCat(caller.name, " is not an approver for any team ", revision.name(),
+                             " needs (", absl::StrJoin(required, ", "), ")"));
+          }
+          std::vector<std::string> open;
+          for (const std::string& t : candidates) {
+            if (std::find(approved.begin(), approved.end(), t) == approved.end()) {
+              open.push_back(t);
+            }
+          }
+          if (open.size() > 1) {
+            return InvalidField("team", absl::StrCat("you approve for ", absl::StrJoin(open, " and "),
+                                                     "; say which team you act for"));
+          }
+          team = open.empty() ? candidates.front() : open.front();
+        }
+        if (approve && std::find(approved.begin(), approved.end(), team) != approved.end()) {
+          return ErrorWithReason(absl::StatusCode::kFailedPrecondition, "ALREADY_APPROVED",
+                                 absl::StrCat(team, " has already approved ", revision.name()));
+        }
+        v1::Review* review = revision.add_reviews();
+        review->set_principal(caller.name);
+        review->set_team(team);
+        review->set_verdict(approve ? v1::Review::APPROVE : v1::Review::REJECT);
+        review->set_comment(request.comment());
+        *review->mutable_time() = TimeUtil::NanosecondsToTimestamp(absl::ToUnixNanos(clock_.Now()));
+        records::DefinitionState next = *state;
+        next.mutable_definition()->set_sequence(0);
+        if (approve) {
+          approved.push_back(team);
+          bool all = std::all_of(required.begin(), required.end(), [&](const std::string& t) {
+            return std::find(approved.begin(), approved.end(), t) != approved.end();
+          });
+          if (all) {
+            revision.set_state(v1::Revision::APPROVED);
+          }
+        } else {
+          revision.set_state(v1::Revision::REJECTED);
+          next.mutable_definition()->set_pending_revision(0);
+        }
+        revision.set_sequence(0);
+        Plan<v1::Revision> plan;
+        plan.batch.preconditions.push_back({current.name(), current.sequence()});
+        plan.batch.states.push_back(next);
+        plan.batch.revisions.push_back(revision);
+        plan.batch.audit.push_back(Audit(caller, action, revision.name(), "",
+                                         revision.content_hash(), request.request_id(),
+                                         absl::StrCat("team=", team, " ", request.comment())));
+        plan.response = revision;
+        return plan;
+      });
+}
+
+absl::StatusOr<v1::Revision> Registry::PublishRevision(const Principal& caller,
+                                                       const v1::PublishRevisionRequest& request) {
+  return Mutate<v1::Revision>(
+      caller, "PublishRevision", request, request.request_id(), request.validate_only(),
+      request.etag().empty(), [&]() -> absl::StatusOr<Plan<v1::Revision>> {
+        ACCORD_ASSIGN_OR_RETURN(auto parsed, ParseRevisionName("name", request.name()));
+        auto& [def, token] = parsed;
+        int64_t number = 0;
+        if (!absl::SimpleAtoi(token, &number)) {
+          return InvalidField("name", "name a revision by its number to publish it");
+        }
+        ACCORD_ASSIGN_OR_RETURN(WatchHub::StatePtr state, Find("name", def.full));
+        const v1::Definition& current = state->definition();
+        ACCORD_RETURN_IF_ERROR(CheckActive(current));
+        ACCORD_RETURN_IF_ERROR(CheckEtag(request.etag(), current));
+        ACCORD_ASSIGN_OR_RETURN(v1::Revision revision, store_.GetRevision(def.full, number));
+        if (revision.state() == v1::Revision::PROPOSED) {
+          std::vector<std::string> approved = ApprovedTeams(revision);
+          std::vector<std::string> missing;
+          for (const std::string& t : revision.required_teams()) {
+            if (std::find(approved.begin(), approved.end(), t) == approved.end()) {
+              missing.push_back(t);
+            }
+          }
+          return ErrorWithReason(
+              absl::StatusCode::kFailedPrecondition, "APPROVAL_REQUIRED",
+              absl::StrCat(revision.name(), " still needs the approval of ",
+                           absl::StrJoin(missing, " and ")),
+              {{"approved", absl::StrJoin(approved, ",")},
+               {"required", absl::StrJoin(revision.required_teams(), ",")}});
+        }
+        if (revision.state() != v1::Revision::APPROVED) {
+          return ErrorWithReason(
+              absl::StatusCode::kFailedPrecondition, "REVISION_NOT_PUBLISHABLE",
+              absl::StrCat(revision.name(), " is ", v1::Revision::State_Name(revision.state()),
+                           "; only an APPROVED revision can be published"));
+        }
+        // Everything it refers to must exist and be published, or consumers could not use it.
+        for (const std::string& ref : CollectReferences(revision.snapshot())) {
+          WatchHub::StatePtr target = hub_.Get(ref);
+          if (target == nullptr || target->definition().state() != v1::Definition::ACTIVE ||
+              target->definition().published_revision() == 0) {
+            return ErrorWithReason(absl::StatusCode::kFailedPrecondition,
+                                   "REFERENCE_NOT_PUBLISHED",
+                                   absl::StrCat(revision.name(), " refers to ", ref,
+                                                ", which has no published revision"),
+                                   {{"reference", ref}});
+          }
+        }
+        Plan<v1::Revision> plan;
+        if (current.published_revision() > 0) {
+          v1::Revision previous = state->published();
+          previous.set_state(v1::Revision::SUPERSEDED);
+          previous.set_sequence(0);
+          plan.batch.revisions.push_back(previous);
+        }
+        revision.set_state(v1::Revision::PUBLISHED);
+        revision.set_sequence(0);
+        *revision.mutable_publish_time() =
+            TimeUtil::NanosecondsToTimestamp(absl::ToUnixNanos(clock_.Now()));
+        records::DefinitionState next = *state;
+        next.mutable_definition()->set_published_revision(number);
+        next.mutable_definition()->set_pending_revision(0);
+        next.mutable_definition()->set_sequence(0);
+        *next.mutable_published() = revision;
+        plan.batch.preconditions.push_back({current.name(), current.sequence()});
+        plan.batch.states.push_back(next);
+        plan.batch.revisions.push_back(revision);
+        v1::WatchEvent event;
+        event.set_type(v1::WatchEvent::UPSERT);
+        event.set_definition(current.name());
+        event.set_kind(current.kind());
+        *event.mutable_revision() = revision;
+        plan.batch.events.push_back(event);
+        plan.batch.audit.push_back(Audit(caller, "PublishRevision", revision.name(),
+                                         state->published().content_hash(),
+                                         revision.content_hash(), request.request_id(), ""));
+        plan.response = revision;
+        return plan;
+      });
+}
+
+absl::StatusOr<v1::Revision> Registry::RollbackDefinition(
+    const Principal& caller, const v1::RollbackDefinitionRequest& request) {
+  return Mutate<v1::Revision>(
+      caller, "RollbackDefinition", request, request.request_id(), false, request.etag().empty(),
+      [&]() -> absl::StatusOr<Plan<v1::Revision>> {
+        ACCORD_ASSIGN_OR_RETURN(WatchHub::StatePtr state, Find("name", request.name()));
+        const v1::Definition& current = state->definition();
+        ACCORD_RETURN_IF_ERROR(CheckActive(current));
+        ACCORD_RETURN_IF_ERROR(CheckEtag(request.etag(), current));
+        if (request.revision_number() <= 0) {
+          return InvalidField("revision_number", "is required: the revision to restore");
+        }
+        ACCORD_ASSIGN_OR_RETURN(v1::Revision old,
+                                store_.GetRevision(current.name(), request.revision_number()));
+        if (old.state() != v1::Revision::SUPERSEDED) {
+          return ErrorWithReason(
+              absl::StatusCode::kFailedPrecondition, "NOT_PREVIOUSLY_PUBLISHED",
+              absl::StrCat(old.name(), " is ", v1::Revision::State_Name(old.state()),
+                           "; only a formerly published (SUPERSEDED) revision can be restored"));
+        }
+        for (const std::string& ref : CollectReferences(old.snapshot())) {
+          WatchHub::StatePtr target = hub_.Get(ref);
+          if (target == nullptr || target->definition().state() != v1::Definition::ACTIVE ||
+              target->definition().published_revision() == 0) {
+            return ErrorWithReason(absl::StatusCode::kFailedPrecondition,
+                                   "REFERENCE_NOT_PUBLISHED",
+                                   absl::StrCat(old.name(), " refers to ", ref,
+                                                ", which has no published revision"));
+          }
+        }
+        Plan<v1::Revision> plan;
+        if (current.pending_revision() > 0) {
+          ACCORD_ASSIGN_OR_RETURN(v1::Revision pending,
+                                  store_.GetRevision(current.name(), current.pending_revision()));
+          pending.set_state(v1::Revision::WITHDRAWN);
+          pending.set_sequence(0);
+          plan.batch.revisions.push_back(pending);
+        }
+        if (current.published_revision() > 0) {
+          v1::Revision previous = state->published();
+          previous.set_state(v1::Revision::SUPERSEDED);
+          previous.set_sequence(0);
+          plan.batch.revisions.push_back(previous);
+        }
+        const int64_t number = current.latest_revision() + 1;
+        const auto now = TimeUtil::NanosecondsToTimestamp(absl::ToUnixNanos(clock_.Now()));
+        v1::Revision revision = old;
+        revision.set_name(RevisionName(current.name(), number));
+        revision.set_revision_number(number);
+        revision.set_state(v1::Revision::PUBLISHED);
+        revision.set_proposer(caller.name);
+        revision.set_change_summary(absl::StrCat("rollback to revision ", old.revision_number()));
+        revision.set_rollback_of(old.revision_number());
+        revision.set_sequence(0);
+        *revision.mutable_create_time() = now;
+        *revision.mutable_publish_time() = now;
+        records::DefinitionState next = *state;
+        v1::Definition* d = next.mutable_definition();
+        d->set_latest_revision(number);
+        d->set_published_revision(number);
+        d->set_pending_revision(0);
+        d->set_draft_changed(ContentHash(*d) != revision.content_hash());
+        d->set_sequence(0);
+        *next.mutable_published() = revision;
+        plan.batch.preconditions.push_back({current.name(), current.sequence()});
+        plan.batch.states.push_back(next);
+        plan.batch.revisions.push_back(revision);
+        v1::WatchEvent event;
+        event.set_type(v1::WatchEvent::UPSERT);
+        event.set_definition(current.name());
+        event.set_kind(current.kind());
+        *event.mutable_revision() = revision;
+        plan.batch.events.push_back(event);
+        plan.batch.audit.push_back(Audit(caller, "RollbackDefinition", revision.name(),
+                                         state->published().content_hash(),
+                                         revision.content_hash(), request.request_id(),
+                                         absl::StrCat("restored revision ", old.revision_number())));
+        plan.response = revision;
+        return plan;
+      });
+}
+
+absl::StatusOr<v1::ListAuditEventsResponse> Registry::ListAuditEvents(
+    const v1::ListAuditEventsRequest& request) const {
+  ACCORD_ASSIGN_OR_RETURN(std::string ns, ParseParent("parent", request.parent(), true));
+  ACCORD_ASSIGN_OR_RETURN(int page_size, PageSize(request.page_size()));
+  ACCORD_ASSIGN_OR_RETURN(std::string token, DecodePageToken(request.page_token()));
+  int64_t before = 0;
+  if (!token.empty() && !absl::SimpleAtoi(token, &before)) {
+    return InvalidField("page_token", "is not a token this API returned");
+  }
+  if (!request.resource().empty()) {
+    ACCORD_RETURN_IF_ERROR(ParseDefinitionName("resource", request.resource()).status());
+  }
+  // Pages end at a sequence boundary so that no event of a commit is skipped.
+  ACCORD_ASSIGN_OR_RETURN(
+      std::vector<v1::AuditEvent> events,
+      store_.ListAudit(ns == "-" ? "" : ns, request.resource(), before, page_size + 1));
+  v1::ListAuditEventsResponse response;
+  if (events.size() > static_cast<size_t>(page_size)) {
+    int64_t last = events[page_size - 1].sequence();
+    size_t keep = page_size;
+    while (keep > 0 && events[keep - 1].sequence() == last && events[keep].sequence() == last) {
+      --keep;
+    }
+    if (keep == 0) {
+      keep = page_size;
+    }
+    events.resize(keep);
+    response.set_next_page_token(EncodePageToken(absl::StrCat(events.back().sequence())));
+  }
+  for (auto& e : events) {
+    *response.add_events() = std::move(e);
+  }
+  return response;
+}
+
+}  // namespace accord::registry

@@ -1,0 +1,315 @@
+#include "absl/strings/string_view.h"
+#include "registry/registry_service.h"
+
+#include <deque>
+#include <mutex>
+
+#include "absl/strings/str_cat.h"
+#include "common/status.h"
+
+namespace accord::registry {
+namespace {
+
+constexpr absl::string_view kPrefix = "/accord.registry.v1.Registry/";
+
+grpc::Status Overloaded() {
+  return ToGrpcStatus(ErrorWithReason(absl::StatusCode::kResourceExhausted, "SERVER_BUSY",
+                                      "the registry is busy; retry with back-off"));
+}
+
+// One WatchDefinitions stream. The sink half is shared with the hub; the reactor deletes
+// itself in OnDone after detaching the sink, so the hub never touches a dead reactor.
+class WatchStream final : public grpc::ServerWriteReactor<v1::WatchDefinitionsResponse> {
+ public:
+  class Sink final : public WatchSink {
+   public:
+    Sink(WatchStream* stream, size_t max_queue) : stream_(stream), max_queue_(max_queue) {}
+
+    bool Deliver(std::shared_ptr<const v1::WatchDefinitionsResponse> message) override {
+      std::lock_guard lock(mu_);
+      if (stream_ == nullptr || ending_) {
+        return false;
+      }
+      if (queue_.size() >= max_queue_) {
+        EndLocked(ToGrpcStatus(ErrorWithReason(absl::StatusCode::kResourceExhausted,
+                                               "WATCHER_TOO_SLOW",
+                                               "the watcher fell too far behind; resume from "
+                                               "your last sequence")));
+        return false;
+      }
+      queue_.push_back(std::move(message));
+      WriteNextLocked();
+      return true;
+    }
+
+    void End(const absl::Status& status) override {
+      std::lock_guard lock(mu_);
+      EndLocked(ToGrpcStatus(status));
+    }
+
+    bool Idle() const override {
+      std::lock_guard lock(mu_);
+      return !writing_ && queue_.empty();
+    }
+
+    void OnWriteDone(bool ok) {
+      std::lock_guard lock(mu_);
+      writing_ = false;
+      current_.reset();
+      if (!ok) {
+        EndLocked(grpc::Status(grpc::StatusCode::CANCELLED, "the client went away"));
+        return;
+      }
+      if (pending_finish_.has_value()) {
+        FinishLocked();
+        return;
+      }
+      WriteNextLocked();
+    }
+
+    void Detach() {
+      std::lock_guard lock(mu_);
+      stream_ = nullptr;
+    }
+
+   private:
+    void WriteNextLocked() {
+      if (writing_ || queue_.empty() || stream_ == nullptr || ending_) {
+        return;
+      }
+      writing_ = true;
+      current_ = std::move(queue_.front());
+      queue_.pop_front();
+      stream_->StartWrite(current_.get());
+    }
+    void EndLocked(grpc::Status status) {
+      if (ending_ || stream_ == nullptr) {
+        return;
+      }
+      ending_ = true;
+      queue_.clear();
+      pending_finish_ = std::move(status);
+      if (!writing_) {
+        FinishLocked();
+      }
+    }
+    void FinishLocked() {
+      if (stream_ != nullptr && pending_finish_.has_value() && !finished_) {
+        finished_ = true;
+        stream_->Finish(*pending_finish_);
+      }
+    }
+
+    mutable std::mutex mu_;
+    WatchStream* stream_;
+    const size_t max_queue_;
+    std::deque<std::shared_ptr<const v1::WatchDefinitionsResponse>> queue_;
+    std::shared_ptr<const v1::WatchDefinitionsResponse> current_;
+    bool writing_ = false;
+    bool ending_ = false;
+    bool finished_ = false;
+    std::optional<grpc::Status> pending_finish_;
+  };
+
+  WatchStream(WatchHub& hub, size_t max_queue)
+      : hub_(hub), sink_(std::make_shared<Sink>(this, max_queue)) {}
+
+  const std::shared_ptr<Sink>& sink() const { return sink_; }
+
+  void OnWriteDone(bool ok) override { sink_->OnWriteDone(ok); }
+  void OnCancel() override { sink_->End(absl::CancelledError("cancelled by the client")); }
+  void OnDone() override {
+    sink_->Detach();
+    hub_.Unsubscribe(sink_.get());
+    delete this;
+  }
+
+ private:
+  WatchHub& hub_;
+  std::shared_ptr<Sink> sink_;
+};
+
+}  // namespace
+
+RegistryServiceImpl::RegistryServiceImpl(Registry& registry, WatchHub& hub, Executor& executor,
+                                         const CallAuthorizer& authorizer,
+                                         RegistryServiceOptions options)
+    : registry_(registry),
+      hub_(hub),
+      executor_(executor),
+      authorizer_(authorizer),
+      options_(options) {}
+
+template <typename Request, typename Response, typename Fn>
+grpc::ServerUnaryReactor* RegistryServiceImpl::Handle(grpc::CallbackServerContext* context,
+                                                      absl::string_view method,
+                                                      const Request* request, Response* response,
+                                                      bool inline_ok, Fn fn) {
+  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  absl::StatusOr<Principal> principal =
+      authorizer_.Authorize(*context, absl::StrCat(kPrefix, method));
+  if (!principal.ok()) {
+    reactor->Finish(ToGrpcStatus(principal.status()));
+    return reactor;
+  }
+  auto run = [fn, request, response, reactor, caller = *std::move(principal)]() {
+    auto result = fn(caller, *request);
+    if (result.ok()) {
+      *response = *std::move(result);
+    }
+    reactor->Finish(ToGrpcStatus(result.status()));
+  };
+  if (inline_ok) {
+    run();
+  } else if (!executor_.TrySubmit(run)) {
+    reactor->Finish(Overloaded());
+  }
+  return reactor;
+}
+
+grpc::ServerUnaryReactor* RegistryServiceImpl::CreateDefinition(
+    grpc::CallbackServerContext* context, const v1::CreateDefinitionRequest* request,
+    v1::Definition* response) {
+  return Handle(context, "CreateDefinition", request, response, false,
+                [this](const Principal& p, const auto& r) { return registry_.CreateDefinition(p, r); });
+}
+
+grpc::ServerUnaryReactor* RegistryServiceImpl::GetDefinition(
+    grpc::CallbackServerContext* context, const v1::GetDefinitionRequest* request,
+    v1::Definition* response) {
+  return Handle(context, "GetDefinition", request, response, true,
+                [this](const Principal&, const auto& r) { return registry_.GetDefinition(r); });
+}
+
+grpc::ServerUnaryReactor* RegistryServiceImpl::ListDefinitions(
+    grpc::CallbackServerContext* context, const v1::ListDefinitionsRequest* request,
+    v1::ListDefinitionsResponse* response) {
+  return Handle(context, "ListDefinitions", request, response, true,
+                [this](const Principal&, const auto& r) { return registry_.ListDefinitions(r); });
+}
+
+grpc::ServerUnaryReactor* RegistryServiceImpl::UpdateDefinition(
+    grpc::CallbackServerContext* context, const v1::UpdateDefinitionRequest* request,
+    v1::Definition* response) {
+  return Handle(context, "UpdateDefinition", request, response, false,
+                [this](const Principal& p, const auto& r) { return registry_.UpdateDefinition(p, r); });
+}
+
+grpc::ServerUnaryReactor* RegistryServiceImpl::DeleteDefinition(
+    grpc::CallbackServerContext* context, const v1::DeleteDefinitionRequest* request,
+    v1::Definition* response) {
+  return Handle(context, "DeleteDefinition", request, response, false,
+                [this](const Principal& p, const auto& r) { return registry_.DeleteDefinition(p, r); });
+}
+
+grpc::ServerUnaryReactor* RegistryServiceImpl::UndeleteDefinition(
+    grpc::CallbackServerContext* context, const v1::UndeleteDefinitionRequest* request,
+    v1::Definition* response) {
+  return Handle(context, "UndeleteDefinition", request, response, false,
+                [this](const Principal& p, const auto& r) { return registry_.UndeleteDefinition(p, r); });
+}
+
+grpc::ServerUnaryReactor* RegistryServiceImpl::GetRevision(grpc::CallbackServerContext* context,
+                                                           const v1::GetRevisionRequest* request,
+                                                           v1::Revision* response) {
+  return Handle(context, "GetRevision", request, response, false,
+                [this](const Principal&, const auto& r) { return registry_.GetRevision(r); });
+}
+
+grpc::ServerUnaryReactor* RegistryServiceImpl::ListRevisions(
+    grpc::CallbackServerContext* context, const v1::ListRevisionsRequest* request,
+    v1::ListRevisionsResponse* response) {
+  return Handle(context, "ListRevisions", request, response, false,
+                [this](const Principal&, const auto& r) { return registry_.ListRevisions(r); });
+}
+
+grpc::ServerUnaryReactor* RegistryServiceImpl::ProposeRevision(
+    grpc::CallbackServerContext* context, const v1::ProposeRevisionRequest* request,
+    v1::Revision* response) {
+  return Handle(context, "ProposeRevision", request, response, false,
+                [this](const Principal& p, const auto& r) { return registry_.ProposeRevision(p, r); });
+}
+
+grpc::ServerUnaryReactor* RegistryServiceImpl::ApproveRevision(
+    grpc::CallbackServerContext* context, const v1::ReviewRevisionRequest* request,
+    v1::Revision* response) {
+  return Handle(context, "ApproveRevision", request, response, false,
+                [this](const Principal& p, const auto& r) { return registry_.ApproveRevision(p, r); });
+}
+
+grpc::ServerUnaryReactor* RegistryServiceImpl::RejectRevision(
+    grpc::CallbackServerContext* context, const v1::ReviewRevisionRequest* request,
+    v1::Revision* response) {
+  return Handle(context, "RejectRevision", request, response, false,
+                [this](const Principal& p, const auto& r) { return registry_.RejectRevision(p, r); });
+}
+
+grpc::ServerUnaryReactor* RegistryServiceImpl::PublishRevision(
+    grpc::CallbackServerContext* context, const v1::PublishRevisionRequest* request,
+    v1::Revision* response) {
+  return Handle(context, "PublishRevision", request, response, false,
+                [this](const Principal& p, const auto& r) { return registry_.PublishRevision(p, r); });
+}
+
+grpc::ServerUnaryReactor* RegistryServiceImpl::RollbackDefinition(
+    grpc::CallbackServerContext* context, const v1::RollbackDefinitionRequest* request,
+    v1::Revision* response) {
+  return Handle(context, "RollbackDefinition", request, response, false,
+                [this](const Principal& p, const auto& r) { return registry_.RollbackDefinition(p, r); });
+}
+
+grpc::ServerUnaryReactor* RegistryServiceImpl::ListAuditEvents(
+    grpc::CallbackServerContext* context, const v1::ListAuditEventsRequest* request,
+    v1::ListAuditEventsResponse* response) {
+  return Handle(context, "ListAuditEvents", request, response, false,
+                [this](const Principal&, const auto& r) { return registry_.ListAuditEvents(r); });
+}
+
+grpc::ServerWriteReactor<v1::WatchDefinitionsResponse>* RegistryServiceImpl::WatchDefinitions(
+    grpc::CallbackServerContext* context, const v1::WatchDefinitionsRequest* request) {
+  auto* stream = new WatchStream(hub_, options_.max_watch_queue);
+  std::shared_ptr<WatchStream::Sink> sink = stream->sink();
+  absl::StatusOr<Principal> principal =
+      authorizer_.Authorize(*context, absl::StrCat(kPrefix, "WatchDefinitions"));
+  if (!principal.ok()) {
+    sink->End(principal.status());
+    return stream;
+  }
+  WatchSpec spec;
+  if (!request->parent().empty() && request->parent() != "namespaces/-") {
+    absl::string_view parent = request->parent();
+    if (parent.substr(0, 11) != "namespaces/" || parent.size() == 11 ||
+        parent.find('/', 11) != absl::string_view::npos) {
+      sink->End(InvalidField("parent", "must be namespaces/{namespace} or namespaces/-"));
+      return stream;
+    }
+    spec.namespace_id = std::string(parent.substr(11));
+  }
+  for (int kind : request->kinds()) {
+    if (kind == v1::DEFINITION_KIND_UNSPECIFIED || !v1::DefinitionKind_IsValid(kind)) {
+      sink->End(InvalidField("kinds", absl::StrCat("unknown kind ", kind)));
+      return stream;
+    }
+    spec.kinds.push_back(static_cast<v1::DefinitionKind>(kind));
+  }
+  if (request->start_after_sequence() < 0) {
+    sink->End(InvalidField("start_after_sequence", "must not be negative"));
+    return stream;
+  }
+  spec.start_after_sequence = request->start_after_sequence();
+  spec.history_id = request->history_id();
+  spec.fail_if_too_old = request->too_old_policy() == v1::WatchDefinitionsRequest::FAIL;
+  int interval = request->progress_interval_seconds();
+  spec.progress_interval = absl::Seconds(interval <= 0 ? 10 : std::clamp(interval, 1, 300));
+  if (!executor_.TrySubmit([this, sink, spec] {
+        if (absl::Status s = hub_.Subscribe(sink, spec); !s.ok()) {
+          sink->End(s);
+        }
+      })) {
+    sink->End(ErrorWithReason(absl::StatusCode::kResourceExhausted, "SERVER_BUSY",
+                              "the registry is busy; retry with back-off"));
+  }
+  return stream;
+}
+
+}  // namespace accord::registry

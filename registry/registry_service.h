@@ -1,0 +1,84 @@
+#pragma once
+
+#include <memory>
+
+#include "absl/strings/string_view.h"
+#include "accord/registry/v1/registry.grpc.pb.h"
+#include "common/call_auth.h"
+#include "common/executor.h"
+#include "registry/registry.h"
+#include "registry/watch_hub.h"
+
+namespace accord::registry {
+
+struct RegistryServiceOptions {
+  size_t max_watch_queue = 10000;  // messages queued per watcher before it is dropped
+};
+
+// The gRPC adapter of the registry: authenticates and authorizes each call, runs the domain
+// on the executor (reads served from memory run inline), and maps errors with ToGrpcStatus.
+class RegistryServiceImpl final : public v1::Registry::CallbackService {
+ public:
+  RegistryServiceImpl(Registry& registry, WatchHub& hub, Executor& executor,
+                      const CallAuthorizer& authorizer, RegistryServiceOptions options = {});
+
+  // accord::registry::v1::Registry::CallbackService
+  grpc::ServerUnaryReactor* CreateDefinition(grpc::CallbackServerContext* context,
+                                             const v1::CreateDefinitionRequest* request,
+                                             v1::Definition* response) override;
+  grpc::ServerUnaryReactor* GetDefinition(grpc::CallbackServerContext* context,
+                                          const v1::GetDefinitionRequest* request,
+                                          v1::Definition* response) override;
+  grpc::ServerUnaryReactor* ListDefinitions(grpc::CallbackServerContext* context,
+                                            const v1::ListDefinitionsRequest* request,
+                                            v1::ListDefinitionsResponse* response) override;
+  grpc::ServerUnaryReactor* UpdateDefinition(grpc::CallbackServerContext* context,
+                                             const v1::UpdateDefinitionRequest* request,
+                                             v1::Definition* response) override;
+  grpc::ServerUnaryReactor* DeleteDefinition(grpc::CallbackServerContext* context,
+                                             const v1::DeleteDefinitionRequest* request,
+                                             v1::Definition* response) override;
+  grpc::ServerUnaryReactor* UndeleteDefinition(grpc::CallbackServerContext* context,
+                                               const v1::UndeleteDefinitionRequest* request,
+                                               v1::Definition* response) override;
+  grpc::ServerUnaryReactor* GetRevision(grpc::CallbackServerContext* context,
+                                        const v1::GetRevisionRequest* request,
+                                        v1::Revision* response) override;
+  grpc::ServerUnaryReactor* ListRevisions(grpc::CallbackServerContext* context,
+                                          const v1::ListRevisionsRequest* request,
+                                          v1::ListRevisionsResponse* response) override;
+  grpc::ServerUnaryReactor* ProposeRevision(grpc::CallbackServerContext* context,
+                                            const v1::ProposeRevisionRequest* request,
+                                            v1::Revision* response) override;
+  grpc::ServerUnaryReactor* ApproveRevision(grpc::CallbackServerContext* context,
+                                            const v1::ReviewRevisionRequest* request,
+                                            v1::Revision* response) override;
+  grpc::ServerUnaryReactor* RejectRevision(grpc::CallbackServerContext* context,
+                                           const v1::ReviewRevisionRequest* request,
+                                           v1::Revision* response) override;
+  grpc::ServerUnaryReactor* PublishRevision(grpc::CallbackServerContext* context,
+                                            const v1::PublishRevisionRequest* request,
+                                            v1::Revision* response) override;
+  grpc::ServerUnaryReactor* RollbackDefinition(grpc::CallbackServerContext* context,
+                                               const v1::RollbackDefinitionRequest* request,
+                                               v1::Revision* response) override;
+  grpc::ServerWriteReactor<v1::WatchDefinitionsResponse>* WatchDefinitions(
+      grpc::CallbackServerContext* context, const v1::WatchDefinitionsRequest* request) override;
+  grpc::ServerUnaryReactor* ListAuditEvents(grpc::CallbackServerContext* context,
+                                            const v1::ListAuditEventsRequest* request,
+                                            v1::ListAuditEventsResponse* response) override;
+
+ private:
+  template <typename Request, typename Response, typename Fn>
+  grpc::ServerUnaryReactor* Handle(grpc::CallbackServerContext* context, absl::string_view method,
+                                   const Request* request, Response* response, bool inline_ok,
+                                   Fn fn);
+
+  Registry& registry_;
+  WatchHub& hub_;
+  Executor& executor_;
+  const CallAuthorizer& authorizer_;
+  RegistryServiceOptions options_;
+};
+
+}  // namespace accord::registry

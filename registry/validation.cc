@@ -1,0 +1,869 @@
+#include "absl/strings/string_view.h"
+#include "registry/validation.h"
+
+#include <algorithm>
+#include <cmath>
+#include <set>
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "google/protobuf/descriptor.h"
+#include "google/protobuf/reflection.h"
+#include "google/protobuf/util/time_util.h"
+#include "re2/re2.h"
+
+namespace accord::registry {
+namespace {
+
+using google::protobuf::Duration;
+using google::protobuf::FieldDescriptor;
+using google::protobuf::Message;
+using google::protobuf::Value;
+
+// Collects violations under a path that grows and shrinks as the checks descend.
+class Checker {
+ public:
+  explicit Checker(std::string prefix) : path_(std::move(prefix)) {}
+
+  // Adds a violation at `field` below the current path ("" = the current path itself).
+  void Add(absl::string_view field, std::string description) {
+    violations_.push_back({Join(field), std::move(description)});
+  }
+  std::string Join(absl::string_view field) const {
+    if (field.empty()) {
+      return path_;
+    }
+    if (path_.empty()) {
+      return std::string(field);
+    }
+    return field.front() == '[' ? absl::StrCat(path_, field) : absl::StrCat(path_, ".", field);
+  }
+
+  // Scoped descent: `Checker::Scope s(c, "criteria[0]");`
+  class Scope {
+   public:
+    Scope(Checker& c, absl::string_view field) : c_(c), saved_(c.path_) { c.path_ = c.Join(field); }
+    ~Scope() { c_.path_ = saved_; }
+    Scope(const Scope&) = delete;
+    Scope& operator=(const Scope&) = delete;
+
+   private:
+    Checker& c_;
+    std::string saved_;
+  };
+
+  std::vector<FieldViolation> Take() { return std::move(violations_); }
+
+ private:
+  std::string path_;
+  std::vector<FieldViolation> violations_;
+};
+
+std::string Index(absl::string_view field, int i) { return absl::StrCat(field, "[", i, "]"); }
+
+// ------------------------------------------------------------ format limits (all fields)
+
+// Unknown fields, strings over 4 KiB, lists over 1000, NaN or infinite numbers, anywhere.
+void CheckLimits(const Message& message, Checker& c, int depth) {
+  if (depth > 4 * kMaxConditionDepth) {
+    c.Add("", "nested too deeply");
+    return;
+  }
+  const auto* reflection = message.GetReflection();
+  if (!reflection->GetUnknownFields(message).empty()) {
+    c.Add("", "has unknown fields");
+  }
+  std::vector<const FieldDescriptor*> fields;
+  reflection->ListFields(message, &fields);
+  for (const FieldDescriptor* field : fields) {
+    const std::string& name = field->name();
+    if (field->is_map()) {
+      int size = reflection->FieldSize(message, field);
+      if (size > kMaxListSize) {
+        c.Add(name, absl::StrCat("has ", size, " entries; at most ", kMaxListSize, " allowed"));
+      }
+      for (int i = 0; i < size; ++i) {
+        const Message& entry = reflection->GetRepeatedMessage(message, field, i);
+        Checker::Scope s(c, name);
+        CheckLimits(entry, c, depth + 1);
+      }
+      continue;
+    }
+    if (field->is_repeated()) {
+      int size = reflection->FieldSize(message, field);
+      if (size > kMaxListSize) {
+        c.Add(name, absl::StrCat("has ", size, " items; at most ", kMaxListSize, " allowed"));
+        continue;
+      }
+      for (int i = 0; i < size; ++i) {
+        Checker::Scope s(c, Index(name, i));
+        switch (field->cpp_type()) {
+          case FieldDescriptor::CPPTYPE_STRING:
+            if (reflection->GetRepeatedStringReference(message, field, i, nullptr).size() >
+                kMaxStringBytes) {
+              c.Add("", "is longer than 4096 bytes");
+            }
+            break;
+          case FieldDescriptor::CPPTYPE_DOUBLE:
+            if (!std::isfinite(reflection->GetRepeatedDouble(message, field, i))) {
+              c.Add("", "must be a finite number");
+            }
+            break;
+          case FieldDescriptor::CPPTYPE_MESSAGE:
+            CheckLimits(reflection->GetRepeatedMessage(message, field, i), c, depth + 1);
+            break;
+          default:
+            break;
+        }
+      }
+      continue;
+    }
+    switch (field->cpp_type()) {
+      case FieldDescriptor::CPPTYPE_STRING: {
+        std::string scratch;
+        if (reflection->GetStringReference(message, field, &scratch).size() > kMaxStringBytes) {
+          c.Add(name, "is longer than 4096 bytes");
+        }
+        break;
+      }
+      case FieldDescriptor::CPPTYPE_DOUBLE:
+        if (!std::isfinite(reflection->GetDouble(message, field))) {
+          c.Add(name, "must be a finite number");
+        }
+        break;
+      case FieldDescriptor::CPPTYPE_MESSAGE: {
+        Checker::Scope s(c, name);
+        CheckLimits(reflection->GetMessage(message, field), c, depth + 1);
+        break;
+      }
+      default:
+        break;
+    }
+  }
+}
+
+// ------------------------------------------------------------ helpers
+
+bool Positive(const Duration& d) { return d.seconds() > 0 || (d.seconds() == 0 && d.nanos() > 0); }
+bool Negative(const Duration& d) { return d.seconds() < 0 || d.nanos() < 0; }
+
+void CheckDurationNotNegative(Checker& c, absl::string_view field, const Duration& d) {
+  if (Negative(d)) {
+    c.Add(field, "must not be negative");
+  }
+}
+
+void CheckUniqueId(Checker& c, std::set<std::string>& seen, absl::string_view field,
+                   const std::string& id, absl::string_view what) {
+  if (id.empty()) {
+    c.Add(field, absl::StrCat("is required (the ", what, "'s id)"));
+  } else if (!seen.insert(id).second) {
+    c.Add(field, absl::StrCat("duplicate ", what, " '", id, "'"));
+  }
+}
+
+bool IsKnownTeam(absl::string_view team) {
+  const auto& teams = KnownTeams();
+  return std::find(teams.begin(), teams.end(), team) != teams.end();
+}
+
+bool IsValueString(const Value& v) { return v.kind_case() == Value::kStringValue; }
+bool IsValueNumber(const Value& v) { return v.kind_case() == Value::kNumberValue; }
+bool IsValueScalar(const Value& v) {
+  return v.kind_case() == Value::kStringValue || v.kind_case() == Value::kNumberValue ||
+         v.kind_case() == Value::kBoolValue;
+}
+
+// ------------------------------------------------------------ conditions
+
+struct ConditionContext {
+  absl::string_view namespace_id;
+  const ReferenceResolver* resolver = nullptr;
+  bool allow_score = false;
+  const char* score_denied_reason = "";
+};
+
+void CheckAttribute(const v1::AttributeCondition& a, Checker& c) {
+  if (a.field().empty()) {
+    c.Add("field", "is required");
+  } else {
+    std::vector<absl::string_view> parts = absl::StrSplit(a.field(), '.');
+    if (parts.size() > static_cast<size_t>(kMaxConditionDepth)) {
+      c.Add("field", "has more than 16 path segments");
+    }
+    for (absl::string_view part : parts) {
+      if (part.empty() || part.find_first_not_of("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVW"
+                                                 "XYZ0123456789_-") != absl::string_view::npos) {
+        c.Add("field", absl::StrCat("'", a.field(),
+                                    "' is not a dotted path of [A-Za-z0-9_-] segments"));
+        break;
+      }
+    }
+  }
+  const bool has_value = a.has_value();
+  const int n_values = a.values_size();
+  auto need_value = [&](bool (*ok)(const Value&), const char* what) {
+    if (!has_value) {
+      c.Add("value", absl::StrCat("is required for ", v1::Operator_Name(a.op())));
+    } else if (!ok(a.value())) {
+      c.Add("value", absl::StrCat("must be ", what, " for ", v1::Operator_Name(a.op())));
+    }
+    if (n_values > 0) {
+      c.Add("values", absl::StrCat("is not used by ", v1::Operator_Name(a.op()), "; use value"));
+    }
+  };
+  bool string_op = false;
+  switch (a.op()) {
+    case v1::OPERATOR_UNSPECIFIED:
+      c.Add("op", "is required");
+      break;
+    case v1::EQ:
+    case v1::NE:
+      need_value(IsValueScalar, "a string, number or boolean");
+      string_op = has_value && IsValueString(a.value());
+      break;
+    case v1::LT:
+    case v1::LE:
+    case v1::GT:
+    case v1::GE:
+      need_value([](const Value& v) { return IsValueNumber(v) || IsValueString(v); },
+                 "a number or string");
+      break;
+    case v1::CONTAINS:
+    case v1::STARTS_WITH:
+    case v1::ENDS_WITH:
+      need_value(IsValueString, "a string");
+      string_op = true;
+      break;
+    case v1::MATCHES: {
+      need_value(IsValueString, "a string (an RE2 pattern)");
+      if (has_value && IsValueString(a.value())) {
+        RE2::Options options;
+        options.set_max_mem(kMaxRegexMemory);
+        options.set_log_errors(false);
+        options.set_case_sensitive(!a.ignore_case());
+        RE2 re(a.value().string_value(), options);
+        if (!re.ok()) {
+          c.Add("value", absl::StrCat("is not a valid RE2 pattern: ", re.error()));
+        }
+      }
+      string_op = true;
+      break;
+    }
+    case v1::IN:
+    case v1::NOT_IN:
+      if (has_value) {
+        c.Add("value", absl::StrCat("is not used by ", v1::Operator_Name(a.op()), "; use values"));
+      }
+      if (n_values == 0) {
+        c.Add("values", absl::StrCat("needs at least one value for ", v1::Operator_Name(a.op())));
+      }
+      for (int i = 0; i < n_values; ++i) {
+        if (!IsValueScalar(a.values(i))) {
+          c.Add(Index("values", i), "must be a string, number or boolean");
+        }
+        string_op = string_op || IsValueString(a.values(i));
+      }
+      break;
+    case v1::BETWEEN:
+      if (has_value) {
+        c.Add("value", "is not used by BETWEEN; use values: [low, high]");
+      }
+      if (n_values != 2) {
+        c.Add("values", "needs exactly two values [low, high] for BETWEEN");
+      } else {
+        const Value& lo = a.values(0);
+        const Value& hi = a.values(1);
+        if (!(IsValueNumber(lo) && IsValueNumber(hi)) && !(IsValueString(lo) && IsValueString(hi))) {
+          c.Add("values", "must be two numbers or two strings");
+        } else if (IsValueNumber(lo) && lo.number_value() > hi.number_value()) {
+          c.Add("values", "low must not be greater than high");
+        }
+      }
+      break;
+    case v1::EXISTS:
+    case v1::NOT_EXISTS:
+      if (has_value || n_values > 0) {
+        c.Add("value", absl::StrCat(v1::Operator_Name(a.op()), " takes no value"));
+      }
+      break;
+    default:
+      c.Add("op", absl::StrCat("unknown operator ", static_cast<int>(a.op())));
+  }
+  if (a.ignore_case() && !string_op) {
+    c.Add("ignore_case", "applies only to string comparisons");
+  }
+}
+
+void CheckEventCondition(const v1::EventCondition& e, Checker& c) {
+  if (e.type().empty()) {
+    c.Add("type", "is required");
+  }
+  if (e.min_count() < 0) {
+    c.Add("min_count", "must not be negative");
+  }
+  CheckDurationNotNegative(c, "window", e.window());
+  for (int i = 0; i < e.where_size(); ++i) {
+    Checker::Scope s(c, Index("where", i));
+    CheckAttribute(e.where(i), c);
+  }
+}
+
+void CheckReference(Checker& c, absl::string_view field, const std::string& ref,
+                    v1::DefinitionKind kind, const ConditionContext& ctx,
+                    std::optional<v1::Definition>* out = nullptr) {
+  if (ref.empty()) {
+    c.Add(field, "is required");
+    return;
+  }
+  if (ctx.resolver == nullptr) {
+    return;
+  }
+  std::optional<v1::Definition> target = ctx.resolver->Resolve(ctx.namespace_id, ref);
+  if (!target.has_value()) {
+    c.Add(field, absl::StrCat("refers to ", ResolveReferenceName(ctx.namespace_id, ref),
+                              ", which does not exist"));
+    return;
+  }
+  if (KindOf(*target) != kind) {
+    c.Add(field, absl::StrCat("refers to ", ResolveReferenceName(ctx.namespace_id, ref),
+                              ", which is a ", v1::DefinitionKind_Name(KindOf(*target)), ", not a ",
+                              v1::DefinitionKind_Name(kind)));
+    return;
+  }
+  if (out != nullptr) {
+    *out = std::move(target);
+  }
+}
+
+void CheckCondition(const v1::Condition& cond, Checker& c, const ConditionContext& ctx,
+                    int depth) {
+  if (depth > kMaxConditionDepth) {
+    c.Add("", absl::StrCat("conditions are nested deeper than ", kMaxConditionDepth, " levels"));
+    return;
+  }
+  int set = (cond.all_size() > 0) + (cond.any_size() > 0) + cond.has_not_() +
+            cond.has_attribute() + cond.has_persona() + cond.has_event() + cond.has_score();
+  if (set == 0) {
+    c.Add("", "is empty: set one of all, any (non-empty lists), not, attribute, persona, event, "
+              "score");
+    return;
+  }
+  if (set > 1) {
+    c.Add("", "sets more than one of all, any, not, attribute, persona, event, score");
+    return;
+  }
+  for (int i = 0; i < cond.all_size(); ++i) {
+    Checker::Scope s(c, Index("all", i));
+    CheckCondition(cond.all(i), c, ctx, depth + 1);
+  }
+  for (int i = 0; i < cond.any_size(); ++i) {
+    Checker::Scope s(c, Index("any", i));
+    CheckCondition(cond.any(i), c, ctx, depth + 1);
+  }
+  if (cond.has_not_()) {
+    Checker::Scope s(c, "not");
+    CheckCondition(cond.not_(), c, ctx, depth + 1);
+  }
+  if (cond.has_attribute()) {
+    Checker::Scope s(c, "attribute");
+    CheckAttribute(cond.attribute(), c);
+  }
+  if (cond.has_persona()) {
+    Checker::Scope s(c, "persona");
+    if (cond.persona().min_match() < 0 || cond.persona().min_match() > 1) {
+      c.Add("min_match", "must be between 0 and 1");
+    }
+    CheckReference(c, "persona", cond.persona().persona(), v1::BUYER_PERSONA, ctx);
+  }
+  if (cond.has_event()) {
+    Checker::Scope s(c, "event");
+    CheckEventCondition(cond.event(), c);
+  }
+  if (cond.has_score()) {
+    Checker::Scope s(c, "score");
+    const v1::ScoreCondition& sc = cond.score();
+    if (!ctx.allow_score) {
+      c.Add("", ctx.score_denied_reason);
+    }
+    if (sc.metric() == v1::SCORE_METRIC_UNSPECIFIED) {
+      c.Add("metric", "is required (FIT, ENGAGEMENT, TOTAL or LEVEL)");
+    }
+    switch (sc.op()) {
+      case v1::EQ:
+      case v1::NE:
+      case v1::LT:
+      case v1::LE:
+      case v1::GT:
+      case v1::GE:
+        break;
+      default:
+        c.Add("op", "must be one of EQ NE LT LE GT GE");
+    }
+    if (sc.metric() == v1::LEVEL && sc.level().empty()) {
+      c.Add("level", "is required for the LEVEL metric");
+    }
+  }
+}
+
+void CheckConditionField(Checker& c, absl::string_view field, bool present,
+                         const v1::Condition& cond, const ConditionContext& ctx) {
+  if (!present) {
+    c.Add(field, "is required");
+    return;
+  }
+  Checker::Scope s(c, field);
+  CheckCondition(cond, c, ctx, 1);
+}
+
+// ------------------------------------------------------------ kinds
+
+void CheckPersona(const v1::BuyerPersona& p, Checker& c, const ConditionContext& ctx) {
+  if (p.criteria_size() == 0) {
+    c.Add("criteria", "needs at least one criterion");
+  }
+  std::set<std::string> ids;
+  for (int i = 0; i < p.criteria_size(); ++i) {
+    Checker::Scope s(c, Index("criteria", i));
+    const v1::PersonaCriterion& cr = p.criteria(i);
+    CheckUniqueId(c, ids, "id", cr.id(), "criterion");
+    if (cr.weight() < 0) {
+      c.Add("weight", "must not be negative");
+    }
+    CheckConditionField(c, "condition", cr.has_condition(), cr.condition(), ctx);
+  }
+  if (p.has_min_match() && (p.min_match() < 0 || p.min_match() > 1)) {
+    c.Add("min_match", "must be between 0 and 1");
+  }
+}
+
+void CheckBands(Checker& c, absl::string_view field,
+                const google::protobuf::RepeatedPtrField<v1::GradeBand>& bands) {
+  std::set<std::string> labels;
+  for (int i = 0; i < bands.size(); ++i) {
+    Checker::Scope s(c, Index(field, i));
+    CheckUniqueId(c, labels, "label", bands[i].label(), "grade label");
+  }
+}
+
+void CheckDecay(const v1::Decay& d, Checker& c) {
+  switch (d.kind()) {
+    case v1::Decay::KIND_UNSPECIFIED:
+    case v1::Decay::NONE:
+      break;
+    case v1::Decay::EXPONENTIAL:
+      if (!Positive(d.half_life())) {
+        c.Add("half_life", "must be positive for EXPONENTIAL decay");
+      }
+      break;
+    case v1::Decay::LINEAR:
+      if (!Positive(d.period())) {
+        c.Add("period", "must be positive for LINEAR decay");
+      }
+      if (!(d.fraction() > 0 && d.fraction() <= 1)) {
+        c.Add("fraction", "must be in (0, 1] for LINEAR decay");
+      }
+      break;
+    default:
+      c.Add("kind", "is not a known decay kind");
+  }
+}
+
+template <typename Group>
+void CheckCaps(const Group& g, Checker& c) {
+  if (g.has_max_points() && g.has_min_points() && g.min_points() > g.max_points()) {
+    c.Add("min_points", "must not be greater than max_points");
+  }
+}
+
+void CheckModel(const v1::QualificationModel& m, Checker& c, const ConditionContext& ctx) {
+  std::set<std::string> groups;
+  std::set<std::string> rules;
+  for (int i = 0; i < m.fit_size(); ++i) {
+    Checker::Scope s(c, Index("fit", i));
+    const v1::FitGroup& g = m.fit(i);
+    CheckUniqueId(c, groups, "name", g.name(), "group");
+    CheckCaps(g, c);
+    for (int j = 0; j < g.rules_size(); ++j) {
+      Checker::Scope r(c, Index("rules", j));
+      CheckUniqueId(c, rules, "id", g.rules(j).id(), "rule");
+      CheckConditionField(c, "condition", g.rules(j).has_condition(), g.rules(j).condition(), ctx);
+    }
+  }
+  for (int i = 0; i < m.engagement_size(); ++i) {
+    Checker::Scope s(c, Index("engagement", i));
+    const v1::EngagementGroup& g = m.engagement(i);
+    CheckUniqueId(c, groups, "name", g.name(), "group");
+    CheckCaps(g, c);
+    for (int j = 0; j < g.rules_size(); ++j) {
+      Checker::Scope r(c, Index("rules", j));
+      const v1::EngagementRule& rule = g.rules(j);
+      CheckUniqueId(c, rules, "id", rule.id(), "rule");
+      if (rule.event_type().empty()) {
+        c.Add("event_type", "is required");
+      }
+      for (int k = 0; k < rule.where_size(); ++k) {
+        Checker::Scope w(c, Index("where", k));
+        CheckAttribute(rule.where(k), c);
+      }
+      CheckDurationNotNegative(c, "window", rule.window());
+      if (rule.max_events() < 0) {
+        c.Add("max_events", "must not be negative");
+      }
+      Checker::Scope d(c, "decay");
+      CheckDecay(rule.decay(), c);
+    }
+  }
+  std::set<std::string> disqualifiers;
+  for (int i = 0; i < m.disqualifiers_size(); ++i) {
+    Checker::Scope s(c, Index("disqualifiers", i));
+    const v1::Disqualifier& d = m.disqualifiers(i);
+    CheckUniqueId(c, disqualifiers, "id", d.id(), "disqualifier");
+    if (d.reason().empty()) {
+      c.Add("reason", "is required (sales sees it)");
+    }
+    CheckConditionField(c, "condition", d.has_condition(), d.condition(), ctx);
+  }
+  CheckBands(c, "fit_grades", m.fit_grades());
+  CheckBands(c, "engagement_grades", m.engagement_grades());
+  std::set<std::string> levels;
+  for (int i = 0; i < m.levels_size(); ++i) {
+    Checker::Scope s(c, Index("levels", i));
+    CheckUniqueId(c, levels, "name", m.levels(i).name(), "level");
+  }
+  for (int i = 0; i < m.personas_size(); ++i) {
+    CheckReference(c, Index("personas", i), m.personas(i), v1::BUYER_PERSONA, ctx);
+  }
+}
+
+void CheckJourney(const v1::BuyerJourney& j, Checker& c, ConditionContext ctx) {
+  if (!j.model().empty()) {
+    CheckReference(c, "model", j.model(), v1::QUALIFICATION_MODEL, ctx);
+  }
+  ctx.allow_score = !j.model().empty();
+  ctx.score_denied_reason = "score conditions need the journey's `model`";
+  if (j.stages_size() == 0) {
+    c.Add("stages", "needs at least one stage");
+  }
+  std::set<std::string> stage_ids;
+  std::vector<std::string> order;
+  for (int i = 0; i < j.stages_size(); ++i) {
+    Checker::Scope s(c, Index("stages", i));
+    const v1::JourneyStage& st = j.stages(i);
+    CheckUniqueId(c, stage_ids, "id", st.id(), "stage");
+    order.push_back(st.id());
+    if (!st.owner_team().empty() && !IsKnownTeam(st.owner_team())) {
+      c.Add("owner_team", absl::StrCat("unknown team '", st.owner_team(),
+                                       "' (marketing or sales)"));
+    }
+    if (st.has_entry()) {
+      Checker::Scope e(c, "entry");
+      CheckCondition(st.entry(), c, ctx, 1);
+    }
+    CheckDurationNotNegative(c, "max_duration", st.max_duration());
+  }
+  std::set<std::string> codes;
+  for (int i = 0; i < j.reason_taxonomy_size(); ++i) {
+    Checker::Scope s(c, Index("reason_taxonomy", i));
+    CheckUniqueId(c, codes, "code", j.reason_taxonomy(i).code(), "reason code");
+  }
+  auto position = [&](const std::string& id) {
+    return std::find(order.begin(), order.end(), id) - order.begin();
+  };
+  for (int i = 0; i < j.recycle_size(); ++i) {
+    Checker::Scope s(c, Index("recycle", i));
+    const v1::RecycleEdge& e = j.recycle(i);
+    bool from_ok = stage_ids.count(e.from()) > 0;
+    bool to_ok = stage_ids.count(e.to()) > 0;
+    if (!from_ok) {
+      c.Add("from", absl::StrCat("unknown stage '", e.from(), "'"));
+    }
+    if (!to_ok) {
+      c.Add("to", absl::StrCat("unknown stage '", e.to(), "'"));
+    }
+    if (from_ok && to_ok && position(e.to()) >= position(e.from())) {
+      c.Add("to", "a recycle edge must lead to an earlier stage");
+    }
+    if (j.reason_taxonomy_size() == 0) {
+      c.Add("", "recycle edges need a reason_taxonomy");
+    }
+    for (int k = 0; k < e.reasons_size(); ++k) {
+      if (codes.count(e.reasons(k)) == 0) {
+        c.Add(Index("reasons", k), absl::StrCat("'", e.reasons(k), "' is not in reason_taxonomy"));
+      }
+    }
+  }
+}
+
+void CheckSla(const v1::ServiceLevelAgreement& sla, Checker& c, const ConditionContext& ctx) {
+  std::optional<v1::Definition> journey;
+  std::optional<v1::Definition> model;
+  CheckReference(c, "journey", sla.journey(), v1::BUYER_JOURNEY, ctx, &journey);
+  CheckReference(c, "model", sla.model(), v1::QUALIFICATION_MODEL, ctx, &model);
+  std::set<std::string> stages;
+  std::set<std::string> levels;
+  if (journey.has_value()) {
+    for (const auto& st : journey->buyer_journey().stages()) {
+      stages.insert(st.id());
+    }
+  }
+  if (model.has_value()) {
+    for (const auto& l : model->qualification_model().levels()) {
+      levels.insert(l.name());
+    }
+  }
+  auto check_stage = [&](absl::string_view field, const std::string& stage) {
+    if (journey.has_value() && stages.count(stage) == 0) {
+      c.Add(field, absl::StrCat("'", stage, "' is not a stage of ", sla.journey()));
+    }
+  };
+  auto check_level = [&](absl::string_view field, const std::string& level) {
+    if (level.empty()) {
+      c.Add(field, "is required");
+    } else if (model.has_value() && levels.count(level) == 0) {
+      c.Add(field, absl::StrCat("'", level, "' is not a level of ", sla.model()));
+    }
+  };
+  auto check_team = [&](const std::string& team) {
+    if (team.empty()) {
+      c.Add("team", "is required");
+    } else if (!IsKnownTeam(team)) {
+      c.Add("team", absl::StrCat("unknown team '", team, "' (marketing or sales)"));
+    }
+  };
+  std::set<std::string> ids;
+  for (int i = 0; i < sla.response_size(); ++i) {
+    Checker::Scope s(c, Index("response", i));
+    const v1::ResponseCommitment& r = sla.response(i);
+    CheckUniqueId(c, ids, "id", r.id(), "commitment");
+    if (r.stage().empty()) {
+      c.Add("stage", "is required");
+    } else {
+      check_stage("stage", r.stage());
+    }
+    check_team(r.team());
+    if (r.event_type().empty()) {
+      c.Add("event_type", "is required");
+    }
+    if (!Positive(r.within())) {
+      c.Add("within", "must be positive");
+    }
+    if (r.has_warn_fraction() && !(r.warn_fraction() > 0 && r.warn_fraction() < 1)) {
+      c.Add("warn_fraction", "must be in (0, 1)");
+    }
+  }
+  for (int i = 0; i < sla.volume_size(); ++i) {
+    Checker::Scope s(c, Index("volume", i));
+    const v1::VolumeCommitment& v = sla.volume(i);
+    CheckUniqueId(c, ids, "id", v.id(), "commitment");
+    check_team(v.team());
+    check_level("level", v.level());
+    if (v.min_count() < 0) {
+      c.Add("min_count", "must not be negative");
+    }
+    if (v.period() == v1::PERIOD_UNSPECIFIED) {
+      c.Add("period", "is required (DAY, WEEK, MONTH or QUARTER)");
+    }
+  }
+  for (int i = 0; i < sla.quality_size(); ++i) {
+    Checker::Scope s(c, Index("quality", i));
+    const v1::QualityCommitment& q = sla.quality(i);
+    CheckUniqueId(c, ids, "id", q.id(), "commitment");
+    check_team(q.team());
+    check_level("level", q.level());
+    if (q.accepted_event_type().empty() == q.accepted_stage().empty()) {
+      c.Add("accepted_event_type", "set exactly one of accepted_event_type and accepted_stage");
+    }
+    if (!q.accepted_stage().empty()) {
+      check_stage("accepted_stage", q.accepted_stage());
+    }
+    if (q.min_accepted_fraction() < 0 || q.min_accepted_fraction() > 1) {
+      c.Add("min_accepted_fraction", "must be between 0 and 1");
+    }
+    if (q.period() == v1::PERIOD_UNSPECIFIED) {
+      c.Add("period", "is required (DAY, WEEK, MONTH or QUARTER)");
+    }
+  }
+  std::set<std::string> metrics;
+  for (int i = 0; i < sla.metrics_size(); ++i) {
+    Checker::Scope s(c, Index("metrics", i));
+    CheckUniqueId(c, metrics, "name", sla.metrics(i).name(), "metric");
+    if (!sla.metrics(i).team().empty() && !IsKnownTeam(sla.metrics(i).team())) {
+      c.Add("team", absl::StrCat("unknown team '", sla.metrics(i).team(), "'"));
+    }
+  }
+}
+
+std::string NamespaceOf(absl::string_view name) {
+  std::vector<absl::string_view> parts = absl::StrSplit(name, '/');
+  return parts.size() >= 2 && parts[0] == "namespaces" ? std::string(parts[1]) : "default";
+}
+
+void CollectConditionRefs(const v1::Condition& c, absl::string_view ns,
+                          std::vector<std::string>& out) {
+  for (const auto& x : c.all()) {
+    CollectConditionRefs(x, ns, out);
+  }
+  for (const auto& x : c.any()) {
+    CollectConditionRefs(x, ns, out);
+  }
+  if (c.has_not_()) {
+    CollectConditionRefs(c.not_(), ns, out);
+  }
+  if (c.has_persona() && !c.persona().persona().empty()) {
+    out.push_back(ResolveReferenceName(ns, c.persona().persona()));
+  }
+  if (c.has_score() && !c.score().model().empty()) {
+    out.push_back(ResolveReferenceName(ns, c.score().model()));
+  }
+}
+
+}  // namespace
+
+const std::vector<std::string>& KnownTeams() {
+  static const auto* teams = new std::vector<std::string>{"marketing", "sales"};
+  return *teams;
+}
+
+const std::vector<std::string>& DefaultApprovalTeams() { return KnownTeams(); }
+
+bool IsValidId(absl::string_view id) {
+  if (id.empty() || id.size() > 63 || !(id[0] >= 'a' && id[0] <= 'z')) {
+    return false;
+  }
+  return id.find_first_not_of("abcdefghijklmnopqrstuvwxyz0123456789-") == absl::string_view::npos;
+}
+
+std::string ResolveReferenceName(absl::string_view namespace_id, absl::string_view ref) {
+  if (absl::StartsWith(ref, "namespaces/")) {
+    return std::string(ref);
+  }
+  return absl::StrCat("namespaces/", namespace_id, "/definitions/", ref);
+}
+
+v1::DefinitionKind KindOf(const v1::Definition& d) {
+  switch (d.body_case()) {
+    case v1::Definition::kBuyerPersona:
+      return v1::BUYER_PERSONA;
+    case v1::Definition::kQualificationModel:
+      return v1::QUALIFICATION_MODEL;
+    case v1::Definition::kBuyerJourney:
+      return v1::BUYER_JOURNEY;
+    case v1::Definition::kServiceLevelAgreement:
+      return v1::SERVICE_LEVEL_AGREEMENT;
+    default:
+      return v1::DEFINITION_KIND_UNSPECIFIED;
+  }
+}
+
+std::vector<std::string> CollectReferences(const v1::Definition& d) {
+  std::string ns = NamespaceOf(d.name());
+  std::vector<std::string> out;
+  auto add = [&](const std::string& ref) {
+    if (!ref.empty()) {
+      out.push_back(ResolveReferenceName(ns, ref));
+    }
+  };
+  switch (d.body_case()) {
+    case v1::Definition::kBuyerPersona:
+      for (const auto& cr : d.buyer_persona().criteria()) {
+        CollectConditionRefs(cr.condition(), ns, out);
+      }
+      break;
+    case v1::Definition::kQualificationModel: {
+      const auto& m = d.qualification_model();
+      for (const auto& g : m.fit()) {
+        for (const auto& r : g.rules()) {
+          CollectConditionRefs(r.condition(), ns, out);
+        }
+      }
+      for (const auto& dq : m.disqualifiers()) {
+        CollectConditionRefs(dq.condition(), ns, out);
+      }
+      for (const auto& p : m.personas()) {
+        add(p);
+      }
+      break;
+    }
+    case v1::Definition::kBuyerJourney:
+      add(d.buyer_journey().model());
+      for (const auto& st : d.buyer_journey().stages()) {
+        CollectConditionRefs(st.entry(), ns, out);
+      }
+      break;
+    case v1::Definition::kServiceLevelAgreement:
+      add(d.service_level_agreement().journey());
+      add(d.service_level_agreement().model());
+      break;
+    default:
+      break;
+  }
+  std::sort(out.begin(), out.end());
+  out.erase(std::unique(out.begin(), out.end()), out.end());
+  return out;
+}
+
+std::vector<FieldViolation> ValidateDefinition(const v1::Definition& d, absl::string_view prefix,
+                                               const ReferenceResolver* resolver) {
+  Checker c{std::string(prefix)};
+  CheckLimits(d, c, 0);
+  if (d.labels_size() > 64) {
+    c.Add("labels", "at most 64 labels");
+  }
+  for (const auto& [key, value] : d.labels()) {
+    if (key.empty() || key.size() > 63 ||
+        key.find_first_not_of("abcdefghijklmnopqrstuvwxyz0123456789-_./") != std::string::npos) {
+      c.Add(absl::StrCat("labels[", key, "]"), "label keys are 1-63 of [a-z0-9-_./]");
+    }
+    if (value.size() > 253) {
+      c.Add(absl::StrCat("labels[", key, "]"), "label values are at most 253 bytes");
+    }
+  }
+  {
+    Checker::Scope s(c, "approval_policy");
+    std::set<std::string> seen;
+    for (int i = 0; i < d.approval_policy().required_teams_size(); ++i) {
+      const std::string& team = d.approval_policy().required_teams(i);
+      if (!IsKnownTeam(team)) {
+        c.Add(Index("required_teams", i),
+              absl::StrCat("unknown team '", team, "' (marketing or sales)"));
+      } else if (!seen.insert(team).second) {
+        c.Add(Index("required_teams", i), absl::StrCat("team '", team, "' is listed twice"));
+      }
+    }
+  }
+  ConditionContext ctx;
+  std::string ns = NamespaceOf(d.name());
+  ctx.namespace_id = ns;
+  ctx.resolver = resolver;
+  ctx.score_denied_reason = "score conditions are allowed only in journeys and SLAs";
+  switch (d.body_case()) {
+    case v1::Definition::kBuyerPersona: {
+      Checker::Scope s(c, "buyer_persona");
+      CheckPersona(d.buyer_persona(), c, ctx);
+      break;
+    }
+    case v1::Definition::kQualificationModel: {
+      Checker::Scope s(c, "qualification_model");
+      CheckModel(d.qualification_model(), c, ctx);
+      break;
+    }
+    case v1::Definition::kBuyerJourney: {
+      Checker::Scope s(c, "buyer_journey");
+      CheckJourney(d.buyer_journey(), c, ctx);
+      break;
+    }
+    case v1::Definition::kServiceLevelAgreement: {
+      Checker::Scope s(c, "service_level_agreement");
+      CheckSla(d.service_level_agreement(), c, ctx);
+      break;
+    }
+    default:
+      c.Add("", "needs a body: one of buyer_persona, qualification_model, buyer_journey, "
+                "service_level_agreement");
+  }
+  return c.Take();
+}
+
+}  // namespace accord::registry
