@@ -1,4 +1,3 @@
-#include "absl/strings/string_view.h"
 #include "common/auth.h"
 
 #include <algorithm>
@@ -10,6 +9,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+#include "absl/strings/string_view.h"
 #include "absl/strings/strip.h"
 #include "yaml-cpp/yaml.h"
 

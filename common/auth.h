@@ -2,12 +2,11 @@
 
 #include <optional>
 #include <string>
-
 #include <unordered_map>
 #include <vector>
 
-#include "absl/strings/string_view.h"
 #include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
 
 // Authentication and authorization primitives shared by the registry, scoring and the
 // gateway: API keys stored as SHA-256 hashes, roles, and the one default-deny table that maps

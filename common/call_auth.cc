@@ -1,14 +1,15 @@
-#include "absl/strings/string_view.h"
 #include "common/call_auth.h"
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/string_view.h"
+
 #include "common/status.h"
 
 namespace accord {
 namespace {
 
 std::optional<absl::string_view> Header(const grpc::ServerContextBase& context,
-                                       absl::string_view key) {
+                                        absl::string_view key) {
   const auto& md = context.client_metadata();
   auto it = md.find(grpc::string_ref(key.data(), key.size()));
   if (it == md.end()) {

@@ -2,11 +2,11 @@
 
 #include <memory>
 
-
-#include "absl/strings/string_view.h"
 #include "absl/status/statusor.h"
-#include "common/auth.h"
+#include "absl/strings/string_view.h"
 #include "grpcpp/server_context.h"
+
+#include "common/auth.h"
 
 // Authenticates and authorizes one incoming call from its metadata.
 namespace accord {

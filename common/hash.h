@@ -2,7 +2,6 @@
 
 #include <string>
 
-
 namespace accord {
 
 // Lower-case hex SHA-256 of `data`. Thread-safe.

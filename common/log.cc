@@ -1,4 +1,3 @@
-#include "absl/strings/string_view.h"
 #include "common/log.h"
 
 #include <atomic>
@@ -7,6 +6,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "absl/strings/string_view.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
 

@@ -4,7 +4,6 @@
 #include <initializer_list>
 #include <string>
 
-
 // JSON-lines logging to stderr: one object per line with "ts", "level", "msg" and the given
 // fields. Thread-safe. Request payloads are never logged.
 namespace accord {

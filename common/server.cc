@@ -1,4 +1,3 @@
-#include "absl/strings/string_view.h"
 #include "common/server.h"
 
 #include <pthread.h>
@@ -14,14 +13,16 @@
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
-#include "common/log.h"
-#include "common/trace.h"
+#include "absl/strings/string_view.h"
 #include "grpcpp/ext/proto_server_reflection_plugin.h"
 #include "grpcpp/health_check_service_interface.h"
 #include "grpcpp/support/server_interceptor.h"
 #include "prometheus/counter.h"
 #include "prometheus/exposer.h"
 #include "prometheus/histogram.h"
+
+#include "common/log.h"
+#include "common/trace.h"
 
 namespace accord {
 namespace {
@@ -70,8 +71,7 @@ class RpcMetrics {
       slot->latency = &latency_.Add(
           {{"method", method}},
           prometheus::Histogram::BucketBoundaries{0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005,
-                                                  0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5,
-                                                  5});
+                                                  0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5});
     }
     return slot.get();
   }
@@ -90,11 +90,23 @@ class RpcMetrics {
   }
 
   static const char* CodeName(int code) {
-    static constexpr std::array<const char*, 17> kNames = {
-        "OK",        "CANCELLED",          "UNKNOWN",           "INVALID_ARGUMENT",
-        "DEADLINE_EXCEEDED", "NOT_FOUND", "ALREADY_EXISTS", "PERMISSION_DENIED",
-        "RESOURCE_EXHAUSTED", "FAILED_PRECONDITION", "ABORTED", "OUT_OF_RANGE",
-        "UNIMPLEMENTED", "INTERNAL", "UNAVAILABLE", "DATA_LOSS", "UNAUTHENTICATED"};
+    static constexpr std::array<const char*, 17> kNames = {"OK",
+                                                           "CANCELLED",
+                                                           "UNKNOWN",
+                                                           "INVALID_ARGUMENT",
+                                                           "DEADLINE_EXCEEDED",
+                                                           "NOT_FOUND",
+                                                           "ALREADY_EXISTS",
+                                                           "PERMISSION_DENIED",
+                                                           "RESOURCE_EXHAUSTED",
+                                                           "FAILED_PRECONDITION",
+                                                           "ABORTED",
+                                                           "OUT_OF_RANGE",
+                                                           "UNIMPLEMENTED",
+                                                           "INTERNAL",
+                                                           "UNAVAILABLE",
+                                                           "DATA_LOSS",
+                                                           "UNAUTHENTICATED"};
     return kNames[code];
   }
 
@@ -241,9 +253,7 @@ absl::Status Server::Start() {
   }
   std::string host = options_.listen.substr(0, options_.listen.rfind(':'));
   Log(LogLevel::kInfo, "listening",
-      {{"grpc", absl::StrCat(host, ":", port_)},
-       {"port", port_},
-       {"admin_port", admin_port_}});
+      {{"grpc", absl::StrCat(host, ":", port_)}, {"port", port_}, {"admin_port", admin_port_}});
   return absl::OkStatus();
 }
 

@@ -22,9 +22,9 @@ class Exposer;
 namespace accord {
 
 struct ServerOptions {
-  std::string component;          // "registry", "scoring", "gateway": logs and metrics
-  std::string listen;             // host:port of the gRPC server
-  std::string admin_listen;       // host:port of /metrics; empty = none
+  std::string component;                     // "registry", "scoring", "gateway": logs and metrics
+  std::string listen;                        // host:port of the gRPC server
+  std::string admin_listen;                  // host:port of /metrics; empty = none
   std::vector<std::string> health_services;  // reported by grpc.health.v1
   int max_receive_message_bytes = 4 * 1024 * 1024;
   int max_concurrent_streams = 1000;

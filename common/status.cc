@@ -1,8 +1,8 @@
-#include "absl/strings/string_view.h"
 #include "common/status.h"
 
 #include "absl/strings/cord.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/string_view.h"
 #include "google/protobuf/any.pb.h"
 #include "google/rpc/error_details.pb.h"
 #include "google/rpc/status.pb.h"
@@ -35,9 +35,9 @@ absl::Status InvalidArgument(std::vector<FieldViolation> violations, absl::strin
     fv->set_field(v.field);
     fv->set_description(v.description);
   }
-  std::string message =
-      violations.empty() ? "invalid argument"
-                         : absl::StrCat(violations.front().field, ": ", violations.front().description);
+  std::string message = violations.empty() ? "invalid argument"
+                                           : absl::StrCat(violations.front().field, ": ",
+                                                          violations.front().description);
   if (violations.size() > 1) {
     absl::StrAppend(&message, " (and ", violations.size() - 1, " more problems)");
   }
@@ -87,8 +87,7 @@ grpc::Status ToGrpcStatus(const absl::Status& status) {
   google::rpc::Status rpc_status;
   rpc_status.set_code(static_cast<int>(status.code()));
   std::string message(status.message());
-  if (status.code() == absl::StatusCode::kInternal ||
-      status.code() == absl::StatusCode::kUnknown) {
+  if (status.code() == absl::StatusCode::kInternal || status.code() == absl::StatusCode::kUnknown) {
     message = "internal error";
   } else {
     status.ForEachPayload([&](absl::string_view type_url, const absl::Cord& payload) {

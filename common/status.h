@@ -1,13 +1,12 @@
 #pragma once
 
 #include <string>
-
 #include <utility>
 #include <vector>
 
-#include "absl/strings/string_view.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
 #include "grpcpp/support/status.h"
 
 // Status helpers shared by every part: propagation macros (named so they can be swapped for
@@ -17,12 +16,11 @@
 #define ACCORD_STATUS_CONCAT_INNER_(a, b) a##b
 #define ACCORD_STATUS_CONCAT_(a, b) ACCORD_STATUS_CONCAT_INNER_(a, b)
 
-#define ACCORD_RETURN_IF_ERROR(expr)              \
-  do {                                            \
-    if (absl::Status accord_status_ = (expr);     \
-        !accord_status_.ok()) {                   \
-      return accord_status_;                      \
-    }                                             \
+#define ACCORD_RETURN_IF_ERROR(expr)                                  \
+  do {                                                                \
+    if (absl::Status accord_status_ = (expr); !accord_status_.ok()) { \
+      return accord_status_;                                          \
+    }                                                                 \
   } while (false)
 
 #define ACCORD_ASSIGN_OR_RETURN(lhs, rexpr) \

@@ -1,7 +1,8 @@
-#include "absl/strings/string_view.h"
 #include "common/trace.h"
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/string_view.h"
+
 #include "common/hash.h"
 
 namespace accord {
@@ -25,7 +26,8 @@ std::string TraceIdFromTraceparent(absl::string_view v) {
   absl::string_view span = v.substr(36, 16);
   absl::string_view flags = v.substr(53, 2);
   if (!IsLowerHex(version) || version == "ff" || !IsLowerHex(trace) || !IsLowerHex(span) ||
-      !IsLowerHex(flags) || AllZero(trace) || AllZero(span) || (version == "00" && v.size() != 55)) {
+      !IsLowerHex(flags) || AllZero(trace) || AllZero(span) ||
+      (version == "00" && v.size() != 55)) {
     return "";
   }
   return std::string(trace);

@@ -2,7 +2,6 @@
 
 #include <string>
 
-
 // W3C trace context (opentelemetry-cpp is not packaged in Debian): parsing and creating
 // `traceparent` values so that logs carry trace ids and the gateway can propagate them.
 namespace accord {

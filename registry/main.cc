@@ -5,11 +5,12 @@
 
 #include "CLI/CLI.hpp"
 #include "absl/strings/match.h"
+#include "prometheus/gauge.h"
+
 #include "common/call_auth.h"
 #include "common/executor.h"
 #include "common/log.h"
 #include "common/server.h"
-#include "prometheus/gauge.h"
 #include "registry/registry.h"
 #include "registry/registry_service.h"
 #include "registry/storage/sqlite_definition_store.h"
@@ -132,14 +133,28 @@ int main(int argc, char** argv) {
   accord::BlockShutdownSignals();
   Options o;
   CLI::App app{"accord-registry: canonical definitions with dual-approval revisions"};
-  app.add_option("--listen", o.listen, "gRPC address HOST:PORT")->envname("ACCORD_REGISTRY_LISTEN")->capture_default_str();
-  app.add_option("--admin_listen", o.admin_listen, "Prometheus /metrics address")->envname("ACCORD_REGISTRY_ADMIN_LISTEN")->capture_default_str();
-  app.add_option("--store", o.store, "storage: sqlite:PATH")->envname("ACCORD_REGISTRY_STORE")->capture_default_str();
-  app.add_option("--keys", o.keys, "API keys file (YAML, SHA-256 hashes)")->envname("ACCORD_REGISTRY_KEYS");
-  app.add_flag("--insecure_dev", o.insecure_dev, "allow running without --keys on loopback")->envname("ACCORD_INSECURE_DEV");
-  app.add_option("--executor_threads", o.executor_threads, "threads for storage work")->check(CLI::Range(1, 64))->capture_default_str();
-  app.add_option("--change_retention", o.change_retention, "change records kept for watch resumes")->check(CLI::Range(int64_t{100}, int64_t{1} << 40))->capture_default_str();
-  app.add_option("--poll_interval", o.poll_interval_seconds, "seconds between change-log polls")->check(CLI::Range(0.01, 60.0))->capture_default_str();
+  app.add_option("--listen", o.listen, "gRPC address HOST:PORT")
+      ->envname("ACCORD_REGISTRY_LISTEN")
+      ->capture_default_str();
+  app.add_option("--admin_listen", o.admin_listen, "Prometheus /metrics address")
+      ->envname("ACCORD_REGISTRY_ADMIN_LISTEN")
+      ->capture_default_str();
+  app.add_option("--store", o.store, "storage: sqlite:PATH")
+      ->envname("ACCORD_REGISTRY_STORE")
+      ->capture_default_str();
+  app.add_option("--keys", o.keys, "API keys file (YAML, SHA-256 hashes)")
+      ->envname("ACCORD_REGISTRY_KEYS");
+  app.add_flag("--insecure_dev", o.insecure_dev, "allow running without --keys on loopback")
+      ->envname("ACCORD_INSECURE_DEV");
+  app.add_option("--executor_threads", o.executor_threads, "threads for storage work")
+      ->check(CLI::Range(1, 64))
+      ->capture_default_str();
+  app.add_option("--change_retention", o.change_retention, "change records kept for watch resumes")
+      ->check(CLI::Range(int64_t{100}, int64_t{1} << 40))
+      ->capture_default_str();
+  app.add_option("--poll_interval", o.poll_interval_seconds, "seconds between change-log polls")
+      ->check(CLI::Range(0.01, 60.0))
+      ->capture_default_str();
   CLI11_PARSE(app, argc, argv);
   return Run(o);
 }

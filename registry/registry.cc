@@ -1,4 +1,3 @@
-#include "absl/strings/string_view.h"
 #include "registry/registry.h"
 
 #include <algorithm>
@@ -10,14 +9,16 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
+#include "absl/strings/string_view.h"
 #include "absl/strings/strip.h"
-#include "common/hash.h"
-#include "common/log.h"
-#include "common/status.h"
 #include "google/protobuf/io/coded_stream.h"
 #include "google/protobuf/io/zero_copy_stream_impl_lite.h"
 #include "google/protobuf/util/field_mask_util.h"
 #include "google/protobuf/util/time_util.h"
+
+#include "common/hash.h"
+#include "common/log.h"
+#include "common/status.h"
 #include "registry/validation.h"
 
 namespace accord::registry {
@@ -45,12 +46,13 @@ absl::StatusOr<std::string> ParseParent(absl::string_view field, absl::string_vi
   return std::string(rest);
 }
 
-absl::StatusOr<DefinitionName> ParseDefinitionName(absl::string_view field, absl::string_view name) {
+absl::StatusOr<DefinitionName> ParseDefinitionName(absl::string_view field,
+                                                   absl::string_view name) {
   std::vector<absl::string_view> parts = absl::StrSplit(name, '/');
   if (parts.size() != 4 || parts[0] != "namespaces" || parts[2] != "definitions" ||
       !IsValidId(parts[1]) || !IsValidId(parts[3])) {
-    return InvalidField(field, absl::StrCat("'", name,
-                                            "' is not namespaces/{namespace}/definitions/{id}"));
+    return InvalidField(
+        field, absl::StrCat("'", name, "' is not namespaces/{namespace}/definitions/{id}"));
   }
   return DefinitionName{std::string(parts[1]), std::string(parts[3]), std::string(name)};
 }
@@ -60,14 +62,15 @@ absl::StatusOr<std::pair<DefinitionName, std::string>> ParseRevisionName(absl::s
                                                                          absl::string_view name) {
   size_t at = name.rfind("/revisions/");
   if (at == absl::string_view::npos) {
-    return InvalidField(field, absl::StrCat("'", name, "' is not a revision name (.../revisions/{n})"));
+    return InvalidField(field,
+                        absl::StrCat("'", name, "' is not a revision name (.../revisions/{n})"));
   }
   ACCORD_ASSIGN_OR_RETURN(DefinitionName def, ParseDefinitionName(field, name.substr(0, at)));
   std::string token(name.substr(at + 11));
   int64_t n = 0;
   if (token != "published" && token != "latest" && !(absl::SimpleAtoi(token, &n) && n > 0)) {
-    return InvalidField(field, absl::StrCat("revision '", token,
-                                            "' is not a number, 'published' or 'latest'"));
+    return InvalidField(
+        field, absl::StrCat("revision '", token, "' is not a number, 'published' or 'latest'"));
   }
   return std::make_pair(std::move(def), std::move(token));
 }
@@ -93,8 +96,7 @@ absl::StatusOr<std::string> DecodePageToken(absl::string_view token) {
   }
   std::string raw;
   absl::string_view value;
-  if (!absl::WebSafeBase64Unescape(token, &raw) ||
-      !absl::StartsWith(raw, "v1:")) {
+  if (!absl::WebSafeBase64Unescape(token, &raw) || !absl::StartsWith(raw, "v1:")) {
     return InvalidField("page_token", "is not a token this API returned");
   }
   value = absl::string_view(raw).substr(3);
@@ -120,11 +122,11 @@ v1::Definition Output(const records::DefinitionState& state) {
 
 absl::Status CheckEtag(const std::string& given, const v1::Definition& current) {
   if (!given.empty() && given != EtagFor(current.sequence())) {
-    return ErrorWithReason(absl::StatusCode::kAborted, "ETAG_MISMATCH",
-                           absl::StrCat(current.name(), " was changed since etag ", given,
-                                        "; read it again (current etag ",
-                                        EtagFor(current.sequence()), ")"),
-                           {{"current_etag", EtagFor(current.sequence())}});
+    return ErrorWithReason(
+        absl::StatusCode::kAborted, "ETAG_MISMATCH",
+        absl::StrCat(current.name(), " was changed since etag ", given,
+                     "; read it again (current etag ", EtagFor(current.sequence()), ")"),
+        {{"current_etag", EtagFor(current.sequence())}});
   }
   return absl::OkStatus();
 }
@@ -214,8 +216,10 @@ absl::StatusOr<ListFilter> ParseFilter(absl::string_view filter) {
       out.kind = kind;
     } else if (key == "state") {
       v1::Definition::State state;
-      if (!v1::Definition::State_Parse(value, &state) || state == v1::Definition::STATE_UNSPECIFIED) {
-        return InvalidField("filter", absl::StrCat("unknown state '", value, "' (ACTIVE, DELETED)"));
+      if (!v1::Definition::State_Parse(value, &state) ||
+          state == v1::Definition::STATE_UNSPECIFIED) {
+        return InvalidField("filter",
+                            absl::StrCat("unknown state '", value, "' (ACTIVE, DELETED)"));
       }
       out.state = state;
     } else if (key == "published" || key == "pending") {
@@ -384,9 +388,10 @@ absl::StatusOr<v1::Definition> Registry::CreateDefinition(
     violations.insert(violations.end(), v.begin(), v.end());
   }
   if (!IsValidId(request.definition_id())) {
-    violations.push_back({"definition_id",
-                          absl::StrCat("'", request.definition_id(),
-                                       "' is not a valid id: 1-63 of [a-z0-9-], starting with a letter")});
+    violations.push_back(
+        {"definition_id",
+         absl::StrCat("'", request.definition_id(),
+                      "' is not a valid id: 1-63 of [a-z0-9-], starting with a letter")});
   }
   if (!request.has_definition()) {
     violations.push_back({"definition", "is required"});
@@ -425,8 +430,8 @@ absl::StatusOr<v1::Definition> Registry::CreateDefinition(
         records::DefinitionState state;
         *state.mutable_definition() = d;
         plan.batch.states.push_back(state);
-        plan.batch.audit.push_back(Audit(caller, "CreateDefinition", name, "", ContentHash(d),
-                                         request.request_id(), ""));
+        plan.batch.audit.push_back(
+            Audit(caller, "CreateDefinition", name, "", ContentHash(d), request.request_id(), ""));
         plan.response = d;
         return plan;
       }));
@@ -487,20 +492,19 @@ absl::StatusOr<v1::Definition> Registry::UpdateDefinition(
     const Principal& caller, const v1::UpdateDefinitionRequest& request) {
   const v1::Definition& input = request.definition();
   static const std::set<std::string> kMutable = {
-      "display_name", "description", "labels", "approval_policy", "buyer_persona",
-      "qualification_model", "buyer_journey", "service_level_agreement"};
+      "display_name",  "description",         "labels",        "approval_policy",
+      "buyer_persona", "qualification_model", "buyer_journey", "service_level_agreement"};
   for (int i = 0; i < request.update_mask().paths_size(); ++i) {
     if (kMutable.count(request.update_mask().paths(i)) == 0) {
-      return InvalidField(absl::StrCat("update_mask.paths[", i, "]"),
-                          absl::StrCat("'", request.update_mask().paths(i),
-                                       "' cannot be updated; use one of ",
-                                       absl::StrJoin(kMutable, ", ")));
+      return InvalidField(
+          absl::StrCat("update_mask.paths[", i, "]"),
+          absl::StrCat("'", request.update_mask().paths(i), "' cannot be updated; use one of ",
+                       absl::StrJoin(kMutable, ", ")));
     }
   }
   return WithEtag(Mutate<v1::Definition>(
       caller, "UpdateDefinition", request, request.request_id(), request.validate_only(),
-      input.etag().empty(),
-      [&]() -> absl::StatusOr<Plan<v1::Definition>> {
+      input.etag().empty(), [&]() -> absl::StatusOr<Plan<v1::Definition>> {
         ACCORD_ASSIGN_OR_RETURN(WatchHub::StatePtr state, Find("definition.name", input.name()));
         const v1::Definition& current = state->definition();
         ACCORD_RETURN_IF_ERROR(CheckActive(current));
@@ -529,10 +533,9 @@ absl::StatusOr<v1::Definition> Registry::UpdateDefinition(
                                                                 options, &next);
         }
         if (KindOf(next) != current.kind()) {
-          return InvalidField("definition",
-                              absl::StrCat("the kind of ", current.name(), " is ",
-                                           v1::DefinitionKind_Name(current.kind()),
-                                           " and cannot change"));
+          return InvalidField("definition", absl::StrCat("the kind of ", current.name(), " is ",
+                                                         v1::DefinitionKind_Name(current.kind()),
+                                                         " and cannot change"));
         }
         std::vector<FieldViolation> problems = Validate(next, "definition");
         if (!problems.empty()) {
@@ -603,7 +606,8 @@ absl::StatusOr<v1::Definition> Registry::DeleteDefinition(
         v1::Definition* d = next.mutable_definition();
         d->set_state(v1::Definition::DELETED);
         d->set_sequence(0);
-        *d->mutable_delete_time() = TimeUtil::NanosecondsToTimestamp(absl::ToUnixNanos(clock_.Now()));
+        *d->mutable_delete_time() =
+            TimeUtil::NanosecondsToTimestamp(absl::ToUnixNanos(clock_.Now()));
         Plan<v1::Definition> plan;
         plan.batch.preconditions.push_back({current.name(), current.sequence()});
         plan.batch.states.push_back(next);
@@ -817,15 +821,15 @@ absl::StatusOr<v1::Revision> Registry::Review(const Principal& caller,
                            approve ? "approved" : "rejected"));
         }
         if (revision.proposer() == caller.name) {
-          return ErrorWithReason(absl::StatusCode::kPermissionDenied, "SELF_APPROVAL",
-                                 absl::StrCat(caller.name, " proposed ", revision.name(),
-                                              " and cannot review it"));
+          return ErrorWithReason(
+              absl::StatusCode::kPermissionDenied, "SELF_APPROVAL",
+              absl::StrCat(caller.name, " proposed ", revision.name(), " and cannot review it"));
         }
         for (const v1::Review& r : revision.reviews()) {
           if (r.principal() == caller.name) {
             return ErrorWithReason(absl::StatusCode::kFailedPrecondition, "ALREADY_REVIEWED",
-                                   absl::StrCat(caller.name, " already reviewed ",
-                                                revision.name(), " for ", r.team()));
+                                   absl::StrCat(caller.name, " already reviewed ", revision.name(),
+                                                " for ", r.team()));
           }
         }
         std::vector<std::string> mine = caller.ApproverTeams();
@@ -839,9 +843,9 @@ absl::StatusOr<v1::Revision> Registry::Review(const Principal& caller,
                                    absl::StrCat(caller.name, " is not an approver for ", team));
           }
           if (std::find(required.begin(), required.end(), team) == required.end()) {
-            return InvalidField("team", absl::StrCat("'", team, "' is not required for ",
-                                                     revision.name(), " (",
-                                                     absl::StrJoin(required, ", "), ")"));
+            return InvalidField(
+                "team", absl::StrCat("'", team, "' is not required for ", revision.name(), " (",
+                                     absl::StrJoin(required, ", "), ")"));
           }
         } else {
           std::vector<std::string> candidates;
@@ -863,8 +867,9 @@ absl::StatusOr<v1::Revision> Registry::Review(const Principal& caller,
             }
           }
           if (open.size() > 1) {
-            return InvalidField("team", absl::StrCat("you approve for ", absl::StrJoin(open, " and "),
-                                                     "; say which team you act for"));
+            return InvalidField("team",
+                                absl::StrCat("you approve for ", absl::StrJoin(open, " and "),
+                                             "; say which team you act for"));
           }
           team = open.empty() ? candidates.front() : open.front();
         }
@@ -929,12 +934,11 @@ absl::StatusOr<v1::Revision> Registry::PublishRevision(const Principal& caller,
               missing.push_back(t);
             }
           }
-          return ErrorWithReason(
-              absl::StatusCode::kFailedPrecondition, "APPROVAL_REQUIRED",
-              absl::StrCat(revision.name(), " still needs the approval of ",
-                           absl::StrJoin(missing, " and ")),
-              {{"approved", absl::StrJoin(approved, ",")},
-               {"required", absl::StrJoin(revision.required_teams(), ",")}});
+          return ErrorWithReason(absl::StatusCode::kFailedPrecondition, "APPROVAL_REQUIRED",
+                                 absl::StrCat(revision.name(), " still needs the approval of ",
+                                              absl::StrJoin(missing, " and ")),
+                                 {{"approved", absl::StrJoin(approved, ",")},
+                                  {"required", absl::StrJoin(revision.required_teams(), ",")}});
         }
         if (revision.state() != v1::Revision::APPROVED) {
           return ErrorWithReason(
@@ -947,8 +951,7 @@ absl::StatusOr<v1::Revision> Registry::PublishRevision(const Principal& caller,
           WatchHub::StatePtr target = hub_.Get(ref);
           if (target == nullptr || target->definition().state() != v1::Definition::ACTIVE ||
               target->definition().published_revision() == 0) {
-            return ErrorWithReason(absl::StatusCode::kFailedPrecondition,
-                                   "REFERENCE_NOT_PUBLISHED",
+            return ErrorWithReason(absl::StatusCode::kFailedPrecondition, "REFERENCE_NOT_PUBLISHED",
                                    absl::StrCat(revision.name(), " refers to ", ref,
                                                 ", which has no published revision"),
                                    {{"reference", ref}});
@@ -980,8 +983,8 @@ absl::StatusOr<v1::Revision> Registry::PublishRevision(const Principal& caller,
         *event.mutable_revision() = revision;
         plan.batch.events.push_back(event);
         plan.batch.audit.push_back(Audit(caller, "PublishRevision", revision.name(),
-                                         state->published().content_hash(),
-                                         revision.content_hash(), request.request_id(), ""));
+                                         state->published().content_hash(), revision.content_hash(),
+                                         request.request_id(), ""));
         plan.response = revision;
         return plan;
       });
@@ -1011,10 +1014,9 @@ absl::StatusOr<v1::Revision> Registry::RollbackDefinition(
           WatchHub::StatePtr target = hub_.Get(ref);
           if (target == nullptr || target->definition().state() != v1::Definition::ACTIVE ||
               target->definition().published_revision() == 0) {
-            return ErrorWithReason(absl::StatusCode::kFailedPrecondition,
-                                   "REFERENCE_NOT_PUBLISHED",
-                                   absl::StrCat(old.name(), " refers to ", ref,
-                                                ", which has no published revision"));
+            return ErrorWithReason(
+                absl::StatusCode::kFailedPrecondition, "REFERENCE_NOT_PUBLISHED",
+                absl::StrCat(old.name(), " refers to ", ref, ", which has no published revision"));
           }
         }
         Plan<v1::Revision> plan;
@@ -1060,10 +1062,10 @@ absl::StatusOr<v1::Revision> Registry::RollbackDefinition(
         event.set_kind(current.kind());
         *event.mutable_revision() = revision;
         plan.batch.events.push_back(event);
-        plan.batch.audit.push_back(Audit(caller, "RollbackDefinition", revision.name(),
-                                         state->published().content_hash(),
-                                         revision.content_hash(), request.request_id(),
-                                         absl::StrCat("restored revision ", old.revision_number())));
+        plan.batch.audit.push_back(
+            Audit(caller, "RollbackDefinition", revision.name(), state->published().content_hash(),
+                  revision.content_hash(), request.request_id(),
+                  absl::StrCat("restored revision ", old.revision_number())));
         plan.response = revision;
         return plan;
       });

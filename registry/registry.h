@@ -3,9 +3,10 @@
 #include <functional>
 #include <string>
 
-#include "absl/strings/string_view.h"
 #include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
 #include "absl/time/time.h"
+
 #include "accord/registry/v1/registry.pb.h"
 #include "common/auth.h"
 #include "common/clock.h"

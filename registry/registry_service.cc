@@ -1,10 +1,11 @@
-#include "absl/strings/string_view.h"
 #include "registry/registry_service.h"
 
 #include <deque>
 #include <mutex>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/string_view.h"
+
 #include "common/status.h"
 
 namespace accord::registry {
@@ -31,10 +32,10 @@ class WatchStream final : public grpc::ServerWriteReactor<v1::WatchDefinitionsRe
         return false;
       }
       if (queue_.size() >= max_queue_) {
-        EndLocked(ToGrpcStatus(ErrorWithReason(absl::StatusCode::kResourceExhausted,
-                                               "WATCHER_TOO_SLOW",
-                                               "the watcher fell too far behind; resume from "
-                                               "your last sequence")));
+        EndLocked(
+            ToGrpcStatus(ErrorWithReason(absl::StatusCode::kResourceExhausted, "WATCHER_TOO_SLOW",
+                                         "the watcher fell too far behind; resume from "
+                                         "your last sequence")));
         return false;
       }
       queue_.push_back(std::move(message));
@@ -170,8 +171,9 @@ grpc::ServerUnaryReactor* RegistryServiceImpl::Handle(grpc::CallbackServerContex
 grpc::ServerUnaryReactor* RegistryServiceImpl::CreateDefinition(
     grpc::CallbackServerContext* context, const v1::CreateDefinitionRequest* request,
     v1::Definition* response) {
-  return Handle(context, "CreateDefinition", request, response, false,
-                [this](const Principal& p, const auto& r) { return registry_.CreateDefinition(p, r); });
+  return Handle(
+      context, "CreateDefinition", request, response, false,
+      [this](const Principal& p, const auto& r) { return registry_.CreateDefinition(p, r); });
 }
 
 grpc::ServerUnaryReactor* RegistryServiceImpl::GetDefinition(
@@ -191,22 +193,25 @@ grpc::ServerUnaryReactor* RegistryServiceImpl::ListDefinitions(
 grpc::ServerUnaryReactor* RegistryServiceImpl::UpdateDefinition(
     grpc::CallbackServerContext* context, const v1::UpdateDefinitionRequest* request,
     v1::Definition* response) {
-  return Handle(context, "UpdateDefinition", request, response, false,
-                [this](const Principal& p, const auto& r) { return registry_.UpdateDefinition(p, r); });
+  return Handle(
+      context, "UpdateDefinition", request, response, false,
+      [this](const Principal& p, const auto& r) { return registry_.UpdateDefinition(p, r); });
 }
 
 grpc::ServerUnaryReactor* RegistryServiceImpl::DeleteDefinition(
     grpc::CallbackServerContext* context, const v1::DeleteDefinitionRequest* request,
     v1::Definition* response) {
-  return Handle(context, "DeleteDefinition", request, response, false,
-                [this](const Principal& p, const auto& r) { return registry_.DeleteDefinition(p, r); });
+  return Handle(
+      context, "DeleteDefinition", request, response, false,
+      [this](const Principal& p, const auto& r) { return registry_.DeleteDefinition(p, r); });
 }
 
 grpc::ServerUnaryReactor* RegistryServiceImpl::UndeleteDefinition(
     grpc::CallbackServerContext* context, const v1::UndeleteDefinitionRequest* request,
     v1::Definition* response) {
-  return Handle(context, "UndeleteDefinition", request, response, false,
-                [this](const Principal& p, const auto& r) { return registry_.UndeleteDefinition(p, r); });
+  return Handle(
+      context, "UndeleteDefinition", request, response, false,
+      [this](const Principal& p, const auto& r) { return registry_.UndeleteDefinition(p, r); });
 }
 
 grpc::ServerUnaryReactor* RegistryServiceImpl::GetRevision(grpc::CallbackServerContext* context,
@@ -226,36 +231,41 @@ grpc::ServerUnaryReactor* RegistryServiceImpl::ListRevisions(
 grpc::ServerUnaryReactor* RegistryServiceImpl::ProposeRevision(
     grpc::CallbackServerContext* context, const v1::ProposeRevisionRequest* request,
     v1::Revision* response) {
-  return Handle(context, "ProposeRevision", request, response, false,
-                [this](const Principal& p, const auto& r) { return registry_.ProposeRevision(p, r); });
+  return Handle(
+      context, "ProposeRevision", request, response, false,
+      [this](const Principal& p, const auto& r) { return registry_.ProposeRevision(p, r); });
 }
 
 grpc::ServerUnaryReactor* RegistryServiceImpl::ApproveRevision(
     grpc::CallbackServerContext* context, const v1::ReviewRevisionRequest* request,
     v1::Revision* response) {
-  return Handle(context, "ApproveRevision", request, response, false,
-                [this](const Principal& p, const auto& r) { return registry_.ApproveRevision(p, r); });
+  return Handle(
+      context, "ApproveRevision", request, response, false,
+      [this](const Principal& p, const auto& r) { return registry_.ApproveRevision(p, r); });
 }
 
 grpc::ServerUnaryReactor* RegistryServiceImpl::RejectRevision(
     grpc::CallbackServerContext* context, const v1::ReviewRevisionRequest* request,
     v1::Revision* response) {
-  return Handle(context, "RejectRevision", request, response, false,
-                [this](const Principal& p, const auto& r) { return registry_.RejectRevision(p, r); });
+  return Handle(
+      context, "RejectRevision", request, response, false,
+      [this](const Principal& p, const auto& r) { return registry_.RejectRevision(p, r); });
 }
 
 grpc::ServerUnaryReactor* RegistryServiceImpl::PublishRevision(
     grpc::CallbackServerContext* context, const v1::PublishRevisionRequest* request,
     v1::Revision* response) {
-  return Handle(context, "PublishRevision", request, response, false,
-                [this](const Principal& p, const auto& r) { return registry_.PublishRevision(p, r); });
+  return Handle(
+      context, "PublishRevision", request, response, false,
+      [this](const Principal& p, const auto& r) { return registry_.PublishRevision(p, r); });
 }
 
 grpc::ServerUnaryReactor* RegistryServiceImpl::RollbackDefinition(
     grpc::CallbackServerContext* context, const v1::RollbackDefinitionRequest* request,
     v1::Revision* response) {
-  return Handle(context, "RollbackDefinition", request, response, false,
-                [this](const Principal& p, const auto& r) { return registry_.RollbackDefinition(p, r); });
+  return Handle(
+      context, "RollbackDefinition", request, response, false,
+      [this](const Principal& p, const auto& r) { return registry_.RollbackDefinition(p, r); });
 }
 
 grpc::ServerUnaryReactor* RegistryServiceImpl::ListAuditEvents(

@@ -3,6 +3,7 @@
 #include <memory>
 
 #include "absl/strings/string_view.h"
+
 #include "accord/registry/v1/registry.grpc.pb.h"
 #include "common/call_auth.h"
 #include "common/executor.h"

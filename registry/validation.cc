@@ -1,4 +1,3 @@
-#include "absl/strings/string_view.h"
 #include "registry/validation.h"
 
 #include <algorithm>
@@ -8,6 +7,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+#include "absl/strings/string_view.h"
 #include "google/protobuf/descriptor.h"
 #include "google/protobuf/reflection.h"
 #include "google/protobuf/util/time_util.h"
@@ -195,8 +195,8 @@ void CheckAttribute(const v1::AttributeCondition& a, Checker& c) {
     for (absl::string_view part : parts) {
       if (part.empty() || part.find_first_not_of("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVW"
                                                  "XYZ0123456789_-") != absl::string_view::npos) {
-        c.Add("field", absl::StrCat("'", a.field(),
-                                    "' is not a dotted path of [A-Za-z0-9_-] segments"));
+        c.Add("field",
+              absl::StrCat("'", a.field(), "' is not a dotted path of [A-Za-z0-9_-] segments"));
         break;
       }
     }
@@ -275,7 +275,8 @@ void CheckAttribute(const v1::AttributeCondition& a, Checker& c) {
       } else {
         const Value& lo = a.values(0);
         const Value& hi = a.values(1);
-        if (!(IsValueNumber(lo) && IsValueNumber(hi)) && !(IsValueString(lo) && IsValueString(hi))) {
+        if (!(IsValueNumber(lo) && IsValueNumber(hi)) &&
+            !(IsValueString(lo) && IsValueString(hi))) {
           c.Add("values", "must be two numbers or two strings");
         } else if (IsValueNumber(lo) && lo.number_value() > hi.number_value()) {
           c.Add("values", "low must not be greater than high");
@@ -337,17 +338,17 @@ void CheckReference(Checker& c, absl::string_view field, const std::string& ref,
   }
 }
 
-void CheckCondition(const v1::Condition& cond, Checker& c, const ConditionContext& ctx,
-                    int depth) {
+void CheckCondition(const v1::Condition& cond, Checker& c, const ConditionContext& ctx, int depth) {
   if (depth > kMaxConditionDepth) {
     c.Add("", absl::StrCat("conditions are nested deeper than ", kMaxConditionDepth, " levels"));
     return;
   }
-  int set = (cond.all_size() > 0) + (cond.any_size() > 0) + cond.has_not_() +
-            cond.has_attribute() + cond.has_persona() + cond.has_event() + cond.has_score();
+  int set = (cond.all_size() > 0) + (cond.any_size() > 0) + cond.has_not_() + cond.has_attribute() +
+            cond.has_persona() + cond.has_event() + cond.has_score();
   if (set == 0) {
-    c.Add("", "is empty: set one of all, any (non-empty lists), not, attribute, persona, event, "
-              "score");
+    c.Add("",
+          "is empty: set one of all, any (non-empty lists), not, attribute, persona, event, "
+          "score");
     return;
   }
   if (set > 1) {
@@ -554,8 +555,8 @@ void CheckJourney(const v1::BuyerJourney& j, Checker& c, ConditionContext ctx) {
     CheckUniqueId(c, stage_ids, "id", st.id(), "stage");
     order.push_back(st.id());
     if (!st.owner_team().empty() && !IsKnownTeam(st.owner_team())) {
-      c.Add("owner_team", absl::StrCat("unknown team '", st.owner_team(),
-                                       "' (marketing or sales)"));
+      c.Add("owner_team",
+            absl::StrCat("unknown team '", st.owner_team(), "' (marketing or sales)"));
     }
     if (st.has_entry()) {
       Checker::Scope e(c, "entry");
@@ -860,8 +861,9 @@ std::vector<FieldViolation> ValidateDefinition(const v1::Definition& d, absl::st
       break;
     }
     default:
-      c.Add("", "needs a body: one of buyer_persona, qualification_model, buyer_journey, "
-                "service_level_agreement");
+      c.Add("",
+            "needs a body: one of buyer_persona, qualification_model, buyer_journey, "
+            "service_level_agreement");
   }
   return c.Take();
 }

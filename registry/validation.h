@@ -2,10 +2,10 @@
 
 #include <optional>
 #include <string>
-
 #include <vector>
 
 #include "absl/strings/string_view.h"
+
 #include "accord/registry/v1/definition.pb.h"
 #include "common/status.h"
 

@@ -4,9 +4,10 @@
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "prometheus/gauge.h"
+
 #include "common/log.h"
 #include "common/status.h"
-#include "prometheus/gauge.h"
 
 namespace accord::registry {
 namespace {
@@ -256,8 +257,8 @@ bool WatchHub::SendSnapshotLocked(WatchSink& sink, const WatchSpec& spec,
 }
 
 absl::Status WatchHub::Subscribe(const std::shared_ptr<WatchSink>& sink, const WatchSpec& spec) {
-  const absl::Status too_slow = ErrorWithReason(
-      absl::StatusCode::kResourceExhausted, "WATCHER_TOO_SLOW", "the watcher did not keep up");
+  const absl::Status too_slow = ErrorWithReason(absl::StatusCode::kResourceExhausted,
+                                                "WATCHER_TOO_SLOW", "the watcher did not keep up");
   int64_t cursor = spec.start_after_sequence;
   if (cursor < 0) {
     return InvalidField("start_after_sequence", "must not be negative");

@@ -14,6 +14,7 @@
 
 #include "absl/status/status.h"
 #include "absl/time/time.h"
+
 #include "registry/storage/definition_store.h"
 
 namespace prometheus {
@@ -36,7 +37,7 @@ class WatchSink {
 };
 
 struct WatchSpec {
-  std::string namespace_id;  // "" = every namespace
+  std::string namespace_id;               // "" = every namespace
   std::vector<v1::DefinitionKind> kinds;  // empty = every kind
   int64_t start_after_sequence = 0;
   std::string history_id;
@@ -86,8 +87,9 @@ class WatchHub final {
   StatePtr Get(const std::string& name) const;
   // States whose names start with `prefix` and sort after `after`, in name order, that
   // satisfy `keep`, at most `limit`.
-  std::vector<StatePtr> List(const std::string& prefix, const std::string& after, size_t limit,
-                             const std::function<bool(const records::DefinitionState&)>& keep) const;
+  std::vector<StatePtr> List(
+      const std::string& prefix, const std::string& after, size_t limit,
+      const std::function<bool(const records::DefinitionState&)>& keep) const;
 
   // Registers `sink` for `spec`: sends the snapshot or the missed changes first, then live
   // changes. Blocks on store reads: call it from an executor. OUT_OF_RANGE (reason

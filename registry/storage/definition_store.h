@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+
 #include "accord/registry/storage/v1/records.pb.h"
 #include "accord/registry/v1/registry.pb.h"
 
@@ -28,7 +29,7 @@ struct Precondition {
 struct WriteBatch {
   std::vector<Precondition> preconditions;
   std::vector<records::DefinitionState> states;  // upserted, with their published revision
-  std::vector<v1::Revision> revisions;             // upserted by (definition, number)
+  std::vector<v1::Revision> revisions;           // upserted by (definition, number)
   std::vector<v1::WatchEvent> events;
   std::vector<v1::AuditEvent> audit;
   std::optional<records::RequestRecord> request;  // must not exist yet

@@ -1,4 +1,3 @@
-#include "absl/strings/string_view.h"
 #include "registry/storage/sqlite_definition_store.h"
 
 #include <sqlite3.h>
@@ -6,6 +5,8 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/string_view.h"
+
 #include "common/hash.h"
 #include "common/status.h"
 
@@ -77,8 +78,9 @@ class Stmt {
   int64_t Int(int col) { return sqlite3_column_int64(stmt_, col); }
   std::string Text(int col) {
     const void* p = sqlite3_column_blob(stmt_, col);
-    return p == nullptr ? std::string()
-                        : std::string(static_cast<const char*>(p), sqlite3_column_bytes(stmt_, col));
+    return p == nullptr
+               ? std::string()
+               : std::string(static_cast<const char*>(p), sqlite3_column_bytes(stmt_, col));
   }
   template <typename T>
   absl::Status Parse(int col, T* out) {
@@ -106,17 +108,17 @@ absl::Status Exec(sqlite3* db, const char* sql) {
 
 absl::StatusOr<sqlite3*> OpenConnection(const std::string& path) {
   sqlite3* db = nullptr;
-  int rc = sqlite3_open_v2(path.c_str(), &db,
-                           SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
-                           nullptr);
+  int rc = sqlite3_open_v2(
+      path.c_str(), &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, nullptr);
   if (rc != SQLITE_OK) {
     std::string message = db != nullptr ? sqlite3_errmsg(db) : "out of memory";
     sqlite3_close(db);
     return absl::UnavailableError(absl::StrCat("cannot open ", path, ": ", message));
   }
   sqlite3_busy_timeout(db, 5000);
-  absl::Status s = Exec(db, "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; "
-                            "PRAGMA foreign_keys=ON;");
+  absl::Status s = Exec(db,
+                        "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; "
+                        "PRAGMA foreign_keys=ON;");
   if (!s.ok()) {
     sqlite3_close(db);
     return s;
@@ -138,9 +140,9 @@ absl::Status Migrate(sqlite3* db, std::string* history_id) {
     }
   }
   if (version > kSchemaVersion) {
-    return fail(absl::FailedPreconditionError(
-        absl::StrCat("the database has schema version ", version, "; this binary knows up to ",
-                     kSchemaVersion)));
+    return fail(
+        absl::FailedPreconditionError(absl::StrCat("the database has schema version ", version,
+                                                   "; this binary knows up to ", kSchemaVersion)));
   }
   for (int v = version; v < kSchemaVersion; ++v) {
     if (absl::Status s = Exec(db, kMigrations[v]); !s.ok()) {
@@ -264,9 +266,10 @@ absl::StatusOr<int64_t> SqliteDefinitionStore::CommitLocked(WriteBatch& batch) {
   change.set_sequence(seq);
   for (records::DefinitionState& state : batch.states) {
     AssignSequence(&state, seq);
-    Stmt put(writer_,
-             "INSERT INTO definitions(name, namespace, sequence, state) VALUES (?1, ?2, ?3, ?4) "
-             "ON CONFLICT(name) DO UPDATE SET sequence = excluded.sequence, state = excluded.state");
+    Stmt put(
+        writer_,
+        "INSERT INTO definitions(name, namespace, sequence, state) VALUES (?1, ?2, ?3, ?4) "
+        "ON CONFLICT(name) DO UPDATE SET sequence = excluded.sequence, state = excluded.state");
     const std::string& name = state.definition().name();
     put.Bind(1, name).Bind(2, NamespaceOfResource(name)).Bind(3, seq);
     put.BindBlob(4, state.SerializeAsString());

@@ -1,0 +1,36 @@
+# Accord's user interface: make run, make test (and deps, build, clean).
+SHELL := /bin/bash
+BUILD_DIR ?= build
+JOBS ?= 2
+
+# Every Debian package the build, the tests and `make run` need.
+DEPS := cmake make g++ pkg-config git ca-certificates \
+  libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler libabsl-dev \
+  libsqlite3-dev libssl-dev libre2-dev libyaml-cpp-dev libcli11-dev prometheus-cpp-dev \
+  libgtest-dev libgmock-dev libbenchmark-dev golang-github-gogo-googleapis-dev grpc-proto \
+  python3 python3-grpcio python3-grpc-tools python3-protobuf curl procps
+
+.PHONY: deps build run test clean
+
+deps:
+	@missing=""; for p in $(DEPS); do \
+	  dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q "install ok installed" || missing="$$missing $$p"; \
+	done; \
+	if [ -n "$$missing" ]; then \
+	  echo "installing:$$missing"; \
+	  SUDO=""; [ "$$(id -u)" -eq 0 ] || SUDO=sudo; \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends $$missing; \
+	fi
+
+build: deps
+	@cmake -S . -B $(BUILD_DIR) -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+	@cmake --build $(BUILD_DIR) -j $(JOBS)
+
+run: build
+	@scripts/run.sh $(BUILD_DIR)
+
+test: build
+	@cd $(BUILD_DIR) && ctest --output-on-failure -j $(JOBS)
+
+clean:
+	rm -rf $(BUILD_DIR) var

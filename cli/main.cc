@@ -1,0 +1,613 @@
+// accordctl: definitions as code, the review workflow, and watching the registry.
+#include <cstdlib>
+#include <iostream>
+#include <set>
+
+#include "CLI/CLI.hpp"
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
+#include "cli/yaml_documents.h"
+#include "google/protobuf/util/json_util.h"
+#include "google/protobuf/util/time_util.h"
+#include "grpcpp/grpcpp.h"
+
+#include "accord/registry/v1/registry.grpc.pb.h"
+#include "common/status.h"
+#include "registry/validation.h"
+
+namespace {
+
+namespace v1 = accord::registry::v1;
+using accord::cli::DefinitionDocument;
+
+struct Globals {
+  std::string server = "127.0.0.1:7400";
+  std::string token;
+  std::string output = "table";
+  std::string ns = "default";
+  double timeout_seconds = 10;
+};
+
+// Exit codes: 0 ok, 1 the server or the input said no, 2 usage.
+int Fail(const absl::Status& status) {
+  std::cerr << "error: " << absl::StatusCodeToString(status.code()) << ": " << status.message()
+            << "\n";
+  for (const auto& v : accord::FieldViolations(status)) {
+    std::cerr << "  " << v.field << ": " << v.description << "\n";
+  }
+  std::string reason = accord::ErrorReason(status);
+  if (!reason.empty()) {
+    std::cerr << "  reason: " << reason << "\n";
+  }
+  return 1;
+}
+
+class Client {
+ public:
+  explicit Client(const Globals& g) : g_(g) {
+    grpc::ChannelArguments args;
+    args.SetInt(GRPC_ARG_KEEPALIVE_TIME_MS, 20000);
+    args.SetInt(GRPC_ARG_KEEPALIVE_TIMEOUT_MS, 10000);
+    stub_ = v1::Registry::NewStub(
+        grpc::CreateCustomChannel(g.server, grpc::InsecureChannelCredentials(), args));
+  }
+
+  std::unique_ptr<grpc::ClientContext> Context(bool streaming = false) const {
+    auto ctx = std::make_unique<grpc::ClientContext>();
+    if (!streaming) {
+      ctx->set_deadline(std::chrono::system_clock::now() +
+                        std::chrono::milliseconds(static_cast<int64_t>(g_.timeout_seconds * 1000)));
+    }
+    if (!g_.token.empty()) {
+      ctx->AddMetadata("authorization", "Bearer " + g_.token);
+    }
+    return ctx;
+  }
+
+  template <typename Req, typename Resp, typename Method>
+  absl::StatusOr<Resp> Call(Method method, const Req& request) const {
+    Resp response;
+    auto ctx = Context();
+    grpc::Status status = (stub_.get()->*method)(ctx.get(), request, &response);
+    if (!status.ok()) {
+      return accord::FromGrpcStatus(status);
+    }
+    return response;
+  }
+
+  v1::Registry::Stub* stub() const { return stub_.get(); }
+  const Globals& globals() const { return g_; }
+
+  // "it-director" -> namespaces/{ns}/definitions/it-director; full names pass through.
+  std::string Name(const std::string& ref) const {
+    return absl::StartsWith(ref, "namespaces/")
+               ? ref
+               : absl::StrCat("namespaces/", g_.ns, "/definitions/", ref);
+  }
+
+ private:
+  const Globals& g_;
+  std::unique_ptr<v1::Registry::Stub> stub_;
+};
+
+std::string Json(const google::protobuf::Message& m) {
+  std::string out;
+  google::protobuf::util::JsonPrintOptions options;
+  options.add_whitespace = true;
+  options.preserve_proto_field_names = true;
+  (void)google::protobuf::util::MessageToJsonString(m, &out, options);
+  return out;
+}
+
+void Print(const Globals& g, const google::protobuf::Message& m) {
+  if (g.output == "json") {
+    std::cout << Json(m);
+  } else {
+    std::cout << accord::cli::ToYaml(m);
+  }
+}
+
+std::string ShortKind(v1::DefinitionKind k) {
+  switch (k) {
+    case v1::BUYER_PERSONA:
+      return "persona";
+    case v1::QUALIFICATION_MODEL:
+      return "model";
+    case v1::BUYER_JOURNEY:
+      return "journey";
+    case v1::SERVICE_LEVEL_AGREEMENT:
+      return "sla";
+    default:
+      return "?";
+  }
+}
+
+void PrintDefinitionRow(const v1::Definition& d) {
+  std::printf(
+      "%-55s %-8s %-9s %-9s %-7s %s\n", d.name().c_str(), ShortKind(d.kind()).c_str(),
+      d.published_revision() ? absl::StrCat("r", d.published_revision()).c_str() : "-",
+      d.pending_revision() ? absl::StrCat("r", d.pending_revision()).c_str() : "-",
+      d.state() == v1::Definition::DELETED ? "deleted" : (d.draft_changed() ? "edited" : "clean"),
+      d.display_name().c_str());
+}
+
+void PrintRevisionRow(const v1::Revision& r) {
+  std::vector<std::string> reviews;
+  for (const auto& rv : r.reviews()) {
+    reviews.push_back(absl::StrCat(rv.team(), ":",
+                                   rv.verdict() == v1::Review::APPROVE ? "approved" : "rejected",
+                                   " by ", rv.principal()));
+  }
+  std::printf(
+      "r%-4lld %-10s %-22s %-20s %s%s\n", static_cast<long long>(r.revision_number()),
+      v1::Revision::State_Name(r.state()).c_str(),
+      google::protobuf::util::TimeUtil::ToString(r.create_time()).substr(0, 19).c_str(),
+      r.proposer().c_str(), absl::StrJoin(reviews, "; ").c_str(),
+      r.change_summary().empty() ? "" : absl::StrCat("  \"", r.change_summary(), "\"").c_str());
+}
+
+// ------------------------------------------------------------------ commands
+
+class FileResolver final : public accord::registry::ReferenceResolver {
+ public:
+  explicit FileResolver(const std::vector<DefinitionDocument>& docs) {
+    for (const auto& d : docs) {
+      by_name_[d.definition.name()] = d.definition;
+    }
+  }
+  std::optional<v1::Definition> Resolve(absl::string_view ns,
+                                        absl::string_view ref) const override {
+    auto it = by_name_.find(accord::registry::ResolveReferenceName(ns, ref));
+    if (it == by_name_.end()) {
+      return std::nullopt;
+    }
+    return it->second;
+  }
+
+ private:
+  std::map<std::string, v1::Definition> by_name_;
+};
+
+int Validate(const std::string& path) {
+  absl::StatusOr<std::vector<DefinitionDocument>> docs = accord::cli::ReadDefinitions(path);
+  if (!docs.ok()) {
+    std::cerr << docs.status().message() << "\n";
+    return 1;
+  }
+  FileResolver resolver(*docs);
+  int problems = 0;
+  std::set<std::string> names;
+  for (const DefinitionDocument& d : *docs) {
+    std::vector<accord::FieldViolation> violations;
+    if (!names.insert(d.definition.name()).second) {
+      violations.push_back({"name", "is defined twice"});
+    }
+    std::vector<std::string> parts = absl::StrSplit(d.definition.name(), '/');
+    if (parts.size() != 4 || parts[0] != "namespaces" || parts[2] != "definitions" ||
+        !accord::registry::IsValidId(parts[1]) || !accord::registry::IsValidId(parts[3])) {
+      violations.push_back({"name", "must be namespaces/{namespace}/definitions/{id}"});
+    }
+    for (auto& v : accord::registry::ValidateDefinition(d.definition, "", &resolver)) {
+      violations.push_back(std::move(v));
+    }
+    for (const auto& v : violations) {
+      std::cerr << d.file << ":" << d.line << ": " << d.definition.name() << ": "
+                << (v.field.empty() ? "" : v.field + ": ") << v.description << "\n";
+      ++problems;
+    }
+  }
+  if (problems > 0) {
+    std::cerr << problems << " problem(s) in " << docs->size() << " definition(s)\n";
+    return 1;
+  }
+  std::cout << docs->size() << " definition(s) valid\n";
+  return 0;
+}
+
+int Apply(const Client& c, const std::string& path) {
+  absl::StatusOr<std::vector<DefinitionDocument>> docs = accord::cli::ReadDefinitions(path);
+  if (!docs.ok()) {
+    std::cerr << docs.status().message() << "\n";
+    return 1;
+  }
+  int failures = 0;
+  for (const DefinitionDocument& doc : *docs) {
+    const std::string& name = doc.definition.name();
+    v1::GetDefinitionRequest get;
+    get.set_name(name);
+    auto current =
+        c.Call<v1::GetDefinitionRequest, v1::Definition>(&v1::Registry::Stub::GetDefinition, get);
+    absl::StatusOr<v1::Definition> result;
+    std::string verb;
+    if (!current.ok() && current.status().code() == absl::StatusCode::kNotFound) {
+      v1::CreateDefinitionRequest create;
+      size_t at = name.find("/definitions/");
+      create.set_parent(name.substr(0, at == std::string::npos ? 0 : at));
+      create.set_definition_id(at == std::string::npos ? name : name.substr(at + 13));
+      *create.mutable_definition() = doc.definition;
+      create.mutable_definition()->clear_name();
+      result = c.Call<v1::CreateDefinitionRequest, v1::Definition>(
+          &v1::Registry::Stub::CreateDefinition, create);
+      verb = "created";
+    } else if (current.ok()) {
+      v1::UpdateDefinitionRequest update;
+      *update.mutable_definition() = doc.definition;
+      update.mutable_definition()->set_etag(current->etag());
+      result = c.Call<v1::UpdateDefinitionRequest, v1::Definition>(
+          &v1::Registry::Stub::UpdateDefinition, update);
+      verb = result.ok() && result->etag() == current->etag() ? "unchanged" : "updated";
+    } else {
+      result = current.status();
+    }
+    if (!result.ok()) {
+      std::cerr << doc.file << ":" << doc.line << ": " << name << ": ";
+      Fail(result.status());
+      ++failures;
+      continue;
+    }
+    std::cout << name << " " << verb << "\n";
+  }
+  return failures == 0 ? 0 : 1;
+}
+
+int Watch(const Client& c, int64_t from, const std::vector<std::string>& kinds) {
+  v1::WatchDefinitionsRequest request;
+  request.set_parent(absl::StrCat("namespaces/", c.globals().ns));
+  request.set_start_after_sequence(from);
+  for (const std::string& k : kinds) {
+    v1::DefinitionKind kind;
+    if (!v1::DefinitionKind_Parse(k, &kind)) {
+      std::cerr << "unknown kind " << k << "\n";
+      return 2;
+    }
+    request.add_kinds(kind);
+  }
+  auto ctx = c.Context(true);
+  auto reader = c.stub()->WatchDefinitions(ctx.get(), request);
+  v1::WatchDefinitionsResponse message;
+  while (reader->Read(&message)) {
+    if (c.globals().output == "json") {
+      std::string line;
+      (void)google::protobuf::util::MessageToJsonString(message, &line);
+      std::cout << line << std::endl;
+      continue;
+    }
+    switch (message.payload_case()) {
+      case v1::WatchDefinitionsResponse::kSnapshotBegin:
+        std::cout << "seq " << message.sequence() << " snapshot begin ("
+                  << v1::SnapshotBegin::Reason_Name(message.snapshot_begin().reason()) << ")"
+                  << std::endl;
+        break;
+      case v1::WatchDefinitionsResponse::kSnapshotEnd:
+        std::cout << "seq " << message.sequence()
+                  << " snapshot end: " << message.snapshot_end().definition_count()
+                  << " definitions" << std::endl;
+        break;
+      case v1::WatchDefinitionsResponse::kProgress:
+        std::cout << "seq " << message.sequence() << " progress" << std::endl;
+        break;
+      case v1::WatchDefinitionsResponse::kChanges:
+        for (const auto& e : message.changes().events()) {
+          std::cout << "seq " << e.sequence() << " " << v1::WatchEvent::Type_Name(e.type()) << " "
+                    << e.definition()
+                    << (e.type() == v1::WatchEvent::UPSERT
+                            ? absl::StrCat(" r", e.revision().revision_number())
+                            : "")
+                    << std::endl;
+        }
+        break;
+      default:
+        break;
+    }
+  }
+  grpc::Status status = reader->Finish();
+  return status.ok() ? 0 : Fail(accord::FromGrpcStatus(status));
+}
+
+// Minimal line diff (LCS) for `diff`.
+void PrintDiff(const std::string& a, const std::string& b) {
+  std::vector<std::string> x = absl::StrSplit(a, '\n');
+  std::vector<std::string> y = absl::StrSplit(b, '\n');
+  std::vector<std::vector<int>> lcs(x.size() + 1, std::vector<int>(y.size() + 1, 0));
+  for (int i = static_cast<int>(x.size()) - 1; i >= 0; --i) {
+    for (int j = static_cast<int>(y.size()) - 1; j >= 0; --j) {
+      lcs[i][j] = x[i] == y[j] ? lcs[i + 1][j + 1] + 1 : std::max(lcs[i + 1][j], lcs[i][j + 1]);
+    }
+  }
+  size_t i = 0, j = 0;
+  while (i < x.size() || j < y.size()) {
+    if (i < x.size() && j < y.size() && x[i] == y[j]) {
+      std::cout << "  " << x[i] << "\n";
+      ++i, ++j;
+    } else if (j < y.size() && (i == x.size() || lcs[i][j + 1] >= lcs[i + 1][j])) {
+      std::cout << "+ " << y[j++] << "\n";
+    } else {
+      std::cout << "- " << x[i++] << "\n";
+    }
+  }
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  Globals g;
+  if (const char* s = std::getenv("ACCORD_SERVER")) {
+    g.server = s;
+  }
+  if (const char* t = std::getenv("ACCORD_TOKEN")) {
+    g.token = t;
+  }
+  CLI::App app{"accordctl: Accord's definitions as code, reviews and watches"};
+  app.require_subcommand(1);
+  app.add_option("--server", g.server, "registry or gateway HOST:PORT (env ACCORD_SERVER)");
+  app.add_option("--token", g.token, "API key (env ACCORD_TOKEN)");
+  app.add_option("-o,--output", g.output, "table, yaml or json")
+      ->check(CLI::IsMember({"table", "yaml", "json"}));
+  app.add_option("-n,--namespace", g.ns, "namespace for short names")->capture_default_str();
+  app.add_option("--timeout", g.timeout_seconds, "seconds per call")->capture_default_str();
+
+  std::string file, name, summary, comment, team, filter;
+  std::string revision = "latest";
+  int64_t from = 0, to = 0;
+  bool show_deleted = false;
+  std::vector<std::string> kinds;
+
+  auto* validate = app.add_subcommand("validate", "check definition files offline (no server)");
+  validate->add_option("-f,--file", file, "file or directory")->required();
+  auto* apply = app.add_subcommand("apply", "create or update drafts from files");
+  apply->add_option("-f,--file", file, "file or directory")->required();
+  auto* get = app.add_subcommand("get", "show a definition (draft and metadata)");
+  get->add_option("name", name)->required();
+  get->add_option("--revision", revision, "show a revision instead: N, latest, published");
+  auto* list = app.add_subcommand("list", "list definitions");
+  list->add_option("--filter", filter, "e.g. 'kind = BUYER_PERSONA AND pending = true'");
+  list->add_flag("--show-deleted", show_deleted);
+  auto* diff = app.add_subcommand("diff", "draft versus published revision");
+  diff->add_option("name", name)->required();
+  auto* propose = app.add_subcommand("propose", "freeze the draft into a proposed revision");
+  propose->add_option("name", name)->required();
+  propose->add_option("-m,--summary", summary, "change summary");
+  auto* approve = app.add_subcommand("approve", "approve a revision for your team");
+  auto* reject = app.add_subcommand("reject", "reject a revision");
+  for (auto* sub : {approve, reject}) {
+    sub->add_option("name", name)->required();
+    sub->add_option("--revision", revision, "revision number (default: latest)");
+    sub->add_option("--team", team, "team you act for (if you approve for several)");
+    sub->add_option("-m,--comment", comment, "comment (required to reject)");
+  }
+  auto* publish = app.add_subcommand("publish", "publish an approved revision");
+  publish->add_option("name", name)->required();
+  publish->add_option("--revision", revision, "revision number (default: latest)");
+  auto* rollback = app.add_subcommand("rollback", "republish an earlier revision's content");
+  rollback->add_option("name", name)->required();
+  rollback->add_option("--to", to, "revision number to restore")->required();
+  auto* history = app.add_subcommand("history", "revisions of a definition");
+  history->add_option("name", name)->required();
+  auto* audit = app.add_subcommand("audit", "audit log of the namespace or one definition");
+  audit->add_option("name", name);
+  auto* watch = app.add_subcommand("watch", "stream published changes");
+  watch->add_option("--from", from, "resume after this sequence (0 = full state first)");
+  watch->add_option("--kind", kinds, "BUYER_PERSONA, QUALIFICATION_MODEL, ...");
+  auto* del = app.add_subcommand("delete", "soft-delete a definition");
+  del->add_option("name", name)->required();
+  auto* undelete = app.add_subcommand("undelete", "restore a soft-deleted definition");
+  undelete->add_option("name", name)->required();
+
+  CLI11_PARSE(app, argc, argv);
+
+  if (*validate) {
+    return Validate(file);
+  }
+  Client c(g);
+  auto revision_name = [&](const std::string& def) -> absl::StatusOr<std::string> {
+    if (revision != "latest" && revision != "published") {
+      return absl::StrCat(c.Name(def), "/revisions/", revision);
+    }
+    v1::GetRevisionRequest r;
+    r.set_name(absl::StrCat(c.Name(def), "/revisions/", revision));
+    ACCORD_ASSIGN_OR_RETURN(v1::Revision rev, (c.Call<v1::GetRevisionRequest, v1::Revision>(
+                                                  &v1::Registry::Stub::GetRevision, r)));
+    return rev.name();
+  };
+  auto show_revision = [&](const absl::StatusOr<v1::Revision>& r) {
+    if (!r.ok()) {
+      return Fail(r.status());
+    }
+    if (g.output == "table") {
+      std::cout << r->name() << " " << v1::Revision::State_Name(r->state()) << "\n";
+      PrintRevisionRow(*r);
+    } else {
+      Print(g, *r);
+    }
+    return 0;
+  };
+  auto show_definition = [&](const absl::StatusOr<v1::Definition>& d) {
+    if (!d.ok()) {
+      return Fail(d.status());
+    }
+    if (g.output == "table") {
+      PrintDefinitionRow(*d);
+    } else {
+      Print(g, *d);
+    }
+    return 0;
+  };
+
+  if (*apply) {
+    return Apply(c, file);
+  }
+  if (*get) {
+    if (get->count("--revision") > 0) {
+      v1::GetRevisionRequest r;
+      r.set_name(absl::StrCat(c.Name(name), "/revisions/", revision));
+      auto rev = c.Call<v1::GetRevisionRequest, v1::Revision>(&v1::Registry::Stub::GetRevision, r);
+      if (!rev.ok()) {
+        return Fail(rev.status());
+      }
+      Print(g, *rev);
+      return 0;
+    }
+    v1::GetDefinitionRequest r;
+    r.set_name(c.Name(name));
+    auto d =
+        c.Call<v1::GetDefinitionRequest, v1::Definition>(&v1::Registry::Stub::GetDefinition, r);
+    if (!d.ok()) {
+      return Fail(d.status());
+    }
+    Print(g, *d);
+    return 0;
+  }
+  if (*list) {
+    v1::ListDefinitionsRequest r;
+    r.set_parent(absl::StrCat("namespaces/", g.ns));
+    r.set_filter(filter);
+    r.set_show_deleted(show_deleted);
+    r.set_page_size(1000);
+    if (g.output == "table") {
+      std::printf("%-55s %-8s %-9s %-9s %-7s %s\n", "NAME", "KIND", "PUBLISHED", "PENDING", "DRAFT",
+                  "DISPLAY NAME");
+    }
+    do {
+      auto page = c.Call<v1::ListDefinitionsRequest, v1::ListDefinitionsResponse>(
+          &v1::Registry::Stub::ListDefinitions, r);
+      if (!page.ok()) {
+        return Fail(page.status());
+      }
+      for (const auto& d : page->definitions()) {
+        g.output == "table" ? PrintDefinitionRow(d) : Print(g, d);
+      }
+      r.set_page_token(page->next_page_token());
+    } while (!r.page_token().empty());
+    return 0;
+  }
+  if (*diff) {
+    v1::GetDefinitionRequest r;
+    r.set_name(c.Name(name));
+    auto d =
+        c.Call<v1::GetDefinitionRequest, v1::Definition>(&v1::Registry::Stub::GetDefinition, r);
+    if (!d.ok()) {
+      return Fail(d.status());
+    }
+    std::string published;
+    if (d->published_revision() > 0) {
+      v1::GetRevisionRequest rr;
+      rr.set_name(absl::StrCat(d->name(), "/revisions/published"));
+      auto rev = c.Call<v1::GetRevisionRequest, v1::Revision>(&v1::Registry::Stub::GetRevision, rr);
+      if (!rev.ok()) {
+        return Fail(rev.status());
+      }
+      v1::Definition snap = rev->snapshot();
+      snap.set_name(d->name());
+      published = accord::cli::ToYaml(snap);
+    }
+    v1::Definition draft = *d;
+    for (auto* f :
+         {"uid", "kind", "state", "published_revision", "latest_revision", "pending_revision",
+          "draft_changed", "sequence", "create_time", "update_time", "delete_time", "etag"}) {
+      draft.GetReflection()->ClearField(&draft, draft.GetDescriptor()->FindFieldByName(f));
+    }
+    std::cout << "--- published"
+              << (d->published_revision() ? absl::StrCat(" r", d->published_revision()) : " (none)")
+              << "\n+++ draft\n";
+    PrintDiff(published, accord::cli::ToYaml(draft));
+    return 0;
+  }
+  if (*propose) {
+    v1::ProposeRevisionRequest r;
+    r.set_name(c.Name(name));
+    r.set_change_summary(summary);
+    return show_revision(
+        c.Call<v1::ProposeRevisionRequest, v1::Revision>(&v1::Registry::Stub::ProposeRevision, r));
+  }
+  if (*approve || *reject) {
+    absl::StatusOr<std::string> rev = revision_name(name);
+    if (!rev.ok()) {
+      return Fail(rev.status());
+    }
+    v1::ReviewRevisionRequest r;
+    r.set_name(*rev);
+    r.set_team(team);
+    r.set_comment(comment);
+    return show_revision(*approve ? c.Call<v1::ReviewRevisionRequest, v1::Revision>(
+                                        &v1::Registry::Stub::ApproveRevision, r)
+                                  : c.Call<v1::ReviewRevisionRequest, v1::Revision>(
+                                        &v1::Registry::Stub::RejectRevision, r));
+  }
+  if (*publish) {
+    absl::StatusOr<std::string> rev = revision_name(name);
+    if (!rev.ok()) {
+      return Fail(rev.status());
+    }
+    v1::PublishRevisionRequest r;
+    r.set_name(*rev);
+    return show_revision(
+        c.Call<v1::PublishRevisionRequest, v1::Revision>(&v1::Registry::Stub::PublishRevision, r));
+  }
+  if (*rollback) {
+    v1::RollbackDefinitionRequest r;
+    r.set_name(c.Name(name));
+    r.set_revision_number(to);
+    return show_revision(c.Call<v1::RollbackDefinitionRequest, v1::Revision>(
+        &v1::Registry::Stub::RollbackDefinition, r));
+  }
+  if (*history) {
+    v1::ListRevisionsRequest r;
+    r.set_parent(c.Name(name));
+    r.set_page_size(1000);
+    auto page = c.Call<v1::ListRevisionsRequest, v1::ListRevisionsResponse>(
+        &v1::Registry::Stub::ListRevisions, r);
+    if (!page.ok()) {
+      return Fail(page.status());
+    }
+    if (g.output != "table") {
+      Print(g, *page);
+      return 0;
+    }
+    for (const auto& rev : page->revisions()) {
+      PrintRevisionRow(rev);
+    }
+    return 0;
+  }
+  if (*audit) {
+    v1::ListAuditEventsRequest r;
+    r.set_parent(absl::StrCat("namespaces/", g.ns));
+    if (!name.empty()) {
+      r.set_resource(c.Name(name));
+    }
+    r.set_page_size(200);
+    auto page = c.Call<v1::ListAuditEventsRequest, v1::ListAuditEventsResponse>(
+        &v1::Registry::Stub::ListAuditEvents, r);
+    if (!page.ok()) {
+      return Fail(page.status());
+    }
+    if (g.output != "table") {
+      Print(g, *page);
+      return 0;
+    }
+    for (const auto& e : page->events()) {
+      std::printf("%-6lld %-20s %-20s %-18s %s %s\n", static_cast<long long>(e.sequence()),
+                  google::protobuf::util::TimeUtil::ToString(e.time()).substr(0, 19).c_str(),
+                  e.principal().c_str(), e.action().c_str(), e.resource().c_str(),
+                  e.detail().c_str());
+    }
+    return 0;
+  }
+  if (*watch) {
+    return Watch(c, from, kinds);
+  }
+  if (*del) {
+    v1::DeleteDefinitionRequest r;
+    r.set_name(c.Name(name));
+    return show_definition(c.Call<v1::DeleteDefinitionRequest, v1::Definition>(
+        &v1::Registry::Stub::DeleteDefinition, r));
+  }
+  if (*undelete) {
+    v1::UndeleteDefinitionRequest r;
+    r.set_name(c.Name(name));
+    return show_definition(c.Call<v1::UndeleteDefinitionRequest, v1::Definition>(
+        &v1::Registry::Stub::UndeleteDefinition, r));
+  }
+  return 2;
+}

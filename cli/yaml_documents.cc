@@ -1,0 +1,373 @@
+#include "cli/yaml_documents.h"
+
+#include <algorithm>
+#include <filesystem>
+#include <fstream>
+#include <set>
+#include <sstream>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "absl/strings/str_join.h"
+#include "google/protobuf/descriptor.h"
+#include "google/protobuf/util/json_util.h"
+#include "yaml-cpp/yaml.h"
+
+#include "common/log.h"
+
+namespace accord::cli {
+namespace {
+
+using google::protobuf::Descriptor;
+using google::protobuf::FieldDescriptor;
+
+struct Walker {
+  std::string file;
+  std::vector<std::string> errors;
+
+  void Error(const YAML::Node& node, const std::string& message) {
+    errors.push_back(absl::StrCat(file, ":", node.Mark().line + 1, ": ", message));
+  }
+
+  static bool IsQuoted(const YAML::Node& node) { return node.Tag() == "!"; }
+
+  // A YAML scalar as a JSON value, inferring its type (for google.protobuf.Value).
+  std::string ScalarJson(const YAML::Node& node) {
+    const std::string& s = node.Scalar();
+    if (!IsQuoted(node)) {
+      double d;
+      if (s == "true" || s == "false") {
+        return s;
+      }
+      if (s == "null" || s == "~") {
+        return "null";
+      }
+      if (absl::SimpleAtod(s, &d) && s.find_first_of("xX") == std::string::npos &&
+          absl::ascii_isdigit(s.back())) {
+        return s;
+      }
+    }
+    return JsonQuote(s);
+  }
+
+  // Any YAML node as JSON (Struct, Value, ListValue).
+  std::string AnyJson(const YAML::Node& node, int depth) {
+    if (depth > 64) {
+      Error(node, "nested too deeply");
+      return "null";
+    }
+    switch (node.Type()) {
+      case YAML::NodeType::Scalar:
+        return ScalarJson(node);
+      case YAML::NodeType::Sequence: {
+        std::vector<std::string> items;
+        for (const YAML::Node& item : node) {
+          items.push_back(AnyJson(item, depth + 1));
+        }
+        return absl::StrCat("[", absl::StrJoin(items, ","), "]");
+      }
+      case YAML::NodeType::Map: {
+        std::vector<std::string> items;
+        std::set<std::string> seen;
+        for (const auto& kv : node) {
+          std::string key = kv.first.Scalar();
+          if (!seen.insert(key).second) {
+            Error(kv.first, absl::StrCat("duplicate key '", key, "'"));
+          }
+          items.push_back(absl::StrCat(JsonQuote(key), ":", AnyJson(kv.second, depth + 1)));
+        }
+        return absl::StrCat("{", absl::StrJoin(items, ","), "}");
+      }
+      default:
+        return "null";
+    }
+  }
+
+  // "90s", "15m", "4h", "30d" or protobuf's "3.5s" -> protobuf JSON duration.
+  std::string DurationJson(const YAML::Node& node) {
+    std::string s = absl::AsciiStrToLower(node.Scalar());
+    double value;
+    if (s.size() >= 2) {
+      char unit = s.back();
+      double factor = unit == 's'   ? 1
+                      : unit == 'm' ? 60
+                      : unit == 'h' ? 3600
+                      : unit == 'd' ? 86400
+                                    : 0;
+      if (factor > 0 && absl::SimpleAtod(s.substr(0, s.size() - 1), &value) && value >= 0) {
+        double seconds = value * factor;
+        int64_t whole = static_cast<int64_t>(seconds);
+        return JsonQuote(seconds == static_cast<double>(whole) ? absl::StrCat(whole, "s")
+                                                               : absl::StrFormat("%.9fs", seconds));
+      }
+    }
+    Error(node, absl::StrCat("'", node.Scalar(), "' is not a duration like 90s, 15m, 4h or 30d"));
+    return "\"0s\"";
+  }
+
+  std::string FieldJson(const FieldDescriptor* field, const YAML::Node& node, int depth) {
+    if (field->is_map()) {
+      if (!node.IsMap()) {
+        Error(node, absl::StrCat("'", field->name(), "' must be a map"));
+        return "{}";
+      }
+      const FieldDescriptor* value_field = field->message_type()->FindFieldByName("value");
+      std::vector<std::string> items;
+      std::set<std::string> seen;
+      for (const auto& kv : node) {
+        std::string key = kv.first.Scalar();
+        if (!seen.insert(key).second) {
+          Error(kv.first, absl::StrCat("duplicate key '", key, "'"));
+        }
+        items.push_back(
+            absl::StrCat(JsonQuote(key), ":", SingleJson(value_field, kv.second, depth + 1)));
+      }
+      return absl::StrCat("{", absl::StrJoin(items, ","), "}");
+    }
+    if (field->is_repeated()) {
+      if (node.IsNull()) {
+        return "[]";
+      }
+      if (!node.IsSequence()) {
+        Error(node, absl::StrCat("'", field->name(), "' must be a list"));
+        return "[]";
+      }
+      std::vector<std::string> items;
+      for (const YAML::Node& item : node) {
+        items.push_back(SingleJson(field, item, depth + 1));
+      }
+      return absl::StrCat("[", absl::StrJoin(items, ","), "]");
+    }
+    return SingleJson(field, node, depth);
+  }
+
+  std::string SingleJson(const FieldDescriptor* field, const YAML::Node& node, int depth) {
+    switch (field->cpp_type()) {
+      case FieldDescriptor::CPPTYPE_MESSAGE: {
+        const std::string& type = field->message_type()->full_name();
+        if (type == "google.protobuf.Value" || type == "google.protobuf.Struct" ||
+            type == "google.protobuf.ListValue") {
+          return AnyJson(node, depth);
+        }
+        if (type == "google.protobuf.Duration") {
+          if (!node.IsScalar()) {
+            Error(node, absl::StrCat("'", field->name(), "' must be a duration like 4h"));
+            return "\"0s\"";
+          }
+          return DurationJson(node);
+        }
+        if (type == "google.protobuf.Timestamp") {
+          return JsonQuote(node.Scalar());
+        }
+        return MessageJson(field->message_type(), node, depth + 1);
+      }
+      case FieldDescriptor::CPPTYPE_STRING:
+        if (!node.IsScalar()) {
+          Error(node, absl::StrCat("'", field->name(), "' must be a string"));
+          return "\"\"";
+        }
+        return JsonQuote(node.Scalar());
+      case FieldDescriptor::CPPTYPE_BOOL:
+        if (!node.IsScalar() || (node.Scalar() != "true" && node.Scalar() != "false")) {
+          Error(node, absl::StrCat("'", field->name(), "' must be true or false"));
+          return "false";
+        }
+        return node.Scalar();
+      case FieldDescriptor::CPPTYPE_ENUM: {
+        if (!node.IsScalar() || field->enum_type()->FindValueByName(node.Scalar()) == nullptr) {
+          std::vector<std::string> names;
+          for (int i = 1; i < field->enum_type()->value_count(); ++i) {
+            names.push_back(field->enum_type()->value(i)->name());
+          }
+          Error(node,
+                absl::StrCat("'", field->name(), "' must be one of ", absl::StrJoin(names, ", ")));
+          return "0";
+        }
+        return JsonQuote(node.Scalar());
+      }
+      default: {
+        double d;
+        if (!node.IsScalar() || IsQuoted(node) || !absl::SimpleAtod(node.Scalar(), &d)) {
+          Error(node, absl::StrCat("'", field->name(), "' must be a number"));
+          return "0";
+        }
+        if (field->cpp_type() != FieldDescriptor::CPPTYPE_DOUBLE &&
+            field->cpp_type() != FieldDescriptor::CPPTYPE_FLOAT) {
+          int64_t i;
+          if (!absl::SimpleAtoi(node.Scalar(), &i)) {
+            Error(node, absl::StrCat("'", field->name(), "' must be a whole number"));
+            return "0";
+          }
+          return JsonQuote(node.Scalar());
+        }
+        return node.Scalar();
+      }
+    }
+  }
+
+  std::string MessageJson(const Descriptor* descriptor, const YAML::Node& node, int depth) {
+    if (depth > 64) {
+      Error(node, "nested too deeply");
+      return "{}";
+    }
+    if (node.IsNull()) {
+      return "{}";
+    }
+    if (!node.IsMap()) {
+      Error(node, absl::StrCat("expected a map for ", descriptor->name()));
+      return "{}";
+    }
+    std::vector<std::string> items;
+    std::set<std::string> seen;
+    for (const auto& kv : node) {
+      const std::string key = kv.first.Scalar();
+      const FieldDescriptor* field = descriptor->FindFieldByName(key);
+      if (field == nullptr) {
+        field = descriptor->FindFieldByCamelcaseName(key);
+      }
+      if (field == nullptr) {
+        std::vector<std::string> names;
+        for (int i = 0; i < descriptor->field_count(); ++i) {
+          names.push_back(descriptor->field(i)->name());
+        }
+        Error(kv.first, absl::StrCat("unknown field '", key, "' in ", descriptor->name(),
+                                     " (known: ", absl::StrJoin(names, ", "), ")"));
+        continue;
+      }
+      if (!seen.insert(field->name()).second) {
+        Error(kv.first, absl::StrCat("duplicate key '", key, "'"));
+        continue;
+      }
+      items.push_back(
+          absl::StrCat(JsonQuote(field->name()), ":", FieldJson(field, kv.second, depth)));
+    }
+    return absl::StrCat("{", absl::StrJoin(items, ","), "}");
+  }
+};
+
+}  // namespace
+
+absl::StatusOr<std::vector<DefinitionDocument>> ParseDefinitions(const std::string& text,
+                                                                 const std::string& file) {
+  Walker walker{file, {}};
+  std::vector<DefinitionDocument> out;
+  std::vector<YAML::Node> docs;
+  try {
+    docs = YAML::LoadAll(text);
+  } catch (const YAML::Exception& e) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(file, ":", e.mark.line + 1, ": not valid YAML: ", e.msg));
+  }
+  for (const YAML::Node& doc : docs) {
+    if (doc.IsNull()) {
+      continue;
+    }
+    size_t before = walker.errors.size();
+    std::string json = walker.MessageJson(registry::v1::Definition::descriptor(), doc, 0);
+    if (walker.errors.size() > before) {
+      continue;
+    }
+    DefinitionDocument d;
+    d.file = file;
+    d.line = doc.Mark().line + 1;
+    google::protobuf::util::JsonParseOptions options;
+    options.ignore_unknown_fields = false;
+    auto status = google::protobuf::util::JsonStringToMessage(json, &d.definition, options);
+    if (!status.ok()) {
+      walker.errors.push_back(absl::StrCat(file, ":", d.line, ": ", std::string(status.message())));
+      continue;
+    }
+    out.push_back(std::move(d));
+  }
+  if (!walker.errors.empty()) {
+    return absl::InvalidArgumentError(absl::StrJoin(walker.errors, "\n"));
+  }
+  return out;
+}
+
+absl::StatusOr<std::vector<DefinitionDocument>> ReadDefinitions(const std::string& path) {
+  namespace fs = std::filesystem;
+  std::vector<std::string> files;
+  std::error_code ec;
+  if (fs::is_directory(path, ec)) {
+    for (const auto& entry : fs::directory_iterator(path, ec)) {
+      std::string ext = entry.path().extension().string();
+      if (entry.is_regular_file() && (ext == ".yaml" || ext == ".yml" || ext == ".json")) {
+        files.push_back(entry.path().string());
+      }
+    }
+    std::sort(files.begin(), files.end());
+  } else if (fs::exists(path, ec)) {
+    files.push_back(path);
+  } else {
+    return absl::NotFoundError(absl::StrCat(path, ": no such file or directory"));
+  }
+  std::vector<DefinitionDocument> all;
+  std::vector<std::string> errors;
+  for (const std::string& f : files) {
+    std::ifstream in(f);
+    std::stringstream buffer;
+    buffer << in.rdbuf();
+    absl::StatusOr<std::vector<DefinitionDocument>> docs = ParseDefinitions(buffer.str(), f);
+    if (!docs.ok()) {
+      errors.push_back(std::string(docs.status().message()));
+      continue;
+    }
+    for (auto& d : *docs) {
+      all.push_back(std::move(d));
+    }
+  }
+  if (!errors.empty()) {
+    return absl::InvalidArgumentError(absl::StrJoin(errors, "\n"));
+  }
+  return all;
+}
+
+namespace {
+
+void EmitYaml(YAML::Emitter& out, const YAML::Node& node) {
+  switch (node.Type()) {
+    case YAML::NodeType::Map:
+      out << YAML::BeginMap;
+      for (const auto& kv : node) {
+        out << YAML::Key << kv.first.Scalar() << YAML::Value;
+        EmitYaml(out, kv.second);
+      }
+      out << YAML::EndMap;
+      break;
+    case YAML::NodeType::Sequence:
+      out << YAML::BeginSeq;
+      for (const auto& item : node) {
+        EmitYaml(out, item);
+      }
+      out << YAML::EndSeq;
+      break;
+    case YAML::NodeType::Scalar:
+      if (node.Tag() == "!" &&
+          (node.Scalar() == "true" || node.Scalar() == "false" ||
+           absl::ascii_isdigit(node.Scalar().empty() ? 'x' : node.Scalar()[0]))) {
+        out << YAML::DoubleQuoted << node.Scalar();
+      } else {
+        out << node.Scalar();
+      }
+      break;
+    default:
+      out << YAML::Null;
+  }
+}
+
+}  // namespace
+
+std::string ToYaml(const google::protobuf::Message& message) {
+  std::string json;
+  google::protobuf::util::JsonPrintOptions options;
+  options.preserve_proto_field_names = true;
+  (void)google::protobuf::util::MessageToJsonString(message, &json, options);
+  YAML::Emitter out;
+  EmitYaml(out, YAML::Load(json));
+  return std::string(out.c_str()) + "\n";
+}
+
+}  // namespace accord::cli

@@ -1,0 +1,60 @@
+#!/usr/bin/env bash
+# `make run`: starts the stack on the embedded SQLite default under var/, loads and publishes
+# the example definitions through the dual-approval workflow, then stays in the foreground.
+set -euo pipefail
+build=${1:-build}
+bin="$build/bin"
+mkdir -p var
+scripts/dev-keys.sh var
+set -a; source var/dev.env; set +a
+
+pids=()
+cleanup() {
+  echo; echo "stopping..."
+  for p in "${pids[@]}"; do kill -TERM "$p" 2>/dev/null || true; done
+  wait 2>/dev/null || true
+}
+trap cleanup EXIT INT TERM
+
+"$bin/accord-registry" --listen=127.0.0.1:7401 --admin_listen=127.0.0.1:9401 \
+  --store=sqlite:var/registry.db --keys=var/dev-keys.yaml 2>>var/registry.log &
+pids+=($!)
+
+export ACCORD_SERVER=127.0.0.1:7401
+ctl() { "$bin/accordctl" "$@"; }
+for _ in $(seq 1 100); do
+  ACCORD_TOKEN=$ACCORD_TOKEN_VIEWER ctl list >/dev/null 2>&1 && break
+  sleep 0.1
+done
+
+echo "== apply examples/definitions (as the marketing editor)"
+ACCORD_TOKEN=$ACCORD_TOKEN_MARKETING_EDITOR ctl apply -f examples/definitions
+for f in examples/definitions/*.yaml; do
+  for name in $(grep -E '^name: ' "$f" | awk '{print $2}'); do
+    short=${name##*/}
+    ACCORD_TOKEN=$ACCORD_TOKEN_MARKETING_EDITOR ctl propose "$short" -m "example set" >/dev/null 2>&1 || true
+    ACCORD_TOKEN=$ACCORD_TOKEN_MARKETING_APPROVER ctl approve "$short" -m "ok for marketing" >/dev/null 2>&1 || true
+    ACCORD_TOKEN=$ACCORD_TOKEN_SALES_APPROVER ctl approve "$short" -m "ok for sales" >/dev/null 2>&1 || true
+    ACCORD_TOKEN=$ACCORD_TOKEN_MARKETING_EDITOR ctl publish "$short" >/dev/null 2>&1 || true
+  done
+done
+echo "== published definitions"
+ACCORD_TOKEN=$ACCORD_TOKEN_VIEWER ctl list
+echo
+echo "== history of b2b-lead-score"
+ACCORD_TOKEN=$ACCORD_TOKEN_VIEWER ctl history b2b-lead-score
+cat <<TXT
+
+Accord is running (registry on 127.0.0.1:7401, metrics on http://127.0.0.1:9401/metrics).
+Try next, in another shell:
+  set -a; source var/dev.env; set +a; export ACCORD_SERVER=127.0.0.1:7401
+  ACCORD_TOKEN=\$ACCORD_TOKEN_VIEWER $bin/accordctl get b2b-lead-score -o yaml
+  ACCORD_TOKEN=\$ACCORD_TOKEN_VIEWER $bin/accordctl watch            # live published changes
+  edit examples/definitions/20-model.yaml, then:
+  ACCORD_TOKEN=\$ACCORD_TOKEN_MARKETING_EDITOR $bin/accordctl apply -f examples/definitions
+  ACCORD_TOKEN=\$ACCORD_TOKEN_MARKETING_EDITOR $bin/accordctl diff b2b-lead-score
+  ACCORD_TOKEN=\$ACCORD_TOKEN_MARKETING_EDITOR $bin/accordctl propose b2b-lead-score -m "raise MQL bar"
+  ACCORD_TOKEN=\$ACCORD_TOKEN_SALES_APPROVER $bin/accordctl approve b2b-lead-score
+Logs: var/registry.log. Press Ctrl-C to stop.
+TXT
+wait
