@@ -2,6 +2,8 @@
 
 #include <string>
 
+#include "absl/strings/string_view.h"
+
 namespace accord {
 
 // Lower-case hex SHA-256 of `data`. Thread-safe.

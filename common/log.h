@@ -4,6 +4,8 @@
 #include <initializer_list>
 #include <string>
 
+#include "absl/strings/string_view.h"
+
 // JSON-lines logging to stderr: one object per line with "ts", "level", "msg" and the given
 // fields. Thread-safe. Request payloads are never logged.
 namespace accord {

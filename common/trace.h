@@ -2,6 +2,8 @@
 
 #include <string>
 
+#include "absl/strings/string_view.h"
+
 // W3C trace context (opentelemetry-cpp is not packaged in Debian): parsing and creating
 // `traceparent` values so that logs carry trace ids and the gateway can propagate them.
 namespace accord {
