@@ -8,7 +8,7 @@ DEPS := cmake make g++ pkg-config git ca-certificates \
   libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler libabsl-dev \
   libsqlite3-dev libssl-dev libre2-dev libyaml-cpp-dev libcli11-dev prometheus-cpp-dev \
   libgtest-dev libgmock-dev libbenchmark-dev golang-github-gogo-googleapis-dev grpc-proto \
-  python3 python3-grpcio python3-grpc-tools python3-protobuf curl procps
+  python3 python3-grpcio python3-protobuf curl procps
 
 .PHONY: deps build run test clean
 

@@ -266,6 +266,9 @@ v1::Definition Registry::Content(const v1::Definition& d) {
   c.clear_update_time();
   c.clear_delete_time();
   c.clear_etag();
+  if (c.approval_policy().required_teams_size() == 0) {
+    c.clear_approval_policy();  // an empty policy is the default policy
+  }
   return c;
 }
 
@@ -514,7 +517,11 @@ absl::StatusOr<v1::Definition> Registry::UpdateDefinition(
           next.set_display_name(input.display_name());
           next.set_description(input.description());
           *next.mutable_labels() = input.labels();
-          *next.mutable_approval_policy() = input.approval_policy();
+          if (input.approval_policy().required_teams_size() > 0) {
+            *next.mutable_approval_policy() = input.approval_policy();
+          } else {
+            next.clear_approval_policy();
+          }
           if (input.body_case() != v1::Definition::BODY_NOT_SET) {
             v1::Definition body = Content(input);
             body.clear_name();

@@ -1,0 +1,185 @@
+#include "tests/registry/store_conformance.h"
+
+#include <atomic>
+#include <set>
+#include <thread>
+
+#include "absl/strings/str_cat.h"
+
+#include "tests/testing/status_matchers.h"
+
+namespace accord::registry::testing {
+namespace {
+
+using accord::testing::HasReason;
+using accord::testing::StatusIs;
+
+WriteBatch NewDefinition(const std::string& id, int64_t expected = 0) {
+  WriteBatch b;
+  std::string name = absl::StrCat("namespaces/default/definitions/", id);
+  b.preconditions.push_back({name, expected});
+  records::DefinitionState s;
+  s.mutable_definition()->set_name(name);
+  s.mutable_definition()->set_display_name(id);
+  s.mutable_definition()->set_state(v1::Definition::ACTIVE);
+  b.states.push_back(s);
+  v1::AuditEvent e;
+  e.set_resource(name);
+  e.set_namespace_("default");
+  e.set_action("CreateDefinition");
+  b.audit.push_back(e);
+  return b;
+}
+
+TEST_P(StoreConformanceTest, CommitAssignsIncreasingSequences) {
+  auto store = GetParam().fresh();
+  int64_t last = 0;
+  for (int i = 0; i < 5; ++i) {
+    ACCORD_ASSERT_OK_AND_ASSIGN(int64_t seq, store->Commit(NewDefinition(absl::StrCat("d", i))));
+    EXPECT_GT(seq, last);
+    last = seq;
+  }
+  ACCORD_ASSERT_OK_AND_ASSIGN(int64_t current, store->CurrentSequence());
+  EXPECT_EQ(current, last);
+  ACCORD_ASSERT_OK_AND_ASSIGN(StoreSnapshot snap, store->LoadAll());
+  EXPECT_EQ(snap.states.size(), 5u);
+  EXPECT_EQ(snap.sequence, last);
+  EXPECT_EQ(snap.states[0].definition().sequence(), snap.states[0].definition().sequence());
+  EXPECT_GT(snap.states[4].definition().sequence(), 0);
+}
+
+TEST_P(StoreConformanceTest, PreconditionFailureIsAbortedAndWritesNothing) {
+  auto store = GetParam().fresh();
+  ACCORD_ASSERT_OK_AND_ASSIGN(int64_t seq, store->Commit(NewDefinition("a")));
+  EXPECT_THAT(store->Commit(NewDefinition("a")), StatusIs(absl::StatusCode::kAborted));
+  EXPECT_THAT(store->Commit(NewDefinition("a", seq + 7)), HasReason("ETAG_MISMATCH"));
+  ACCORD_ASSERT_OK_AND_ASSIGN(int64_t current, store->CurrentSequence());
+  EXPECT_EQ(current, seq);
+  ACCORD_ASSERT_OK_AND_ASSIGN(int64_t next, store->Commit(NewDefinition("a", seq)));
+  EXPECT_EQ(next, seq + 1);
+}
+
+TEST_P(StoreConformanceTest, ChangeLogHoldsEveryCommitInOrder) {
+  auto store = GetParam().fresh();
+  for (int i = 0; i < 10; ++i) {
+    WriteBatch b = NewDefinition(absl::StrCat("d", i));
+    v1::WatchEvent e;
+    e.set_type(v1::WatchEvent::UPSERT);
+    e.set_definition(b.states[0].definition().name());
+    b.events.push_back(e);
+    ASSERT_TRUE(store->Commit(std::move(b)).ok());
+  }
+  ACCORD_ASSERT_OK_AND_ASSIGN(ChangePage page, store->ReadChanges(3, 4));
+  ASSERT_EQ(page.records.size(), 4u);
+  for (size_t i = 0; i < page.records.size(); ++i) {
+    EXPECT_EQ(page.records[i].sequence(), static_cast<int64_t>(4 + i));
+    ASSERT_EQ(page.records[i].events_size(), 1);
+    EXPECT_EQ(page.records[i].events(0).sequence(), page.records[i].sequence());
+    EXPECT_EQ(page.records[i].states(0).definition().sequence(), page.records[i].sequence());
+  }
+}
+
+TEST_P(StoreConformanceTest, CompactionReportsTooOldCursors) {
+  auto store = GetParam().fresh();
+  for (int i = 0; i < 10; ++i) {
+    ASSERT_TRUE(store->Commit(NewDefinition(absl::StrCat("d", i))).ok());
+  }
+  ASSERT_TRUE(store->CompactChanges(3).ok());
+  EXPECT_THAT(store->ReadChanges(2, 100), HasReason("SEQUENCE_COMPACTED"));
+  EXPECT_THAT(store->ReadChanges(2, 100), StatusIs(absl::StatusCode::kOutOfRange));
+  ACCORD_ASSERT_OK_AND_ASSIGN(ChangePage page, store->ReadChanges(7, 100));
+  EXPECT_EQ(page.records.size(), 3u);
+  EXPECT_EQ(page.compacted_sequence, 7);
+}
+
+TEST_P(StoreConformanceTest, RequestRecordsAreUniqueAndCarryTheirSequence) {
+  auto store = GetParam().fresh();
+  WriteBatch b = NewDefinition("a");
+  records::RequestRecord r;
+  r.set_key("alice/req-1");
+  r.set_fingerprint("f");
+  r.set_response("bytes");
+  b.request = r;
+  ACCORD_ASSERT_OK_AND_ASSIGN(int64_t seq, store->Commit(std::move(b)));
+  WriteBatch again = NewDefinition("b");
+  again.request = r;
+  EXPECT_THAT(store->Commit(std::move(again)), HasReason("REQUEST_EXISTS"));
+  ACCORD_ASSERT_OK_AND_ASSIGN(auto found, store->FindRequest("alice/req-1"));
+  ASSERT_TRUE(found.has_value());
+  EXPECT_EQ(found->sequence(), seq);
+  EXPECT_EQ(found->response(), "bytes");
+  ACCORD_ASSERT_OK_AND_ASSIGN(auto missing, store->FindRequest("alice/req-2"));
+  EXPECT_FALSE(missing.has_value());
+}
+
+TEST_P(StoreConformanceTest, RevisionsAndAuditArePagedNewestFirst) {
+  auto store = GetParam().fresh();
+  const std::string def = "namespaces/default/definitions/a";
+  for (int n = 1; n <= 5; ++n) {
+    WriteBatch b = NewDefinition("a", n == 1 ? 0 : n - 1);
+    v1::Revision r;
+    r.set_name(absl::StrCat(def, "/revisions/", n));
+    r.set_revision_number(n);
+    b.revisions.push_back(r);
+    ASSERT_TRUE(store->Commit(std::move(b)).ok());
+  }
+  ACCORD_ASSERT_OK_AND_ASSIGN(auto revisions, store->ListRevisions(def, 4, 2));
+  ASSERT_EQ(revisions.size(), 2u);
+  EXPECT_EQ(revisions[0].revision_number(), 3);
+  EXPECT_EQ(revisions[1].revision_number(), 2);
+  ACCORD_ASSERT_OK_AND_ASSIGN(v1::Revision r3, store->GetRevision(def, 3));
+  EXPECT_EQ(r3.sequence(), 3);
+  EXPECT_THAT(store->GetRevision(def, 9), StatusIs(absl::StatusCode::kNotFound));
+  ACCORD_ASSERT_OK_AND_ASSIGN(auto audit, store->ListAudit("default", def, 0, 3));
+  ASSERT_EQ(audit.size(), 3u);
+  EXPECT_EQ(audit[0].sequence(), 5);
+  ACCORD_ASSERT_OK_AND_ASSIGN(auto other, store->ListAudit("emea", "", 0, 10));
+  EXPECT_TRUE(other.empty());
+}
+
+TEST_P(StoreConformanceTest, ConcurrentCommitsGetUniqueSequencesAndOneWinsEachRace) {
+  auto store = GetParam().fresh();
+  ASSERT_TRUE(store->Commit(NewDefinition("hot")).ok());
+  std::atomic<int> wins{0};
+  std::vector<std::thread> threads;
+  std::mutex mu;
+  std::set<int64_t> seqs;
+  for (int t = 0; t < 8; ++t) {
+    threads.emplace_back([&, t] {
+      // Everyone races on "hot" at expected sequence 1; each also writes its own definition.
+      if (store->Commit(NewDefinition("hot", 1)).ok()) {
+        ++wins;
+      }
+      for (int i = 0; i < 5; ++i) {
+        auto seq = store->Commit(NewDefinition(absl::StrCat("t", t, "-", i)));
+        ASSERT_TRUE(seq.ok()) << seq.status();
+        std::lock_guard lock(mu);
+        EXPECT_TRUE(seqs.insert(*seq).second);
+      }
+    });
+  }
+  for (auto& th : threads) {
+    th.join();
+  }
+  EXPECT_EQ(wins.load(), 1);
+  EXPECT_EQ(seqs.size(), 40u);
+}
+
+TEST_P(StoreConformanceTest, DataAndHistoryIdSurviveReopen) {
+  std::string history;
+  int64_t seq = 0;
+  {
+    auto store = GetParam().fresh();
+    history = store->history_id();
+    ACCORD_ASSERT_OK_AND_ASSIGN(seq, store->Commit(NewDefinition("kept")));
+  }
+  auto store = GetParam().reopen();
+  EXPECT_EQ(store->history_id(), history);
+  EXPECT_FALSE(history.empty());
+  ACCORD_ASSERT_OK_AND_ASSIGN(StoreSnapshot snap, store->LoadAll());
+  ASSERT_EQ(snap.states.size(), 1u);
+  EXPECT_EQ(snap.sequence, seq);
+}
+
+}  // namespace
+}  // namespace accord::registry::testing
