@@ -36,6 +36,12 @@ def writer(i):
             request_id=f"create-{i}"), metadata=editor, timeout=10)
         with lock:
             acked_create.append(def_id)
+        for n in range(3):
+            p.display_name = def_id
+            p.description = f"edit {n}"
+            p.name = f"namespaces/default/definitions/{def_id}"
+            stub.UpdateDefinition(registry_pb2.UpdateDefinitionRequest(definition=p),
+                                  metadata=editor, timeout=10)
         rev = stub.ProposeRevision(registry_pb2.ProposeRevisionRequest(
             name=f"namespaces/default/definitions/{def_id}"), metadata=editor, timeout=10)
         with lock:
@@ -45,12 +51,9 @@ def writer(i):
 
 
 threads = [threading.Thread(target=writer, args=(i,)) for i in range(200)]
-for t in threads[:100]:
+for t in threads:
     t.start()
-time.sleep(0.3)
-for t in threads[100:]:
-    t.start()
-time.sleep(0.2)
+time.sleep(0.4)
 reg.stop(signal.SIGKILL)
 for t in threads:
     t.join()
