@@ -148,6 +148,26 @@ void PrintRevisionRow(const v1::Revision& r) {
       r.change_summary().empty() ? "" : absl::StrCat("  \"", r.change_summary(), "\"").c_str());
 }
 
+void PrintAuditRow(const v1::AuditEvent& e) {
+  std::printf("%-6lld %-20s %-20s %-18s %s %s\n", static_cast<long long>(e.sequence()),
+              google::protobuf::util::TimeUtil::ToString(e.time()).substr(0, 19).c_str(),
+              e.principal().c_str(), e.action().c_str(), e.resource().c_str(), e.detail().c_str());
+}
+
+// Prints a list response as a table (`rows`) or as YAML/JSON; the error otherwise.
+template <typename Response, typename Rows>
+int ShowList(const Globals& g, const absl::StatusOr<Response>& page, Rows rows) {
+  if (!page.ok()) {
+    return Fail(page.status());
+  }
+  if (g.output == "table") {
+    rows(*page);
+  } else {
+    Print(g, *page);
+  }
+  return 0;
+}
+
 // ------------------------------------------------------------------ commands
 
 class FileResolver final : public accord::registry::ReferenceResolver {
@@ -556,19 +576,14 @@ int main(int argc, char** argv) {
     v1::ListRevisionsRequest r;
     r.set_parent(c.Name(name));
     r.set_page_size(1000);
-    auto page = c.Call<v1::ListRevisionsRequest, v1::ListRevisionsResponse>(
-        &v1::Registry::Stub::ListRevisions, r);
-    if (!page.ok()) {
-      return Fail(page.status());
-    }
-    if (g.output != "table") {
-      Print(g, *page);
-      return 0;
-    }
-    for (const auto& rev : page->revisions()) {
-      PrintRevisionRow(rev);
-    }
-    return 0;
+    return ShowList(g,
+                    c.Call<v1::ListRevisionsRequest, v1::ListRevisionsResponse>(
+                        &v1::Registry::Stub::ListRevisions, r),
+                    [](const v1::ListRevisionsResponse& page) {
+                      for (const auto& rev : page.revisions()) {
+                        PrintRevisionRow(rev);
+                      }
+                    });
   }
   if (*audit) {
     v1::ListAuditEventsRequest r;
@@ -577,22 +592,14 @@ int main(int argc, char** argv) {
       r.set_resource(c.Name(name));
     }
     r.set_page_size(200);
-    auto page = c.Call<v1::ListAuditEventsRequest, v1::ListAuditEventsResponse>(
-        &v1::Registry::Stub::ListAuditEvents, r);
-    if (!page.ok()) {
-      return Fail(page.status());
-    }
-    if (g.output != "table") {
-      Print(g, *page);
-      return 0;
-    }
-    for (const auto& e : page->events()) {
-      std::printf("%-6lld %-20s %-20s %-18s %s %s\n", static_cast<long long>(e.sequence()),
-                  google::protobuf::util::TimeUtil::ToString(e.time()).substr(0, 19).c_str(),
-                  e.principal().c_str(), e.action().c_str(), e.resource().c_str(),
-                  e.detail().c_str());
-    }
-    return 0;
+    return ShowList(g,
+                    c.Call<v1::ListAuditEventsRequest, v1::ListAuditEventsResponse>(
+                        &v1::Registry::Stub::ListAuditEvents, r),
+                    [](const v1::ListAuditEventsResponse& page) {
+                      for (const auto& e : page.events()) {
+                        PrintAuditRow(e);
+                      }
+                    });
   }
   if (*watch) {
     return Watch(c, from, kinds);

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <set>
 #include <sstream>
 
@@ -68,21 +69,26 @@ struct Walker {
         }
         return absl::StrCat("[", absl::StrJoin(items, ","), "]");
       }
-      case YAML::NodeType::Map: {
-        std::vector<std::string> items;
-        std::set<std::string> seen;
-        for (const auto& kv : node) {
-          std::string key = kv.first.Scalar();
-          if (!seen.insert(key).second) {
-            Error(kv.first, absl::StrCat("duplicate key '", key, "'"));
-          }
-          items.push_back(absl::StrCat(JsonQuote(key), ":", AnyJson(kv.second, depth + 1)));
-        }
-        return absl::StrCat("{", absl::StrJoin(items, ","), "}");
-      }
+      case YAML::NodeType::Map:
+        return MapJson(node, [&](const YAML::Node& v) { return AnyJson(v, depth + 1); });
       default:
         return "null";
     }
+  }
+
+  // A YAML map with free-form keys as a JSON object; duplicate keys are errors.
+  std::string MapJson(const YAML::Node& node,
+                      const std::function<std::string(const YAML::Node&)>& value_json) {
+    std::vector<std::string> items;
+    std::set<std::string> seen;
+    for (const auto& kv : node) {
+      std::string key = kv.first.Scalar();
+      if (!seen.insert(key).second) {
+        Error(kv.first, absl::StrCat("duplicate key '", key, "'"));
+      }
+      items.push_back(absl::StrCat(JsonQuote(key), ":", value_json(kv.second)));
+    }
+    return absl::StrCat("{", absl::StrJoin(items, ","), "}");
   }
 
   // "90s", "15m", "4h", "30d" or protobuf's "3.5s" -> protobuf JSON duration.
@@ -114,17 +120,8 @@ struct Walker {
         return "{}";
       }
       const FieldDescriptor* value_field = field->message_type()->FindFieldByName("value");
-      std::vector<std::string> items;
-      std::set<std::string> seen;
-      for (const auto& kv : node) {
-        std::string key = kv.first.Scalar();
-        if (!seen.insert(key).second) {
-          Error(kv.first, absl::StrCat("duplicate key '", key, "'"));
-        }
-        items.push_back(
-            absl::StrCat(JsonQuote(key), ":", SingleJson(value_field, kv.second, depth + 1)));
-      }
-      return absl::StrCat("{", absl::StrJoin(items, ","), "}");
+      return MapJson(node,
+                     [&](const YAML::Node& v) { return SingleJson(value_field, v, depth + 1); });
     }
     if (field->is_repeated()) {
       if (node.IsNull()) {
