@@ -20,10 +20,34 @@ std::optional<absl::string_view> Header(const grpc::ServerContextBase& context,
 
 }  // namespace
 
+absl::StatusOr<Principal> CallAuthorizer::Authenticate(
+    const grpc::ServerContextBase& context) const {
+  std::optional<absl::string_view> authorization = Header(context, "authorization");
+  if (keys_ == nullptr || !authorization.has_value()) {
+    return AuthenticateBearer(keys_.get(), authorization, Header(context, "x-accord-roles"));
+  }
+  std::string key(*authorization);
+  {
+    std::lock_guard lock(cache_mu_);
+    auto it = cache_.find(key);
+    if (it != cache_.end()) {
+      return it->second;
+    }
+  }
+  absl::StatusOr<Principal> principal = AuthenticateBearer(keys_.get(), authorization, {});
+  if (principal.ok()) {
+    std::lock_guard lock(cache_mu_);
+    if (cache_.size() >= kMaxCached) {
+      cache_.clear();
+    }
+    cache_.emplace(std::move(key), *principal);
+  }
+  return principal;
+}
+
 absl::StatusOr<Principal> CallAuthorizer::Authorize(const grpc::ServerContextBase& context,
                                                     absl::string_view method) const {
-  absl::StatusOr<Principal> principal = AuthenticateBearer(
-      keys_.get(), Header(context, "authorization"), Header(context, "x-accord-roles"));
+  absl::StatusOr<Principal> principal = Authenticate(context);
   if (!principal.ok()) {
     return principal.status();
   }

@@ -1,6 +1,9 @@
 #pragma once
 
 #include <memory>
+#include <mutex>
+#include <string>
+#include <unordered_map>
 
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
@@ -23,7 +26,14 @@ class CallAuthorizer final {
                                       absl::string_view method) const;
 
  private:
+  absl::StatusOr<Principal> Authenticate(const grpc::ServerContextBase& context) const;
+
   std::shared_ptr<const KeyStore> keys_;
+  // Principals of recently seen valid API keys, so that a hot path does not hash the token on
+  // every call. Bounded; cleared when full. Invalid tokens are never cached.
+  static constexpr size_t kMaxCached = 4096;
+  mutable std::mutex cache_mu_;
+  mutable std::unordered_map<std::string, Principal> cache_;
 };
 
 }  // namespace accord

@@ -31,6 +31,8 @@ struct ServerOptions {
   absl::Duration drain_timeout = absl::Seconds(10);
   // Threads of the server's callback executor; 0 = gRPC's default.
   int max_threads = 0;
+  // Per-method request counters and latency histograms, and edge logging of failed calls.
+  bool rpc_metrics = true;
 
   // INVALID_ARGUMENT naming the flag for an unusable option.
   absl::Status Validate() const;

@@ -246,8 +246,6 @@ absl::StatusOr<v1::Definition> WithEtag(absl::StatusOr<v1::Definition> d) {
 
 }  // namespace
 
-std::string EtagFor(int64_t sequence) { return absl::StrCat("\"", sequence, "\""); }
-
 Registry::Registry(DefinitionStore& store, WatchHub& hub, const Clock& clock,
                    RegistryOptions options)
     : store_(store), hub_(hub), clock_(clock), options_(options) {}
@@ -444,6 +442,16 @@ absl::StatusOr<v1::Definition> Registry::GetDefinition(
     const v1::GetDefinitionRequest& request) const {
   ACCORD_ASSIGN_OR_RETURN(WatchHub::StatePtr state, Find("name", request.name()));
   return Output(*state);
+}
+
+absl::StatusOr<std::shared_ptr<const std::string>> Registry::GetDefinitionSerialized(
+    const v1::GetDefinitionRequest& request) const {
+  ACCORD_ASSIGN_OR_RETURN(DefinitionName parsed, ParseDefinitionName("name", request.name()));
+  std::shared_ptr<const std::string> bytes = hub_.GetSerialized(parsed.full);
+  if (bytes == nullptr) {
+    return absl::NotFoundError(absl::StrCat(request.name(), " does not exist"));
+  }
+  return bytes;
 }
 
 absl::StatusOr<v1::ListDefinitionsResponse> Registry::ListDefinitions(

@@ -36,6 +36,9 @@ class Registry final {
   absl::StatusOr<v1::Definition> CreateDefinition(const Principal& caller,
                                                   const v1::CreateDefinitionRequest& request);
   absl::StatusOr<v1::Definition> GetDefinition(const v1::GetDefinitionRequest& request) const;
+  // GetDefinition's response, already serialized (the hot read path serves these bytes).
+  absl::StatusOr<std::shared_ptr<const std::string>> GetDefinitionSerialized(
+      const v1::GetDefinitionRequest& request) const;
   absl::StatusOr<v1::ListDefinitionsResponse> ListDefinitions(
       const v1::ListDefinitionsRequest& request) const;
   absl::StatusOr<v1::Definition> UpdateDefinition(const Principal& caller,
@@ -98,8 +101,5 @@ class Registry final {
   const Clock& clock_;
   RegistryOptions options_;
 };
-
-// The etag of a definition at `sequence`.
-std::string EtagFor(int64_t sequence);
 
 }  // namespace accord::registry

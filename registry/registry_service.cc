@@ -176,11 +176,42 @@ grpc::ServerUnaryReactor* RegistryServiceImpl::CreateDefinition(
       [this](const Principal& p, const auto& r) { return registry_.CreateDefinition(p, r); });
 }
 
-grpc::ServerUnaryReactor* RegistryServiceImpl::GetDefinition(
-    grpc::CallbackServerContext* context, const v1::GetDefinitionRequest* request,
-    v1::Definition* response) {
-  return Handle(context, "GetDefinition", request, response, true,
-                [this](const Principal&, const auto& r) { return registry_.GetDefinition(r); });
+grpc::ServerUnaryReactor* RegistryServiceImpl::GetDefinition(grpc::CallbackServerContext* context,
+                                                             const grpc::ByteBuffer* request,
+                                                             grpc::ByteBuffer* response) {
+  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  absl::StatusOr<Principal> principal =
+      authorizer_.Authorize(*context, absl::StrCat(kPrefix, "GetDefinition"));
+  if (!principal.ok()) {
+    reactor->Finish(ToGrpcStatus(principal.status()));
+    return reactor;
+  }
+  v1::GetDefinitionRequest parsed;
+  std::vector<grpc::Slice> slices;
+  std::string bytes;
+  if (request->Dump(&slices).ok()) {
+    for (const grpc::Slice& slice : slices) {
+      bytes.append(reinterpret_cast<const char*>(slice.begin()), slice.size());
+    }
+  }
+  if (!parsed.ParseFromString(bytes)) {
+    reactor->Finish(ToGrpcStatus(InvalidField("", "the request is not a GetDefinitionRequest")));
+    return reactor;
+  }
+  absl::StatusOr<std::shared_ptr<const std::string>> definition =
+      registry_.GetDefinitionSerialized(parsed);
+  if (!definition.ok()) {
+    reactor->Finish(ToGrpcStatus(definition.status()));
+    return reactor;
+  }
+  // Zero-copy: the slice keeps the shared bytes alive until gRPC has sent them.
+  auto* keep = new std::shared_ptr<const std::string>(*std::move(definition));
+  grpc::Slice slice(
+      const_cast<char*>((*keep)->data()), (*keep)->size(),
+      [](void* p) { delete static_cast<std::shared_ptr<const std::string>*>(p); }, keep);
+  *response = grpc::ByteBuffer(&slice, 1);
+  reactor->Finish(grpc::Status::OK);
+  return reactor;
 }
 
 grpc::ServerUnaryReactor* RegistryServiceImpl::ListDefinitions(

@@ -18,7 +18,9 @@ struct RegistryServiceOptions {
 
 // The gRPC adapter of the registry: authenticates and authorizes each call, runs the domain
 // on the executor (reads served from memory run inline), and maps errors with ToGrpcStatus.
-class RegistryServiceImpl final : public v1::Registry::CallbackService {
+// GetDefinition is registered raw: it answers with the bytes the hub serialized once per change.
+class RegistryServiceImpl final
+    : public v1::Registry::WithRawCallbackMethod_GetDefinition<v1::Registry::CallbackService> {
  public:
   RegistryServiceImpl(Registry& registry, WatchHub& hub, Executor& executor,
                       const CallAuthorizer& authorizer, RegistryServiceOptions options = {});
@@ -28,8 +30,8 @@ class RegistryServiceImpl final : public v1::Registry::CallbackService {
                                              const v1::CreateDefinitionRequest* request,
                                              v1::Definition* response) override;
   grpc::ServerUnaryReactor* GetDefinition(grpc::CallbackServerContext* context,
-                                          const v1::GetDefinitionRequest* request,
-                                          v1::Definition* response) override;
+                                          const grpc::ByteBuffer* request,
+                                          grpc::ByteBuffer* response) override;
   grpc::ServerUnaryReactor* ListDefinitions(grpc::CallbackServerContext* context,
                                             const v1::ListDefinitionsRequest* request,
                                             v1::ListDefinitionsResponse* response) override;

@@ -24,7 +24,15 @@ bool Matches(const WatchSpec& spec, const v1::WatchEvent& event) {
          std::find(spec.kinds.begin(), spec.kinds.end(), event.kind()) != spec.kinds.end();
 }
 
+std::shared_ptr<const std::string> Serialize(const records::DefinitionState& state) {
+  v1::Definition d = state.definition();
+  d.set_etag(EtagFor(d.sequence()));
+  return std::make_shared<const std::string>(d.SerializeAsString());
+}
+
 }  // namespace
+
+std::string EtagFor(int64_t sequence) { return absl::StrCat("\"", sequence, "\""); }
 
 WatchHub::WatchHub(DefinitionStore& store, WatchHubOptions options)
     : store_(store), options_(options), history_id_(store.history_id()) {}
@@ -41,8 +49,10 @@ absl::Status WatchHub::Reload() {
   ACCORD_ASSIGN_OR_RETURN(StoreSnapshot snapshot, store_.LoadAll());
   std::unique_lock lock(mu_);
   states_.clear();
+  serialized_.clear();
   for (records::DefinitionState& state : snapshot.states) {
     std::string name = state.definition().name();
+    serialized_[name] = Serialize(state);
     states_[name] = std::make_shared<const records::DefinitionState>(std::move(state));
   }
   ring_.clear();
@@ -152,6 +162,7 @@ void WatchHub::Apply(const records::ChangeRecord& record,
   }
   for (const records::DefinitionState& state : record.states()) {
     states_[state.definition().name()] = std::make_shared<const records::DefinitionState>(state);
+    serialized_[state.definition().name()] = Serialize(state);
   }
   ring_.push_back(shared);
   while (ring_.size() > options_.ring_capacity) {
@@ -399,6 +410,12 @@ WatchHub::StatePtr WatchHub::Get(const std::string& name) const {
   std::shared_lock lock(mu_);
   auto it = states_.find(name);
   return it == states_.end() ? nullptr : it->second;
+}
+
+std::shared_ptr<const std::string> WatchHub::GetSerialized(const std::string& name) const {
+  std::shared_lock lock(mu_);
+  auto it = serialized_.find(name);
+  return it == serialized_.end() ? nullptr : it->second;
 }
 
 std::vector<WatchHub::StatePtr> WatchHub::List(

@@ -23,6 +23,9 @@ class Gauge;
 
 namespace accord::registry {
 
+// The etag of a definition at `sequence`.
+std::string EtagFor(int64_t sequence);
+
 // Receives one watcher's messages. Implementations are thread-safe and never block.
 class WatchSink {
  public:
@@ -85,6 +88,9 @@ class WatchHub final {
 
   // The current state of `name`, or null.
   StatePtr Get(const std::string& name) const;
+  // The serialized Definition of `name` (etag set), as GetDefinition returns it, or null.
+  // Built once per change, so reads only copy a pointer.
+  std::shared_ptr<const std::string> GetSerialized(const std::string& name) const;
   // States whose names start with `prefix` and sort after `after`, in name order, that
   // satisfy `keep`, at most `limit`.
   std::vector<StatePtr> List(
@@ -124,6 +130,7 @@ class WatchHub final {
 
   mutable std::shared_mutex mu_;
   std::map<std::string, StatePtr> states_;
+  std::unordered_map<std::string, std::shared_ptr<const std::string>> serialized_;
   std::deque<std::shared_ptr<const records::ChangeRecord>> ring_;
   int64_t ring_base_ = 0;  // the ring holds every record with sequence > ring_base_
   int64_t applied_ = 0;

@@ -1,0 +1,59 @@
+// The null-RPC baseline: accord.bench.v1.Null/Ping answered inline, on the same bootstrap
+// (common/server) as the real servers, so that a benchmark's ratio isolates the service's
+// own work.
+#include "CLI/CLI.hpp"
+
+#include "accord/bench/v1/null.grpc.pb.h"
+#include "common/log.h"
+#include "common/server.h"
+
+namespace {
+
+class NullServiceImpl final : public accord::bench::v1::Null::CallbackService {
+ public:
+  // Every response carries `response_bytes` bytes of payload (0: an empty message).
+  explicit NullServiceImpl(size_t response_bytes) : payload_(response_bytes, 'x') {}
+
+  grpc::ServerUnaryReactor* Ping(grpc::CallbackServerContext* context,
+                                 const accord::bench::v1::PingRequest* /*request*/,
+                                 accord::bench::v1::PingResponse* response) override {
+    grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+    if (!payload_.empty()) {
+      response->set_payload(payload_);
+    }
+    reactor->Finish(grpc::Status::OK);
+    return reactor;
+  }
+
+ private:
+  const std::string payload_;
+};
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  accord::BlockShutdownSignals();
+  accord::ServerOptions options;
+  options.component = "bench-null";
+  options.listen = "127.0.0.1:0";
+  CLI::App app{"accord-bench-null: null-RPC baseline server"};
+  app.add_option("--listen", options.listen);
+  bool no_metrics = false;
+  size_t response_bytes = 0;
+  app.add_option("--response_bytes", response_bytes, "payload bytes in every response");
+  app.add_flag("--no_rpc_metrics", no_metrics, "skip the metrics interceptor");
+  CLI11_PARSE(app, argc, argv);
+  options.rpc_metrics = !no_metrics;
+  accord::SetLogComponent("bench-null");
+  accord::Server server(options);
+  NullServiceImpl service(response_bytes);
+  server.AddService(&service);
+  if (absl::Status s = server.Start(); !s.ok()) {
+    accord::Log(accord::LogLevel::kError, "cannot start", {{"error", s.ToString()}});
+    return 1;
+  }
+  server.SetServing(true);
+  server.WaitForShutdownSignal();
+  server.Shutdown();
+  return 0;
+}
