@@ -316,5 +316,6 @@ int main(int argc, char** argv) {
       "{\"mode\":\"%s\",\"watchers\":%d,\"channels\":%d,\"events\":%d,\"p50_ms\":%.3f,"
       "\"p99_ms\":%.3f,\"max_ms\":%.3f,\"missed\":%d}\n",
       mode.c_str(), watchers, channels, events, pct(0.5), pct(0.99), lat.back(), missed);
+  std::fflush(stdout);
   std::_Exit(missed == 0 ? 0 : 3);
 }
