@@ -18,15 +18,28 @@ grpc::Status Overloaded() {
                                       "the registry is busy; retry with back-off"));
 }
 
+// Parses a raw request; false if the bytes are not an `out`.
+bool ParseRequest(const grpc::ByteBuffer& buffer, google::protobuf::Message* out) {
+  std::vector<grpc::Slice> slices;
+  if (!buffer.Dump(&slices).ok()) {
+    return false;
+  }
+  std::string bytes;
+  for (const grpc::Slice& slice : slices) {
+    bytes.append(reinterpret_cast<const char*>(slice.begin()), slice.size());
+  }
+  return out->ParseFromString(bytes);
+}
+
 // One WatchDefinitions stream. The sink half is shared with the hub; the reactor deletes
 // itself in OnDone after detaching the sink, so the hub never touches a dead reactor.
-class WatchStream final : public grpc::ServerWriteReactor<v1::WatchDefinitionsResponse> {
+class WatchStream final : public grpc::ServerWriteReactor<grpc::ByteBuffer> {
  public:
   class Sink final : public WatchSink {
    public:
     Sink(WatchStream* stream, size_t max_queue) : stream_(stream), max_queue_(max_queue) {}
 
-    bool Deliver(std::shared_ptr<const v1::WatchDefinitionsResponse> message) override {
+    bool Deliver(std::shared_ptr<const WatchMessage> message) override {
       std::lock_guard lock(mu_);
       if (stream_ == nullptr || ending_) {
         return false;
@@ -81,7 +94,9 @@ class WatchStream final : public grpc::ServerWriteReactor<v1::WatchDefinitionsRe
       writing_ = true;
       current_ = std::move(queue_.front());
       queue_.pop_front();
-      stream_->StartWrite(current_.get());
+      grpc::Slice slice(current_->bytes.data(), current_->bytes.size(), grpc::Slice::STATIC_SLICE);
+      buffer_ = grpc::ByteBuffer(&slice, 1);
+      stream_->StartWrite(&buffer_);
     }
     void EndLocked(grpc::Status status) {
       if (ending_ || stream_ == nullptr) {
@@ -104,8 +119,9 @@ class WatchStream final : public grpc::ServerWriteReactor<v1::WatchDefinitionsRe
     mutable std::mutex mu_;
     WatchStream* stream_;
     const size_t max_queue_;
-    std::deque<std::shared_ptr<const v1::WatchDefinitionsResponse>> queue_;
-    std::shared_ptr<const v1::WatchDefinitionsResponse> current_;
+    std::deque<std::shared_ptr<const WatchMessage>> queue_;
+    std::shared_ptr<const WatchMessage> current_;  // kept alive until its write is done
+    grpc::ByteBuffer buffer_;
     bool writing_ = false;
     bool ending_ = false;
     bool finished_ = false;
@@ -187,14 +203,7 @@ grpc::ServerUnaryReactor* RegistryServiceImpl::GetDefinition(grpc::CallbackServe
     return reactor;
   }
   v1::GetDefinitionRequest parsed;
-  std::vector<grpc::Slice> slices;
-  std::string bytes;
-  if (request->Dump(&slices).ok()) {
-    for (const grpc::Slice& slice : slices) {
-      bytes.append(reinterpret_cast<const char*>(slice.begin()), slice.size());
-    }
-  }
-  if (!parsed.ParseFromString(bytes)) {
+  if (!ParseRequest(*request, &parsed)) {
     reactor->Finish(ToGrpcStatus(InvalidField("", "the request is not a GetDefinitionRequest")));
     return reactor;
   }
@@ -306,10 +315,16 @@ grpc::ServerUnaryReactor* RegistryServiceImpl::ListAuditEvents(
                 [this](const Principal&, const auto& r) { return registry_.ListAuditEvents(r); });
 }
 
-grpc::ServerWriteReactor<v1::WatchDefinitionsResponse>* RegistryServiceImpl::WatchDefinitions(
-    grpc::CallbackServerContext* context, const v1::WatchDefinitionsRequest* request) {
+grpc::ServerWriteReactor<grpc::ByteBuffer>* RegistryServiceImpl::WatchDefinitions(
+    grpc::CallbackServerContext* context, const grpc::ByteBuffer* raw_request) {
   auto* stream = new WatchStream(hub_, options_.max_watch_queue);
   std::shared_ptr<WatchStream::Sink> sink = stream->sink();
+  v1::WatchDefinitionsRequest parsed;
+  if (!ParseRequest(*raw_request, &parsed)) {
+    sink->End(InvalidField("", "the request is not a WatchDefinitionsRequest"));
+    return stream;
+  }
+  const v1::WatchDefinitionsRequest* request = &parsed;
   absl::StatusOr<Principal> principal =
       authorizer_.Authorize(*context, absl::StrCat(kPrefix, "WatchDefinitions"));
   if (!principal.ok()) {

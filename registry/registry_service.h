@@ -18,9 +18,11 @@ struct RegistryServiceOptions {
 
 // The gRPC adapter of the registry: authenticates and authorizes each call, runs the domain
 // on the executor (reads served from memory run inline), and maps errors with ToGrpcStatus.
-// GetDefinition is registered raw: it answers with the bytes the hub serialized once per change.
+// GetDefinition and WatchDefinitions are registered raw: they send bytes the hub serialized
+// once per change (and once for every watcher of a message).
 class RegistryServiceImpl final
-    : public v1::Registry::WithRawCallbackMethod_GetDefinition<v1::Registry::CallbackService> {
+    : public v1::Registry::WithRawCallbackMethod_WatchDefinitions<
+          v1::Registry::WithRawCallbackMethod_GetDefinition<v1::Registry::CallbackService>> {
  public:
   RegistryServiceImpl(Registry& registry, WatchHub& hub, Executor& executor,
                       const CallAuthorizer& authorizer, RegistryServiceOptions options = {});
@@ -65,8 +67,8 @@ class RegistryServiceImpl final
   grpc::ServerUnaryReactor* RollbackDefinition(grpc::CallbackServerContext* context,
                                                const v1::RollbackDefinitionRequest* request,
                                                v1::Revision* response) override;
-  grpc::ServerWriteReactor<v1::WatchDefinitionsResponse>* WatchDefinitions(
-      grpc::CallbackServerContext* context, const v1::WatchDefinitionsRequest* request) override;
+  grpc::ServerWriteReactor<grpc::ByteBuffer>* WatchDefinitions(
+      grpc::CallbackServerContext* context, const grpc::ByteBuffer* request) override;
   grpc::ServerUnaryReactor* ListAuditEvents(grpc::CallbackServerContext* context,
                                             const v1::ListAuditEventsRequest* request,
                                             v1::ListAuditEventsResponse* response) override;

@@ -1,6 +1,7 @@
 #include "registry/watch_hub.h"
 
 #include <algorithm>
+#include <optional>
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
@@ -200,10 +201,10 @@ void WatchHub::Apply(const records::ChangeRecord& record,
 
 WatchHub::MessagePtr WatchHub::MessageFor(const records::ChangeRecord& record,
                                           const WatchSpec& spec) const {
-  auto message = std::make_shared<v1::WatchDefinitionsResponse>();
-  message->set_sequence(record.sequence());
-  message->set_history_id(history_id_);
-  auto* changes = message->mutable_changes();
+  v1::WatchDefinitionsResponse message;
+  message.set_sequence(record.sequence());
+  message.set_history_id(history_id_);
+  auto* changes = message.mutable_changes();
   for (const v1::WatchEvent& event : record.events()) {
     if (Matches(spec, event)) {
       *changes->add_events() = event;
@@ -212,24 +213,25 @@ WatchHub::MessagePtr WatchHub::MessageFor(const records::ChangeRecord& record,
   if (changes->events_size() == 0) {
     return nullptr;
   }
-  return message;
+  return std::make_shared<const WatchMessage>(std::move(message));
 }
 
 bool WatchHub::SendSnapshotLocked(WatchSink& sink, const WatchSpec& spec,
                                   v1::SnapshotBegin::Reason reason, int64_t compacted_sequence) {
-  auto begin = std::make_shared<v1::WatchDefinitionsResponse>();
-  begin->set_sequence(applied_);
-  begin->set_history_id(history_id_);
-  begin->mutable_snapshot_begin()->set_reason(reason);
-  begin->mutable_snapshot_begin()->set_compacted_sequence(compacted_sequence);
-  if (!sink.Deliver(begin)) {
+  v1::WatchDefinitionsResponse begin;
+  begin.set_sequence(applied_);
+  begin.set_history_id(history_id_);
+  begin.mutable_snapshot_begin()->set_reason(reason);
+  begin.mutable_snapshot_begin()->set_compacted_sequence(compacted_sequence);
+  if (!sink.Deliver(std::make_shared<const WatchMessage>(std::move(begin)))) {
     return false;
   }
   int64_t count = 0;
-  std::shared_ptr<v1::WatchDefinitionsResponse> chunk;
+  std::optional<v1::WatchDefinitionsResponse> chunk;
   auto flush = [&] {
-    bool ok = chunk == nullptr || sink.Deliver(chunk);
-    chunk = nullptr;
+    bool ok =
+        !chunk.has_value() || sink.Deliver(std::make_shared<const WatchMessage>(*std::move(chunk)));
+    chunk.reset();
     return ok;
   };
   for (const auto& [name, state] : states_) {
@@ -246,8 +248,8 @@ bool WatchHub::SendSnapshotLocked(WatchSink& sink, const WatchSpec& spec,
     if (!Matches(spec, event)) {
       continue;
     }
-    if (chunk == nullptr) {
-      chunk = std::make_shared<v1::WatchDefinitionsResponse>();
+    if (!chunk.has_value()) {
+      chunk.emplace();
       chunk->set_sequence(applied_);
       chunk->set_history_id(history_id_);
     }
@@ -260,11 +262,11 @@ bool WatchHub::SendSnapshotLocked(WatchSink& sink, const WatchSpec& spec,
   if (!flush()) {
     return false;
   }
-  auto end = std::make_shared<v1::WatchDefinitionsResponse>();
-  end->set_sequence(applied_);
-  end->set_history_id(history_id_);
-  end->mutable_snapshot_end()->set_definition_count(count);
-  return sink.Deliver(end);
+  v1::WatchDefinitionsResponse end;
+  end.set_sequence(applied_);
+  end.set_history_id(history_id_);
+  end.mutable_snapshot_end()->set_definition_count(count);
+  return sink.Deliver(std::make_shared<const WatchMessage>(std::move(end)));
 }
 
 absl::Status WatchHub::Subscribe(const std::shared_ptr<WatchSink>& sink, const WatchSpec& spec) {
@@ -356,11 +358,11 @@ void WatchHub::SendProgress() {
       Watcher& w = it->second;
       if (now - w.last_sent >= w.spec.progress_interval && w.sink->Idle()) {
         if (progress == nullptr) {
-          auto message = std::make_shared<v1::WatchDefinitionsResponse>();
-          message->set_sequence(applied_);
-          message->set_history_id(history_id_);
-          message->mutable_progress();
-          progress = message;
+          v1::WatchDefinitionsResponse message;
+          message.set_sequence(applied_);
+          message.set_history_id(history_id_);
+          message.mutable_progress();
+          progress = std::make_shared<const WatchMessage>(std::move(message));
         }
         if (!w.sink->Deliver(progress)) {
           dropped.push_back(w.sink);

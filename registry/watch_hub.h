@@ -26,13 +26,21 @@ namespace accord::registry {
 // The etag of a definition at `sequence`.
 std::string EtagFor(int64_t sequence);
 
+// One watch message, serialized once for every watcher that receives it.
+struct WatchMessage {
+  explicit WatchMessage(v1::WatchDefinitionsResponse m)
+      : message(std::move(m)), bytes(message.SerializeAsString()) {}
+  v1::WatchDefinitionsResponse message;
+  std::string bytes;
+};
+
 // Receives one watcher's messages. Implementations are thread-safe and never block.
 class WatchSink {
  public:
   virtual ~WatchSink() = default;
   // Queues `message` for sending; false when the watcher is gone or over its queue budget
   // (the sink then ends its stream and the hub forgets it).
-  virtual bool Deliver(std::shared_ptr<const v1::WatchDefinitionsResponse> message) = 0;
+  virtual bool Deliver(std::shared_ptr<const WatchMessage> message) = 0;
   // Ends the stream with `status` (at shutdown, or when the hub has to drop the watcher).
   virtual void End(const absl::Status& status) = 0;
   // True when nothing is queued or being written.
@@ -110,7 +118,7 @@ class WatchHub final {
     WatchSpec spec;
     absl::Time last_sent;
   };
-  using MessagePtr = std::shared_ptr<const v1::WatchDefinitionsResponse>;
+  using MessagePtr = std::shared_ptr<const WatchMessage>;
 
   void Follow();
   absl::Status CatchUp();
