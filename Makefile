@@ -10,10 +10,16 @@ DEPS := cmake make g++ pkg-config git ca-certificates \
   libgtest-dev libgmock-dev libbenchmark-dev golang-github-gogo-googleapis-dev grpc-proto \
   python3 python3-grpcio python3-protobuf curl procps
 
-.PHONY: deps build run test clean
+# Extra packages for the benchmarks (not needed by build, run or test).
+BENCH_DEPS := nghttp2-client etcd-server util-linux
+
+.PHONY: deps install-packages build run test bench clean
 
 deps:
-	@missing=""; for p in $(DEPS); do \
+	@$(MAKE) --no-print-directory install-packages PACKAGES="$(DEPS)"
+
+install-packages:
+	@missing=""; for p in $(PACKAGES); do \
 	  dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q "install ok installed" || missing="$$missing $$p"; \
 	done; \
 	if [ -n "$$missing" ]; then \
@@ -31,6 +37,10 @@ run: build
 
 test: build
 	@cd $(BUILD_DIR) && ctest --output-on-failure -j $(JOBS)
+
+bench: build
+	@$(MAKE) --no-print-directory install-packages PACKAGES="$(BENCH_DEPS)"
+	@bench/registry_bench.py --build $(BUILD_DIR)
 
 clean:
 	rm -rf $(BUILD_DIR) var
