@@ -15,7 +15,7 @@
 
 #include "accord/registry/v1/registry.grpc.pb.h"
 #include "common/status.h"
-#include "registry/validation.h"
+#include "common/definition_validation.h"
 
 namespace {
 
@@ -170,7 +170,7 @@ int ShowList(const Globals& g, const absl::StatusOr<Response>& page, Rows rows) 
 
 // ------------------------------------------------------------------ commands
 
-class FileResolver final : public accord::registry::ReferenceResolver {
+class FileResolver final : public accord::ReferenceResolver {
  public:
   explicit FileResolver(const std::vector<DefinitionDocument>& docs) {
     for (const auto& d : docs) {
@@ -179,7 +179,7 @@ class FileResolver final : public accord::registry::ReferenceResolver {
   }
   std::optional<v1::Definition> Resolve(absl::string_view ns,
                                         absl::string_view ref) const override {
-    auto it = by_name_.find(accord::registry::ResolveReferenceName(ns, ref));
+    auto it = by_name_.find(accord::ResolveReferenceName(ns, ref));
     if (it == by_name_.end()) {
       return std::nullopt;
     }
@@ -206,10 +206,10 @@ int Validate(const std::string& path) {
     }
     std::vector<std::string> parts = absl::StrSplit(d.definition.name(), '/');
     if (parts.size() != 4 || parts[0] != "namespaces" || parts[2] != "definitions" ||
-        !accord::registry::IsValidId(parts[1]) || !accord::registry::IsValidId(parts[3])) {
+        !accord::IsValidId(parts[1]) || !accord::IsValidId(parts[3])) {
       violations.push_back({"name", "must be namespaces/{namespace}/definitions/{id}"});
     }
-    for (auto& v : accord::registry::ValidateDefinition(d.definition, "", &resolver)) {
+    for (auto& v : accord::ValidateDefinition(d.definition, "", &resolver)) {
       violations.push_back(std::move(v));
     }
     for (const auto& v : violations) {

@@ -19,7 +19,7 @@
 #include "common/hash.h"
 #include "common/log.h"
 #include "common/status.h"
-#include "registry/validation.h"
+#include "common/definition_validation.h"
 
 namespace accord::registry {
 namespace {

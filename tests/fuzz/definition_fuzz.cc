@@ -6,7 +6,7 @@
 
 #include "cli/yaml_documents.h"
 
-#include "registry/validation.h"
+#include "common/definition_validation.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (size > 64 * 1024) {
@@ -16,13 +16,13 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   auto docs = accord::cli::ParseDefinitions(input, "fuzz");
   if (docs.ok()) {
     for (const auto& d : *docs) {
-      (void)accord::registry::ValidateDefinition(d.definition, "definition", nullptr);
+      (void)accord::ValidateDefinition(d.definition, "definition", nullptr);
     }
   }
   accord::registry::v1::Definition binary;
   if (binary.ParseFromString(input)) {
-    (void)accord::registry::ValidateDefinition(binary, "definition", nullptr);
-    (void)accord::registry::CollectReferences(binary);
+    (void)accord::ValidateDefinition(binary, "definition", nullptr);
+    (void)accord::CollectReferences(binary);
   }
   return 0;
 }

@@ -1,4 +1,4 @@
-#include "registry/validation.h"
+#include "common/definition_validation.h"
 
 #include <algorithm>
 #include <cmath>
@@ -13,7 +13,7 @@
 #include "google/protobuf/util/time_util.h"
 #include "re2/re2.h"
 
-namespace accord::registry {
+namespace accord {
 namespace {
 
 using google::protobuf::Duration;
@@ -184,7 +184,7 @@ struct ConditionContext {
   const char* score_denied_reason = "";
 };
 
-void CheckAttribute(const v1::AttributeCondition& a, Checker& c) {
+void CheckAttribute(const registry::v1::AttributeCondition& a, Checker& c) {
   if (a.field().empty()) {
     c.Add("field", "is required");
   } else {
@@ -205,38 +205,38 @@ void CheckAttribute(const v1::AttributeCondition& a, Checker& c) {
   const int n_values = a.values_size();
   auto need_value = [&](bool (*ok)(const Value&), const char* what) {
     if (!has_value) {
-      c.Add("value", absl::StrCat("is required for ", v1::Operator_Name(a.op())));
+      c.Add("value", absl::StrCat("is required for ", registry::v1::Operator_Name(a.op())));
     } else if (!ok(a.value())) {
-      c.Add("value", absl::StrCat("must be ", what, " for ", v1::Operator_Name(a.op())));
+      c.Add("value", absl::StrCat("must be ", what, " for ", registry::v1::Operator_Name(a.op())));
     }
     if (n_values > 0) {
-      c.Add("values", absl::StrCat("is not used by ", v1::Operator_Name(a.op()), "; use value"));
+      c.Add("values", absl::StrCat("is not used by ", registry::v1::Operator_Name(a.op()), "; use value"));
     }
   };
   bool string_op = false;
   switch (a.op()) {
-    case v1::OPERATOR_UNSPECIFIED:
+    case registry::v1::OPERATOR_UNSPECIFIED:
       c.Add("op", "is required");
       break;
-    case v1::EQ:
-    case v1::NE:
+    case registry::v1::EQ:
+    case registry::v1::NE:
       need_value(IsValueScalar, "a string, number or boolean");
       string_op = has_value && IsValueString(a.value());
       break;
-    case v1::LT:
-    case v1::LE:
-    case v1::GT:
-    case v1::GE:
+    case registry::v1::LT:
+    case registry::v1::LE:
+    case registry::v1::GT:
+    case registry::v1::GE:
       need_value([](const Value& v) { return IsValueNumber(v) || IsValueString(v); },
                  "a number or string");
       break;
-    case v1::CONTAINS:
-    case v1::STARTS_WITH:
-    case v1::ENDS_WITH:
+    case registry::v1::CONTAINS:
+    case registry::v1::STARTS_WITH:
+    case registry::v1::ENDS_WITH:
       need_value(IsValueString, "a string");
       string_op = true;
       break;
-    case v1::MATCHES: {
+    case registry::v1::MATCHES: {
       need_value(IsValueString, "a string (an RE2 pattern)");
       if (has_value && IsValueString(a.value())) {
         RE2::Options options;
@@ -251,13 +251,13 @@ void CheckAttribute(const v1::AttributeCondition& a, Checker& c) {
       string_op = true;
       break;
     }
-    case v1::IN:
-    case v1::NOT_IN:
+    case registry::v1::IN:
+    case registry::v1::NOT_IN:
       if (has_value) {
-        c.Add("value", absl::StrCat("is not used by ", v1::Operator_Name(a.op()), "; use values"));
+        c.Add("value", absl::StrCat("is not used by ", registry::v1::Operator_Name(a.op()), "; use values"));
       }
       if (n_values == 0) {
-        c.Add("values", absl::StrCat("needs at least one value for ", v1::Operator_Name(a.op())));
+        c.Add("values", absl::StrCat("needs at least one value for ", registry::v1::Operator_Name(a.op())));
       }
       for (int i = 0; i < n_values; ++i) {
         if (!IsValueScalar(a.values(i))) {
@@ -266,7 +266,7 @@ void CheckAttribute(const v1::AttributeCondition& a, Checker& c) {
         string_op = string_op || IsValueString(a.values(i));
       }
       break;
-    case v1::BETWEEN:
+    case registry::v1::BETWEEN:
       if (has_value) {
         c.Add("value", "is not used by BETWEEN; use values: [low, high]");
       }
@@ -283,10 +283,10 @@ void CheckAttribute(const v1::AttributeCondition& a, Checker& c) {
         }
       }
       break;
-    case v1::EXISTS:
-    case v1::NOT_EXISTS:
+    case registry::v1::EXISTS:
+    case registry::v1::NOT_EXISTS:
       if (has_value || n_values > 0) {
-        c.Add("value", absl::StrCat(v1::Operator_Name(a.op()), " takes no value"));
+        c.Add("value", absl::StrCat(registry::v1::Operator_Name(a.op()), " takes no value"));
       }
       break;
     default:
@@ -297,7 +297,7 @@ void CheckAttribute(const v1::AttributeCondition& a, Checker& c) {
   }
 }
 
-void CheckEventCondition(const v1::EventCondition& e, Checker& c) {
+void CheckEventCondition(const registry::v1::EventCondition& e, Checker& c) {
   if (e.type().empty()) {
     c.Add("type", "is required");
   }
@@ -312,8 +312,8 @@ void CheckEventCondition(const v1::EventCondition& e, Checker& c) {
 }
 
 void CheckReference(Checker& c, absl::string_view field, const std::string& ref,
-                    v1::DefinitionKind kind, const ConditionContext& ctx,
-                    std::optional<v1::Definition>* out = nullptr) {
+                    registry::v1::DefinitionKind kind, const ConditionContext& ctx,
+                    std::optional<registry::v1::Definition>* out = nullptr) {
   if (ref.empty()) {
     c.Add(field, "is required");
     return;
@@ -321,7 +321,7 @@ void CheckReference(Checker& c, absl::string_view field, const std::string& ref,
   if (ctx.resolver == nullptr) {
     return;
   }
-  std::optional<v1::Definition> target = ctx.resolver->Resolve(ctx.namespace_id, ref);
+  std::optional<registry::v1::Definition> target = ctx.resolver->Resolve(ctx.namespace_id, ref);
   if (!target.has_value()) {
     c.Add(field, absl::StrCat("refers to ", ResolveReferenceName(ctx.namespace_id, ref),
                               ", which does not exist"));
@@ -329,8 +329,8 @@ void CheckReference(Checker& c, absl::string_view field, const std::string& ref,
   }
   if (KindOf(*target) != kind) {
     c.Add(field, absl::StrCat("refers to ", ResolveReferenceName(ctx.namespace_id, ref),
-                              ", which is a ", v1::DefinitionKind_Name(KindOf(*target)), ", not a ",
-                              v1::DefinitionKind_Name(kind)));
+                              ", which is a ", registry::v1::DefinitionKind_Name(KindOf(*target)), ", not a ",
+                              registry::v1::DefinitionKind_Name(kind)));
     return;
   }
   if (out != nullptr) {
@@ -338,7 +338,7 @@ void CheckReference(Checker& c, absl::string_view field, const std::string& ref,
   }
 }
 
-void CheckCondition(const v1::Condition& cond, Checker& c, const ConditionContext& ctx, int depth) {
+void CheckCondition(const registry::v1::Condition& cond, Checker& c, const ConditionContext& ctx, int depth) {
   if (depth > kMaxConditionDepth) {
     c.Add("", absl::StrCat("conditions are nested deeper than ", kMaxConditionDepth, " levels"));
     return;
@@ -376,7 +376,7 @@ void CheckCondition(const v1::Condition& cond, Checker& c, const ConditionContex
     if (cond.persona().min_match() < 0 || cond.persona().min_match() > 1) {
       c.Add("min_match", "must be between 0 and 1");
     }
-    CheckReference(c, "persona", cond.persona().persona(), v1::BUYER_PERSONA, ctx);
+    CheckReference(c, "persona", cond.persona().persona(), registry::v1::BUYER_PERSONA, ctx);
   }
   if (cond.has_event()) {
     Checker::Scope s(c, "event");
@@ -384,32 +384,32 @@ void CheckCondition(const v1::Condition& cond, Checker& c, const ConditionContex
   }
   if (cond.has_score()) {
     Checker::Scope s(c, "score");
-    const v1::ScoreCondition& sc = cond.score();
+    const registry::v1::ScoreCondition& sc = cond.score();
     if (!ctx.allow_score) {
       c.Add("", ctx.score_denied_reason);
     }
-    if (sc.metric() == v1::SCORE_METRIC_UNSPECIFIED) {
+    if (sc.metric() == registry::v1::SCORE_METRIC_UNSPECIFIED) {
       c.Add("metric", "is required (FIT, ENGAGEMENT, TOTAL or LEVEL)");
     }
     switch (sc.op()) {
-      case v1::EQ:
-      case v1::NE:
-      case v1::LT:
-      case v1::LE:
-      case v1::GT:
-      case v1::GE:
+      case registry::v1::EQ:
+      case registry::v1::NE:
+      case registry::v1::LT:
+      case registry::v1::LE:
+      case registry::v1::GT:
+      case registry::v1::GE:
         break;
       default:
         c.Add("op", "must be one of EQ NE LT LE GT GE");
     }
-    if (sc.metric() == v1::LEVEL && sc.level().empty()) {
+    if (sc.metric() == registry::v1::LEVEL && sc.level().empty()) {
       c.Add("level", "is required for the LEVEL metric");
     }
   }
 }
 
 void CheckConditionField(Checker& c, absl::string_view field, bool present,
-                         const v1::Condition& cond, const ConditionContext& ctx) {
+                         const registry::v1::Condition& cond, const ConditionContext& ctx) {
   if (!present) {
     c.Add(field, "is required");
     return;
@@ -420,14 +420,14 @@ void CheckConditionField(Checker& c, absl::string_view field, bool present,
 
 // ------------------------------------------------------------ kinds
 
-void CheckPersona(const v1::BuyerPersona& p, Checker& c, const ConditionContext& ctx) {
+void CheckPersona(const registry::v1::BuyerPersona& p, Checker& c, const ConditionContext& ctx) {
   if (p.criteria_size() == 0) {
     c.Add("criteria", "needs at least one criterion");
   }
   std::set<std::string> ids;
   for (int i = 0; i < p.criteria_size(); ++i) {
     Checker::Scope s(c, Index("criteria", i));
-    const v1::PersonaCriterion& cr = p.criteria(i);
+    const registry::v1::PersonaCriterion& cr = p.criteria(i);
     CheckUniqueId(c, ids, "id", cr.id(), "criterion");
     if (cr.weight() < 0) {
       c.Add("weight", "must not be negative");
@@ -440,7 +440,7 @@ void CheckPersona(const v1::BuyerPersona& p, Checker& c, const ConditionContext&
 }
 
 void CheckBands(Checker& c, absl::string_view field,
-                const google::protobuf::RepeatedPtrField<v1::GradeBand>& bands) {
+                const google::protobuf::RepeatedPtrField<registry::v1::GradeBand>& bands) {
   std::set<std::string> labels;
   for (int i = 0; i < bands.size(); ++i) {
     Checker::Scope s(c, Index(field, i));
@@ -448,17 +448,17 @@ void CheckBands(Checker& c, absl::string_view field,
   }
 }
 
-void CheckDecay(const v1::Decay& d, Checker& c) {
+void CheckDecay(const registry::v1::Decay& d, Checker& c) {
   switch (d.kind()) {
-    case v1::Decay::KIND_UNSPECIFIED:
-    case v1::Decay::NONE:
+    case registry::v1::Decay::KIND_UNSPECIFIED:
+    case registry::v1::Decay::NONE:
       break;
-    case v1::Decay::EXPONENTIAL:
+    case registry::v1::Decay::EXPONENTIAL:
       if (!Positive(d.half_life())) {
         c.Add("half_life", "must be positive for EXPONENTIAL decay");
       }
       break;
-    case v1::Decay::LINEAR:
+    case registry::v1::Decay::LINEAR:
       if (!Positive(d.period())) {
         c.Add("period", "must be positive for LINEAR decay");
       }
@@ -478,12 +478,12 @@ void CheckCaps(const Group& g, Checker& c) {
   }
 }
 
-void CheckModel(const v1::QualificationModel& m, Checker& c, const ConditionContext& ctx) {
+void CheckModel(const registry::v1::QualificationModel& m, Checker& c, const ConditionContext& ctx) {
   std::set<std::string> groups;
   std::set<std::string> rules;
   for (int i = 0; i < m.fit_size(); ++i) {
     Checker::Scope s(c, Index("fit", i));
-    const v1::FitGroup& g = m.fit(i);
+    const registry::v1::FitGroup& g = m.fit(i);
     CheckUniqueId(c, groups, "name", g.name(), "group");
     CheckCaps(g, c);
     for (int j = 0; j < g.rules_size(); ++j) {
@@ -494,12 +494,12 @@ void CheckModel(const v1::QualificationModel& m, Checker& c, const ConditionCont
   }
   for (int i = 0; i < m.engagement_size(); ++i) {
     Checker::Scope s(c, Index("engagement", i));
-    const v1::EngagementGroup& g = m.engagement(i);
+    const registry::v1::EngagementGroup& g = m.engagement(i);
     CheckUniqueId(c, groups, "name", g.name(), "group");
     CheckCaps(g, c);
     for (int j = 0; j < g.rules_size(); ++j) {
       Checker::Scope r(c, Index("rules", j));
-      const v1::EngagementRule& rule = g.rules(j);
+      const registry::v1::EngagementRule& rule = g.rules(j);
       CheckUniqueId(c, rules, "id", rule.id(), "rule");
       if (rule.event_type().empty()) {
         c.Add("event_type", "is required");
@@ -519,7 +519,7 @@ void CheckModel(const v1::QualificationModel& m, Checker& c, const ConditionCont
   std::set<std::string> disqualifiers;
   for (int i = 0; i < m.disqualifiers_size(); ++i) {
     Checker::Scope s(c, Index("disqualifiers", i));
-    const v1::Disqualifier& d = m.disqualifiers(i);
+    const registry::v1::Disqualifier& d = m.disqualifiers(i);
     CheckUniqueId(c, disqualifiers, "id", d.id(), "disqualifier");
     if (d.reason().empty()) {
       c.Add("reason", "is required (sales sees it)");
@@ -534,13 +534,13 @@ void CheckModel(const v1::QualificationModel& m, Checker& c, const ConditionCont
     CheckUniqueId(c, levels, "name", m.levels(i).name(), "level");
   }
   for (int i = 0; i < m.personas_size(); ++i) {
-    CheckReference(c, Index("personas", i), m.personas(i), v1::BUYER_PERSONA, ctx);
+    CheckReference(c, Index("personas", i), m.personas(i), registry::v1::BUYER_PERSONA, ctx);
   }
 }
 
-void CheckJourney(const v1::BuyerJourney& j, Checker& c, ConditionContext ctx) {
+void CheckJourney(const registry::v1::BuyerJourney& j, Checker& c, ConditionContext ctx) {
   if (!j.model().empty()) {
-    CheckReference(c, "model", j.model(), v1::QUALIFICATION_MODEL, ctx);
+    CheckReference(c, "model", j.model(), registry::v1::QUALIFICATION_MODEL, ctx);
   }
   ctx.allow_score = !j.model().empty();
   ctx.score_denied_reason = "score conditions need the journey's `model`";
@@ -551,7 +551,7 @@ void CheckJourney(const v1::BuyerJourney& j, Checker& c, ConditionContext ctx) {
   std::vector<std::string> order;
   for (int i = 0; i < j.stages_size(); ++i) {
     Checker::Scope s(c, Index("stages", i));
-    const v1::JourneyStage& st = j.stages(i);
+    const registry::v1::JourneyStage& st = j.stages(i);
     CheckUniqueId(c, stage_ids, "id", st.id(), "stage");
     order.push_back(st.id());
     if (!st.owner_team().empty() && !IsKnownTeam(st.owner_team())) {
@@ -574,7 +574,7 @@ void CheckJourney(const v1::BuyerJourney& j, Checker& c, ConditionContext ctx) {
   };
   for (int i = 0; i < j.recycle_size(); ++i) {
     Checker::Scope s(c, Index("recycle", i));
-    const v1::RecycleEdge& e = j.recycle(i);
+    const registry::v1::RecycleEdge& e = j.recycle(i);
     bool from_ok = stage_ids.count(e.from()) > 0;
     bool to_ok = stage_ids.count(e.to()) > 0;
     if (!from_ok) {
@@ -597,11 +597,11 @@ void CheckJourney(const v1::BuyerJourney& j, Checker& c, ConditionContext ctx) {
   }
 }
 
-void CheckSla(const v1::ServiceLevelAgreement& sla, Checker& c, const ConditionContext& ctx) {
-  std::optional<v1::Definition> journey;
-  std::optional<v1::Definition> model;
-  CheckReference(c, "journey", sla.journey(), v1::BUYER_JOURNEY, ctx, &journey);
-  CheckReference(c, "model", sla.model(), v1::QUALIFICATION_MODEL, ctx, &model);
+void CheckSla(const registry::v1::ServiceLevelAgreement& sla, Checker& c, const ConditionContext& ctx) {
+  std::optional<registry::v1::Definition> journey;
+  std::optional<registry::v1::Definition> model;
+  CheckReference(c, "journey", sla.journey(), registry::v1::BUYER_JOURNEY, ctx, &journey);
+  CheckReference(c, "model", sla.model(), registry::v1::QUALIFICATION_MODEL, ctx, &model);
   std::set<std::string> stages;
   std::set<std::string> levels;
   if (journey.has_value()) {
@@ -636,7 +636,7 @@ void CheckSla(const v1::ServiceLevelAgreement& sla, Checker& c, const ConditionC
   std::set<std::string> ids;
   for (int i = 0; i < sla.response_size(); ++i) {
     Checker::Scope s(c, Index("response", i));
-    const v1::ResponseCommitment& r = sla.response(i);
+    const registry::v1::ResponseCommitment& r = sla.response(i);
     CheckUniqueId(c, ids, "id", r.id(), "commitment");
     if (r.stage().empty()) {
       c.Add("stage", "is required");
@@ -656,20 +656,20 @@ void CheckSla(const v1::ServiceLevelAgreement& sla, Checker& c, const ConditionC
   }
   for (int i = 0; i < sla.volume_size(); ++i) {
     Checker::Scope s(c, Index("volume", i));
-    const v1::VolumeCommitment& v = sla.volume(i);
+    const registry::v1::VolumeCommitment& v = sla.volume(i);
     CheckUniqueId(c, ids, "id", v.id(), "commitment");
     check_team(v.team());
     check_level("level", v.level());
     if (v.min_count() < 0) {
       c.Add("min_count", "must not be negative");
     }
-    if (v.period() == v1::PERIOD_UNSPECIFIED) {
+    if (v.period() == registry::v1::PERIOD_UNSPECIFIED) {
       c.Add("period", "is required (DAY, WEEK, MONTH or QUARTER)");
     }
   }
   for (int i = 0; i < sla.quality_size(); ++i) {
     Checker::Scope s(c, Index("quality", i));
-    const v1::QualityCommitment& q = sla.quality(i);
+    const registry::v1::QualityCommitment& q = sla.quality(i);
     CheckUniqueId(c, ids, "id", q.id(), "commitment");
     check_team(q.team());
     check_level("level", q.level());
@@ -682,7 +682,7 @@ void CheckSla(const v1::ServiceLevelAgreement& sla, Checker& c, const ConditionC
     if (q.min_accepted_fraction() < 0 || q.min_accepted_fraction() > 1) {
       c.Add("min_accepted_fraction", "must be between 0 and 1");
     }
-    if (q.period() == v1::PERIOD_UNSPECIFIED) {
+    if (q.period() == registry::v1::PERIOD_UNSPECIFIED) {
       c.Add("period", "is required (DAY, WEEK, MONTH or QUARTER)");
     }
   }
@@ -701,7 +701,7 @@ std::string NamespaceOf(absl::string_view name) {
   return parts.size() >= 2 && parts[0] == "namespaces" ? std::string(parts[1]) : "default";
 }
 
-void CollectConditionRefs(const v1::Condition& c, absl::string_view ns,
+void CollectConditionRefs(const registry::v1::Condition& c, absl::string_view ns,
                           std::vector<std::string>& out) {
   for (const auto& x : c.all()) {
     CollectConditionRefs(x, ns, out);
@@ -743,22 +743,22 @@ std::string ResolveReferenceName(absl::string_view namespace_id, absl::string_vi
   return absl::StrCat("namespaces/", namespace_id, "/definitions/", ref);
 }
 
-v1::DefinitionKind KindOf(const v1::Definition& d) {
+registry::v1::DefinitionKind KindOf(const registry::v1::Definition& d) {
   switch (d.body_case()) {
-    case v1::Definition::kBuyerPersona:
-      return v1::BUYER_PERSONA;
-    case v1::Definition::kQualificationModel:
-      return v1::QUALIFICATION_MODEL;
-    case v1::Definition::kBuyerJourney:
-      return v1::BUYER_JOURNEY;
-    case v1::Definition::kServiceLevelAgreement:
-      return v1::SERVICE_LEVEL_AGREEMENT;
+    case registry::v1::Definition::kBuyerPersona:
+      return registry::v1::BUYER_PERSONA;
+    case registry::v1::Definition::kQualificationModel:
+      return registry::v1::QUALIFICATION_MODEL;
+    case registry::v1::Definition::kBuyerJourney:
+      return registry::v1::BUYER_JOURNEY;
+    case registry::v1::Definition::kServiceLevelAgreement:
+      return registry::v1::SERVICE_LEVEL_AGREEMENT;
     default:
-      return v1::DEFINITION_KIND_UNSPECIFIED;
+      return registry::v1::DEFINITION_KIND_UNSPECIFIED;
   }
 }
 
-std::vector<std::string> CollectReferences(const v1::Definition& d) {
+std::vector<std::string> CollectReferences(const registry::v1::Definition& d) {
   std::string ns = NamespaceOf(d.name());
   std::vector<std::string> out;
   auto add = [&](const std::string& ref) {
@@ -767,12 +767,12 @@ std::vector<std::string> CollectReferences(const v1::Definition& d) {
     }
   };
   switch (d.body_case()) {
-    case v1::Definition::kBuyerPersona:
+    case registry::v1::Definition::kBuyerPersona:
       for (const auto& cr : d.buyer_persona().criteria()) {
         CollectConditionRefs(cr.condition(), ns, out);
       }
       break;
-    case v1::Definition::kQualificationModel: {
+    case registry::v1::Definition::kQualificationModel: {
       const auto& m = d.qualification_model();
       for (const auto& g : m.fit()) {
         for (const auto& r : g.rules()) {
@@ -787,13 +787,13 @@ std::vector<std::string> CollectReferences(const v1::Definition& d) {
       }
       break;
     }
-    case v1::Definition::kBuyerJourney:
+    case registry::v1::Definition::kBuyerJourney:
       add(d.buyer_journey().model());
       for (const auto& st : d.buyer_journey().stages()) {
         CollectConditionRefs(st.entry(), ns, out);
       }
       break;
-    case v1::Definition::kServiceLevelAgreement:
+    case registry::v1::Definition::kServiceLevelAgreement:
       add(d.service_level_agreement().journey());
       add(d.service_level_agreement().model());
       break;
@@ -805,7 +805,7 @@ std::vector<std::string> CollectReferences(const v1::Definition& d) {
   return out;
 }
 
-std::vector<FieldViolation> ValidateDefinition(const v1::Definition& d, absl::string_view prefix,
+std::vector<FieldViolation> ValidateDefinition(const registry::v1::Definition& d, absl::string_view prefix,
                                                const ReferenceResolver* resolver) {
   Checker c{std::string(prefix)};
   CheckLimits(d, c, 0);
@@ -840,22 +840,22 @@ std::vector<FieldViolation> ValidateDefinition(const v1::Definition& d, absl::st
   ctx.resolver = resolver;
   ctx.score_denied_reason = "score conditions are allowed only in journeys and SLAs";
   switch (d.body_case()) {
-    case v1::Definition::kBuyerPersona: {
+    case registry::v1::Definition::kBuyerPersona: {
       Checker::Scope s(c, "buyer_persona");
       CheckPersona(d.buyer_persona(), c, ctx);
       break;
     }
-    case v1::Definition::kQualificationModel: {
+    case registry::v1::Definition::kQualificationModel: {
       Checker::Scope s(c, "qualification_model");
       CheckModel(d.qualification_model(), c, ctx);
       break;
     }
-    case v1::Definition::kBuyerJourney: {
+    case registry::v1::Definition::kBuyerJourney: {
       Checker::Scope s(c, "buyer_journey");
       CheckJourney(d.buyer_journey(), c, ctx);
       break;
     }
-    case v1::Definition::kServiceLevelAgreement: {
+    case registry::v1::Definition::kServiceLevelAgreement: {
       Checker::Scope s(c, "service_level_agreement");
       CheckSla(d.service_level_agreement(), c, ctx);
       break;
@@ -868,4 +868,4 @@ std::vector<FieldViolation> ValidateDefinition(const v1::Definition& d, absl::st
   return c.Take();
 }
 
-}  // namespace accord::registry
+}  // namespace accord

@@ -1,4 +1,4 @@
-#include "registry/validation.h"
+#include "common/definition_validation.h"
 
 #include <cmath>
 #include <limits>
@@ -8,8 +8,10 @@
 
 #include "tests/testing/status_matchers.h"
 
-namespace accord::registry {
+namespace accord {
 namespace {
+
+namespace v1 = ::accord::registry::v1;
 
 v1::Definition Parse(const std::string& yaml) {
   auto docs = cli::ParseDefinitions(yaml, "test.yaml");
@@ -235,4 +237,4 @@ TEST(YamlDocumentsTest, AcceptsFriendlyDurationsAndJson) {
 }
 
 }  // namespace
-}  // namespace accord::registry
+}  // namespace accord

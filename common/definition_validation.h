@@ -11,7 +11,7 @@
 
 // Validation of definitions (DESIGN.md 2.1-2.5): every problem is reported with the proto
 // field path, all problems at once. Pure functions, thread-safe.
-namespace accord::registry {
+namespace accord {
 
 // Limits of the definition format.
 inline constexpr int kMaxConditionDepth = 16;
@@ -30,7 +30,7 @@ class ReferenceResolver {
   // The current content of the definition `ref` names ("it-director" relative to
   // `namespace_id`, or "namespaces/x/definitions/y"), or nullopt when there is no such
   // live definition.
-  virtual std::optional<v1::Definition> Resolve(absl::string_view namespace_id,
+  virtual std::optional<registry::v1::Definition> Resolve(absl::string_view namespace_id,
                                                 absl::string_view ref) const = 0;
 };
 
@@ -38,18 +38,18 @@ class ReferenceResolver {
 std::string ResolveReferenceName(absl::string_view namespace_id, absl::string_view ref);
 
 // Every definition name (normalized) that `definition` refers to.
-std::vector<std::string> CollectReferences(const v1::Definition& definition);
+std::vector<std::string> CollectReferences(const registry::v1::Definition& definition);
 
 // The kind of the body that is set.
-v1::DefinitionKind KindOf(const v1::Definition& definition);
+registry::v1::DefinitionKind KindOf(const registry::v1::Definition& definition);
 
 // Checks the content of `definition` (metadata, approval policy, body). Paths start with
 // `prefix` ("definition"). With a null `resolver` references are not checked.
-std::vector<FieldViolation> ValidateDefinition(const v1::Definition& definition,
+std::vector<FieldViolation> ValidateDefinition(const registry::v1::Definition& definition,
                                                absl::string_view prefix,
                                                const ReferenceResolver* resolver);
 
 // True for a valid resource id: [a-z][a-z0-9-]{0,62}.
 bool IsValidId(absl::string_view id);
 
-}  // namespace accord::registry
+}  // namespace accord
