@@ -1,0 +1,900 @@
+#include "scoring/engine.h"
+
+#include <algorithm>
+#include <cmath>
+
+#include "absl/container/inlined_vector.h"
+#include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
+#include "common/definition_validation.h"
+#include "common/status.h"
+#include "google/protobuf/util/time_util.h"
+
+namespace accord::scoring {
+namespace {
+
+using google::protobuf::Struct;
+using google::protobuf::Value;
+using google::protobuf::util::TimeUtil;
+
+constexpr double kNsPerSecond = 1e9;
+
+int64_t DurationNs(const google::protobuf::Duration& d) {
+  return d.seconds() * 1000000000LL + d.nanos();
+}
+
+int64_t TimeNs(const google::protobuf::Timestamp& t) {
+  return t.seconds() * 1000000000LL + t.nanos();
+}
+
+// ------------------------------------------------------------------ compilation
+
+class Compiler {
+ public:
+  Compiler(CompiledSet& set, const std::string& namespace_id) : set_(set), ns_(namespace_id) {}
+
+  // Compiles `in` into `out`; `model` resolves LEVEL score conditions (may be null).
+  absl::Status Condition(const rv1::Condition& in, scoring::Condition* out, const Model* model) {
+    if (in.all_size() > 0 || in.any_size() > 0) {
+      out->type = in.all_size() > 0 ? Condition::Type::kAll : Condition::Type::kAny;
+      const auto& list = in.all_size() > 0 ? in.all() : in.any();
+      for (const rv1::Condition& c : list) {
+        ACCORD_RETURN_IF_ERROR(Condition(c, &out->children.emplace_back(), model));
+      }
+    } else if (in.has_not_()) {
+      out->type = Condition::Type::kNot;
+      ACCORD_RETURN_IF_ERROR(Condition(in.not_(), &out->children.emplace_back(), model));
+    } else if (in.has_attribute()) {
+      Attribute(in.attribute(), out);
+    } else if (in.has_persona()) {
+      out->type = Condition::Type::kPersona;
+      auto it = set_.persona_index.find(ResolveReferenceName(ns_, in.persona().persona()));
+      if (it == set_.persona_index.end()) {
+        return absl::InvalidArgumentError(
+            absl::StrCat("persona ", in.persona().persona(), " is not published"));
+      }
+      out->persona = it->second;
+      out->min_match = in.persona().min_match() > 0 ? in.persona().min_match()
+                                                     : set_.personas[it->second].min_match;
+    } else if (in.has_event()) {
+      out->type = Condition::Type::kEvent;
+      out->event_type = in.event().type();
+      out->min_count = in.event().min_count() > 0 ? in.event().min_count() : 1;
+      out->window_ns = DurationNs(in.event().window());
+      for (const auto& w : in.event().where()) {
+        Attribute(w, &out->children.emplace_back());
+      }
+    } else if (in.has_score()) {
+      out->type = Condition::Type::kScore;
+      out->metric = in.score().metric();
+      out->op = in.score().op();
+      out->threshold = in.score().value();
+      if (in.score().metric() == rv1::LEVEL) {
+        if (model == nullptr) {
+          return absl::InvalidArgumentError("a LEVEL condition needs a model");
+        }
+        for (size_t i = 0; i < model->levels.size(); ++i) {
+          if (model->levels[i].name == in.score().level()) {
+            out->level_rank = static_cast<int>(i);
+          }
+        }
+        if (out->level_rank < 0) {
+          return absl::InvalidArgumentError(
+              absl::StrCat("level ", in.score().level(), " is not a level of ", model->name));
+        }
+      }
+    }
+    return absl::OkStatus();
+  }
+
+  static Constant ToConstant(const Value& v, bool lower) {
+    Constant c;
+    switch (v.kind_case()) {
+      case Value::kBoolValue:
+        c.kind = Constant::Kind::kBool;
+        c.boolean = v.bool_value();
+        break;
+      case Value::kNumberValue:
+        c.kind = Constant::Kind::kNumber;
+        c.number = v.number_value();
+        break;
+      case Value::kStringValue:
+        c.kind = Constant::Kind::kString;
+        c.text = lower ? absl::AsciiStrToLower(v.string_value()) : v.string_value();
+        break;
+      default:
+        break;
+    }
+    return c;
+  }
+
+  static void Attribute(const rv1::AttributeCondition& a, scoring::Condition* out) {
+    out->type = Condition::Type::kAttribute;
+    out->field = a.field();
+    out->path = absl::StrSplit(a.field(), '.');
+    out->op = a.op();
+    out->ignore_case = a.ignore_case();
+    if (a.has_value()) {
+      out->value = ToConstant(a.value(), a.ignore_case() && a.op() != rv1::MATCHES);
+    }
+    for (const Value& v : a.values()) {
+      out->values.push_back(ToConstant(v, a.ignore_case()));
+    }
+    if (a.op() == rv1::MATCHES) {
+      RE2::Options options;
+      options.set_max_mem(kMaxRegexMemory);
+      options.set_log_errors(false);
+      options.set_case_sensitive(!a.ignore_case());
+      out->regex = std::make_shared<const RE2>(a.value().string_value(), options);
+    }
+  }
+
+ private:
+  CompiledSet& set_;
+  std::string ns_;
+};
+
+int IndexOf(const std::unordered_map<std::string, int>& index, const std::string& ns,
+            const std::string& ref) {
+  if (ref.empty()) {
+    return -1;
+  }
+  auto it = index.find(ResolveReferenceName(ns, ref));
+  return it == index.end() ? -1 : it->second;
+}
+
+// ------------------------------------------------------------------ evaluation
+
+using Values = absl::InlinedVector<const Value*, 4>;
+
+void Find(const Struct& s, const std::vector<std::string>& path, size_t i, Values& out) {
+  auto it = s.fields().find(path[i]);
+  if (it == s.fields().end()) {
+    return;
+  }
+  const Value& v = it->second;
+  if (i + 1 == path.size()) {
+    if (v.kind_case() == Value::kListValue) {
+      for (const Value& e : v.list_value().values()) {
+        if (e.kind_case() != Value::kNullValue) {
+          out.push_back(&e);
+        }
+      }
+    } else if (v.kind_case() != Value::kNullValue && v.kind_case() != Value::KIND_NOT_SET) {
+      out.push_back(&v);
+    }
+    return;
+  }
+  if (v.kind_case() == Value::kStructValue) {
+    Find(v.struct_value(), path, i + 1, out);
+  } else if (v.kind_case() == Value::kListValue) {
+    for (const Value& e : v.list_value().values()) {
+      if (e.kind_case() == Value::kStructValue) {
+        Find(e.struct_value(), path, i + 1, out);
+      }
+    }
+  }
+}
+
+bool AsNumber(const Value& v, double* out) {
+  if (v.kind_case() == Value::kNumberValue) {
+    *out = v.number_value();
+    return true;
+  }
+  return v.kind_case() == Value::kStringValue && absl::SimpleAtod(v.string_value(), out);
+}
+
+// Compares `v` with `c`: -1, 0, 1, or 2 when they cannot be compared.
+int Compare(const Value& v, const Constant& c, bool ignore_case) {
+  switch (c.kind) {
+    case Constant::Kind::kNumber: {
+      double x;
+      if (!AsNumber(v, &x)) {
+        return 2;
+      }
+      return x < c.number ? -1 : (x > c.number ? 1 : 0);
+    }
+    case Constant::Kind::kString: {
+      if (v.kind_case() != Value::kStringValue) {
+        return 2;
+      }
+      int r = ignore_case ? absl::AsciiStrToLower(v.string_value()).compare(c.text)
+                          : v.string_value().compare(c.text);
+      return r < 0 ? -1 : (r > 0 ? 1 : 0);
+    }
+    case Constant::Kind::kBool:
+      if (v.kind_case() != Value::kBoolValue) {
+        return 2;
+      }
+      return v.bool_value() == c.boolean ? 0 : 1;
+    default:
+      return 2;
+  }
+}
+
+bool TestValue(const Condition& c, const Value& v) {
+  switch (c.op) {
+    case rv1::EQ:
+      return Compare(v, c.value, c.ignore_case) == 0;
+    case rv1::NE: {
+      int r = Compare(v, c.value, c.ignore_case);
+      return r != 0;
+    }
+    case rv1::IN:
+      return std::any_of(c.values.begin(), c.values.end(),
+                         [&](const Constant& k) { return Compare(v, k, c.ignore_case) == 0; });
+    case rv1::NOT_IN:
+      return std::none_of(c.values.begin(), c.values.end(),
+                          [&](const Constant& k) { return Compare(v, k, c.ignore_case) == 0; });
+    case rv1::LT:
+      return Compare(v, c.value, c.ignore_case) == -1;
+    case rv1::LE: {
+      int r = Compare(v, c.value, c.ignore_case);
+      return r == -1 || r == 0;
+    }
+    case rv1::GT:
+      return Compare(v, c.value, c.ignore_case) == 1;
+    case rv1::GE: {
+      int r = Compare(v, c.value, c.ignore_case);
+      return r == 1 || r == 0;
+    }
+    case rv1::BETWEEN: {
+      if (c.values.size() != 2) {
+        return false;
+      }
+      int lo = Compare(v, c.values[0], c.ignore_case);
+      int hi = Compare(v, c.values[1], c.ignore_case);
+      return (lo == 0 || lo == 1) && (hi == 0 || hi == -1);
+    }
+    case rv1::CONTAINS:
+    case rv1::STARTS_WITH:
+    case rv1::ENDS_WITH: {
+      if (v.kind_case() != Value::kStringValue || c.value.kind != Constant::Kind::kString) {
+        return false;
+      }
+      std::string lowered;
+      absl::string_view s = v.string_value();
+      if (c.ignore_case) {
+        lowered = absl::AsciiStrToLower(s);
+        s = lowered;
+      }
+      if (c.op == rv1::CONTAINS) {
+        return absl::StrContains(s, c.value.text);
+      }
+      return c.op == rv1::STARTS_WITH ? absl::StartsWith(s, c.value.text)
+                                      : absl::EndsWith(s, c.value.text);
+    }
+    case rv1::MATCHES:
+      return v.kind_case() == Value::kStringValue && c.regex != nullptr &&
+             RE2::PartialMatch(v.string_value(), *c.regex);
+    default:
+      return false;
+  }
+}
+
+// Tests an attribute condition against `root`; `evidence` (if not null) gets the values seen.
+bool TestAttribute(const Condition& c, const Struct& root, std::string* evidence) {
+  Values values;
+  Find(root, c.path, 0, values);
+  if (c.op == rv1::EXISTS) {
+    return !values.empty();
+  }
+  if (c.op == rv1::NOT_EXISTS) {
+    return values.empty();
+  }
+  for (const Value* v : values) {
+    if (TestValue(c, *v)) {
+      if (evidence != nullptr) {
+        std::string text;
+        switch (v->kind_case()) {
+          case Value::kStringValue:
+            text = v->string_value();
+            break;
+          case Value::kNumberValue:
+            text = absl::StrCat(v->number_value());
+            break;
+          case Value::kBoolValue:
+            text = v->bool_value() ? "true" : "false";
+            break;
+          default:
+            break;
+        }
+        *evidence = absl::StrCat(c.field, "=", text);
+      }
+      return true;
+    }
+  }
+  return false;
+}
+
+struct Scores {
+  double fit = 0;
+  double engagement = 0;
+  double total = 0;
+  int level_rank = -1;
+};
+
+class Evaluator {
+ public:
+  Evaluator(const CompiledSet& set, const sv1::Lead& lead, int64_t as_of_ns)
+      : set_(set),
+        lead_(lead),
+        as_of_ns_(as_of_ns),
+        persona_match_(set.personas.size(), -1.0),
+        persona_busy_(set.personas.size(), false) {}
+
+  double PersonaMatch(int i, std::vector<std::string>* met = nullptr) {
+    if (persona_match_[i] >= 0 && met == nullptr) {
+      return persona_match_[i];
+    }
+    if (persona_busy_[i]) {
+      return 0;  // a persona referring to itself through others matches 0
+    }
+    persona_busy_[i] = true;
+    const Persona& p = set_.personas[i];
+    double held = 0;
+    bool required_failed = false;
+    for (const Persona::Criterion& c : p.criteria) {
+      if (Holds(c.condition, nullptr)) {
+        held += c.weight;
+        if (met != nullptr) {
+          met->push_back(c.id);
+        }
+      } else if (c.required) {
+        required_failed = true;
+      }
+    }
+    persona_busy_[i] = false;
+    double match = (required_failed || p.total_weight <= 0) ? 0 : held / p.total_weight;
+    persona_match_[i] = match;
+    return match;
+  }
+
+  void SetScores(const Scores& scores) {
+    scores_ = scores;
+    has_scores_ = true;
+  }
+
+  bool Holds(const Condition& c, std::string* evidence) {
+    switch (c.type) {
+      case Condition::Type::kAll:
+        return std::all_of(c.children.begin(), c.children.end(),
+                           [&](const Condition& x) { return Holds(x, nullptr); });
+      case Condition::Type::kAny:
+        return std::any_of(c.children.begin(), c.children.end(),
+                           [&](const Condition& x) { return Holds(x, nullptr); });
+      case Condition::Type::kNot:
+        return !Holds(c.children.front(), nullptr);
+      case Condition::Type::kAttribute:
+        return TestAttribute(c, lead_.attributes(), evidence);
+      case Condition::Type::kPersona: {
+        double m = PersonaMatch(c.persona);
+        if (evidence != nullptr) {
+          *evidence = absl::StrCat("persona ", set_.personas[c.persona].name, " match ", m);
+        }
+        return m >= c.min_match && m > 0;
+      }
+      case Condition::Type::kEvent: {
+        int count = 0;
+        for (const sv1::Event& e : lead_.events()) {
+          if (e.type() != c.event_type) {
+            continue;
+          }
+          int64_t age = as_of_ns_ - TimeNs(e.time());
+          if (age < 0 || (c.window_ns > 0 && age > c.window_ns)) {
+            continue;
+          }
+          if (std::all_of(c.children.begin(), c.children.end(), [&](const Condition& w) {
+                return TestAttribute(w, e.properties(), nullptr);
+              })) {
+            ++count;
+          }
+        }
+        if (evidence != nullptr) {
+          *evidence = absl::StrCat(count, " ", c.event_type, " events");
+        }
+        return count >= c.min_count;
+      }
+      case Condition::Type::kScore: {
+        if (!has_scores_) {
+          return false;
+        }
+        double x = 0;
+        double y = c.threshold;
+        switch (c.metric) {
+          case rv1::FIT:
+            x = scores_.fit;
+            break;
+          case rv1::ENGAGEMENT:
+            x = scores_.engagement;
+            break;
+          case rv1::TOTAL:
+            x = scores_.total;
+            break;
+          case rv1::LEVEL:
+            x = scores_.level_rank;
+            y = c.level_rank;
+            break;
+          default:
+            return false;
+        }
+        switch (c.op) {
+          case rv1::EQ:
+            return x == y;
+          case rv1::NE:
+            return x != y;
+          case rv1::LT:
+            return x < y;
+          case rv1::LE:
+            return x <= y;
+          case rv1::GT:
+            return x > y;
+          case rv1::GE:
+            return x >= y;
+          default:
+            return false;
+        }
+      }
+    }
+    return false;
+  }
+
+  int64_t as_of_ns() const { return as_of_ns_; }
+
+ private:
+  const CompiledSet& set_;
+  const sv1::Lead& lead_;
+  int64_t as_of_ns_;
+  std::vector<double> persona_match_;
+  std::vector<bool> persona_busy_;
+  Scores scores_;
+  bool has_scores_ = false;
+};
+
+double Clamp(const Group& g, double sum) {
+  if (g.has_max && sum > g.max_points) {
+    sum = g.max_points;
+  }
+  if (g.has_min && sum < g.min_points) {
+    sum = g.min_points;
+  }
+  return sum;
+}
+
+const std::string& GradeOf(const std::vector<Band>& bands, double score) {
+  static const std::string kNone;
+  for (const Band& b : bands) {
+    if (b.min <= score) {
+      return b.label;
+    }
+  }
+  return kNone;
+}
+
+double DecayFactor(const EngagementRule& r, int64_t age_ns) {
+  switch (r.decay) {
+    case rv1::Decay::EXPONENTIAL:
+      return std::pow(0.5, static_cast<double>(age_ns) / r.half_life_ns);
+    case rv1::Decay::LINEAR:
+      return std::max(0.0, 1.0 - r.fraction * static_cast<double>(age_ns) / r.period_ns);
+    default:
+      return 1.0;
+  }
+}
+
+sv1::Reason* AddReason(sv1::LeadScore& out, sv1::Reason::Kind kind, const std::string& group,
+                       const std::string& rule, const std::string& description, double points) {
+  sv1::Reason* r = out.add_reasons();
+  r->set_kind(kind);
+  r->set_group(group);
+  r->set_rule(rule);
+  r->set_description(description);
+  r->set_points(points);
+  return r;
+}
+
+void AddRef(sv1::LeadScore& out, const std::string& name, int64_t revision) {
+  sv1::DefinitionRef* ref = out.add_definitions();
+  ref->set_name(name);
+  ref->set_revision(revision);
+}
+
+}  // namespace
+
+absl::StatusOr<std::shared_ptr<const CompiledSet>> Compile(
+    const std::string& namespace_id, const std::vector<PublishedDefinition>& definitions) {
+  auto set = std::make_shared<CompiledSet>();
+  set->namespace_id = namespace_id;
+  Compiler compiler(*set, namespace_id);
+
+  // Validate everything first, resolving references within the set.
+  class SetResolver final : public ReferenceResolver {
+   public:
+    explicit SetResolver(const std::vector<PublishedDefinition>& defs) : defs_(defs) {}
+    std::optional<rv1::Definition> Resolve(absl::string_view ns,
+                                           absl::string_view ref) const override {
+      std::string name = ResolveReferenceName(ns, ref);
+      for (const PublishedDefinition& d : defs_) {
+        if (d.name == name) {
+          return d.content;
+        }
+      }
+      return std::nullopt;
+    }
+
+   private:
+    const std::vector<PublishedDefinition>& defs_;
+  } resolver(definitions);
+  for (const PublishedDefinition& d : definitions) {
+    rv1::Definition content = d.content;
+    content.set_name(d.name);
+    std::vector<FieldViolation> violations = ValidateDefinition(content, "", &resolver);
+    if (!violations.empty()) {
+      return ErrorWithReason(absl::StatusCode::kInvalidArgument, "INVALID_DEFINITION",
+                             absl::StrCat(d.name, " revision ", d.revision, ": ",
+                                          violations[0].field, ": ", violations[0].description));
+    }
+  }
+  auto sorted = [&](rv1::DefinitionKind kind) {
+    std::vector<const PublishedDefinition*> out;
+    for (const PublishedDefinition& d : definitions) {
+      if (KindOf(d.content) == kind) {
+        out.push_back(&d);
+      }
+    }
+    std::sort(out.begin(), out.end(), [](auto* a, auto* b) { return a->name < b->name; });
+    return out;
+  };
+  // Personas first (registered before their criteria compile, so they may refer to each other).
+  auto personas = sorted(rv1::BUYER_PERSONA);
+  for (const PublishedDefinition* d : personas) {
+    set->persona_index[d->name] = static_cast<int>(set->personas.size());
+    Persona& p = set->personas.emplace_back();
+    p.name = d->name;
+    p.revision = d->revision;
+    const rv1::BuyerPersona& in = d->content.buyer_persona();
+    p.min_match = in.has_min_match() ? in.min_match() : 0.5;
+    p.exclude = in.exclude();
+  }
+  for (size_t i = 0; i < personas.size(); ++i) {
+    for (const auto& c : personas[i]->content.buyer_persona().criteria()) {
+      Persona::Criterion criterion;
+      criterion.id = c.id();
+      criterion.weight = c.weight() > 0 ? c.weight() : 1;
+      criterion.required = c.required();
+      ACCORD_RETURN_IF_ERROR(compiler.Condition(c.condition(), &criterion.condition, nullptr));
+      set->personas[i].total_weight += criterion.weight;
+      set->personas[i].criteria.push_back(std::move(criterion));
+    }
+  }
+  for (const PublishedDefinition* d : sorted(rv1::QUALIFICATION_MODEL)) {
+    set->model_index[d->name] = static_cast<int>(set->models.size());
+    Model& m = set->models.emplace_back();
+    m.name = d->name;
+    m.revision = d->revision;
+    const rv1::QualificationModel& in = d->content.qualification_model();
+    for (const auto& l : in.levels()) {
+      Level& level = m.levels.emplace_back();
+      level.name = l.name();
+      level.has_fit = l.has_min_fit();
+      level.min_fit = l.min_fit();
+      level.has_engagement = l.has_min_engagement();
+      level.min_engagement = l.min_engagement();
+      level.has_total = l.has_min_total();
+      level.min_total = l.min_total();
+    }
+    for (const auto& g : in.fit()) {
+      m.fit_groups.push_back({g.name(), g.has_max_points(), g.max_points(), g.has_min_points(),
+                              g.min_points()});
+      auto& rules = m.fit_rules.emplace_back();
+      for (const auto& r : g.rules()) {
+        FitRule& rule = rules.emplace_back();
+        rule.id = r.id();
+        rule.description = r.description();
+        rule.points = r.points();
+        ACCORD_RETURN_IF_ERROR(compiler.Condition(r.condition(), &rule.condition, &m));
+      }
+    }
+    for (const auto& g : in.engagement()) {
+      int group = static_cast<int>(m.engagement_groups.size());
+      m.engagement_groups.push_back({g.name(), g.has_max_points(), g.max_points(),
+                                     g.has_min_points(), g.min_points()});
+      for (const auto& r : g.rules()) {
+        EngagementRule rule;
+        rule.id = r.id();
+        rule.description = r.description();
+        rule.event_type = r.event_type();
+        rule.points = r.points();
+        rule.window_ns = DurationNs(r.window());
+        rule.max_events = r.max_events();
+        rule.has_max_points = r.has_max_points();
+        rule.max_points = r.max_points();
+        rule.decay = r.decay().kind() == rv1::Decay::KIND_UNSPECIFIED ? rv1::Decay::NONE
+                                                                        : r.decay().kind();
+        rule.half_life_ns = static_cast<double>(DurationNs(r.decay().half_life()));
+        rule.period_ns = static_cast<double>(DurationNs(r.decay().period()));
+        rule.fraction = r.decay().fraction();
+        rule.group = group;
+        for (const auto& w : r.where()) {
+          Compiler::Attribute(w, &rule.where.emplace_back());
+        }
+        m.rules_by_event[rule.event_type].push_back(static_cast<int>(m.engagement_rules.size()));
+        m.engagement_rules.push_back(std::move(rule));
+      }
+    }
+    for (const auto& dq : in.disqualifiers()) {
+      Model::Disqualifier& out = m.disqualifiers.emplace_back();
+      out.id = dq.id();
+      out.reason = dq.reason();
+      ACCORD_RETURN_IF_ERROR(compiler.Condition(dq.condition(), &out.condition, &m));
+    }
+    for (const auto& b : in.fit_grades()) {
+      m.fit_grades.push_back({b.label(), b.min()});
+    }
+    for (const auto& b : in.engagement_grades()) {
+      m.engagement_grades.push_back({b.label(), b.min()});
+    }
+    if (in.personas_size() == 0) {
+      for (size_t i = 0; i < set->personas.size(); ++i) {
+        m.personas.push_back(static_cast<int>(i));
+      }
+    }
+    for (const std::string& ref : in.personas()) {
+      m.personas.push_back(IndexOf(set->persona_index, namespace_id, ref));
+    }
+  }
+  for (const PublishedDefinition* d : sorted(rv1::BUYER_JOURNEY)) {
+    set->journey_index[d->name] = static_cast<int>(set->journeys.size());
+    Journey& j = set->journeys.emplace_back();
+    j.name = d->name;
+    j.revision = d->revision;
+    const rv1::BuyerJourney& in = d->content.buyer_journey();
+    j.model = IndexOf(set->model_index, namespace_id, in.model());
+    const Model* model = j.model >= 0 ? &set->models[j.model] : nullptr;
+    for (const auto& s : in.stages()) {
+      Journey::Stage& stage = j.stages.emplace_back();
+      stage.id = s.id();
+      stage.owner_team = s.owner_team();
+      stage.has_entry = s.has_entry();
+      stage.max_duration_ns = DurationNs(s.max_duration());
+      if (s.has_entry()) {
+        ACCORD_RETURN_IF_ERROR(compiler.Condition(s.entry(), &stage.entry, model));
+      }
+    }
+    auto stage_index = [&](const std::string& id) {
+      for (size_t i = 0; i < j.stages.size(); ++i) {
+        if (j.stages[i].id == id) {
+          return static_cast<int>(i);
+        }
+      }
+      return -1;
+    };
+    for (const auto& r : in.recycle()) {
+      j.recycle.push_back({stage_index(r.from()), stage_index(r.to()),
+                           {r.reasons().begin(), r.reasons().end()}});
+    }
+    for (const auto& code : in.reason_taxonomy()) {
+      j.reason_codes.push_back(code.code());
+    }
+  }
+  for (const PublishedDefinition* d : sorted(rv1::SERVICE_LEVEL_AGREEMENT)) {
+    set->sla_index[d->name] = static_cast<int>(set->slas.size());
+    Sla& s = set->slas.emplace_back();
+    s.name = d->name;
+    s.revision = d->revision;
+    s.spec = d->content.service_level_agreement();
+    s.journey = IndexOf(set->journey_index, namespace_id, s.spec.journey());
+    s.model = IndexOf(set->model_index, namespace_id, s.spec.model());
+  }
+  return std::shared_ptr<const CompiledSet>(std::move(set));
+}
+
+std::vector<sv1::PersonaMatch> MatchPersonas(const CompiledSet& set, const sv1::Lead& lead,
+                                             absl::Time as_of) {
+  Evaluator ev(set, lead, absl::ToUnixNanos(as_of));
+  std::vector<sv1::PersonaMatch> out;
+  for (size_t i = 0; i < set.personas.size(); ++i) {
+    sv1::PersonaMatch m;
+    std::vector<std::string> met;
+    m.set_match(ev.PersonaMatch(static_cast<int>(i), &met));
+    m.set_persona(set.personas[i].name);
+    m.set_revision(set.personas[i].revision);
+    m.set_exclude(set.personas[i].exclude);
+    for (auto& id : met) {
+      m.add_criteria_met(id);
+    }
+    out.push_back(std::move(m));
+  }
+  std::stable_sort(out.begin(), out.end(), [](const auto& a, const auto& b) {
+    return a.match() != b.match() ? a.match() > b.match() : a.persona() < b.persona();
+  });
+  return out;
+}
+
+sv1::LeadScore Score(const Evaluation& evaluation, const sv1::Lead& lead, absl::Time as_of) {
+  const CompiledSet& set = *evaluation.set;
+  const Model& m = set.models[evaluation.model];
+  const int64_t as_of_ns = absl::ToUnixNanos(as_of);
+  Evaluator ev(set, lead, as_of_ns);
+  sv1::LeadScore out;
+  out.set_lead_id(lead.id());
+  out.set_namespace_(set.namespace_id);
+  *out.mutable_as_of() = TimeUtil::NanosecondsToTimestamp(as_of_ns);
+  AddRef(out, m.name, m.revision);
+  bool any_rule = false;
+
+  // Fit.
+  double fit = 0;
+  for (size_t g = 0; g < m.fit_groups.size(); ++g) {
+    double sum = 0;
+    for (const FitRule& r : m.fit_rules[g]) {
+      std::string evidence;
+      if (ev.Holds(r.condition, &evidence)) {
+        any_rule = true;
+        sum += r.points;
+        AddReason(out, sv1::Reason::FIT, m.fit_groups[g].name, r.id, r.description, r.points)
+            ->set_evidence(evidence);
+      }
+    }
+    double clamped = Clamp(m.fit_groups[g], sum);
+    if (clamped != sum) {
+      AddReason(out, sv1::Reason::CAP, m.fit_groups[g].name, "", "", clamped - sum)
+          ->set_detail(absl::StrCat("group sum ", sum, " limited to ", clamped));
+    }
+    fit += clamped;
+  }
+
+  // Engagement: one pass over the events, rules looked up by event type.
+  struct Hit {
+    int rule;
+    int64_t age;
+  };
+  std::vector<Hit> hits;
+  for (const sv1::Event& e : lead.events()) {
+    auto it = m.rules_by_event.find(e.type());
+    if (it == m.rules_by_event.end()) {
+      continue;
+    }
+    const int64_t age = as_of_ns - TimeNs(e.time());
+    if (age < 0) {
+      continue;  // after as_of
+    }
+    for (int index : it->second) {
+      const EngagementRule& r = m.engagement_rules[index];
+      if (r.window_ns > 0 && age > r.window_ns) {
+        continue;
+      }
+      if (std::all_of(r.where.begin(), r.where.end(), [&](const Condition& w) {
+            return TestAttribute(w, e.properties(), nullptr);
+          })) {
+        hits.push_back({index, age});
+      }
+    }
+  }
+  std::stable_sort(hits.begin(), hits.end(), [](const Hit& a, const Hit& b) {
+    return a.rule != b.rule ? a.rule < b.rule : a.age < b.age;
+  });
+  std::vector<double> group_sums(m.engagement_groups.size(), 0.0);
+  for (size_t i = 0; i < hits.size();) {
+    const EngagementRule& r = m.engagement_rules[hits[i].rule];
+    size_t end = i;
+    while (end < hits.size() && hits[end].rule == hits[i].rule) {
+      ++end;
+    }
+    size_t counted = end - i;
+    if (r.max_events > 0 && counted > static_cast<size_t>(r.max_events)) {
+      counted = r.max_events;  // the most recent ones: smallest ages first
+    }
+    double sum = 0;
+    bool decayed = false;
+    for (size_t k = i; k < i + counted; ++k) {
+      double factor = DecayFactor(r, hits[k].age);
+      decayed = decayed || factor != 1.0;
+      sum += r.points * factor;
+    }
+    std::string detail;
+    if (decayed) {
+      detail = r.decay == rv1::Decay::EXPONENTIAL
+                   ? absl::StrCat("exponential decay, half-life ", r.half_life_ns / kNsPerSecond / 3600, "h")
+                   : absl::StrCat("linear decay over ", r.period_ns / kNsPerSecond / 3600, "h");
+    }
+    if (r.has_max_points && sum > r.max_points) {
+      absl::StrAppend(&detail, detail.empty() ? "" : "; ", "rule capped from ", sum, " to ",
+                      r.max_points);
+      sum = r.max_points;
+    }
+    any_rule = true;
+    sv1::Reason* reason = AddReason(out, sv1::Reason::ENGAGEMENT, m.engagement_groups[r.group].name,
+                                    r.id, r.description, sum);
+    reason->set_events_counted(static_cast<int>(counted));
+    reason->set_evidence(absl::StrCat(end - i, " ", r.event_type, " events, ", counted,
+                                      " counted"));
+    reason->set_detail(detail);
+    group_sums[r.group] += sum;
+    i = end;
+  }
+  double engagement = 0;
+  for (size_t g = 0; g < m.engagement_groups.size(); ++g) {
+    double clamped = Clamp(m.engagement_groups[g], group_sums[g]);
+    if (clamped != group_sums[g]) {
+      AddReason(out, sv1::Reason::CAP, m.engagement_groups[g].name, "", "", clamped - group_sums[g])
+          ->set_detail(absl::StrCat("group sum ", group_sums[g], " limited to ", clamped));
+    }
+    engagement += clamped;
+  }
+
+  const double total = fit + engagement;
+  out.set_fit(fit);
+  out.set_engagement(engagement);
+  out.set_total(total);
+  out.set_no_rule_matched(!any_rule);
+  out.set_fit_grade(GradeOf(m.fit_grades, fit));
+  out.set_engagement_grade(GradeOf(m.engagement_grades, engagement));
+  out.set_grade(out.fit_grade() + out.engagement_grade());
+
+  int level_rank = -1;
+  for (size_t i = 0; i < m.levels.size(); ++i) {
+    const Level& l = m.levels[i];
+    if ((!l.has_fit || fit >= l.min_fit) && (!l.has_engagement || engagement >= l.min_engagement) &&
+        (!l.has_total || total >= l.min_total)) {
+      level_rank = static_cast<int>(i);
+    }
+  }
+  for (const Model::Disqualifier& d : m.disqualifiers) {
+    std::string evidence;
+    if (ev.Holds(d.condition, &evidence)) {
+      out.set_disqualified(true);
+      out.set_disqualification_reason(d.reason);
+      AddReason(out, sv1::Reason::DISQUALIFIER, "", d.id, d.reason, 0)->set_evidence(evidence);
+      level_rank = -1;
+      break;
+    }
+  }
+  out.set_level(out.disqualified() ? "DISQUALIFIED"
+                                   : (level_rank >= 0 ? m.levels[level_rank].name : ""));
+
+  // Best persona among the model's.
+  int best = -1;
+  double best_match = 0;
+  for (int p : m.personas) {
+    if (p < 0) {
+      continue;
+    }
+    double match = ev.PersonaMatch(p);
+    const Persona& persona = set.personas[p];
+    if (match > 0 && match >= persona.min_match &&
+        (best < 0 || match > best_match ||
+         (match == best_match && persona.name < set.personas[best].name))) {
+      best = p;
+      best_match = match;
+    }
+  }
+  if (best >= 0) {
+    sv1::PersonaMatch* pm = out.mutable_persona();
+    pm->set_persona(set.personas[best].name);
+    pm->set_revision(set.personas[best].revision);
+    pm->set_match(best_match);
+    pm->set_exclude(set.personas[best].exclude);
+    AddRef(out, set.personas[best].name, set.personas[best].revision);
+  }
+
+  if (evaluation.journey >= 0) {
+    const Journey& j = set.journeys[evaluation.journey];
+    ev.SetScores({fit, engagement, total, level_rank});
+    std::string stage;
+    for (const Journey::Stage& s : j.stages) {
+      if (!s.has_entry || ev.Holds(s.entry, nullptr)) {
+        stage = s.id;
+      }
+    }
+    out.set_journey_stage(stage);
+    AddRef(out, j.name, j.revision);
+  }
+  return out;
+}
+
+}  // namespace accord::scoring

@@ -1,0 +1,203 @@
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "accord/registry/v1/definition.pb.h"
+#include "accord/scoring/v1/scoring.pb.h"
+#include "re2/re2.h"
+
+// The rule engine: published definitions are compiled once into plain C++ evaluators (field
+// paths pre-split, event rules indexed by event type, RE2 patterns compiled once, constants
+// lower-cased for ignore_case), then applied to leads. Evaluation is a pure function of
+// (compiled set, lead, as_of): same inputs, same result, bit for bit.
+namespace accord::scoring {
+
+namespace rv1 = ::accord::registry::v1;
+namespace sv1 = ::accord::scoring::v1;
+
+// A published definition as the registry sends it.
+struct PublishedDefinition {
+  std::string name;  // namespaces/{ns}/definitions/{id}
+  int64_t revision = 0;
+  rv1::Definition content;
+};
+
+// A constant of a condition.
+struct Constant {
+  enum class Kind { kNull, kBool, kNumber, kString };
+  Kind kind = Kind::kNull;
+  bool boolean = false;
+  double number = 0;
+  std::string text;  // lower-cased when the condition ignores case
+};
+
+struct Condition {
+  enum class Type { kAll, kAny, kNot, kAttribute, kPersona, kEvent, kScore };
+  Type type = Type::kAll;
+  std::vector<Condition> children;  // all, any, not (one child), event `where` tests
+  // attribute / event property test
+  std::string field;
+  std::vector<std::string> path;
+  rv1::Operator op = rv1::OPERATOR_UNSPECIFIED;
+  Constant value;
+  std::vector<Constant> values;
+  bool ignore_case = false;
+  std::shared_ptr<const RE2> regex;
+  // persona
+  int persona = -1;  // index into CompiledSet::personas
+  double min_match = 0;
+  // event
+  std::string event_type;
+  int min_count = 1;
+  int64_t window_ns = 0;  // 0 = all time
+  // score
+  rv1::ScoreMetric metric = rv1::SCORE_METRIC_UNSPECIFIED;
+  double threshold = 0;
+  int level_rank = -1;
+};
+
+struct Persona {
+  std::string name;
+  int64_t revision = 0;
+  double min_match = 0.5;
+  bool exclude = false;
+  struct Criterion {
+    std::string id;
+    double weight = 1;
+    bool required = false;
+    Condition condition;
+  };
+  std::vector<Criterion> criteria;
+  double total_weight = 0;
+};
+
+struct FitRule {
+  std::string id;
+  std::string description;
+  Condition condition;
+  double points = 0;
+};
+
+struct EngagementRule {
+  std::string id;
+  std::string description;
+  std::string event_type;
+  std::vector<Condition> where;
+  double points = 0;
+  int64_t window_ns = 0;  // 0 = all time
+  int max_events = 0;     // 0 = all
+  bool has_max_points = false;
+  double max_points = 0;
+  rv1::Decay::Kind decay = rv1::Decay::NONE;
+  double half_life_ns = 0;
+  double period_ns = 0;
+  double fraction = 0;
+  int group = 0;
+};
+
+struct Group {
+  std::string name;
+  bool has_max = false;
+  double max_points = 0;
+  bool has_min = false;
+  double min_points = 0;
+};
+
+struct Band {
+  std::string label;
+  double min = 0;
+};
+
+struct Level {
+  std::string name;
+  bool has_fit = false, has_engagement = false, has_total = false;
+  double min_fit = 0, min_engagement = 0, min_total = 0;
+};
+
+struct Model {
+  std::string name;
+  int64_t revision = 0;
+  std::vector<Group> fit_groups;
+  std::vector<std::vector<FitRule>> fit_rules;  // per fit group
+  std::vector<Group> engagement_groups;
+  std::vector<EngagementRule> engagement_rules;
+  // event type -> indices into engagement_rules
+  std::unordered_map<std::string, std::vector<int>> rules_by_event;
+  struct Disqualifier {
+    std::string id;
+    std::string reason;
+    Condition condition;
+  };
+  std::vector<Disqualifier> disqualifiers;
+  std::vector<Band> fit_grades;
+  std::vector<Band> engagement_grades;
+  std::vector<Level> levels;
+  std::vector<int> personas;  // indices into CompiledSet::personas
+};
+
+struct Journey {
+  std::string name;
+  int64_t revision = 0;
+  int model = -1;  // index into CompiledSet::models
+  struct Stage {
+    std::string id;
+    std::string owner_team;
+    bool has_entry = false;
+    Condition entry;
+    int64_t max_duration_ns = 0;
+  };
+  std::vector<Stage> stages;
+  struct Recycle {
+    int from = 0;
+    int to = 0;
+    std::vector<std::string> reasons;
+  };
+  std::vector<Recycle> recycle;
+  std::vector<std::string> reason_codes;
+};
+
+struct Sla {
+  std::string name;
+  int64_t revision = 0;
+  int journey = -1;
+  int model = -1;
+  rv1::ServiceLevelAgreement spec;  // commitments, evaluated rarely
+};
+
+// Everything published in one namespace, compiled. Immutable once built; shared by readers.
+struct CompiledSet {
+  std::string namespace_id;
+  std::vector<Persona> personas;
+  std::vector<Model> models;
+  std::vector<Journey> journeys;
+  std::vector<Sla> slas;
+  std::unordered_map<std::string, int> persona_index, model_index, journey_index, sla_index;
+};
+
+// Compiles the published definitions of one namespace. INVALID_ARGUMENT (with the definition
+// name and field path) for a definition that does not validate or whose references are not in
+// `definitions`; nothing is returned half-compiled.
+absl::StatusOr<std::shared_ptr<const CompiledSet>> Compile(
+    const std::string& namespace_id, const std::vector<PublishedDefinition>& definitions);
+
+// What to evaluate a lead with: a model (required), optionally a journey.
+struct Evaluation {
+  const CompiledSet* set = nullptr;
+  int model = -1;
+  int journey = -1;
+};
+
+// Scores `lead` as of `as_of`. Thread-safe (the set is read-only).
+sv1::LeadScore Score(const Evaluation& evaluation, const sv1::Lead& lead, absl::Time as_of);
+
+// The match of every persona of the set with `lead`, best first.
+std::vector<sv1::PersonaMatch> MatchPersonas(const CompiledSet& set, const sv1::Lead& lead,
+                                             absl::Time as_of);
+
+}  // namespace accord::scoring
