@@ -10,9 +10,10 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
+#include "google/protobuf/util/time_util.h"
+
 #include "common/definition_validation.h"
 #include "common/status.h"
-#include "google/protobuf/util/time_util.h"
 
 namespace accord::scoring {
 namespace {
@@ -59,7 +60,7 @@ class Compiler {
       }
       out->persona = it->second;
       out->min_match = in.persona().min_match() > 0 ? in.persona().min_match()
-                                                     : set_.personas[it->second].min_match;
+                                                    : set_.personas[it->second].min_match;
     } else if (in.has_event()) {
       out->type = Condition::Type::kEvent;
       out->event_type = in.event().type();
@@ -588,8 +589,8 @@ absl::StatusOr<std::shared_ptr<const CompiledSet>> Compile(
       level.min_total = l.min_total();
     }
     for (const auto& g : in.fit()) {
-      m.fit_groups.push_back({g.name(), g.has_max_points(), g.max_points(), g.has_min_points(),
-                              g.min_points()});
+      m.fit_groups.push_back(
+          {g.name(), g.has_max_points(), g.max_points(), g.has_min_points(), g.min_points()});
       auto& rules = m.fit_rules.emplace_back();
       for (const auto& r : g.rules()) {
         FitRule& rule = rules.emplace_back();
@@ -601,8 +602,8 @@ absl::StatusOr<std::shared_ptr<const CompiledSet>> Compile(
     }
     for (const auto& g : in.engagement()) {
       int group = static_cast<int>(m.engagement_groups.size());
-      m.engagement_groups.push_back({g.name(), g.has_max_points(), g.max_points(),
-                                     g.has_min_points(), g.min_points()});
+      m.engagement_groups.push_back(
+          {g.name(), g.has_max_points(), g.max_points(), g.has_min_points(), g.min_points()});
       for (const auto& r : g.rules()) {
         EngagementRule rule;
         rule.id = r.id();
@@ -613,8 +614,8 @@ absl::StatusOr<std::shared_ptr<const CompiledSet>> Compile(
         rule.max_events = r.max_events();
         rule.has_max_points = r.has_max_points();
         rule.max_points = r.max_points();
-        rule.decay = r.decay().kind() == rv1::Decay::KIND_UNSPECIFIED ? rv1::Decay::NONE
-                                                                        : r.decay().kind();
+        rule.decay =
+            r.decay().kind() == rv1::Decay::KIND_UNSPECIFIED ? rv1::Decay::NONE : r.decay().kind();
         rule.half_life_ns = static_cast<double>(DurationNs(r.decay().half_life()));
         rule.period_ns = static_cast<double>(DurationNs(r.decay().period()));
         rule.fraction = r.decay().fraction();
@@ -674,8 +675,8 @@ absl::StatusOr<std::shared_ptr<const CompiledSet>> Compile(
       return -1;
     };
     for (const auto& r : in.recycle()) {
-      j.recycle.push_back({stage_index(r.from()), stage_index(r.to()),
-                           {r.reasons().begin(), r.reasons().end()}});
+      j.recycle.push_back(
+          {stage_index(r.from()), stage_index(r.to()), {r.reasons().begin(), r.reasons().end()}});
     }
     for (const auto& code : in.reason_taxonomy()) {
       j.reason_codes.push_back(code.code());
@@ -799,7 +800,8 @@ sv1::LeadScore Score(const Evaluation& evaluation, const sv1::Lead& lead, absl::
     std::string detail;
     if (decayed) {
       detail = r.decay == rv1::Decay::EXPONENTIAL
-                   ? absl::StrCat("exponential decay, half-life ", r.half_life_ns / kNsPerSecond / 3600, "h")
+                   ? absl::StrCat("exponential decay, half-life ",
+                                  r.half_life_ns / kNsPerSecond / 3600, "h")
                    : absl::StrCat("linear decay over ", r.period_ns / kNsPerSecond / 3600, "h");
     }
     if (r.has_max_points && sum > r.max_points) {
@@ -811,8 +813,8 @@ sv1::LeadScore Score(const Evaluation& evaluation, const sv1::Lead& lead, absl::
     sv1::Reason* reason = AddReason(out, sv1::Reason::ENGAGEMENT, m.engagement_groups[r.group].name,
                                     r.id, r.description, sum);
     reason->set_events_counted(static_cast<int>(counted));
-    reason->set_evidence(absl::StrCat(end - i, " ", r.event_type, " events, ", counted,
-                                      " counted"));
+    reason->set_evidence(
+        absl::StrCat(end - i, " ", r.event_type, " events, ", counted, " counted"));
     reason->set_detail(detail);
     group_sums[r.group] += sum;
     i = end;

@@ -8,9 +8,10 @@
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
+#include "re2/re2.h"
+
 #include "accord/registry/v1/definition.pb.h"
 #include "accord/scoring/v1/scoring.pb.h"
-#include "re2/re2.h"
 
 // The rule engine: published definitions are compiled once into plain C++ evaluators (field
 // paths pre-split, event rules indexed by event type, RE2 patterns compiled once, constants

@@ -1,0 +1,432 @@
+#include "scoring/engine.h"
+
+#include <cmath>
+#include <set>
+#include <thread>
+
+#include "absl/strings/str_cat.h"
+#include "cli/yaml_documents.h"
+#include "google/protobuf/util/json_util.h"
+#include "google/protobuf/util/message_differencer.h"
+#include "google/protobuf/util/time_util.h"
+#include "gtest/gtest.h"
+
+namespace accord::scoring {
+namespace {
+
+using google::protobuf::util::TimeUtil;
+
+const absl::Time kAsOf = absl::FromUnixSeconds(1800000000);
+constexpr int64_t kDay = 86400;
+
+std::shared_ptr<const CompiledSet> Set(const std::string& yaml) {
+  auto docs = cli::ParseDefinitions(yaml, "test.yaml");
+  EXPECT_TRUE(docs.ok()) << docs.status();
+  std::vector<PublishedDefinition> defs;
+  int64_t revision = 1;
+  for (const auto& d : *docs) {
+    defs.push_back({d.definition.name(), revision++, d.definition});
+  }
+  auto set = Compile("default", defs);
+  EXPECT_TRUE(set.ok()) << set.status();
+  return set.ok() ? *set : nullptr;
+}
+
+sv1::Lead Lead(const std::string& json) {
+  sv1::Lead lead;
+  auto status = google::protobuf::util::JsonStringToMessage(json, &lead);
+  EXPECT_TRUE(status.ok()) << status.message();
+  return lead;
+}
+
+void AddEvent(sv1::Lead& lead, const std::string& type, int64_t age_seconds,
+              const std::string& path = "") {
+  sv1::Event* e = lead.add_events();
+  e->set_type(type);
+  *e->mutable_time() = TimeUtil::SecondsToTimestamp(absl::ToUnixSeconds(kAsOf) - age_seconds);
+  if (!path.empty()) {
+    (*e->mutable_properties()->mutable_fields())["path"].set_string_value(path);
+  }
+}
+
+sv1::LeadScore ScoreWith(const std::shared_ptr<const CompiledSet>& set, const sv1::Lead& lead,
+                         const std::string& journey = "") {
+  Evaluation e{set.get(), 0, -1};
+  if (!journey.empty()) {
+    e.journey = set->journey_index.at("namespaces/default/definitions/" + journey);
+  }
+  return Score(e, lead, kAsOf);
+}
+
+const sv1::Reason* Find(const sv1::LeadScore& s, const std::string& rule) {
+  for (const auto& r : s.reasons()) {
+    if (r.rule() == rule) {
+      return &r;
+    }
+  }
+  return nullptr;
+}
+
+constexpr char kDecayModel[] = R"yaml(
+name: namespaces/default/definitions/m
+qualification_model:
+  engagement:
+    - name: g
+      rules:
+        - {id: exp, event_type: demo, points: 40, decay: {kind: EXPONENTIAL, half_life: 30d}}
+        - {id: lin, event_type: visit, points: 10, decay: {kind: LINEAR, period: 10d, fraction: 1}}
+        - {id: win, event_type: webinar, points: 5, window: 7d}
+        - {id: recent, event_type: click, points: 1, max_events: 2, decay: {kind: EXPONENTIAL, half_life: 1d}}
+)yaml";
+
+TEST(EngineTest, ExponentialDecayHalvesPerHalfLife) {
+  auto set = Set(kDecayModel);
+  for (auto [age_days, expected] : {std::pair{0, 40.0}, {30, 20.0}, {60, 10.0}, {90, 5.0}}) {
+    sv1::Lead lead;
+    AddEvent(lead, "demo", age_days * kDay);
+    EXPECT_DOUBLE_EQ(ScoreWith(set, lead).engagement(), expected) << age_days;
+  }
+}
+
+TEST(EngineTest, LinearDecayReachesZeroAndStays) {
+  auto set = Set(kDecayModel);
+  for (auto [age_days, expected] : {std::pair{0, 10.0}, {5, 5.0}, {10, 0.0}, {15, 0.0}}) {
+    sv1::Lead lead;
+    AddEvent(lead, "visit", age_days * kDay);
+    EXPECT_DOUBLE_EQ(ScoreWith(set, lead).engagement(), expected) << age_days;
+  }
+}
+
+TEST(EngineTest, EventsAfterAsOfAndOutsideTheWindowAreIgnored) {
+  auto set = Set(kDecayModel);
+  sv1::Lead lead;
+  AddEvent(lead, "webinar", -60);       // after as_of
+  AddEvent(lead, "webinar", 8 * kDay);  // outside the 7d window
+  AddEvent(lead, "webinar", 7 * kDay);  // exactly at the window edge: counted
+  AddEvent(lead, "webinar", 1 * kDay);
+  sv1::LeadScore s = ScoreWith(set, lead);
+  EXPECT_DOUBLE_EQ(s.engagement(), 10.0);
+  EXPECT_EQ(Find(s, "win")->events_counted(), 2);
+}
+
+TEST(EngineTest, MaxEventsKeepsTheMostRecent) {
+  auto set = Set(kDecayModel);
+  sv1::Lead lead;
+  AddEvent(lead, "click", 2 * kDay);
+  AddEvent(lead, "click", 0);
+  AddEvent(lead, "click", 1 * kDay);
+  // The two most recent: ages 0 and 1 day -> 1 + 0.5.
+  EXPECT_DOUBLE_EQ(ScoreWith(set, lead).engagement(), 1.5);
+}
+
+constexpr char kCapsModel[] = R"yaml(
+name: namespaces/default/definitions/m
+qualification_model:
+  fit:
+    - name: size
+      max_points: 30
+      rules:
+        - {id: big, points: 25, condition: {attribute: {field: company.employees, op: GE, value: 1000}}}
+        - {id: bigger, points: 20, condition: {attribute: {field: company.employees, op: GE, value: 5000}}}
+    - name: penalties
+      min_points: -10
+      rules:
+        - {id: free-mail, points: -8, condition: {attribute: {field: email, op: ENDS_WITH, value: "@gmail.com", ignore_case: true}}}
+        - {id: no-phone, points: -7, condition: {attribute: {field: phone, op: NOT_EXISTS}}}
+  engagement:
+    - name: e
+      max_points: 50
+      rules:
+        - {id: click, event_type: click, points: 4, max_points: 10}
+        - {id: demo, event_type: demo, points: 45}
+  disqualifiers:
+    - {id: competitor, reason: Works for a competitor, condition: {attribute: {field: company.is_competitor, op: EQ, value: true}}}
+  fit_grades: [{label: A, min: 20}, {label: B, min: 10}, {label: C, min: -100}]
+  engagement_grades: [{label: "1", min: 40}, {label: "2", min: 0}]
+  levels:
+    - {name: LEAD}
+    - {name: MQL, min_fit: 10, min_engagement: 20}
+    - {name: SQL, min_fit: 20, min_total: 70}
+)yaml";
+
+TEST(EngineTest, RuleAndGroupCapsIncludingNegativeFloors) {
+  auto set = Set(kCapsModel);
+  sv1::Lead lead =
+      Lead(R"({"attributes": {"company": {"employees": 6000}, "email": "X@GMAIL.COM"}})");
+  for (int i = 0; i < 5; ++i) {
+    AddEvent(lead, "click", i * 60);
+  }
+  AddEvent(lead, "demo", 60);
+  sv1::LeadScore s = ScoreWith(set, lead);
+  // size: 25 + 20 = 45, capped at 30; penalties: -8 - 7 = -15, floored at -10.
+  EXPECT_DOUBLE_EQ(s.fit(), 20);
+  // clicks: 5 x 4 = 20, rule cap 10; demo 45; group 55 capped at 50.
+  EXPECT_DOUBLE_EQ(s.engagement(), 50);
+  EXPECT_DOUBLE_EQ(s.total(), 70);
+  EXPECT_DOUBLE_EQ(Find(s, "click")->points(), 10);
+  EXPECT_NE(Find(s, "click")->detail().find("capped"), std::string::npos);
+  int caps = 0;
+  for (const auto& r : s.reasons()) {
+    caps += r.kind() == sv1::Reason::CAP;
+  }
+  EXPECT_EQ(caps, 3);
+  EXPECT_EQ(s.grade(), "A1");  // fit exactly at A's minimum
+  EXPECT_EQ(s.level(), "SQL");
+  EXPECT_FALSE(s.no_rule_matched());
+}
+
+TEST(EngineTest, DisqualifierOverridesTheLevelButKeepsScores) {
+  auto set = Set(kCapsModel);
+  sv1::Lead lead = Lead(
+      R"({"attributes": {"company": {"employees": 6000, "is_competitor": true}, "phone": "1"}})");
+  AddEvent(lead, "demo", 60);
+  sv1::LeadScore s = ScoreWith(set, lead);
+  EXPECT_TRUE(s.disqualified());
+  EXPECT_EQ(s.level(), "DISQUALIFIED");
+  EXPECT_EQ(s.disqualification_reason(), "Works for a competitor");
+  EXPECT_DOUBLE_EQ(s.fit(), 30);
+  EXPECT_DOUBLE_EQ(s.engagement(), 45);
+}
+
+TEST(EngineTest, GradeBandsAndLevelsAtTheirBoundaries) {
+  auto set = Set(kCapsModel);
+  // 1000 employees: big (25); no phone: -7 -> fit 18 (grade B); no events: engagement 0.
+  sv1::Lead lead = Lead(R"({"attributes": {"company": {"employees": 1000}}})");
+  sv1::LeadScore s = ScoreWith(set, lead);
+  EXPECT_DOUBLE_EQ(s.fit(), 18);
+  EXPECT_EQ(s.fit_grade(), "B");
+  EXPECT_EQ(s.engagement_grade(), "2");  // 0 is exactly at band "2"'s minimum
+  EXPECT_EQ(s.level(), "LEAD");          // MQL needs engagement 20
+  for (int i = 0; i < 5; ++i) {
+    AddEvent(lead, "click", 60);  // 20 points, capped at 10
+  }
+  AddEvent(lead, "click", 120);
+  sv1::Lead more = lead;
+  EXPECT_EQ(ScoreWith(set, more).level(), "LEAD");  // engagement 10 < 20
+}
+
+TEST(EngineTest, NoRuleMatchedIsDistinctFromZero) {
+  auto set = Set(R"(
+name: namespaces/default/definitions/m
+qualification_model:
+  fit:
+    - name: g
+      rules:
+        - {id: plus, points: 5, condition: {attribute: {field: a, op: EQ, value: 1}}}
+        - {id: minus, points: -5, condition: {attribute: {field: b, op: EQ, value: 1}}}
+)");
+  sv1::LeadScore none = ScoreWith(set, Lead(R"({"attributes": {"c": 1}})"));
+  EXPECT_TRUE(none.no_rule_matched());
+  EXPECT_DOUBLE_EQ(none.total(), 0);
+  sv1::LeadScore zero = ScoreWith(set, Lead(R"({"attributes": {"a": 1, "b": 1}})"));
+  EXPECT_FALSE(zero.no_rule_matched());
+  EXPECT_DOUBLE_EQ(zero.total(), 0);
+}
+
+// One fit rule per operator case; the lead below satisfies exactly the rules named `yes-*`.
+constexpr char kOperators[] = R"yaml(
+name: namespaces/default/definitions/m
+qualification_model:
+  fit:
+    - name: g
+      rules:
+        - {id: yes-eq, points: 1, condition: {attribute: {field: company.industry, op: EQ, value: software}}}
+        - {id: yes-eq-case, points: 1, condition: {attribute: {field: company.industry, op: EQ, value: SOFTWARE, ignore_case: true}}}
+        - {id: no-eq-case, points: 1, condition: {attribute: {field: company.industry, op: EQ, value: SOFTWARE}}}
+        - {id: yes-ne, points: 1, condition: {attribute: {field: company.industry, op: NE, value: retail}}}
+        - {id: no-ne-missing, points: 1, condition: {attribute: {field: company.missing, op: NE, value: retail}}}
+        - {id: yes-in, points: 1, condition: {attribute: {field: company.country, op: IN, values: [US, CA]}}}
+        - {id: yes-not-in, points: 1, condition: {attribute: {field: company.country, op: NOT_IN, values: [FR]}}}
+        - {id: no-not-in-missing, points: 1, condition: {attribute: {field: nope, op: NOT_IN, values: [FR]}}}
+        - {id: yes-lt, points: 1, condition: {attribute: {field: company.employees, op: LT, value: 501}}}
+        - {id: no-lt, points: 1, condition: {attribute: {field: company.employees, op: LT, value: 500}}}
+        - {id: yes-le, points: 1, condition: {attribute: {field: company.employees, op: LE, value: 500}}}
+        - {id: yes-gt, points: 1, condition: {attribute: {field: company.employees, op: GT, value: 499}}}
+        - {id: yes-ge, points: 1, condition: {attribute: {field: company.employees, op: GE, value: 500}}}
+        - {id: yes-between, points: 1, condition: {attribute: {field: company.employees, op: BETWEEN, values: [500, 600]}}}
+        - {id: no-between, points: 1, condition: {attribute: {field: company.employees, op: BETWEEN, values: [501, 600]}}}
+        - {id: yes-numeric-string, points: 1, condition: {attribute: {field: company.revenue, op: GE, value: 1000000}}}
+        - {id: yes-contains, points: 1, condition: {attribute: {field: contact.title, op: CONTAINS, value: "of IT", ignore_case: false}}}
+        - {id: yes-starts, points: 1, condition: {attribute: {field: contact.title, op: STARTS_WITH, value: "head", ignore_case: true}}}
+        - {id: no-starts-case, points: 1, condition: {attribute: {field: contact.title, op: STARTS_WITH, value: "head"}}}
+        - {id: yes-ends, points: 1, condition: {attribute: {field: contact.email, op: ENDS_WITH, value: "@acme.com"}}}
+        - {id: yes-matches, points: 1, condition: {attribute: {field: contact.title, op: MATCHES, value: "^head of (it|infra)", ignore_case: true}}}
+        - {id: no-matches-case, points: 1, condition: {attribute: {field: contact.title, op: MATCHES, value: "^head of"}}}
+        - {id: yes-exists, points: 1, condition: {attribute: {field: contact.email, op: EXISTS}}}
+        - {id: yes-not-exists, points: 1, condition: {attribute: {field: contact.phone, op: NOT_EXISTS}}}
+        - {id: no-exists-null, points: 1, condition: {attribute: {field: contact.fax, op: EXISTS}}}
+        - {id: yes-list-any, points: 1, condition: {attribute: {field: company.tech_stack, op: EQ, value: hubspot}}}
+        - {id: yes-list-of-structs, points: 1, condition: {attribute: {field: offices.city, op: EQ, value: Lyon}}}
+        - {id: yes-bool, points: 1, condition: {attribute: {field: company.public, op: EQ, value: false}}}
+        - {id: no-type-mismatch, points: 1, condition: {attribute: {field: company.public, op: EQ, value: "false"}}}
+        - {id: yes-all, points: 1, condition: {all: [{attribute: {field: company.country, op: EQ, value: US}}, {attribute: {field: company.employees, op: GT, value: 1}}]}}
+        - {id: yes-any, points: 1, condition: {any: [{attribute: {field: nope, op: EXISTS}}, {attribute: {field: company.country, op: EQ, value: US}}]}}
+        - {id: yes-not, points: 1, condition: {not: {attribute: {field: nope, op: EXISTS}}}}
+        - {id: yes-event, points: 1, condition: {event: {type: page_view, min_count: 2, window: 2d, where: [{field: path, op: STARTS_WITH, value: /pricing}]}}}
+        - {id: no-event, points: 1, condition: {event: {type: page_view, min_count: 4, where: [{field: path, op: STARTS_WITH, value: /pricing}]}}}
+)yaml";
+
+TEST(EngineTest, EveryOperatorMissingAndListValuedAttributes) {
+  auto set = Set(kOperators);
+  sv1::Lead lead = Lead(R"({"attributes": {
+      "company": {"industry": "software", "country": "US", "employees": 500,
+                  "revenue": "2500000", "tech_stack": ["salesforce", "hubspot"], "public": false},
+      "contact": {"title": "Head of IT", "email": "ann@acme.com", "fax": null},
+      "offices": [{"city": "Paris"}, {"city": "Lyon"}]}})");
+  AddEvent(lead, "page_view", kDay, "/pricing");
+  AddEvent(lead, "page_view", kDay / 2, "/pricing/enterprise");
+  AddEvent(lead, "page_view", 3 * kDay, "/pricing");  // outside the window
+  AddEvent(lead, "page_view", 3600, "/blog");
+  sv1::LeadScore s = ScoreWith(set, lead);
+  std::set<std::string> matched;
+  for (const auto& r : s.reasons()) {
+    matched.insert(r.rule());
+  }
+  auto docs = cli::ParseDefinitions(kOperators, "t");
+  for (const auto& rule : docs->front().definition.qualification_model().fit(0).rules()) {
+    bool expect = rule.id().rfind("yes-", 0) == 0;
+    EXPECT_EQ(matched.count(rule.id()) > 0, expect) << rule.id();
+  }
+  EXPECT_EQ(Find(s, "yes-eq")->evidence(), "company.industry=software");
+}
+
+constexpr char kPersonas[] = R"yaml(
+name: namespaces/default/definitions/it
+buyer_persona:
+  min_match: 0.6
+  criteria:
+    - {id: title, weight: 3, required: true, condition: {attribute: {field: title, op: CONTAINS, value: it, ignore_case: true}}}
+    - {id: size, weight: 1, condition: {attribute: {field: employees, op: GE, value: 200}}}
+---
+name: namespaces/default/definitions/ops
+buyer_persona:
+  min_match: 0.5
+  criteria:
+    - {id: title, weight: 1, condition: {attribute: {field: title, op: CONTAINS, value: ops, ignore_case: true}}}
+    - {id: size, weight: 1, condition: {attribute: {field: employees, op: GE, value: 200}}}
+---
+name: namespaces/default/definitions/m
+qualification_model:
+  personas: [it, ops]
+  fit:
+    - name: p
+      rules:
+        - {id: is-it, points: 10, condition: {persona: {persona: it}}}
+        - {id: is-ops-strict, points: 5, condition: {persona: {persona: ops, min_match: 0.9}}}
+)yaml";
+
+TEST(EngineTest, PersonaMatchWithRequiredCriteriaAndMinMatch) {
+  auto set = Set(kPersonas);
+  // Title matches IT (3 of 4 weight = 0.75 >= 0.6) and ops fails its title (0.5 >= 0.5).
+  sv1::LeadScore s =
+      ScoreWith(set, Lead(R"({"attributes": {"title": "IT lead", "employees": 100}})"));
+  EXPECT_EQ(s.persona().persona(), "namespaces/default/definitions/it");
+  EXPECT_DOUBLE_EQ(s.persona().match(), 0.75);
+  EXPECT_DOUBLE_EQ(s.fit(), 10);
+  // The required IT title fails: match 0 whatever else holds; ops at 0.5 wins.
+  s = ScoreWith(set, Lead(R"({"attributes": {"title": "Sales", "employees": 300}})"));
+  EXPECT_EQ(s.persona().persona(), "namespaces/default/definitions/ops");
+  EXPECT_DOUBLE_EQ(s.persona().match(), 0.5);
+  EXPECT_DOUBLE_EQ(s.fit(), 0);  // ops needs 0.9 in the rule
+  // Nothing reaches min_match: no persona.
+  s = ScoreWith(set, Lead(R"({"attributes": {"title": "Sales", "employees": 10}})"));
+  EXPECT_FALSE(s.has_persona());
+  std::vector<sv1::PersonaMatch> all =
+      MatchPersonas(*set, Lead(R"({"attributes": {"title": "IT ops", "employees": 300}})"), kAsOf);
+  ASSERT_EQ(all.size(), 2u);
+  EXPECT_EQ(all[0].persona(), "namespaces/default/definitions/it");  // 1.0 vs 1.0: by name
+  EXPECT_DOUBLE_EQ(all[0].match(), 1.0);
+  EXPECT_DOUBLE_EQ(all[1].match(), 1.0);
+}
+
+constexpr char kJourney[] = R"yaml(
+name: namespaces/default/definitions/m
+qualification_model:
+  fit:
+    - name: g
+      rules:
+        - {id: big, points: 50, condition: {attribute: {field: employees, op: GE, value: 1000}}}
+  levels: [{name: LEAD}, {name: MQL, min_fit: 40}]
+---
+name: namespaces/default/definitions/j
+buyer_journey:
+  model: m
+  stages:
+    - {id: awareness}
+    - {id: mql, entry: {score: {metric: LEVEL, op: GE, level: MQL}}}
+    - {id: sal, entry: {event: {type: sales_accepted}}}
+)yaml";
+
+TEST(EngineTest, JourneyStageIsTheFurthestWhoseEntryHolds) {
+  auto set = Set(kJourney);
+  EXPECT_EQ(ScoreWith(set, Lead(R"({"attributes": {"employees": 10}})"), "j").journey_stage(),
+            "awareness");
+  EXPECT_EQ(ScoreWith(set, Lead(R"({"attributes": {"employees": 5000}})"), "j").journey_stage(),
+            "mql");
+  sv1::Lead accepted = Lead(R"({"attributes": {"employees": 10}})");
+  AddEvent(accepted, "sales_accepted", 60);
+  sv1::LeadScore s = ScoreWith(set, accepted, "j");
+  EXPECT_EQ(s.journey_stage(), "sal");  // furthest, even though mql does not hold
+  ASSERT_EQ(s.definitions_size(), 2);
+  EXPECT_EQ(s.definitions(1).name(), "namespaces/default/definitions/j");
+  EXPECT_EQ(s.definitions(1).revision(), 2);
+}
+
+TEST(EngineTest, CompileRejectsDanglingReferencesWholesale) {
+  auto docs = cli::ParseDefinitions(R"(
+name: namespaces/default/definitions/m
+qualification_model: {personas: [ghost]}
+)",
+                                    "t");
+  std::vector<PublishedDefinition> defs{
+      {docs->front().definition.name(), 1, docs->front().definition}};
+  auto set = Compile("default", defs);
+  ASSERT_FALSE(set.ok());
+  EXPECT_EQ(set.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_NE(set.status().message().find("personas[0]"), std::string::npos) << set.status();
+}
+
+TEST(EngineTest, DeterministicAcrossRunsAndThreads) {
+  auto set = Set(kCapsModel);
+  std::vector<sv1::Lead> leads;
+  for (int i = 0; i < 50; ++i) {
+    sv1::Lead lead = Lead(absl::StrCat(
+        R"({"id": "l)", i, R"(", "attributes": {"company": {"employees": )", i * 137, R"(}}})"));
+    for (int k = 0; k < i % 7; ++k) {
+      AddEvent(lead, k % 2 ? "click" : "demo", (i * 7919 + k * 104729) % (90 * kDay));
+    }
+    leads.push_back(lead);
+  }
+  std::vector<std::string> first;
+  for (const auto& l : leads) {
+    first.push_back(ScoreWith(set, l).SerializeAsString());
+  }
+  std::vector<std::string> second(leads.size());
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 4; ++t) {
+    threads.emplace_back([&, t] {
+      for (size_t i = t; i < leads.size(); i += 4) {
+        second[i] = ScoreWith(set, leads[i]).SerializeAsString();
+      }
+    });
+  }
+  for (auto& th : threads) {
+    th.join();
+  }
+  EXPECT_EQ(first, second);
+}
+
+TEST(EngineTest, AddingAPositiveEventNeverLowersEngagement) {
+  auto set = Set(kCapsModel);
+  sv1::Lead lead;
+  double previous = 0;
+  for (int i = 0; i < 20; ++i) {
+    AddEvent(lead, i % 3 ? "click" : "demo", i * 3600);
+    double now = ScoreWith(set, lead).engagement();
+    EXPECT_GE(now, previous);
+    previous = now;
+  }
+}
+
+}  // namespace
+}  // namespace accord::scoring
