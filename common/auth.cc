@@ -65,6 +65,10 @@ const std::unordered_map<std::string, Permission>& MethodTable() {
     for (const char* m : {"DeleteDefinition", "UndeleteDefinition", "RollbackDefinition"}) {
       (*t)[r + m] = P::kManage;
     }
+    const std::string s = "/accord.scoring.v1.Scoring/";
+    for (const char* m : {"ScoreLead", "BatchScoreLeads", "StreamScoreLeads"}) {
+      (*t)[s + m] = P::kScore;
+    }
     return t;
   }();
   return *table;

@@ -37,16 +37,14 @@ def write_keys(directory):
     return tokens
 
 
-class Registry:
-    def __init__(self, directory, extra=()):
+class Server:
+    """An Accord server process on 127.0.0.1 port 0; `ready_text` in its log means ready."""
+
+    def __init__(self, directory, args, ready_text):
         self.directory = directory
-        self.log_path = os.path.join(directory, f"registry-{time.time_ns()}.log")
+        self.log_path = os.path.join(directory, f"{os.path.basename(args[0])}-{time.time_ns()}.log")
         self.log = open(self.log_path, "w")
-        self.proc = subprocess.Popen(
-            [os.path.join(BIN, "accord-registry"), "--listen=127.0.0.1:0",
-             "--admin_listen=127.0.0.1:0", f"--store=sqlite:{directory}/registry.db",
-             f"--keys={directory}/keys.yaml", *extra],
-            stderr=self.log, stdout=subprocess.DEVNULL)
+        self.proc = subprocess.Popen(args, stderr=self.log, stdout=subprocess.DEVNULL)
         self.port = None
         deadline = time.time() + 20
         while time.time() < deadline and self.port is None:
@@ -64,12 +62,12 @@ class Registry:
         if self.port is None:
             raise RuntimeError("registry did not start: " + open(self.log_path).read())
         self.address = f"127.0.0.1:{self.port}"
-        # Wait for readiness.
-        deadline = time.time() + 10
-        while time.time() < deadline:
-            if "registry ready" in open(self.log_path).read():
-                return
-            time.sleep(0.05)
+        if ready_text:
+            deadline = time.time() + 10
+            while time.time() < deadline:
+                if ready_text in open(self.log_path).read():
+                    return
+                time.sleep(0.05)
 
     def stop(self, sig=signal.SIGTERM):
         if self.proc.poll() is None:
@@ -77,6 +75,38 @@ class Registry:
             self.proc.wait(timeout=20)
         self.log.close()
         return self.proc.returncode
+
+
+class Registry(Server):
+    def __init__(self, directory, extra=()):
+        super().__init__(directory, [
+            os.path.join(BIN, "accord-registry"), "--listen=127.0.0.1:0",
+            "--admin_listen=127.0.0.1:0", f"--store=sqlite:{directory}/registry.db",
+            f"--keys={directory}/keys.yaml", *extra], "registry ready")
+
+
+class Scoring(Server):
+    def __init__(self, directory, registry_address, tokens, wait_ready=True):
+        token_file = os.path.join(directory, "scoring.token")
+        with open(token_file, "w") as f:
+            f.write(tokens["service"] + "\n")
+        super().__init__(directory, [
+            os.path.join(BIN, "accord-scoring"), "--listen=127.0.0.1:0",
+            "--admin_listen=127.0.0.1:0", f"--registry={registry_address}",
+            f"--cache_dir={directory}/scoring-cache", f"--token_file={token_file}",
+            f"--keys={directory}/keys.yaml"], "scoring ready" if wait_ready else None)
+
+
+def publish_examples(address, tokens):
+    """Applies and publishes examples/definitions through the dual-approval workflow."""
+    examples = os.path.join(SOURCE, "examples/definitions")
+    accordctl(address, tokens["marketing_editor"], "apply", "-f", examples, check=True)
+    for name in ["it-director", "revops-leader", "student", "b2b-lead-score", "b2b-journey",
+                 "marketing-sales-sla"]:
+        accordctl(address, tokens["marketing_editor"], "propose", name, check=True)
+        accordctl(address, tokens["marketing_approver"], "approve", name, check=True)
+        accordctl(address, tokens["sales_approver"], "approve", name, check=True)
+        accordctl(address, tokens["marketing_editor"], "publish", name, check=True)
 
 
 def accordctl(address, token, *args, check=False):
@@ -96,7 +126,8 @@ def python_stubs():
     os.makedirs(out)
     proto = os.environ["ACCORD_PROTO_DIR"]
     googleapis = os.environ["ACCORD_GOOGLEAPIS_DIR"]
-    files = ["accord/registry/v1/definition.proto", "accord/registry/v1/registry.proto"]
+    files = ["accord/registry/v1/definition.proto", "accord/registry/v1/registry.proto",
+             "accord/scoring/v1/scoring.proto"]
     gfiles = ["google/api/annotations.proto", "google/api/http.proto",
               "google/rpc/status.proto", "google/rpc/error_details.proto"]
     base = ["protoc", f"-I{proto}", f"-I{googleapis}", f"--python_out={out}"]

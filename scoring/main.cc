@@ -1,0 +1,170 @@
+// accord-scoring: wiring only. Flags -> options -> scorer (+ cache) -> watcher -> service.
+#include <fstream>
+#include <thread>
+
+#include "CLI/CLI.hpp"
+#include "absl/strings/ascii.h"
+#include "prometheus/counter.h"
+#include "prometheus/gauge.h"
+
+#include "common/call_auth.h"
+#include "common/log.h"
+#include "common/server.h"
+#include "scoring/cache_file.h"
+#include "scoring/registry_watcher.h"
+#include "scoring/scorer.h"
+#include "scoring/scoring_service.h"
+
+namespace {
+
+struct Options {
+  std::string listen = "127.0.0.1:7402";
+  std::string admin_listen = "127.0.0.1:9402";
+  std::string registry = "127.0.0.1:7401";
+  std::string cache_dir = "var/scoring-cache";
+  std::string token_file;
+  std::string keys;
+  bool insecure_dev = false;
+};
+
+int Run(const Options& o) {
+  using namespace accord;
+  using namespace accord::scoring;
+  SetLogComponent("scoring");
+  std::string token;
+  if (!o.token_file.empty()) {
+    std::ifstream in(o.token_file);
+    if (!in || !std::getline(in, token) || absl::StripAsciiWhitespace(token).empty()) {
+      Log(LogLevel::kError, "cannot read --token_file", {{"path", o.token_file}});
+      return 2;
+    }
+    token = std::string(absl::StripAsciiWhitespace(token));
+  }
+  std::shared_ptr<const KeyStore> keys;
+  if (!o.keys.empty()) {
+    absl::StatusOr<KeyStore> loaded = KeyStore::LoadFile(o.keys);
+    if (!loaded.ok()) {
+      Log(LogLevel::kError, "cannot load --keys", {{"error", loaded.status().ToString()}});
+      return 2;
+    }
+    keys = std::make_shared<const KeyStore>(*std::move(loaded));
+  } else if (!o.insecure_dev || !IsLoopback(o.listen)) {
+    Log(LogLevel::kError,
+        "no --keys file: refusing to start (use --insecure_dev on a loopback --listen for "
+        "development only)");
+    return 2;
+  } else {
+    Log(LogLevel::kWarning, "INSECURE DEVELOPMENT MODE: callers are not authenticated by key");
+  }
+
+  ServerOptions server_options;
+  server_options.component = "scoring";
+  server_options.listen = o.listen;
+  server_options.admin_listen = o.admin_listen;
+  server_options.health_services = {"accord.scoring.v1.Scoring"};
+  if (absl::Status s = server_options.Validate(); !s.ok()) {
+    Log(LogLevel::kError, "invalid options", {{"error", s.ToString()}});
+    return 2;
+  }
+  Server server(server_options);
+  auto& rejected = prometheus::BuildCounter()
+                       .Name("accord_scoring_rejected_definitions_total")
+                       .Help("published definitions rejected because they do not compile")
+                       .Register(server.metrics())
+                       .Add({});
+  auto& staleness = prometheus::BuildGauge()
+                        .Name("accord_scoring_registry_staleness_seconds")
+                        .Help("seconds since the registry was last heard from")
+                        .Register(server.metrics())
+                        .Add({});
+  auto& sequence = prometheus::BuildGauge()
+                       .Name("accord_scoring_applied_sequence")
+                       .Help("registry sequence of the definitions in use")
+                       .Register(server.metrics())
+                       .Add({});
+
+  SystemClock clock;
+  Scorer scorer(clock);
+  const std::string cache_path = o.cache_dir.empty() ? "" : o.cache_dir + "/definitions.cache";
+  if (!cache_path.empty()) {
+    absl::StatusOr<storage::v1::DefinitionCache> cache = ReadCacheFile(cache_path);
+    if (cache.ok()) {
+      absl::Status s = scorer.Load(*cache);
+      Log(s.ok() ? LogLevel::kInfo : LogLevel::kError,
+          s.ok() ? "serving the cached definitions" : "the cached definitions are unusable",
+          {{"sequence", cache->sequence()}, {"error", s.ToString()}});
+    } else if (cache.status().code() != absl::StatusCode::kNotFound) {
+      Log(LogLevel::kError,
+          "the definition cache is corrupt; not serving until the registry "
+          "answers",
+          {{"error", cache.status().ToString()}});
+    }
+  }
+  CallAuthorizer authorizer(keys);
+  ScoringServiceImpl service(scorer, authorizer);
+  server.AddService(&service);
+  if (absl::Status s = server.Start(); !s.ok()) {
+    Log(LogLevel::kError, "cannot start", {{"error", s.ToString()}});
+    return 1;
+  }
+  RegistryWatcherOptions watcher_options;
+  watcher_options.registry = o.registry;
+  watcher_options.token = token;
+  watcher_options.cache_path = cache_path;
+  watcher_options.rejected_counter = &rejected;
+  RegistryWatcher watcher(scorer, watcher_options);
+  watcher.Start();
+
+  std::atomic<bool> stop{false};
+  std::thread ticker([&] {
+    bool serving = false;
+    while (!stop.load()) {
+      if (scorer.ready() != serving) {
+        serving = scorer.ready();
+        server.SetServing(serving);
+        Log(LogLevel::kInfo, serving ? "scoring ready" : "scoring not ready");
+      }
+      absl::Time contact = watcher.last_contact();
+      staleness.Set(contact == absl::InfinitePast() ? -1
+                                                    : absl::ToDoubleSeconds(absl::Now() - contact));
+      if (auto snapshot = scorer.Current()) {
+        sequence.Set(static_cast<double>(snapshot->sequence));
+      }
+      absl::SleepFor(absl::Milliseconds(100));
+    }
+  });
+  server.WaitForShutdownSignal();
+  stop = true;
+  ticker.join();
+  watcher.Stop();
+  server.Shutdown();
+  return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  accord::BlockShutdownSignals();
+  Options o;
+  CLI::App app{"accord-scoring: scores leads with the published definitions"};
+  app.add_option("--listen", o.listen, "gRPC address")
+      ->envname("ACCORD_SCORING_LISTEN")
+      ->capture_default_str();
+  app.add_option("--admin_listen", o.admin_listen, "Prometheus /metrics address")
+      ->envname("ACCORD_SCORING_ADMIN_LISTEN")
+      ->capture_default_str();
+  app.add_option("--registry", o.registry, "registry HOST:PORT")
+      ->envname("ACCORD_SCORING_REGISTRY")
+      ->capture_default_str();
+  app.add_option("--cache_dir", o.cache_dir, "where the last good set is kept")
+      ->envname("ACCORD_SCORING_CACHE_DIR")
+      ->capture_default_str();
+  app.add_option("--token_file", o.token_file, "API key for the registry (service role)")
+      ->envname("ACCORD_SCORING_TOKEN_FILE");
+  app.add_option("--keys", o.keys, "API keys of callers (YAML, SHA-256 hashes)")
+      ->envname("ACCORD_SCORING_KEYS");
+  app.add_flag("--insecure_dev", o.insecure_dev, "allow no --keys on loopback")
+      ->envname("ACCORD_INSECURE_DEV");
+  CLI11_PARSE(app, argc, argv);
+  return Run(o);
+}

@@ -1,0 +1,57 @@
+#pragma once
+
+#include <atomic>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+
+#include "absl/time/time.h"
+
+#include "accord/registry/v1/registry.grpc.pb.h"
+#include "scoring/scorer.h"
+
+namespace prometheus {
+class Counter;
+}
+
+// Follows the registry's WatchDefinitions stream from the last applied sequence, feeds the
+// Scorer, and persists each new good set to the cache file. Reconnects with capped
+// exponential back-off and jitter; keepalive pings within what the registry permits.
+namespace accord::scoring {
+
+struct RegistryWatcherOptions {
+  std::string registry;    // HOST:PORT
+  std::string token;       // API key (service role)
+  std::string cache_path;  // "" = no persistence
+  absl::Duration initial_backoff = absl::Milliseconds(200);
+  absl::Duration max_backoff = absl::Seconds(10);
+  prometheus::Counter* rejected_counter = nullptr;
+};
+
+class RegistryWatcher final {
+ public:
+  RegistryWatcher(Scorer& scorer, RegistryWatcherOptions options);
+  ~RegistryWatcher();
+  RegistryWatcher(const RegistryWatcher&) = delete;
+  RegistryWatcher& operator=(const RegistryWatcher&) = delete;
+
+  void Start();
+  void Stop();
+  // When the registry last sent anything (messages or progress); InfinitePast if never.
+  absl::Time last_contact() const;
+
+ private:
+  void Run();
+
+  Scorer& scorer_;
+  RegistryWatcherOptions options_;
+  std::unique_ptr<rv1::Registry::Stub> stub_;
+  std::atomic<bool> stopping_{false};
+  std::atomic<int64_t> last_contact_ns_{0};
+  std::mutex context_mu_;
+  grpc::ClientContext* context_ = nullptr;
+  std::thread thread_;
+};
+
+}  // namespace accord::scoring

@@ -1,0 +1,319 @@
+#include "scoring/scorer.h"
+
+#include <set>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "google/protobuf/util/time_util.h"
+
+#include "common/definition_validation.h"
+#include "common/log.h"
+#include "common/status.h"
+
+namespace accord::scoring {
+namespace {
+
+std::string NamespaceOf(const std::string& name) {
+  size_t start = name.find('/');
+  size_t end = name.find('/', start + 1);
+  return start == std::string::npos ? "" : name.substr(start + 1, end - start - 1);
+}
+
+std::vector<PublishedDefinition> DefinitionsOf(const std::map<std::string, rv1::Revision>& all,
+                                               const std::string& ns) {
+  std::vector<PublishedDefinition> out;
+  const std::string prefix = absl::StrCat("namespaces/", ns, "/");
+  for (auto it = all.lower_bound(prefix); it != all.end() && it->first.rfind(prefix, 0) == 0;
+       ++it) {
+    out.push_back({it->first, it->second.revision_number(), it->second.snapshot()});
+  }
+  return out;
+}
+
+int FindByRef(const std::unordered_map<std::string, int>& index, const std::string& ns,
+              const std::string& ref) {
+  auto it = index.find(ResolveReferenceName(ns, ref));
+  return it == index.end() ? -1 : it->second;
+}
+
+}  // namespace
+
+std::shared_ptr<const Snapshot> Scorer::Current() const {
+  std::lock_guard lock(mu_);
+  return current_;
+}
+
+std::vector<std::string> Scorer::Apply(const std::vector<rv1::WatchDefinitionsResponse>& messages) {
+  std::lock_guard lock(mu_);
+  Snapshot next = current_ != nullptr ? *current_ : Snapshot{};
+  const std::map<std::string, rv1::Revision> before = next.published;
+  std::set<std::string> touched;
+  bool replaced = false;
+  for (const rv1::WatchDefinitionsResponse& m : messages) {
+    if (!m.history_id().empty()) {
+      next.history_id = m.history_id();
+    }
+    switch (m.payload_case()) {
+      case rv1::WatchDefinitionsResponse::kSnapshotBegin:
+        shadow_.emplace();
+        break;
+      case rv1::WatchDefinitionsResponse::kChanges: {
+        auto& target = shadow_.has_value() ? *shadow_ : next.published;
+        for (const rv1::WatchEvent& e : m.changes().events()) {
+          touched.insert(NamespaceOf(e.definition()));
+          if (e.type() == rv1::WatchEvent::UPSERT) {
+            target[e.definition()] = e.revision();
+          } else if (e.type() == rv1::WatchEvent::DELETE) {
+            target.erase(e.definition());
+          }
+        }
+        break;
+      }
+      case rv1::WatchDefinitionsResponse::kSnapshotEnd:
+        if (shadow_.has_value()) {
+          next.published = std::move(*shadow_);
+          shadow_.reset();
+          replaced = true;
+        }
+        break;
+      default:
+        break;
+    }
+    if (!shadow_.has_value()) {
+      next.sequence = std::max(next.sequence, m.sequence());
+    }
+  }
+  if (replaced) {
+    for (const auto& [name, rev] : next.published) {
+      touched.insert(NamespaceOf(name));
+    }
+    for (const auto& [name, rev] : before) {
+      touched.insert(NamespaceOf(name));
+    }
+  }
+  std::vector<std::string> rejected;
+  for (const std::string& ns : touched) {
+    std::vector<PublishedDefinition> wanted = DefinitionsOf(next.published, ns);
+    absl::StatusOr<std::shared_ptr<const CompiledSet>> set = Compile(ns, wanted);
+    if (!set.ok()) {
+      // Apply the namespace's changes one at a time, keeping those that compile.
+      std::map<std::string, rv1::Revision> accepted;
+      for (const PublishedDefinition& d : DefinitionsOf(before, ns)) {
+        accepted[d.name] = before.at(d.name);
+      }
+      std::set<std::string> names;
+      for (const auto& d : wanted) {
+        names.insert(d.name);
+      }
+      for (const auto& [name, rev] : accepted) {
+        names.insert(name);
+      }
+      for (const std::string& name : names) {
+        auto want = next.published.find(name);
+        auto have = accepted.find(name);
+        bool same = want != next.published.end() && have != accepted.end() &&
+                    want->second.revision_number() == have->second.revision_number();
+        if (same) {
+          continue;
+        }
+        std::map<std::string, rv1::Revision> candidate = accepted;
+        if (want == next.published.end()) {
+          candidate.erase(name);
+        } else {
+          candidate[name] = want->second;
+        }
+        absl::StatusOr<std::shared_ptr<const CompiledSet>> trial =
+            Compile(ns, DefinitionsOf(candidate, ns));
+        if (trial.ok()) {
+          accepted = std::move(candidate);
+        } else {
+          rejected.push_back(std::string(trial.status().message()));
+          ++rejected_;
+          Log(LogLevel::kWarning, "rejected a published definition; keeping the previous one",
+              {{"definition", name}, {"error", std::string(trial.status().message())}});
+        }
+      }
+      for (auto it = next.published.lower_bound(absl::StrCat("namespaces/", ns, "/"));
+           it != next.published.end() && NamespaceOf(it->first) == ns;) {
+        it = next.published.erase(it);
+      }
+      for (auto& [name, rev] : accepted) {
+        next.published[name] = rev;
+      }
+      set = Compile(ns, DefinitionsOf(next.published, ns));
+    }
+    if (!set.ok()) {
+      rejected.push_back(std::string(set.status().message()));
+      continue;  // cannot happen: `accepted` compiled; keep the previous set to be safe
+    }
+    if ((*set)->personas.empty() && (*set)->models.empty() && (*set)->journeys.empty() &&
+        (*set)->slas.empty()) {
+      next.namespaces.erase(ns);
+    } else {
+      next.namespaces[ns] = *std::move(set);
+    }
+  }
+  if (current_ != nullptr || replaced) {
+    current_ = std::make_shared<const Snapshot>(std::move(next));
+  }
+  return rejected;
+}
+
+absl::Status Scorer::Load(const storage::v1::DefinitionCache& cache) {
+  rv1::WatchDefinitionsResponse begin;
+  begin.mutable_snapshot_begin();
+  rv1::WatchDefinitionsResponse changes;
+  for (const rv1::WatchEvent& e : cache.definitions()) {
+    *changes.mutable_changes()->add_events() = e;
+  }
+  rv1::WatchDefinitionsResponse end;
+  end.mutable_snapshot_end();
+  for (auto* m : {&begin, &changes, &end}) {
+    m->set_sequence(cache.sequence());
+    m->set_history_id(cache.history_id());
+  }
+  std::vector<std::string> rejected = Apply({begin, changes, end});
+  if (!rejected.empty()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("the cache holds definitions that do not "
+                     "compile: ",
+                     rejected.front()));
+  }
+  return absl::OkStatus();
+}
+
+storage::v1::DefinitionCache Scorer::ToCache() const {
+  storage::v1::DefinitionCache cache;
+  std::shared_ptr<const Snapshot> snapshot = Current();
+  if (snapshot == nullptr) {
+    return cache;
+  }
+  cache.set_sequence(snapshot->sequence);
+  cache.set_history_id(snapshot->history_id);
+  for (const auto& [name, revision] : snapshot->published) {
+    rv1::WatchEvent* e = cache.add_definitions();
+    e->set_type(rv1::WatchEvent::UPSERT);
+    e->set_definition(name);
+    e->set_kind(KindOf(revision.snapshot()));
+    *e->mutable_revision() = revision;
+  }
+  return cache;
+}
+
+absl::Time Scorer::AsOf(const google::protobuf::Timestamp& as_of) const {
+  if (as_of.seconds() == 0 && as_of.nanos() == 0) {
+    return clock_.Now();
+  }
+  return absl::FromUnixNanos(google::protobuf::util::TimeUtil::TimestampToNanoseconds(as_of));
+}
+
+absl::StatusOr<Evaluation> Scorer::Resolve(const Snapshot& snapshot, const sv1::Selector& selector,
+                                           absl::string_view field) const {
+  const std::string ns = selector.namespace_().empty() ? "default" : selector.namespace_();
+  auto it = snapshot.namespaces.find(ns);
+  if (it == snapshot.namespaces.end()) {
+    return ErrorWithReason(absl::StatusCode::kFailedPrecondition, "NOTHING_PUBLISHED",
+                           absl::StrCat("nothing is published in namespace ", ns));
+  }
+  const CompiledSet& set = *it->second;
+  Evaluation e;
+  e.set = it->second.get();
+  if (selector.model().empty()) {
+    if (set.models.size() != 1) {
+      std::vector<std::string> names;
+      for (const Model& m : set.models) {
+        names.push_back(m.name);
+      }
+      return set.models.empty()
+                 ? ErrorWithReason(absl::StatusCode::kFailedPrecondition, "NO_MODEL",
+                                   absl::StrCat("no qualification model is published in ", ns))
+                 : InvalidField(absl::StrCat(field, ".model"),
+                                absl::StrCat("several models are published (",
+                                             absl::StrJoin(names, ", "), "); name one"));
+    }
+    e.model = 0;
+  } else {
+    e.model = FindByRef(set.model_index, ns, selector.model());
+    if (e.model < 0) {
+      return InvalidField(absl::StrCat(field, ".model"),
+                          absl::StrCat("no published model '", selector.model(), "' in ", ns));
+    }
+  }
+  const Model& model = set.models[e.model];
+  if (selector.model_revision() > 0 && selector.model_revision() != model.revision) {
+    return ErrorWithReason(absl::StatusCode::kFailedPrecondition, "REVISION_NOT_LOADED",
+                           absl::StrCat(model.name, " revision ", selector.model_revision(),
+                                        " is not the published one (", model.revision, ")"),
+                           {{"published_revision", absl::StrCat(model.revision)}});
+  }
+  if (!selector.journey().empty()) {
+    e.journey = FindByRef(set.journey_index, ns, selector.journey());
+    if (e.journey < 0) {
+      return InvalidField(absl::StrCat(field, ".journey"),
+                          absl::StrCat("no published journey '", selector.journey(), "'"));
+    }
+  } else {
+    for (size_t j = 0; j < set.journeys.size(); ++j) {
+      if (set.journeys[j].model == e.model) {
+        e.journey = static_cast<int>(j);
+        break;
+      }
+    }
+  }
+  return e;
+}
+
+absl::Status Scorer::CheckLead(const sv1::Lead& lead, const std::string& field) const {
+  std::vector<FieldViolation> violations;
+  if (lead.events_size() > 10000) {
+    violations.push_back({absl::StrCat(field, ".events"), "at most 10000 events per lead"});
+  }
+  for (int i = 0; i < lead.events_size() && violations.size() < 20; ++i) {
+    const sv1::Event& e = lead.events(i);
+    if (e.type().empty()) {
+      violations.push_back({absl::StrCat(field, ".events[", i, "].type"), "is required"});
+    }
+    if (!e.has_time()) {
+      violations.push_back({absl::StrCat(field, ".events[", i, "].time"), "is required"});
+    }
+  }
+  return violations.empty() ? absl::OkStatus() : InvalidArgument(std::move(violations));
+}
+
+absl::StatusOr<sv1::LeadScore> Scorer::ScoreLead(const sv1::ScoreLeadRequest& request) const {
+  std::shared_ptr<const Snapshot> snapshot = Current();
+  if (snapshot == nullptr) {
+    return absl::UnavailableError("no definitions loaded yet");
+  }
+  if (!request.has_lead()) {
+    return InvalidField("lead", "is required");
+  }
+  ACCORD_RETURN_IF_ERROR(CheckLead(request.lead(), "lead"));
+  ACCORD_ASSIGN_OR_RETURN(Evaluation e, Resolve(*snapshot, request.selector(), "selector"));
+  return Score(e, request.lead(), AsOf(request.as_of()));
+}
+
+absl::StatusOr<sv1::BatchScoreLeadsResponse> Scorer::BatchScoreLeads(
+    const sv1::BatchScoreLeadsRequest& request) const {
+  std::shared_ptr<const Snapshot> snapshot = Current();
+  if (snapshot == nullptr) {
+    return absl::UnavailableError("no definitions loaded yet");
+  }
+  if (request.leads_size() > kMaxBatch) {
+    return InvalidField("leads", absl::StrCat("at most ", kMaxBatch,
+                                              " leads per call; use "
+                                              "StreamScoreLeads for more"));
+  }
+  for (int i = 0; i < request.leads_size(); ++i) {
+    ACCORD_RETURN_IF_ERROR(CheckLead(request.leads(i), absl::StrCat("leads[", i, "]")));
+  }
+  ACCORD_ASSIGN_OR_RETURN(Evaluation e, Resolve(*snapshot, request.selector(), "selector"));
+  const absl::Time as_of = AsOf(request.as_of());
+  sv1::BatchScoreLeadsResponse response;
+  for (const sv1::Lead& lead : request.leads()) {
+    *response.add_scores() = Score(e, lead, as_of);
+  }
+  return response;
+}
+
+}  // namespace accord::scoring

@@ -1,0 +1,75 @@
+#pragma once
+
+#include <atomic>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "absl/time/time.h"
+
+#include "accord/registry/v1/registry.pb.h"
+#include "accord/scoring/storage/v1/cache.pb.h"
+#include "common/clock.h"
+#include "scoring/engine.h"
+
+// The scoring domain: the current compiled definitions (swapped atomically, never half
+// applied) and the scoring requests answered with them.
+namespace accord::scoring {
+
+// Everything a request can score with: compiled sets per namespace, and where they came from.
+struct Snapshot {
+  int64_t sequence = 0;
+  std::string history_id;
+  std::map<std::string, rv1::Revision> published;  // definition name -> published revision
+  std::map<std::string, std::shared_ptr<const CompiledSet>> namespaces;
+};
+
+// Thread-safe. Scoring reads an immutable snapshot; Apply() builds a new one and swaps it.
+class Scorer final {
+ public:
+  explicit Scorer(const Clock& clock) : clock_(clock) {}
+
+  // Applies watch messages in order. Changes are validated and compiled per namespace before
+  // anything is swapped; a change that does not compile is rejected (counted, logged, the
+  // previous revision kept) while the others apply. Returns the rejected definitions' errors.
+  std::vector<std::string> Apply(const std::vector<rv1::WatchDefinitionsResponse>& messages);
+
+  // Replaces the whole state (a loaded cache). INVALID_ARGUMENT if it does not compile.
+  absl::Status Load(const storage::v1::DefinitionCache& cache);
+  // The current state as a cache record.
+  storage::v1::DefinitionCache ToCache() const;
+
+  bool ready() const { return Current() != nullptr; }
+  std::shared_ptr<const Snapshot> Current() const;
+
+  // Error codes: INVALID_ARGUMENT (field path), FAILED_PRECONDITION (nothing published for
+  // the selector, or a pinned revision that is not the published one), UNAVAILABLE (no
+  // definitions loaded yet).
+  absl::StatusOr<sv1::LeadScore> ScoreLead(const sv1::ScoreLeadRequest& request) const;
+  absl::StatusOr<sv1::BatchScoreLeadsResponse> BatchScoreLeads(
+      const sv1::BatchScoreLeadsRequest& request) const;
+  // Scores `leads` with a resolved evaluation (streams resolve once per selector).
+  absl::StatusOr<Evaluation> Resolve(const Snapshot& snapshot, const sv1::Selector& selector,
+                                     absl::string_view field) const;
+  absl::Status CheckLead(const sv1::Lead& lead, const std::string& field) const;
+  absl::Time AsOf(const google::protobuf::Timestamp& as_of) const;
+
+  int64_t rejected_total() const { return rejected_.load(); }
+
+  static constexpr int kMaxBatch = 1000;
+
+ private:
+  const Clock& clock_;
+  mutable std::mutex mu_;  // guards current_ and serializes Apply
+  std::shared_ptr<const Snapshot> current_;
+  // State of an in-progress snapshot (between snapshot_begin and snapshot_end).
+  std::optional<std::map<std::string, rv1::Revision>> shadow_;
+  std::atomic<int64_t> rejected_{0};
+};
+
+}  // namespace accord::scoring

@@ -1,0 +1,125 @@
+#include "scoring/scoring_service.h"
+
+#include "absl/strings/str_cat.h"
+
+#include "common/status.h"
+
+namespace accord::scoring {
+namespace {
+
+constexpr absl::string_view kPrefix = "/accord.scoring.v1.Scoring/";
+
+// Reads a request, scores its leads, writes the scores, reads the next: one message in flight,
+// so a slow reader slows the writer instead of growing a queue.
+class ScoreStream final
+    : public grpc::ServerBidiReactor<sv1::StreamScoreLeadsRequest, sv1::StreamScoreLeadsResponse> {
+ public:
+  ScoreStream(Scorer& scorer, absl::Status auth) : scorer_(scorer) {
+    if (!auth.ok()) {
+      Finish(ToGrpcStatus(auth));
+      return;
+    }
+    StartRead(&request_);
+  }
+
+  void OnReadDone(bool ok) override {
+    if (!ok) {
+      Finish(grpc::Status::OK);  // the client finished sending
+      return;
+    }
+    absl::Status status = Handle();
+    if (!status.ok()) {
+      Finish(ToGrpcStatus(status));
+      return;
+    }
+    StartWrite(&response_);
+  }
+  void OnWriteDone(bool ok) override {
+    if (!ok) {
+      Finish(grpc::Status(grpc::StatusCode::CANCELLED, "the client went away"));
+      return;
+    }
+    StartRead(&request_);
+  }
+  void OnDone() override { delete this; }
+
+ private:
+  absl::Status Handle() {
+    response_.Clear();
+    if (snapshot_ == nullptr || request_.has_selector()) {
+      snapshot_ = scorer_.Current();
+      if (snapshot_ == nullptr) {
+        return absl::UnavailableError("no definitions loaded yet");
+      }
+      if (request_.has_selector()) {
+        selector_ = request_.selector();
+      }
+      ACCORD_ASSIGN_OR_RETURN(evaluation_, scorer_.Resolve(*snapshot_, selector_, "selector"));
+    }
+    if (request_.leads_size() > Scorer::kMaxBatch) {
+      return InvalidField(absl::StrCat("messages[", index_, "].leads"),
+                          absl::StrCat("at most ", Scorer::kMaxBatch, " leads per message"));
+    }
+    for (int i = 0; i < request_.leads_size(); ++i) {
+      ACCORD_RETURN_IF_ERROR(scorer_.CheckLead(
+          request_.leads(i), absl::StrCat("messages[", index_, "].leads[", i, "]")));
+    }
+    const absl::Time as_of = scorer_.AsOf(request_.as_of());
+    for (const sv1::Lead& lead : request_.leads()) {
+      *response_.add_scores() = Score(evaluation_, lead, as_of);
+    }
+    ++index_;
+    return absl::OkStatus();
+  }
+
+  Scorer& scorer_;
+  sv1::StreamScoreLeadsRequest request_;
+  sv1::StreamScoreLeadsResponse response_;
+  // The snapshot stays the same for the whole stream unless a message changes the selector,
+  // so one stream's scores come from one set of revisions.
+  std::shared_ptr<const Snapshot> snapshot_;
+  sv1::Selector selector_;
+  Evaluation evaluation_;
+  int64_t index_ = 0;
+};
+
+}  // namespace
+
+grpc::ServerUnaryReactor* ScoringServiceImpl::ScoreLead(grpc::CallbackServerContext* context,
+                                                        const sv1::ScoreLeadRequest* request,
+                                                        sv1::LeadScore* response) {
+  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  absl::StatusOr<Principal> principal =
+      authorizer_.Authorize(*context, absl::StrCat(kPrefix, "ScoreLead"));
+  absl::StatusOr<sv1::LeadScore> result =
+      principal.ok() ? scorer_.ScoreLead(*request) : principal.status();
+  if (result.ok()) {
+    *response = *std::move(result);
+  }
+  reactor->Finish(ToGrpcStatus(result.status()));
+  return reactor;
+}
+
+grpc::ServerUnaryReactor* ScoringServiceImpl::BatchScoreLeads(
+    grpc::CallbackServerContext* context, const sv1::BatchScoreLeadsRequest* request,
+    sv1::BatchScoreLeadsResponse* response) {
+  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  absl::StatusOr<Principal> principal =
+      authorizer_.Authorize(*context, absl::StrCat(kPrefix, "BatchScoreLeads"));
+  absl::StatusOr<sv1::BatchScoreLeadsResponse> result =
+      principal.ok() ? scorer_.BatchScoreLeads(*request) : principal.status();
+  if (result.ok()) {
+    *response = *std::move(result);
+  }
+  reactor->Finish(ToGrpcStatus(result.status()));
+  return reactor;
+}
+
+grpc::ServerBidiReactor<sv1::StreamScoreLeadsRequest, sv1::StreamScoreLeadsResponse>*
+ScoringServiceImpl::StreamScoreLeads(grpc::CallbackServerContext* context) {
+  absl::StatusOr<Principal> principal =
+      authorizer_.Authorize(*context, absl::StrCat(kPrefix, "StreamScoreLeads"));
+  return new ScoreStream(scorer_, principal.status());
+}
+
+}  // namespace accord::scoring

@@ -1,0 +1,31 @@
+#pragma once
+
+#include "accord/scoring/v1/scoring.grpc.pb.h"
+#include "common/call_auth.h"
+#include "scoring/scorer.h"
+
+namespace accord::scoring {
+
+// The gRPC adapter of scoring: authorizes each call and scores inline on the reactor (the work
+// is bounded: at most 1000 leads per message, pure CPU, no I/O).
+class ScoringServiceImpl final : public sv1::Scoring::CallbackService {
+ public:
+  ScoringServiceImpl(Scorer& scorer, const CallAuthorizer& authorizer)
+      : scorer_(scorer), authorizer_(authorizer) {}
+
+  // accord::scoring::v1::Scoring::CallbackService
+  grpc::ServerUnaryReactor* ScoreLead(grpc::CallbackServerContext* context,
+                                      const sv1::ScoreLeadRequest* request,
+                                      sv1::LeadScore* response) override;
+  grpc::ServerUnaryReactor* BatchScoreLeads(grpc::CallbackServerContext* context,
+                                            const sv1::BatchScoreLeadsRequest* request,
+                                            sv1::BatchScoreLeadsResponse* response) override;
+  grpc::ServerBidiReactor<sv1::StreamScoreLeadsRequest, sv1::StreamScoreLeadsResponse>*
+  StreamScoreLeads(grpc::CallbackServerContext* context) override;
+
+ private:
+  Scorer& scorer_;
+  const CallAuthorizer& authorizer_;
+};
+
+}  // namespace accord::scoring

@@ -1,0 +1,148 @@
+"""accord-scoring with a real registry and Debian's python3-grpcio: scores with reasons and
+revisions, identical through the three scoring RPCs, publishes applied within 1 s, keeps
+serving when the registry dies, restarts from its cache, and refuses a corrupt cache."""
+import json
+import os
+import signal
+import sys
+import time
+
+sys.path.insert(0, os.path.dirname(__file__))
+from harness import (SOURCE, Registry, Scoring, accordctl, check, error_details,  # noqa: E402
+                     publish_examples, python_stubs, workdir, write_keys)
+
+python_stubs()
+import grpc  # noqa: E402
+from google.protobuf import json_format  # noqa: E402
+from accord.scoring.v1 import scoring_pb2, scoring_pb2_grpc  # noqa: E402
+
+d = workdir("scoring")
+tokens = write_keys(d)
+service = (("authorization", "Bearer " + tokens["service"]),)
+AS_OF = "2026-11-01T12:00:00Z"
+
+leads = []
+with open(os.path.join(SOURCE, "examples/leads.jsonl")) as f:
+    for line in list(f)[:60]:
+        leads.append(json_format.ParseDict(json.loads(line), scoring_pb2.Lead()))
+
+
+def stub_for(server):
+    return scoring_pb2_grpc.ScoringStub(grpc.insecure_channel(server.address))
+
+
+def score(stub, lead, **kw):
+    request = scoring_pb2.ScoreLeadRequest(lead=lead)
+    request.as_of.FromJsonString(AS_OF)
+    return stub.ScoreLead(request, metadata=service, timeout=5, **kw)
+
+
+def model_revision(result):
+    return next(r.revision for r in result.definitions if r.name.endswith("/b2b-lead-score"))
+
+
+registry = Registry(d)
+publish_examples(registry.address, tokens)
+scoring = Scoring(d, registry.address, tokens)
+try:
+    stub = stub_for(scoring)
+    single = [score(stub, lead) for lead in leads]
+    levels = {s.level for s in single}
+    check({"", "DISQUALIFIED"} != levels and len(levels) >= 2, levels)
+    s0 = single[0]
+    check(s0.namespace == "default" and model_revision(s0) == 1, s0)
+    check(any(r.kind == scoring_pb2.Reason.FIT and r.evidence for s in single for r in s.reasons),
+          "no fit reason with evidence")
+    check(any(r.kind == scoring_pb2.Reason.ENGAGEMENT and r.events_counted > 0
+              for s in single for r in s.reasons), "no engagement reason")
+    check(any(s.disqualified for s in single), "no disqualified lead in the sample")
+    check(any(s.persona.persona for s in single), "no persona matched")
+
+    # Identical through ScoreLead, BatchScoreLeads and StreamScoreLeads.
+    batch = scoring_pb2.BatchScoreLeadsRequest(leads=leads)
+    batch.as_of.FromJsonString(AS_OF)
+    batched = stub.BatchScoreLeads(batch, metadata=service, timeout=10).scores
+
+    def requests():
+        for i in range(0, len(leads), 7):
+            r = scoring_pb2.StreamScoreLeadsRequest(leads=leads[i:i + 7])
+            r.as_of.FromJsonString(AS_OF)
+            yield r
+    streamed = [s for m in stub.StreamScoreLeads(requests(), metadata=service, timeout=10)
+                for s in m.scores]
+    check([s.SerializeToString(deterministic=True) for s in single] ==
+          [s.SerializeToString(deterministic=True) for s in batched] ==
+          [s.SerializeToString(deterministic=True) for s in streamed],
+          "ScoreLead, BatchScoreLeads and StreamScoreLeads disagree")
+
+    # Bad input: precise errors.
+    bad = scoring_pb2.Lead(id="x")
+    bad.events.add(type="")
+    try:
+        score(stub, bad)
+        raise AssertionError("an event without type was accepted")
+    except grpc.RpcError as e:
+        check(e.code() == grpc.StatusCode.INVALID_ARGUMENT, e)
+        fields = [f for f, _ in error_details(e)[1]]
+        check("lead.events[0].type" in fields and "lead.events[0].time" in fields, fields)
+    too_many = scoring_pb2.BatchScoreLeadsRequest(leads=[leads[0]] * 1001)
+    try:
+        stub.BatchScoreLeads(too_many, metadata=service, timeout=10)
+        raise AssertionError("1001 leads accepted")
+    except grpc.RpcError as e:
+        check(e.code() == grpc.StatusCode.INVALID_ARGUMENT and error_details(e)[1][0][0] == "leads",
+              e)
+    try:
+        stub.ScoreLead(scoring_pb2.ScoreLeadRequest(lead=leads[0]),
+                       metadata=(("authorization", "Bearer " + tokens["viewer"]),), timeout=5)
+        raise AssertionError("a viewer could score")
+    except grpc.RpcError as e:
+        check(e.code() == grpc.StatusCode.PERMISSION_DENIED, e)
+
+    # A new published revision is used within a second.
+    edited = os.path.join(d, "model.yaml")
+    with open(os.path.join(SOURCE, "examples/definitions/20-model.yaml")) as f:
+        text = f.read().replace("{name: MQL, min_fit: 40, min_engagement: 25}",
+                                "{name: MQL, min_fit: 30, min_engagement: 20}")
+    with open(edited, "w") as f:
+        f.write(text)
+    ed, ma, sa = tokens["marketing_editor"], tokens["marketing_approver"], tokens["sales_approver"]
+    accordctl(registry.address, ed, "apply", "-f", edited, check=True)
+    accordctl(registry.address, ed, "propose", "b2b-lead-score", check=True)
+    accordctl(registry.address, ma, "approve", "b2b-lead-score", check=True)
+    accordctl(registry.address, sa, "approve", "b2b-lead-score", check=True)
+    published_at = time.time()
+    accordctl(registry.address, ed, "publish", "b2b-lead-score", check=True)
+    while model_revision(score(stub, leads[0])) != 2:
+        check(time.time() - published_at < 1.0, "revision 2 not applied within 1 s")
+        time.sleep(0.02)
+    print(f"publish applied after {(time.time() - published_at) * 1000:.0f} ms")
+
+    # The registry dies: scoring keeps answering with the same revision.
+    registry.stop(signal.SIGKILL)
+    time.sleep(0.5)
+    check(model_revision(score(stub, leads[0])) == 2, "lost the definitions with the registry")
+
+    # Restart with the registry down: serves from the cache.
+    scoring.stop()
+    scoring = Scoring(d, registry.address, tokens)
+    check(model_revision(score(stub_for(scoring), leads[0])) == 2, "cache not served")
+
+    # A corrupt cache is never served: not ready, no scores.
+    scoring.stop()
+    cache = os.path.join(d, "scoring-cache", "definitions.cache")
+    with open(cache, "r+b") as f:
+        f.seek(200)
+        f.write(b"\xff\xff\xff\xff")
+    scoring = Scoring(d, registry.address, tokens, wait_ready=False)
+    time.sleep(0.5)
+    try:
+        score(stub_for(scoring), leads[0])
+        raise AssertionError("scored with a corrupt cache")
+    except grpc.RpcError as e:
+        check(e.code() == grpc.StatusCode.UNAVAILABLE, e)
+    check("corrupt" in open(scoring.log_path).read(), "corruption not logged")
+    print("scoring_test: ok")
+finally:
+    scoring.stop()
+    registry.stop()
