@@ -8,14 +8,15 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
+#include "cli/scoring_commands.h"
 #include "cli/yaml_documents.h"
 #include "google/protobuf/util/json_util.h"
 #include "google/protobuf/util/time_util.h"
 #include "grpcpp/grpcpp.h"
 
 #include "accord/registry/v1/registry.grpc.pb.h"
-#include "common/status.h"
 #include "common/definition_validation.h"
+#include "common/status.h"
 
 namespace {
 
@@ -361,10 +362,11 @@ int main(int argc, char** argv) {
   }
   CLI::App app{"accordctl: Accord's definitions as code, reviews and watches"};
   app.require_subcommand(1);
+  app.fallthrough();  // global options may follow the subcommand
   app.add_option("--server", g.server, "registry or gateway HOST:PORT (env ACCORD_SERVER)");
   app.add_option("--token", g.token, "API key (env ACCORD_TOKEN)");
   app.add_option("-o,--output", g.output, "table, yaml or json")
-      ->check(CLI::IsMember({"table", "yaml", "json"}));
+      ->check(CLI::IsMember({"table", "yaml", "json", "jsonl", "csv"}));
   app.add_option("-n,--namespace", g.ns, "namespace for short names")->capture_default_str();
   app.add_option("--timeout", g.timeout_seconds, "seconds per call")->capture_default_str();
 
@@ -410,6 +412,19 @@ int main(int argc, char** argv) {
   auto* watch = app.add_subcommand("watch", "stream published changes");
   watch->add_option("--from", from, "resume after this sequence (0 = full state first)");
   watch->add_option("--kind", kinds, "BUYER_PERSONA, QUALIFICATION_MODEL, ...");
+  std::string scoring_server, model, as_of;
+  if (const char* s = std::getenv("ACCORD_SCORING_SERVER")) {
+    scoring_server = s;
+  }
+  app.add_option("--scoring-server", scoring_server,
+                 "scoring service HOST:PORT (env ACCORD_SCORING_SERVER; default --server)");
+  auto* score = app.add_subcommand("score", "score a file of leads (.jsonl or .csv)");
+  auto* explain = app.add_subcommand("explain", "explain one lead's score (a JSON file)");
+  for (auto* sub : {score, explain}) {
+    sub->add_option("-f,--file", file, "leads")->required();
+    sub->add_option("--model", model, "qualification model (default: the only one)");
+    sub->add_option("--as-of", as_of, "score as of this RFC 3339 time (default: now)");
+  }
   auto* del = app.add_subcommand("delete", "soft-delete a definition");
   del->add_option("name", name)->required();
   auto* undelete = app.add_subcommand("undelete", "restore a soft-deleted definition");
@@ -419,6 +434,13 @@ int main(int argc, char** argv) {
 
   if (*validate) {
     return Validate(file);
+  }
+  if (*score || *explain) {
+    accord::cli::ScoringTarget target{scoring_server.empty() ? g.server : scoring_server, g.token,
+                                      g.timeout_seconds};
+    accord::cli::ScoreOptions options{
+        file, model, g.ns, as_of, g.output == "yaml" || g.output == "json" ? "jsonl" : g.output};
+    return *score ? accord::cli::ScoreFile(target, options) : accord::cli::Explain(target, options);
   }
   Client c(g);
   auto revision_name = [&](const std::string& def) -> absl::StatusOr<std::string> {

@@ -487,6 +487,18 @@ double DecayFactor(const EngagementRule& r, int64_t age_ns) {
   }
 }
 
+// "30d", "4h", "90s".
+std::string HumanDuration(double ns) {
+  const double seconds = ns / kNsPerSecond;
+  if (seconds >= 86400 && std::fmod(seconds, 86400) == 0) {
+    return absl::StrCat(seconds / 86400, "d");
+  }
+  if (seconds >= 3600 && std::fmod(seconds, 3600) == 0) {
+    return absl::StrCat(seconds / 3600, "h");
+  }
+  return absl::StrCat(seconds, "s");
+}
+
 sv1::Reason* AddReason(sv1::LeadScore& out, sv1::Reason::Kind kind, const std::string& group,
                        const std::string& rule, const std::string& description, double points) {
   sv1::Reason* r = out.add_reasons();
@@ -800,9 +812,8 @@ sv1::LeadScore Score(const Evaluation& evaluation, const sv1::Lead& lead, absl::
     std::string detail;
     if (decayed) {
       detail = r.decay == rv1::Decay::EXPONENTIAL
-                   ? absl::StrCat("exponential decay, half-life ",
-                                  r.half_life_ns / kNsPerSecond / 3600, "h")
-                   : absl::StrCat("linear decay over ", r.period_ns / kNsPerSecond / 3600, "h");
+                   ? absl::StrCat("exponential decay, half-life ", HumanDuration(r.half_life_ns))
+                   : absl::StrCat("linear decay over ", HumanDuration(r.period_ns));
     }
     if (r.has_max_points && sum > r.max_points) {
       absl::StrAppend(&detail, detail.empty() ? "" : "; ", "rule capped from ", sum, " to ",

@@ -20,7 +20,13 @@ trap cleanup EXIT INT TERM
   --store=sqlite:var/registry.db --keys=var/dev-keys.yaml 2>>var/registry.log &
 pids+=($!)
 
-export ACCORD_SERVER=127.0.0.1:7401
+printf '%s\n' "$ACCORD_TOKEN_SERVICE" > var/scoring.token
+"$bin/accord-scoring" --listen=127.0.0.1:7402 --admin_listen=127.0.0.1:9402 \
+  --registry=127.0.0.1:7401 --cache_dir=var/scoring-cache --token_file=var/scoring.token \
+  --keys=var/dev-keys.yaml 2>>var/scoring.log &
+pids+=($!)
+
+export ACCORD_SERVER=127.0.0.1:7401 ACCORD_SCORING_SERVER=127.0.0.1:7402
 ctl() { "$bin/accordctl" "$@"; }
 for _ in $(seq 1 100); do
   ACCORD_TOKEN=$ACCORD_TOKEN_VIEWER ctl list >/dev/null 2>&1 && break
@@ -43,11 +49,31 @@ ACCORD_TOKEN=$ACCORD_TOKEN_VIEWER ctl list
 echo
 echo "== history of b2b-lead-score"
 ACCORD_TOKEN=$ACCORD_TOKEN_VIEWER ctl history b2b-lead-score
+echo
+echo "== scoring examples/leads.jsonl (as of 2026-11-01)"
+for _ in $(seq 1 50); do
+  grep -q '"scoring ready"' var/scoring.log 2>/dev/null && break
+  sleep 0.1
+done
+ACCORD_TOKEN=$ACCORD_TOKEN_SERVICE ctl score -f examples/leads.jsonl --as-of 2026-11-01T12:00:00Z \
+  | tail -3
+ACCORD_TOKEN=$ACCORD_TOKEN_SERVICE ctl score -f examples/leads.jsonl --as-of 2026-11-01T12:00:00Z \
+  -o csv > var/scores.csv
+for pattern in ',SQL,|,MQL,' ',DISQUALIFIED,'; do
+  id=$(grep -E "$pattern" var/scores.csv | head -1 | cut -d, -f1)
+  [ -n "$id" ] || continue
+  grep "\"id\": \"$id\"" examples/leads.jsonl > "var/$id.json"
+  echo
+  echo "== explain $id"
+  ACCORD_TOKEN=$ACCORD_TOKEN_SERVICE ctl explain -f "var/$id.json" --as-of 2026-11-01T12:00:00Z
+done
 cat <<TXT
 
-Accord is running (registry on 127.0.0.1:7401, metrics on http://127.0.0.1:9401/metrics).
+Accord is running: registry on 127.0.0.1:7401, scoring on 127.0.0.1:7402
+(metrics on http://127.0.0.1:9401/metrics and :9402/metrics).
 Try next, in another shell:
-  set -a; source var/dev.env; set +a; export ACCORD_SERVER=127.0.0.1:7401
+  set -a; source var/dev.env; set +a
+  export ACCORD_SERVER=127.0.0.1:7401 ACCORD_SCORING_SERVER=127.0.0.1:7402
   ACCORD_TOKEN=\$ACCORD_TOKEN_VIEWER $bin/accordctl get b2b-lead-score -o yaml
   ACCORD_TOKEN=\$ACCORD_TOKEN_VIEWER $bin/accordctl watch            # live published changes
   edit examples/definitions/20-model.yaml, then:
@@ -55,6 +81,6 @@ Try next, in another shell:
   ACCORD_TOKEN=\$ACCORD_TOKEN_MARKETING_EDITOR $bin/accordctl diff b2b-lead-score
   ACCORD_TOKEN=\$ACCORD_TOKEN_MARKETING_EDITOR $bin/accordctl propose b2b-lead-score -m "raise MQL bar"
   ACCORD_TOKEN=\$ACCORD_TOKEN_SALES_APPROVER $bin/accordctl approve b2b-lead-score
-Logs: var/registry.log. Press Ctrl-C to stop.
+Logs: var/registry.log, var/scoring.log. Press Ctrl-C to stop.
 TXT
 wait

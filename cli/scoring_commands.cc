@@ -1,0 +1,324 @@
+#include "cli/scoring_commands.h"
+
+#include <unistd.h>
+
+#include <cstdio>
+#include <fstream>
+#include <iostream>
+#include <map>
+#include <thread>
+
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "absl/strings/strip.h"
+#include "google/protobuf/util/json_util.h"
+#include "google/protobuf/util/time_util.h"
+#include "grpcpp/grpcpp.h"
+
+#include "accord/scoring/v1/scoring.grpc.pb.h"
+#include "common/status.h"
+
+namespace accord::cli {
+namespace {
+
+namespace sv1 = ::accord::scoring::v1;
+constexpr int kChunk = 500;
+
+int Fail(const absl::Status& status) {
+  std::cerr << "error: " << absl::StatusCodeToString(status.code()) << ": " << status.message()
+            << "\n";
+  for (const auto& v : FieldViolations(status)) {
+    std::cerr << "  " << v.field << ": " << v.description << "\n";
+  }
+  return 1;
+}
+
+// One CSV record (RFC 4180 quoting); false at end of input.
+bool ReadCsvRecord(std::istream& in, std::vector<std::string>& fields, int& line) {
+  fields.clear();
+  std::string field;
+  bool quoted = false, any = false;
+  char c;
+  while (in.get(c)) {
+    any = true;
+    if (quoted) {
+      if (c == '"') {
+        if (in.peek() == '"') {
+          field += '"';
+          in.get(c);
+        } else {
+          quoted = false;
+        }
+      } else {
+        if (c == '\n') {
+          ++line;
+        }
+        field += c;
+      }
+    } else if (c == '"') {
+      quoted = true;
+    } else if (c == ',') {
+      fields.push_back(std::move(field));
+      field.clear();
+    } else if (c == '\n') {
+      ++line;
+      fields.push_back(std::move(field));
+      return true;
+    } else if (c != '\r') {
+      field += c;
+    }
+  }
+  if (any) {
+    fields.push_back(std::move(field));
+  }
+  return any;
+}
+
+void SetPath(google::protobuf::Struct* root, const std::vector<std::string>& path,
+             const std::string& text) {
+  google::protobuf::Struct* s = root;
+  for (size_t i = 0; i + 1 < path.size(); ++i) {
+    s = (*s->mutable_fields())[path[i]].mutable_struct_value();
+  }
+  google::protobuf::Value& v = (*s->mutable_fields())[path.back()];
+  double number;
+  if (text == "true" || text == "false") {
+    v.set_bool_value(text == "true");
+  } else if (!text.empty() && absl::SimpleAtod(text, &number) &&
+             text.find_first_not_of("0123456789.-+eE") == std::string::npos) {
+    v.set_number_value(number);
+  } else {
+    v.set_string_value(text);
+  }
+}
+
+absl::StatusOr<std::vector<sv1::Lead>> ReadLeads(const std::string& file) {
+  std::ifstream in(file);
+  if (!in) {
+    return absl::NotFoundError(absl::StrCat(file, ": cannot be read"));
+  }
+  std::vector<sv1::Lead> leads;
+  const bool csv = absl::EndsWith(file, ".csv");
+  if (csv) {
+    std::vector<std::string> header, row;
+    int line = 0;
+    if (!ReadCsvRecord(in, header, line)) {
+      return absl::InvalidArgumentError(absl::StrCat(file, ":1: empty file"));
+    }
+    std::vector<std::vector<std::string>> paths;
+    for (const std::string& h : header) {
+      paths.push_back(absl::StrSplit(absl::StripAsciiWhitespace(h), '.'));
+    }
+    int start = line + 1;
+    while (ReadCsvRecord(in, row, line)) {
+      if (row.size() == 1 && row[0].empty()) {
+        start = line + 1;
+        continue;
+      }
+      if (row.size() != header.size()) {
+        return absl::InvalidArgumentError(absl::StrCat(file, ":", start, ": ", row.size(),
+                                                       " columns, the header has ", header.size()));
+      }
+      sv1::Lead& lead = leads.emplace_back();
+      for (size_t i = 0; i < row.size(); ++i) {
+        if (header[i] == "id") {
+          lead.set_id(row[i]);
+        } else if (!row[i].empty()) {
+          SetPath(lead.mutable_attributes(), paths[i], row[i]);
+        }
+      }
+      start = line + 1;
+    }
+    return leads;
+  }
+  std::string text;
+  int line = 0;
+  while (std::getline(in, text)) {
+    ++line;
+    if (absl::StripAsciiWhitespace(text).empty()) {
+      continue;
+    }
+    google::protobuf::util::JsonParseOptions options;
+    options.ignore_unknown_fields = false;
+    auto status = google::protobuf::util::JsonStringToMessage(text, &leads.emplace_back(), options);
+    if (!status.ok()) {
+      return absl::InvalidArgumentError(
+          absl::StrCat(file, ":", line, ": ", std::string(status.message())));
+    }
+  }
+  return leads;
+}
+
+std::unique_ptr<sv1::Scoring::Stub> Stub(const ScoringTarget& t) {
+  return sv1::Scoring::NewStub(grpc::CreateChannel(t.server, grpc::InsecureChannelCredentials()));
+}
+
+void AddAuth(grpc::ClientContext& ctx, const ScoringTarget& t) {
+  if (!t.token.empty()) {
+    ctx.AddMetadata("authorization", "Bearer " + t.token);
+  }
+}
+
+absl::Status FillRequest(const ScoreOptions& o, sv1::Selector* selector,
+                         google::protobuf::Timestamp* as_of) {
+  selector->set_namespace_(o.ns);
+  selector->set_model(o.model);
+  if (!o.as_of.empty() && !google::protobuf::util::TimeUtil::FromString(o.as_of, as_of)) {
+    return InvalidField("--as-of", "must be an RFC 3339 time such as 2026-11-01T12:00:00Z");
+  }
+  return absl::OkStatus();
+}
+
+std::string Name(const std::string& full) { return full.substr(full.rfind('/') + 1); }
+
+}  // namespace
+
+int ScoreFile(const ScoringTarget& target, const ScoreOptions& o) {
+  absl::StatusOr<std::vector<sv1::Lead>> leads = ReadLeads(o.file);
+  if (!leads.ok()) {
+    std::cerr << leads.status().message() << "\n";
+    return 1;
+  }
+  sv1::StreamScoreLeadsRequest first;
+  if (absl::Status s = FillRequest(o, first.mutable_selector(), first.mutable_as_of()); !s.ok()) {
+    return Fail(s);
+  }
+  auto stub = Stub(target);
+  grpc::ClientContext ctx;
+  AddAuth(ctx, target);
+  auto stream = stub->StreamScoreLeads(&ctx);
+  std::thread writer([&] {
+    for (size_t i = 0; i < leads->size(); i += kChunk) {
+      sv1::StreamScoreLeadsRequest r = i == 0 ? first : sv1::StreamScoreLeadsRequest();
+      *r.mutable_as_of() = first.as_of();
+      for (size_t k = i; k < std::min(leads->size(), i + kChunk); ++k) {
+        *r.add_leads() = (*leads)[k];
+      }
+      if (!stream->Write(r)) {
+        break;
+      }
+    }
+    stream->WritesDone();
+  });
+  const bool progress = isatty(STDERR_FILENO) && leads->size() > 2000;
+  std::map<std::string, int> by_level, by_grade;
+  sv1::StreamScoreLeadsResponse response;
+  size_t done = 0;
+  if (o.output == "csv") {
+    std::cout
+        << "id,level,grade,fit,engagement,total,persona,journey_stage,disqualification_reason\n";
+  } else if (o.output == "table") {
+    std::printf("%-12s %-13s %-5s %7s %10s %7s  %-16s %s\n", "LEAD", "LEVEL", "GRADE", "FIT",
+                "ENGAGEMENT", "TOTAL", "PERSONA", "STAGE");
+  }
+  while (stream->Read(&response)) {
+    for (const sv1::LeadScore& s : response.scores()) {
+      ++done;
+      ++by_level[s.level().empty() ? "(none)" : s.level()];
+      ++by_grade[s.grade().empty() ? "(none)" : s.grade()];
+      if (o.output == "jsonl") {
+        std::string line;
+        (void)google::protobuf::util::MessageToJsonString(s, &line);
+        std::cout << line << "\n";
+      } else if (o.output == "csv") {
+        std::cout << s.lead_id() << "," << s.level() << "," << s.grade() << "," << s.fit() << ","
+                  << s.engagement() << "," << s.total() << "," << Name(s.persona().persona()) << ","
+                  << s.journey_stage() << ",\"" << s.disqualification_reason() << "\"\n";
+      } else if (leads->size() <= 60) {
+        std::printf("%-12s %-13s %-5s %7.1f %10.1f %7.1f  %-16s %s\n", s.lead_id().c_str(),
+                    s.level().c_str(), s.grade().c_str(), s.fit(), s.engagement(), s.total(),
+                    Name(s.persona().persona()).c_str(), s.journey_stage().c_str());
+      }
+    }
+    if (progress) {
+      std::fprintf(stderr, "\rscored %zu / %zu leads", done, leads->size());
+    }
+  }
+  writer.join();
+  grpc::Status status = stream->Finish();
+  if (progress) {
+    std::fprintf(stderr, "\n");
+  }
+  if (!status.ok()) {
+    return Fail(FromGrpcStatus(status));
+  }
+  if (o.output == "table") {
+    std::printf("\n%zu leads scored. By level:", done);
+    for (const auto& [level, n] : by_level) {
+      std::printf("  %s %d", level.c_str(), n);
+    }
+    std::printf("\nBy grade:");
+    for (const auto& [grade, n] : by_grade) {
+      std::printf("  %s %d", grade.c_str(), n);
+    }
+    std::printf("\n");
+  }
+  return 0;
+}
+
+int Explain(const ScoringTarget& target, const ScoreOptions& o) {
+  std::ifstream in(o.file);
+  if (!in) {
+    std::cerr << o.file << ": cannot be read\n";
+    return 1;
+  }
+  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  sv1::ScoreLeadRequest request;
+  google::protobuf::util::JsonParseOptions options;
+  auto parsed = google::protobuf::util::JsonStringToMessage(text, request.mutable_lead(), options);
+  if (!parsed.ok()) {
+    std::cerr << o.file << ": " << parsed.message() << "\n";
+    return 1;
+  }
+  if (absl::Status s = FillRequest(o, request.mutable_selector(), request.mutable_as_of());
+      !s.ok()) {
+    return Fail(s);
+  }
+  auto stub = Stub(target);
+  grpc::ClientContext ctx;
+  AddAuth(ctx, target);
+  ctx.set_deadline(std::chrono::system_clock::now() +
+                   std::chrono::milliseconds(static_cast<int64_t>(target.timeout_seconds * 1000)));
+  sv1::LeadScore s;
+  grpc::Status status = stub->ScoreLead(&ctx, request, &s);
+  if (!status.ok()) {
+    return Fail(FromGrpcStatus(status));
+  }
+  std::printf("Lead %s, as of %s\n", s.lead_id().c_str(),
+              google::protobuf::util::TimeUtil::ToString(s.as_of()).c_str());
+  for (const auto& d : s.definitions()) {
+    std::printf("  using %s revision %lld\n", d.name().c_str(),
+                static_cast<long long>(d.revision()));
+  }
+  std::printf("\n  Level %s   Grade %s   Fit %.1f + Engagement %.1f = %.1f\n",
+              s.level().empty() ? "(none)" : s.level().c_str(),
+              s.grade().empty() ? "-" : s.grade().c_str(), s.fit(), s.engagement(), s.total());
+  if (s.disqualified()) {
+    std::printf("  DISQUALIFIED: %s\n", s.disqualification_reason().c_str());
+  }
+  if (s.has_persona()) {
+    std::printf("  Persona: %s (match %.0f%%)%s\n", Name(s.persona().persona()).c_str(),
+                s.persona().match() * 100, s.persona().exclude() ? " - a negative persona" : "");
+  }
+  if (!s.journey_stage().empty()) {
+    std::printf("  Journey stage: %s\n", s.journey_stage().c_str());
+  }
+  std::printf("\n  Why:\n");
+  if (s.no_rule_matched()) {
+    std::printf("    no rule of the model matched this lead\n");
+  }
+  for (const sv1::Reason& r : s.reasons()) {
+    const char* kind = r.kind() == sv1::Reason::FIT          ? "fit"
+                       : r.kind() == sv1::Reason::ENGAGEMENT ? "engagement"
+                       : r.kind() == sv1::Reason::CAP        ? "cap"
+                                                             : "disqualifier";
+    std::printf("    %+7.1f  %-11s %-14s %-20s %s%s%s%s\n", r.points(), kind, r.group().c_str(),
+                r.rule().c_str(), r.description().c_str(),
+                r.evidence().empty() ? "" : ("  [" + r.evidence() + "]").c_str(),
+                r.detail().empty() ? "" : "  ", r.detail().c_str());
+  }
+  return 0;
+}
+
+}  // namespace accord::cli
