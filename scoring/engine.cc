@@ -910,4 +910,164 @@ sv1::LeadScore Score(const Evaluation& evaluation, const sv1::Lead& lead, absl::
   return out;
 }
 
+namespace {
+
+// "sal" for a forward move, "engaged (recycle: no-budget|bad-timing)" for a backward one.
+std::vector<std::string> AllowedMoves(const Journey& j, int from) {
+  std::vector<std::string> moves;
+  for (size_t i = from + 1; i < j.stages.size(); ++i) {
+    moves.push_back(j.stages[i].id);
+  }
+  for (const Journey::Recycle& r : j.recycle) {
+    if (r.from == from && r.to >= 0) {
+      const auto& codes = r.reasons.empty() ? j.reason_codes : r.reasons;
+      moves.push_back(
+          absl::StrCat(j.stages[r.to].id, " (recycle: ", absl::StrJoin(codes, "|"), ")"));
+    }
+  }
+  return moves;
+}
+
+int StageIndex(const Journey& j, const std::string& id) {
+  for (size_t i = 0; i < j.stages.size(); ++i) {
+    if (j.stages[i].id == id) {
+      return static_cast<int>(i);
+    }
+  }
+  return -1;
+}
+
+// The latest time the lead entered `stage` at or before as_of, or -1.
+int64_t EnteredNs(const sv1::Lead& lead, const std::string& stage, int64_t as_of_ns) {
+  int64_t entered = -1;
+  for (const sv1::StageEntry& e : lead.stage_history()) {
+    int64_t t = TimeNs(e.time());
+    if (e.stage() == stage && t <= as_of_ns && t > entered) {
+      entered = t;
+    }
+  }
+  return entered;
+}
+
+}  // namespace
+
+sv1::JourneyEvaluation EvaluateJourney(const Evaluation& evaluation, const sv1::Lead& lead,
+                                       absl::Time as_of) {
+  const Journey& j = evaluation.set->journeys[evaluation.journey];
+  sv1::LeadScore score = Score(evaluation, lead, as_of);
+  sv1::JourneyEvaluation out;
+  out.mutable_journey()->set_name(j.name);
+  out.mutable_journey()->set_revision(j.revision);
+  *out.mutable_definitions() = score.definitions();
+  out.set_stage(score.journey_stage());
+  const int index = StageIndex(j, score.journey_stage());
+  if (index < 0) {
+    return out;
+  }
+  const Journey::Stage& stage = j.stages[index];
+  out.set_owner_team(stage.owner_team);
+  const int64_t as_of_ns = absl::ToUnixNanos(as_of);
+  const int64_t entered = EnteredNs(lead, stage.id, as_of_ns);
+  if (entered >= 0) {
+    *out.mutable_entered() = TimeUtil::NanosecondsToTimestamp(entered);
+    out.set_stalled(stage.max_duration_ns > 0 && as_of_ns - entered > stage.max_duration_ns);
+  }
+  for (std::string& move : AllowedMoves(j, index)) {
+    out.add_allowed_moves(std::move(move));
+  }
+  return out;
+}
+
+absl::StatusOr<sv1::CheckTransitionResponse> CheckTransition(const Journey& j,
+                                                             const std::string& from,
+                                                             const std::string& to,
+                                                             const std::string& reason) {
+  std::vector<FieldViolation> violations;
+  const int f = StageIndex(j, from);
+  const int t = StageIndex(j, to);
+  if (f < 0) {
+    violations.push_back({"from", absl::StrCat("'", from, "' is not a stage of ", j.name)});
+  }
+  if (t < 0) {
+    violations.push_back({"to", absl::StrCat("'", to, "' is not a stage of ", j.name)});
+  }
+  if (!violations.empty()) {
+    return InvalidArgument(std::move(violations));
+  }
+  sv1::CheckTransitionResponse out;
+  out.mutable_journey()->set_name(j.name);
+  out.mutable_journey()->set_revision(j.revision);
+  auto refuse = [&] {
+    return ErrorWithReason(
+        absl::StatusCode::kFailedPrecondition, "TRANSITION_NOT_ALLOWED",
+        absl::StrCat(j.name, " does not allow ", from, " -> ", to, "; allowed from ", from, ": ",
+                     absl::StrJoin(AllowedMoves(j, f), ", ")),
+        {{"allowed", absl::StrJoin(AllowedMoves(j, f), ",")}});
+  };
+  if (t > f) {
+    out.set_allowed(true);
+    return out;
+  }
+  if (t == f) {
+    return refuse();
+  }
+  for (const Journey::Recycle& r : j.recycle) {
+    if (r.from != f || r.to != t) {
+      continue;
+    }
+    const auto& codes = r.reasons.empty() ? j.reason_codes : r.reasons;
+    if (reason.empty() || std::find(codes.begin(), codes.end(), reason) == codes.end()) {
+      return InvalidField(
+          "reason", absl::StrCat("a recycle move ", from, " -> ", to,
+                                 " needs one of these reasons: ", absl::StrJoin(codes, ", ")));
+    }
+    out.set_allowed(true);
+    out.set_recycle(true);
+    return out;
+  }
+  return refuse();
+}
+
+sv1::EvaluateSlaResponse EvaluateSla(const Sla& sla, const sv1::Lead& lead, absl::Time as_of) {
+  const int64_t as_of_ns = absl::ToUnixNanos(as_of);
+  sv1::EvaluateSlaResponse out;
+  out.mutable_sla()->set_name(sla.name);
+  out.mutable_sla()->set_revision(sla.revision);
+  for (const rv1::ResponseCommitment& c : sla.spec.response()) {
+    sv1::ResponseStatus* s = out.add_responses();
+    s->set_commitment(c.id());
+    s->set_team(c.team());
+    s->set_stage(c.stage());
+    s->set_event_type(c.event_type());
+    const int64_t entered = EnteredNs(lead, c.stage(), as_of_ns);
+    if (entered < 0) {
+      s->set_status(sv1::ResponseStatus::NOT_APPLICABLE);
+      continue;
+    }
+    const int64_t within = DurationNs(c.within());
+    const int64_t deadline = entered + within;
+    *s->mutable_entered() = TimeUtil::NanosecondsToTimestamp(entered);
+    *s->mutable_deadline() = TimeUtil::NanosecondsToTimestamp(deadline);
+    int64_t met = -1;
+    for (const sv1::Event& e : lead.events()) {
+      const int64_t t = TimeNs(e.time());
+      if (e.type() == c.event_type() && t >= entered && t <= as_of_ns && (met < 0 || t < met)) {
+        met = t;
+      }
+    }
+    const double warn = c.has_warn_fraction() ? c.warn_fraction() : 0.75;
+    if (met >= 0) {
+      *s->mutable_met_at() = TimeUtil::NanosecondsToTimestamp(met);
+      s->set_status(met <= deadline ? sv1::ResponseStatus::MET : sv1::ResponseStatus::BREACHED);
+    } else if (as_of_ns > deadline) {
+      s->set_status(sv1::ResponseStatus::BREACHED);
+    } else if (static_cast<double>(as_of_ns - entered) >= warn * static_cast<double>(within)) {
+      s->set_status(sv1::ResponseStatus::AT_RISK);
+    } else {
+      s->set_status(sv1::ResponseStatus::PENDING);
+    }
+  }
+  return out;
+}
+
 }  // namespace accord::scoring

@@ -197,6 +197,22 @@ struct Evaluation {
 // Scores `lead` as of `as_of`. Thread-safe (the set is read-only).
 sv1::LeadScore Score(const Evaluation& evaluation, const sv1::Lead& lead, absl::Time as_of);
 
+// The journey's stage for `lead` and what may happen next; needs evaluation.journey >= 0.
+sv1::JourneyEvaluation EvaluateJourney(const Evaluation& evaluation, const sv1::Lead& lead,
+                                       absl::Time as_of);
+
+// Whether `journey` allows moving from `from` to `to` (with `reason` for a backward move).
+// INVALID_ARGUMENT for unknown stages or a missing/unknown reason; FAILED_PRECONDITION
+// (reason TRANSITION_NOT_ALLOWED) naming the allowed moves for a move the journey forbids.
+absl::StatusOr<sv1::CheckTransitionResponse> CheckTransition(const Journey& journey,
+                                                             const std::string& from,
+                                                             const std::string& to,
+                                                             const std::string& reason);
+
+// The lead's status for every response commitment of `sla` (from its stage history and
+// events).
+sv1::EvaluateSlaResponse EvaluateSla(const Sla& sla, const sv1::Lead& lead, absl::Time as_of);
+
 // The match of every persona of the set with `lead`, best first.
 std::vector<sv1::PersonaMatch> MatchPersonas(const CompiledSet& set, const sv1::Lead& lead,
                                              absl::Time as_of);

@@ -215,9 +215,14 @@ absl::StatusOr<Evaluation> Scorer::Resolve(const Snapshot& snapshot, const sv1::
     return ErrorWithReason(absl::StatusCode::kFailedPrecondition, "NOTHING_PUBLISHED",
                            absl::StrCat("nothing is published in namespace ", ns));
   }
-  const CompiledSet& set = *it->second;
+  return ResolveIn(*it->second, selector, field);
+}
+
+absl::StatusOr<Evaluation> Scorer::ResolveIn(const CompiledSet& set, const sv1::Selector& selector,
+                                             absl::string_view field) const {
+  const std::string& ns = set.namespace_id;
   Evaluation e;
-  e.set = it->second.get();
+  e.set = &set;
   if (selector.model().empty()) {
     if (set.models.size() != 1) {
       std::vector<std::string> names;
@@ -312,6 +317,154 @@ absl::StatusOr<sv1::BatchScoreLeadsResponse> Scorer::BatchScoreLeads(
   sv1::BatchScoreLeadsResponse response;
   for (const sv1::Lead& lead : request.leads()) {
     *response.add_scores() = Score(e, lead, as_of);
+  }
+  return response;
+}
+
+namespace {
+
+absl::StatusOr<std::shared_ptr<const CompiledSet>> SetFor(const Snapshot* snapshot,
+                                                          const sv1::Selector& selector) {
+  if (snapshot == nullptr) {
+    return absl::UnavailableError("no definitions loaded yet");
+  }
+  const std::string ns = selector.namespace_().empty() ? "default" : selector.namespace_();
+  auto it = snapshot->namespaces.find(ns);
+  if (it == snapshot->namespaces.end()) {
+    return ErrorWithReason(absl::StatusCode::kFailedPrecondition, "NOTHING_PUBLISHED",
+                           absl::StrCat("nothing is published in namespace ", ns));
+  }
+  return it->second;
+}
+
+// The definition `ref` names among `index`, or the only one when `ref` is empty.
+absl::StatusOr<int> Pick(const std::unordered_map<std::string, int>& index, const std::string& ns,
+                         const std::string& ref, const std::string& field, const char* what) {
+  if (ref.empty()) {
+    if (index.size() == 1) {
+      return index.begin()->second;
+    }
+    return index.empty()
+               ? ErrorWithReason(absl::StatusCode::kFailedPrecondition, "NOT_PUBLISHED",
+                                 absl::StrCat("no ", what, " is published in ", ns))
+               : InvalidField(field, absl::StrCat("several ", what, "s are published; name one"));
+  }
+  int i = FindByRef(index, ns, ref);
+  if (i < 0) {
+    return InvalidField(field, absl::StrCat("no published ", what, " '", ref, "' in ", ns));
+  }
+  return i;
+}
+
+}  // namespace
+
+absl::StatusOr<sv1::MatchPersonaResponse> Scorer::MatchPersona(
+    const sv1::MatchPersonaRequest& request) const {
+  std::shared_ptr<const Snapshot> snapshot = Current();
+  ACCORD_ASSIGN_OR_RETURN(auto set, SetFor(snapshot.get(), request.selector()));
+  ACCORD_RETURN_IF_ERROR(CheckLead(request.lead(), "lead"));
+  sv1::MatchPersonaResponse response;
+  for (sv1::PersonaMatch& m : MatchPersonas(*set, request.lead(), AsOf(request.as_of()))) {
+    const Persona& p = set->personas[set->persona_index.at(m.persona())];
+    if (!response.has_best() && m.match() > 0 && m.match() >= p.min_match) {
+      *response.mutable_best() = m;
+    }
+    *response.add_matches() = std::move(m);
+  }
+  return response;
+}
+
+absl::StatusOr<sv1::JourneyEvaluation> Scorer::EvaluateJourney(
+    const sv1::EvaluateJourneyRequest& request) const {
+  std::shared_ptr<const Snapshot> snapshot = Current();
+  ACCORD_ASSIGN_OR_RETURN(auto set, SetFor(snapshot.get(), request.selector()));
+  ACCORD_RETURN_IF_ERROR(CheckLead(request.lead(), "lead"));
+  ACCORD_ASSIGN_OR_RETURN(Evaluation e, ResolveIn(*set, request.selector(), "selector"));
+  if (e.journey < 0) {
+    ACCORD_ASSIGN_OR_RETURN(
+        e.journey, Pick(set->journey_index, set->namespace_id, request.selector().journey(),
+                        "selector.journey", "journey"));
+  }
+  return scoring::EvaluateJourney(e, request.lead(), AsOf(request.as_of()));
+}
+
+absl::StatusOr<sv1::CheckTransitionResponse> Scorer::CheckTransition(
+    const sv1::CheckTransitionRequest& request) const {
+  std::shared_ptr<const Snapshot> snapshot = Current();
+  ACCORD_ASSIGN_OR_RETURN(auto set, SetFor(snapshot.get(), request.selector()));
+  ACCORD_ASSIGN_OR_RETURN(int journey,
+                          Pick(set->journey_index, set->namespace_id, request.selector().journey(),
+                               "selector.journey", "journey"));
+  return scoring::CheckTransition(set->journeys[journey], request.from(), request.to(),
+                                  request.reason());
+}
+
+absl::StatusOr<sv1::EvaluateSlaResponse> Scorer::EvaluateSla(
+    const sv1::EvaluateSlaRequest& request) const {
+  std::shared_ptr<const Snapshot> snapshot = Current();
+  ACCORD_ASSIGN_OR_RETURN(auto set, SetFor(snapshot.get(), request.selector()));
+  ACCORD_RETURN_IF_ERROR(CheckLead(request.lead(), "lead"));
+  ACCORD_ASSIGN_OR_RETURN(int sla, Pick(set->sla_index, set->namespace_id, request.selector().sla(),
+                                        "selector.sla", "SLA"));
+  return scoring::EvaluateSla(set->slas[sla], request.lead(), AsOf(request.as_of()));
+}
+
+absl::StatusOr<sv1::PreviewDefinitionResponse> Scorer::PreviewDefinition(
+    const sv1::PreviewDefinitionRequest& request) const {
+  constexpr int kMaxPreviewLeads = 10000;
+  std::shared_ptr<const Snapshot> snapshot = Current();
+  ACCORD_ASSIGN_OR_RETURN(auto before, SetFor(snapshot.get(), request.selector()));
+  const std::string& ns = before->namespace_id;
+  const std::string prefix = absl::StrCat("namespaces/", ns, "/definitions/");
+  if (request.proposed().name().rfind(prefix, 0) != 0) {
+    return InvalidField("proposed.name", absl::StrCat("must be a definition of ", ns));
+  }
+  if (request.leads_size() > kMaxPreviewLeads) {
+    return InvalidField("leads", absl::StrCat("at most ", kMaxPreviewLeads, " leads"));
+  }
+  for (int i = 0; i < request.leads_size(); ++i) {
+    ACCORD_RETURN_IF_ERROR(CheckLead(request.leads(i), absl::StrCat("leads[", i, "]")));
+  }
+  std::vector<PublishedDefinition> defs = DefinitionsOf(snapshot->published, ns);
+  bool replaced = false;
+  for (PublishedDefinition& d : defs) {
+    if (d.name == request.proposed().name()) {
+      d.content = request.proposed();
+      d.revision = 0;  // 0 marks the proposed content in the results
+      replaced = true;
+    }
+  }
+  if (!replaced) {
+    defs.push_back({request.proposed().name(), 0, request.proposed()});
+  }
+  absl::StatusOr<std::shared_ptr<const CompiledSet>> after = Compile(ns, defs);
+  if (!after.ok()) {
+    return InvalidField("proposed", std::string(after.status().message()));
+  }
+  ACCORD_ASSIGN_OR_RETURN(Evaluation eb, ResolveIn(*before, request.selector(), "selector"));
+  ACCORD_ASSIGN_OR_RETURN(Evaluation ea, ResolveIn(**after, request.selector(), "selector"));
+  const absl::Time as_of = AsOf(request.as_of());
+  sv1::PreviewDefinitionResponse response;
+  for (const sv1::Lead& lead : request.leads()) {
+    sv1::LeadScore b = Score(eb, lead, as_of);
+    sv1::LeadScore a = Score(ea, lead, as_of);
+    if (response.before_size() == 0) {
+      *response.mutable_before() = b.definitions();
+      *response.mutable_after() = a.definitions();
+    }
+    ++(*response.mutable_levels_before())[b.level().empty() ? "(none)" : b.level()];
+    ++(*response.mutable_levels_after())[a.level().empty() ? "(none)" : a.level()];
+    ++(*response.mutable_grades_before())[b.grade().empty() ? "(none)" : b.grade()];
+    ++(*response.mutable_grades_after())[a.grade().empty() ? "(none)" : a.grade()];
+    if (a.level() != b.level()) {
+      response.set_changed_count(response.changed_count() + 1);
+      if (response.changed_size() < 1000) {
+        sv1::LevelChange* c = response.add_changed();
+        c->set_lead_id(lead.id());
+        c->set_before(b.level());
+        c->set_after(a.level());
+      }
+    }
   }
   return response;
 }

@@ -53,9 +53,26 @@ class Scorer final {
   absl::StatusOr<sv1::LeadScore> ScoreLead(const sv1::ScoreLeadRequest& request) const;
   absl::StatusOr<sv1::BatchScoreLeadsResponse> BatchScoreLeads(
       const sv1::BatchScoreLeadsRequest& request) const;
-  // Scores `leads` with a resolved evaluation (streams resolve once per selector).
+  absl::StatusOr<sv1::MatchPersonaResponse> MatchPersona(
+      const sv1::MatchPersonaRequest& request) const;
+  absl::StatusOr<sv1::JourneyEvaluation> EvaluateJourney(
+      const sv1::EvaluateJourneyRequest& request) const;
+  absl::StatusOr<sv1::CheckTransitionResponse> CheckTransition(
+      const sv1::CheckTransitionRequest& request) const;
+  absl::StatusOr<sv1::EvaluateSlaResponse> EvaluateSla(
+      const sv1::EvaluateSlaRequest& request) const;
+  // Scores the leads with the published definitions and with `proposed` in place of its
+  // published revision, and reports what changes. INVALID_ARGUMENT if `proposed` does not
+  // compile with the rest of the published set.
+  absl::StatusOr<sv1::PreviewDefinitionResponse> PreviewDefinition(
+      const sv1::PreviewDefinitionRequest& request) const;
+
+  // The evaluation a selector names within a snapshot (streams resolve once per selector).
   absl::StatusOr<Evaluation> Resolve(const Snapshot& snapshot, const sv1::Selector& selector,
                                      absl::string_view field) const;
+  // The same within one compiled set of `namespace_id`.
+  absl::StatusOr<Evaluation> ResolveIn(const CompiledSet& set, const sv1::Selector& selector,
+                                       absl::string_view field) const;
   absl::Status CheckLead(const sv1::Lead& lead, const std::string& field) const;
   absl::Time AsOf(const google::protobuf::Timestamp& as_of) const;
 

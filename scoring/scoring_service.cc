@@ -85,14 +85,15 @@ class ScoreStream final
 
 }  // namespace
 
-grpc::ServerUnaryReactor* ScoringServiceImpl::ScoreLead(grpc::CallbackServerContext* context,
-                                                        const sv1::ScoreLeadRequest* request,
-                                                        sv1::LeadScore* response) {
+template <typename Request, typename Response, typename Fn>
+grpc::ServerUnaryReactor* ScoringServiceImpl::Unary(grpc::CallbackServerContext* context,
+                                                    absl::string_view method,
+                                                    const Request* request, Response* response,
+                                                    Fn fn) {
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
   absl::StatusOr<Principal> principal =
-      authorizer_.Authorize(*context, absl::StrCat(kPrefix, "ScoreLead"));
-  absl::StatusOr<sv1::LeadScore> result =
-      principal.ok() ? scorer_.ScoreLead(*request) : principal.status();
+      authorizer_.Authorize(*context, absl::StrCat(kPrefix, method));
+  absl::StatusOr<Response> result = principal.ok() ? fn(*request) : principal.status();
   if (result.ok()) {
     *response = *std::move(result);
   }
@@ -100,19 +101,53 @@ grpc::ServerUnaryReactor* ScoringServiceImpl::ScoreLead(grpc::CallbackServerCont
   return reactor;
 }
 
+grpc::ServerUnaryReactor* ScoringServiceImpl::ScoreLead(grpc::CallbackServerContext* context,
+                                                        const sv1::ScoreLeadRequest* request,
+                                                        sv1::LeadScore* response) {
+  return Unary(context, "ScoreLead", request, response,
+               [this](const auto& r) { return scorer_.ScoreLead(r); });
+}
+
 grpc::ServerUnaryReactor* ScoringServiceImpl::BatchScoreLeads(
     grpc::CallbackServerContext* context, const sv1::BatchScoreLeadsRequest* request,
     sv1::BatchScoreLeadsResponse* response) {
-  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
-  absl::StatusOr<Principal> principal =
-      authorizer_.Authorize(*context, absl::StrCat(kPrefix, "BatchScoreLeads"));
-  absl::StatusOr<sv1::BatchScoreLeadsResponse> result =
-      principal.ok() ? scorer_.BatchScoreLeads(*request) : principal.status();
-  if (result.ok()) {
-    *response = *std::move(result);
-  }
-  reactor->Finish(ToGrpcStatus(result.status()));
-  return reactor;
+  return Unary(context, "BatchScoreLeads", request, response,
+               [this](const auto& r) { return scorer_.BatchScoreLeads(r); });
+}
+
+grpc::ServerUnaryReactor* ScoringServiceImpl::MatchPersona(grpc::CallbackServerContext* context,
+                                                           const sv1::MatchPersonaRequest* request,
+                                                           sv1::MatchPersonaResponse* response) {
+  return Unary(context, "MatchPersona", request, response,
+               [this](const auto& r) { return scorer_.MatchPersona(r); });
+}
+
+grpc::ServerUnaryReactor* ScoringServiceImpl::EvaluateJourney(
+    grpc::CallbackServerContext* context, const sv1::EvaluateJourneyRequest* request,
+    sv1::JourneyEvaluation* response) {
+  return Unary(context, "EvaluateJourney", request, response,
+               [this](const auto& r) { return scorer_.EvaluateJourney(r); });
+}
+
+grpc::ServerUnaryReactor* ScoringServiceImpl::CheckTransition(
+    grpc::CallbackServerContext* context, const sv1::CheckTransitionRequest* request,
+    sv1::CheckTransitionResponse* response) {
+  return Unary(context, "CheckTransition", request, response,
+               [this](const auto& r) { return scorer_.CheckTransition(r); });
+}
+
+grpc::ServerUnaryReactor* ScoringServiceImpl::EvaluateSla(grpc::CallbackServerContext* context,
+                                                          const sv1::EvaluateSlaRequest* request,
+                                                          sv1::EvaluateSlaResponse* response) {
+  return Unary(context, "EvaluateSla", request, response,
+               [this](const auto& r) { return scorer_.EvaluateSla(r); });
+}
+
+grpc::ServerUnaryReactor* ScoringServiceImpl::PreviewDefinition(
+    grpc::CallbackServerContext* context, const sv1::PreviewDefinitionRequest* request,
+    sv1::PreviewDefinitionResponse* response) {
+  return Unary(context, "PreviewDefinition", request, response,
+               [this](const auto& r) { return scorer_.PreviewDefinition(r); });
 }
 
 grpc::ServerBidiReactor<sv1::StreamScoreLeadsRequest, sv1::StreamScoreLeadsResponse>*

@@ -22,8 +22,28 @@ class ScoringServiceImpl final : public sv1::Scoring::CallbackService {
                                             sv1::BatchScoreLeadsResponse* response) override;
   grpc::ServerBidiReactor<sv1::StreamScoreLeadsRequest, sv1::StreamScoreLeadsResponse>*
   StreamScoreLeads(grpc::CallbackServerContext* context) override;
+  grpc::ServerUnaryReactor* MatchPersona(grpc::CallbackServerContext* context,
+                                         const sv1::MatchPersonaRequest* request,
+                                         sv1::MatchPersonaResponse* response) override;
+  grpc::ServerUnaryReactor* EvaluateJourney(grpc::CallbackServerContext* context,
+                                            const sv1::EvaluateJourneyRequest* request,
+                                            sv1::JourneyEvaluation* response) override;
+  grpc::ServerUnaryReactor* CheckTransition(grpc::CallbackServerContext* context,
+                                            const sv1::CheckTransitionRequest* request,
+                                            sv1::CheckTransitionResponse* response) override;
+  grpc::ServerUnaryReactor* EvaluateSla(grpc::CallbackServerContext* context,
+                                        const sv1::EvaluateSlaRequest* request,
+                                        sv1::EvaluateSlaResponse* response) override;
+  grpc::ServerUnaryReactor* PreviewDefinition(grpc::CallbackServerContext* context,
+                                              const sv1::PreviewDefinitionRequest* request,
+                                              sv1::PreviewDefinitionResponse* response) override;
 
  private:
+  // Authorizes `method`, runs `fn` inline and finishes the call.
+  template <typename Request, typename Response, typename Fn>
+  grpc::ServerUnaryReactor* Unary(grpc::CallbackServerContext* context, absl::string_view method,
+                                  const Request* request, Response* response, Fn fn);
+
   Scorer& scorer_;
   const CallAuthorizer& authorizer_;
 };

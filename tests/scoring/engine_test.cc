@@ -11,6 +11,8 @@
 #include "google/protobuf/util/time_util.h"
 #include "gtest/gtest.h"
 
+#include "tests/testing/status_matchers.h"
+
 namespace accord::scoring {
 namespace {
 
@@ -426,6 +428,101 @@ TEST(EngineTest, AddingAPositiveEventNeverLowersEngagement) {
     EXPECT_GE(now, previous);
     previous = now;
   }
+}
+
+}  // namespace
+}  // namespace accord::scoring
+
+namespace accord::scoring {
+namespace {
+
+constexpr char kJourneySla[] = R"yaml(
+name: namespaces/default/definitions/m
+qualification_model: {levels: [{name: LEAD}]}
+---
+name: namespaces/default/definitions/j
+buyer_journey:
+  model: m
+  stages: [{id: new}, {id: mql, max_duration: 1d}, {id: sal}, {id: won}]
+  reason_taxonomy: [{code: no-budget}, {code: bad-timing}]
+  recycle:
+    - {from: sal, to: mql, reasons: [no-budget]}
+    - {from: won, to: new}
+---
+name: namespaces/default/definitions/s
+service_level_agreement:
+  journey: j
+  model: m
+  response:
+    - {id: touch, stage: mql, team: sales, event_type: sales_touch, within: 4h, warn_fraction: 0.75}
+)yaml";
+
+TEST(JourneyTest, ForwardMovesAllowedBackwardOnlyAlongRecycleEdgesWithAReason) {
+  auto set = Set(kJourneySla);
+  const Journey& j = set->journeys.at(0);
+  EXPECT_TRUE(CheckTransition(j, "new", "won", "")->allowed());
+  auto recycle = CheckTransition(j, "sal", "mql", "no-budget");
+  ASSERT_TRUE(recycle.ok()) << recycle.status();
+  EXPECT_TRUE(recycle->recycle());
+  EXPECT_THAT(CheckTransition(j, "sal", "mql", ""), testing::HasViolation("reason"));
+  EXPECT_THAT(CheckTransition(j, "sal", "mql", "bad-timing"), testing::HasViolation("reason"));
+  // An edge without its own reasons takes any code of the taxonomy.
+  EXPECT_TRUE(CheckTransition(j, "won", "new", "bad-timing").ok());
+  auto refused = CheckTransition(j, "sal", "new", "no-budget");
+  EXPECT_THAT(refused, testing::StatusIs(absl::StatusCode::kFailedPrecondition));
+  EXPECT_THAT(refused, testing::HasReason("TRANSITION_NOT_ALLOWED"));
+  EXPECT_NE(refused.status().message().find("won, mql (recycle: no-budget)"), std::string::npos)
+      << refused.status();
+  EXPECT_THAT(CheckTransition(j, "sal", "sal", ""), testing::HasReason("TRANSITION_NOT_ALLOWED"));
+  EXPECT_THAT(CheckTransition(j, "nope", "sal", ""), testing::HasViolation("from"));
+}
+
+sv1::ResponseStatus::Status SlaStatus(const CompiledSet& set, int64_t entered_ago,
+                                      int64_t touched_after = -1) {
+  sv1::Lead lead;
+  sv1::StageEntry* e = lead.add_stage_history();
+  e->set_stage("mql");
+  *e->mutable_time() = TimeUtil::SecondsToTimestamp(absl::ToUnixSeconds(kAsOf) - entered_ago);
+  if (touched_after >= 0) {
+    AddEvent(lead, "sales_touch", entered_ago - touched_after);
+  }
+  return EvaluateSla(set.slas.at(0), lead, kAsOf).responses(0).status();
+}
+
+TEST(SlaTest, ResponseStatusAtItsBoundaries) {
+  auto set = Set(kJourneySla);
+  using S = sv1::ResponseStatus;
+  const int64_t h = 3600;
+  EXPECT_EQ(SlaStatus(*set, 1 * h), S::PENDING);
+  EXPECT_EQ(SlaStatus(*set, 3 * h - 1), S::PENDING);
+  EXPECT_EQ(SlaStatus(*set, 3 * h), S::AT_RISK);  // exactly 75 % of 4 h
+  EXPECT_EQ(SlaStatus(*set, 4 * h), S::AT_RISK);  // at the deadline, not yet past it
+  EXPECT_EQ(SlaStatus(*set, 4 * h + 1), S::BREACHED);
+  EXPECT_EQ(SlaStatus(*set, 10 * h, 4 * h), S::MET);           // touched exactly at the deadline
+  EXPECT_EQ(SlaStatus(*set, 10 * h, 4 * h + 1), S::BREACHED);  // touched late
+  sv1::Lead never;
+  EXPECT_EQ(EvaluateSla(set->slas.at(0), never, kAsOf).responses(0).status(), S::NOT_APPLICABLE);
+}
+
+TEST(JourneyTest, EvaluationReportsStalledStagesAndAllowedMoves) {
+  auto set = Set(R"yaml(
+name: namespaces/default/definitions/m
+qualification_model: {levels: [{name: LEAD}]}
+---
+name: namespaces/default/definitions/j
+buyer_journey:
+  model: m
+  stages: [{id: new}, {id: mql, max_duration: 1d, entry: {event: {type: form}}}, {id: sal, entry: {event: {type: accepted}}}]
+)yaml");
+  sv1::Lead lead;
+  AddEvent(lead, "form", 2 * kDay);
+  sv1::StageEntry* e = lead.add_stage_history();
+  e->set_stage("mql");
+  *e->mutable_time() = TimeUtil::SecondsToTimestamp(absl::ToUnixSeconds(kAsOf) - 2 * kDay);
+  sv1::JourneyEvaluation j = EvaluateJourney({set.get(), 0, 0}, lead, kAsOf);
+  EXPECT_EQ(j.stage(), "mql");
+  EXPECT_TRUE(j.stalled());
+  EXPECT_THAT(j.allowed_moves(), ::testing::ElementsAre("sal"));
 }
 
 }  // namespace

@@ -4,6 +4,7 @@
 
 #include "cli/yaml_documents.h"
 #include "gtest/gtest.h"
+
 #include "scoring/cache_file.h"
 #include "tests/testing/status_matchers.h"
 
@@ -41,8 +42,10 @@ rv1::WatchDefinitionsResponse Marker(int64_t sequence, bool begin) {
   return m;
 }
 
-constexpr char kModelV1[] = "name: namespaces/default/definitions/m\nqualification_model: {levels: [{name: A}]}\n";
-constexpr char kModelV3[] = "name: namespaces/default/definitions/m\nqualification_model: {levels: [{name: C}]}\n";
+constexpr char kModelV1[] =
+    "name: namespaces/default/definitions/m\nqualification_model: {levels: [{name: A}]}\n";
+constexpr char kModelV3[] =
+    "name: namespaces/default/definitions/m\nqualification_model: {levels: [{name: C}]}\n";
 // Refers to a persona that is not published: cannot compile in the scoring service.
 constexpr char kModelBad[] =
     "name: namespaces/default/definitions/m\nqualification_model: {personas: [ghost]}\n";
