@@ -425,6 +425,12 @@ int main(int argc, char** argv) {
     sub->add_option("--model", model, "qualification model (default: the only one)");
     sub->add_option("--as-of", as_of, "score as of this RFC 3339 time (default: now)");
   }
+  auto* preview = app.add_subcommand("preview", "impact of a proposed revision on a file of leads");
+  preview->add_option("name", name, "the definition")->required();
+  preview->add_option("-f,--file", file, "leads (.jsonl or .csv)")->required();
+  preview->add_option("--revision", revision, "revision to preview (default: latest)");
+  preview->add_option("--model", model, "qualification model (default: the only one)");
+  preview->add_option("--as-of", as_of, "score as of this RFC 3339 time (default: now)");
   auto* del = app.add_subcommand("delete", "soft-delete a definition");
   del->add_option("name", name)->required();
   auto* undelete = app.add_subcommand("undelete", "restore a soft-deleted definition");
@@ -625,6 +631,39 @@ int main(int argc, char** argv) {
   }
   if (*watch) {
     return Watch(c, from, kinds);
+  }
+  if (*preview) {
+    v1::GetRevisionRequest r;
+    r.set_name(absl::StrCat(c.Name(name), "/revisions/", revision));
+    auto rev = c.Call<v1::GetRevisionRequest, v1::Revision>(&v1::Registry::Stub::GetRevision, r);
+    if (!rev.ok()) {
+      return Fail(rev.status());
+    }
+    v1::Definition proposed = rev->snapshot();
+    proposed.set_name(c.Name(name));
+    // Volume targets of the published SLAs, to say whether they would still be met.
+    std::vector<accord::cli::VolumeTarget> volumes;
+    v1::ListDefinitionsRequest list;
+    list.set_parent(absl::StrCat("namespaces/", g.ns));
+    list.set_filter("kind = SERVICE_LEVEL_AGREEMENT AND published = true");
+    auto slas = c.Call<v1::ListDefinitionsRequest, v1::ListDefinitionsResponse>(
+        &v1::Registry::Stub::ListDefinitions, list);
+    for (const auto& d : slas.ok() ? slas->definitions() : decltype(slas->definitions()){}) {
+      v1::GetRevisionRequest pr;
+      pr.set_name(absl::StrCat(d.name(), "/revisions/published"));
+      auto published =
+          c.Call<v1::GetRevisionRequest, v1::Revision>(&v1::Registry::Stub::GetRevision, pr);
+      if (!published.ok()) {
+        continue;
+      }
+      for (const auto& v : published->snapshot().service_level_agreement().volume()) {
+        volumes.push_back({d.name(), v.id(), v.level(), v.min_count()});
+      }
+    }
+    accord::cli::ScoringTarget target{scoring_server.empty() ? g.server : scoring_server, g.token,
+                                      g.timeout_seconds};
+    accord::cli::ScoreOptions options{file, model, g.ns, as_of, g.output};
+    return accord::cli::Preview(target, options, proposed, volumes);
   }
   if (*del) {
     v1::DeleteDefinitionRequest r;

@@ -321,4 +321,77 @@ int Explain(const ScoringTarget& target, const ScoreOptions& o) {
   return 0;
 }
 
+int Preview(const ScoringTarget& target, const ScoreOptions& o,
+            const registry::v1::Definition& proposed, const std::vector<VolumeTarget>& volumes) {
+  absl::StatusOr<std::vector<sv1::Lead>> leads = ReadLeads(o.file);
+  if (!leads.ok()) {
+    std::cerr << leads.status().message() << "\n";
+    return 1;
+  }
+  sv1::PreviewDefinitionRequest request;
+  if (absl::Status s = FillRequest(o, request.mutable_selector(), request.mutable_as_of());
+      !s.ok()) {
+    return Fail(s);
+  }
+  *request.mutable_proposed() = proposed;
+  for (auto& lead : *leads) {
+    *request.add_leads() = std::move(lead);
+  }
+  auto stub = Stub(target);
+  grpc::ClientContext ctx;
+  AddAuth(ctx, target);
+  ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(60));
+  sv1::PreviewDefinitionResponse r;
+  grpc::Status status = stub->PreviewDefinition(&ctx, request, &r);
+  if (!status.ok()) {
+    return Fail(FromGrpcStatus(status));
+  }
+  if (o.output == "json" || o.output == "jsonl") {
+    std::string json;
+    (void)google::protobuf::util::MessageToJsonString(r, &json);
+    std::cout << json << "\n";
+    return 0;
+  }
+  std::printf("Preview of %s on %d leads\n", proposed.name().c_str(), request.leads_size());
+  auto table = [](const char* title, const auto& before, const auto& after) {
+    std::map<std::string, std::pair<int64_t, int64_t>> rows;
+    for (const auto& [k, v] : before) {
+      rows[k].first = v;
+    }
+    for (const auto& [k, v] : after) {
+      rows[k].second = v;
+    }
+    std::printf("\n  %-14s %8s %8s %8s\n", title, "before", "after", "change");
+    for (const auto& [k, v] : rows) {
+      std::printf("  %-14s %8lld %8lld %+8lld\n", k.c_str(), static_cast<long long>(v.first),
+                  static_cast<long long>(v.second), static_cast<long long>(v.second - v.first));
+    }
+  };
+  table("LEVEL", r.levels_before(), r.levels_after());
+  table("GRADE", r.grades_before(), r.grades_after());
+  std::printf("\n  %lld leads change level", static_cast<long long>(r.changed_count()));
+  std::printf(r.changed_size() > 0 ? ":\n" : "\n");
+  for (int i = 0; i < r.changed_size() && i < 20; ++i) {
+    const auto& c = r.changed(i);
+    std::printf("    %-14s %s -> %s\n", c.lead_id().c_str(),
+                c.before().empty() ? "(none)" : c.before().c_str(),
+                c.after().empty() ? "(none)" : c.after().c_str());
+  }
+  for (const VolumeTarget& v : volumes) {
+    auto count = [&](const auto& levels) {
+      auto it = levels.find(v.level);
+      return it == levels.end() ? int64_t{0} : it->second;
+    };
+    int64_t before = count(r.levels_before());
+    int64_t after = count(r.levels_after());
+    std::printf(
+        "\n  SLA %s, %s: at least %lld %s leads per period: before %lld (%s), after %lld "
+        "(%s)\n",
+        Name(v.sla).c_str(), v.commitment.c_str(), static_cast<long long>(v.min_count),
+        v.level.c_str(), static_cast<long long>(before), before >= v.min_count ? "met" : "not met",
+        static_cast<long long>(after), after >= v.min_count ? "met" : "NOT MET");
+  }
+  return 0;
+}
+
 }  // namespace accord::cli

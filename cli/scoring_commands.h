@@ -1,6 +1,9 @@
 #pragma once
 
 #include <string>
+#include <vector>
+
+#include "accord/registry/v1/definition.pb.h"
 
 // accordctl's scoring commands: `score` (a file of leads through StreamScoreLeads) and
 // `explain` (one lead, every reason, for a sales rep).
@@ -13,15 +16,29 @@ struct ScoringTarget {
 };
 
 struct ScoreOptions {
-  std::string file;      // .jsonl (one Lead as JSON per line) or .csv (dotted column names)
-  std::string model;     // "" = the namespace's only model
+  std::string file;   // .jsonl (one Lead as JSON per line) or .csv (dotted column names)
+  std::string model;  // "" = the namespace's only model
   std::string ns = "default";
-  std::string as_of;     // RFC 3339; "" = now
+  std::string as_of;             // RFC 3339; "" = now
   std::string output = "table";  // table, jsonl, csv
 };
 
 // Exit codes: 0 ok, 1 refused (error on stderr, with file:line for bad input).
 int ScoreFile(const ScoringTarget& target, const ScoreOptions& options);
 int Explain(const ScoringTarget& target, const ScoreOptions& options);
+
+// A volume commitment to check the preview against: at least `min_count` leads at `level`.
+struct VolumeTarget {
+  std::string sla;
+  std::string commitment;
+  std::string level;
+  int64_t min_count = 0;
+};
+
+// Scores the file with the published definitions and with `proposed` in its place, and prints
+// counts per level and grade before/after, the leads that change level, and each volume target
+// before/after.
+int Preview(const ScoringTarget& target, const ScoreOptions& options,
+            const registry::v1::Definition& proposed, const std::vector<VolumeTarget>& volumes);
 
 }  // namespace accord::cli

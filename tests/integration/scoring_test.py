@@ -111,6 +111,41 @@ try:
     accordctl(registry.address, ed, "propose", "b2b-lead-score", check=True)
     accordctl(registry.address, ma, "approve", "b2b-lead-score", check=True)
     accordctl(registry.address, sa, "approve", "b2b-lead-score", check=True)
+    # Preview the approved, unpublished revision on the example leads.
+    leads_file = os.path.join(SOURCE, "examples/leads.jsonl")
+    env_before = os.environ.get("ACCORD_SCORING_SERVER")
+    os.environ["ACCORD_SCORING_SERVER"] = scoring.address
+    r = accordctl(registry.address, tokens["service"], "preview", "b2b-lead-score", "-f",
+                  leads_file, "--as-of", AS_OF, check=True)
+    if env_before is None:
+        del os.environ["ACCORD_SCORING_SERVER"]
+    check("leads change level" in r.stdout and "monthly-mqls" in r.stdout, r.stdout)
+    check(not r.stdout.split("leads change level")[0].rstrip().endswith(" 0"), r.stdout)
+    check(model_revision(score(stub, leads[0])) == 1, "preview changed the published scores")
+
+    # Journeys and SLAs over gRPC.
+    try:
+        stub.CheckTransition(scoring_pb2.CheckTransitionRequest(**{"from": "sal", "to": "awareness"}),
+                             metadata=service, timeout=5)
+        raise AssertionError("an undeclared backward move was allowed")
+    except grpc.RpcError as e:
+        check(e.code() == grpc.StatusCode.FAILED_PRECONDITION and
+              error_details(e)[0] == "TRANSITION_NOT_ALLOWED", e)
+    ok = stub.CheckTransition(scoring_pb2.CheckTransitionRequest(
+        **{"from": "sal", "to": "engaged", "reason": "no-budget"}), metadata=service, timeout=5)
+    check(ok.allowed and ok.recycle, ok)
+    lead = scoring_pb2.Lead()
+    lead.CopyFrom(leads[0])
+    entry = lead.stage_history.add(stage="mql")
+    entry.time.FromJsonString("2026-11-01T10:00:00Z")
+    sla_request = scoring_pb2.EvaluateSlaRequest(lead=lead)
+    sla_request.as_of.FromJsonString(AS_OF)
+    sla = stub.EvaluateSla(sla_request, metadata=service, timeout=5)
+    status = {r.commitment: r.status for r in sla.responses}
+    check(status["mql-first-touch"] == scoring_pb2.ResponseStatus.PENDING, sla)
+    persona_request = scoring_pb2.MatchPersonaRequest(lead=leads[0])
+    matches = stub.MatchPersona(persona_request, metadata=service, timeout=5)
+    check(len(matches.matches) == 3, matches)
     published_at = time.time()
     accordctl(registry.address, ed, "publish", "b2b-lead-score", check=True)
     while model_revision(score(stub, leads[0])) != 2:
