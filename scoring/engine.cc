@@ -203,6 +203,9 @@ int Compare(const Value& v, const Constant& c, bool ignore_case) {
       if (v.kind_case() != Value::kStringValue) {
         return 2;
       }
+      if (ignore_case && absl::EqualsIgnoreCase(v.string_value(), c.text)) {
+        return 0;  // the common case (EQ, IN) without lower-casing a copy
+      }
       int r = ignore_case ? absl::AsciiStrToLower(v.string_value()).compare(c.text)
                           : v.string_value().compare(c.text);
       return r < 0 ? -1 : (r > 0 ? 1 : 0);
@@ -767,6 +770,7 @@ sv1::LeadScore Score(const Evaluation& evaluation, const sv1::Lead& lead, absl::
     int64_t age;
   };
   std::vector<Hit> hits;
+  hits.reserve(lead.events_size());
   for (const sv1::Event& e : lead.events()) {
     auto it = m.rules_by_event.find(e.type());
     if (it == m.rules_by_event.end()) {
@@ -788,7 +792,8 @@ sv1::LeadScore Score(const Evaluation& evaluation, const sv1::Lead& lead, absl::
       }
     }
   }
-  std::stable_sort(hits.begin(), hits.end(), [](const Hit& a, const Hit& b) {
+  // Hits with the same rule and age are interchangeable, so an unstable sort is deterministic.
+  std::sort(hits.begin(), hits.end(), [](const Hit& a, const Hit& b) {
     return a.rule != b.rule ? a.rule < b.rule : a.age < b.age;
   });
   std::vector<double> group_sums(m.engagement_groups.size(), 0.0);
