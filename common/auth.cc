@@ -68,7 +68,7 @@ const std::unordered_map<std::string, Permission>& MethodTable() {
     const std::string s = "/accord.scoring.v1.Scoring/";
     for (const char* m : {"ScoreLead", "BatchScoreLeads", "StreamScoreLeads", "MatchPersona",
                           "EvaluateJourney", "CheckTransition", "EvaluateSla",
-                          "PreviewDefinition"}) {
+                          "PreviewDefinition", "ReportSla"}) {
       (*t)[s + m] = P::kScore;
     }
     return t;

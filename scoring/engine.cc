@@ -513,10 +513,13 @@ sv1::Reason* AddReason(sv1::LeadScore& out, sv1::Reason::Kind kind, const std::s
   return r;
 }
 
-void AddRef(sv1::LeadScore& out, const std::string& name, int64_t revision) {
-  sv1::DefinitionRef* ref = out.add_definitions();
+void AddRefTo(sv1::DefinitionRef* ref, const std::string& name, int64_t revision) {
   ref->set_name(name);
   ref->set_revision(revision);
+}
+
+void AddRef(sv1::LeadScore& out, const std::string& name, int64_t revision) {
+  AddRefTo(out.add_definitions(), name, revision);
 }
 
 }  // namespace
@@ -1031,6 +1034,103 @@ absl::StatusOr<sv1::CheckTransitionResponse> CheckTransition(const Journey& j,
     return out;
   }
   return refuse();
+}
+
+namespace {
+
+int LevelRank(const Model& m, const std::string& level) {
+  for (size_t i = 0; i < m.levels.size(); ++i) {
+    if (m.levels[i].name == level) {
+      return static_cast<int>(i);
+    }
+  }
+  return -1;
+}
+
+}  // namespace
+
+SlaTally::SlaTally(const CompiledSet& set, int sla, absl::Time as_of)
+    : set_(set),
+      sla_(set.slas[sla]),
+      evaluation_{&set, set.slas[sla].model, set.slas[sla].journey},
+      as_of_(as_of),
+      volume_(sla_.spec.volume_size(), 0),
+      qualified_(sla_.spec.quality_size(), 0),
+      accepted_(sla_.spec.quality_size(), 0) {}
+
+void SlaTally::Add(const sv1::Lead& lead) {
+  ++leads_;
+  if (evaluation_.model < 0) {
+    return;
+  }
+  const Model& m = set_.models[evaluation_.model];
+  sv1::LeadScore score = Score(evaluation_, lead, as_of_);
+  const int rank = score.disqualified() ? -1 : LevelRank(m, score.level());
+  for (int i = 0; i < sla_.spec.volume_size(); ++i) {
+    int need = LevelRank(m, sla_.spec.volume(i).level());
+    if (need >= 0 && rank >= need) {
+      ++volume_[i];
+    }
+  }
+  for (int i = 0; i < sla_.spec.quality_size(); ++i) {
+    const rv1::QualityCommitment& q = sla_.spec.quality(i);
+    int need = LevelRank(m, q.level());
+    if (need < 0 || rank < need) {
+      continue;
+    }
+    ++qualified_[i];
+    bool accepted = false;
+    if (!q.accepted_event_type().empty()) {
+      for (const sv1::Event& e : lead.events()) {
+        accepted = accepted || (e.type() == q.accepted_event_type() &&
+                                absl::FromUnixNanos(TimeNs(e.time())) <= as_of_);
+      }
+    } else if (evaluation_.journey >= 0) {
+      const Journey& j = set_.journeys[evaluation_.journey];
+      const int target = StageIndex(j, q.accepted_stage());
+      accepted = target >= 0 && StageIndex(j, score.journey_stage()) >= target;
+      for (const sv1::StageEntry& entry : lead.stage_history()) {
+        accepted = accepted || entry.stage() == q.accepted_stage();
+      }
+    }
+    accepted_[i] += accepted ? 1 : 0;
+  }
+}
+
+sv1::SlaReport SlaTally::Report() const {
+  sv1::SlaReport report;
+  report.mutable_sla()->set_name(sla_.name);
+  report.mutable_sla()->set_revision(sla_.revision);
+  report.set_leads(leads_);
+  AddRefTo(report.add_definitions(), sla_.name, sla_.revision);
+  if (evaluation_.model >= 0) {
+    const Model& m = set_.models[evaluation_.model];
+    AddRefTo(report.add_definitions(), m.name, m.revision);
+  }
+  for (int i = 0; i < sla_.spec.volume_size(); ++i) {
+    const rv1::VolumeCommitment& v = sla_.spec.volume(i);
+    sv1::VolumeResult* r = report.add_volume();
+    r->set_commitment(v.id());
+    r->set_team(v.team());
+    r->set_level(v.level());
+    r->set_target(v.min_count());
+    r->set_actual(volume_[i]);
+    r->set_met(volume_[i] >= v.min_count());
+  }
+  for (int i = 0; i < sla_.spec.quality_size(); ++i) {
+    const rv1::QualityCommitment& q = sla_.spec.quality(i);
+    sv1::QualityResult* r = report.add_quality();
+    r->set_commitment(q.id());
+    r->set_team(q.team());
+    r->set_level(q.level());
+    r->set_qualified(qualified_[i]);
+    r->set_accepted(accepted_[i]);
+    r->set_accepted_fraction(qualified_[i] > 0 ? static_cast<double>(accepted_[i]) / qualified_[i]
+                                               : 0);
+    r->set_target(q.min_accepted_fraction());
+    r->set_met(qualified_[i] > 0 && r->accepted_fraction() >= q.min_accepted_fraction());
+  }
+  return report;
 }
 
 sv1::EvaluateSlaResponse EvaluateSla(const Sla& sla, const sv1::Lead& lead, absl::Time as_of) {

@@ -213,6 +213,26 @@ absl::StatusOr<sv1::CheckTransitionResponse> CheckTransition(const Journey& jour
 // events).
 sv1::EvaluateSlaResponse EvaluateSla(const Sla& sla, const sv1::Lead& lead, absl::Time as_of);
 
+// Volume and quality of a period's leads against an SLA: Add() each lead, then Report().
+// Not thread-safe (one per ReportSla stream).
+class SlaTally {
+ public:
+  // `sla` must belong to `set` and name a model (and usually a journey) of it.
+  SlaTally(const CompiledSet& set, int sla, absl::Time as_of);
+  void Add(const sv1::Lead& lead);
+  sv1::SlaReport Report() const;
+
+ private:
+  const CompiledSet& set_;
+  const Sla& sla_;
+  Evaluation evaluation_;
+  absl::Time as_of_;
+  int64_t leads_ = 0;
+  std::vector<int64_t> volume_;     // per volume commitment
+  std::vector<int64_t> qualified_;  // per quality commitment
+  std::vector<int64_t> accepted_;
+};
+
 // The match of every persona of the set with `lead`, best first.
 std::vector<sv1::PersonaMatch> MatchPersonas(const CompiledSet& set, const sv1::Lead& lead,
                                              absl::Time as_of);

@@ -409,6 +409,21 @@ absl::StatusOr<sv1::EvaluateSlaResponse> Scorer::EvaluateSla(
   return scoring::EvaluateSla(set->slas[sla], request.lead(), AsOf(request.as_of()));
 }
 
+absl::StatusOr<Scorer::SlaReportState> Scorer::StartSlaReport(
+    const sv1::ReportSlaRequest& first) const {
+  SlaReportState state;
+  state.snapshot = Current();
+  ACCORD_ASSIGN_OR_RETURN(auto set, SetFor(state.snapshot.get(), first.selector()));
+  ACCORD_ASSIGN_OR_RETURN(int sla, Pick(set->sla_index, set->namespace_id, first.selector().sla(),
+                                        "selector.sla", "SLA"));
+  if (set->slas[sla].model < 0) {
+    return ErrorWithReason(absl::StatusCode::kFailedPrecondition, "NOT_PUBLISHED",
+                           absl::StrCat("the model of ", set->slas[sla].name, " is not published"));
+  }
+  state.tally = std::make_unique<SlaTally>(*set, sla, AsOf(first.as_of()));
+  return state;
+}
+
 absl::StatusOr<sv1::PreviewDefinitionResponse> Scorer::PreviewDefinition(
     const sv1::PreviewDefinitionRequest& request) const {
   constexpr int kMaxPreviewLeads = 10000;

@@ -67,6 +67,14 @@ class Scorer final {
   absl::StatusOr<sv1::PreviewDefinitionResponse> PreviewDefinition(
       const sv1::PreviewDefinitionRequest& request) const;
 
+  // A ReportSla in progress: the tally and the snapshot it reads (kept alive with it).
+  struct SlaReportState {
+    std::shared_ptr<const Snapshot> snapshot;
+    std::unique_ptr<SlaTally> tally;
+  };
+  // Starts a report from the stream's first message.
+  absl::StatusOr<SlaReportState> StartSlaReport(const sv1::ReportSlaRequest& first) const;
+
   // The evaluation a selector names within a snapshot (streams resolve once per selector).
   absl::StatusOr<Evaluation> Resolve(const Snapshot& snapshot, const sv1::Selector& selector,
                                      absl::string_view field) const;

@@ -83,7 +83,66 @@ class ScoreStream final
   int64_t index_ = 0;
 };
 
+// Reads a period's leads and answers with the SLA report when the client finishes sending.
+class SlaReportStream final : public grpc::ServerReadReactor<sv1::ReportSlaRequest> {
+ public:
+  SlaReportStream(Scorer& scorer, sv1::SlaReport* response, absl::Status auth)
+      : scorer_(scorer), response_(response) {
+    if (!auth.ok()) {
+      Finish(ToGrpcStatus(auth));
+      return;
+    }
+    StartRead(&request_);
+  }
+
+  void OnReadDone(bool ok) override {
+    if (!ok) {
+      if (state_.tally == nullptr) {
+        Finish(ToGrpcStatus(InvalidField("leads", "send at least one message")));
+        return;
+      }
+      *response_ = state_.tally->Report();
+      Finish(grpc::Status::OK);
+      return;
+    }
+    if (state_.tally == nullptr) {
+      absl::StatusOr<Scorer::SlaReportState> started = scorer_.StartSlaReport(request_);
+      if (!started.ok()) {
+        Finish(ToGrpcStatus(started.status()));
+        return;
+      }
+      state_ = *std::move(started);
+    }
+    for (int i = 0; i < request_.leads_size(); ++i) {
+      if (absl::Status s = scorer_.CheckLead(request_.leads(i),
+                                             absl::StrCat("messages[", index_, "].leads[", i, "]"));
+          !s.ok()) {
+        Finish(ToGrpcStatus(s));
+        return;
+      }
+      state_.tally->Add(request_.leads(i));
+    }
+    ++index_;
+    StartRead(&request_);
+  }
+  void OnDone() override { delete this; }
+
+ private:
+  Scorer& scorer_;
+  sv1::SlaReport* response_;
+  sv1::ReportSlaRequest request_;
+  Scorer::SlaReportState state_;
+  int64_t index_ = 0;
+};
+
 }  // namespace
+
+grpc::ServerReadReactor<sv1::ReportSlaRequest>* ScoringServiceImpl::ReportSla(
+    grpc::CallbackServerContext* context, sv1::SlaReport* response) {
+  absl::StatusOr<Principal> principal =
+      authorizer_.Authorize(*context, absl::StrCat(kPrefix, "ReportSla"));
+  return new SlaReportStream(scorer_, response, principal.status());
+}
 
 template <typename Request, typename Response, typename Fn>
 grpc::ServerUnaryReactor* ScoringServiceImpl::Unary(grpc::CallbackServerContext* context,

@@ -34,6 +34,8 @@ class ScoringServiceImpl final : public sv1::Scoring::CallbackService {
   grpc::ServerUnaryReactor* EvaluateSla(grpc::CallbackServerContext* context,
                                         const sv1::EvaluateSlaRequest* request,
                                         sv1::EvaluateSlaResponse* response) override;
+  grpc::ServerReadReactor<sv1::ReportSlaRequest>* ReportSla(grpc::CallbackServerContext* context,
+                                                            sv1::SlaReport* response) override;
   grpc::ServerUnaryReactor* PreviewDefinition(grpc::CallbackServerContext* context,
                                               const sv1::PreviewDefinitionRequest* request,
                                               sv1::PreviewDefinitionResponse* response) override;

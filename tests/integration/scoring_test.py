@@ -143,6 +143,16 @@ try:
     sla = stub.EvaluateSla(sla_request, metadata=service, timeout=5)
     status = {r.commitment: r.status for r in sla.responses}
     check(status["mql-first-touch"] == scoring_pb2.ResponseStatus.PENDING, sla)
+    def period():
+        for i in range(0, len(leads), 25):
+            r = scoring_pb2.ReportSlaRequest(leads=leads[i:i + 25])
+            r.as_of.FromJsonString(AS_OF)
+            yield r
+    report = stub.ReportSla(period(), metadata=service, timeout=10)
+    mqls = sum(1 for s in single if s.level in ("MQL", "SQL"))
+    volume = {v.commitment: v for v in report.volume}
+    check(report.leads == len(leads) and volume["monthly-mqls"].actual == mqls and
+          not volume["monthly-mqls"].met, report)
     persona_request = scoring_pb2.MatchPersonaRequest(lead=leads[0])
     matches = stub.MatchPersona(persona_request, metadata=service, timeout=5)
     check(len(matches.matches) == 3, matches)

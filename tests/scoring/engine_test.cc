@@ -527,3 +527,48 @@ buyer_journey:
 
 }  // namespace
 }  // namespace accord::scoring
+
+namespace accord::scoring {
+namespace {
+
+TEST(SlaTest, VolumeAndQualityOverAPeriodsLeads) {
+  auto set = Set(R"yaml(
+name: namespaces/default/definitions/m
+qualification_model:
+  fit: [{name: g, rules: [{id: big, points: 50, condition: {attribute: {field: employees, op: GE, value: 1000}}}]}]
+  levels: [{name: LEAD}, {name: MQL, min_fit: 40}]
+---
+name: namespaces/default/definitions/j
+buyer_journey:
+  model: m
+  stages: [{id: new}, {id: sal, entry: {event: {type: accepted}}}]
+---
+name: namespaces/default/definitions/s
+service_level_agreement:
+  journey: j
+  model: m
+  volume: [{id: v, team: marketing, level: MQL, min_count: 3, period: MONTH}]
+  quality: [{id: q, team: marketing, level: MQL, accepted_stage: sal, min_accepted_fraction: 0.5, period: MONTH}]
+)yaml");
+  SlaTally tally(*set, 0, kAsOf);
+  for (int i = 0; i < 5; ++i) {
+    sv1::Lead lead =
+        Lead(absl::StrCat(R"({"attributes": {"employees": )", i < 3 ? 5000 : 10, "}}"));
+    if (i == 0) {
+      AddEvent(lead, "accepted", 60);
+    }
+    tally.Add(lead);
+  }
+  sv1::SlaReport report = tally.Report();
+  EXPECT_EQ(report.leads(), 5);
+  ASSERT_EQ(report.volume_size(), 1);
+  EXPECT_EQ(report.volume(0).actual(), 3);
+  EXPECT_TRUE(report.volume(0).met());  // exactly at the target
+  ASSERT_EQ(report.quality_size(), 1);
+  EXPECT_EQ(report.quality(0).qualified(), 3);
+  EXPECT_EQ(report.quality(0).accepted(), 1);
+  EXPECT_FALSE(report.quality(0).met());  // 1/3 < 0.5
+}
+
+}  // namespace
+}  // namespace accord::scoring
