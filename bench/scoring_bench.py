@@ -1,0 +1,203 @@
+#!/usr/bin/python3
+"""Scoring over gRPC on loopback, one run, the same load generator (h2load) for all targets:
+
+1. ScoreLead of a typical lead (20 attributes, 10 events) with the reference model
+   (bench/workload/scoring-model.yaml) versus the null RPC on the same bootstrap, at 16 and
+   64 streams on one connection.
+2. BatchScoreLeads of 100 leads per call, in leads per second.
+
+Servers on CPU 0, h2load on CPU 1, targets alternating within each repetition. Needs
+nghttp2-client. Usage: bench/scoring_bench.py [--build build] [--reps 3] [--duration 8]
+"""
+import argparse
+import json
+import os
+import random
+import shutil
+import signal
+import statistics
+import subprocess
+import sys
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from registry_bench import ROOT, frame, h2load, quiet, wait_port_from_log  # noqa: E402
+
+
+def stubs(work):
+    out = os.path.join(work, "py")
+    os.makedirs(out, exist_ok=True)
+    proto = os.path.join(ROOT, "proto")
+    googleapis = "/usr/share/gocode/src/github.com/gogo/googleapis"
+    subprocess.run(["protoc", f"-I{proto}", f"-I{googleapis}", f"--python_out={out}",
+                    "--plugin=protoc-gen-grpc_python=/usr/bin/grpc_python_plugin",
+                    f"--grpc_python_out={out}", "accord/registry/v1/definition.proto", "accord/registry/v1/registry.proto",
+                    "accord/scoring/v1/scoring.proto"], check=True)
+    subprocess.run(["protoc", f"-I{googleapis}", f"--python_out={out}",
+                    "google/api/annotations.proto", "google/api/http.proto"], check=True)
+    sys.path.insert(0, out)
+
+
+def typical_lead(pb, rng, i):
+    lead = pb.Lead(id=f"lead-{i}")
+    attrs = {
+        "company": {"employees": rng.randint(5, 5000), "industry": rng.choice(
+            ["software", "Healthcare", "retail", "media"]), "country": rng.choice(["US", "DE"]),
+            "revenue": rng.randint(0, 3000000), "name": f"Company {i}", "public": rng.random() < .5,
+            "website": f"c{i}.com", "region": "emea", "segment": "mid", "stage": "growth"},
+        "contact": {"title": rng.choice(["Director of IT 1", "Head of Sales 2", "Engineer"]),
+                    "email": f"p{i}@c{i}.com", "first_name": "Ann", "last_name": "Smith",
+                    "phone": "+1 555 0100"},
+        "source": "webinar", "campaign": "q4", "score_hint": 3, "owner": "sdr-1",
+    }
+    lead.attributes.update(attrs)
+    for k in range(10):
+        e = lead.events.add(type=f"event-{rng.randint(0, 11)}")
+        e.time.FromSeconds(1800000000 - rng.randint(0, 200 * 86400))
+        e.properties.update({"path": rng.choice(["/pricing/enterprise", "/blog"])})
+    return lead
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--build", default=os.path.join(ROOT, "build"))
+    ap.add_argument("--reps", type=int, default=3)
+    ap.add_argument("--duration", type=int, default=8)
+    ap.add_argument("--warmup", type=int, default=2)
+    args = ap.parse_args()
+    bindir = os.path.join(args.build, "bin")
+    work = os.path.join(args.build, "bench-scoring")
+    shutil.rmtree(work, ignore_errors=True)
+    os.makedirs(work)
+    stubs(work)
+    from accord.scoring.v1 import scoring_pb2 as pb
+    subprocess.run([os.path.join(ROOT, "scripts/dev-keys.sh"), work], check=True)
+    tokens = dict(l.strip().split("=", 1) for l in open(os.path.join(work, "dev.env")))
+    procs = []
+
+    def start(cmd, log, cpu):
+        p = subprocess.Popen(["taskset", "-c", cpu, *cmd], stdout=subprocess.DEVNULL,
+                             stderr=open(log, "w"))
+        procs.append(p)
+        return p
+
+    try:
+        reg_log = os.path.join(work, "registry.log")
+        reg = start([os.path.join(bindir, "accord-registry"), "--listen=127.0.0.1:0",
+                     "--admin_listen=127.0.0.1:0", f"--store=sqlite:{work}/registry.db",
+                     f"--keys={work}/dev-keys.yaml"], reg_log, "1")
+        reg_port = wait_port_from_log(reg_log, reg)
+        env = dict(os.environ, ACCORD_SERVER=f"127.0.0.1:{reg_port}")
+        ctl = lambda role, *a: subprocess.run(
+            [os.path.join(bindir, "accordctl"), *a], check=True, capture_output=True,
+            env=dict(env, ACCORD_TOKEN=tokens[f"ACCORD_TOKEN_{role}"]))
+        ctl("MARKETING_EDITOR", "apply", "-f", os.path.join(ROOT, "bench/workload/scoring-model.yaml"))
+        ctl("MARKETING_EDITOR", "propose", "bench-model")
+        ctl("MARKETING_APPROVER", "approve", "bench-model")
+        ctl("SALES_APPROVER", "approve", "bench-model")
+        ctl("MARKETING_EDITOR", "publish", "bench-model")
+        with open(os.path.join(work, "token"), "w") as f:
+            f.write(tokens["ACCORD_TOKEN_SERVICE"] + "\n")
+        sc_log = os.path.join(work, "scoring.log")
+        sc = start([os.path.join(bindir, "accord-scoring"), "--listen=127.0.0.1:0",
+                    "--admin_listen=127.0.0.1:0", f"--registry=127.0.0.1:{reg_port}",
+                    f"--cache_dir={work}/cache", f"--token_file={work}/token",
+                    f"--keys={work}/dev-keys.yaml"], sc_log, "0")
+        sc_port = wait_port_from_log(sc_log, sc)
+        null_log = os.path.join(work, "null.log")
+        null = start([os.path.join(bindir, "accord-bench-null"), "--listen=127.0.0.1:0"],
+                     null_log, "0")
+        null_port = wait_port_from_log(null_log, null)
+        deadline = time.time() + 10
+        while '"scoring ready"' not in open(sc_log).read():
+            if time.time() > deadline:
+                raise RuntimeError(open(sc_log).read())
+            time.sleep(0.1)
+        # The registry is not measured: stop it so it does not compete for CPU 1.
+        reg.send_signal(signal.SIGTERM)
+        reg.wait()
+
+        rng = random.Random(7)
+        as_of = "2026-11-01T12:00:00Z"
+        one = pb.ScoreLeadRequest(lead=typical_lead(pb, rng, 0))
+        one.as_of.FromJsonString(as_of)
+        batch = pb.BatchScoreLeadsRequest(leads=[typical_lead(pb, rng, i) for i in range(100)])
+        batch.as_of.FromJsonString(as_of)
+        bodies = {"null": b"", "score": one.SerializeToString(), "batch100": batch.SerializeToString()}
+        files = {}
+        for k, v in bodies.items():
+            files[k] = os.path.join(work, f"{k}.grpc")
+            with open(files[k], "wb") as f:
+                f.write(frame(v))
+        auth = ["authorization: Bearer " + tokens["ACCORD_TOKEN_SERVICE"]]
+        # Check every path once with a real client.
+        import grpc
+        from accord.scoring.v1 import scoring_pb2_grpc
+        stub = scoring_pb2_grpc.ScoringStub(grpc.insecure_channel(f"127.0.0.1:{sc_port}"))
+        md = (("authorization", auth[0].split(": ", 1)[1]),)
+        result = stub.ScoreLead(one, metadata=md, timeout=5)
+        assert result.definitions and result.definitions[0].name.endswith("bench-model"), result
+        assert len(stub.BatchScoreLeads(batch, metadata=md, timeout=5).scores) == 100
+        targets = {
+            "null": (f"http://127.0.0.1:{null_port}/accord.bench.v1.Null/Ping", [], null.pid, 1),
+            "score": (f"http://127.0.0.1:{sc_port}/accord.scoring.v1.Scoring/ScoreLead", auth,
+                      sc.pid, 1),
+        }
+        batch_target = (f"http://127.0.0.1:{sc_port}/accord.scoring.v1.Scoring/BatchScoreLeads",
+                        auth, sc.pid, 100)
+        runs = []
+        for rep in range(args.reps):
+            for streams in (16, 64):
+                for label in ("null", "score"):
+                    was_quiet = quiet()
+                    url, headers, pid, per = targets[label]
+                    r = h2load(url, files[label], streams, args.duration, args.warmup, headers,
+                               pid, work)
+                    r.update(rep=rep, streams=streams, target=label, quiet_before=was_quiet)
+                    runs.append(r)
+                    print(json.dumps(r), file=sys.stderr)
+            quiet()
+            url, headers, pid, per = batch_target
+            r = h2load(url, files["batch100"], 4, args.duration, args.warmup, headers, pid, work)
+            r.update(rep=rep, streams=4, target="batch100", leads_per_second=r["qps"] * per,
+                     server_cpu_us_per_lead=r["server_cpu_us_per_req"] / per)
+            runs.append(r)
+            print(json.dumps(r), file=sys.stderr)
+
+        print(f"## ScoreLead ({len(bodies['score'])}-byte request) vs null RPC\n")
+        print("| streams | target | QPS median [min-max] | p50 us | p99 us | server CPU us/req |")
+        print("|---|---|---|---|---|---|")
+        for streams in (16, 64):
+            for label in ("null", "score"):
+                rs = [r for r in runs if r["streams"] == streams and r["target"] == label]
+                q = [r["qps"] for r in rs]
+                print(f"| {streams} | {label} | {statistics.median(q):,.0f} [{min(q):,.0f}-"
+                      f"{max(q):,.0f}] | {statistics.median(r['p50_us'] for r in rs):.0f} | "
+                      f"{statistics.median(r['p99_us'] for r in rs):.0f} | "
+                      f"{statistics.median(r['server_cpu_us_per_req'] for r in rs):.1f} |")
+        print("\n| streams | score/null QPS (per rep) |\n|---|---|")
+        for streams in (16, 64):
+            by = lambda label, rep: next(r["qps"] for r in runs if r["streams"] == streams and
+                                         r["target"] == label and r["rep"] == rep)
+            ratio = [by("score", i) / by("null", i) for i in range(args.reps)]
+            print(f"| {streams} | median {statistics.median(ratio):.2f} "
+                  f"[{min(ratio):.2f}-{max(ratio):.2f}] |")
+        b = [r for r in runs if r["target"] == "batch100"]
+        lps = [r["leads_per_second"] for r in b]
+        print(f"\n## BatchScoreLeads, 100 leads per call, 4 calls in flight\n\n"
+              f"leads/s median {statistics.median(lps):,.0f} [{min(lps):,.0f}-{max(lps):,.0f}], "
+              f"server CPU {statistics.median(r['server_cpu_us_per_lead'] for r in b):.1f} us "
+              f"per lead ({len(bodies['batch100'])}-byte request)")
+    finally:
+        for p in procs:
+            if p.poll() is None:
+                p.send_signal(signal.SIGTERM)
+        for p in procs:
+            try:
+                p.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                p.kill()
+
+
+if __name__ == "__main__":
+    main()
