@@ -735,11 +735,18 @@ std::vector<sv1::PersonaMatch> MatchPersonas(const CompiledSet& set, const sv1::
 }
 
 sv1::LeadScore Score(const Evaluation& evaluation, const sv1::Lead& lead, absl::Time as_of) {
+  sv1::LeadScore out;
+  ScoreInto(evaluation, lead, as_of, &out);
+  return out;
+}
+
+void ScoreInto(const Evaluation& evaluation, const sv1::Lead& lead, absl::Time as_of,
+               sv1::LeadScore* result) {
+  sv1::LeadScore& out = *result;
   const CompiledSet& set = *evaluation.set;
   const Model& m = set.models[evaluation.model];
   const int64_t as_of_ns = absl::ToUnixNanos(as_of);
   Evaluator ev(set, lead, as_of_ns);
-  sv1::LeadScore out;
   out.set_lead_id(lead.id());
   out.set_namespace_(set.namespace_id);
   *out.mutable_as_of() = TimeUtil::NanosecondsToTimestamp(as_of_ns);
@@ -915,7 +922,6 @@ sv1::LeadScore Score(const Evaluation& evaluation, const sv1::Lead& lead, absl::
     out.set_journey_stage(stage);
     AddRef(out, j.name, j.revision);
   }
-  return out;
 }
 
 namespace {

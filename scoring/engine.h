@@ -196,6 +196,9 @@ struct Evaluation {
 
 // Scores `lead` as of `as_of`. Thread-safe (the set is read-only).
 sv1::LeadScore Score(const Evaluation& evaluation, const sv1::Lead& lead, absl::Time as_of);
+// The same, written into `out` (which may live on an arena); `out` must be empty.
+void ScoreInto(const Evaluation& evaluation, const sv1::Lead& lead, absl::Time as_of,
+               sv1::LeadScore* out);
 
 // The journey's stage for `lead` and what may happen next; needs evaluation.journey >= 0.
 sv1::JourneyEvaluation EvaluateJourney(const Evaluation& evaluation, const sv1::Lead& lead,

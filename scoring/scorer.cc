@@ -285,7 +285,8 @@ absl::Status Scorer::CheckLead(const sv1::Lead& lead, const std::string& field) 
   return violations.empty() ? absl::OkStatus() : InvalidArgument(std::move(violations));
 }
 
-absl::StatusOr<sv1::LeadScore> Scorer::ScoreLead(const sv1::ScoreLeadRequest& request) const {
+absl::Status Scorer::ScoreLeadInto(const sv1::ScoreLeadRequest& request,
+                                   sv1::LeadScore* response) const {
   std::shared_ptr<const Snapshot> snapshot = Current();
   if (snapshot == nullptr) {
     return absl::UnavailableError("no definitions loaded yet");
@@ -295,11 +296,18 @@ absl::StatusOr<sv1::LeadScore> Scorer::ScoreLead(const sv1::ScoreLeadRequest& re
   }
   ACCORD_RETURN_IF_ERROR(CheckLead(request.lead(), "lead"));
   ACCORD_ASSIGN_OR_RETURN(Evaluation e, Resolve(*snapshot, request.selector(), "selector"));
-  return Score(e, request.lead(), AsOf(request.as_of()));
+  ScoreInto(e, request.lead(), AsOf(request.as_of()), response);
+  return absl::OkStatus();
 }
 
-absl::StatusOr<sv1::BatchScoreLeadsResponse> Scorer::BatchScoreLeads(
-    const sv1::BatchScoreLeadsRequest& request) const {
+absl::StatusOr<sv1::LeadScore> Scorer::ScoreLead(const sv1::ScoreLeadRequest& request) const {
+  sv1::LeadScore response;
+  ACCORD_RETURN_IF_ERROR(ScoreLeadInto(request, &response));
+  return response;
+}
+
+absl::Status Scorer::BatchScoreLeadsInto(const sv1::BatchScoreLeadsRequest& request,
+                                         sv1::BatchScoreLeadsResponse* response) const {
   std::shared_ptr<const Snapshot> snapshot = Current();
   if (snapshot == nullptr) {
     return absl::UnavailableError("no definitions loaded yet");
@@ -314,10 +322,16 @@ absl::StatusOr<sv1::BatchScoreLeadsResponse> Scorer::BatchScoreLeads(
   }
   ACCORD_ASSIGN_OR_RETURN(Evaluation e, Resolve(*snapshot, request.selector(), "selector"));
   const absl::Time as_of = AsOf(request.as_of());
-  sv1::BatchScoreLeadsResponse response;
   for (const sv1::Lead& lead : request.leads()) {
-    *response.add_scores() = Score(e, lead, as_of);
+    ScoreInto(e, lead, as_of, response->add_scores());
   }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<sv1::BatchScoreLeadsResponse> Scorer::BatchScoreLeads(
+    const sv1::BatchScoreLeadsRequest& request) const {
+  sv1::BatchScoreLeadsResponse response;
+  ACCORD_RETURN_IF_ERROR(BatchScoreLeadsInto(request, &response));
   return response;
 }
 

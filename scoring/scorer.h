@@ -53,6 +53,10 @@ class Scorer final {
   absl::StatusOr<sv1::LeadScore> ScoreLead(const sv1::ScoreLeadRequest& request) const;
   absl::StatusOr<sv1::BatchScoreLeadsResponse> BatchScoreLeads(
       const sv1::BatchScoreLeadsRequest& request) const;
+  // The same, writing into `response` (e.g. on the call's arena).
+  absl::Status ScoreLeadInto(const sv1::ScoreLeadRequest& request, sv1::LeadScore* response) const;
+  absl::Status BatchScoreLeadsInto(const sv1::BatchScoreLeadsRequest& request,
+                                   sv1::BatchScoreLeadsResponse* response) const;
   absl::StatusOr<sv1::MatchPersonaResponse> MatchPersona(
       const sv1::MatchPersonaRequest& request) const;
   absl::StatusOr<sv1::JourneyEvaluation> EvaluateJourney(

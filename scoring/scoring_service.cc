@@ -163,15 +163,23 @@ grpc::ServerUnaryReactor* ScoringServiceImpl::Unary(grpc::CallbackServerContext*
 grpc::ServerUnaryReactor* ScoringServiceImpl::ScoreLead(grpc::CallbackServerContext* context,
                                                         const sv1::ScoreLeadRequest* request,
                                                         sv1::LeadScore* response) {
-  return Unary(context, "ScoreLead", request, response,
-               [this](const auto& r) { return scorer_.ScoreLead(r); });
+  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  absl::StatusOr<Principal> principal =
+      authorizer_.Authorize(*context, absl::StrCat(kPrefix, "ScoreLead"));
+  reactor->Finish(ToGrpcStatus(principal.ok() ? scorer_.ScoreLeadInto(*request, response)
+                                              : principal.status()));
+  return reactor;
 }
 
 grpc::ServerUnaryReactor* ScoringServiceImpl::BatchScoreLeads(
     grpc::CallbackServerContext* context, const sv1::BatchScoreLeadsRequest* request,
     sv1::BatchScoreLeadsResponse* response) {
-  return Unary(context, "BatchScoreLeads", request, response,
-               [this](const auto& r) { return scorer_.BatchScoreLeads(r); });
+  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  absl::StatusOr<Principal> principal =
+      authorizer_.Authorize(*context, absl::StrCat(kPrefix, "BatchScoreLeads"));
+  reactor->Finish(ToGrpcStatus(principal.ok() ? scorer_.BatchScoreLeadsInto(*request, response)
+                                              : principal.status()));
+  return reactor;
 }
 
 grpc::ServerUnaryReactor* ScoringServiceImpl::MatchPersona(grpc::CallbackServerContext* context,

@@ -1,6 +1,7 @@
 #pragma once
 
 #include "accord/scoring/v1/scoring.grpc.pb.h"
+#include "common/arena_allocator.h"
 #include "common/call_auth.h"
 #include "scoring/scorer.h"
 
@@ -10,8 +11,12 @@ namespace accord::scoring {
 // is bounded: at most 1000 leads per message, pure CPU, no I/O).
 class ScoringServiceImpl final : public sv1::Scoring::CallbackService {
  public:
+  // Scoring calls use per-call arenas for their request and response.
   ScoringServiceImpl(Scorer& scorer, const CallAuthorizer& authorizer)
-      : scorer_(scorer), authorizer_(authorizer) {}
+      : scorer_(scorer), authorizer_(authorizer) {
+    SetMessageAllocatorFor_ScoreLead(&score_allocator_);
+    SetMessageAllocatorFor_BatchScoreLeads(&batch_allocator_);
+  }
 
   // accord::scoring::v1::Scoring::CallbackService
   grpc::ServerUnaryReactor* ScoreLead(grpc::CallbackServerContext* context,
@@ -48,6 +53,8 @@ class ScoringServiceImpl final : public sv1::Scoring::CallbackService {
 
   Scorer& scorer_;
   const CallAuthorizer& authorizer_;
+  ArenaMessageAllocator<sv1::ScoreLeadRequest, sv1::LeadScore> score_allocator_;
+  ArenaMessageAllocator<sv1::BatchScoreLeadsRequest, sv1::BatchScoreLeadsResponse> batch_allocator_;
 };
 
 }  // namespace accord::scoring
