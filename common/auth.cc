@@ -66,9 +66,9 @@ const std::unordered_map<std::string, Permission>& MethodTable() {
       (*t)[r + m] = P::kManage;
     }
     const std::string s = "/accord.scoring.v1.Scoring/";
-    for (const char* m : {"ScoreLead", "BatchScoreLeads", "StreamScoreLeads", "MatchPersona",
-                          "EvaluateJourney", "CheckTransition", "EvaluateSla",
-                          "PreviewDefinition", "ReportSla"}) {
+    for (const char* m :
+         {"ScoreLead", "BatchScoreLeads", "StreamScoreLeads", "MatchPersona", "EvaluateJourney",
+          "CheckTransition", "EvaluateSla", "PreviewDefinition", "ReportSla"}) {
       (*t)[s + m] = P::kScore;
     }
     return t;

@@ -3,6 +3,8 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/string_view.h"
 
+#include "common/log.h"
+#include "common/server.h"
 #include "common/status.h"
 
 namespace accord {
@@ -19,6 +21,27 @@ std::optional<absl::string_view> Header(const grpc::ServerContextBase& context,
 }
 
 }  // namespace
+
+absl::StatusOr<std::shared_ptr<const KeyStore>> LoadServerKeys(const std::string& path,
+                                                               bool insecure_dev,
+                                                               const std::string& listen) {
+  if (!path.empty()) {
+    absl::StatusOr<KeyStore> loaded = KeyStore::LoadFile(path);
+    if (!loaded.ok()) {
+      return loaded.status();
+    }
+    return std::make_shared<const KeyStore>(*std::move(loaded));
+  }
+  if (!insecure_dev || !IsLoopback(listen)) {
+    return absl::FailedPreconditionError(
+        "no --keys file: refusing to start (use --insecure_dev on a loopback --listen for "
+        "development only)");
+  }
+  Log(LogLevel::kWarning,
+      "INSECURE DEVELOPMENT MODE: no API keys; the bearer token names the caller and "
+      "x-accord-roles gives its roles. Never use this outside a developer machine.");
+  return std::shared_ptr<const KeyStore>();
+}
 
 absl::StatusOr<Principal> CallAuthorizer::Authenticate(
     const grpc::ServerContextBase& context) const {

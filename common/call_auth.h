@@ -14,6 +14,14 @@
 // Authenticates and authorizes one incoming call from its metadata.
 namespace accord {
 
+// The key store a server authenticates callers with: loaded from `path`, or null (insecure
+// development mode, logged loudly) when `path` is empty and `insecure_dev` is set on a
+// loopback `listen` address. NOT_FOUND or INVALID_ARGUMENT for a bad file; FAILED_PRECONDITION
+// when there is no file and insecure mode is not allowed.
+absl::StatusOr<std::shared_ptr<const KeyStore>> LoadServerKeys(const std::string& path,
+                                                               bool insecure_dev,
+                                                               const std::string& listen);
+
 class CallAuthorizer final {
  public:
   // `keys` may be null: insecure development mode (see AuthenticateBearer).

@@ -210,7 +210,8 @@ void CheckAttribute(const registry::v1::AttributeCondition& a, Checker& c) {
       c.Add("value", absl::StrCat("must be ", what, " for ", registry::v1::Operator_Name(a.op())));
     }
     if (n_values > 0) {
-      c.Add("values", absl::StrCat("is not used by ", registry::v1::Operator_Name(a.op()), "; use value"));
+      c.Add("values",
+            absl::StrCat("is not used by ", registry::v1::Operator_Name(a.op()), "; use value"));
     }
   };
   bool string_op = false;
@@ -254,10 +255,12 @@ void CheckAttribute(const registry::v1::AttributeCondition& a, Checker& c) {
     case registry::v1::IN:
     case registry::v1::NOT_IN:
       if (has_value) {
-        c.Add("value", absl::StrCat("is not used by ", registry::v1::Operator_Name(a.op()), "; use values"));
+        c.Add("value",
+              absl::StrCat("is not used by ", registry::v1::Operator_Name(a.op()), "; use values"));
       }
       if (n_values == 0) {
-        c.Add("values", absl::StrCat("needs at least one value for ", registry::v1::Operator_Name(a.op())));
+        c.Add("values",
+              absl::StrCat("needs at least one value for ", registry::v1::Operator_Name(a.op())));
       }
       for (int i = 0; i < n_values; ++i) {
         if (!IsValueScalar(a.values(i))) {
@@ -329,8 +332,8 @@ void CheckReference(Checker& c, absl::string_view field, const std::string& ref,
   }
   if (KindOf(*target) != kind) {
     c.Add(field, absl::StrCat("refers to ", ResolveReferenceName(ctx.namespace_id, ref),
-                              ", which is a ", registry::v1::DefinitionKind_Name(KindOf(*target)), ", not a ",
-                              registry::v1::DefinitionKind_Name(kind)));
+                              ", which is a ", registry::v1::DefinitionKind_Name(KindOf(*target)),
+                              ", not a ", registry::v1::DefinitionKind_Name(kind)));
     return;
   }
   if (out != nullptr) {
@@ -338,7 +341,8 @@ void CheckReference(Checker& c, absl::string_view field, const std::string& ref,
   }
 }
 
-void CheckCondition(const registry::v1::Condition& cond, Checker& c, const ConditionContext& ctx, int depth) {
+void CheckCondition(const registry::v1::Condition& cond, Checker& c, const ConditionContext& ctx,
+                    int depth) {
   if (depth > kMaxConditionDepth) {
     c.Add("", absl::StrCat("conditions are nested deeper than ", kMaxConditionDepth, " levels"));
     return;
@@ -478,7 +482,8 @@ void CheckCaps(const Group& g, Checker& c) {
   }
 }
 
-void CheckModel(const registry::v1::QualificationModel& m, Checker& c, const ConditionContext& ctx) {
+void CheckModel(const registry::v1::QualificationModel& m, Checker& c,
+                const ConditionContext& ctx) {
   std::set<std::string> groups;
   std::set<std::string> rules;
   for (int i = 0; i < m.fit_size(); ++i) {
@@ -597,7 +602,8 @@ void CheckJourney(const registry::v1::BuyerJourney& j, Checker& c, ConditionCont
   }
 }
 
-void CheckSla(const registry::v1::ServiceLevelAgreement& sla, Checker& c, const ConditionContext& ctx) {
+void CheckSla(const registry::v1::ServiceLevelAgreement& sla, Checker& c,
+              const ConditionContext& ctx) {
   std::optional<registry::v1::Definition> journey;
   std::optional<registry::v1::Definition> model;
   CheckReference(c, "journey", sla.journey(), registry::v1::BUYER_JOURNEY, ctx, &journey);
@@ -805,7 +811,8 @@ std::vector<std::string> CollectReferences(const registry::v1::Definition& d) {
   return out;
 }
 
-std::vector<FieldViolation> ValidateDefinition(const registry::v1::Definition& d, absl::string_view prefix,
+std::vector<FieldViolation> ValidateDefinition(const registry::v1::Definition& d,
+                                               absl::string_view prefix,
                                                const ReferenceResolver* resolver) {
   Checker c{std::string(prefix)};
   CheckLimits(d, c, 0);

@@ -31,7 +31,7 @@ class ReferenceResolver {
   // `namespace_id`, or "namespaces/x/definitions/y"), or nullopt when there is no such
   // live definition.
   virtual std::optional<registry::v1::Definition> Resolve(absl::string_view namespace_id,
-                                                absl::string_view ref) const = 0;
+                                                          absl::string_view ref) const = 0;
 };
 
 // "namespaces/{ns}/definitions/{id}" for a reference, relative to `namespace_id`.

@@ -32,23 +32,11 @@ int Run(const Options& o) {
   using namespace accord;
   using namespace accord::registry;
   SetLogComponent("registry");
-  std::shared_ptr<const KeyStore> keys;
-  if (!o.keys.empty()) {
-    absl::StatusOr<KeyStore> loaded = KeyStore::LoadFile(o.keys);
-    if (!loaded.ok()) {
-      Log(LogLevel::kError, "cannot load --keys", {{"error", loaded.status().ToString()}});
-      return 2;
-    }
-    keys = std::make_shared<const KeyStore>(*std::move(loaded));
-  } else if (!o.insecure_dev || !IsLoopback(o.listen)) {
-    Log(LogLevel::kError,
-        "no --keys file: refusing to start (use --insecure_dev on a loopback --listen for "
-        "development only)");
+  absl::StatusOr<std::shared_ptr<const KeyStore>> keys =
+      LoadServerKeys(o.keys, o.insecure_dev, o.listen);
+  if (!keys.ok()) {
+    Log(LogLevel::kError, "cannot authenticate callers", {{"error", keys.status().ToString()}});
     return 2;
-  } else {
-    Log(LogLevel::kWarning,
-        "INSECURE DEVELOPMENT MODE: no API keys; the bearer token names the caller and "
-        "x-accord-roles gives its roles. Never use this outside a developer machine.");
   }
   if (!absl::StartsWith(o.store, "sqlite:")) {
     Log(LogLevel::kError, "unsupported --store (expected sqlite:PATH)", {{"store", o.store}});
@@ -98,7 +86,7 @@ int Run(const Options& o) {
   SystemClock clock;
   Registry registry(**store, hub, clock);
   Executor executor(o.executor_threads, 10000);
-  CallAuthorizer authorizer(keys);
+  CallAuthorizer authorizer(*keys);
   RegistryServiceImpl service(registry, hub, executor, authorizer);
   server.AddService(&service);
   if (absl::Status s = server.Start(); !s.ok()) {

@@ -16,10 +16,10 @@
 #include "google/protobuf/util/field_mask_util.h"
 #include "google/protobuf/util/time_util.h"
 
+#include "common/definition_validation.h"
 #include "common/hash.h"
 #include "common/log.h"
 #include "common/status.h"
-#include "common/definition_validation.h"
 
 namespace accord::registry {
 namespace {

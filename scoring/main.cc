@@ -40,21 +40,11 @@ int Run(const Options& o) {
     }
     token = std::string(absl::StripAsciiWhitespace(token));
   }
-  std::shared_ptr<const KeyStore> keys;
-  if (!o.keys.empty()) {
-    absl::StatusOr<KeyStore> loaded = KeyStore::LoadFile(o.keys);
-    if (!loaded.ok()) {
-      Log(LogLevel::kError, "cannot load --keys", {{"error", loaded.status().ToString()}});
-      return 2;
-    }
-    keys = std::make_shared<const KeyStore>(*std::move(loaded));
-  } else if (!o.insecure_dev || !IsLoopback(o.listen)) {
-    Log(LogLevel::kError,
-        "no --keys file: refusing to start (use --insecure_dev on a loopback --listen for "
-        "development only)");
+  absl::StatusOr<std::shared_ptr<const KeyStore>> keys =
+      LoadServerKeys(o.keys, o.insecure_dev, o.listen);
+  if (!keys.ok()) {
+    Log(LogLevel::kError, "cannot authenticate callers", {{"error", keys.status().ToString()}});
     return 2;
-  } else {
-    Log(LogLevel::kWarning, "INSECURE DEVELOPMENT MODE: callers are not authenticated by key");
   }
 
   ServerOptions server_options;
@@ -100,7 +90,7 @@ int Run(const Options& o) {
           {{"error", cache.status().ToString()}});
     }
   }
-  CallAuthorizer authorizer(keys);
+  CallAuthorizer authorizer(*keys);
   ScoringServiceImpl service(scorer, authorizer);
   server.AddService(&service);
   if (absl::Status s = server.Start(); !s.ok()) {

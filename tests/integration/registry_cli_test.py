@@ -68,6 +68,13 @@ try:
     check(r.returncode == 1 and "NOT_FOUND" in r.stderr, r.stderr)
     r = accordctl(reg.address, tokens["admin"], "delete", "it-director")
     check(r.returncode == 1 and "DEFINITION_REFERENCED" in r.stderr, r.stderr)
+    # No keys file: refuse to start unless --insecure_dev on loopback.
+    import subprocess
+    from harness import BIN
+    r = subprocess.run([os.path.join(BIN, "accord-registry"), "--listen=0.0.0.0:0",
+                        f"--store=sqlite:{d}/other.db", "--insecure_dev"],
+                       capture_output=True, text=True, timeout=20)
+    check(r.returncode == 2 and "refusing to start" in r.stderr, r.stderr)
     print("registry_cli_test: ok")
 finally:
     reg.stop()
