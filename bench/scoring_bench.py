@@ -123,7 +123,16 @@ def main():
         one.as_of.FromJsonString(as_of)
         batch = pb.BatchScoreLeadsRequest(leads=[typical_lead(pb, rng, i) for i in range(100)])
         batch.as_of.FromJsonString(as_of)
-        bodies = {"null": b"", "score": one.SerializeToString(), "batch100": batch.SerializeToString()}
+        one_basic = pb.ScoreLeadRequest()
+        one_basic.CopyFrom(one)
+        one_basic.view = pb.BASIC
+        batch_basic = pb.BatchScoreLeadsRequest()
+        batch_basic.CopyFrom(batch)
+        batch_basic.view = pb.BASIC
+        bodies = {"null": b"", "score": one.SerializeToString(),
+                  "score-basic": one_basic.SerializeToString(),
+                  "batch100": batch.SerializeToString(),
+                  "batch100-basic": batch_basic.SerializeToString()}
         files = {}
         for k, v in bodies.items():
             files[k] = os.path.join(work, f"{k}.grpc")
@@ -142,13 +151,15 @@ def main():
             "null": (f"http://127.0.0.1:{null_port}/accord.bench.v1.Null/Ping", [], null.pid, 1),
             "score": (f"http://127.0.0.1:{sc_port}/accord.scoring.v1.Scoring/ScoreLead", auth,
                       sc.pid, 1),
+            "score-basic": (f"http://127.0.0.1:{sc_port}/accord.scoring.v1.Scoring/ScoreLead",
+                            auth, sc.pid, 1),
         }
         batch_target = (f"http://127.0.0.1:{sc_port}/accord.scoring.v1.Scoring/BatchScoreLeads",
                         auth, sc.pid, 100)
         runs = []
         for rep in range(args.reps):
             for streams in (16, 64):
-                for label in ("null", "score"):
+                for label in ("null", "score", "score-basic"):
                     was_quiet = quiet()
                     url, headers, pid, per = targets[label]
                     r = h2load(url, files[label], streams, args.duration, args.warmup, headers,
@@ -156,38 +167,43 @@ def main():
                     r.update(rep=rep, streams=streams, target=label, quiet_before=was_quiet)
                     runs.append(r)
                     print(json.dumps(r), file=sys.stderr)
-            quiet()
-            url, headers, pid, per = batch_target
-            r = h2load(url, files["batch100"], 4, args.duration, args.warmup, headers, pid, work)
-            r.update(rep=rep, streams=4, target="batch100", leads_per_second=r["qps"] * per,
-                     server_cpu_us_per_lead=r["server_cpu_us_per_req"] / per)
-            runs.append(r)
-            print(json.dumps(r), file=sys.stderr)
+            for body in ("batch100", "batch100-basic"):
+                quiet()
+                url, headers, pid, per = batch_target
+                r = h2load(url, files[body], 4, args.duration, args.warmup, headers, pid, work)
+                r.update(rep=rep, streams=4, target=body, leads_per_second=r["qps"] * per,
+                         server_cpu_us_per_lead=r["server_cpu_us_per_req"] / per)
+                runs.append(r)
+                print(json.dumps(r), file=sys.stderr)
 
         print(f"## ScoreLead ({len(bodies['score'])}-byte request) vs null RPC\n")
         print("| streams | target | QPS median [min-max] | p50 us | p99 us | server CPU us/req |")
         print("|---|---|---|---|---|---|")
         for streams in (16, 64):
-            for label in ("null", "score"):
+            for label in ("null", "score", "score-basic"):
                 rs = [r for r in runs if r["streams"] == streams and r["target"] == label]
                 q = [r["qps"] for r in rs]
                 print(f"| {streams} | {label} | {statistics.median(q):,.0f} [{min(q):,.0f}-"
                       f"{max(q):,.0f}] | {statistics.median(r['p50_us'] for r in rs):.0f} | "
                       f"{statistics.median(r['p99_us'] for r in rs):.0f} | "
                       f"{statistics.median(r['server_cpu_us_per_req'] for r in rs):.1f} |")
-        print("\n| streams | score/null QPS (per rep) |\n|---|---|")
+        print("\n| streams | score/null QPS (per rep) | score-basic/null QPS (per rep) |\n|---|---|---|")
         for streams in (16, 64):
             by = lambda label, rep: next(r["qps"] for r in runs if r["streams"] == streams and
                                          r["target"] == label and r["rep"] == rep)
-            ratio = [by("score", i) / by("null", i) for i in range(args.reps)]
-            print(f"| {streams} | median {statistics.median(ratio):.2f} "
-                  f"[{min(ratio):.2f}-{max(ratio):.2f}] |")
-        b = [r for r in runs if r["target"] == "batch100"]
-        lps = [r["leads_per_second"] for r in b]
-        print(f"\n## BatchScoreLeads, 100 leads per call, 4 calls in flight\n\n"
-              f"leads/s median {statistics.median(lps):,.0f} [{min(lps):,.0f}-{max(lps):,.0f}], "
-              f"server CPU {statistics.median(r['server_cpu_us_per_lead'] for r in b):.1f} us "
-              f"per lead ({len(bodies['batch100'])}-byte request)")
+            cells = []
+            for label in ("score", "score-basic"):
+                ratio = [by(label, i) / by("null", i) for i in range(args.reps)]
+                cells.append(f"median {statistics.median(ratio):.2f} "
+                             f"[{min(ratio):.2f}-{max(ratio):.2f}]")
+            print(f"| {streams} | " + " | ".join(cells) + " |")
+        print("\n## BatchScoreLeads, 100 leads per call, 4 calls in flight\n")
+        for body in ("batch100", "batch100-basic"):
+            b = [r for r in runs if r["target"] == body]
+            lps = [r["leads_per_second"] for r in b]
+            print(f"- {body}: leads/s median {statistics.median(lps):,.0f} "
+                  f"[{min(lps):,.0f}-{max(lps):,.0f}], server CPU "
+                  f"{statistics.median(r['server_cpu_us_per_lead'] for r in b):.1f} us per lead")
     finally:
         for p in procs:
             if p.poll() is None:

@@ -753,21 +753,24 @@ void ScoreInto(const Evaluation& evaluation, const sv1::Lead& lead, absl::Time a
   AddRef(out, m.name, m.revision);
   bool any_rule = false;
 
+  const bool explain = evaluation.reasons;
   // Fit.
   double fit = 0;
   for (size_t g = 0; g < m.fit_groups.size(); ++g) {
     double sum = 0;
     for (const FitRule& r : m.fit_rules[g]) {
       std::string evidence;
-      if (ev.Holds(r.condition, &evidence)) {
+      if (ev.Holds(r.condition, explain ? &evidence : nullptr)) {
         any_rule = true;
         sum += r.points;
-        AddReason(out, sv1::Reason::FIT, m.fit_groups[g].name, r.id, r.description, r.points)
-            ->set_evidence(evidence);
+        if (explain) {
+          AddReason(out, sv1::Reason::FIT, m.fit_groups[g].name, r.id, r.description, r.points)
+              ->set_evidence(evidence);
+        }
       }
     }
     double clamped = Clamp(m.fit_groups[g], sum);
-    if (clamped != sum) {
+    if (explain && clamped != sum) {
       AddReason(out, sv1::Reason::CAP, m.fit_groups[g].name, "", "", clamped - sum)
           ->set_detail(absl::StrCat("group sum ", sum, " limited to ", clamped));
     }
@@ -824,6 +827,15 @@ void ScoreInto(const Evaluation& evaluation, const sv1::Lead& lead, absl::Time a
       decayed = decayed || factor != 1.0;
       sum += r.points * factor;
     }
+    if (r.has_max_points && sum > r.max_points && !explain) {
+      sum = r.max_points;
+    }
+    any_rule = true;
+    group_sums[r.group] += explain ? 0 : sum;
+    if (!explain) {
+      i = end;
+      continue;
+    }
     std::string detail;
     if (decayed) {
       detail = r.decay == rv1::Decay::EXPONENTIAL
@@ -835,7 +847,6 @@ void ScoreInto(const Evaluation& evaluation, const sv1::Lead& lead, absl::Time a
                       r.max_points);
       sum = r.max_points;
     }
-    any_rule = true;
     sv1::Reason* reason = AddReason(out, sv1::Reason::ENGAGEMENT, m.engagement_groups[r.group].name,
                                     r.id, r.description, sum);
     reason->set_events_counted(static_cast<int>(counted));
@@ -848,7 +859,7 @@ void ScoreInto(const Evaluation& evaluation, const sv1::Lead& lead, absl::Time a
   double engagement = 0;
   for (size_t g = 0; g < m.engagement_groups.size(); ++g) {
     double clamped = Clamp(m.engagement_groups[g], group_sums[g]);
-    if (clamped != group_sums[g]) {
+    if (explain && clamped != group_sums[g]) {
       AddReason(out, sv1::Reason::CAP, m.engagement_groups[g].name, "", "", clamped - group_sums[g])
           ->set_detail(absl::StrCat("group sum ", group_sums[g], " limited to ", clamped));
     }
@@ -874,10 +885,12 @@ void ScoreInto(const Evaluation& evaluation, const sv1::Lead& lead, absl::Time a
   }
   for (const Model::Disqualifier& d : m.disqualifiers) {
     std::string evidence;
-    if (ev.Holds(d.condition, &evidence)) {
+    if (ev.Holds(d.condition, explain ? &evidence : nullptr)) {
       out.set_disqualified(true);
       out.set_disqualification_reason(d.reason);
-      AddReason(out, sv1::Reason::DISQUALIFIER, "", d.id, d.reason, 0)->set_evidence(evidence);
+      if (explain) {
+        AddReason(out, sv1::Reason::DISQUALIFIER, "", d.id, d.reason, 0)->set_evidence(evidence);
+      }
       level_rank = -1;
       break;
     }

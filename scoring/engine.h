@@ -192,6 +192,7 @@ struct Evaluation {
   const CompiledSet* set = nullptr;
   int model = -1;
   int journey = -1;
+  bool reasons = true;  // false: scores only (the BASIC view), no reasons or evidence
 };
 
 // Scores `lead` as of `as_of`. Thread-safe (the set is read-only).

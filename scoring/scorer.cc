@@ -296,6 +296,7 @@ absl::Status Scorer::ScoreLeadInto(const sv1::ScoreLeadRequest& request,
   }
   ACCORD_RETURN_IF_ERROR(CheckLead(request.lead(), "lead"));
   ACCORD_ASSIGN_OR_RETURN(Evaluation e, Resolve(*snapshot, request.selector(), "selector"));
+  e.reasons = request.view() != sv1::BASIC;
   ScoreInto(e, request.lead(), AsOf(request.as_of()), response);
   return absl::OkStatus();
 }
@@ -321,6 +322,7 @@ absl::Status Scorer::BatchScoreLeadsInto(const sv1::BatchScoreLeadsRequest& requ
     ACCORD_RETURN_IF_ERROR(CheckLead(request.leads(i), absl::StrCat("leads[", i, "]")));
   }
   ACCORD_ASSIGN_OR_RETURN(Evaluation e, Resolve(*snapshot, request.selector(), "selector"));
+  e.reasons = request.view() != sv1::BASIC;
   const absl::Time as_of = AsOf(request.as_of());
   for (const sv1::Lead& lead : request.leads()) {
     ScoreInto(e, lead, as_of, response->add_scores());

@@ -65,8 +65,9 @@ class ScoreStream final
           request_.leads(i), absl::StrCat("messages[", index_, "].leads[", i, "]")));
     }
     const absl::Time as_of = scorer_.AsOf(request_.as_of());
+    evaluation_.reasons = request_.view() != sv1::BASIC;
     for (const sv1::Lead& lead : request_.leads()) {
-      *response_.add_scores() = Score(evaluation_, lead, as_of);
+      ScoreInto(evaluation_, lead, as_of, response_.add_scores());
     }
     ++index_;
     return absl::OkStatus();

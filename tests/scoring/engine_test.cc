@@ -572,3 +572,26 @@ service_level_agreement:
 
 }  // namespace
 }  // namespace accord::scoring
+
+namespace accord::scoring {
+namespace {
+
+TEST(EngineTest, BasicViewGivesTheSameScoresWithoutReasons) {
+  auto set = Set(kCapsModel);
+  for (int i = 0; i < 30; ++i) {
+    sv1::Lead lead = Lead(absl::StrCat(R"({"attributes": {"company": {"employees": )", i * 300,
+                                       R"(, "is_competitor": )", i % 7 == 0 ? "true" : "false",
+                                       R"(}, "email": "a@gmail.com"}})"));
+    for (int k = 0; k < i % 9; ++k) {
+      AddEvent(lead, k % 2 ? "click" : "demo", k * 3600);
+    }
+    sv1::LeadScore full = Score({set.get(), 0, -1, true}, lead, kAsOf);
+    sv1::LeadScore basic = Score({set.get(), 0, -1, false}, lead, kAsOf);
+    EXPECT_EQ(basic.reasons_size(), 0);
+    full.clear_reasons();
+    EXPECT_EQ(full.SerializeAsString(), basic.SerializeAsString()) << i;
+  }
+}
+
+}  // namespace
+}  // namespace accord::scoring
