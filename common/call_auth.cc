@@ -1,5 +1,9 @@
 #include "common/call_auth.h"
 
+#include "CLI/CLI.hpp"
+#include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
+#include "absl/strings/strip.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/string_view.h"
 
@@ -22,55 +26,114 @@ std::optional<absl::string_view> Header(const grpc::ServerContextBase& context,
 
 }  // namespace
 
-absl::StatusOr<std::shared_ptr<const KeyStore>> LoadServerKeys(const std::string& path,
-                                                               bool insecure_dev,
-                                                               const std::string& listen) {
-  if (!path.empty()) {
-    absl::StatusOr<KeyStore> loaded = KeyStore::LoadFile(path);
+void AddSecurityFlags(CLI::App& app, SecurityOptions& o) {
+  app.add_option("--keys", o.keys, "API keys file (YAML, SHA-256 hashes)")->envname("ACCORD_KEYS");
+  app.add_option("--jwt_keys_dir", o.jwt_keys_dir,
+                 "JWT public keys: <kid>.rs256.pem / <kid>.es256.pem, re-read on change")
+      ->envname("ACCORD_JWT_KEYS_DIR");
+  app.add_option("--jwt_issuer", o.jwt_issuer, "required iss of JWTs")
+      ->envname("ACCORD_JWT_ISSUER");
+  app.add_option("--jwt_audience", o.jwt_audience, "required aud of JWTs")
+      ->envname("ACCORD_JWT_AUDIENCE");
+  app.add_flag("--insecure_dev", o.insecure_dev,
+               "allow running without keys on a loopback address (development only)")
+      ->envname("ACCORD_INSECURE_DEV");
+  app.add_option("--tls_cert", o.tls.cert, "PEM certificate chain (TLS)")->envname("ACCORD_TLS_CERT");
+  app.add_option("--tls_key", o.tls.key, "PEM private key (TLS)")->envname("ACCORD_TLS_KEY");
+  app.add_option("--tls_ca", o.tls.ca, "PEM CA bundle: require client certificates (mTLS)")
+      ->envname("ACCORD_TLS_CA");
+  app.add_flag("--allow_plaintext", o.allow_plaintext,
+               "plaintext on a non-loopback address (a service mesh secures the transport)")
+      ->envname("ACCORD_ALLOW_PLAINTEXT");
+}
+
+absl::StatusOr<Authenticators> LoadAuthenticators(const SecurityOptions& options,
+                                                  const std::string& listen) {
+  Authenticators out;
+  if (!options.keys.empty()) {
+    absl::StatusOr<KeyStore> loaded = KeyStore::LoadFile(options.keys);
     if (!loaded.ok()) {
       return loaded.status();
     }
-    return std::make_shared<const KeyStore>(*std::move(loaded));
+    out.keys = std::make_shared<const KeyStore>(*std::move(loaded));
   }
-  if (!insecure_dev || !IsLoopback(listen)) {
+  if (!options.jwt_keys_dir.empty()) {
+    JwtOptions jwt;
+    jwt.keys_dir = options.jwt_keys_dir;
+    jwt.issuer = options.jwt_issuer;
+    jwt.audience = options.jwt_audience;
+    absl::StatusOr<std::shared_ptr<JwtVerifier>> verifier = JwtVerifier::Create(jwt);
+    if (!verifier.ok()) {
+      return verifier.status();
+    }
+    out.jwt = *std::move(verifier);
+  }
+  if (out.keys != nullptr || out.jwt != nullptr) {
+    return out;
+  }
+  if (!options.insecure_dev || !IsLoopback(listen)) {
     return absl::FailedPreconditionError(
-        "no --keys file: refusing to start (use --insecure_dev on a loopback --listen for "
-        "development only)");
+        "no --keys file and no --jwt_keys_dir: refusing to start (use --insecure_dev on a "
+        "loopback --listen for development only)");
   }
   Log(LogLevel::kWarning,
       "INSECURE DEVELOPMENT MODE: no API keys; the bearer token names the caller and "
       "x-accord-roles gives its roles. Never use this outside a developer machine.");
-  return std::shared_ptr<const KeyStore>();
+  out.insecure = true;
+  return out;
 }
 
 absl::StatusOr<Principal> CallAuthorizer::Authenticate(
-    const grpc::ServerContextBase& context) const {
-  std::optional<absl::string_view> authorization = Header(context, "authorization");
-  if (keys_ == nullptr || !authorization.has_value()) {
-    return AuthenticateBearer(keys_.get(), authorization, Header(context, "x-accord-roles"));
+    std::optional<absl::string_view> authorization,
+    std::optional<absl::string_view> roles_header) const {
+  if (auth_.insecure || !authorization.has_value()) {
+    return AuthenticateBearer(nullptr, authorization, roles_header);
   }
+  absl::Time now = absl::Now();
   std::string key(*authorization);
   {
     std::lock_guard lock(cache_mu_);
     auto it = cache_.find(key);
     if (it != cache_.end()) {
-      return it->second;
+      if (now < it->second.expires) {
+        return it->second.principal;
+      }
+      cache_.erase(it);
     }
   }
-  absl::StatusOr<Principal> principal = AuthenticateBearer(keys_.get(), authorization, {});
+  absl::string_view token = absl::StripAsciiWhitespace(*authorization);
+  absl::StatusOr<Principal> principal;
+  absl::Time expires = absl::InfiniteFuture();
+  if ((absl::ConsumePrefix(&token, "Bearer ") || absl::ConsumePrefix(&token, "bearer ")) &&
+      auth_.jwt != nullptr && JwtVerifier::LooksLikeJwt(absl::StripAsciiWhitespace(token))) {
+    principal = auth_.jwt->Verify(absl::StripAsciiWhitespace(token), now, &expires);
+    // Re-check at least every minute, so that a removed signing key takes effect.
+    expires = std::min(expires, now + absl::Minutes(1));
+  } else if (auth_.keys != nullptr) {
+    principal = AuthenticateBearer(auth_.keys.get(), authorization, {});
+  } else {
+    return ErrorWithReason(absl::StatusCode::kUnauthenticated, "INVALID_CREDENTIALS",
+                           "the bearer token is not valid");
+  }
   if (principal.ok()) {
     std::lock_guard lock(cache_mu_);
     if (cache_.size() >= kMaxCached) {
       cache_.clear();
     }
-    cache_.emplace(std::move(key), *principal);
+    cache_.emplace(std::move(key), Cached{*principal, expires});
   }
   return principal;
 }
 
 absl::StatusOr<Principal> CallAuthorizer::Authorize(const grpc::ServerContextBase& context,
                                                     absl::string_view method) const {
-  absl::StatusOr<Principal> principal = Authenticate(context);
+  return Authorize(Header(context, "authorization"), Header(context, "x-accord-roles"), method);
+}
+
+absl::StatusOr<Principal> CallAuthorizer::Authorize(
+    std::optional<absl::string_view> authorization,
+    std::optional<absl::string_view> roles_header, absl::string_view method) const {
+  absl::StatusOr<Principal> principal = Authenticate(authorization, roles_header);
   if (!principal.ok()) {
     return principal.status();
   }

@@ -2,46 +2,86 @@
 
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <unordered_map>
 
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
+#include "absl/time/time.h"
 #include "grpcpp/server_context.h"
 
 #include "common/auth.h"
+#include "common/jwt.h"
+#include "common/tls.h"
 
-// Authenticates and authorizes one incoming call from its metadata.
+namespace CLI {
+class App;
+}
+
+// Authenticates and authorizes one incoming call from its metadata (gRPC) or headers (HTTP).
 namespace accord {
 
-// The key store a server authenticates callers with: loaded from `path`, or null (insecure
-// development mode, logged loudly) when `path` is empty and `insecure_dev` is set on a
-// loopback `listen` address. NOT_FOUND or INVALID_ARGUMENT for a bad file; FAILED_PRECONDITION
-// when there is no file and insecure mode is not allowed.
-absl::StatusOr<std::shared_ptr<const KeyStore>> LoadServerKeys(const std::string& path,
-                                                               bool insecure_dev,
-                                                               const std::string& listen);
+// The security flags every server shares: caller credentials and transport.
+struct SecurityOptions {
+  std::string keys;          // API keys file (YAML, SHA-256 hashes)
+  std::string jwt_keys_dir;  // JWT public keys (<kid>.rs256.pem, <kid>.es256.pem)
+  std::string jwt_issuer = "accord";
+  std::string jwt_audience = "accord";
+  bool insecure_dev = false;
+  TlsFiles tls;
+  bool allow_plaintext = false;
+};
+
+// Adds --keys, --jwt_keys_dir, --jwt_issuer, --jwt_audience, --insecure_dev, --tls_cert,
+// --tls_key, --tls_ca and --allow_plaintext (each with an ACCORD_* environment override).
+void AddSecurityFlags(CLI::App& app, SecurityOptions& options);
+
+// What a server authenticates callers with.
+struct Authenticators {
+  std::shared_ptr<const KeyStore> keys;  // may be null
+  std::shared_ptr<const JwtVerifier> jwt;  // may be null
+  // No keys at all: the bearer token names the caller (development on loopback only).
+  bool insecure = false;
+};
+
+// Loads the key store and the JWT keys. Insecure development mode (logged loudly) only when
+// neither is given, `insecure_dev` is set and `listen` is a loopback address. NOT_FOUND or
+// INVALID_ARGUMENT for a bad file; FAILED_PRECONDITION when there are no keys and insecure
+// mode is not allowed.
+absl::StatusOr<Authenticators> LoadAuthenticators(const SecurityOptions& options,
+                                                  const std::string& listen);
 
 class CallAuthorizer final {
  public:
-  // `keys` may be null: insecure development mode (see AuthenticateBearer).
-  explicit CallAuthorizer(std::shared_ptr<const KeyStore> keys) : keys_(std::move(keys)) {}
+  explicit CallAuthorizer(Authenticators authenticators)
+      : auth_(std::move(authenticators)) {}
 
   // The caller of `method` if the default-deny table and the caller's roles allow it;
-  // UNAUTHENTICATED for missing or unknown credentials, PERMISSION_DENIED otherwise.
+  // UNAUTHENTICATED for missing or invalid credentials, PERMISSION_DENIED otherwise.
   // Thread-safe.
   absl::StatusOr<Principal> Authorize(const grpc::ServerContextBase& context,
                                       absl::string_view method) const;
+  // The same from header values (the HTTP front end).
+  absl::StatusOr<Principal> Authorize(std::optional<absl::string_view> authorization,
+                                      std::optional<absl::string_view> roles_header,
+                                      absl::string_view method) const;
+
+  absl::StatusOr<Principal> Authenticate(std::optional<absl::string_view> authorization,
+                                         std::optional<absl::string_view> roles_header) const;
 
  private:
-  absl::StatusOr<Principal> Authenticate(const grpc::ServerContextBase& context) const;
-
-  std::shared_ptr<const KeyStore> keys_;
-  // Principals of recently seen valid API keys, so that a hot path does not hash the token on
-  // every call. Bounded; cleared when full. Invalid tokens are never cached.
+  Authenticators auth_;
+  // Principals of recently seen valid credentials, so that a hot path neither hashes the
+  // token nor checks a signature on every call; a JWT's entry ends at its exp. Bounded,
+  // cleared when full. Invalid tokens are never cached.
+  struct Cached {
+    Principal principal;
+    absl::Time expires;
+  };
   static constexpr size_t kMaxCached = 4096;
   mutable std::mutex cache_mu_;
-  mutable std::unordered_map<std::string, Principal> cache_;
+  mutable std::unordered_map<std::string, Cached> cache_;
 };
 
 }  // namespace accord

@@ -185,6 +185,13 @@ absl::Status ServerOptions::Validate() const {
       return s;
     }
   }
+  if (tls.enabled()) {
+    if (absl::Status s = ValidateServerTls(tls); !s.ok()) {
+      return s;
+    }
+  } else if (absl::Status s = CheckPlaintext("--listen", listen, allow_plaintext); !s.ok()) {
+    return s;
+  }
   if (max_receive_message_bytes <= 0) {
     return absl::InvalidArgumentError("max_receive_message_bytes must be positive");
   }
@@ -219,7 +226,13 @@ absl::Status Server::Start() {
   grpc::EnableDefaultHealthCheckService(true);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
   grpc::ServerBuilder builder;
-  builder.AddListeningPort(options_.listen, grpc::InsecureServerCredentials(), &port_);
+  builder.AddListeningPort(options_.listen,
+                           options_.tls.enabled() ? MakeServerCredentials(options_.tls)
+                                                  : grpc::InsecureServerCredentials(),
+                           &port_);
+  // Header lists (API keys, JWTs, trace context) are small; 16 KiB bounds what a caller can
+  // make the server buffer before any handler runs.
+  builder.AddChannelArgument(GRPC_ARG_MAX_METADATA_SIZE, 16 * 1024);
   builder.SetMaxReceiveMessageSize(options_.max_receive_message_bytes);
   builder.AddChannelArgument(GRPC_ARG_MAX_CONCURRENT_STREAMS, options_.max_concurrent_streams);
   // Keepalive: clients may ping every 10 s even without calls in flight (watchers do).
@@ -235,6 +248,9 @@ absl::Status Server::Start() {
   }
   for (grpc::Service* service : services_) {
     builder.RegisterService(service);
+  }
+  if (generic_ != nullptr) {
+    builder.RegisterCallbackGenericService(generic_);
   }
   if (options_.rpc_metrics) {
     std::vector<std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>> factories;

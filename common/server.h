@@ -11,6 +11,8 @@
 #include "grpcpp/grpcpp.h"
 #include "prometheus/registry.h"
 
+#include "common/tls.h"
+
 namespace prometheus {
 class Exposer;
 }
@@ -33,6 +35,9 @@ struct ServerOptions {
   int max_threads = 0;
   // Per-method request counters and latency histograms, and edge logging of failed calls.
   bool rpc_metrics = true;
+  // TLS (mTLS with a CA) on the gRPC port; plaintext otherwise, on loopback unless allowed.
+  TlsFiles tls;
+  bool allow_plaintext = false;
 
   // INVALID_ARGUMENT naming the flag for an unusable option.
   absl::Status Validate() const;
@@ -58,6 +63,8 @@ class Server final {
 
   // Adds a service before Start(); not owned, must outlive the server.
   void AddService(grpc::Service* service);
+  // Serves every method no added service has (the gateway's forwarding); not owned.
+  void SetGenericService(grpc::CallbackGenericService* service) { generic_ = service; }
 
   // Binds and starts serving; health reports NOT_SERVING until SetServing(true).
   // UNAVAILABLE when a port cannot be bound.
@@ -83,6 +90,7 @@ class Server final {
   std::shared_ptr<prometheus::Registry> metrics_;
   std::unique_ptr<prometheus::Exposer> exposer_;
   std::vector<grpc::Service*> services_;
+  grpc::CallbackGenericService* generic_ = nullptr;
   std::unique_ptr<grpc::Server> server_;
   int port_ = 0;
   int admin_port_ = 0;

@@ -80,24 +80,43 @@ std::vector<FieldViolation> FieldViolations(const absl::Status& status) {
   return out;
 }
 
+absl::Status WithRetryAfter(absl::Status status, int seconds) {
+  google::rpc::RetryInfo retry;
+  retry.mutable_retry_delay()->set_seconds(seconds);
+  Attach(status, retry);
+  return status;
+}
+
+int RetryAfterSeconds(const absl::Status& status) {
+  google::rpc::RetryInfo retry;
+  if (!Extract(status, &retry)) {
+    return 0;
+  }
+  return static_cast<int>(retry.retry_delay().seconds()) + (retry.retry_delay().nanos() > 0);
+}
+
+google::rpc::Status ToRpcStatus(const absl::Status& status) {
+  google::rpc::Status rpc_status;
+  rpc_status.set_code(static_cast<int>(status.code()));
+  if (status.code() == absl::StatusCode::kInternal || status.code() == absl::StatusCode::kUnknown) {
+    rpc_status.set_message("internal error");
+    return rpc_status;
+  }
+  rpc_status.set_message(std::string(status.message()));
+  status.ForEachPayload([&](absl::string_view type_url, const absl::Cord& payload) {
+    google::protobuf::Any* any = rpc_status.add_details();
+    any->set_type_url(std::string(type_url));
+    any->set_value(std::string(payload));
+  });
+  return rpc_status;
+}
+
 grpc::Status ToGrpcStatus(const absl::Status& status) {
   if (status.ok()) {
     return grpc::Status::OK;
   }
-  google::rpc::Status rpc_status;
-  rpc_status.set_code(static_cast<int>(status.code()));
-  std::string message(status.message());
-  if (status.code() == absl::StatusCode::kInternal || status.code() == absl::StatusCode::kUnknown) {
-    message = "internal error";
-  } else {
-    status.ForEachPayload([&](absl::string_view type_url, const absl::Cord& payload) {
-      google::protobuf::Any* any = rpc_status.add_details();
-      any->set_type_url(std::string(type_url));
-      any->set_value(std::string(payload));
-    });
-  }
-  rpc_status.set_message(message);
-  return grpc::Status(static_cast<grpc::StatusCode>(status.code()), message,
+  google::rpc::Status rpc_status = ToRpcStatus(status);
+  return grpc::Status(static_cast<grpc::StatusCode>(status.code()), rpc_status.message(),
                       rpc_status.SerializeAsString());
 }
 

@@ -7,6 +7,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
+#include "google/rpc/status.pb.h"
 #include "grpcpp/support/status.h"
 
 // Status helpers shared by every part: propagation macros (named so they can be swapped for
@@ -60,6 +61,15 @@ absl::Status ErrorWithReason(absl::StatusCode code, absl::string_view reason,
 std::string ErrorReason(const absl::Status& status);
 // The BadRequest field violations carried by `status`.
 std::vector<FieldViolation> FieldViolations(const absl::Status& status);
+
+// `status` with a google.rpc.RetryInfo detail: the caller may retry after `seconds`.
+absl::Status WithRetryAfter(absl::Status status, int seconds);
+// The RetryInfo delay of `status` in whole seconds (rounded up), or 0 when there is none.
+int RetryAfterSeconds(const absl::Status& status);
+
+// absl -> google.rpc.Status with every detail. INTERNAL and UNKNOWN texts are replaced by a
+// generic message and their details dropped: their text never leaves the process.
+google::rpc::Status ToRpcStatus(const absl::Status& status);
 
 // absl -> gRPC, with the details as a serialized google.rpc.Status in the binary details
 // (the grpc-status-details-bin trailer). INTERNAL and UNKNOWN texts are replaced by a

@@ -21,8 +21,7 @@ struct Options {
   std::string listen = "127.0.0.1:7401";
   std::string admin_listen = "127.0.0.1:9401";
   std::string store = "sqlite:var/registry.db";
-  std::string keys;
-  bool insecure_dev = false;
+  accord::SecurityOptions security;
   int executor_threads = 4;
   int64_t change_retention = 100000;
   double poll_interval_seconds = 1.0;
@@ -32,8 +31,7 @@ int Run(const Options& o) {
   using namespace accord;
   using namespace accord::registry;
   SetLogComponent("registry");
-  absl::StatusOr<std::shared_ptr<const KeyStore>> keys =
-      LoadServerKeys(o.keys, o.insecure_dev, o.listen);
+  absl::StatusOr<Authenticators> keys = LoadAuthenticators(o.security, o.listen);
   if (!keys.ok()) {
     Log(LogLevel::kError, "cannot authenticate callers", {{"error", keys.status().ToString()}});
     return 2;
@@ -59,6 +57,8 @@ int Run(const Options& o) {
   server_options.listen = o.listen;
   server_options.admin_listen = o.admin_listen;
   server_options.health_services = {"accord.registry.v1.Registry"};
+  server_options.tls = o.security.tls;
+  server_options.allow_plaintext = o.security.allow_plaintext;
   if (absl::Status s = server_options.Validate(); !s.ok()) {
     Log(LogLevel::kError, "invalid options", {{"error", s.ToString()}});
     return 2;
@@ -86,7 +86,7 @@ int Run(const Options& o) {
   SystemClock clock;
   Registry registry(**store, hub, clock);
   Executor executor(o.executor_threads, 10000);
-  CallAuthorizer authorizer(*keys);
+  CallAuthorizer authorizer(*std::move(keys));
   RegistryServiceImpl service(registry, hub, executor, authorizer);
   server.AddService(&service);
   if (absl::Status s = server.Start(); !s.ok()) {
@@ -130,10 +130,7 @@ int main(int argc, char** argv) {
   app.add_option("--store", o.store, "storage: sqlite:PATH")
       ->envname("ACCORD_REGISTRY_STORE")
       ->capture_default_str();
-  app.add_option("--keys", o.keys, "API keys file (YAML, SHA-256 hashes)")
-      ->envname("ACCORD_REGISTRY_KEYS");
-  app.add_flag("--insecure_dev", o.insecure_dev, "allow running without --keys on loopback")
-      ->envname("ACCORD_INSECURE_DEV");
+  accord::AddSecurityFlags(app, o.security);
   app.add_option("--executor_threads", o.executor_threads, "threads for storage work")
       ->check(CLI::Range(1, 64))
       ->capture_default_str();

@@ -23,8 +23,7 @@ struct Options {
   std::string registry = "127.0.0.1:7401";
   std::string cache_dir = "var/scoring-cache";
   std::string token_file;
-  std::string keys;
-  bool insecure_dev = false;
+  accord::SecurityOptions security;
 };
 
 int Run(const Options& o) {
@@ -40,8 +39,7 @@ int Run(const Options& o) {
     }
     token = std::string(absl::StripAsciiWhitespace(token));
   }
-  absl::StatusOr<std::shared_ptr<const KeyStore>> keys =
-      LoadServerKeys(o.keys, o.insecure_dev, o.listen);
+  absl::StatusOr<Authenticators> keys = LoadAuthenticators(o.security, o.listen);
   if (!keys.ok()) {
     Log(LogLevel::kError, "cannot authenticate callers", {{"error", keys.status().ToString()}});
     return 2;
@@ -52,6 +50,8 @@ int Run(const Options& o) {
   server_options.listen = o.listen;
   server_options.admin_listen = o.admin_listen;
   server_options.health_services = {"accord.scoring.v1.Scoring"};
+  server_options.tls = o.security.tls;
+  server_options.allow_plaintext = o.security.allow_plaintext;
   if (absl::Status s = server_options.Validate(); !s.ok()) {
     Log(LogLevel::kError, "invalid options", {{"error", s.ToString()}});
     return 2;
@@ -90,7 +90,7 @@ int Run(const Options& o) {
           {{"error", cache.status().ToString()}});
     }
   }
-  CallAuthorizer authorizer(*keys);
+  CallAuthorizer authorizer(*std::move(keys));
   ScoringServiceImpl service(scorer, authorizer);
   server.AddService(&service);
   if (absl::Status s = server.Start(); !s.ok()) {
@@ -99,6 +99,17 @@ int Run(const Options& o) {
   }
   RegistryWatcherOptions watcher_options;
   watcher_options.registry = o.registry;
+  if (!o.security.tls.ca.empty()) {
+    if (absl::Status s = ValidateClientTls(o.security.tls); !s.ok()) {
+      Log(LogLevel::kError, "invalid TLS options", {{"error", s.ToString()}});
+      return 2;
+    }
+    watcher_options.credentials = MakeChannelCredentials(o.security.tls);
+  } else if (absl::Status s = CheckPlaintext("--registry", o.registry, o.security.allow_plaintext);
+             !s.ok()) {
+    Log(LogLevel::kError, "invalid options", {{"error", s.ToString()}});
+    return 2;
+  }
   watcher_options.token = token;
   watcher_options.cache_path = cache_path;
   watcher_options.rejected_counter = &rejected;
@@ -151,10 +162,7 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   app.add_option("--token_file", o.token_file, "API key for the registry (service role)")
       ->envname("ACCORD_SCORING_TOKEN_FILE");
-  app.add_option("--keys", o.keys, "API keys of callers (YAML, SHA-256 hashes)")
-      ->envname("ACCORD_SCORING_KEYS");
-  app.add_flag("--insecure_dev", o.insecure_dev, "allow no --keys on loopback")
-      ->envname("ACCORD_INSECURE_DEV");
+  accord::AddSecurityFlags(app, o.security);
   CLI11_PARSE(app, argc, argv);
   return Run(o);
 }

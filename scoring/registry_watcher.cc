@@ -19,7 +19,11 @@ RegistryWatcher::RegistryWatcher(Scorer& scorer, RegistryWatcherOptions options)
   args.SetInt(GRPC_ARG_INITIAL_RECONNECT_BACKOFF_MS, 200);
   args.SetInt(GRPC_ARG_MAX_RECONNECT_BACKOFF_MS, 5000);
   stub_ = rv1::Registry::NewStub(
-      grpc::CreateCustomChannel(options_.registry, grpc::InsecureChannelCredentials(), args));
+      grpc::CreateCustomChannel(options_.registry,
+                                options_.credentials != nullptr
+                                    ? options_.credentials
+                                    : grpc::InsecureChannelCredentials(),
+                                args));
 }
 
 RegistryWatcher::~RegistryWatcher() { Stop(); }

@@ -7,6 +7,7 @@
 #include <thread>
 
 #include "absl/time/time.h"
+#include "grpcpp/security/credentials.h"
 
 #include "accord/registry/v1/registry.grpc.pb.h"
 #include "scoring/scorer.h"
@@ -22,6 +23,8 @@ namespace accord::scoring {
 
 struct RegistryWatcherOptions {
   std::string registry;    // HOST:PORT
+  // TLS to the registry; null = plaintext.
+  std::shared_ptr<grpc::ChannelCredentials> credentials;
   std::string token;       // API key (service role)
   std::string cache_path;  // "" = no persistence
   absl::Duration initial_backoff = absl::Milliseconds(200);

@@ -97,6 +97,70 @@ class Scoring(Server):
             f"--keys={directory}/keys.yaml"], "scoring ready" if wait_ready else None)
 
 
+class Gateway(Server):
+    """accord-gateway in front of `registry` and `scoring` addresses, with the test keys."""
+
+    def __init__(self, directory, registry_address, scoring_address, extra=()):
+        super().__init__(directory, [
+            os.path.join(BIN, "accord-gateway"), "--listen=127.0.0.1:0",
+            "--http_listen=127.0.0.1:0", "--admin_listen=127.0.0.1:0",
+            f"--registry={registry_address}", f"--scoring={scoring_address}",
+            f"--keys={directory}/keys.yaml", *extra], "gateway ready")
+        self.http_port = None
+        for line in open(self.log_path):
+            try:
+                entry = json.loads(line)
+            except ValueError:
+                continue
+            if entry.get("msg") == "gateway ready":
+                self.http_port = entry["http_port"]
+        if self.http_port is None:
+            raise RuntimeError("gateway not ready: " + open(self.log_path).read())
+        self.http = f"http://127.0.0.1:{self.http_port}"
+
+
+def metric(admin_port, name):
+    """The sum of a Prometheus metric's samples whose line starts with `name`."""
+    import urllib.request
+    text = urllib.request.urlopen(f"http://127.0.0.1:{admin_port}/metrics", timeout=5).read()
+    total = 0.0
+    for line in text.decode().splitlines():
+        if line.startswith(name) and not line.startswith("#"):
+            total += float(line.rsplit(" ", 1)[1])
+    return total
+
+
+class JwtIssuer:
+    """An RS256 and an ES256 signing key; public halves written to `directory`/jwt/."""
+
+    def __init__(self, directory, issuer="accord", audience="accord"):
+        from cryptography.hazmat.primitives import serialization
+        from cryptography.hazmat.primitives.asymmetric import ec, rsa
+        self.dir = os.path.join(directory, "jwt")
+        os.makedirs(self.dir, exist_ok=True)
+        self.issuer, self.audience = issuer, audience
+        self.rsa = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+        self.ec = ec.generate_private_key(ec.SECP256R1())
+        self.rsa_public_pem = self.rsa.public_key().public_bytes(
+            serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
+        with open(os.path.join(self.dir, "k1.rs256.pem"), "wb") as f:
+            f.write(self.rsa_public_pem)
+        with open(os.path.join(self.dir, "k2.es256.pem"), "wb") as f:
+            f.write(self.ec.public_key().public_bytes(
+                serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo))
+
+    def token(self, sub, roles, alg="RS256", kid=None, **overrides):
+        import jwt
+        now = int(time.time())
+        claims = {"sub": sub, "roles": roles, "iss": self.issuer, "aud": self.audience,
+                  "iat": now, "nbf": now - 5, "exp": now + 300}
+        claims.update(overrides)
+        claims = {k: v for k, v in claims.items() if v is not None}
+        key = self.rsa if alg == "RS256" else self.ec
+        kid = kid or ("k1" if alg == "RS256" else "k2")
+        return jwt.encode(claims, key, algorithm=alg, headers={"kid": kid})
+
+
 def publish_examples(address, tokens):
     """Applies and publishes examples/definitions through the dual-approval workflow."""
     examples = os.path.join(SOURCE, "examples/definitions")

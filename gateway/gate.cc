@@ -1,0 +1,125 @@
+#include "gateway/gate.h"
+
+#include "absl/strings/str_cat.h"
+
+#include "common/hash.h"
+#include "common/status.h"
+#include "common/trace.h"
+
+namespace accord::gateway {
+namespace {
+
+std::optional<std::string> Get(const grpc::ServerContextBase& context, absl::string_view key) {
+  const auto& md = context.client_metadata();
+  auto it = md.find(grpc::string_ref(key.data(), key.size()));
+  if (it == md.end()) {
+    return std::nullopt;
+  }
+  return std::string(it->second.data(), it->second.size());
+}
+
+}  // namespace
+
+CallerHeaders HeadersOf(const grpc::ServerContextBase& context) {
+  CallerHeaders h;
+  h.authorization = Get(context, "authorization");
+  h.roles = Get(context, "x-accord-roles");
+  h.request_id = Get(context, "x-request-id");
+  h.traceparent = Get(context, "traceparent");
+  h.tracestate = Get(context, "tracestate");
+  return h;
+}
+
+Gate::Gate(const Catalog& catalog, const CallAuthorizer& authorizer, GateOptions options,
+           prometheus::Registry& metrics)
+    : catalog_(catalog),
+      authorizer_(authorizer),
+      options_(options),
+      quotas_(options.quota),
+      unary_limit_(options.max_in_flight),
+      stream_limit_(options.max_streams),
+      rejected_(prometheus::BuildCounter()
+                    .Name("accord_gateway_rejected_total")
+                    .Help("calls refused before reaching a backend, by reason")
+                    .Register(metrics)),
+      in_flight_gauge_(prometheus::BuildGauge()
+                           .Name("accord_gateway_in_flight_limit")
+                           .Help("the unary in-flight limit")
+                           .Register(metrics)
+                           .Add({})),
+      streams_gauge_(prometheus::BuildGauge()
+                         .Name("accord_gateway_streams_limit")
+                         .Help("the streaming-call limit")
+                         .Register(metrics)
+                         .Add({})) {
+  in_flight_gauge_.Set(options.max_in_flight);
+  streams_gauge_.Set(options.max_streams);
+}
+
+void Gate::SetStub(Backend backend, std::unique_ptr<grpc::GenericStub> stub) {
+  stubs_[static_cast<int>(backend)] = std::move(stub);
+}
+
+void Gate::CountRejected(absl::string_view reason) {
+  rejected_.Add({{"reason", std::string(reason)}}).Increment();
+}
+
+absl::StatusOr<Admission> Gate::Admit(const MethodInfo& method, const CallerHeaders& headers) {
+  absl::StatusOr<Principal> principal =
+      authorizer_.Authorize(headers.authorization, headers.roles, method.path);
+  if (!principal.ok()) {
+    CountRejected(principal.status().code() == absl::StatusCode::kUnauthenticated
+                      ? "unauthenticated"
+                      : "permission_denied");
+    return principal.status();
+  }
+  int retry_after = 1;
+  if (!quotas_.Admit(principal->name, &retry_after)) {
+    CountRejected("quota");
+    return WithRetryAfter(
+        ErrorWithReason(absl::StatusCode::kResourceExhausted, "QUOTA_EXCEEDED",
+                        absl::StrCat("request quota of ", principal->name, " exceeded (",
+                                     options_.quota.rate_per_second, "/s, burst ",
+                                     options_.quota.burst, ")")),
+        retry_after);
+  }
+  InFlightLimit& limit = method.unary() ? unary_limit_ : stream_limit_;
+  if (!limit.TryAcquire()) {
+    CountRejected(method.unary() ? "in_flight" : "streams");
+    return WithRetryAfter(
+        ErrorWithReason(absl::StatusCode::kResourceExhausted, "OVERLOADED",
+                        absl::StrCat("the gateway is at its limit of ", limit.limit(),
+                                     method.unary() ? " calls in flight" : " open streams")),
+        1);
+  }
+  return Admission{*std::move(principal), Ticket(&limit)};
+}
+
+void Gate::PrepareDownstream(grpc::ClientContext& context, const MethodInfo& method,
+                             const CallerHeaders& headers, absl::Time client_deadline) const {
+  absl::Time now = absl::Now();
+  if (method.unary()) {
+    // Streams (watches, bulk scoring) may run for as long as the caller wants; unary calls
+    // get the default and are capped.
+    absl::Time deadline = client_deadline == absl::InfiniteFuture()
+                              ? now + options_.default_deadline
+                              : std::min(client_deadline, now + options_.max_deadline);
+    context.set_deadline(absl::ToChronoTime(deadline));
+  } else if (client_deadline != absl::InfiniteFuture()) {
+    context.set_deadline(absl::ToChronoTime(client_deadline));
+  }
+  // The caller's own credential: backends authenticate and authorize it again.
+  if (headers.authorization) {
+    context.AddMetadata("authorization", *headers.authorization);
+  }
+  if (headers.roles) {
+    context.AddMetadata("x-accord-roles", *headers.roles);
+  }
+  context.AddMetadata("x-request-id", headers.request_id ? *headers.request_id : RandomHex(16));
+  context.AddMetadata("traceparent", ChildTraceparent(headers.traceparent.value_or("")));
+  if (headers.tracestate) {
+    context.AddMetadata("tracestate", *headers.tracestate);
+  }
+}
+
+}  // namespace accord::gateway

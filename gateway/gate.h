@@ -1,0 +1,103 @@
+#pragma once
+
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "grpcpp/generic/generic_stub.h"
+#include "prometheus/counter.h"
+#include "prometheus/gauge.h"
+#include "prometheus/registry.h"
+
+#include "common/call_auth.h"
+#include "gateway/catalog.h"
+#include "gateway/limits.h"
+
+// Everything the gRPC and HTTP front ends share: admission (authentication, the default-deny
+// table, quotas, in-flight limits), deadlines, the downstream metadata and the backend stubs.
+namespace accord::gateway {
+
+struct GateOptions {
+  absl::Duration default_deadline = absl::Seconds(5);  // unary calls without a deadline
+  absl::Duration max_deadline = absl::Seconds(30);     // longer unary deadlines are capped
+  int max_in_flight = 256;   // unary calls at once, over both front ends
+  int max_streams = 1000;    // streaming calls at once (watches, bulk scoring)
+  QuotaOptions quota;
+};
+
+// Releases an in-flight slot when it goes away.
+class Ticket final {
+ public:
+  Ticket() = default;
+  explicit Ticket(InFlightLimit* limit) : limit_(limit) {}
+  Ticket(Ticket&& other) noexcept : limit_(std::exchange(other.limit_, nullptr)) {}
+  Ticket& operator=(Ticket&& other) noexcept {
+    std::swap(limit_, other.limit_);
+    return *this;
+  }
+  ~Ticket() {
+    if (limit_ != nullptr) {
+      limit_->Release();
+    }
+  }
+
+ private:
+  InFlightLimit* limit_ = nullptr;
+};
+
+struct Admission {
+  Principal principal;
+  Ticket ticket;
+};
+
+// The caller's headers the gateway forwards and reads.
+struct CallerHeaders {
+  std::optional<std::string> authorization;
+  std::optional<std::string> roles;  // x-accord-roles (insecure development mode only)
+  std::optional<std::string> request_id;
+  std::optional<std::string> traceparent;
+  std::optional<std::string> tracestate;
+};
+
+class Gate final {
+ public:
+  Gate(const Catalog& catalog, const CallAuthorizer& authorizer, GateOptions options,
+       prometheus::Registry& metrics);
+
+  const Catalog& catalog() const { return catalog_; }
+  const GateOptions& options() const { return options_; }
+
+  // Admits one call: UNAUTHENTICATED, PERMISSION_DENIED, or RESOURCE_EXHAUSTED (with a
+  // RetryInfo) when the caller's quota or the in-flight limit is exhausted. Thread-safe.
+  absl::StatusOr<Admission> Admit(const MethodInfo& method, const CallerHeaders& headers);
+
+  // Deadline, cancellation, credentials, request id and trace context for the backend call.
+  // `client_deadline` is InfiniteFuture when the caller set none.
+  void PrepareDownstream(grpc::ClientContext& context, const MethodInfo& method,
+                         const CallerHeaders& headers, absl::Time client_deadline) const;
+
+  void SetStub(Backend backend, std::unique_ptr<grpc::GenericStub> stub);
+  grpc::GenericStub& stub(Backend backend) { return *stubs_[static_cast<int>(backend)]; }
+
+  // Counts a call refused before it reached a backend, by reason.
+  void CountRejected(absl::string_view reason);
+
+ private:
+  const Catalog& catalog_;
+  const CallAuthorizer& authorizer_;
+  GateOptions options_;
+  Quotas quotas_;
+  InFlightLimit unary_limit_;
+  InFlightLimit stream_limit_;
+  std::unique_ptr<grpc::GenericStub> stubs_[2];
+  prometheus::Family<prometheus::Counter>& rejected_;
+  prometheus::Gauge& in_flight_gauge_;
+  prometheus::Gauge& streams_gauge_;
+};
+
+// The gRPC caller headers of a server call.
+CallerHeaders HeadersOf(const grpc::ServerContextBase& context);
+
+}  // namespace accord::gateway

@@ -1,0 +1,58 @@
+#pragma once
+
+#include <memory>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "google/protobuf/message.h"
+#include "re2/re2.h"
+
+#include "gateway/catalog.h"
+
+// google.api.http rules: matching a request's verb and path to a method, and building the
+// request message from the path variables, the query string and the JSON body.
+namespace accord::gateway {
+
+struct Route {
+  const MethodInfo* method = nullptr;
+  HttpBinding binding;
+  std::shared_ptr<RE2> regex;          // the whole path, one group per variable
+  std::vector<std::string> variables;  // field paths, in group order ("definition.name")
+};
+
+class Router final {
+ public:
+  // INTERNAL naming the rule if one cannot be compiled (a proto error).
+  static absl::StatusOr<Router> Build(const Catalog& catalog);
+
+  struct Match {
+    const Route* route = nullptr;
+    std::vector<std::pair<std::string, std::string>> bindings;  // field path -> value
+  };
+  // The route for `verb` and `path`; nullopt with `path_known` set when another verb has it
+  // (405), unset when no route has the path (404).
+  std::optional<Match> Find(absl::string_view verb, absl::string_view path,
+                            bool* path_known) const;
+  const std::vector<Route>& routes() const { return routes_; }
+
+ private:
+  std::vector<Route> routes_;
+};
+
+// Fills `request` from `match`: the JSON body (per the rule's `body`, unknown fields
+// rejected, nesting capped), then the path variables, then the query parameters (fields not
+// bound by the body or the path, `a.b=v`, repeated fields by repetition). INVALID_ARGUMENT
+// with the field path of the first problem.
+absl::Status BuildRequest(const Router::Match& match, absl::string_view body,
+                          const std::vector<std::pair<std::string, std::string>>& query,
+                          google::protobuf::Message& request);
+
+// The deepest nesting of objects and arrays in `json` (strings skipped).
+int JsonDepth(absl::string_view json);
+inline constexpr int kMaxJsonDepth = 32;
+
+}  // namespace accord::gateway

@@ -1,0 +1,53 @@
+#pragma once
+
+#include <memory>
+#include <string>
+#include <thread>
+
+#include "absl/status/status.h"
+
+#include "gateway/gate.h"
+#include "gateway/http_rules.h"
+
+namespace httplib {
+class Server;
+}
+
+// The HTTP/JSON front end: every google.api.http route, transcoded with protobuf's JSON
+// utilities, behind the same gate as gRPC. Hardened: body <= 1 MiB, headers <= 16 KiB,
+// read/idle timeouts, no Content-Encoding, no exception text to clients.
+namespace accord::gateway {
+
+struct HttpOptions {
+  std::string listen = "127.0.0.1:7480";
+  int threads = 16;  // connections served at once
+  size_t max_body_bytes = 1024 * 1024;
+  size_t max_header_bytes = 16 * 1024;
+  int read_timeout_seconds = 5;  // headers and body must arrive within this
+  int idle_timeout_seconds = 30;  // keep-alive
+};
+
+class HttpServer final {
+ public:
+  HttpServer(Gate& gate, const Router& router, HttpOptions options);
+  ~HttpServer();
+
+  // Binds and serves on a thread; UNAVAILABLE if the address cannot be bound.
+  absl::Status Start();
+  int port() const { return port_; }
+  void Stop();
+
+ private:
+  Gate& gate_;
+  const Router& router_;
+  HttpOptions options_;
+  std::unique_ptr<httplib::Server> server_;
+  std::thread thread_;
+  std::string openapi_;
+  int port_ = 0;
+};
+
+// The HTTP status for a gRPC code (google/rpc/code.proto's mapping).
+int HttpStatusFor(absl::StatusCode code);
+
+}  // namespace accord::gateway
