@@ -203,6 +203,15 @@ def python_stubs():
     return out
 
 
+def health_status(channel, service):
+    """grpc.health.v1 Check through a raw call (python3-grpcio ships no health stubs):
+    1 SERVING, 2 NOT_SERVING, 0 unknown; raises grpc.RpcError (NOT_FOUND for unknown names)."""
+    check_call = channel.unary_unary("/grpc.health.v1.Health/Check")
+    name = service.encode()
+    response = check_call(b"\x0a" + bytes([len(name)]) + name, timeout=5)
+    return response[1] if len(response) >= 2 and response[0] == 0x08 else 0
+
+
 def error_details(rpc_error):
     """google.rpc.Status details of a grpc.RpcError: (reason, [(field, description)])."""
     from google.rpc import error_details_pb2, status_pb2
