@@ -4,6 +4,7 @@
 #include <signal.h>
 
 #include <array>
+#include <cstdlib>
 #include <chrono>
 #include <mutex>
 #include <shared_mutex>
@@ -324,9 +325,23 @@ void Server::Shutdown(const std::function<void()>& before_stop) {
   if (before_stop) {
     before_stop();
   }
+  // A safety net: gRPC's Shutdown waits for every call's reactor even after the deadline has
+  // cancelled it; a stuck one must not keep the process (and a rolling update) hanging.
+  auto done = std::make_shared<std::atomic<bool>>(false);
+  std::thread([done, limit = options_.drain_timeout + absl::Seconds(5)] {
+    absl::Time until = absl::Now() + limit;
+    while (!done->load() && absl::Now() < until) {
+      absl::SleepFor(absl::Milliseconds(100));
+    }
+    if (!done->load()) {
+      Log(LogLevel::kError, "drain did not finish; exiting", {});
+      std::_Exit(1);
+    }
+  }).detach();
   server_->Shutdown(std::chrono::system_clock::now() +
                     absl::ToChronoMilliseconds(options_.drain_timeout));
   server_->Wait();
+  done->store(true);
   exposer_.reset();
   Log(LogLevel::kInfo, "stopped");
 }

@@ -86,7 +86,7 @@ class Registry(Server):
 
 
 class Scoring(Server):
-    def __init__(self, directory, registry_address, tokens, wait_ready=True):
+    def __init__(self, directory, registry_address, tokens, wait_ready=True, extra=()):
         token_file = os.path.join(directory, "scoring.token")
         with open(token_file, "w") as f:
             f.write(tokens["service"] + "\n")
@@ -94,7 +94,7 @@ class Scoring(Server):
             os.path.join(BIN, "accord-scoring"), "--listen=127.0.0.1:0",
             "--admin_listen=127.0.0.1:0", f"--registry={registry_address}",
             f"--cache_dir={directory}/scoring-cache", f"--token_file={token_file}",
-            f"--keys={directory}/keys.yaml"], "scoring ready" if wait_ready else None)
+            f"--keys={directory}/keys.yaml", *extra], "scoring ready" if wait_ready else None)
 
 
 class Gateway(Server):
