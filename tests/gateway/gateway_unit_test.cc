@@ -1,0 +1,140 @@
+#include <thread>
+
+#include "gtest/gtest.h"
+
+#include "accord/registry/v1/registry.pb.h"
+#include "accord/scoring/v1/scoring.pb.h"
+#include "common/auth.h"
+#include "gateway/catalog.h"
+#include "gateway/http_rules.h"
+#include "gateway/limits.h"
+#include "gateway/openapi.h"
+#include "tests/testing/status_matchers.h"
+
+namespace accord::gateway {
+namespace {
+
+using testing::HasViolation;
+using testing::StatusIs;
+
+class RouterTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    auto catalog = Catalog::Build();
+    ASSERT_TRUE(catalog.ok()) << catalog.status();
+    catalog_ = std::make_unique<Catalog>(*std::move(catalog));
+    auto router = Router::Build(*catalog_);
+    ASSERT_TRUE(router.ok()) << router.status();
+    router_ = std::make_unique<Router>(*std::move(router));
+  }
+
+  Router::Match Find(const std::string& verb, const std::string& path) {
+    bool known = false;
+    auto match = router_->Find(verb, path, &known);
+    EXPECT_TRUE(match.has_value()) << verb << " " << path;
+    return match.value_or(Router::Match{});
+  }
+
+  std::unique_ptr<Catalog> catalog_;
+  std::unique_ptr<Router> router_;
+};
+
+TEST_F(RouterTest, EveryServedMethodIsInTheAuthorizationTable) {
+  std::vector<std::string> table = MethodsInTable();
+  ASSERT_EQ(catalog_->methods().size(), 24u);
+  for (const MethodInfo& m : catalog_->methods()) {
+    EXPECT_TRUE(RequiredPermission(m.path).has_value()) << m.path << " is not in the table";
+  }
+  EXPECT_EQ(table.size(), catalog_->methods().size()) << "the table names a method not served";
+}
+
+TEST_F(RouterTest, EveryAnnotatedRouteResolvesToItsMethod) {
+  EXPECT_EQ(Find("GET", "/v1/namespaces/default/definitions/it-director").route->method->path,
+            "/accord.registry.v1.Registry/GetDefinition");
+  EXPECT_EQ(Find("GET", "/v1/namespaces/default/definitions/it-director/revisions/3")
+                .route->method->path,
+            "/accord.registry.v1.Registry/GetRevision");
+  Router::Match propose = Find("POST", "/v1/namespaces/default/definitions/x:propose");
+  EXPECT_EQ(propose.route->method->path, "/accord.registry.v1.Registry/ProposeRevision");
+  ASSERT_EQ(propose.bindings.size(), 1u);
+  EXPECT_EQ(propose.bindings[0].first, "name");
+  EXPECT_EQ(propose.bindings[0].second, "namespaces/default/definitions/x");
+  EXPECT_EQ(Find("POST", "/v1/scoring:scoreLead").route->method->path,
+            "/accord.scoring.v1.Scoring/ScoreLead");
+  bool known = false;
+  EXPECT_FALSE(router_->Find("DELETE", "/v1/scoring:scoreLead", &known).has_value());
+  EXPECT_TRUE(known) << "path known, verb not: 405";
+  EXPECT_FALSE(router_->Find("GET", "/admin", &known).has_value());
+  EXPECT_FALSE(known);
+  // Every route in the catalog compiles and matches its own example path.
+  EXPECT_EQ(router_->routes().size(), 22u);
+}
+
+TEST_F(RouterTest, BuildsRequestsFromPathQueryAndBody) {
+  Router::Match update = Find("PATCH", "/v1/namespaces/default/definitions/a%2Db");
+  registry::v1::UpdateDefinitionRequest request;
+  ASSERT_TRUE(
+      BuildRequest(update, R"({"displayName": "X"})", {{"updateMask", "displayName,labels"}}, request)
+          .ok());
+  EXPECT_EQ(request.definition().name(), "namespaces/default/definitions/a-b");
+  EXPECT_EQ(request.definition().display_name(), "X");
+  EXPECT_EQ(request.update_mask().paths_size(), 2);
+
+  Router::Match list = Find("GET", "/v1/namespaces/default/definitions");
+  registry::v1::ListDefinitionsRequest list_request;
+  ASSERT_TRUE(BuildRequest(list, "", {{"pageSize", "5"}}, list_request).ok());
+  EXPECT_EQ(list_request.page_size(), 5);
+  registry::v1::ListDefinitionsRequest bad;
+  EXPECT_THAT(BuildRequest(list, "", {{"page_size", "five"}}, bad), HasViolation("page_size"));
+  EXPECT_THAT(BuildRequest(list, "", {{"nope", "1"}}, bad), HasViolation("nope"));
+  EXPECT_THAT(BuildRequest(list, "{}", {}, bad), HasViolation("body"));
+}
+
+TEST_F(RouterTest, JsonErrorsNameTheirField) {
+  Router::Match score = Find("POST", "/v1/scoring:scoreLead");
+  scoring::v1::ScoreLeadRequest request;
+  EXPECT_THAT(BuildRequest(score, R"({"lead": {"id": "x", "bogus": 1}})", {}, request),
+              HasViolation("lead.bogus"));
+  std::string deep = R"({"lead": {"attributes": )";
+  for (int i = 0; i < 40; ++i) deep += R"({"a": )";
+  deep += "1";
+  for (int i = 0; i < 40; ++i) deep += "}";
+  deep += "}}";
+  EXPECT_THAT(BuildRequest(score, deep, {}, request), StatusIs(absl::StatusCode::kInvalidArgument));
+  EXPECT_EQ(JsonDepth(R"({"a": "[[[[{{{", "b": [1, {"c": 2}]})"), 3);
+}
+
+TEST(OpenApiTest, PathsNameEachVariableSegment) {
+  std::vector<std::string> params;
+  EXPECT_EQ(OpenApiPath("/v1/{name=namespaces/*/definitions/*/revisions/*}:approve", &params),
+            "/v1/namespaces/{namespace}/definitions/{definition}/revisions/{revision}:approve");
+  EXPECT_EQ(params, (std::vector<std::string>{"namespace", "definition", "revision"}));
+}
+
+TEST(QuotasTest, BurstThenRefusalWithRetryAfterPerPrincipal) {
+  Quotas quotas({/*rate_per_second=*/1, /*burst=*/3, /*max_principals=*/1000});
+  int retry = 0;
+  for (int i = 0; i < 3; ++i) EXPECT_TRUE(quotas.Admit("mia", &retry));
+  EXPECT_FALSE(quotas.Admit("mia", &retry));
+  EXPECT_GE(retry, 1);
+  EXPECT_TRUE(quotas.Admit("sam", &retry)) << "another principal has its own bucket";
+}
+
+TEST(QuotasTest, TableStaysBounded) {
+  Quotas quotas({/*rate_per_second=*/1, /*burst=*/1, /*max_principals=*/64});
+  for (int i = 0; i < 10000; ++i) quotas.Admit("p" + std::to_string(i), nullptr);
+  EXPECT_LE(quotas.size(), 64u);
+}
+
+TEST(InFlightLimitTest, RefusesBeyondTheLimitAndRecovers) {
+  InFlightLimit limit(2);
+  EXPECT_TRUE(limit.TryAcquire());
+  EXPECT_TRUE(limit.TryAcquire());
+  EXPECT_FALSE(limit.TryAcquire());
+  limit.Release();
+  EXPECT_TRUE(limit.TryAcquire());
+  EXPECT_EQ(limit.in_flight(), 2);
+}
+
+}  // namespace
+}  // namespace accord::gateway
