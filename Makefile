@@ -13,7 +13,7 @@ DEPS := cmake make g++ pkg-config git ca-certificates \
 # Extra packages for the benchmarks (not needed by build, run or test).
 BENCH_DEPS := nghttp2-client etcd-server util-linux
 
-.PHONY: deps install-packages build run test bench clean
+.PHONY: deps install-packages node-deps build run test bench clean
 
 deps:
 	@$(MAKE) --no-print-directory install-packages PACKAGES="$(DEPS)"
@@ -35,7 +35,17 @@ build: deps
 run: build
 	@scripts/run.sh $(BUILD_DIR)
 
-test: build
+# npm's @grpc/grpc-js for the interoperability test, pinned by the committed lock file.
+node-deps:
+	@command -v npm >/dev/null || $(MAKE) --no-print-directory install-packages PACKAGES="nodejs npm"
+	@mkdir -p $(BUILD_DIR)/node
+	@if ! cmp -s tests/integration/node/package-lock.json $(BUILD_DIR)/node/package-lock.json \
+	    || [ ! -d $(BUILD_DIR)/node/node_modules ]; then \
+	  cp tests/integration/node/package.json tests/integration/node/package-lock.json $(BUILD_DIR)/node/ && \
+	  cd $(BUILD_DIR)/node && npm ci --no-audit --no-fund --loglevel=error; \
+	fi
+
+test: build node-deps
 	@cd $(BUILD_DIR) && ctest --output-on-failure -j $(JOBS)
 
 bench: build

@@ -26,7 +26,13 @@ printf '%s\n' "$ACCORD_TOKEN_SERVICE" > var/scoring.token
   --keys=var/dev-keys.yaml 2>>var/scoring.log &
 pids+=($!)
 
-export ACCORD_SERVER=127.0.0.1:7401 ACCORD_SCORING_SERVER=127.0.0.1:7402
+"$bin/accord-gateway" --listen=127.0.0.1:7400 --http_listen=127.0.0.1:7480 \
+  --admin_listen=127.0.0.1:9400 --registry=127.0.0.1:7401 --scoring=127.0.0.1:7402 \
+  --keys=var/dev-keys.yaml 2>>var/gateway.log &
+pids+=($!)
+
+# accordctl talks to the gateway (its default, 127.0.0.1:7400) for everything.
+unset ACCORD_SERVER ACCORD_SCORING_SERVER
 ctl() { "$bin/accordctl" "$@"; }
 for _ in $(seq 1 100); do
   ACCORD_TOKEN=$ACCORD_TOKEN_VIEWER ctl list >/dev/null 2>&1 && break
@@ -67,13 +73,20 @@ for pattern in ',SQL,|,MQL,' ',DISQUALIFIED,'; do
   echo "== explain $id"
   ACCORD_TOKEN=$ACCORD_TOKEN_SERVICE ctl explain -f "var/$id.json" --as-of 2026-11-01T12:00:00Z
 done
+echo
+echo "== the same over HTTP/JSON through the gateway (curl)"
+curl -s -H "Authorization: Bearer $ACCORD_TOKEN_SERVICE" -H 'Content-Type: application/json' \
+  -d '{"lead": {"id": "curl-1", "attributes": {"contact": {"title": "IT Director"},
+       "company": {"employees": 1200, "industry": "software"}}}, "asOf": "2026-11-01T12:00:00Z"}' \
+  http://127.0.0.1:7480/v1/scoring:scoreLead
+echo
 cat <<TXT
 
-Accord is running: registry on 127.0.0.1:7401, scoring on 127.0.0.1:7402
-(metrics on http://127.0.0.1:9401/metrics and :9402/metrics).
+Accord is running behind the gateway: gRPC on 127.0.0.1:7400, HTTP/JSON on
+http://127.0.0.1:7480 (routes: http://127.0.0.1:7480/openapi.json); registry on :7401 and
+scoring on :7402 behind it; metrics on http://127.0.0.1:9400/metrics (:9401, :9402).
 Try next, in another shell:
   set -a; source var/dev.env; set +a
-  export ACCORD_SERVER=127.0.0.1:7401 ACCORD_SCORING_SERVER=127.0.0.1:7402
   ACCORD_TOKEN=\$ACCORD_TOKEN_VIEWER $bin/accordctl get b2b-lead-score -o yaml
   ACCORD_TOKEN=\$ACCORD_TOKEN_VIEWER $bin/accordctl watch            # live published changes
   edit examples/definitions/20-model.yaml, then:
@@ -81,6 +94,6 @@ Try next, in another shell:
   ACCORD_TOKEN=\$ACCORD_TOKEN_MARKETING_EDITOR $bin/accordctl diff b2b-lead-score
   ACCORD_TOKEN=\$ACCORD_TOKEN_MARKETING_EDITOR $bin/accordctl propose b2b-lead-score -m "raise MQL bar"
   ACCORD_TOKEN=\$ACCORD_TOKEN_SALES_APPROVER $bin/accordctl approve b2b-lead-score
-Logs: var/registry.log, var/scoring.log. Press Ctrl-C to stop.
+Logs: var/gateway.log, var/registry.log, var/scoring.log. Press Ctrl-C to stop.
 TXT
 wait
