@@ -2,6 +2,7 @@
 // (common/server) as the real servers, so that a benchmark's ratio isolates the service's
 // own work.
 #include "CLI/CLI.hpp"
+#include "grpcpp/generic/async_generic_service.h"
 
 #include "accord/bench/v1/null.grpc.pb.h"
 #include "common/log.h"
@@ -29,6 +30,36 @@ class NullServiceImpl final : public accord::bench::v1::Null::CallbackService {
   const std::string payload_;
 };
 
+// Every other method: an empty response, so that a proxy benchmark can send the real paths
+// (/accord.registry.v1.Registry/GetDefinition) to a backend that does no work.
+class AnyMethod final : public grpc::ServerGenericBidiReactor {
+ public:
+  AnyMethod() {
+    grpc::Slice empty;
+    response_ = grpc::ByteBuffer(&empty, 1);
+    StartRead(&request_);
+  }
+  void OnReadDone(bool ok) override {
+    if (!ok) {
+      Finish(grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, "no request"));
+      return;
+    }
+    StartWriteAndFinish(&response_, grpc::WriteOptions(), grpc::Status::OK);
+  }
+  void OnDone() override { delete this; }
+
+ private:
+  grpc::ByteBuffer request_;
+  grpc::ByteBuffer response_;
+};
+
+class AnyMethodService final : public grpc::CallbackGenericService {
+ public:
+  grpc::ServerGenericBidiReactor* CreateReactor(grpc::GenericCallbackServerContext*) override {
+    return new AnyMethod();
+  }
+};
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -48,6 +79,8 @@ int main(int argc, char** argv) {
   accord::Server server(options);
   NullServiceImpl service(response_bytes);
   server.AddService(&service);
+  AnyMethodService any_method;
+  server.SetGenericService(&any_method);
   if (absl::Status s = server.Start(); !s.ok()) {
     accord::Log(accord::LogLevel::kError, "cannot start", {{"error", s.ToString()}});
     return 1;

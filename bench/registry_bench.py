@@ -72,19 +72,27 @@ def wait_port_from_log(path, proc, key="port"):
     raise RuntimeError("no port in " + path)
 
 
-def h2load(url, body_file, streams, duration, warmup, headers, pid, work):
+def h2load(url, body_file, streams, duration, warmup, headers, pid, work, grpc_framing=True,
+           connections=1):
+    """One h2load run. `pid` is one server process or a list of them (a proxy and its backend:
+    the CPU per request is their sum); with grpc_framing=False the body is sent as HTTP/1.1
+    (--h1) with `connections` connections of one request each."""
     log = os.path.join(work, "lat.log")
-    cmd = ["taskset", "-c", "1", "h2load", "-c1", f"-m{streams}", "-t1",
-           f"--warm-up-time={warmup}", "-D", str(duration), f"--log-file={log}",
-           "-d", body_file, "-H", "content-type: application/grpc", "-H", "te: trailers"]
+    cmd = ["taskset", "-c", "1", "h2load", f"-c{connections}", f"-m{streams}", "-t1",
+           f"--warm-up-time={warmup}", "-D", str(duration), f"--log-file={log}", "-d", body_file]
+    if grpc_framing:
+        cmd += ["-H", "content-type: application/grpc", "-H", "te: trailers"]
+    else:
+        cmd += ["--h1", "-H", "content-type: application/json"]
     for h in headers:
         cmd += ["-H", h]
     cmd.append(url)
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     time.sleep(warmup + 0.3)
-    cpu0, t0 = cpu_seconds(pid), time.time()
+    pids = pid if isinstance(pid, list) else [pid]
+    cpu0, t0 = sum(cpu_seconds(p) for p in pids), time.time()
     out, _ = proc.communicate(timeout=duration + warmup + 60)
-    cpu1, t1 = cpu_seconds(pid), time.time()
+    cpu1, t1 = sum(cpu_seconds(p) for p in pids), time.time()
     qps = done = data = 0
     for line in out.splitlines():
         if line.startswith("finished in"):

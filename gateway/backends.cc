@@ -24,7 +24,11 @@ std::shared_ptr<grpc::Channel> Channel(const std::string& address,
   args.SetInt(GRPC_ARG_KEEPALIVE_PERMIT_WITHOUT_CALLS, 1);
   args.SetInt(GRPC_ARG_INITIAL_RECONNECT_BACKOFF_MS, 200);
   args.SetInt(GRPC_ARG_MAX_RECONNECT_BACKOFF_MS, 5000);
-  args.SetMaxReceiveMessageSize(-1);  // our own backends; clients' limits apply at the edge
+  args.SetMaxReceiveMessageSize(-1);
+  // No transparent retries: the caller decides (and writes carry request ids); the retry
+  // filter would copy every request to be able to replay it.
+  args.SetInt(GRPC_ARG_ENABLE_RETRIES, 0);
+  args.SetInt(GRPC_ARG_HTTP2_BDP_PROBE, 0);  // our own backends; clients' limits apply at the edge
   std::string target = absl::StrContains(address, "://") || absl::StartsWith(address, "dns:")
                            ? address
                            : absl::StrCat("dns:///", address);
