@@ -13,6 +13,8 @@
 #include "common/server.h"
 #include "registry/registry.h"
 #include "registry/registry_service.h"
+#include "common/status.h"
+#include "registry/storage/postgres_definition_store.h"
 #include "registry/storage/sqlite_definition_store.h"
 
 namespace {
@@ -25,7 +27,48 @@ struct Options {
   int executor_threads = 4;
   int64_t change_retention = 100000;
   double poll_interval_seconds = 1.0;
+  int pg_connections = 4;
+  bool allow_unsafe_durability = false;
 };
+
+// The --store value without a password ("postgres://app:secret@db/x" -> "postgres://app@db/x").
+std::string RedactedStore(const std::string& store) {
+  size_t scheme = store.find("://");
+  size_t at = store.find('@');
+  if (scheme == std::string::npos || at == std::string::npos || at < scheme) {
+    return store;
+  }
+  size_t colon = store.find(':', scheme + 3);
+  return colon != std::string::npos && colon < at ? store.substr(0, colon) + store.substr(at)
+                                                  : store;
+}
+
+// --store: sqlite:PATH (one replica) or postgres://... / postgresql://... (any number).
+absl::StatusOr<std::unique_ptr<accord::registry::DefinitionStore>> OpenStore(const Options& o) {
+  using namespace accord::registry;
+  if (absl::StartsWith(o.store, "postgres://") || absl::StartsWith(o.store, "postgresql://")) {
+    PostgresStoreOptions options;
+    options.dsn = o.store;
+    options.connections = o.pg_connections;
+    options.allow_unsafe_durability = o.allow_unsafe_durability;
+    ACCORD_ASSIGN_OR_RETURN(std::unique_ptr<PostgresDefinitionStore> pg,
+                            PostgresDefinitionStore::Open(options));
+    return std::unique_ptr<DefinitionStore>(std::move(pg));
+  }
+  if (!absl::StartsWith(o.store, "sqlite:")) {
+    return absl::InvalidArgumentError(
+        "--store: expected sqlite:PATH or postgres://USER@HOST:PORT/DB");
+  }
+  std::string path = o.store.substr(7);
+  std::filesystem::path parent = std::filesystem::path(path).parent_path();
+  if (!parent.empty()) {
+    std::error_code ec;
+    std::filesystem::create_directories(parent, ec);
+  }
+  ACCORD_ASSIGN_OR_RETURN(std::unique_ptr<SqliteDefinitionStore> sqlite,
+                          SqliteDefinitionStore::Open(path));
+  return std::unique_ptr<DefinitionStore>(std::move(sqlite));
+}
 
 int Run(const Options& o) {
   using namespace accord;
@@ -36,20 +79,10 @@ int Run(const Options& o) {
     Log(LogLevel::kError, "cannot authenticate callers", {{"error", keys.status().ToString()}});
     return 2;
   }
-  if (!absl::StartsWith(o.store, "sqlite:")) {
-    Log(LogLevel::kError, "unsupported --store (expected sqlite:PATH)", {{"store", o.store}});
-    return 2;
-  }
-  std::string path = o.store.substr(7);
-  std::filesystem::path parent = std::filesystem::path(path).parent_path();
-  if (!parent.empty()) {
-    std::error_code ec;
-    std::filesystem::create_directories(parent, ec);
-  }
-  absl::StatusOr<std::unique_ptr<SqliteDefinitionStore>> store = SqliteDefinitionStore::Open(path);
+  absl::StatusOr<std::unique_ptr<DefinitionStore>> store = OpenStore(o);
   if (!store.ok()) {
     Log(LogLevel::kError, "cannot open the store", {{"error", store.status().ToString()}});
-    return 1;
+    return store.status().code() == absl::StatusCode::kInvalidArgument ? 2 : 1;
   }
 
   ServerOptions server_options;
@@ -79,6 +112,7 @@ int Run(const Options& o) {
   hub_options.watchers_gauge = &watchers;
   hub_options.sequence_gauge = &sequence;
   WatchHub hub(**store, hub_options);
+  (*store)->SetChangeListener([&hub] { hub.Notify(); });
   if (absl::Status s = hub.Start(); !s.ok()) {
     Log(LogLevel::kError, "cannot load the store", {{"error", s.ToString()}});
     return 1;
@@ -95,7 +129,7 @@ int Run(const Options& o) {
   }
   server.SetServing(true);
   Log(LogLevel::kInfo, "registry ready",
-      {{"store", o.store}, {"sequence", hub.applied_sequence()}, {"history_id", hub.history_id()}});
+      {{"store", RedactedStore(o.store)}, {"sequence", hub.applied_sequence()}, {"history_id", hub.history_id()}});
 
   std::atomic<bool> stop{false};
   std::thread compactor([&] {
@@ -112,6 +146,7 @@ int Run(const Options& o) {
   server.Shutdown([&] { hub.Stop(); });
   stop = true;
   compactor.join();
+  (*store)->SetChangeListener({});
   return 0;
 }
 
@@ -127,7 +162,12 @@ int main(int argc, char** argv) {
   app.add_option("--admin_listen", o.admin_listen, "Prometheus /metrics address")
       ->envname("ACCORD_REGISTRY_ADMIN_LISTEN")
       ->capture_default_str();
-  app.add_option("--store", o.store, "storage: sqlite:PATH")
+  app.add_option("--pg_connections", o.pg_connections, "PostgreSQL connections per replica")
+      ->check(CLI::Range(1, 64))
+      ->capture_default_str();
+  app.add_flag("--allow_unsafe_durability", o.allow_unsafe_durability,
+               "start even if PostgreSQL has synchronous_commit=off or fsync=off");
+  app.add_option("--store", o.store, "storage: sqlite:PATH or postgres://USER@HOST:PORT/DB")
       ->envname("ACCORD_REGISTRY_STORE")
       ->capture_default_str();
   accord::AddSecurityFlags(app, o.security);

@@ -1,6 +1,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
@@ -87,6 +88,11 @@ class DefinitionStore {
 
   // Identifies this store's sequence space; changes when a store is created anew.
   virtual std::string history_id() const = 0;
+
+  // Calls `wake` (from any thread) when another process may have committed: a hint only, the
+  // change log stays the truth. Stores shared by several replicas implement it. An empty
+  // function stops the calls (before what `wake` uses goes away).
+  virtual void SetChangeListener(std::function<void()> wake) { (void)wake; }
 };
 
 // Sets every int64 field named `sequence` that is 0, in `message` and the messages it holds,

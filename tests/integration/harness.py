@@ -78,10 +78,10 @@ class Server:
 
 
 class Registry(Server):
-    def __init__(self, directory, extra=()):
+    def __init__(self, directory, extra=(), store=None):
         super().__init__(directory, [
             os.path.join(BIN, "accord-registry"), "--listen=127.0.0.1:0",
-            "--admin_listen=127.0.0.1:0", f"--store=sqlite:{directory}/registry.db",
+            "--admin_listen=127.0.0.1:0", store or f"--store=sqlite:{directory}/registry.db",
             f"--keys={directory}/keys.yaml", *extra], "registry ready")
 
 

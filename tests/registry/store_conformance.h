@@ -18,6 +18,8 @@ struct StoreFactory {
   std::function<std::unique_ptr<DefinitionStore>()> reopen;
 };
 
+inline void PrintTo(const StoreFactory& factory, std::ostream* os) { *os << factory.name; }
+
 class StoreConformanceTest : public ::testing::TestWithParam<StoreFactory> {};
 
 }  // namespace accord::registry::testing

@@ -1,0 +1,556 @@
+#include "registry/storage/postgres_definition_store.h"
+
+#include <endian.h>
+#include <libpq-fe.h>
+#include <poll.h>
+
+#include <cstring>
+#include <utility>
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/string_view.h"
+#include "absl/time/clock.h"
+
+#include "common/hash.h"
+#include "common/log.h"
+#include "common/status.h"
+
+namespace accord::registry {
+namespace {
+
+// Schema migrations, applied in order; the index + 1 is the schema version.
+constexpr const char* kMigrations[] = {
+    R"sql(
+CREATE TABLE clock(id INTEGER PRIMARY KEY CHECK (id = 1), seq BIGINT NOT NULL);
+INSERT INTO clock(id, seq) VALUES (1, 0);
+CREATE TABLE definitions(
+  name TEXT PRIMARY KEY, namespace TEXT NOT NULL, sequence BIGINT NOT NULL, state BYTEA NOT NULL);
+CREATE TABLE revisions(
+  definition TEXT NOT NULL, number BIGINT NOT NULL, sequence BIGINT NOT NULL,
+  body BYTEA NOT NULL, PRIMARY KEY (definition, number));
+CREATE TABLE changes(sequence BIGINT PRIMARY KEY, body BYTEA NOT NULL);
+CREATE TABLE audit(
+  sequence BIGINT NOT NULL, idx BIGINT NOT NULL, namespace TEXT NOT NULL,
+  resource TEXT NOT NULL, body BYTEA NOT NULL, PRIMARY KEY (sequence, idx));
+CREATE INDEX audit_resource ON audit(resource, sequence);
+CREATE TABLE requests(key TEXT PRIMARY KEY, sequence BIGINT NOT NULL, body BYTEA NOT NULL);
+)sql",
+};
+constexpr int kSchemaVersion = sizeof(kMigrations) / sizeof(kMigrations[0]);
+// pg_advisory_lock key of the migration step ("accord" in ASCII).
+constexpr int64_t kMigrationLock = 0x6163636f7264;
+constexpr const char* kChannel = "accord_changes";
+
+struct Param {
+  std::string value;
+  bool binary = false;
+};
+Param Int(int64_t v) { return {absl::StrCat(v), false}; }
+Param Text(std::string v) { return {std::move(v), false}; }
+Param Bytes(std::string v) { return {std::move(v), true}; }
+
+bool Retryable(absl::string_view state) {
+  return absl::StartsWith(state, "08") || state == "57P01" || state == "57P02" ||
+         state == "57P03" || state == "40001" || state == "40P01" || state == "53300";
+}
+
+// A query result in binary format; freed on destruction.
+class Result {
+ public:
+  explicit Result(PGresult* r) : r_(r) {}
+  Result(Result&& o) noexcept : r_(std::exchange(o.r_, nullptr)) {}
+  Result& operator=(Result&& o) noexcept {
+    std::swap(r_, o.r_);
+    return *this;
+  }
+  ~Result() { PQclear(r_); }
+  PGresult* get() const { return r_; }
+  int rows() const { return PQntuples(r_); }
+  int64_t Int(int row, int col) const {
+    uint64_t be = 0;
+    std::memcpy(&be, PQgetvalue(r_, row, col), sizeof(be));
+    return static_cast<int64_t>(be64toh(be));
+  }
+  std::string Bytes(int row, int col) const {
+    return std::string(PQgetvalue(r_, row, col), PQgetlength(r_, row, col));
+  }
+  template <typename T>
+  absl::Status Parse(int row, int col, T* out) const {
+    if (!out->ParseFromString(Bytes(row, col))) {
+      return absl::InternalError(absl::StrCat("corrupt ", out->GetDescriptor()->name(), " row"));
+    }
+    return absl::OkStatus();
+  }
+
+ private:
+  PGresult* r_;
+};
+
+std::string NamespaceOfResource(const std::string& name) {
+  size_t start = name.find('/');
+  if (start == std::string::npos) {
+    return "";
+  }
+  size_t end = name.find('/', start + 1);
+  return name.substr(start + 1, end == std::string::npos ? std::string::npos : end - start - 1);
+}
+
+}  // namespace
+
+class PostgresDefinitionStore::Connection {
+ public:
+  static absl::StatusOr<std::unique_ptr<Connection>> Connect(const std::string& dsn) {
+    PGconn* conn = PQconnectdb(dsn.c_str());
+    if (PQstatus(conn) != CONNECTION_OK) {
+      std::string message = PQerrorMessage(conn);
+      PQfinish(conn);
+      return absl::UnavailableError(absl::StrCat("cannot connect to PostgreSQL: ", message));
+    }
+    return std::unique_ptr<Connection>(new Connection(conn));
+  }
+  ~Connection() { PQfinish(conn_); }
+
+  PGconn* raw() { return conn_; }
+
+  // Runs `sql` with `params` ($1, $2, ...), results in binary format. UNAVAILABLE for
+  // connection loss and retryable states (serialization, shutdown); INTERNAL otherwise, with
+  // the SQLSTATE in `sqlstate` when given.
+  absl::StatusOr<Result> Exec(absl::string_view sql, const std::vector<Param>& params = {},
+                              std::string* sqlstate = nullptr) {
+    if (PQstatus(conn_) != CONNECTION_OK) {
+      PQreset(conn_);
+      if (PQstatus(conn_) != CONNECTION_OK) {
+        return absl::UnavailableError(
+            absl::StrCat("PostgreSQL connection lost: ", PQerrorMessage(conn_)));
+      }
+    }
+    std::vector<const char*> values;
+    std::vector<int> lengths;
+    std::vector<int> formats;
+    for (const Param& p : params) {
+      values.push_back(p.value.data());
+      lengths.push_back(static_cast<int>(p.value.size()));
+      formats.push_back(p.binary ? 1 : 0);
+    }
+    std::string query(sql);
+    Result result(PQexecParams(conn_, query.c_str(), static_cast<int>(params.size()), nullptr,
+                               values.data(), lengths.data(), formats.data(), 1));
+    PGresult* raw = result.get();
+    ExecStatusType status = raw == nullptr ? PGRES_FATAL_ERROR : PQresultStatus(raw);
+    if (status == PGRES_COMMAND_OK || status == PGRES_TUPLES_OK) {
+      return result;
+    }
+    const char* state = raw == nullptr ? nullptr : PQresultErrorField(raw, PG_DIAG_SQLSTATE);
+    std::string message = raw == nullptr ? PQerrorMessage(conn_) : PQresultErrorMessage(raw);
+    if (sqlstate != nullptr) {
+      *sqlstate = state == nullptr ? "" : state;
+    }
+    if (PQstatus(conn_) != CONNECTION_OK || state == nullptr || Retryable(state)) {
+      return absl::UnavailableError(absl::StrCat("PostgreSQL: ", message));
+    }
+    return absl::InternalError(absl::StrCat("PostgreSQL: ", message));
+  }
+
+  absl::Status Run(absl::string_view sql, const std::vector<Param>& params = {}) {
+    return Exec(sql, params).status();
+  }
+
+  // Several statements without parameters (migrations), with the simple query protocol.
+  absl::Status RunScript(const char* sql) {
+    Result result(PQexec(conn_, sql));
+    if (result.get() != nullptr && PQresultStatus(result.get()) == PGRES_COMMAND_OK) {
+      return absl::OkStatus();
+    }
+    std::string message =
+        result.get() == nullptr ? PQerrorMessage(conn_) : PQresultErrorMessage(result.get());
+    return PQstatus(conn_) != CONNECTION_OK
+               ? absl::UnavailableError(absl::StrCat("PostgreSQL: ", message))
+               : absl::InternalError(absl::StrCat("PostgreSQL migration: ", message));
+  }
+
+ private:
+  explicit Connection(PGconn* conn) : conn_(conn) {}
+
+  PGconn* conn_;
+};
+
+class PostgresDefinitionStore::Lease {
+ public:
+  Lease(PostgresDefinitionStore* store, std::unique_ptr<Connection> c)
+      : store_(store), c_(std::move(c)) {}
+  Lease(Lease&& o) noexcept : store_(o.store_), c_(std::move(o.c_)) {}
+  ~Lease() {
+    if (c_ != nullptr) {
+      store_->Release(std::move(c_));
+    }
+  }
+  Connection* operator->() { return c_.get(); }
+
+ private:
+  PostgresDefinitionStore* store_;
+  std::unique_ptr<Connection> c_;
+};
+
+absl::StatusOr<PostgresDefinitionStore::Lease> PostgresDefinitionStore::Acquire() {
+  std::unique_lock lock(pool_mu_);
+  if (!pool_cv_.wait_for(lock, std::chrono::seconds(10), [&] { return !idle_.empty(); })) {
+    return absl::UnavailableError("no free PostgreSQL connection within 10 s");
+  }
+  std::unique_ptr<Connection> c = std::move(idle_.back());
+  idle_.pop_back();
+  return Lease(this, std::move(c));
+}
+
+void PostgresDefinitionStore::Release(std::unique_ptr<Connection> connection) {
+  {
+    std::lock_guard lock(pool_mu_);
+    idle_.push_back(std::move(connection));
+  }
+  pool_cv_.notify_one();
+}
+
+absl::StatusOr<std::unique_ptr<PostgresDefinitionStore>> PostgresDefinitionStore::Open(
+    PostgresStoreOptions options) {
+  if (options.connections < 1) {
+    return absl::InvalidArgumentError("the PostgreSQL pool needs at least one connection");
+  }
+  std::unique_ptr<PostgresDefinitionStore> store(new PostgresDefinitionStore(options));
+  for (int i = 0; i < options.connections; ++i) {
+    ACCORD_ASSIGN_OR_RETURN(std::unique_ptr<Connection> c, Connection::Connect(options.dsn));
+    store->idle_.push_back(std::move(c));
+  }
+  Connection& c = *store->idle_.front();
+  ACCORD_ASSIGN_OR_RETURN(
+      Result settings,
+      c.Exec("SELECT current_setting('synchronous_commit'), current_setting('fsync')"));
+  std::string sync_commit = settings.Bytes(0, 0);
+  std::string fsync = settings.Bytes(0, 1);
+  if ((sync_commit == "off" || fsync == "off") && !options.allow_unsafe_durability) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "PostgreSQL acknowledges commits before they are durable (synchronous_commit=",
+        sync_commit, ", fsync=", fsync,
+        "): acknowledged writes could be lost; fix the server or pass "
+        "--allow_unsafe_durability"));
+  }
+  // Migrations: once, under an advisory lock, whatever the number of replicas starting.
+  ACCORD_RETURN_IF_ERROR(c.Run("SELECT pg_advisory_lock($1)", {Int(kMigrationLock)}));
+  absl::Status migrated = [&]() -> absl::Status {
+    ACCORD_RETURN_IF_ERROR(
+        c.Run("CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value TEXT NOT NULL)"));
+    ACCORD_ASSIGN_OR_RETURN(Result v,
+                            c.Exec("SELECT value FROM meta WHERE key = 'schema_version'"));
+    int version = v.rows() == 0 ? 0 : std::stoi(v.Bytes(0, 0));
+    if (version > kSchemaVersion) {
+      return absl::FailedPreconditionError(absl::StrCat(
+          "the database has schema version ", version, "; this binary knows up to ",
+          kSchemaVersion));
+    }
+    for (int next = version; next < kSchemaVersion; ++next) {
+      ACCORD_RETURN_IF_ERROR(c.Run("BEGIN"));
+      absl::Status s = c.RunScript(kMigrations[next]);
+      if (s.ok()) {
+        s = c.Run(
+            "INSERT INTO meta(key, value) VALUES ('schema_version', $1) "
+            "ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+            {Text(absl::StrCat(next + 1))});
+      }
+      if (s.ok()) {
+        s = c.Run("COMMIT");
+      }
+      if (!s.ok()) {
+        c.Run("ROLLBACK").IgnoreError();
+        return s;
+      }
+      Log(LogLevel::kInfo, "applied migration", {{"schema_version", next + 1}});
+    }
+    ACCORD_RETURN_IF_ERROR(c.Run(
+        "INSERT INTO meta(key, value) VALUES ('history_id', $1) ON CONFLICT(key) DO NOTHING",
+        {Text(RandomHex(8))}));
+    ACCORD_ASSIGN_OR_RETURN(Result h,
+                            c.Exec("SELECT value FROM meta WHERE key = 'history_id'"));
+    store->history_id_ = h.Bytes(0, 0);
+    return absl::OkStatus();
+  }();
+  c.Run("SELECT pg_advisory_unlock($1)", {Int(kMigrationLock)}).IgnoreError();
+  ACCORD_RETURN_IF_ERROR(migrated);
+  return store;
+}
+
+PostgresDefinitionStore::PostgresDefinitionStore(PostgresStoreOptions options)
+    : options_(std::move(options)) {}
+
+PostgresDefinitionStore::~PostgresDefinitionStore() {
+  stopping_ = true;
+  if (listener_.joinable()) {
+    listener_.join();
+  }
+}
+
+void PostgresDefinitionStore::SetChangeListener(std::function<void()> wake) {
+  stopping_ = true;
+  if (listener_.joinable()) {
+    listener_.join();
+  }
+  stopping_ = false;
+  wake_ = std::move(wake);
+  if (wake_) {
+    listener_ = std::thread([this] { Listen(); });
+  }
+}
+
+void PostgresDefinitionStore::Listen() {
+  absl::Duration backoff = absl::Milliseconds(200);
+  while (!stopping_) {
+    absl::StatusOr<std::unique_ptr<Connection>> c = Connection::Connect(options_.dsn);
+    if (!c.ok() || !(*c)->Run(absl::StrCat("LISTEN ", kChannel)).ok()) {
+      absl::SleepFor(backoff);
+      backoff = std::min(backoff * 2, absl::Seconds(5));
+      continue;
+    }
+    backoff = absl::Milliseconds(200);
+    wake_();  // notifications may have been missed while disconnected
+    PGconn* conn = (*c)->raw();
+    while (!stopping_ && PQstatus(conn) == CONNECTION_OK) {
+      pollfd fd{PQsocket(conn), POLLIN, 0};
+      if (::poll(&fd, 1, 250) > 0 && PQconsumeInput(conn) == 0) {
+        break;
+      }
+      bool notified = false;
+      while (PGnotify* n = PQnotifies(conn)) {
+        PQfreemem(n);
+        notified = true;
+      }
+      if (notified) {
+        wake_();
+      }
+    }
+  }
+}
+
+absl::StatusOr<int64_t> PostgresDefinitionStore::Commit(WriteBatch batch) {
+  ACCORD_ASSIGN_OR_RETURN(Lease c, Acquire());
+  ACCORD_RETURN_IF_ERROR(c->Run("BEGIN"));
+  auto fail = [&](absl::Status s) {
+    c->Run("ROLLBACK").IgnoreError();
+    return s;
+  };
+  // The counter row first: its lock orders every writer, so each one's preconditions are read
+  // after the previous commit and sequences become visible in commit order.
+  absl::StatusOr<Result> bump = c->Exec("UPDATE clock SET seq = seq + 1 WHERE id = 1 RETURNING seq");
+  if (!bump.ok()) {
+    return fail(bump.status());
+  }
+  int64_t seq = bump->Int(0, 0);
+  for (const Precondition& p : batch.preconditions) {
+    absl::StatusOr<Result> q =
+        c->Exec("SELECT sequence FROM definitions WHERE name = $1", {Text(p.definition)});
+    if (!q.ok()) {
+      return fail(q.status());
+    }
+    int64_t current = q->rows() == 0 ? 0 : q->Int(0, 0);
+    if (current != p.expected_sequence) {
+      return fail(ErrorWithReason(absl::StatusCode::kAborted, "ETAG_MISMATCH",
+                                  absl::StrCat(p.definition, " was changed concurrently"),
+                                  {{"definition", p.definition}}));
+    }
+  }
+  if (batch.request.has_value()) {
+    absl::StatusOr<Result> q =
+        c->Exec("SELECT 1 FROM requests WHERE key = $1", {Text(batch.request->key())});
+    if (!q.ok()) {
+      return fail(q.status());
+    }
+    if (q->rows() > 0) {
+      return fail(ErrorWithReason(absl::StatusCode::kAlreadyExists, "REQUEST_EXISTS",
+                                  "the request_id was already used"));
+    }
+  }
+  absl::Status s = [&]() -> absl::Status {
+    records::ChangeRecord change;
+    change.set_sequence(seq);
+    for (records::DefinitionState& state : batch.states) {
+      AssignSequence(&state, seq);
+      const std::string& name = state.definition().name();
+      ACCORD_RETURN_IF_ERROR(c->Run(
+          "INSERT INTO definitions(name, namespace, sequence, state) VALUES ($1, $2, $3, $4) "
+          "ON CONFLICT(name) DO UPDATE SET sequence = excluded.sequence, state = excluded.state",
+          {Text(name), Text(NamespaceOfResource(name)), Int(seq), Bytes(state.SerializeAsString())}));
+      *change.add_states() = state;
+    }
+    for (v1::Revision& revision : batch.revisions) {
+      AssignSequence(&revision, seq);
+      std::string definition = revision.name().substr(0, revision.name().rfind("/revisions/"));
+      ACCORD_RETURN_IF_ERROR(c->Run(
+          "INSERT INTO revisions(definition, number, sequence, body) VALUES ($1, $2, $3, $4) "
+          "ON CONFLICT(definition, number) DO UPDATE SET sequence = excluded.sequence, "
+          "body = excluded.body",
+          {Text(definition), Int(revision.revision_number()), Int(seq),
+           Bytes(revision.SerializeAsString())}));
+    }
+    for (v1::WatchEvent& event : batch.events) {
+      AssignSequence(&event, seq);
+      *change.add_events() = event;
+    }
+    ACCORD_RETURN_IF_ERROR(c->Run("INSERT INTO changes(sequence, body) VALUES ($1, $2)",
+                                  {Int(seq), Bytes(change.SerializeAsString())}));
+    for (size_t i = 0; i < batch.audit.size(); ++i) {
+      v1::AuditEvent& event = batch.audit[i];
+      AssignSequence(&event, seq);
+      ACCORD_RETURN_IF_ERROR(
+          c->Run("INSERT INTO audit(sequence, idx, namespace, resource, body) "
+                 "VALUES ($1, $2, $3, $4, $5)",
+                 {Int(seq), Int(static_cast<int64_t>(i)), Text(event.namespace_()),
+                  Text(event.resource()), Bytes(event.SerializeAsString())}));
+    }
+    if (batch.request.has_value()) {
+      batch.request->set_sequence(seq);
+      ACCORD_RETURN_IF_ERROR(
+          c->Run("INSERT INTO requests(key, sequence, body) VALUES ($1, $2, $3)",
+                 {Text(batch.request->key()), Int(seq), Bytes(batch.request->SerializeAsString())}));
+    }
+    // Delivered at commit, to every replica's listener: a wake-up hint only.
+    return c->Run("SELECT pg_notify($1, $2)", {Text(kChannel), Text(absl::StrCat(seq))});
+  }();
+  if (!s.ok()) {
+    return fail(s);
+  }
+  if (absl::Status commit = c->Run("COMMIT"); !commit.ok()) {
+    // The outcome is unknown if the connection dropped during COMMIT: UNAVAILABLE, and a retry
+    // with the same request_id is answered from the request record if it did commit.
+    return fail(commit);
+  }
+  return seq;
+}
+
+absl::StatusOr<StoreSnapshot> PostgresDefinitionStore::LoadAll() {
+  ACCORD_ASSIGN_OR_RETURN(Lease c, Acquire());
+  ACCORD_RETURN_IF_ERROR(c->Run("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY"));
+  absl::StatusOr<StoreSnapshot> out = [&]() -> absl::StatusOr<StoreSnapshot> {
+    StoreSnapshot snapshot;
+    ACCORD_ASSIGN_OR_RETURN(Result clock, c->Exec("SELECT seq FROM clock WHERE id = 1"));
+    snapshot.sequence = clock.Int(0, 0);
+    ACCORD_ASSIGN_OR_RETURN(Result rows, c->Exec("SELECT state FROM definitions ORDER BY name"));
+    for (int i = 0; i < rows.rows(); ++i) {
+      ACCORD_RETURN_IF_ERROR(rows.Parse(i, 0, &snapshot.states.emplace_back()));
+    }
+    return snapshot;
+  }();
+  c->Run("COMMIT").IgnoreError();
+  return out;
+}
+
+absl::StatusOr<ChangePage> PostgresDefinitionStore::ReadChanges(int64_t after, int limit) {
+  ACCORD_ASSIGN_OR_RETURN(Lease c, Acquire());
+  ChangePage page;
+  ACCORD_ASSIGN_OR_RETURN(
+      Result compacted,
+      c->Exec("SELECT value::bigint FROM meta WHERE key = 'compacted_sequence'"));
+  if (compacted.rows() > 0) {
+    page.compacted_sequence = compacted.Int(0, 0);
+  }
+  if (after < page.compacted_sequence) {
+    return ErrorWithReason(absl::StatusCode::kOutOfRange, "SEQUENCE_COMPACTED",
+                           absl::StrCat("changes after ", after, " were compacted; the oldest ",
+                                        "resumable sequence is ", page.compacted_sequence),
+                           {{"requested_sequence", absl::StrCat(after)},
+                            {"compacted_sequence", absl::StrCat(page.compacted_sequence)}});
+  }
+  ACCORD_ASSIGN_OR_RETURN(
+      Result rows, c->Exec("SELECT body FROM changes WHERE sequence > $1 ORDER BY sequence LIMIT $2",
+                           {Int(after), Int(limit)}));
+  for (int i = 0; i < rows.rows(); ++i) {
+    ACCORD_RETURN_IF_ERROR(rows.Parse(i, 0, &page.records.emplace_back()));
+  }
+  return page;
+}
+
+absl::StatusOr<int64_t> PostgresDefinitionStore::CurrentSequence() {
+  ACCORD_ASSIGN_OR_RETURN(Lease c, Acquire());
+  ACCORD_ASSIGN_OR_RETURN(Result clock, c->Exec("SELECT seq FROM clock WHERE id = 1"));
+  return clock.Int(0, 0);
+}
+
+absl::StatusOr<v1::Revision> PostgresDefinitionStore::GetRevision(const std::string& definition,
+                                                                  int64_t number) {
+  ACCORD_ASSIGN_OR_RETURN(Lease c, Acquire());
+  ACCORD_ASSIGN_OR_RETURN(
+      Result rows, c->Exec("SELECT body FROM revisions WHERE definition = $1 AND number = $2",
+                           {Text(definition), Int(number)}));
+  if (rows.rows() == 0) {
+    return absl::NotFoundError(absl::StrCat(definition, "/revisions/", number, " does not exist"));
+  }
+  v1::Revision revision;
+  ACCORD_RETURN_IF_ERROR(rows.Parse(0, 0, &revision));
+  return revision;
+}
+
+absl::StatusOr<std::vector<v1::Revision>> PostgresDefinitionStore::ListRevisions(
+    const std::string& definition, int64_t before_number, int limit) {
+  ACCORD_ASSIGN_OR_RETURN(Lease c, Acquire());
+  ACCORD_ASSIGN_OR_RETURN(
+      Result rows,
+      c->Exec("SELECT body FROM revisions WHERE definition = $1 AND ($2 = 0 OR number < $2) "
+              "ORDER BY number DESC LIMIT $3",
+              {Text(definition), Int(before_number), Int(limit)}));
+  std::vector<v1::Revision> out;
+  for (int i = 0; i < rows.rows(); ++i) {
+    ACCORD_RETURN_IF_ERROR(rows.Parse(i, 0, &out.emplace_back()));
+  }
+  return out;
+}
+
+absl::StatusOr<std::vector<v1::AuditEvent>> PostgresDefinitionStore::ListAudit(
+    const std::string& namespace_id, const std::string& resource, int64_t before_sequence,
+    int limit) {
+  ACCORD_ASSIGN_OR_RETURN(Lease c, Acquire());
+  ACCORD_ASSIGN_OR_RETURN(
+      Result rows,
+      c->Exec("SELECT body FROM audit WHERE ($1 = '' OR namespace = $1) "
+              "AND ($2 = '' OR resource = $2 OR resource LIKE $2 || '/revisions/%') "
+              "AND ($3 = 0 OR sequence < $3) ORDER BY sequence DESC, idx DESC LIMIT $4",
+              {Text(namespace_id), Text(resource), Int(before_sequence), Int(limit)}));
+  std::vector<v1::AuditEvent> out;
+  for (int i = 0; i < rows.rows(); ++i) {
+    ACCORD_RETURN_IF_ERROR(rows.Parse(i, 0, &out.emplace_back()));
+  }
+  return out;
+}
+
+absl::StatusOr<std::optional<records::RequestRecord>> PostgresDefinitionStore::FindRequest(
+    const std::string& key) {
+  ACCORD_ASSIGN_OR_RETURN(Lease c, Acquire());
+  ACCORD_ASSIGN_OR_RETURN(Result rows,
+                          c->Exec("SELECT body FROM requests WHERE key = $1", {Text(key)}));
+  if (rows.rows() == 0) {
+    return std::nullopt;
+  }
+  records::RequestRecord record;
+  ACCORD_RETURN_IF_ERROR(rows.Parse(0, 0, &record));
+  return record;
+}
+
+absl::Status PostgresDefinitionStore::CompactChanges(int64_t keep) {
+  ACCORD_ASSIGN_OR_RETURN(Lease c, Acquire());
+  ACCORD_RETURN_IF_ERROR(c->Run("BEGIN"));
+  absl::Status s = [&]() -> absl::Status {
+    ACCORD_ASSIGN_OR_RETURN(Result clock, c->Exec("SELECT seq FROM clock WHERE id = 1"));
+    int64_t cutoff = clock.Int(0, 0) - keep;
+    if (cutoff <= 0) {
+      return absl::OkStatus();
+    }
+    ACCORD_RETURN_IF_ERROR(c->Run("DELETE FROM changes WHERE sequence <= $1", {Int(cutoff)}));
+    return c->Run(
+        "INSERT INTO meta(key, value) VALUES ('compacted_sequence', $1) "
+        "ON CONFLICT(key) DO UPDATE SET value = excluded.value "
+        "WHERE meta.value::bigint < excluded.value::bigint",
+        {Text(absl::StrCat(cutoff))});
+  }();
+  if (!s.ok()) {
+    c->Run("ROLLBACK").IgnoreError();
+    return s;
+  }
+  return c->Run("COMMIT");
+}
+
+}  // namespace accord::registry
