@@ -11,7 +11,7 @@ DEPS := cmake make g++ pkg-config git ca-certificates \
   python3 python3-grpcio python3-protobuf python3-jwt python3-cryptography curl procps openssl
 
 # Extra packages for the benchmarks (not needed by build, run or test).
-BENCH_DEPS := nghttp2-client etcd-server util-linux
+BENCH_DEPS := nghttp2-client etcd-server util-linux nginx
 
 .PHONY: deps install-packages node-deps build run test bench clean
 
@@ -51,6 +51,8 @@ test: build node-deps
 bench: build
 	@$(MAKE) --no-print-directory install-packages PACKAGES="$(BENCH_DEPS)"
 	@bench/registry_bench.py --build $(BUILD_DIR)
+	@bench/scoring_bench.py --build $(BUILD_DIR)
+	@bench/gateway_bench.py --build $(BUILD_DIR)
 
 clean:
 	rm -rf $(BUILD_DIR) var

@@ -170,6 +170,7 @@ time.sleep(2.0)
 stop.set()
 for t in workers:
     t.join()
+print(f"{len(acked)} publishes acknowledged around the crashes")
 check(len(acked) > 5, f"publishes were acknowledged around the crashes ({len(acked)})")
 
 # B reconnects to the restarted database; a new replica reads the same state.
