@@ -193,6 +193,11 @@ absl::Status ServerOptions::Validate() const {
   } else if (absl::Status s = CheckPlaintext("--listen", listen, allow_plaintext); !s.ok()) {
     return s;
   }
+  if (!health_listen.empty()) {
+    if (absl::Status s = CheckHostPort("health_listen", health_listen); !s.ok()) {
+      return s;
+    }
+  }
   if (max_receive_message_bytes <= 0) {
     return absl::InvalidArgumentError("max_receive_message_bytes must be positive");
   }
@@ -262,6 +267,15 @@ absl::Status Server::Start() {
   if (server_ == nullptr || port_ == 0) {
     return absl::UnavailableError(absl::StrCat("cannot listen on ", options_.listen));
   }
+  if (!options_.health_listen.empty()) {
+    grpc::ServerBuilder health;
+    health.AddListeningPort(options_.health_listen, grpc::InsecureServerCredentials(),
+                            &health_port_);
+    health_server_ = health.BuildAndStart();
+    if (health_server_ == nullptr || health_port_ == 0) {
+      return absl::UnavailableError(absl::StrCat("cannot listen on ", options_.health_listen));
+    }
+  }
   SetServing(false);
   if (!options_.admin_listen.empty()) {
     try {
@@ -276,7 +290,10 @@ absl::Status Server::Start() {
   }
   std::string host = options_.listen.substr(0, options_.listen.rfind(':'));
   Log(LogLevel::kInfo, "listening",
-      {{"grpc", absl::StrCat(host, ":", port_)}, {"port", port_}, {"admin_port", admin_port_}});
+      {{"grpc", absl::StrCat(host, ":", port_)},
+       {"port", port_},
+       {"admin_port", admin_port_},
+       {"health_port", health_port_}});
   return absl::OkStatus();
 }
 
@@ -291,8 +308,10 @@ void Server::SetServing(bool serving) {
 }
 
 void Server::SetServing(const std::string& service, bool serving) {
-  if (server_ != nullptr && server_->GetHealthCheckService() != nullptr) {
-    server_->GetHealthCheckService()->SetServingStatus(service, serving);
+  for (grpc::Server* s : {server_.get(), health_server_.get()}) {
+    if (s != nullptr && s->GetHealthCheckService() != nullptr) {
+      s->GetHealthCheckService()->SetServingStatus(service, serving);
+    }
   }
 }
 
@@ -319,8 +338,10 @@ void Server::Shutdown(const std::function<void()>& before_stop) {
   }
   stopped_ = true;
   SetServing(false);
-  if (server_->GetHealthCheckService() != nullptr) {
-    server_->GetHealthCheckService()->Shutdown();
+  for (grpc::Server* s : {server_.get(), health_server_.get()}) {
+    if (s != nullptr && s->GetHealthCheckService() != nullptr) {
+      s->GetHealthCheckService()->Shutdown();
+    }
   }
   if (before_stop) {
     before_stop();
@@ -341,6 +362,10 @@ void Server::Shutdown(const std::function<void()>& before_stop) {
   server_->Shutdown(std::chrono::system_clock::now() +
                     absl::ToChronoMilliseconds(options_.drain_timeout));
   server_->Wait();
+  if (health_server_ != nullptr) {
+    health_server_->Shutdown(std::chrono::system_clock::now());
+    health_server_->Wait();
+  }
   done->store(true);
   exposer_.reset();
   Log(LogLevel::kInfo, "stopped");

@@ -38,6 +38,9 @@ struct ServerOptions {
   // TLS (mTLS with a CA) on the gRPC port; plaintext otherwise, on loopback unless allowed.
   TlsFiles tls;
   bool allow_plaintext = false;
+  // host:port of a plaintext server with grpc.health.v1 only, mirroring the main server's
+  // statuses: Kubernetes gRPC probes cannot speak TLS. Empty = none.
+  std::string health_listen;
 
   // INVALID_ARGUMENT naming the flag for an unusable option.
   absl::Status Validate() const;
@@ -71,6 +74,7 @@ class Server final {
   absl::Status Start();
   int port() const { return port_; }
   int admin_port() const { return admin_port_; }
+  int health_port() const { return health_port_; }
   grpc::Server* grpc_server() { return server_.get(); }
 
   // Sets every health service (and the empty name) to SERVING or NOT_SERVING.
@@ -92,7 +96,9 @@ class Server final {
   std::vector<grpc::Service*> services_;
   grpc::CallbackGenericService* generic_ = nullptr;
   std::unique_ptr<grpc::Server> server_;
+  std::unique_ptr<grpc::Server> health_server_;
   int port_ = 0;
+  int health_port_ = 0;
   int admin_port_ = 0;
   std::atomic<bool> shutdown_requested_{false};
   bool stopped_ = false;

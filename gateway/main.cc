@@ -18,6 +18,7 @@ namespace {
 struct Options {
   std::string listen = "127.0.0.1:7400";
   std::string http_listen = "127.0.0.1:7480";
+  std::string health_listen;
   std::string admin_listen = "127.0.0.1:9400";
   accord::gateway::BackendOptions backends;
   accord::SecurityOptions security;
@@ -52,6 +53,7 @@ int Run(Options& o) {
   server_options.component = "gateway";
   server_options.listen = o.listen;
   server_options.admin_listen = o.admin_listen;
+  server_options.health_listen = o.health_listen;
   server_options.health_services = {"accord.gateway.v1.Gateway"};
   server_options.tls = o.security.tls;
   server_options.allow_plaintext = o.security.allow_plaintext;
@@ -113,12 +115,17 @@ int main(int argc, char** argv) {
   accord::BlockShutdownSignals();
   Options o;
   CLI::App app{"accord-gateway: the one front door (gRPC and HTTP/JSON) to registry and scoring"};
+  // A later flag overrides an earlier one (scripts append overrides).
+  app.option_defaults()->multi_option_policy(CLI::MultiOptionPolicy::TakeLast);
   app.add_option("--listen", o.listen, "gRPC address HOST:PORT")
       ->envname("ACCORD_GATEWAY_LISTEN")
       ->capture_default_str();
   app.add_option("--http_listen", o.http_listen, "HTTP/JSON address HOST:PORT")
       ->envname("ACCORD_GATEWAY_HTTP_LISTEN")
       ->capture_default_str();
+  app.add_option("--health_listen", o.health_listen,
+                 "plaintext grpc.health.v1-only address (Kubernetes probes when --listen is TLS)")
+      ->envname("ACCORD_GATEWAY_HEALTH_LISTEN");
   app.add_option("--admin_listen", o.admin_listen, "Prometheus /metrics address")
       ->envname("ACCORD_GATEWAY_ADMIN_LISTEN")
       ->capture_default_str();

@@ -21,6 +21,7 @@ namespace {
 
 struct Options {
   std::string listen = "127.0.0.1:7401";
+  std::string health_listen;
   std::string admin_listen = "127.0.0.1:9401";
   std::string store = "sqlite:var/registry.db";
   accord::SecurityOptions security;
@@ -89,6 +90,7 @@ int Run(const Options& o) {
   server_options.component = "registry";
   server_options.listen = o.listen;
   server_options.admin_listen = o.admin_listen;
+  server_options.health_listen = o.health_listen;
   server_options.health_services = {"accord.registry.v1.Registry"};
   server_options.tls = o.security.tls;
   server_options.allow_plaintext = o.security.allow_plaintext;
@@ -156,9 +158,14 @@ int main(int argc, char** argv) {
   accord::BlockShutdownSignals();
   Options o;
   CLI::App app{"accord-registry: canonical definitions with dual-approval revisions"};
+  // A later flag overrides an earlier one (scripts append overrides).
+  app.option_defaults()->multi_option_policy(CLI::MultiOptionPolicy::TakeLast);
   app.add_option("--listen", o.listen, "gRPC address HOST:PORT")
       ->envname("ACCORD_REGISTRY_LISTEN")
       ->capture_default_str();
+  app.add_option("--health_listen", o.health_listen,
+                 "plaintext grpc.health.v1-only address (Kubernetes probes when --listen is TLS)")
+      ->envname("ACCORD_REGISTRY_HEALTH_LISTEN");
   app.add_option("--admin_listen", o.admin_listen, "Prometheus /metrics address")
       ->envname("ACCORD_REGISTRY_ADMIN_LISTEN")
       ->capture_default_str();

@@ -19,6 +19,7 @@ namespace {
 
 struct Options {
   std::string listen = "127.0.0.1:7402";
+  std::string health_listen;
   std::string admin_listen = "127.0.0.1:9402";
   std::string registry = "127.0.0.1:7401";
   std::string cache_dir = "var/scoring-cache";
@@ -49,6 +50,7 @@ int Run(const Options& o) {
   server_options.component = "scoring";
   server_options.listen = o.listen;
   server_options.admin_listen = o.admin_listen;
+  server_options.health_listen = o.health_listen;
   server_options.health_services = {"accord.scoring.v1.Scoring"};
   server_options.tls = o.security.tls;
   server_options.allow_plaintext = o.security.allow_plaintext;
@@ -148,9 +150,14 @@ int main(int argc, char** argv) {
   accord::BlockShutdownSignals();
   Options o;
   CLI::App app{"accord-scoring: scores leads with the published definitions"};
+  // A later flag overrides an earlier one (scripts append overrides).
+  app.option_defaults()->multi_option_policy(CLI::MultiOptionPolicy::TakeLast);
   app.add_option("--listen", o.listen, "gRPC address")
       ->envname("ACCORD_SCORING_LISTEN")
       ->capture_default_str();
+  app.add_option("--health_listen", o.health_listen,
+                 "plaintext grpc.health.v1-only address (Kubernetes probes when --listen is TLS)")
+      ->envname("ACCORD_SCORING_HEALTH_LISTEN");
   app.add_option("--admin_listen", o.admin_listen, "Prometheus /metrics address")
       ->envname("ACCORD_SCORING_ADMIN_LISTEN")
       ->capture_default_str();

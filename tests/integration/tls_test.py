@@ -1,0 +1,95 @@
+"""TLS and mTLS with certificates made here by openssl: a registry requiring client
+certificates, its plaintext health-only port for Kubernetes probes, the gateway speaking TLS
+to its clients and mTLS to the registry, and plaintext refused off loopback."""
+import os
+import subprocess
+import sys
+
+sys.path.insert(0, os.path.dirname(__file__))
+from harness import (BIN, Gateway, Registry, Scoring, check, health_status,  # noqa: E402
+                     python_stubs, workdir, write_keys)
+
+python_stubs()
+import grpc  # noqa: E402
+from accord.registry.v1 import registry_pb2, registry_pb2_grpc  # noqa: E402
+
+d = workdir("tls")
+tokens = write_keys(d)
+
+
+def sh(*args):
+    subprocess.run(args, check=True, capture_output=True, cwd=d)
+
+
+sh("openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", "ca.key", "-out",
+   "ca.pem", "-days", "2", "-subj", "/CN=accord-test-ca")
+for name in ("server", "client"):
+    sh("openssl", "req", "-newkey", "rsa:2048", "-nodes", "-keyout", f"{name}.key", "-out",
+       f"{name}.csr", "-subj", f"/CN=accord-{name}")
+    with open(os.path.join(d, f"{name}.ext"), "w") as f:
+        f.write("subjectAltName=IP:127.0.0.1,DNS:localhost\n"
+                f"extendedKeyUsage={'serverAuth,clientAuth' if name == 'server' else 'clientAuth'}\n")
+    sh("openssl", "x509", "-req", "-in", f"{name}.csr", "-CA", "ca.pem", "-CAkey", "ca.key",
+       "-CAcreateserial", "-out", f"{name}.pem", "-days", "2", "-extfile", f"{name}.ext")
+p = lambda name: os.path.join(d, name)  # noqa: E731
+read = lambda name: open(p(name), "rb").read()  # noqa: E731
+mtls = [f"--tls_cert={p('server.pem')}", f"--tls_key={p('server.key')}", f"--tls_ca={p('ca.pem')}"]
+
+registry = Registry(d, mtls + ["--health_listen=127.0.0.1:0"])
+health_port = None
+import json  # noqa: E402
+for line in open(registry.log_path):
+    entry = json.loads(line) if line.startswith("{") else {}
+    if entry.get("msg") == "listening":
+        health_port = entry.get("health_port")
+check(health_port, "the registry reports its health-only port")
+md = (("authorization", "Bearer " + tokens["viewer"]),)
+request = registry_pb2.ListDefinitionsRequest(parent="namespaces/default")
+
+with_cert = grpc.ssl_channel_credentials(read("ca.pem"), read("client.key"), read("client.pem"))
+stub = registry_pb2_grpc.RegistryStub(grpc.secure_channel(registry.address, with_cert))
+stub.ListDefinitions(request, metadata=md, timeout=5)
+check(True, "mTLS client with a certificate from the CA is served")
+for name, creds in (("no client certificate", grpc.ssl_channel_credentials(read("ca.pem"))),):
+    try:
+        registry_pb2_grpc.RegistryStub(grpc.secure_channel(registry.address, creds)).ListDefinitions(
+            request, metadata=md, timeout=5)
+        check(False, f"{name} must be refused")
+    except grpc.RpcError as e:
+        check(e.code() == grpc.StatusCode.UNAVAILABLE, f"{name}: {e.code()}")
+try:
+    registry_pb2_grpc.RegistryStub(grpc.insecure_channel(registry.address)).ListDefinitions(
+        request, metadata=md, timeout=5)
+    check(False, "plaintext to a TLS port must fail")
+except grpc.RpcError as e:
+    check(e.code() == grpc.StatusCode.UNAVAILABLE, f"plaintext to the TLS port: {e.code()}")
+check(health_status(grpc.insecure_channel(f"127.0.0.1:{health_port}"),
+                    "accord.registry.v1.Registry") == 1,
+      "the plaintext health port reports SERVING for probes")
+try:
+    grpc.insecure_channel(f"127.0.0.1:{health_port}").unary_unary(
+        "/accord.registry.v1.Registry/ListDefinitions")(request.SerializeToString(), metadata=md,
+                                                          timeout=5)
+    check(False, "the health port must serve nothing else")
+except grpc.RpcError as e:
+    check(e.code() == grpc.StatusCode.UNIMPLEMENTED, f"health port, other methods: {e.code()}")
+
+# The gateway: TLS to its clients, mTLS (its client certificate) to the registry.
+gateway = Gateway(d, registry.address, "127.0.0.1:1",
+                  [f"--tls_cert={p('server.pem')}", f"--tls_key={p('server.key')}",
+                   f"--tls_ca={p('ca.pem')}"])
+client = registry_pb2_grpc.RegistryStub(grpc.secure_channel(gateway.address, with_cert))
+client.ListDefinitions(request, metadata=md, timeout=5)
+check(True, "client -> gateway (TLS) -> registry (mTLS) works")
+
+# Plaintext off loopback is refused unless explicitly allowed.
+result = subprocess.run([os.path.join(BIN, "accord-registry"), "--listen=0.0.0.0:0",
+                         f"--store=sqlite:{d}/other.db", f"--keys={d}/keys.yaml"],
+                        capture_output=True, text=True, timeout=20)
+check(result.returncode == 2 and "not a loopback address" in result.stderr,
+      f"plaintext on 0.0.0.0 refused ({result.returncode})")
+allowed = Registry(d, ["--listen=0.0.0.0:0", "--allow_plaintext"])
+check(allowed.port > 0, "--allow_plaintext starts on 0.0.0.0")
+for s in (allowed, gateway, registry):
+    s.stop()
+print("PASS")
