@@ -8,7 +8,7 @@ DEPS := cmake make g++ pkg-config git ca-certificates \
   libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler libabsl-dev \
   libsqlite3-dev libpq-dev postgresql libssl-dev libre2-dev libyaml-cpp-dev libcli11-dev libjwt-dev libcpp-httplib-dev prometheus-cpp-dev \
   libgtest-dev libgmock-dev libbenchmark-dev golang-github-gogo-googleapis-dev grpc-proto \
-  python3 python3-grpcio python3-protobuf python3-jwt python3-cryptography curl procps openssl
+  python3 python3-grpcio python3-protobuf python3-jwt python3-cryptography python3-yaml curl procps openssl
 
 # Extra packages for the benchmarks (not needed by build, run or test).
 BENCH_DEPS := nghttp2-client etcd-server util-linux nginx
@@ -35,15 +35,17 @@ build: deps
 run: build
 	@scripts/run.sh $(BUILD_DIR)
 
-# npm's @grpc/grpc-js for the interoperability test, pinned by the committed lock file.
+# npm packages for the tests, pinned by committed lock files: @grpc/grpc-js (interoperability)
+# and the Kubernetes schema validators (deploy).
 node-deps:
 	@command -v npm >/dev/null || $(MAKE) --no-print-directory install-packages PACKAGES="nodejs npm"
-	@mkdir -p $(BUILD_DIR)/node
-	@if ! cmp -s tests/integration/node/package-lock.json $(BUILD_DIR)/node/package-lock.json \
-	    || [ ! -d $(BUILD_DIR)/node/node_modules ]; then \
-	  cp tests/integration/node/package.json tests/integration/node/package-lock.json $(BUILD_DIR)/node/ && \
-	  cd $(BUILD_DIR)/node && npm ci --no-audit --no-fund --loglevel=error; \
-	fi
+	@for pair in tests/integration/node:node tests/deploy:deploy-node; do \
+	  src=$${pair%%:*}; dst=$(BUILD_DIR)/$${pair##*:}; mkdir -p $$dst; \
+	  if ! cmp -s $$src/package-lock.json $$dst/package-lock.json || [ ! -d $$dst/node_modules ]; then \
+	    cp $$src/package.json $$src/package-lock.json $$dst/ && \
+	    (cd $$dst && npm ci --no-audit --no-fund --loglevel=error) || exit 1; \
+	  fi; \
+	done
 
 test: build node-deps
 	@cd $(BUILD_DIR) && ctest --output-on-failure -j $(JOBS)
