@@ -53,10 +53,8 @@ absl::Status ConnectBackends(const BackendOptions& options, Gate& gate) {
     }
     creds = grpc::InsecureChannelCredentials();
   }
-  gate.SetStub(Backend::kRegistry,
-               std::make_unique<grpc::GenericStub>(Channel(options.registry, creds)));
-  gate.SetStub(Backend::kScoring,
-               std::make_unique<grpc::GenericStub>(Channel(options.scoring, creds)));
+  gate.SetChannel(Backend::kRegistry, Channel(options.registry, creds));
+  gate.SetChannel(Backend::kScoring, Channel(options.scoring, creds));
   return absl::OkStatus();
 }
 

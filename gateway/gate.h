@@ -3,10 +3,12 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <unordered_map>
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "grpcpp/generic/generic_stub.h"
+#include "grpcpp/impl/rpc_method.h"
 #include "prometheus/counter.h"
 #include "prometheus/gauge.h"
 #include "prometheus/registry.h"
@@ -78,8 +80,16 @@ class Gate final {
   void PrepareDownstream(grpc::ClientContext& context, const MethodInfo& method,
                          const CallerHeaders& headers, absl::Time client_deadline) const;
 
-  void SetStub(Backend backend, std::unique_ptr<grpc::GenericStub> stub);
+  // Installs the channel to `backend`; its unary methods are registered on it (a registered
+  // call skips the per-call method lookup of a generic one).
+  void SetChannel(Backend backend, std::shared_ptr<grpc::Channel> channel);
   grpc::GenericStub& stub(Backend backend) { return *stubs_[static_cast<int>(backend)]; }
+
+  // Calls the unary `method` on its backend with the request's bytes; `done` runs once, on a
+  // gRPC thread, with the backend's status and `response` filled.
+  void CallUnary(const MethodInfo& method, grpc::ClientContext* context,
+                 const grpc::ByteBuffer* request, grpc::ByteBuffer* response,
+                 std::function<void(grpc::Status)> done);
 
   // Counts a call refused before it reached a backend, by reason.
   void CountRejected(absl::string_view reason);
@@ -92,6 +102,8 @@ class Gate final {
   InFlightLimit unary_limit_;
   InFlightLimit stream_limit_;
   std::unique_ptr<grpc::GenericStub> stubs_[2];
+  std::shared_ptr<grpc::Channel> channels_[2];
+  std::unordered_map<const MethodInfo*, std::unique_ptr<grpc::internal::RpcMethod>> registered_;
   prometheus::Family<prometheus::Counter>& rejected_;
   prometheus::Gauge& in_flight_gauge_;
   prometheus::Gauge& streams_gauge_;

@@ -19,6 +19,19 @@ bool Forwardable(const grpc::string_ref& key) {
          k != "te" && k != "user-agent";
 }
 
+// Copies the backend's initial or trailing metadata to the client's call.
+void CopyResponseMetadata(grpc::ClientContext& from, grpc::CallbackServerContext& to,
+                          bool initial) {
+  const auto& md = initial ? from.GetServerInitialMetadata() : from.GetServerTrailingMetadata();
+  for (const auto& [key, value] : md) {
+    if (Forwardable(key)) {
+      std::string k(key.data(), key.size());
+      std::string v(value.data(), value.size());
+      initial ? to.AddInitialMetadata(k, v) : to.AddTrailingMetadata(k, v);
+    }
+  }
+}
+
 absl::Time DeadlineOf(const grpc::CallbackServerContext& context) {
   auto deadline = context.deadline();
   if (deadline == std::chrono::system_clock::time_point::max()) {
@@ -41,7 +54,39 @@ class Downstream final : public grpc::ClientBidiReactor<grpc::ByteBuffer, grpc::
   ProxyCall* call_;
 };
 
-// One call from a client: admitted by the gate, then relayed message by message with one
+// One unary call: the request's bytes arrive with the call (a registered method), go to the
+// backend as they are, and the backend's response bytes are the reply.
+struct UnaryCall {
+  Ticket ticket;
+  std::unique_ptr<grpc::ClientContext> client;
+};
+
+grpc::ServerUnaryReactor* ForwardUnary(Gate& gate, const MethodInfo& method,
+                                       grpc::CallbackServerContext* context,
+                                       const grpc::ByteBuffer* request,
+                                       grpc::ByteBuffer* response) {
+  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  CallerHeaders headers = HeadersOf(*context);
+  absl::StatusOr<Admission> admission = gate.Admit(method, headers);
+  if (!admission.ok()) {
+    reactor->Finish(ToGrpcStatus(admission.status()));
+    return reactor;
+  }
+  // Propagates the caller's cancellation (and deadline) to the backend call.
+  auto* call = new UnaryCall{std::move(admission->ticket),
+                             grpc::ClientContext::FromServerContext(*context)};
+  gate.PrepareDownstream(*call->client, method, headers, DeadlineOf(*context));
+  gate.CallUnary(method, call->client.get(), request, response,
+                 [call, context, reactor](grpc::Status status) {
+                   CopyResponseMetadata(*call->client, *context, /*initial=*/true);
+                   CopyResponseMetadata(*call->client, *context, /*initial=*/false);
+                   delete call;
+                   reactor->Finish(status);
+                 });
+  return reactor;
+}
+
+// One streaming call (or an unknown method) from a client: admitted by the gate, then relayed message by message with one
 // read and one write outstanding per direction (the HTTP/2 flow control of both ends does
 // the back-pressure). Deleted when both the client call and the backend call are done.
 class ProxyCall final : public grpc::ServerGenericBidiReactor {
@@ -63,10 +108,6 @@ class ProxyCall final : public grpc::ServerGenericBidiReactor {
     }
     ticket_ = std::move(admission->ticket);
     gate_.PrepareDownstream(client_context_, *method_, headers, DeadlineOf(*context));
-    if (method_->unary()) {
-      StartRead(&request_);
-      return;
-    }
     refs_.store(2);
     gate_.stub(method_->backend)
         .PrepareBidiStreamingCall(&client_context_, method_->path, grpc::StubOptions(),
@@ -78,16 +119,6 @@ class ProxyCall final : public grpc::ServerGenericBidiReactor {
 
   // Client -> gateway.
   void OnReadDone(bool ok) override {
-    if (method_->unary()) {
-      if (!ok) {
-        Finish(grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, "no request message"));
-        return;
-      }
-      gate_.stub(method_->backend)
-          .UnaryCall(&client_context_, method_->path, grpc::StubOptions(), &request_,
-                     &response_, [this](grpc::Status status) { OnUnaryDone(status); });
-      return;
-    }
     if (ok) {
       downstream_.StartWrite(&request_);
     } else {
@@ -150,29 +181,7 @@ class ProxyCall final : public grpc::ServerGenericBidiReactor {
   }
 
  private:
-  void OnUnaryDone(const grpc::Status& status) {
-    for (const auto& [key, value] : client_context_.GetServerInitialMetadata()) {
-      if (Forwardable(key)) {
-        context_->AddInitialMetadata(std::string(key.data(), key.size()),
-                                     std::string(value.data(), value.size()));
-      }
-    }
-    CopyTrailers();
-    if (status.ok()) {
-      StartWriteAndFinish(&response_, grpc::WriteOptions(), status);
-    } else {
-      Finish(status);
-    }
-  }
-
-  void CopyTrailers() {
-    for (const auto& [key, value] : client_context_.GetServerTrailingMetadata()) {
-      if (Forwardable(key)) {
-        context_->AddTrailingMetadata(std::string(key.data(), key.size()),
-                                      std::string(value.data(), value.size()));
-      }
-    }
-  }
+  void CopyTrailers() { CopyResponseMetadata(client_context_, *context_, /*initial=*/false); }
 
   // Exactly once per streaming call, after the backend's status and the last write.
   void FinishWithBackendStatus() {
@@ -214,6 +223,24 @@ void Downstream::OnDone(const grpc::Status& status) { call_->OnDownstreamDone(st
 grpc::ServerGenericBidiReactor* GrpcProxy::CreateReactor(
     grpc::GenericCallbackServerContext* context) {
   return new ProxyCall(gate_, context);
+}
+
+UnaryProxyService::UnaryProxyService(Gate& gate, const std::string& service) {
+  for (const MethodInfo& m : gate.catalog().methods()) {
+    if (!m.unary() || m.descriptor->service()->full_name() != service) {
+      continue;
+    }
+    const MethodInfo* method = &m;
+    AddMethod(new grpc::internal::RpcServiceMethod(m.path.c_str(),
+                                                   grpc::internal::RpcMethod::NORMAL_RPC, nullptr));
+    MarkMethodRawCallback(
+        static_cast<int>(methods_added_++),
+        new grpc::internal::CallbackUnaryHandler<grpc::ByteBuffer, grpc::ByteBuffer>(
+            [&gate, method](grpc::CallbackServerContext* context,
+                            const grpc::ByteBuffer* request, grpc::ByteBuffer* response) {
+              return ForwardUnary(gate, *method, context, request, response);
+            }));
+  }
 }
 
 }  // namespace accord::gateway

@@ -322,9 +322,8 @@ absl::Status HttpServer::Start() {
     grpc::ByteBuffer request_buffer = ToByteBuffer(bytes);
     grpc::ByteBuffer response_buffer;
     std::promise<grpc::Status> done;
-    gate_.stub(method.backend)
-        .UnaryCall(&context, method.path, grpc::StubOptions(), &request_buffer, &response_buffer,
-                   [&done](grpc::Status status) { done.set_value(std::move(status)); });
+    gate_.CallUnary(method, &context, &request_buffer, &response_buffer,
+                    [&done](grpc::Status status) { done.set_value(std::move(status)); });
     grpc::Status status = done.get_future().get();
     if (!status.ok()) {
       SendError(res, FromGrpcStatus(status));

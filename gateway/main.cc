@@ -81,6 +81,11 @@ int Run(Options& o) {
   }
   GrpcProxy proxy(gate);
   server.SetGenericService(&proxy);
+  std::vector<std::unique_ptr<UnaryProxyService>> unary;
+  for (const std::string& service : catalog->services()) {
+    unary.push_back(std::make_unique<UnaryProxyService>(gate, service));
+    server.AddService(unary.back().get());
+  }
   if (absl::Status s = server.Start(); !s.ok()) {
     Log(LogLevel::kError, "cannot start", {{"error", s.ToString()}});
     return 1;
