@@ -3,19 +3,17 @@
 #include "CLI/CLI.hpp"
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
-#include "absl/strings/strip.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/string_view.h"
+#include "absl/strings/strip.h"
 
 #include "common/log.h"
 #include "common/server.h"
 #include "common/status.h"
 
 namespace accord {
-namespace {
-
-std::optional<absl::string_view> Header(const grpc::ServerContextBase& context,
-                                        absl::string_view key) {
+std::optional<absl::string_view> ClientMetadata(const grpc::ServerContextBase& context,
+                                                absl::string_view key) {
   const auto& md = context.client_metadata();
   auto it = md.find(grpc::string_ref(key.data(), key.size()));
   if (it == md.end()) {
@@ -23,8 +21,6 @@ std::optional<absl::string_view> Header(const grpc::ServerContextBase& context,
   }
   return absl::string_view(it->second.data(), it->second.size());
 }
-
-}  // namespace
 
 void AddSecurityFlags(CLI::App& app, SecurityOptions& o) {
   app.add_option("--keys", o.keys, "API keys file (YAML, SHA-256 hashes)")->envname("ACCORD_KEYS");
@@ -38,7 +34,8 @@ void AddSecurityFlags(CLI::App& app, SecurityOptions& o) {
   app.add_flag("--insecure_dev", o.insecure_dev,
                "allow running without keys on a loopback address (development only)")
       ->envname("ACCORD_INSECURE_DEV");
-  app.add_option("--tls_cert", o.tls.cert, "PEM certificate chain (TLS)")->envname("ACCORD_TLS_CERT");
+  app.add_option("--tls_cert", o.tls.cert, "PEM certificate chain (TLS)")
+      ->envname("ACCORD_TLS_CERT");
   app.add_option("--tls_key", o.tls.key, "PEM private key (TLS)")->envname("ACCORD_TLS_KEY");
   app.add_option("--tls_ca", o.tls.ca, "PEM CA bundle: require client certificates (mTLS)")
       ->envname("ACCORD_TLS_CA");
@@ -127,12 +124,13 @@ absl::StatusOr<Principal> CallAuthorizer::Authenticate(
 
 absl::StatusOr<Principal> CallAuthorizer::Authorize(const grpc::ServerContextBase& context,
                                                     absl::string_view method) const {
-  return Authorize(Header(context, "authorization"), Header(context, "x-accord-roles"), method);
+  return Authorize(ClientMetadata(context, "authorization"),
+                   ClientMetadata(context, "x-accord-roles"), method);
 }
 
-absl::StatusOr<Principal> CallAuthorizer::Authorize(
-    std::optional<absl::string_view> authorization,
-    std::optional<absl::string_view> roles_header, absl::string_view method) const {
+absl::StatusOr<Principal> CallAuthorizer::Authorize(std::optional<absl::string_view> authorization,
+                                                    std::optional<absl::string_view> roles_header,
+                                                    absl::string_view method) const {
   absl::StatusOr<Principal> principal = Authenticate(authorization, roles_header);
   if (!principal.ok()) {
     return principal.status();

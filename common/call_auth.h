@@ -22,6 +22,10 @@ class App;
 // Authenticates and authorizes one incoming call from its metadata (gRPC) or headers (HTTP).
 namespace accord {
 
+// The value of metadata `key` sent by the caller of `context`, or nullopt.
+std::optional<absl::string_view> ClientMetadata(const grpc::ServerContextBase& context,
+                                                absl::string_view key);
+
 // The security flags every server shares: caller credentials and transport.
 struct SecurityOptions {
   std::string keys;          // API keys file (YAML, SHA-256 hashes)
@@ -39,7 +43,7 @@ void AddSecurityFlags(CLI::App& app, SecurityOptions& options);
 
 // What a server authenticates callers with.
 struct Authenticators {
-  std::shared_ptr<const KeyStore> keys;  // may be null
+  std::shared_ptr<const KeyStore> keys;    // may be null
   std::shared_ptr<const JwtVerifier> jwt;  // may be null
   // No keys at all: the bearer token names the caller (development on loopback only).
   bool insecure = false;
@@ -54,8 +58,7 @@ absl::StatusOr<Authenticators> LoadAuthenticators(const SecurityOptions& options
 
 class CallAuthorizer final {
  public:
-  explicit CallAuthorizer(Authenticators authenticators)
-      : auth_(std::move(authenticators)) {}
+  explicit CallAuthorizer(Authenticators authenticators) : auth_(std::move(authenticators)) {}
 
   // The caller of `method` if the default-deny table and the caller's roles allow it;
   // UNAUTHENTICATED for missing or invalid credentials, PERMISSION_DENIED otherwise.

@@ -1,9 +1,6 @@
 #include "common/jwt.h"
 
 #include <jwt.h>
-#include <openssl/bio.h>
-#include <openssl/evp.h>
-#include <openssl/pem.h>
 #include <sys/stat.h>
 
 #include <algorithm>
@@ -19,6 +16,9 @@
 #include "absl/strings/str_split.h"
 #include "google/protobuf/struct.pb.h"
 #include "google/protobuf/util/json_util.h"
+#include <openssl/bio.h>
+#include <openssl/evp.h>
+#include <openssl/pem.h>
 
 #include "common/log.h"
 #include "common/status.h"

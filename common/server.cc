@@ -4,8 +4,8 @@
 #include <signal.h>
 
 #include <array>
-#include <cstdlib>
 #include <chrono>
+#include <cstdlib>
 #include <mutex>
 #include <shared_mutex>
 #include <thread>

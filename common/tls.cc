@@ -22,8 +22,7 @@ absl::Status CheckFile(const std::string& flag, const std::string& path) {
   return absl::OkStatus();
 }
 
-std::shared_ptr<grpc::experimental::CertificateProviderInterface> Provider(
-    const TlsFiles& files) {
+std::shared_ptr<grpc::experimental::CertificateProviderInterface> Provider(const TlsFiles& files) {
   if (files.cert.empty()) {
     return std::make_shared<grpc::experimental::FileWatcherCertificateProvider>(files.ca,
                                                                                 kRefreshSeconds);

@@ -46,8 +46,7 @@ absl::Status ConnectBackends(const BackendOptions& options, Gate& gate) {
     creds = MakeChannelCredentials(options.tls);
   } else {
     for (const std::string* address : {&options.registry, &options.scoring}) {
-      if (absl::Status s = CheckPlaintext("backend", *address, options.allow_plaintext);
-          !s.ok()) {
+      if (absl::Status s = CheckPlaintext("backend", *address, options.allow_plaintext); !s.ok()) {
         return s;
       }
     }
@@ -87,8 +86,8 @@ bool BackendHealth::Check(Backend backend) {
   // grpc.health.v1.HealthCheckRequest{service} and HealthCheckResponse{status = SERVING}
   // encoded by hand: two bytes of protobuf do not need the generated classes.
   absl::string_view service = kServiceNames[static_cast<int>(backend)];
-  std::string request = absl::StrCat("\x0a", std::string(1, static_cast<char>(service.size())),
-                                     service);
+  std::string request =
+      absl::StrCat("\x0a", std::string(1, static_cast<char>(service.size())), service);
   grpc::Slice slice(request);
   grpc::ByteBuffer request_buffer(&slice, 1);
   grpc::ByteBuffer response_buffer;

@@ -45,7 +45,8 @@ absl::string_view BackendName(Backend backend) {
 absl::StatusOr<Catalog> Catalog::Build() {
   // Referencing the generated services links their descriptors into the pool.
   const google::protobuf::ServiceDescriptor* services[] = {
-      accord::registry::v1::GetDefinitionRequest::descriptor()->file()->FindServiceByName("Registry"),
+      accord::registry::v1::GetDefinitionRequest::descriptor()->file()->FindServiceByName(
+          "Registry"),
       accord::scoring::v1::LeadScore::descriptor()->file()->FindServiceByName("Scoring"),
   };
   Backend backends[] = {Backend::kRegistry, Backend::kScoring};

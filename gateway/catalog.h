@@ -16,9 +16,9 @@ enum class Backend { kRegistry, kScoring };
 
 // One HTTP binding of a method (the rule and its additional_bindings).
 struct HttpBinding {
-  std::string verb;      // "GET", "POST", "PATCH", "DELETE", "PUT"
-  std::string pattern;   // "/v1/{name=namespaces/*/definitions/*}:propose"
-  std::string body;      // "", "*" or a top-level field name
+  std::string verb;     // "GET", "POST", "PATCH", "DELETE", "PUT"
+  std::string pattern;  // "/v1/{name=namespaces/*/definitions/*}:propose"
+  std::string body;     // "", "*" or a top-level field name
 };
 
 struct MethodInfo {

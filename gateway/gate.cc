@@ -11,12 +11,8 @@ namespace accord::gateway {
 namespace {
 
 std::optional<std::string> Get(const grpc::ServerContextBase& context, absl::string_view key) {
-  const auto& md = context.client_metadata();
-  auto it = md.find(grpc::string_ref(key.data(), key.size()));
-  if (it == md.end()) {
-    return std::nullopt;
-  }
-  return std::string(it->second.data(), it->second.size());
+  std::optional<absl::string_view> value = ClientMetadata(context, key);
+  return value ? std::optional<std::string>(std::string(*value)) : std::nullopt;
 }
 
 }  // namespace
@@ -95,10 +91,10 @@ absl::StatusOr<Admission> Gate::Admit(const MethodInfo& method, const CallerHead
   if (!quotas_.Admit(principal->name, &retry_after)) {
     CountRejected("quota");
     return WithRetryAfter(
-        ErrorWithReason(absl::StatusCode::kResourceExhausted, "QUOTA_EXCEEDED",
-                        absl::StrCat("request quota of ", principal->name, " exceeded (",
-                                     options_.quota.rate_per_second, "/s, burst ",
-                                     options_.quota.burst, ")")),
+        ErrorWithReason(
+            absl::StatusCode::kResourceExhausted, "QUOTA_EXCEEDED",
+            absl::StrCat("request quota of ", principal->name, " exceeded (",
+                         options_.quota.rate_per_second, "/s, burst ", options_.quota.burst, ")")),
         retry_after);
   }
   InFlightLimit& limit = method.unary() ? unary_limit_ : stream_limit_;

@@ -24,8 +24,8 @@ namespace accord::gateway {
 struct GateOptions {
   absl::Duration default_deadline = absl::Seconds(5);  // unary calls without a deadline
   absl::Duration max_deadline = absl::Seconds(30);     // longer unary deadlines are capped
-  int max_in_flight = 256;   // unary calls at once, over both front ends
-  int max_streams = 1000;    // streaming calls at once (watches, bulk scoring)
+  int max_in_flight = 256;                             // unary calls at once, over both front ends
+  int max_streams = 1000;  // streaming calls at once (watches, bulk scoring)
   QuotaOptions quota;
 };
 

@@ -73,8 +73,8 @@ grpc::ServerUnaryReactor* ForwardUnary(Gate& gate, const MethodInfo& method,
     return reactor;
   }
   // Propagates the caller's cancellation (and deadline) to the backend call.
-  auto* call = new UnaryCall{std::move(admission->ticket),
-                             grpc::ClientContext::FromServerContext(*context)};
+  auto* call =
+      new UnaryCall{std::move(admission->ticket), grpc::ClientContext::FromServerContext(*context)};
   gate.PrepareDownstream(*call->client, method, headers, DeadlineOf(*context));
   gate.CallUnary(method, call->client.get(), request, response,
                  [call, context, reactor](grpc::Status status) {
@@ -86,9 +86,10 @@ grpc::ServerUnaryReactor* ForwardUnary(Gate& gate, const MethodInfo& method,
   return reactor;
 }
 
-// One streaming call (or an unknown method) from a client: admitted by the gate, then relayed message by message with one
-// read and one write outstanding per direction (the HTTP/2 flow control of both ends does
-// the back-pressure). Deleted when both the client call and the backend call are done.
+// One streaming call (or an unknown method) from a client: admitted by the gate, then relayed
+// message by message with one read and one write outstanding per direction (the HTTP/2 flow control
+// of both ends does the back-pressure). Deleted when both the client call and the backend call are
+// done.
 class ProxyCall final : public grpc::ServerGenericBidiReactor {
  public:
   ProxyCall(Gate& gate, grpc::GenericCallbackServerContext* context)
@@ -96,8 +97,7 @@ class ProxyCall final : public grpc::ServerGenericBidiReactor {
     method_ = gate_.catalog().Find(context->method());
     if (method_ == nullptr) {
       gate_.CountRejected("unknown_method");
-      Finish(grpc::Status(grpc::StatusCode::UNIMPLEMENTED,
-                          "unknown method " + context->method()));
+      Finish(grpc::Status(grpc::StatusCode::UNIMPLEMENTED, "unknown method " + context->method()));
       return;
     }
     CallerHeaders headers = HeadersOf(*context);
@@ -236,8 +236,8 @@ UnaryProxyService::UnaryProxyService(Gate& gate, const std::string& service) {
     MarkMethodRawCallback(
         static_cast<int>(methods_added_++),
         new grpc::internal::CallbackUnaryHandler<grpc::ByteBuffer, grpc::ByteBuffer>(
-            [&gate, method](grpc::CallbackServerContext* context,
-                            const grpc::ByteBuffer* request, grpc::ByteBuffer* response) {
+            [&gate, method](grpc::CallbackServerContext* context, const grpc::ByteBuffer* request,
+                            grpc::ByteBuffer* response) {
               return ForwardUnary(gate, *method, context, request, response);
             }));
   }

@@ -1,12 +1,12 @@
 #include "gateway/http_rules.h"
 
+#include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
-#include "absl/strings/ascii.h"
-#include "absl/strings/match.h"
 #include "google/protobuf/descriptor.h"
 #include "google/protobuf/util/json_util.h"
 
@@ -188,8 +188,7 @@ absl::Status SetField(Message& root, absl::string_view path, const std::string& 
         return absl::OkStatus();
       }
       case FieldDescriptor::CPPTYPE_ENUM: {
-        const google::protobuf::EnumValueDescriptor* e =
-            field->enum_type()->FindValueByName(value);
+        const google::protobuf::EnumValueDescriptor* e = field->enum_type()->FindValueByName(value);
         int number;
         if (e == nullptr && absl::SimpleAtoi(value, &number)) {
           e = field->enum_type()->FindValueByNumber(number);
@@ -200,7 +199,8 @@ absl::Status SetField(Message& root, absl::string_view path, const std::string& 
       }
       case FieldDescriptor::CPPTYPE_MESSAGE: {
         // Well-known types (Timestamp, Duration, FieldMask, wrappers) from their JSON string.
-        Message* target = repeated ? r->AddMessage(message, field) : r->MutableMessage(message, field);
+        Message* target =
+            repeated ? r->AddMessage(message, field) : r->MutableMessage(message, field);
         std::string json = absl::StrCat("\"", JsonEscape(value), "\"");
         if (!google::protobuf::util::JsonStringToMessage(json, target).ok()) {
           return bad(absl::StrCat("a ", field->message_type()->full_name()));
@@ -302,8 +302,8 @@ std::optional<Router::Match> Router::Find(absl::string_view verb, absl::string_v
       args[i] = RE2::Arg(&groups[i]);
       arg_ptrs[i] = &args[i];
     }
-    if (!RE2::FullMatchN(re2::StringPiece(path.data(), path.size()), *route.regex,
-                         arg_ptrs.data(), n)) {
+    if (!RE2::FullMatchN(re2::StringPiece(path.data(), path.size()), *route.regex, arg_ptrs.data(),
+                         n)) {
       continue;
     }
     if (route.binding.verb != verb) {
@@ -313,8 +313,8 @@ std::optional<Router::Match> Router::Find(absl::string_view verb, absl::string_v
     Match match;
     match.route = &route;
     for (int i = 0; i < n; ++i) {
-      match.bindings.emplace_back(route.variables[i],
-                                  PercentDecode(absl::string_view(groups[i].data(), groups[i].size())));
+      match.bindings.emplace_back(
+          route.variables[i], PercentDecode(absl::string_view(groups[i].data(), groups[i].size())));
     }
     return match;
   }
@@ -338,8 +338,8 @@ absl::Status BuildRequest(const Router::Match& match, absl::string_view body,
       if (field == nullptr || field->cpp_type() != FieldDescriptor::CPPTYPE_MESSAGE) {
         return absl::InternalError(absl::StrCat("body field ", body_field, " is not a message"));
       }
-      ACCORD_RETURN_IF_ERROR(ParseJson(
-          body, body_field, *request.GetReflection()->MutableMessage(&request, field)));
+      ACCORD_RETURN_IF_ERROR(
+          ParseJson(body, body_field, *request.GetReflection()->MutableMessage(&request, field)));
     }
   }
   for (const auto& [path, value] : match.bindings) {

@@ -35,8 +35,7 @@ class Router final {
   };
   // The route for `verb` and `path`; nullopt with `path_known` set when another verb has it
   // (405), unset when no route has the path (404).
-  std::optional<Match> Find(absl::string_view verb, absl::string_view path,
-                            bool* path_known) const;
+  std::optional<Match> Find(absl::string_view verb, absl::string_view path, bool* path_known) const;
   const std::vector<Route>& routes() const { return routes_; }
 
  private:

@@ -10,12 +10,12 @@
 #include "google/protobuf/message.h"
 #include "google/protobuf/util/json_util.h"
 #include "grpcpp/support/byte_buffer.h"
-#include "httplib.h"
 
 #include "common/hash.h"
 #include "common/log.h"
 #include "common/status.h"
 #include "gateway/openapi.h"
+#include "httplib.h"
 
 namespace accord::gateway {
 namespace {
@@ -193,11 +193,11 @@ absl::Status HttpServer::Start() {
   svr.set_keep_alive_timeout(options_.idle_timeout_seconds);
   svr.set_keep_alive_max_count(10000);
   svr.set_tcp_nodelay(true);  // else Nagle and delayed ACKs add 40 ms to every response
-  svr.set_exception_handler([](const httplib::Request&, httplib::Response& res,
-                               std::exception_ptr) {
-    // Never the exception's text: it may carry internals.
-    SendError(res, absl::InternalError("internal error"));
-  });
+  svr.set_exception_handler(
+      [](const httplib::Request&, httplib::Response& res, std::exception_ptr) {
+        // Never the exception's text: it may carry internals.
+        SendError(res, absl::InternalError("internal error"));
+      });
   svr.set_error_handler([](const httplib::Request&, httplib::Response& res) {
     if (!res.body.empty()) {
       return;
@@ -206,10 +206,9 @@ absl::Status HttpServer::Start() {
                             : res.status == 404 ? absl::StatusCode::kNotFound
                                                 : absl::StatusCode::kInvalidArgument;
     int status = res.status;
-    res.set_content(
-        StatusJson(absl::Status(code, status == 413 ? "request body larger than 1 MiB"
-                                                    : absl::StrCat("HTTP ", status))),
-        "application/json");
+    res.set_content(StatusJson(absl::Status(code, status == 413 ? "request body larger than 1 MiB"
+                                                                : absl::StrCat("HTTP ", status))),
+                    "application/json");
   });
   size_t max_header_bytes = options_.max_header_bytes;
   svr.set_pre_routing_handler([max_header_bytes](const httplib::Request& req,
@@ -247,8 +246,8 @@ absl::Status HttpServer::Start() {
     if (!match.has_value()) {
       if (path_known) {
         res.status = 405;
-        res.set_content(StatusJson(absl::InvalidArgumentError(absl::StrCat(
-                            req.method, " is not allowed on ", req.path))),
+        res.set_content(StatusJson(absl::InvalidArgumentError(
+                            absl::StrCat(req.method, " is not allowed on ", req.path))),
                         "application/json");
       } else {
         SendError(res, absl::NotFoundError(absl::StrCat("no route for ", req.path)));
@@ -272,14 +271,15 @@ absl::Status HttpServer::Start() {
       std::string type = absl::AsciiStrToLower(req.get_header_value("Content-Type"));
       if (type.rfind("application/json", 0) != 0) {
         res.status = 415;
-        res.set_content(StatusJson(absl::InvalidArgumentError(
-                            "Content-Type must be application/json")),
-                        "application/json");
+        res.set_content(
+            StatusJson(absl::InvalidArgumentError("Content-Type must be application/json")),
+            "application/json");
         return;
       }
     }
     std::vector<std::pair<std::string, std::string>> query(req.params.begin(), req.params.end());
-    std::unique_ptr<google::protobuf::Message> request = NewMessage(method.descriptor->input_type());
+    std::unique_ptr<google::protobuf::Message> request =
+        NewMessage(method.descriptor->input_type());
     if (absl::Status s = BuildRequest(*match, req.body, query, *request); !s.ok()) {
       SendError(res, s);
       return;

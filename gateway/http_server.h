@@ -23,7 +23,7 @@ struct HttpOptions {
   int threads = 16;  // connections served at once
   size_t max_body_bytes = 1024 * 1024;
   size_t max_header_bytes = 16 * 1024;
-  int read_timeout_seconds = 5;  // headers and body must arrive within this
+  int read_timeout_seconds = 5;   // headers and body must arrive within this
   int idle_timeout_seconds = 30;  // keep-alive
 };
 

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+
 #include "absl/hash/hash.h"
 
 namespace accord::gateway {

@@ -14,8 +14,8 @@
 namespace accord::gateway {
 
 struct QuotaOptions {
-  double rate_per_second = 200;  // sustained requests per principal
-  double burst = 400;            // bucket size
+  double rate_per_second = 200;   // sustained requests per principal
+  double burst = 400;             // bucket size
   size_t max_principals = 10000;  // bounded table; idle (full) buckets are evicted first
 };
 

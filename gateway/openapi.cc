@@ -58,12 +58,12 @@ std::optional<Value> WellKnown(const Descriptor* d) {
     (*s.mutable_fields())["type"] = Str("array");
     (*s.mutable_fields())["items"] = Obj(Struct());
   } else if (absl::StartsWith(name, "google.protobuf.") && absl::EndsWith(name, "Value")) {
-    (*s.mutable_fields())["type"] = Str(name == "google.protobuf.BoolValue" ? "boolean"
-                                        : name == "google.protobuf.StringValue" ||
-                                                name == "google.protobuf.BytesValue" ||
-                                                absl::StrContains(name, "64")
-                                            ? "string"
-                                            : "number");
+    (*s.mutable_fields())["type"] =
+        Str(name == "google.protobuf.BoolValue" ? "boolean"
+            : name == "google.protobuf.StringValue" || name == "google.protobuf.BytesValue" ||
+                    absl::StrContains(name, "64")
+                ? "string"
+                : "number");
   } else {
     return std::nullopt;
   }
@@ -210,8 +210,7 @@ std::string OpenApiJson(const Router& router) {
     std::string path = OpenApiPath(route.binding.pattern, &parameters);
     const google::protobuf::MethodDescriptor* m = route.method->descriptor;
     Struct op;
-    (*op.mutable_fields())["operationId"] =
-        Str(absl::StrCat(m->service()->name(), "_", m->name()));
+    (*op.mutable_fields())["operationId"] = Str(absl::StrCat(m->service()->name(), "_", m->name()));
     (*op.mutable_fields())["summary"] = Str(absl::StrCat("gRPC ", route.method->path));
     ListValue tags;
     *tags.add_values() = Str(m->service()->full_name());
@@ -251,12 +250,11 @@ std::string OpenApiJson(const Router& router) {
     (*ok_media.mutable_fields())["schema"] = schemas.Message(m->output_type());
     Struct ok_content;
     (*ok_content.mutable_fields())[route.method->server_streaming ? "application/x-ndjson"
-                                                                   : "application/json"] =
+                                                                  : "application/json"] =
         Obj(ok_media);
     Struct ok;
     (*ok.mutable_fields())["description"] =
-        Str(route.method->server_streaming ? "one JSON object per line: {\"result\": ...}"
-                                           : "OK");
+        Str(route.method->server_streaming ? "one JSON object per line: {\"result\": ...}" : "OK");
     (*ok.mutable_fields())["content"] = Obj(ok_content);
     Struct error;
     (*error.mutable_fields())["description"] = Str("google.rpc.Status");

@@ -11,9 +11,9 @@
 #include "common/executor.h"
 #include "common/log.h"
 #include "common/server.h"
+#include "common/status.h"
 #include "registry/registry.h"
 #include "registry/registry_service.h"
-#include "common/status.h"
 #include "registry/storage/postgres_definition_store.h"
 #include "registry/storage/sqlite_definition_store.h"
 
@@ -131,7 +131,9 @@ int Run(const Options& o) {
   }
   server.SetServing(true);
   Log(LogLevel::kInfo, "registry ready",
-      {{"store", RedactedStore(o.store)}, {"sequence", hub.applied_sequence()}, {"history_id", hub.history_id()}});
+      {{"store", RedactedStore(o.store)},
+       {"sequence", hub.applied_sequence()},
+       {"history_id", hub.history_id()}});
 
   std::atomic<bool> stop{false};
   std::thread compactor([&] {

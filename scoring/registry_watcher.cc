@@ -18,12 +18,10 @@ RegistryWatcher::RegistryWatcher(Scorer& scorer, RegistryWatcherOptions options)
   args.SetInt(GRPC_ARG_KEEPALIVE_PERMIT_WITHOUT_CALLS, 1);
   args.SetInt(GRPC_ARG_INITIAL_RECONNECT_BACKOFF_MS, 200);
   args.SetInt(GRPC_ARG_MAX_RECONNECT_BACKOFF_MS, 5000);
-  stub_ = rv1::Registry::NewStub(
-      grpc::CreateCustomChannel(options_.registry,
-                                options_.credentials != nullptr
-                                    ? options_.credentials
-                                    : grpc::InsecureChannelCredentials(),
-                                args));
+  stub_ = rv1::Registry::NewStub(grpc::CreateCustomChannel(
+      options_.registry,
+      options_.credentials != nullptr ? options_.credentials : grpc::InsecureChannelCredentials(),
+      args));
 }
 
 RegistryWatcher::~RegistryWatcher() { Stop(); }

@@ -22,7 +22,7 @@ class Counter;
 namespace accord::scoring {
 
 struct RegistryWatcherOptions {
-  std::string registry;    // HOST:PORT
+  std::string registry;  // HOST:PORT
   // TLS to the registry; null = plaintext.
   std::shared_ptr<grpc::ChannelCredentials> credentials;
   std::string token;       // API key (service role)

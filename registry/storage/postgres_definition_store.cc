@@ -1,7 +1,6 @@
 #include "registry/storage/postgres_definition_store.h"
 
 #include <endian.h>
-#include <libpq-fe.h>
 #include <poll.h>
 
 #include <cstring>
@@ -11,6 +10,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/clock.h"
+#include <libpq-fe.h>
 
 #include "common/hash.h"
 #include "common/log.h"
@@ -228,8 +228,8 @@ absl::StatusOr<std::unique_ptr<PostgresDefinitionStore>> PostgresDefinitionStore
   std::string fsync = settings.Bytes(0, 1);
   if ((sync_commit == "off" || fsync == "off") && !options.allow_unsafe_durability) {
     return absl::FailedPreconditionError(absl::StrCat(
-        "PostgreSQL acknowledges commits before they are durable (synchronous_commit=",
-        sync_commit, ", fsync=", fsync,
+        "PostgreSQL acknowledges commits before they are durable (synchronous_commit=", sync_commit,
+        ", fsync=", fsync,
         "): acknowledged writes could be lost; fix the server or pass "
         "--allow_unsafe_durability"));
   }
@@ -242,9 +242,9 @@ absl::StatusOr<std::unique_ptr<PostgresDefinitionStore>> PostgresDefinitionStore
                             c.Exec("SELECT value FROM meta WHERE key = 'schema_version'"));
     int version = v.rows() == 0 ? 0 : std::stoi(v.Bytes(0, 0));
     if (version > kSchemaVersion) {
-      return absl::FailedPreconditionError(absl::StrCat(
-          "the database has schema version ", version, "; this binary knows up to ",
-          kSchemaVersion));
+      return absl::FailedPreconditionError(absl::StrCat("the database has schema version ", version,
+                                                        "; this binary knows up to ",
+                                                        kSchemaVersion));
     }
     for (int next = version; next < kSchemaVersion; ++next) {
       ACCORD_RETURN_IF_ERROR(c.Run("BEGIN"));
@@ -264,11 +264,10 @@ absl::StatusOr<std::unique_ptr<PostgresDefinitionStore>> PostgresDefinitionStore
       }
       Log(LogLevel::kInfo, "applied migration", {{"schema_version", next + 1}});
     }
-    ACCORD_RETURN_IF_ERROR(c.Run(
-        "INSERT INTO meta(key, value) VALUES ('history_id', $1) ON CONFLICT(key) DO NOTHING",
-        {Text(RandomHex(8))}));
-    ACCORD_ASSIGN_OR_RETURN(Result h,
-                            c.Exec("SELECT value FROM meta WHERE key = 'history_id'"));
+    ACCORD_RETURN_IF_ERROR(
+        c.Run("INSERT INTO meta(key, value) VALUES ('history_id', $1) ON CONFLICT(key) DO NOTHING",
+              {Text(RandomHex(8))}));
+    ACCORD_ASSIGN_OR_RETURN(Result h, c.Exec("SELECT value FROM meta WHERE key = 'history_id'"));
     store->history_id_ = h.Bytes(0, 0);
     return absl::OkStatus();
   }();
@@ -337,7 +336,8 @@ absl::StatusOr<int64_t> PostgresDefinitionStore::Commit(WriteBatch batch) {
   };
   // The counter row first: its lock orders every writer, so each one's preconditions are read
   // after the previous commit and sequences become visible in commit order.
-  absl::StatusOr<Result> bump = c->Exec("UPDATE clock SET seq = seq + 1 WHERE id = 1 RETURNING seq");
+  absl::StatusOr<Result> bump =
+      c->Exec("UPDATE clock SET seq = seq + 1 WHERE id = 1 RETURNING seq");
   if (!bump.ok()) {
     return fail(bump.status());
   }
@@ -375,7 +375,8 @@ absl::StatusOr<int64_t> PostgresDefinitionStore::Commit(WriteBatch batch) {
       ACCORD_RETURN_IF_ERROR(c->Run(
           "INSERT INTO definitions(name, namespace, sequence, state) VALUES ($1, $2, $3, $4) "
           "ON CONFLICT(name) DO UPDATE SET sequence = excluded.sequence, state = excluded.state",
-          {Text(name), Text(NamespaceOfResource(name)), Int(seq), Bytes(state.SerializeAsString())}));
+          {Text(name), Text(NamespaceOfResource(name)), Int(seq),
+           Bytes(state.SerializeAsString())}));
       *change.add_states() = state;
     }
     for (v1::Revision& revision : batch.revisions) {
@@ -405,9 +406,9 @@ absl::StatusOr<int64_t> PostgresDefinitionStore::Commit(WriteBatch batch) {
     }
     if (batch.request.has_value()) {
       batch.request->set_sequence(seq);
-      ACCORD_RETURN_IF_ERROR(
-          c->Run("INSERT INTO requests(key, sequence, body) VALUES ($1, $2, $3)",
-                 {Text(batch.request->key()), Int(seq), Bytes(batch.request->SerializeAsString())}));
+      ACCORD_RETURN_IF_ERROR(c->Run(
+          "INSERT INTO requests(key, sequence, body) VALUES ($1, $2, $3)",
+          {Text(batch.request->key()), Int(seq), Bytes(batch.request->SerializeAsString())}));
     }
     // Delivered at commit, to every replica's listener: a wake-up hint only.
     return c->Run("SELECT pg_notify($1, $2)", {Text(kChannel), Text(absl::StrCat(seq))});
@@ -444,8 +445,7 @@ absl::StatusOr<ChangePage> PostgresDefinitionStore::ReadChanges(int64_t after, i
   ACCORD_ASSIGN_OR_RETURN(Lease c, Acquire());
   ChangePage page;
   ACCORD_ASSIGN_OR_RETURN(
-      Result compacted,
-      c->Exec("SELECT value::bigint FROM meta WHERE key = 'compacted_sequence'"));
+      Result compacted, c->Exec("SELECT value::bigint FROM meta WHERE key = 'compacted_sequence'"));
   if (compacted.rows() > 0) {
     page.compacted_sequence = compacted.Int(0, 0);
   }
@@ -457,8 +457,9 @@ absl::StatusOr<ChangePage> PostgresDefinitionStore::ReadChanges(int64_t after, i
                             {"compacted_sequence", absl::StrCat(page.compacted_sequence)}});
   }
   ACCORD_ASSIGN_OR_RETURN(
-      Result rows, c->Exec("SELECT body FROM changes WHERE sequence > $1 ORDER BY sequence LIMIT $2",
-                           {Int(after), Int(limit)}));
+      Result rows,
+      c->Exec("SELECT body FROM changes WHERE sequence > $1 ORDER BY sequence LIMIT $2",
+              {Int(after), Int(limit)}));
   for (int i = 0; i < rows.rows(); ++i) {
     ACCORD_RETURN_IF_ERROR(rows.Parse(i, 0, &page.records.emplace_back()));
   }

@@ -20,7 +20,7 @@ typedef struct pg_conn PGconn;
 namespace accord::registry {
 
 struct PostgresStoreOptions {
-  std::string dsn;     // libpq connection string or postgres:// URI
+  std::string dsn;      // libpq connection string or postgres:// URI
   int connections = 4;  // pool size
   // Refuse to start when the server acknowledges commits before they are durable
   // (synchronous_commit=off or fsync=off) unless this is set.

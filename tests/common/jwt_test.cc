@@ -1,9 +1,6 @@
 #include "common/jwt.h"
 
 #include <jwt.h>
-#include <openssl/evp.h>
-#include <openssl/pem.h>
-#include <openssl/rsa.h>
 
 #include <filesystem>
 #include <fstream>
@@ -11,6 +8,9 @@
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
 #include "gtest/gtest.h"
+#include <openssl/evp.h>
+#include <openssl/pem.h>
+#include <openssl/rsa.h>
 
 #include "tests/testing/status_matchers.h"
 
@@ -100,8 +100,8 @@ class JwtTest : public ::testing::Test {
   static std::string Claims(absl::Time now, const std::string& extra = "") {
     int64_t t = absl::ToUnixSeconds(now);
     return absl::StrCat(R"({"sub":"mia","roles":["marketing_editor"],"iss":"accord",)",
-                        R"("aud":["other","accord"],"exp":)", t + 300, R"(,"nbf":)", t - 10,
-                        extra, "}");
+                        R"("aud":["other","accord"],"exp":)", t + 300, R"(,"nbf":)", t - 10, extra,
+                        "}");
   }
 
   static KeyPair* rsa_;
@@ -116,8 +116,8 @@ KeyPair* JwtTest::ec_ = nullptr;
 
 TEST_F(JwtTest, AcceptsRs256AndEs256WithTheirPinnedKeys) {
   absl::Time expires;
-  auto p = verifier_->Verify(Sign(JWT_ALG_RS256, "k1", rsa_->private_pem, Claims(now_)), now_,
-                             &expires);
+  auto p =
+      verifier_->Verify(Sign(JWT_ALG_RS256, "k1", rsa_->private_pem, Claims(now_)), now_, &expires);
   ASSERT_TRUE(p.ok()) << p.status();
   EXPECT_EQ(p->name, "mia");
   EXPECT_TRUE(p->Has(Role::kMarketingEditor));
@@ -136,12 +136,12 @@ TEST_F(JwtTest, RejectsEveryBadToken) {
       {"HS256 signed with the RSA public key",
        Sign(JWT_ALG_HS256, "k1", rsa_->public_pem, Claims(now_))},
       {"unknown kid", Sign(JWT_ALG_RS256, "k9", rsa_->private_pem, Claims(now_))},
-      {"tampered payload", good.substr(0, good.find('.') + 1) + "eyJzdWIiOiJldmUifQ" +
-                               good.substr(good.rfind('.'))},
-      {"unknown role", Sign(JWT_ALG_RS256, "k1", rsa_->private_pem,
-                            absl::StrCat(R"({"sub":"x","roles":["root"],"iss":"accord",)",
-                                         R"("aud":"accord","exp":)",
-                                         absl::ToUnixSeconds(now_) + 60, "}"))},
+      {"tampered payload",
+       good.substr(0, good.find('.') + 1) + "eyJzdWIiOiJldmUifQ" + good.substr(good.rfind('.'))},
+      {"unknown role",
+       Sign(JWT_ALG_RS256, "k1", rsa_->private_pem,
+            absl::StrCat(R"({"sub":"x","roles":["root"],"iss":"accord",)",
+                         R"("aud":"accord","exp":)", absl::ToUnixSeconds(now_) + 60, "}"))},
       {"two segments", "abc.def"},
       {"oversized", std::string(9000, 'a') + ".b.c"},
   };

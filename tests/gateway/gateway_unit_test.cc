@@ -51,9 +51,9 @@ TEST_F(RouterTest, EveryServedMethodIsInTheAuthorizationTable) {
 TEST_F(RouterTest, EveryAnnotatedRouteResolvesToItsMethod) {
   EXPECT_EQ(Find("GET", "/v1/namespaces/default/definitions/it-director").route->method->path,
             "/accord.registry.v1.Registry/GetDefinition");
-  EXPECT_EQ(Find("GET", "/v1/namespaces/default/definitions/it-director/revisions/3")
-                .route->method->path,
-            "/accord.registry.v1.Registry/GetRevision");
+  EXPECT_EQ(
+      Find("GET", "/v1/namespaces/default/definitions/it-director/revisions/3").route->method->path,
+      "/accord.registry.v1.Registry/GetRevision");
   Router::Match propose = Find("POST", "/v1/namespaces/default/definitions/x:propose");
   EXPECT_EQ(propose.route->method->path, "/accord.registry.v1.Registry/ProposeRevision");
   ASSERT_EQ(propose.bindings.size(), 1u);
@@ -73,9 +73,9 @@ TEST_F(RouterTest, EveryAnnotatedRouteResolvesToItsMethod) {
 TEST_F(RouterTest, BuildsRequestsFromPathQueryAndBody) {
   Router::Match update = Find("PATCH", "/v1/namespaces/default/definitions/a%2Db");
   registry::v1::UpdateDefinitionRequest request;
-  ASSERT_TRUE(
-      BuildRequest(update, R"({"displayName": "X"})", {{"updateMask", "displayName,labels"}}, request)
-          .ok());
+  ASSERT_TRUE(BuildRequest(update, R"({"displayName": "X"})",
+                           {{"updateMask", "displayName,labels"}}, request)
+                  .ok());
   EXPECT_EQ(request.definition().name(), "namespaces/default/definitions/a-b");
   EXPECT_EQ(request.definition().display_name(), "X");
   EXPECT_EQ(request.update_mask().paths_size(), 2);

@@ -201,9 +201,11 @@ try:
 except grpc.RpcError as e:
     check(e.code() in (grpc.StatusCode.RESOURCE_EXHAUSTED, grpc.StatusCode.INTERNAL,
                        grpc.StatusCode.UNAVAILABLE), f"20 KB of gRPC metadata: {e.code()}")
-# The offending connection may be closed; a new one is served.
-grpc.insecure_channel(gateway.address).unary_unary("/accord.registry.v1.Registry/ListDefinitions")(
-    list_request, metadata=viewer, timeout=5)
+# The offending connection may be closed; a new one (not from the process-wide subchannel
+# pool, which would hand back the closed one) is served.
+fresh = grpc.insecure_channel(gateway.address, options=[("grpc.use_local_subchannel_pool", 1)])
+fresh.unary_unary("/accord.registry.v1.Registry/ListDefinitions")(
+    list_request, metadata=viewer, timeout=5, wait_for_ready=True)
 
 
 # --- hostile inputs, HTTP ---

@@ -161,6 +161,42 @@ class JwtIssuer:
         return jwt.encode(claims, key, algorithm=alg, headers={"kid": kid})
 
 
+def make_persona(summary):
+    """A minimal valid buyer persona whose one criterion mentions `summary`."""
+    from accord.registry.v1 import definition_pb2
+    p = definition_pb2.Definition(display_name=summary)
+    c = p.buyer_persona.criteria.add(id="a")
+    c.condition.attribute.field = "contact.title"
+    c.condition.attribute.op = definition_pb2.CONTAINS
+    c.condition.attribute.value.string_value = summary
+    return p
+
+
+def publish_persona(stub, tokens, def_id, summary, create=True, timeout=10):
+    """Creates (or updates) a persona and takes it through review to publication; returns the
+    published Revision."""
+    from accord.registry.v1 import registry_pb2
+    md = lambda role: (("authorization", "Bearer " + tokens[role]),)  # noqa: E731
+    name = f"namespaces/default/definitions/{def_id}"
+    if create:
+        stub.CreateDefinition(registry_pb2.CreateDefinitionRequest(
+            parent="namespaces/default", definition_id=def_id, definition=make_persona(summary)),
+            metadata=md("marketing_editor"), timeout=timeout)
+    else:
+        p = make_persona(summary)
+        p.name = name
+        stub.UpdateDefinition(registry_pb2.UpdateDefinitionRequest(definition=p),
+                              metadata=md("marketing_editor"), timeout=timeout)
+    rev = stub.ProposeRevision(registry_pb2.ProposeRevisionRequest(name=name),
+                               metadata=md("sales_editor"), timeout=timeout)
+    stub.ApproveRevision(registry_pb2.ReviewRevisionRequest(name=rev.name),
+                         metadata=md("marketing_approver"), timeout=timeout)
+    stub.ApproveRevision(registry_pb2.ReviewRevisionRequest(name=rev.name),
+                         metadata=md("sales_approver"), timeout=timeout)
+    return stub.PublishRevision(registry_pb2.PublishRevisionRequest(name=rev.name),
+                                metadata=md("sales_editor"), timeout=timeout)
+
+
 def publish_examples(address, tokens):
     """Applies and publishes examples/definitions through the dual-approval workflow."""
     examples = os.path.join(SOURCE, "examples/definitions")

@@ -6,7 +6,8 @@ import sys
 import threading
 
 sys.path.insert(0, os.path.dirname(__file__))
-from harness import Registry, check, error_details, python_stubs, workdir, write_keys  # noqa: E402
+from harness import (Registry, check, error_details, make_persona, publish_persona,  # noqa: E402
+                     python_stubs, workdir, write_keys)
 
 python_stubs()
 import grpc  # noqa: E402
@@ -20,34 +21,8 @@ def md(role):
     return (("authorization", "Bearer " + tokens[role]),)
 
 
-def persona(summary):
-    p = definition_pb2.Definition(display_name=summary)
-    c = p.buyer_persona.criteria.add(id="a")
-    c.condition.attribute.field = "contact.title"
-    c.condition.attribute.op = definition_pb2.CONTAINS
-    c.condition.attribute.value.string_value = summary
-    return p
-
-
 def publish(stub, def_id, summary, create=True):
-    name = f"namespaces/default/definitions/{def_id}"
-    if create:
-        stub.CreateDefinition(registry_pb2.CreateDefinitionRequest(
-            parent="namespaces/default", definition_id=def_id, definition=persona(summary)),
-            metadata=md("marketing_editor"))
-    else:
-        p = persona(summary)
-        p.name = name
-        stub.UpdateDefinition(registry_pb2.UpdateDefinitionRequest(definition=p),
-                              metadata=md("marketing_editor"))
-    rev = stub.ProposeRevision(registry_pb2.ProposeRevisionRequest(name=name),
-                               metadata=md("sales_editor"))
-    stub.ApproveRevision(registry_pb2.ReviewRevisionRequest(name=rev.name),
-                         metadata=md("marketing_approver"))
-    stub.ApproveRevision(registry_pb2.ReviewRevisionRequest(name=rev.name),
-                         metadata=md("sales_approver"))
-    return stub.PublishRevision(registry_pb2.PublishRevisionRequest(name=rev.name),
-                                metadata=md("sales_editor"))
+    return publish_persona(stub, tokens, def_id, summary, create=create)
 
 
 def watch(address, start_after, history_id, out, stop):
@@ -70,7 +45,7 @@ try:
     stub = registry_pb2_grpc.RegistryStub(channel)
 
     # Errors carry google.rpc details: a field path and a stable reason.
-    bad = persona("x")
+    bad = make_persona("x")
     bad.buyer_persona.criteria[0].weight = -2
     try:
         stub.CreateDefinition(registry_pb2.CreateDefinitionRequest(

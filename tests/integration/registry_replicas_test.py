@@ -11,7 +11,8 @@ import threading
 import time
 
 sys.path.insert(0, os.path.dirname(__file__))
-from harness import Registry, check, python_stubs, workdir, write_keys  # noqa: E402
+from harness import (Registry, check, publish_persona, python_stubs, workdir,  # noqa: E402
+                     write_keys)
 
 python_stubs()
 import grpc  # noqa: E402
@@ -50,28 +51,8 @@ stub_a = registry_pb2_grpc.RegistryStub(grpc.insecure_channel(a.address))
 stub_b = registry_pb2_grpc.RegistryStub(grpc.insecure_channel(b.address))
 
 
-def persona(name, summary):
-    p = definition_pb2.Definition(display_name=summary)
-    c = p.buyer_persona.criteria.add(id="a")
-    c.condition.attribute.field = "contact.title"
-    c.condition.attribute.op = definition_pb2.CONTAINS
-    c.condition.attribute.value.string_value = summary
-    return p
-
-
 def publish(stub, def_id, summary, timeout=10):
-    name = f"namespaces/default/definitions/{def_id}"
-    stub.CreateDefinition(registry_pb2.CreateDefinitionRequest(
-        parent="namespaces/default", definition_id=def_id, definition=persona(name, summary)),
-        metadata=md("marketing_editor"), timeout=timeout)
-    rev = stub.ProposeRevision(registry_pb2.ProposeRevisionRequest(name=name),
-                               metadata=md("sales_editor"), timeout=timeout)
-    stub.ApproveRevision(registry_pb2.ReviewRevisionRequest(name=rev.name),
-                         metadata=md("marketing_approver"), timeout=timeout)
-    stub.ApproveRevision(registry_pb2.ReviewRevisionRequest(name=rev.name),
-                         metadata=md("sales_approver"), timeout=timeout)
-    return stub.PublishRevision(registry_pb2.PublishRevisionRequest(name=rev.name),
-                                metadata=md("sales_editor"), timeout=timeout)
+    return publish_persona(stub, tokens, def_id, summary, timeout=timeout)
 
 
 # A write through A reaches a watcher on B within 2 s (LISTEN/NOTIFY wakes B's hub; B polls

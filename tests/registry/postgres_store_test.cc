@@ -1,13 +1,13 @@
 // The storage conformance suite, unchanged, on a real PostgreSQL server started by the test
 // fixture (tests/testing/pg_server.sh; its DSN in ACCORD_PG_DSN_FILE), plus what only a shared
 // database has: durability settings, concurrent writers on several stores, the wake-up hint.
-#include <libpq-fe.h>
-
 #include <atomic>
 #include <fstream>
 #include <thread>
 
 #include "absl/strings/str_cat.h"
+#include <libpq-fe.h>
+
 #include "registry/storage/postgres_definition_store.h"
 #include "tests/registry/store_conformance.h"
 #include "tests/testing/status_matchers.h"
