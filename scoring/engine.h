@@ -193,6 +193,8 @@ struct Evaluation {
   int model = -1;
   int journey = -1;
   bool reasons = true;  // false: scores only (the BASIC view), no reasons or evidence
+  // Keeps `set` alive when it is not one of the snapshot's (a pinned older revision).
+  std::shared_ptr<const CompiledSet> owned;
 };
 
 // Scores `lead` as of `as_of`. Thread-safe (the set is read-only).

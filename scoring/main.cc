@@ -95,10 +95,6 @@ int Run(const Options& o) {
   CallAuthorizer authorizer(*std::move(keys));
   ScoringServiceImpl service(scorer, authorizer);
   server.AddService(&service);
-  if (absl::Status s = server.Start(); !s.ok()) {
-    Log(LogLevel::kError, "cannot start", {{"error", s.ToString()}});
-    return 1;
-  }
   RegistryWatcherOptions watcher_options;
   watcher_options.registry = o.registry;
   if (!o.security.tls.ca.empty()) {
@@ -116,6 +112,14 @@ int Run(const Options& o) {
   watcher_options.cache_path = cache_path;
   watcher_options.rejected_counter = &rejected;
   RegistryWatcher watcher(scorer, watcher_options);
+  // Requests pinning an older model revision read it from the registry once.
+  scorer.SetRevisionFetcher([&watcher](const std::string& definition, int64_t number) {
+    return watcher.FetchRevision(definition, number);
+  });
+  if (absl::Status s = server.Start(); !s.ok()) {
+    Log(LogLevel::kError, "cannot start", {{"error", s.ToString()}});
+    return 1;
+  }
   watcher.Start();
 
   std::atomic<bool> stop{false};

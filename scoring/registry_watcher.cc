@@ -2,10 +2,12 @@
 
 #include <random>
 
+#include "absl/strings/str_cat.h"
 #include "grpcpp/grpcpp.h"
 #include "prometheus/counter.h"
 
 #include "common/log.h"
+#include "common/status.h"
 #include "scoring/cache_file.h"
 
 namespace accord::scoring {
@@ -25,6 +27,23 @@ RegistryWatcher::RegistryWatcher(Scorer& scorer, RegistryWatcherOptions options)
 }
 
 RegistryWatcher::~RegistryWatcher() { Stop(); }
+
+absl::StatusOr<rv1::Revision> RegistryWatcher::FetchRevision(const std::string& definition,
+                                                             int64_t number) {
+  grpc::ClientContext context;
+  context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(3));
+  if (!options_.token.empty()) {
+    context.AddMetadata("authorization", "Bearer " + options_.token);
+  }
+  rv1::GetRevisionRequest request;
+  request.set_name(absl::StrCat(definition, "/revisions/", number));
+  rv1::Revision revision;
+  grpc::Status status = stub_->GetRevision(&context, request, &revision);
+  if (!status.ok()) {
+    return FromGrpcStatus(status);
+  }
+  return revision;
+}
 
 void RegistryWatcher::Start() {
   thread_ = std::thread([this] { Run(); });

@@ -40,6 +40,8 @@ class RegistryWatcher final {
   RegistryWatcher& operator=(const RegistryWatcher&) = delete;
 
   void Start();
+  // One revision of a definition, read from the registry (3 s deadline). Thread-safe.
+  absl::StatusOr<rv1::Revision> FetchRevision(const std::string& definition, int64_t number);
   void Stop();
   // When the registry last sent anything (messages or progress); InfinitePast if never.
   absl::Time last_contact() const;

@@ -246,10 +246,17 @@ absl::StatusOr<Evaluation> Scorer::ResolveIn(const CompiledSet& set, const sv1::
   }
   const Model& model = set.models[e.model];
   if (selector.model_revision() > 0 && selector.model_revision() != model.revision) {
-    return ErrorWithReason(absl::StatusCode::kFailedPrecondition, "REVISION_NOT_LOADED",
-                           absl::StrCat(model.name, " revision ", selector.model_revision(),
-                                        " is not the published one (", model.revision, ")"),
-                           {{"published_revision", absl::StrCat(model.revision)}});
+    if (!fetcher_) {
+      return ErrorWithReason(absl::StatusCode::kFailedPrecondition, "REVISION_NOT_LOADED",
+                             absl::StrCat(model.name, " revision ", selector.model_revision(),
+                                          " is not the published one (", model.revision, ")"),
+                             {{"published_revision", absl::StrCat(model.revision)}});
+    }
+    ACCORD_ASSIGN_OR_RETURN(std::shared_ptr<const CompiledSet> pinned,
+                            PinnedSet(ns, model.name, selector.model_revision()));
+    ACCORD_ASSIGN_OR_RETURN(Evaluation pe, ResolveIn(*pinned, selector, field));
+    pe.owned = std::move(pinned);
+    return pe;
   }
   if (!selector.journey().empty()) {
     e.journey = FindByRef(set.journey_index, ns, selector.journey());
@@ -266,6 +273,55 @@ absl::StatusOr<Evaluation> Scorer::ResolveIn(const CompiledSet& set, const sv1::
     }
   }
   return e;
+}
+
+absl::StatusOr<std::shared_ptr<const CompiledSet>> Scorer::PinnedSet(const std::string& ns,
+                                                                     const std::string& model,
+                                                                     int64_t revision) const {
+  std::shared_ptr<const Snapshot> snapshot = Current();
+  if (snapshot == nullptr) {
+    return absl::UnavailableError("no definitions loaded yet");
+  }
+  auto key = std::make_tuple(snapshot->sequence, model, revision);
+  {
+    std::lock_guard lock(pinned_mu_);
+    auto it = pinned_.find(key);
+    if (it != pinned_.end()) {
+      return it->second;
+    }
+  }
+  // Fetched outside the lock; two concurrent first requests may both fetch, both compile the
+  // same content, and either result is kept.
+  absl::StatusOr<rv1::Revision> fetched = fetcher_(model, revision);
+  if (!fetched.ok()) {
+    if (fetched.status().code() == absl::StatusCode::kNotFound) {
+      return InvalidField("selector.model_revision",
+                          absl::StrCat(model, " has no revision ", revision));
+    }
+    return ErrorWithReason(absl::StatusCode::kUnavailable, "REVISION_NOT_LOADED",
+                           absl::StrCat("cannot read ", model, " revision ", revision,
+                                        " from the registry: ", fetched.status().message()));
+  }
+  std::vector<PublishedDefinition> defs = DefinitionsOf(snapshot->published, ns);
+  for (PublishedDefinition& d : defs) {
+    if (d.name == model) {
+      d.content = fetched->snapshot();
+      d.revision = revision;
+    }
+  }
+  absl::StatusOr<std::shared_ptr<const CompiledSet>> set = Compile(ns, defs);
+  if (!set.ok()) {
+    return ErrorWithReason(
+        absl::StatusCode::kFailedPrecondition, "REVISION_NOT_COMPILABLE",
+        absl::StrCat(model, " revision ", revision,
+                     " does not compile with the published definitions: ", set.status().message()));
+  }
+  std::lock_guard lock(pinned_mu_);
+  if (pinned_.size() >= kMaxPinnedSets) {
+    pinned_.clear();
+  }
+  pinned_[key] = *set;
+  return *set;
 }
 
 absl::Status Scorer::CheckLead(const sv1::Lead& lead, const std::string& field) const {

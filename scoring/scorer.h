@@ -1,11 +1,13 @@
 #pragma once
 
 #include <atomic>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
 #include <optional>
 #include <string>
+#include <tuple>
 #include <vector>
 
 #include "absl/status/statusor.h"
@@ -45,6 +47,14 @@ class Scorer final {
   storage::v1::DefinitionCache ToCache() const;
 
   bool ready() const { return Current() != nullptr; }
+
+  // Reads one revision of a definition from the registry (NOT_FOUND when it does not exist).
+  using RevisionFetcher =
+      std::function<absl::StatusOr<rv1::Revision>(const std::string& definition, int64_t number)>;
+  // Lets requests pin a model revision other than the published one: it is fetched once,
+  // compiled with the other published definitions of its namespace, and kept (bounded).
+  // Without a fetcher such requests get FAILED_PRECONDITION REVISION_NOT_LOADED.
+  void SetRevisionFetcher(RevisionFetcher fetcher) { fetcher_ = std::move(fetcher); }
   std::shared_ptr<const Snapshot> Current() const;
 
   // Error codes: INVALID_ARGUMENT (field path), FAILED_PRECONDITION (nothing published for
@@ -99,6 +109,17 @@ class Scorer final {
   // State of an in-progress snapshot (between snapshot_begin and snapshot_end).
   std::optional<std::map<std::string, rv1::Revision>> shadow_;
   std::atomic<int64_t> rejected_{0};
+
+  // A set where `model` is at `revision` and the rest is published, compiled once.
+  absl::StatusOr<std::shared_ptr<const CompiledSet>> PinnedSet(const std::string& ns,
+                                                               const std::string& model,
+                                                               int64_t revision) const;
+  RevisionFetcher fetcher_;
+  static constexpr size_t kMaxPinnedSets = 32;
+  mutable std::mutex pinned_mu_;
+  // (snapshot sequence, model, revision) -> set; cleared when full.
+  mutable std::map<std::tuple<int64_t, std::string, int64_t>, std::shared_ptr<const CompiledSet>>
+      pinned_;
 };
 
 }  // namespace accord::scoring

@@ -163,6 +163,24 @@ try:
         time.sleep(0.02)
     print(f"publish applied after {(time.time() - published_at) * 1000:.0f} ms")
 
+    # Pinning the older revision reproduces its scores exactly, read from the registry once.
+    pinned = scoring_pb2.ScoreLeadRequest(lead=leads[0])
+    pinned.as_of.FromJsonString(AS_OF)
+    pinned.selector.model_revision = 1
+    again = stub.ScoreLead(pinned, metadata=service, timeout=5)
+    check(model_revision(again) == 1 and
+          again.SerializeToString() == single[0].SerializeToString(),
+          "a pinned older revision reproduces its scores bit for bit")
+    pinned.selector.model_revision = 99
+    try:
+        stub.ScoreLead(pinned, metadata=service, timeout=5)
+        check(False, "revision 99 does not exist")
+    except grpc.RpcError as e:
+        _, violations = error_details(e)
+        check(e.code() == grpc.StatusCode.INVALID_ARGUMENT and
+              violations and violations[0][0] == "selector.model_revision",
+              f"a missing pinned revision names its field ({e.code()}, {violations})")
+
     # The registry dies: scoring keeps answering with the same revision.
     registry.stop(signal.SIGKILL)
     time.sleep(0.5)
