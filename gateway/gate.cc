@@ -126,7 +126,9 @@ void Gate::PrepareDownstream(grpc::ClientContext& context, const MethodInfo& met
   if (headers.authorization) {
     context.AddMetadata("authorization", *headers.authorization);
   }
-  if (headers.roles) {
+  // Asserted roles mean something only in insecure development mode; never pass them on
+  // otherwise, so a backend misconfigured that way cannot be fooled through the gateway.
+  if (headers.roles && authorizer_.insecure()) {
     context.AddMetadata("x-accord-roles", *headers.roles);
   }
   context.AddMetadata("x-request-id", headers.request_id ? *headers.request_id : RandomHex(16));

@@ -188,6 +188,29 @@ while time.time() < deadline and not ok:
         time.sleep(0.5)
 check(ok, "a JWT signed with a newly mounted key is accepted without a restart")
 
+# Asserted roles (x-accord-roles, development mode only) are never passed on by a gateway that
+# authenticates: even a backend wrongly left in insecure mode cannot be fooled through it.
+loose_dir = workdir("gateway-authz-loose")
+write_keys(loose_dir)
+with open(os.path.join(loose_dir, "keys.yaml"), "w") as f:
+    f.write(open(os.path.join(d, "keys.yaml")).read())
+loose = Registry(loose_dir, ["--insecure_dev"], keys=False)
+strict = Gateway(loose_dir, loose.address, scoring.address)
+create = registry_pb2.CreateDefinitionRequest(parent="namespaces/default", definition_id="x1")
+try:
+    grpc.insecure_channel(strict.address).unary_unary(
+        "/accord.registry.v1.Registry/CreateDefinition")(
+            create.SerializeToString(), timeout=5,
+            metadata=(("authorization", "Bearer " + tokens["marketing_editor"]),
+                      ("x-accord-roles", "admin,marketing_editor")))
+    code = grpc.StatusCode.OK
+except grpc.RpcError as e:
+    code = e.code()
+check(code == grpc.StatusCode.PERMISSION_DENIED,
+      f"x-accord-roles is not forwarded by an authenticating gateway ({code})")
+strict.stop()
+loose.stop()
+
 # --- hostile inputs, gRPC ---
 viewer = (("authorization", "Bearer " + tokens["viewer"]),)
 try:

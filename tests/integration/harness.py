@@ -78,11 +78,11 @@ class Server:
 
 
 class Registry(Server):
-    def __init__(self, directory, extra=(), store=None):
+    def __init__(self, directory, extra=(), store=None, keys=True):
         super().__init__(directory, [
             os.path.join(BIN, "accord-registry"), "--listen=127.0.0.1:0",
             "--admin_listen=127.0.0.1:0", store or f"--store=sqlite:{directory}/registry.db",
-            f"--keys={directory}/keys.yaml", *extra], "registry ready")
+            *([f"--keys={directory}/keys.yaml"] if keys else []), *extra], "registry ready")
 
 
 class Scoring(Server):
