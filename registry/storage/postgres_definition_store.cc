@@ -119,11 +119,20 @@ class PostgresDefinitionStore::Connection {
   absl::StatusOr<Result> Exec(absl::string_view sql, const std::vector<Param>& params = {},
                               std::string* sqlstate = nullptr) {
     if (PQstatus(conn_) != CONNECTION_OK) {
+      // Reconnect with capped exponential back-off: while the database is away, calls fail at
+      // once with UNAVAILABLE instead of each waiting on a connection attempt.
+      absl::Time now = absl::Now();
+      if (now < next_attempt_) {
+        return absl::UnavailableError("PostgreSQL is unreachable; retrying with back-off");
+      }
       PQreset(conn_);
       if (PQstatus(conn_) != CONNECTION_OK) {
+        backoff_ = std::min(std::max(backoff_ * 2, absl::Milliseconds(100)), absl::Seconds(5));
+        next_attempt_ = now + backoff_;
         return absl::UnavailableError(
             absl::StrCat("PostgreSQL connection lost: ", PQerrorMessage(conn_)));
       }
+      backoff_ = absl::ZeroDuration();
     }
     std::vector<const char*> values;
     std::vector<int> lengths;
@@ -173,6 +182,8 @@ class PostgresDefinitionStore::Connection {
   explicit Connection(PGconn* conn) : conn_(conn) {}
 
   PGconn* conn_;
+  absl::Duration backoff_ = absl::ZeroDuration();
+  absl::Time next_attempt_ = absl::InfinitePast();
 };
 
 class PostgresDefinitionStore::Lease {
