@@ -20,11 +20,12 @@ namespace accord::gateway {
 
 struct HttpOptions {
   std::string listen = "127.0.0.1:7480";
-  int threads = 16;  // connections served at once
+  int threads = 64;  // connections served at once (one thread each)
   size_t max_body_bytes = 1024 * 1024;
   size_t max_header_bytes = 16 * 1024;
   int read_timeout_seconds = 5;   // headers and body must arrive within this
-  int idle_timeout_seconds = 30;  // keep-alive
+  // An idle keep-alive connection holds its thread: short, so idle clients cannot starve others.
+  int idle_timeout_seconds = 5;
 };
 
 class HttpServer final {

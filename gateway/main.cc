@@ -25,7 +25,7 @@ struct Options {
   accord::gateway::GateOptions gate;
   double default_deadline_seconds = 5;
   double max_deadline_seconds = 30;
-  int http_threads = 16;
+  int http_threads = 64;
   bool rpc_metrics = true;
 };
 

@@ -278,6 +278,10 @@ check(code == 400 and "page_size" in text.replace("pageSize", "page_size"),
       f"a bad query parameter names its field ({text[:200]})")
 
 # A slow client holding a connection open gets cut off; others are served meanwhile.
+# 20 slow clients, each holding a connection with half a request.
+idle = [socket.create_connection(("127.0.0.1", gateway.http_port)) for _ in range(19)]
+for sock in idle:
+    sock.sendall(b"GET /v1/namespaces/default/definitions HTTP/1.1\r\nHost: x\r\n")
 slow = socket.create_connection(("127.0.0.1", gateway.http_port))
 slow.sendall(b"POST /v1/scoring:scoreLead HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n")
 start = time.time()
@@ -292,6 +296,8 @@ except (ConnectionResetError, socket.timeout):
 took = time.time() - start
 check(took < 12, f"the slow client is disconnected after the read timeout ({took:.1f} s)")
 slow.close()
+for sock in idle:
+    sock.close()
 rss_after = rss_kib(gateway.proc.pid)
 check(rss_after - rss_before < 64 * 1024,
       f"gateway memory stays bounded ({rss_before} -> {rss_after} KiB)")
