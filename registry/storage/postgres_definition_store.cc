@@ -118,6 +118,74 @@ class PostgresDefinitionStore::Connection {
   // the SQLSTATE in `sqlstate` when given.
   absl::StatusOr<Result> Exec(absl::string_view sql, const std::vector<Param>& params = {},
                               std::string* sqlstate = nullptr) {
+    ACCORD_RETURN_IF_ERROR(EnsureConnected());
+    std::vector<const char*> values;
+    std::vector<int> lengths;
+    std::vector<int> formats;
+    Flatten(params, values, lengths, formats);
+    std::string query(sql);
+    Result result(PQexecParams(conn_, query.c_str(), static_cast<int>(params.size()), nullptr,
+                               values.data(), lengths.data(), formats.data(), 1));
+    return Check(std::move(result), sqlstate);
+  }
+
+  // Sends `statements` in one round trip (libpq pipeline mode) and returns their results in
+  // order; the first failure is returned (later statements did not run).
+  absl::StatusOr<std::vector<Result>> Pipeline(
+      const std::vector<std::pair<std::string, std::vector<Param>>>& statements) {
+    ACCORD_RETURN_IF_ERROR(EnsureConnected());
+    if (PQenterPipelineMode(conn_) != 1) {
+      return absl::UnavailableError(absl::StrCat("PostgreSQL: ", PQerrorMessage(conn_)));
+    }
+    bool sent = true;
+    for (const auto& [sql, params] : statements) {
+      std::vector<const char*> values;
+      std::vector<int> lengths;
+      std::vector<int> formats;
+      Flatten(params, values, lengths, formats);
+      if (PQsendQueryParams(conn_, sql.c_str(), static_cast<int>(params.size()), nullptr,
+                            values.data(), lengths.data(), formats.data(), 1) != 1) {
+        sent = false;
+        break;
+      }
+    }
+    if (!sent || PQpipelineSync(conn_) != 1) {
+      // The connection is unusable in this state: drop it, the next use reconnects.
+      std::string message = PQerrorMessage(conn_);
+      PQreset(conn_);
+      return absl::UnavailableError(absl::StrCat("PostgreSQL: ", message));
+    }
+    std::vector<Result> results;
+    absl::Status first_error;
+    for (size_t i = 0; i < statements.size(); ++i) {
+      Result result(PQgetResult(conn_));
+      while (PGresult* extra = PQgetResult(conn_)) {  // the NULL that ends this statement
+        PQclear(extra);
+      }
+      absl::StatusOr<Result> checked = Check(std::move(result), nullptr);
+      if (!checked.ok()) {
+        if (first_error.ok()) {
+          first_error = checked.status();
+        }
+        continue;
+      }
+      results.push_back(*std::move(checked));
+    }
+    Result sync(PQgetResult(conn_));  // PGRES_PIPELINE_SYNC
+    if (sync.get() == nullptr || PQresultStatus(sync.get()) != PGRES_PIPELINE_SYNC ||
+        PQexitPipelineMode(conn_) != 1) {
+      std::string message = PQerrorMessage(conn_);
+      PQreset(conn_);
+      return absl::UnavailableError(absl::StrCat("PostgreSQL pipeline: ", message));
+    }
+    if (!first_error.ok()) {
+      return first_error;
+    }
+    return results;
+  }
+
+ private:
+  absl::Status EnsureConnected() {
     if (PQstatus(conn_) != CONNECTION_OK) {
       // Reconnect with capped exponential back-off: while the database is away, calls fail at
       // once with UNAVAILABLE instead of each waiting on a connection attempt.
@@ -134,17 +202,21 @@ class PostgresDefinitionStore::Connection {
       }
       backoff_ = absl::ZeroDuration();
     }
-    std::vector<const char*> values;
-    std::vector<int> lengths;
-    std::vector<int> formats;
+    return absl::OkStatus();
+  }
+
+  static void Flatten(const std::vector<Param>& params, std::vector<const char*>& values,
+                      std::vector<int>& lengths, std::vector<int>& formats) {
     for (const Param& p : params) {
       values.push_back(p.value.data());
       lengths.push_back(static_cast<int>(p.value.size()));
       formats.push_back(p.binary ? 1 : 0);
     }
-    std::string query(sql);
-    Result result(PQexecParams(conn_, query.c_str(), static_cast<int>(params.size()), nullptr,
-                               values.data(), lengths.data(), formats.data(), 1));
+  }
+
+  // OK results pass; errors become UNAVAILABLE (connection loss, retryable states) or
+  // INTERNAL, with the SQLSTATE in `sqlstate` when given.
+  absl::StatusOr<Result> Check(Result result, std::string* sqlstate) {
     PGresult* raw = result.get();
     ExecStatusType status = raw == nullptr ? PGRES_FATAL_ERROR : PQresultStatus(raw);
     if (status == PGRES_COMMAND_OK || status == PGRES_TUPLES_OK) {
@@ -155,12 +227,16 @@ class PostgresDefinitionStore::Connection {
     if (sqlstate != nullptr) {
       *sqlstate = state == nullptr ? "" : state;
     }
+    if (status == PGRES_PIPELINE_ABORTED) {
+      return absl::InternalError("PostgreSQL: statement skipped after an earlier failure");
+    }
     if (PQstatus(conn_) != CONNECTION_OK || state == nullptr || Retryable(state)) {
       return absl::UnavailableError(absl::StrCat("PostgreSQL: ", message));
     }
     return absl::InternalError(absl::StrCat("PostgreSQL: ", message));
   }
 
+ public:
   absl::Status Run(absl::string_view sql, const std::vector<Param>& params = {}) {
     return Exec(sql, params).status();
   }
@@ -339,98 +415,99 @@ void PostgresDefinitionStore::Listen() {
 }
 
 absl::StatusOr<int64_t> PostgresDefinitionStore::Commit(WriteBatch batch) {
+  using Statements = std::vector<std::pair<std::string, std::vector<Param>>>;
   ACCORD_ASSIGN_OR_RETURN(Lease c, Acquire());
-  ACCORD_RETURN_IF_ERROR(c->Run("BEGIN"));
   auto fail = [&](absl::Status s) {
     c->Run("ROLLBACK").IgnoreError();
     return s;
   };
-  // The counter row first: its lock orders every writer, so each one's preconditions are read
-  // after the previous commit and sequences become visible in commit order.
-  absl::StatusOr<Result> bump =
-      c->Exec("UPDATE clock SET seq = seq + 1 WHERE id = 1 RETURNING seq");
+  // Three round trips (libpq pipelines). First the counter row: its lock orders every writer,
+  // so each one's preconditions are read after the previous commit and sequences become
+  // visible in commit order.
+  absl::StatusOr<std::vector<Result>> bump = c->Pipeline(
+      {{"BEGIN", {}}, {"UPDATE clock SET seq = seq + 1 WHERE id = 1 RETURNING seq", {}}});
   if (!bump.ok()) {
     return fail(bump.status());
   }
-  int64_t seq = bump->Int(0, 0);
+  int64_t seq = (*bump)[1].Int(0, 0);
+  // Then the preconditions, read under that lock.
+  Statements checks;
   for (const Precondition& p : batch.preconditions) {
-    absl::StatusOr<Result> q =
-        c->Exec("SELECT sequence FROM definitions WHERE name = $1", {Text(p.definition)});
-    if (!q.ok()) {
-      return fail(q.status());
-    }
-    int64_t current = q->rows() == 0 ? 0 : q->Int(0, 0);
-    if (current != p.expected_sequence) {
-      return fail(ErrorWithReason(absl::StatusCode::kAborted, "ETAG_MISMATCH",
-                                  absl::StrCat(p.definition, " was changed concurrently"),
-                                  {{"definition", p.definition}}));
-    }
+    checks.push_back({"SELECT sequence FROM definitions WHERE name = $1", {Text(p.definition)}});
   }
   if (batch.request.has_value()) {
-    absl::StatusOr<Result> q =
-        c->Exec("SELECT 1 FROM requests WHERE key = $1", {Text(batch.request->key())});
-    if (!q.ok()) {
-      return fail(q.status());
+    checks.push_back({"SELECT 1 FROM requests WHERE key = $1", {Text(batch.request->key())}});
+  }
+  if (!checks.empty()) {
+    absl::StatusOr<std::vector<Result>> read = c->Pipeline(checks);
+    if (!read.ok()) {
+      return fail(read.status());
     }
-    if (q->rows() > 0) {
+    for (size_t i = 0; i < batch.preconditions.size(); ++i) {
+      const Precondition& p = batch.preconditions[i];
+      int64_t current = (*read)[i].rows() == 0 ? 0 : (*read)[i].Int(0, 0);
+      if (current != p.expected_sequence) {
+        return fail(ErrorWithReason(absl::StatusCode::kAborted, "ETAG_MISMATCH",
+                                    absl::StrCat(p.definition, " was changed concurrently"),
+                                    {{"definition", p.definition}}));
+      }
+    }
+    if (batch.request.has_value() && read->back().rows() > 0) {
       return fail(ErrorWithReason(absl::StatusCode::kAlreadyExists, "REQUEST_EXISTS",
                                   "the request_id was already used"));
     }
   }
-  absl::Status s = [&]() -> absl::Status {
-    records::ChangeRecord change;
-    change.set_sequence(seq);
-    for (records::DefinitionState& state : batch.states) {
-      AssignSequence(&state, seq);
-      const std::string& name = state.definition().name();
-      ACCORD_RETURN_IF_ERROR(c->Run(
-          "INSERT INTO definitions(name, namespace, sequence, state) VALUES ($1, $2, $3, $4) "
-          "ON CONFLICT(name) DO UPDATE SET sequence = excluded.sequence, state = excluded.state",
-          {Text(name), Text(NamespaceOfResource(name)), Int(seq),
-           Bytes(state.SerializeAsString())}));
-      *change.add_states() = state;
-    }
-    for (v1::Revision& revision : batch.revisions) {
-      AssignSequence(&revision, seq);
-      std::string definition = revision.name().substr(0, revision.name().rfind("/revisions/"));
-      ACCORD_RETURN_IF_ERROR(c->Run(
-          "INSERT INTO revisions(definition, number, sequence, body) VALUES ($1, $2, $3, $4) "
-          "ON CONFLICT(definition, number) DO UPDATE SET sequence = excluded.sequence, "
-          "body = excluded.body",
-          {Text(definition), Int(revision.revision_number()), Int(seq),
-           Bytes(revision.SerializeAsString())}));
-    }
-    for (v1::WatchEvent& event : batch.events) {
-      AssignSequence(&event, seq);
-      *change.add_events() = event;
-    }
-    ACCORD_RETURN_IF_ERROR(c->Run("INSERT INTO changes(sequence, body) VALUES ($1, $2)",
-                                  {Int(seq), Bytes(change.SerializeAsString())}));
-    for (size_t i = 0; i < batch.audit.size(); ++i) {
-      v1::AuditEvent& event = batch.audit[i];
-      AssignSequence(&event, seq);
-      ACCORD_RETURN_IF_ERROR(
-          c->Run("INSERT INTO audit(sequence, idx, namespace, resource, body) "
-                 "VALUES ($1, $2, $3, $4, $5)",
-                 {Int(seq), Int(static_cast<int64_t>(i)), Text(event.namespace_()),
-                  Text(event.resource()), Bytes(event.SerializeAsString())}));
-    }
-    if (batch.request.has_value()) {
-      batch.request->set_sequence(seq);
-      ACCORD_RETURN_IF_ERROR(c->Run(
-          "INSERT INTO requests(key, sequence, body) VALUES ($1, $2, $3)",
-          {Text(batch.request->key()), Int(seq), Bytes(batch.request->SerializeAsString())}));
-    }
-    // Delivered at commit, to every replica's listener: a wake-up hint only.
-    return c->Run("SELECT pg_notify($1, $2)", {Text(kChannel), Text(absl::StrCat(seq))});
-  }();
-  if (!s.ok()) {
-    return fail(s);
+  // Finally every write, the wake-up hint (delivered at commit) and the commit.
+  Statements writes;
+  records::ChangeRecord change;
+  change.set_sequence(seq);
+  for (records::DefinitionState& state : batch.states) {
+    AssignSequence(&state, seq);
+    const std::string& name = state.definition().name();
+    writes.push_back(
+        {"INSERT INTO definitions(name, namespace, sequence, state) VALUES ($1, $2, $3, $4) "
+         "ON CONFLICT(name) DO UPDATE SET sequence = excluded.sequence, state = excluded.state",
+         {Text(name), Text(NamespaceOfResource(name)), Int(seq),
+          Bytes(state.SerializeAsString())}});
+    *change.add_states() = state;
   }
-  if (absl::Status commit = c->Run("COMMIT"); !commit.ok()) {
-    // The outcome is unknown if the connection dropped during COMMIT: UNAVAILABLE, and a retry
+  for (v1::Revision& revision : batch.revisions) {
+    AssignSequence(&revision, seq);
+    std::string definition = revision.name().substr(0, revision.name().rfind("/revisions/"));
+    writes.push_back(
+        {"INSERT INTO revisions(definition, number, sequence, body) VALUES ($1, $2, $3, $4) "
+         "ON CONFLICT(definition, number) DO UPDATE SET sequence = excluded.sequence, "
+         "body = excluded.body",
+         {Text(definition), Int(revision.revision_number()), Int(seq),
+          Bytes(revision.SerializeAsString())}});
+  }
+  for (v1::WatchEvent& event : batch.events) {
+    AssignSequence(&event, seq);
+    *change.add_events() = event;
+  }
+  writes.push_back({"INSERT INTO changes(sequence, body) VALUES ($1, $2)",
+                    {Int(seq), Bytes(change.SerializeAsString())}});
+  for (size_t i = 0; i < batch.audit.size(); ++i) {
+    v1::AuditEvent& event = batch.audit[i];
+    AssignSequence(&event, seq);
+    writes.push_back(
+        {"INSERT INTO audit(sequence, idx, namespace, resource, body) "
+         "VALUES ($1, $2, $3, $4, $5)",
+         {Int(seq), Int(static_cast<int64_t>(i)), Text(event.namespace_()), Text(event.resource()),
+          Bytes(event.SerializeAsString())}});
+  }
+  if (batch.request.has_value()) {
+    batch.request->set_sequence(seq);
+    writes.push_back(
+        {"INSERT INTO requests(key, sequence, body) VALUES ($1, $2, $3)",
+         {Text(batch.request->key()), Int(seq), Bytes(batch.request->SerializeAsString())}});
+  }
+  writes.push_back({"SELECT pg_notify($1, $2)", {Text(kChannel), Text(absl::StrCat(seq))}});
+  writes.push_back({"COMMIT", {}});
+  if (absl::StatusOr<std::vector<Result>> done = c->Pipeline(writes); !done.ok()) {
+    // If the connection dropped during COMMIT the outcome is unknown: UNAVAILABLE, and a retry
     // with the same request_id is answered from the request record if it did commit.
-    return fail(commit);
+    return fail(done.status());
   }
   return seq;
 }
