@@ -55,6 +55,7 @@ bench: build
 	@bench/registry_bench.py --build $(BUILD_DIR)
 	@bench/scoring_bench.py --build $(BUILD_DIR)
 	@bench/gateway_bench.py --build $(BUILD_DIR)
+	@bench/storage_bench.py --build $(BUILD_DIR)
 
 clean:
 	rm -rf $(BUILD_DIR) var
