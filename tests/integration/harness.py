@@ -1,4 +1,5 @@
 """Test harness: real accord-registry processes on 127.0.0.1 port 0, real gRPC clients."""
+import atexit
 import hashlib
 import json
 import os
@@ -37,6 +38,17 @@ def write_keys(directory):
     return tokens
 
 
+_started = []
+
+
+@atexit.register
+def _kill_leftovers():
+    """A failed test must not leave its servers running."""
+    for proc in _started:
+        if proc.poll() is None:
+            proc.kill()
+
+
 class Server:
     """An Accord server process on 127.0.0.1 port 0; `ready_text` in its log means ready."""
 
@@ -45,6 +57,7 @@ class Server:
         self.log_path = os.path.join(directory, f"{os.path.basename(args[0])}-{time.time_ns()}.log")
         self.log = open(self.log_path, "w")
         self.proc = subprocess.Popen(args, stderr=self.log, stdout=subprocess.DEVNULL)
+        _started.append(self.proc)
         self.port = None
         deadline = time.time() + 20
         while time.time() < deadline and self.port is None:
