@@ -23,7 +23,7 @@ struct HttpOptions {
   int threads = 64;  // connections served at once (one thread each)
   size_t max_body_bytes = 1024 * 1024;
   size_t max_header_bytes = 16 * 1024;
-  int read_timeout_seconds = 5;   // headers and body must arrive within this
+  int read_timeout_seconds = 5;  // headers and body must arrive within this
   // An idle keep-alive connection holds its thread: short, so idle clients cannot starve others.
   int idle_timeout_seconds = 5;
 };
