@@ -24,7 +24,8 @@ import sys
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from registry_bench import ROOT, frame, h2load, quiet, wait_port_from_log  # noqa: E402
+from registry_bench import (ROOT, dev_tokens, frame, h2load, quiet, start_pinned,  # noqa: E402
+                            wait_port_from_log)
 from scoring_bench import stubs, typical_lead  # noqa: E402
 
 NGINX_CONF = """
@@ -89,17 +90,13 @@ def main():
     shutil.rmtree(work, ignore_errors=True)
     os.makedirs(os.path.join(work, "nginx-tmp"))
     stubs(work)
-    subprocess.run([os.path.join(ROOT, "scripts/dev-keys.sh"), work], check=True)
-    tokens = dict(l.strip().split("=", 1) for l in open(os.path.join(work, "dev.env")))
+    tokens = dev_tokens(work)
     token = tokens["ACCORD_TOKEN_SERVICE"]
     auth = ["authorization: Bearer " + token]
     procs = []
 
     def start(cmd, log, cpu="0"):
-        p = subprocess.Popen(["taskset", "-c", cpu, *cmd], stdout=subprocess.DEVNULL,
-                             stderr=open(log, "w"))
-        procs.append(p)
-        return p
+        return start_pinned(procs, cmd, log, cpu)
 
     try:
         # --- 1. pass-through ---

@@ -109,6 +109,20 @@ def h2load(url, body_file, streams, duration, warmup, headers, pid, work, grpc_f
             "server_cpu_us_per_req": (cpu1 - cpu0) * 1e6 / server_requests if server_requests else 0}
 
 
+def dev_tokens(work):
+    """Writes the demo API keys into `work`; returns {"ACCORD_TOKEN_<ROLE>": token}."""
+    subprocess.run([os.path.join(ROOT, "scripts/dev-keys.sh"), work], check=True)
+    return dict(l.strip().split("=", 1) for l in open(os.path.join(work, "dev.env")))
+
+
+def start_pinned(procs, cmd, log, cpu="0"):
+    """Starts `cmd` on CPU `cpu` with stderr to `log`, remembered in `procs` for cleanup."""
+    p = subprocess.Popen(["taskset", "-c", cpu, *cmd], stdout=subprocess.DEVNULL,
+                         stderr=open(log, "w"))
+    procs.append(p)
+    return p
+
+
 def quiet(max_busy=0.3, timeout=10):
     def busy():
         with open("/proc/stat") as f:
@@ -138,15 +152,11 @@ def main():
     work = os.path.join(args.build, "bench-work")
     shutil.rmtree(work, ignore_errors=True)
     os.makedirs(work)
-    subprocess.run([os.path.join(ROOT, "scripts/dev-keys.sh"), work], check=True)
-    tokens = dict(l.strip().split("=", 1) for l in open(os.path.join(work, "dev.env")))
+    tokens = dev_tokens(work)
     procs = []
 
-    def start(cmd, log):
-        p = subprocess.Popen(["taskset", "-c", "0", *cmd], stdout=subprocess.DEVNULL,
-                             stderr=open(log, "w"))
-        procs.append(p)
-        return p
+    def start(cmd, log, cpu="0"):
+        return start_pinned(procs, cmd, log, cpu)
 
     try:
         reg_log = os.path.join(work, "registry.log")

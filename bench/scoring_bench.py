@@ -21,7 +21,8 @@ import sys
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from registry_bench import ROOT, frame, h2load, quiet, wait_port_from_log  # noqa: E402
+from registry_bench import (ROOT, dev_tokens, frame, h2load, quiet, start_pinned,  # noqa: E402
+                            wait_port_from_log)
 
 
 def stubs(work):
@@ -71,15 +72,11 @@ def main():
     os.makedirs(work)
     stubs(work)
     from accord.scoring.v1 import scoring_pb2 as pb
-    subprocess.run([os.path.join(ROOT, "scripts/dev-keys.sh"), work], check=True)
-    tokens = dict(l.strip().split("=", 1) for l in open(os.path.join(work, "dev.env")))
+    tokens = dev_tokens(work)
     procs = []
 
-    def start(cmd, log, cpu):
-        p = subprocess.Popen(["taskset", "-c", cpu, *cmd], stdout=subprocess.DEVNULL,
-                             stderr=open(log, "w"))
-        procs.append(p)
-        return p
+    def start(cmd, log, cpu="0"):
+        return start_pinned(procs, cmd, log, cpu)
 
     try:
         reg_log = os.path.join(work, "registry.log")

@@ -25,7 +25,8 @@ import threading
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from registry_bench import ROOT, frame, h2load, quiet, wait_port_from_log  # noqa: E402
+from registry_bench import (ROOT, dev_tokens, frame, h2load, quiet, start_pinned,  # noqa: E402
+                            wait_port_from_log)
 from scoring_bench import stubs  # noqa: E402
 
 
@@ -43,8 +44,7 @@ def main():
     stubs(work)
     import grpc
     from accord.registry.v1 import definition_pb2, registry_pb2, registry_pb2_grpc
-    subprocess.run([os.path.join(ROOT, "scripts/dev-keys.sh"), work], check=True)
-    tokens = dict(l.strip().split("=", 1) for l in open(os.path.join(work, "dev.env")))
+    tokens = dev_tokens(work)
     md = lambda role: (("authorization", "Bearer " + tokens[f"ACCORD_TOKEN_{role}"]),)  # noqa
     pg_dir = os.path.join(work, "pg")
     pg_script = os.path.join(ROOT, "tests/testing/pg_server.sh")
@@ -55,11 +55,9 @@ def main():
 
     def start_registry(store, log_name):
         log = os.path.join(work, log_name)
-        p = subprocess.Popen(["taskset", "-c", "0", os.path.join(bindir, "accord-registry"),
-                              "--listen=127.0.0.1:0", "--admin_listen=127.0.0.1:0",
-                              f"--store={store}", f"--keys={work}/dev-keys.yaml"],
-                             stdout=subprocess.DEVNULL, stderr=open(log, "w"))
-        procs.append(p)
+        p = start_pinned(procs, [os.path.join(bindir, "accord-registry"), "--listen=127.0.0.1:0",
+                                 "--admin_listen=127.0.0.1:0", f"--store={store}",
+                                 f"--keys={work}/dev-keys.yaml"], log)
         return p, wait_port_from_log(log, p)
 
     def fresh_pg(db):

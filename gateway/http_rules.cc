@@ -284,6 +284,7 @@ absl::StatusOr<Router> Router::Build(const Catalog& catalog) {
       if (absl::Status s = Compile(binding.pattern, route); !s.ok()) {
         return s;
       }
+      router.max_groups_ = std::max(router.max_groups_, route.regex->NumberOfCapturingGroups());
       router.routes_.push_back(std::move(route));
     }
   }
@@ -293,15 +294,15 @@ absl::StatusOr<Router> Router::Build(const Catalog& catalog) {
 std::optional<Router::Match> Router::Find(absl::string_view verb, absl::string_view path,
                                           bool* path_known) const {
   *path_known = false;
+  std::vector<re2::StringPiece> groups(max_groups_);
+  std::vector<RE2::Arg> args(max_groups_);
+  std::vector<RE2::Arg*> arg_ptrs(max_groups_);
+  for (int i = 0; i < max_groups_; ++i) {
+    args[i] = RE2::Arg(&groups[i]);
+    arg_ptrs[i] = &args[i];
+  }
   for (const Route& route : routes_) {
     int n = route.regex->NumberOfCapturingGroups();
-    std::vector<re2::StringPiece> groups(n);
-    std::vector<RE2::Arg> args(n);
-    std::vector<RE2::Arg*> arg_ptrs(n);
-    for (int i = 0; i < n; ++i) {
-      args[i] = RE2::Arg(&groups[i]);
-      arg_ptrs[i] = &args[i];
-    }
     if (!RE2::FullMatchN(re2::StringPiece(path.data(), path.size()), *route.regex, arg_ptrs.data(),
                          n)) {
       continue;

@@ -40,6 +40,7 @@ class Router final {
 
  private:
   std::vector<Route> routes_;
+  int max_groups_ = 0;  // the most variables of any route
 };
 
 // Fills `request` from `match`: the JSON body (per the rule's `body`, unknown fields

@@ -37,4 +37,14 @@ void AssignSequence(google::protobuf::Message* message, int64_t sequence) {
   }
 }
 
+std::string NamespaceOfResource(const std::string& name) {
+  // namespaces/{ns}/...
+  size_t start = name.find('/');
+  if (start == std::string::npos) {
+    return "";
+  }
+  size_t end = name.find('/', start + 1);
+  return name.substr(start + 1, end == std::string::npos ? std::string::npos : end - start - 1);
+}
+
 }  // namespace accord::registry

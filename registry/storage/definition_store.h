@@ -95,6 +95,9 @@ class DefinitionStore {
   virtual void SetChangeListener(std::function<void()> wake) { (void)wake; }
 };
 
+// The namespace id of a resource name ("namespaces/{ns}/definitions/..." -> "{ns}"), or "".
+std::string NamespaceOfResource(const std::string& name);
+
 // Sets every int64 field named `sequence` that is 0, in `message` and the messages it holds,
 // to `sequence`. Used by stores on commit and by the registry on responses.
 void AssignSequence(google::protobuf::Message* message, int64_t sequence);

@@ -87,15 +87,6 @@ class Result {
   PGresult* r_;
 };
 
-std::string NamespaceOfResource(const std::string& name) {
-  size_t start = name.find('/');
-  if (start == std::string::npos) {
-    return "";
-  }
-  size_t end = name.find('/', start + 1);
-  return name.substr(start + 1, end == std::string::npos ? std::string::npos : end - start - 1);
-}
-
 }  // namespace
 
 class PostgresDefinitionStore::Connection {
@@ -114,10 +105,8 @@ class PostgresDefinitionStore::Connection {
   PGconn* raw() { return conn_; }
 
   // Runs `sql` with `params` ($1, $2, ...), results in binary format. UNAVAILABLE for
-  // connection loss and retryable states (serialization, shutdown); INTERNAL otherwise, with
-  // the SQLSTATE in `sqlstate` when given.
-  absl::StatusOr<Result> Exec(absl::string_view sql, const std::vector<Param>& params = {},
-                              std::string* sqlstate = nullptr) {
+  // connection loss and retryable states (serialization, shutdown); INTERNAL otherwise.
+  absl::StatusOr<Result> Exec(absl::string_view sql, const std::vector<Param>& params = {}) {
     ACCORD_RETURN_IF_ERROR(EnsureConnected());
     std::vector<const char*> values;
     std::vector<int> lengths;
@@ -126,7 +115,7 @@ class PostgresDefinitionStore::Connection {
     std::string query(sql);
     Result result(PQexecParams(conn_, query.c_str(), static_cast<int>(params.size()), nullptr,
                                values.data(), lengths.data(), formats.data(), 1));
-    return Check(std::move(result), sqlstate);
+    return Check(std::move(result));
   }
 
   // Sends `statements` in one round trip (libpq pipeline mode) and returns their results in
@@ -162,7 +151,7 @@ class PostgresDefinitionStore::Connection {
       while (PGresult* extra = PQgetResult(conn_)) {  // the NULL that ends this statement
         PQclear(extra);
       }
-      absl::StatusOr<Result> checked = Check(std::move(result), nullptr);
+      absl::StatusOr<Result> checked = Check(std::move(result));
       if (!checked.ok()) {
         if (first_error.ok()) {
           first_error = checked.status();
@@ -215,8 +204,8 @@ class PostgresDefinitionStore::Connection {
   }
 
   // OK results pass; errors become UNAVAILABLE (connection loss, retryable states) or
-  // INTERNAL, with the SQLSTATE in `sqlstate` when given.
-  absl::StatusOr<Result> Check(Result result, std::string* sqlstate) {
+  // INTERNAL.
+  absl::StatusOr<Result> Check(Result result) {
     PGresult* raw = result.get();
     ExecStatusType status = raw == nullptr ? PGRES_FATAL_ERROR : PQresultStatus(raw);
     if (status == PGRES_COMMAND_OK || status == PGRES_TUPLES_OK) {
@@ -224,9 +213,6 @@ class PostgresDefinitionStore::Connection {
     }
     const char* state = raw == nullptr ? nullptr : PQresultErrorField(raw, PG_DIAG_SQLSTATE);
     std::string message = raw == nullptr ? PQerrorMessage(conn_) : PQresultErrorMessage(raw);
-    if (sqlstate != nullptr) {
-      *sqlstate = state == nullptr ? "" : state;
-    }
     if (status == PGRES_PIPELINE_ABORTED) {
       return absl::InternalError("PostgreSQL: statement skipped after an earlier failure");
     }

@@ -175,16 +175,6 @@ absl::Status Migrate(sqlite3* db, std::string* history_id) {
   return Exec(db, "COMMIT");
 }
 
-std::string NamespaceOfResource(const std::string& name) {
-  // namespaces/{ns}/...
-  size_t start = name.find('/');
-  if (start == std::string::npos) {
-    return "";
-  }
-  size_t end = name.find('/', start + 1);
-  return name.substr(start + 1, end == std::string::npos ? std::string::npos : end - start - 1);
-}
-
 }  // namespace
 
 absl::StatusOr<std::unique_ptr<SqliteDefinitionStore>> SqliteDefinitionStore::Open(

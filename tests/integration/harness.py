@@ -64,14 +64,10 @@ class Server:
             time.sleep(0.05)
             if self.proc.poll() is not None:
                 raise RuntimeError("registry exited: " + open(self.log_path).read())
-            for line in open(self.log_path):
-                try:
-                    entry = json.loads(line)
-                except ValueError:
-                    continue
-                if entry.get("msg") == "listening":
-                    self.port = entry["port"]
-                    self.admin_port = entry["admin_port"]
+            self.listening = self.entry("listening")
+            if self.listening:
+                self.port = self.listening["port"]
+                self.admin_port = self.listening["admin_port"]
         if self.port is None:
             raise RuntimeError("registry did not start: " + open(self.log_path).read())
         self.address = f"127.0.0.1:{self.port}"
@@ -81,6 +77,17 @@ class Server:
                 if ready_text in open(self.log_path).read():
                     return
                 time.sleep(0.05)
+
+    def entry(self, msg):
+        """The first JSON log entry whose message is `msg`, or None."""
+        for line in open(self.log_path):
+            try:
+                entry = json.loads(line)
+            except ValueError:
+                continue
+            if entry.get("msg") == msg:
+                return entry
+        return None
 
     def stop(self, sig=signal.SIGTERM):
         if self.proc.poll() is None:
@@ -119,16 +126,10 @@ class Gateway(Server):
             "--http_listen=127.0.0.1:0", "--admin_listen=127.0.0.1:0",
             f"--registry={registry_address}", f"--scoring={scoring_address}",
             f"--keys={directory}/keys.yaml", *extra], "gateway ready")
-        self.http_port = None
-        for line in open(self.log_path):
-            try:
-                entry = json.loads(line)
-            except ValueError:
-                continue
-            if entry.get("msg") == "gateway ready":
-                self.http_port = entry["http_port"]
-        if self.http_port is None:
+        ready = self.entry("gateway ready")
+        if ready is None:
             raise RuntimeError("gateway not ready: " + open(self.log_path).read())
+        self.http_port = ready["http_port"]
         self.http = f"http://127.0.0.1:{self.http_port}"
 
 
