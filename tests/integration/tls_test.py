@@ -6,7 +6,7 @@ import subprocess
 import sys
 
 sys.path.insert(0, os.path.dirname(__file__))
-from harness import (BIN, Gateway, Registry, Scoring, check, health_status,  # noqa: E402
+from harness import (BIN, Gateway, Registry, check, health_status,  # noqa: E402
                      python_stubs, workdir, write_keys)
 
 python_stubs()
@@ -36,12 +36,7 @@ read = lambda name: open(p(name), "rb").read()  # noqa: E731
 mtls = [f"--tls_cert={p('server.pem')}", f"--tls_key={p('server.key')}", f"--tls_ca={p('ca.pem')}"]
 
 registry = Registry(d, mtls + ["--health_listen=127.0.0.1:0"])
-health_port = None
-import json  # noqa: E402
-for line in open(registry.log_path):
-    entry = json.loads(line) if line.startswith("{") else {}
-    if entry.get("msg") == "listening":
-        health_port = entry.get("health_port")
+health_port = registry.listening.get("health_port")
 check(health_port, "the registry reports its health-only port")
 md = (("authorization", "Bearer " + tokens["viewer"]),)
 request = registry_pb2.ListDefinitionsRequest(parent="namespaces/default")
@@ -88,6 +83,21 @@ result = subprocess.run([os.path.join(BIN, "accord-registry"), "--listen=0.0.0.0
                         capture_output=True, text=True, timeout=20)
 check(result.returncode == 2 and "not a loopback address" in result.stderr,
       f"plaintext on 0.0.0.0 refused ({result.returncode})")
+# Unusable start-up options are refused with the flag they concern.
+for binary, flags, flag in [
+        ("accord-registry", ["--store=mysql://db/x"], "--store"),
+        ("accord-registry", ["--health_listen=nowhere"], "--health_listen"),
+        ("accord-registry", ["--tls_cert=" + p("server.pem")], "--tls_key"),
+        ("accord-gateway", ["--http_listen=127.0.0.1:notaport"], "--http_listen"),
+        ("accord-gateway", ["--jwt_keys_dir=" + p("missing")], "--jwt_keys_dir")]:
+    store = [f"--store=sqlite:{d}/refused.db"] if binary == "accord-registry" else []
+    result = subprocess.run([os.path.join(BIN, binary), "--listen=127.0.0.1:0",
+                             "--admin_listen=127.0.0.1:0", *store, f"--keys={d}/keys.yaml",
+                             *flags],
+                            capture_output=True, text=True, timeout=20)
+    check(result.returncode != 0 and flag in result.stderr,
+          f"{binary} {flags}: refused naming {flag} ({result.returncode}: {result.stderr[-300:]})")
+
 allowed = Registry(d, ["--listen=0.0.0.0:0", "--allow_plaintext"])
 check(allowed.port > 0, "--allow_plaintext starts on 0.0.0.0")
 for s in (allowed, gateway, registry):
