@@ -1,7 +1,10 @@
 // Engine benchmark, in process: scoring a lead versus merely parsing the same lead from its
 // protobuf bytes (the baseline), on the reference workload in bench/workload/ (30 fit rules,
 // 15 engagement rules; leads with 50 events and about 20 attributes). Prints both rates and
-// their ratio. Usage: accord-bench-engine [--benchmark_* flags] [WORKLOAD.yaml]
+// their ratio. The BM_Typical* benchmarks take a typical lead (10 events) through the stages
+// of one ScoreLead call as the server runs them (parse into an arena, score into an arena,
+// serialize the result), to show where a call's time goes.
+// Usage: accord-bench-engine [--benchmark_* flags] [WORKLOAD.yaml]
 #include <fstream>
 #include <iostream>
 #include <random>
@@ -24,7 +27,10 @@ std::shared_ptr<const accord::scoring::CompiledSet> g_set;
 std::vector<sv1::Lead> g_leads;
 std::vector<std::string> g_bytes;
 
-sv1::Lead MakeLead(std::mt19937_64& rng, int i) {
+std::vector<std::string> g_typical_bytes;  // ScoreLeadRequest with a 10-event lead
+std::vector<sv1::Lead> g_typical;
+
+sv1::Lead MakeLead(std::mt19937_64& rng, int i, int events = 50) {
   static const char* kIndustries[] = {"software", "Healthcare", "retail", "media", "finance3"};
   static const char* kTitles[] = {"Director of IT 1", "Head of Sales 2", "VP Ops 0", "Engineer"};
   sv1::Lead lead;
@@ -48,7 +54,7 @@ sv1::Lead MakeLead(std::mt19937_64& rng, int i) {
   contact["last_name"].set_string_value("Smith");
   attrs["source"].set_string_value("webinar");
   attrs["score_hint"].set_number_value(3);
-  for (int e = 0; e < 50; ++e) {
+  for (int e = 0; e < events; ++e) {
     sv1::Event* ev = lead.add_events();
     ev->set_type(absl::StrCat("event-", rng() % 12));
     *ev->mutable_time() = TimeUtil::SecondsToTimestamp(absl::ToUnixSeconds(kAsOf) -
@@ -79,6 +85,107 @@ void BM_ScoreLead(benchmark::State& state) {
   state.SetItemsProcessed(state.iterations());
 }
 BENCHMARK(BM_ScoreLead);
+
+google::protobuf::ArenaOptions ArenaWithBlock() {
+  google::protobuf::ArenaOptions options;
+  options.start_block_size = 16 << 10;
+  options.max_block_size = 64 << 10;
+  return options;
+}
+
+void BM_TypicalParseArena(benchmark::State& state) {
+  size_t i = 0;
+  for (auto _ : state) {
+    google::protobuf::Arena arena(ArenaWithBlock());
+    auto* request = google::protobuf::Arena::CreateMessage<sv1::ScoreLeadRequest>(&arena);
+    benchmark::DoNotOptimize(
+        request->ParseFromString(g_typical_bytes[i++ % g_typical_bytes.size()]));
+  }
+  state.SetItemsProcessed(state.iterations());
+}
+BENCHMARK(BM_TypicalParseArena);
+
+// What the server does instead of parsing: decode the request bytes into a reused LeadSet.
+void BM_TypicalDecodeWire(benchmark::State& state) {
+  size_t i = 0;
+  accord::scoring::LeadSet leads;
+  for (auto _ : state) {
+    leads.Clear();
+    accord::scoring::LeadSet::Request request;
+    benchmark::DoNotOptimize(
+        leads.DecodeRequest(g_typical_bytes[i++ % g_typical_bytes.size()], true, "lead", &request));
+  }
+  state.SetItemsProcessed(state.iterations());
+}
+BENCHMARK(BM_TypicalDecodeWire);
+
+// The server's work for one ScoreLead call, as it runs it: decode the request bytes into a
+// reused LeadSet, score into the call's arena, serialize the result.
+void TypicalServe(benchmark::State& state, bool reasons) {
+  accord::scoring::Evaluation evaluation{g_set.get(), 0, -1, reasons};
+  accord::scoring::LeadSet leads;
+  size_t i = 0;
+  std::string bytes;
+  for (auto _ : state) {
+    google::protobuf::Arena arena(ArenaWithBlock());
+    leads.Clear();
+    accord::scoring::LeadSet::Request request;
+    if (!leads.DecodeRequest(g_typical_bytes[i++ % g_typical_bytes.size()], true, "lead", &request)
+             .ok()) {
+      state.SkipWithError("decode failed");
+      break;
+    }
+    auto* out = google::protobuf::Arena::CreateMessage<sv1::LeadScore>(&arena);
+    accord::scoring::ScoreInto(evaluation, leads, 0, kAsOf, out);
+    bytes.clear();
+    out->AppendToString(&bytes);
+    benchmark::DoNotOptimize(bytes.data());
+  }
+  state.SetItemsProcessed(state.iterations());
+}
+void BM_TypicalServe(benchmark::State& state) { TypicalServe(state, true); }
+BENCHMARK(BM_TypicalServe);
+void BM_TypicalServeBasic(benchmark::State& state) { TypicalServe(state, false); }
+BENCHMARK(BM_TypicalServeBasic);
+
+// The same through protobuf's parser and the Lead message (the serving path before LeadSet).
+void BM_TypicalServeFromMessage(benchmark::State& state) {
+  accord::scoring::Evaluation evaluation{g_set.get(), 0, -1};
+  size_t i = 0;
+  std::string bytes;
+  for (auto _ : state) {
+    google::protobuf::Arena arena(ArenaWithBlock());
+    auto* request = google::protobuf::Arena::CreateMessage<sv1::ScoreLeadRequest>(&arena);
+    if (!request->ParseFromString(g_typical_bytes[i++ % g_typical_bytes.size()])) {
+      state.SkipWithError("parse failed");
+      break;
+    }
+    auto* out = google::protobuf::Arena::CreateMessage<sv1::LeadScore>(&arena);
+    accord::scoring::ScoreInto(evaluation, request->lead(), kAsOf, out);
+    bytes.clear();
+    out->AppendToString(&bytes);
+    benchmark::DoNotOptimize(bytes.data());
+  }
+  state.SetItemsProcessed(state.iterations());
+}
+BENCHMARK(BM_TypicalServeFromMessage);
+
+void BM_TypicalSerializeResult(benchmark::State& state) {
+  accord::scoring::Evaluation evaluation{g_set.get(), 0, -1};
+  std::vector<sv1::LeadScore> results;
+  for (const sv1::Lead& lead : g_typical) {
+    results.push_back(accord::scoring::Score(evaluation, lead, kAsOf));
+  }
+  size_t i = 0;
+  std::string bytes;
+  for (auto _ : state) {
+    bytes.clear();
+    benchmark::DoNotOptimize(results[i++ % results.size()].AppendToString(&bytes));
+  }
+  state.SetItemsProcessed(state.iterations());
+  state.counters["bytes"] = static_cast<double>(bytes.size());
+}
+BENCHMARK(BM_TypicalSerializeResult);
 
 // Keeps each benchmark's items per second to print the ratio at the end.
 class RatioReporter : public benchmark::ConsoleReporter {
@@ -122,6 +229,10 @@ int main(int argc, char** argv) {
   for (int i = 0; i < 1000; ++i) {
     g_leads.push_back(MakeLead(rng, i));
     g_bytes.push_back(g_leads.back().SerializeAsString());
+    sv1::ScoreLeadRequest request;
+    *request.mutable_lead() = MakeLead(rng, i, 10);
+    g_typical.push_back(request.lead());
+    g_typical_bytes.push_back(request.SerializeAsString());
   }
   RatioReporter reporter;
   benchmark::RunSpecifiedBenchmarks(&reporter);

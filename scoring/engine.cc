@@ -150,47 +150,51 @@ int IndexOf(const std::unordered_map<std::string, int>& index, const std::string
 
 // ------------------------------------------------------------------ evaluation
 
-using Values = absl::InlinedVector<const Value*, 4>;
+using LeadValue = LeadSet::Value;
+using Kind = LeadValue::Kind;
+using Values = absl::InlinedVector<const LeadValue*, 4>;
 
-void Find(const Struct& s, const std::vector<std::string>& path, size_t i, Values& out) {
-  auto it = s.fields().find(path[i]);
-  if (it == s.fields().end()) {
+// The values at `path` (from segment i) within the struct value `s`: list elements are
+// followed at every level, nulls and unset values are not values.
+void Find(const LeadSet& leads, int32_t s, const std::vector<std::string>& path, size_t i,
+          Values& out) {
+  const LeadValue* v = leads.Field(s, path[i]);
+  if (v == nullptr) {
     return;
   }
-  const Value& v = it->second;
   if (i + 1 == path.size()) {
-    if (v.kind_case() == Value::kListValue) {
-      for (const Value& e : v.list_value().values()) {
-        if (e.kind_case() != Value::kNullValue) {
-          out.push_back(&e);
+    if (v->kind == Kind::kList) {
+      for (int32_t e = v->first; e >= 0; e = leads.value(e).next) {
+        if (leads.value(e).kind != Kind::kNull) {
+          out.push_back(&leads.value(e));
         }
       }
-    } else if (v.kind_case() != Value::kNullValue && v.kind_case() != Value::KIND_NOT_SET) {
-      out.push_back(&v);
+    } else if (v->kind != Kind::kNull) {
+      out.push_back(v);
     }
     return;
   }
-  if (v.kind_case() == Value::kStructValue) {
-    Find(v.struct_value(), path, i + 1, out);
-  } else if (v.kind_case() == Value::kListValue) {
-    for (const Value& e : v.list_value().values()) {
-      if (e.kind_case() == Value::kStructValue) {
-        Find(e.struct_value(), path, i + 1, out);
+  if (v->kind == Kind::kStruct) {
+    Find(leads, static_cast<int32_t>(v - &leads.value(0)), path, i + 1, out);
+  } else if (v->kind == Kind::kList) {
+    for (int32_t e = v->first; e >= 0; e = leads.value(e).next) {
+      if (leads.value(e).kind == Kind::kStruct) {
+        Find(leads, e, path, i + 1, out);
       }
     }
   }
 }
 
-bool AsNumber(const Value& v, double* out) {
-  if (v.kind_case() == Value::kNumberValue) {
-    *out = v.number_value();
+bool AsNumber(const LeadValue& v, double* out) {
+  if (v.kind == Kind::kNumber) {
+    *out = v.number;
     return true;
   }
-  return v.kind_case() == Value::kStringValue && absl::SimpleAtod(v.string_value(), out);
+  return v.kind == Kind::kString && absl::SimpleAtod(v.text, out);
 }
 
 // Compares `v` with `c`: -1, 0, 1, or 2 when they cannot be compared.
-int Compare(const Value& v, const Constant& c, bool ignore_case) {
+int Compare(const LeadValue& v, const Constant& c, bool ignore_case) {
   switch (c.kind) {
     case Constant::Kind::kNumber: {
       double x;
@@ -200,40 +204,51 @@ int Compare(const Value& v, const Constant& c, bool ignore_case) {
       return x < c.number ? -1 : (x > c.number ? 1 : 0);
     }
     case Constant::Kind::kString: {
-      if (v.kind_case() != Value::kStringValue) {
+      if (v.kind != Kind::kString) {
         return 2;
       }
-      if (ignore_case && absl::EqualsIgnoreCase(v.string_value(), c.text)) {
-        return 0;  // the common case (EQ, IN) without lower-casing a copy
-      }
-      int r = ignore_case ? absl::AsciiStrToLower(v.string_value()).compare(c.text)
-                          : v.string_value().compare(c.text);
+      int r = ignore_case ? absl::AsciiStrToLower(v.text).compare(c.text) : v.text.compare(c.text);
       return r < 0 ? -1 : (r > 0 ? 1 : 0);
     }
     case Constant::Kind::kBool:
-      if (v.kind_case() != Value::kBoolValue) {
+      if (v.kind != Kind::kBool) {
         return 2;
       }
-      return v.bool_value() == c.boolean ? 0 : 1;
+      return v.boolean == c.boolean ? 0 : 1;
     default:
       return 2;
   }
 }
 
-bool TestValue(const Condition& c, const Value& v) {
+// Whether Compare(v, c, ignore_case) would be 0, without lower-casing a copy.
+bool Equal(const LeadValue& v, const Constant& c, bool ignore_case) {
+  switch (c.kind) {
+    case Constant::Kind::kNumber: {
+      double x;
+      return AsNumber(v, &x) && x == c.number;
+    }
+    case Constant::Kind::kString:
+      return v.kind == Kind::kString &&
+             (ignore_case ? absl::EqualsIgnoreCase(v.text, c.text) : v.text == c.text);
+    case Constant::Kind::kBool:
+      return v.kind == Kind::kBool && v.boolean == c.boolean;
+    default:
+      return false;
+  }
+}
+
+bool TestValue(const Condition& c, const LeadValue& v) {
   switch (c.op) {
     case rv1::EQ:
-      return Compare(v, c.value, c.ignore_case) == 0;
-    case rv1::NE: {
-      int r = Compare(v, c.value, c.ignore_case);
-      return r != 0;
-    }
+      return Equal(v, c.value, c.ignore_case);
+    case rv1::NE:
+      return !Equal(v, c.value, c.ignore_case);
     case rv1::IN:
       return std::any_of(c.values.begin(), c.values.end(),
-                         [&](const Constant& k) { return Compare(v, k, c.ignore_case) == 0; });
+                         [&](const Constant& k) { return Equal(v, k, c.ignore_case); });
     case rv1::NOT_IN:
       return std::none_of(c.values.begin(), c.values.end(),
-                          [&](const Constant& k) { return Compare(v, k, c.ignore_case) == 0; });
+                          [&](const Constant& k) { return Equal(v, k, c.ignore_case); });
     case rv1::LT:
       return Compare(v, c.value, c.ignore_case) == -1;
     case rv1::LE: {
@@ -257,62 +272,81 @@ bool TestValue(const Condition& c, const Value& v) {
     case rv1::CONTAINS:
     case rv1::STARTS_WITH:
     case rv1::ENDS_WITH: {
-      if (v.kind_case() != Value::kStringValue || c.value.kind != Constant::Kind::kString) {
+      if (v.kind != Kind::kString || c.value.kind != Constant::Kind::kString) {
         return false;
       }
-      std::string lowered;
-      absl::string_view s = v.string_value();
-      if (c.ignore_case) {
-        lowered = absl::AsciiStrToLower(s);
-        s = lowered;
-      }
+      absl::string_view s = v.text;
+      const absl::string_view t = c.value.text;
       if (c.op == rv1::CONTAINS) {
-        return absl::StrContains(s, c.value.text);
+        return c.ignore_case ? absl::StrContains(absl::AsciiStrToLower(s), t)
+                             : absl::StrContains(s, t);
       }
-      return c.op == rv1::STARTS_WITH ? absl::StartsWith(s, c.value.text)
-                                      : absl::EndsWith(s, c.value.text);
+      if (s.size() < t.size()) {
+        return false;
+      }
+      s = c.op == rv1::STARTS_WITH ? s.substr(0, t.size()) : s.substr(s.size() - t.size());
+      return c.ignore_case ? absl::EqualsIgnoreCase(s, t) : s == t;
     }
     case rv1::MATCHES:
-      return v.kind_case() == Value::kStringValue && c.regex != nullptr &&
-             RE2::PartialMatch(v.string_value(), *c.regex);
+      return v.kind == Kind::kString && c.regex != nullptr &&
+             RE2::PartialMatch(re2::StringPiece(v.text.data(), v.text.size()), *c.regex);
     default:
       return false;
   }
 }
 
-// Tests an attribute condition against `root`; `evidence` (if not null) gets the values seen.
-bool TestAttribute(const Condition& c, const Struct& root, std::string* evidence) {
-  Values values;
-  Find(root, c.path, 0, values);
+// Tests an attribute condition against the values found at its path; `evidence` (if not null)
+// gets the value seen.
+bool TestValues(const Condition& c, const Values& values, std::string* evidence) {
   if (c.op == rv1::EXISTS) {
     return !values.empty();
   }
   if (c.op == rv1::NOT_EXISTS) {
     return values.empty();
   }
-  for (const Value* v : values) {
+  for (const LeadValue* v : values) {
     if (TestValue(c, *v)) {
       if (evidence != nullptr) {
-        std::string text;
-        switch (v->kind_case()) {
-          case Value::kStringValue:
-            text = v->string_value();
+        switch (v->kind) {
+          case Kind::kString:
+            *evidence = absl::StrCat(c.field, "=", v->text);
             break;
-          case Value::kNumberValue:
-            text = absl::StrCat(v->number_value());
+          case Kind::kNumber:
+            *evidence = absl::StrCat(c.field, "=", v->number);
             break;
-          case Value::kBoolValue:
-            text = v->bool_value() ? "true" : "false";
+          case Kind::kBool:
+            *evidence = absl::StrCat(c.field, "=", v->boolean ? "true" : "false");
             break;
           default:
+            *evidence = absl::StrCat(c.field, "=");
             break;
         }
-        *evidence = absl::StrCat(c.field, "=", text);
       }
       return true;
     }
   }
   return false;
+}
+
+// The same, finding the values within the struct value `root` (an event's properties).
+bool TestAttribute(const Condition& c, const LeadSet& leads, int32_t root, std::string* evidence) {
+  Values values;
+  if (root >= 0) {
+    Find(leads, root, c.path, 0, values);
+  }
+  return TestValues(c, values, evidence);
+}
+
+// Numbers the distinct lead attribute paths of a condition tree (not of event `where` tests,
+// which read event properties).
+void NumberPaths(Condition& c, std::unordered_map<std::string, int>& ids) {
+  if (c.type == Condition::Type::kAttribute) {
+    c.path_id = ids.emplace(c.field, static_cast<int>(ids.size())).first->second;
+  } else if (c.type != Condition::Type::kEvent) {
+    for (Condition& child : c.children) {
+      NumberPaths(child, ids);
+    }
+  }
 }
 
 struct Scores {
@@ -324,12 +358,14 @@ struct Scores {
 
 class Evaluator {
  public:
-  Evaluator(const CompiledSet& set, const sv1::Lead& lead, int64_t as_of_ns)
+  Evaluator(const CompiledSet& set, const LeadSet& leads, size_t lead, int64_t as_of_ns)
       : set_(set),
-        lead_(lead),
+        leads_(leads),
+        lead_(leads.lead(lead)),
         as_of_ns_(as_of_ns),
         persona_match_(set.personas.size(), -1.0),
-        persona_busy_(set.personas.size(), false) {}
+        persona_busy_(set.personas.size(), false),
+        paths_(set.attribute_paths) {}
 
   double PersonaMatch(int i, std::vector<std::string>* met = nullptr) {
     if (persona_match_[i] >= 0 && met == nullptr) {
@@ -374,7 +410,8 @@ class Evaluator {
       case Condition::Type::kNot:
         return !Holds(c.children.front(), nullptr);
       case Condition::Type::kAttribute:
-        return TestAttribute(c, lead_.attributes(), evidence);
+        return c.path_id >= 0 ? TestValues(c, Attribute(c), evidence)
+                              : TestAttribute(c, leads_, lead_.attributes, evidence);
       case Condition::Type::kPersona: {
         double m = PersonaMatch(c.persona);
         if (evidence != nullptr) {
@@ -384,16 +421,17 @@ class Evaluator {
       }
       case Condition::Type::kEvent: {
         int count = 0;
-        for (const sv1::Event& e : lead_.events()) {
-          if (e.type() != c.event_type) {
+        for (int32_t k = 0; k < lead_.events; ++k) {
+          const LeadSet::Event& e = leads_.event(lead_.first_event + k);
+          if (e.type != c.event_type) {
             continue;
           }
-          int64_t age = as_of_ns_ - TimeNs(e.time());
+          int64_t age = as_of_ns_ - e.time.ns();
           if (age < 0 || (c.window_ns > 0 && age > c.window_ns)) {
             continue;
           }
           if (std::all_of(c.children.begin(), c.children.end(), [&](const Condition& w) {
-                return TestAttribute(w, e.properties(), nullptr);
+                return TestAttribute(w, leads_, e.properties, nullptr);
               })) {
             ++count;
           }
@@ -451,10 +489,28 @@ class Evaluator {
 
  private:
   const CompiledSet& set_;
-  const sv1::Lead& lead_;
+  // The values at a lead attribute condition's path, looked up once per lead and path.
+  const Values& Attribute(const Condition& c) {
+    Path& p = paths_[c.path_id];
+    if (!p.found) {
+      p.found = true;
+      if (lead_.attributes >= 0) {
+        Find(leads_, lead_.attributes, c.path, 0, p.values);
+      }
+    }
+    return p.values;
+  }
+
+  const LeadSet& leads_;
+  const LeadSet::Lead& lead_;
+  struct Path {
+    bool found = false;
+    Values values;
+  };
   int64_t as_of_ns_;
   std::vector<double> persona_match_;
   std::vector<bool> persona_busy_;
+  std::vector<Path> paths_;
   Scores scores_;
   bool has_scores_ = false;
 };
@@ -506,9 +562,16 @@ sv1::Reason* AddReason(sv1::LeadScore& out, sv1::Reason::Kind kind, const std::s
                        const std::string& rule, const std::string& description, double points) {
   sv1::Reason* r = out.add_reasons();
   r->set_kind(kind);
-  r->set_group(group);
-  r->set_rule(rule);
-  r->set_description(description);
+  // Empty strings are left unset: the same bytes, no allocation.
+  if (!group.empty()) {
+    r->set_group(group);
+  }
+  if (!rule.empty()) {
+    r->set_rule(rule);
+  }
+  if (!description.empty()) {
+    r->set_description(description);
+  }
   r->set_points(points);
   return r;
 }
@@ -709,12 +772,36 @@ absl::StatusOr<std::shared_ptr<const CompiledSet>> Compile(
     s.journey = IndexOf(set->journey_index, namespace_id, s.spec.journey());
     s.model = IndexOf(set->model_index, namespace_id, s.spec.model());
   }
+  std::unordered_map<std::string, int> paths;
+  for (Model& m : set->models) {
+    for (auto& group : m.fit_rules) {
+      for (FitRule& r : group) {
+        NumberPaths(r.condition, paths);
+      }
+    }
+    for (Model::Disqualifier& d : m.disqualifiers) {
+      NumberPaths(d.condition, paths);
+    }
+  }
+  for (Persona& p : set->personas) {
+    for (Persona::Criterion& c : p.criteria) {
+      NumberPaths(c.condition, paths);
+    }
+  }
+  for (Journey& j : set->journeys) {
+    for (Journey::Stage& stage : j.stages) {
+      NumberPaths(stage.entry, paths);
+    }
+  }
+  set->attribute_paths = static_cast<int>(paths.size());
   return std::shared_ptr<const CompiledSet>(std::move(set));
 }
 
 std::vector<sv1::PersonaMatch> MatchPersonas(const CompiledSet& set, const sv1::Lead& lead,
                                              absl::Time as_of) {
-  Evaluator ev(set, lead, absl::ToUnixNanos(as_of));
+  LeadSet leads;
+  leads.Add(lead);
+  Evaluator ev(set, leads, 0, absl::ToUnixNanos(as_of));
   std::vector<sv1::PersonaMatch> out;
   for (size_t i = 0; i < set.personas.size(); ++i) {
     sv1::PersonaMatch m;
@@ -742,12 +829,20 @@ sv1::LeadScore Score(const Evaluation& evaluation, const sv1::Lead& lead, absl::
 
 void ScoreInto(const Evaluation& evaluation, const sv1::Lead& lead, absl::Time as_of,
                sv1::LeadScore* result) {
+  LeadSet leads;
+  leads.Add(lead);
+  ScoreInto(evaluation, leads, 0, as_of, result);
+}
+
+void ScoreInto(const Evaluation& evaluation, const LeadSet& leads, size_t index, absl::Time as_of,
+               sv1::LeadScore* result) {
   sv1::LeadScore& out = *result;
   const CompiledSet& set = *evaluation.set;
   const Model& m = set.models[evaluation.model];
   const int64_t as_of_ns = absl::ToUnixNanos(as_of);
-  Evaluator ev(set, lead, as_of_ns);
-  out.set_lead_id(lead.id());
+  const LeadSet::Lead& lead = leads.lead(index);
+  Evaluator ev(set, leads, index, as_of_ns);
+  out.set_lead_id(std::string(lead.id));
   out.set_namespace_(set.namespace_id);
   *out.mutable_as_of() = TimeUtil::NanosecondsToTimestamp(as_of_ns);
   AddRef(out, m.name, m.revision);
@@ -765,7 +860,7 @@ void ScoreInto(const Evaluation& evaluation, const sv1::Lead& lead, absl::Time a
         sum += r.points;
         if (explain) {
           AddReason(out, sv1::Reason::FIT, m.fit_groups[g].name, r.id, r.description, r.points)
-              ->set_evidence(evidence);
+              ->set_evidence(std::move(evidence));
         }
       }
     }
@@ -783,13 +878,14 @@ void ScoreInto(const Evaluation& evaluation, const sv1::Lead& lead, absl::Time a
     int64_t age;
   };
   std::vector<Hit> hits;
-  hits.reserve(lead.events_size());
-  for (const sv1::Event& e : lead.events()) {
-    auto it = m.rules_by_event.find(e.type());
+  hits.reserve(lead.events);
+  for (int32_t k = 0; k < lead.events; ++k) {
+    const LeadSet::Event& e = leads.event(lead.first_event + k);
+    auto it = m.rules_by_event.find(e.type);
     if (it == m.rules_by_event.end()) {
       continue;
     }
-    const int64_t age = as_of_ns - TimeNs(e.time());
+    const int64_t age = as_of_ns - e.time.ns();
     if (age < 0) {
       continue;  // after as_of
     }
@@ -799,7 +895,7 @@ void ScoreInto(const Evaluation& evaluation, const sv1::Lead& lead, absl::Time a
         continue;
       }
       if (std::all_of(r.where.begin(), r.where.end(), [&](const Condition& w) {
-            return TestAttribute(w, e.properties(), nullptr);
+            return TestAttribute(w, leads, e.properties, nullptr);
           })) {
         hits.push_back({index, age});
       }
@@ -852,7 +948,9 @@ void ScoreInto(const Evaluation& evaluation, const sv1::Lead& lead, absl::Time a
     reason->set_events_counted(static_cast<int>(counted));
     reason->set_evidence(
         absl::StrCat(end - i, " ", r.event_type, " events, ", counted, " counted"));
-    reason->set_detail(detail);
+    if (!detail.empty()) {
+      reason->set_detail(std::move(detail));
+    }
     group_sums[r.group] += sum;
     i = end;
   }
@@ -889,7 +987,8 @@ void ScoreInto(const Evaluation& evaluation, const sv1::Lead& lead, absl::Time a
       out.set_disqualified(true);
       out.set_disqualification_reason(d.reason);
       if (explain) {
-        AddReason(out, sv1::Reason::DISQUALIFIER, "", d.id, d.reason, 0)->set_evidence(evidence);
+        AddReason(out, sv1::Reason::DISQUALIFIER, "", d.id, d.reason, 0)
+            ->set_evidence(std::move(evidence));
       }
       level_rank = -1;
       break;

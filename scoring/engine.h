@@ -1,6 +1,7 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <memory>
 #include <string>
 #include <unordered_map>
@@ -12,6 +13,7 @@
 
 #include "accord/registry/v1/definition.pb.h"
 #include "accord/scoring/v1/scoring.pb.h"
+#include "scoring/lead_view.h"
 
 // The rule engine: published definitions are compiled once into plain C++ evaluators (field
 // paths pre-split, event rules indexed by event type, RE2 patterns compiled once, constants
@@ -45,6 +47,7 @@ struct Condition {
   // attribute / event property test
   std::string field;
   std::vector<std::string> path;
+  int path_id = -1;  // a lead attribute path: its index among CompiledSet::attribute_paths
   rv1::Operator op = rv1::OPERATOR_UNSPECIFIED;
   Constant value;
   std::vector<Constant> values;
@@ -129,7 +132,7 @@ struct Model {
   std::vector<Group> engagement_groups;
   std::vector<EngagementRule> engagement_rules;
   // event type -> indices into engagement_rules
-  std::unordered_map<std::string, std::vector<int>> rules_by_event;
+  std::map<std::string, std::vector<int>, std::less<>> rules_by_event;
   struct Disqualifier {
     std::string id;
     std::string reason;
@@ -179,6 +182,8 @@ struct CompiledSet {
   std::vector<Journey> journeys;
   std::vector<Sla> slas;
   std::unordered_map<std::string, int> persona_index, model_index, journey_index, sla_index;
+  // The distinct lead attribute paths the conditions test: each is looked up once per lead.
+  int attribute_paths = 0;
 };
 
 // Compiles the published definitions of one namespace. INVALID_ARGUMENT (with the definition
@@ -201,6 +206,9 @@ struct Evaluation {
 sv1::LeadScore Score(const Evaluation& evaluation, const sv1::Lead& lead, absl::Time as_of);
 // The same, written into `out` (which may live on an arena); `out` must be empty.
 void ScoreInto(const Evaluation& evaluation, const sv1::Lead& lead, absl::Time as_of,
+               sv1::LeadScore* out);
+// The same for lead `index` of `leads` (the serving path: leads decoded from request bytes).
+void ScoreInto(const Evaluation& evaluation, const LeadSet& leads, size_t index, absl::Time as_of,
                sv1::LeadScore* out);
 
 // The journey's stage for `lead` and what may happen next; needs evaluation.journey >= 0.

@@ -1,0 +1,666 @@
+#include "scoring/lead_view.h"
+
+#include <cstring>
+
+#include "absl/strings/str_cat.h"
+#include "google/protobuf/io/coded_stream.h"
+
+#include "common/status.h"
+
+namespace accord::scoring {
+
+bool IsValidUtf8(absl::string_view text) {
+  const auto* p = reinterpret_cast<const unsigned char*>(text.data());
+  const unsigned char* end = p + text.size();
+  while (p < end) {
+    // ASCII runs, eight bytes at a time.
+    while (end - p >= 8) {
+      uint64_t word;
+      std::memcpy(&word, p, 8);
+      if ((word & 0x8080808080808080ULL) != 0) {
+        break;
+      }
+      p += 8;
+    }
+    if (p == end) {
+      return true;
+    }
+    const unsigned char c = *p;
+    if (c < 0x80) {
+      ++p;
+      continue;
+    }
+    int length;
+    uint32_t min;
+    uint32_t code;
+    if ((c & 0xE0) == 0xC0) {
+      length = 2, min = 0x80, code = c & 0x1F;
+    } else if ((c & 0xF0) == 0xE0) {
+      length = 3, min = 0x800, code = c & 0x0F;
+    } else if ((c & 0xF8) == 0xF0) {
+      length = 4, min = 0x10000, code = c & 0x07;
+    } else {
+      return false;
+    }
+    if (end - p < length) {
+      return false;
+    }
+    for (int i = 1; i < length; ++i) {
+      if ((p[i] & 0xC0) != 0x80) {
+        return false;
+      }
+      code = (code << 6) | (p[i] & 0x3F);
+    }
+    if (code < min || code > 0x10FFFF || (code >= 0xD800 && code <= 0xDFFF)) {
+      return false;
+    }
+    p += length;
+  }
+  return true;
+}
+
+void LeadSet::Clear() {
+  values_.clear();
+  entries_.clear();
+  events_.clear();
+  leads_.clear();
+}
+
+int32_t LeadSet::NewValue() {
+  values_.emplace_back();
+  return static_cast<int32_t>(values_.size() - 1);
+}
+
+const LeadSet::Value* LeadSet::Field(int32_t s, absl::string_view key) const {
+  if (s < 0 || values_[s].kind != Value::Kind::kStruct) {
+    return nullptr;
+  }
+  int32_t found = -1;
+  for (int32_t e = values_[s].first; e >= 0; e = entries_[e].next) {
+    if (entries_[e].key == key) {
+      found = entries_[e].value;  // a later entry with the same key replaces an earlier one
+    }
+  }
+  return found < 0 || values_[found].kind == Value::Kind::kUnset ? nullptr : &values_[found];
+}
+
+// ------------------------------------------------------------------ from messages
+
+void LeadSet::SetValue(const google::protobuf::Value& v, int32_t into) {
+  using Message = google::protobuf::Value;
+  switch (v.kind_case()) {
+    case Message::kNullValue:
+      values_[into].kind = Value::Kind::kNull;
+      break;
+    case Message::kNumberValue:
+      values_[into].kind = Value::Kind::kNumber;
+      values_[into].number = v.number_value();
+      break;
+    case Message::kStringValue:
+      values_[into].kind = Value::Kind::kString;
+      values_[into].text = v.string_value();
+      break;
+    case Message::kBoolValue:
+      values_[into].kind = Value::Kind::kBool;
+      values_[into].boolean = v.bool_value();
+      break;
+    case Message::kStructValue:
+      values_[into].kind = Value::Kind::kStruct;
+      AddStruct(v.struct_value(), into);
+      break;
+    case Message::kListValue: {
+      values_[into].kind = Value::Kind::kList;
+      for (const google::protobuf::Value& element : v.list_value().values()) {
+        const int32_t e = NewValue();
+        if (values_[into].last < 0) {
+          values_[into].first = e;
+        } else {
+          values_[values_[into].last].next = e;
+        }
+        values_[into].last = e;
+        SetValue(element, e);
+      }
+      break;
+    }
+    default:
+      break;
+  }
+}
+
+void LeadSet::AddStruct(const google::protobuf::Struct& s, int32_t into) {
+  values_[into].kind = Value::Kind::kStruct;
+  for (const auto& [key, v] : s.fields()) {
+    const int32_t value = NewValue();
+    entries_.push_back({key, value, -1});
+    const auto e = static_cast<int32_t>(entries_.size() - 1);
+    if (values_[into].last < 0) {
+      values_[into].first = e;
+    } else {
+      entries_[values_[into].last].next = e;
+    }
+    values_[into].last = e;
+    SetValue(v, value);
+  }
+}
+
+void LeadSet::Add(const sv1::Lead& lead) {
+  Lead& out = leads_.emplace_back();
+  out.id = lead.id();
+  if (lead.has_attributes()) {
+    const int32_t s = NewValue();
+    leads_.back().attributes = s;
+    AddStruct(lead.attributes(), s);
+  }
+  leads_.back().first_event = static_cast<int32_t>(events_.size());
+  leads_.back().events = lead.events_size();
+  for (const sv1::Event& e : lead.events()) {
+    Event& view = events_.emplace_back();
+    view.type = e.type();
+    view.has_time = e.has_time();
+    view.time = {e.time().seconds(), e.time().nanos()};
+    if (e.has_properties()) {
+      const int32_t s = NewValue();
+      events_.back().properties = s;
+      AddStruct(e.properties(), s);
+    }
+  }
+}
+
+// ------------------------------------------------------------------ from wire bytes
+
+bool MergeInto(absl::string_view bytes, google::protobuf::MessageLite* message) {
+  google::protobuf::io::CodedInputStream in(reinterpret_cast<const uint8_t*>(bytes.data()),
+                                            static_cast<int>(bytes.size()));
+  return message->MergeFromCodedStream(&in) && in.ConsumedEntireMessage();
+}
+
+// Decodes the protobuf wire format of the request's messages into a LeadSet, with the
+// semantics of protobuf's parser: a repeated singular field's last value wins, a repeated
+// message field merges, a known field with another wire type is an unknown field, unknown
+// fields are skipped, strings must be UTF-8, nesting is limited to 100 messages.
+class WireDecoder {
+ public:
+  explicit WireDecoder(LeadSet& set) : set_(set) {}
+
+  // The field path of the failure, from the innermost field outwards, and its description.
+  std::string error_path;
+  std::string error;
+
+  bool Request(absl::string_view bytes, bool single, absl::string_view leads_field,
+               LeadSet::Request* request) {
+    Reader in(bytes);
+    int32_t lead = -1;
+    while (!in.done()) {
+      uint32_t field, type;
+      if (!in.Tag(&field, &type)) {
+        return Fail("", "is not a valid protobuf message");
+      }
+      if (field == 1 && type == kLen) {
+        absl::string_view sub;
+        if (!in.Bytes(&sub) || !MergeInto(sub, &request->selector)) {
+          return Fail("selector", "is not a valid accord.scoring.v1.Selector");
+        }
+        request->has_selector = true;
+      } else if (field == 2 && type == kLen) {
+        absl::string_view sub;
+        if (!in.Bytes(&sub)) {
+          return Fail(leads_field, "is truncated");
+        }
+        const size_t index = single && lead >= 0 ? lead : set_.leads_.size();
+        if (!single || lead < 0) {
+          LeadSet::Lead& added = set_.leads_.emplace_back();
+          added.first_event = static_cast<int32_t>(set_.events_.size());
+          lead = static_cast<int32_t>(index);
+        }
+        if (!Lead(sub, index, 1)) {
+          return Fail(
+              single ? std::string(leads_field) : absl::StrCat(leads_field, "[", index, "]"), "");
+        }
+      } else if (field == 3 && type == kLen) {
+        absl::string_view sub;
+        LeadSet::Time t{request->as_of.seconds(), request->as_of.nanos()};
+        if (!in.Bytes(&sub) || !Timestamp(sub, &t)) {
+          return Fail("as_of", "is not a valid google.protobuf.Timestamp");
+        }
+        request->as_of.set_seconds(t.seconds);
+        request->as_of.set_nanos(t.nanos);
+      } else if (field == 4 && type == kVarint) {
+        uint64_t v;
+        if (!in.Varint(&v)) {
+          return Fail("view", "is truncated");
+        }
+        request->view = static_cast<int32_t>(v);
+      } else if (!in.Skip(field, type, 1)) {
+        return Fail("", "is not a valid protobuf message");
+      }
+    }
+    return true;
+  }
+
+ private:
+  static constexpr uint32_t kVarint = 0, kFixed64 = 1, kLen = 2, kStartGroup = 3, kEndGroup = 4,
+                            kFixed32 = 5;
+  static constexpr int kMaxDepth = 100;
+
+  class Reader {
+   public:
+    explicit Reader(absl::string_view bytes) : p_(bytes.data()), end_(p_ + bytes.size()) {}
+    bool done() const { return p_ == end_; }
+
+    bool Varint(uint64_t* out) {
+      uint64_t v = 0;
+      for (int shift = 0; shift < 64; shift += 7) {
+        if (p_ == end_) {
+          return false;
+        }
+        const auto b = static_cast<uint8_t>(*p_++);
+        v |= static_cast<uint64_t>(b & 0x7F) << shift;
+        if ((b & 0x80) == 0) {
+          *out = v;
+          return true;
+        }
+      }
+      return false;
+    }
+    bool Tag(uint32_t* field, uint32_t* type) {
+      uint64_t tag;
+      if (!Varint(&tag) || tag > 0xFFFFFFFFULL || (tag >> 3) == 0) {
+        return false;
+      }
+      *field = static_cast<uint32_t>(tag >> 3);
+      *type = static_cast<uint32_t>(tag & 7);
+      return true;
+    }
+    bool Bytes(absl::string_view* out) {
+      uint64_t n;
+      if (!Varint(&n) || n > static_cast<uint64_t>(end_ - p_)) {
+        return false;
+      }
+      *out = absl::string_view(p_, n);
+      p_ += n;
+      return true;
+    }
+    bool Fixed64(uint64_t* out) {
+      if (end_ - p_ < 8) {
+        return false;
+      }
+      std::memcpy(out, p_, 8);
+      p_ += 8;
+      return true;
+    }
+    // Skips the value of a field that is not read.
+    bool Skip(uint32_t field, uint32_t type, int depth) {
+      uint64_t v;
+      absl::string_view bytes;
+      switch (type) {
+        case kVarint:
+          return Varint(&v);
+        case kFixed64:
+          return Fixed64(&v);
+        case kLen:
+          return Bytes(&bytes);
+        case kFixed32:
+          if (end_ - p_ < 4) {
+            return false;
+          }
+          p_ += 4;
+          return true;
+        case kStartGroup:
+          if (depth > kMaxDepth) {
+            return false;
+          }
+          for (;;) {
+            uint32_t f, t;
+            if (!Tag(&f, &t)) {
+              return false;
+            }
+            if (t == kEndGroup) {
+              return f == field;
+            }
+            if (!Skip(f, t, depth + 1)) {
+              return false;
+            }
+          }
+        default:
+          return false;
+      }
+    }
+
+   private:
+    const char* p_;
+    const char* end_;
+  };
+
+  // Records a failure: `field` is prepended to the path (joined with a dot unless it is an
+  // index); `description` is kept from the innermost failure.
+  bool Fail(absl::string_view field, absl::string_view description) {
+    if (error.empty()) {
+      error = std::string(description);
+    }
+    if (!field.empty()) {
+      const bool join = !error_path.empty() && error_path[0] != '[';
+      error_path = absl::StrCat(field, join ? "." : "", error_path);
+    }
+    return false;
+  }
+
+  bool String(Reader& in, absl::string_view* out) {
+    if (!in.Bytes(out)) {
+      return Fail("", "is truncated");
+    }
+    if (!IsValidUtf8(*out)) {
+      return Fail("", "is not valid UTF-8");
+    }
+    return true;
+  }
+
+  bool Timestamp(absl::string_view bytes, LeadSet::Time* t) {
+    Reader in(bytes);
+    while (!in.done()) {
+      uint32_t field, type;
+      uint64_t v;
+      if (!in.Tag(&field, &type)) {
+        return false;
+      }
+      if ((field == 1 || field == 2) && type == kVarint) {
+        if (!in.Varint(&v)) {
+          return false;
+        }
+        if (field == 1) {
+          t->seconds = static_cast<int64_t>(v);
+        } else {
+          t->nanos = static_cast<int32_t>(v);
+        }
+      } else if (!in.Skip(field, type, 1)) {
+        return false;
+      }
+    }
+    return true;
+  }
+
+  // Appends a struct's entries to the struct value `into`.
+  bool Struct(absl::string_view bytes, int32_t into, int depth) {
+    if (depth > kMaxDepth) {
+      return Fail("", "is nested more than 100 levels deep");
+    }
+    Reader in(bytes);
+    int index = 0;
+    while (!in.done()) {
+      uint32_t field, type;
+      if (!in.Tag(&field, &type)) {
+        return Fail("", "is not a valid google.protobuf.Struct");
+      }
+      if (field != 1 || type != kLen) {
+        if (!in.Skip(field, type, depth)) {
+          return Fail("", "is not a valid google.protobuf.Struct");
+        }
+        continue;
+      }
+      absl::string_view entry_bytes;
+      if (!in.Bytes(&entry_bytes)) {
+        return Fail("", "is truncated");
+      }
+      LeadSet::Entry entry;
+      if (!Entry(entry_bytes, &entry, depth + 1)) {
+        return Fail(entry.key.empty() ? absl::StrCat("fields[", index, "]") : entry.key, "");
+      }
+      set_.entries_.push_back(entry);
+      const auto e = static_cast<int32_t>(set_.entries_.size() - 1);
+      LeadSet::Value& s = set_.values_[into];
+      if (s.last < 0) {
+        s.first = e;
+      } else {
+        set_.entries_[s.last].next = e;
+      }
+      s.last = e;
+      ++index;
+    }
+    return true;
+  }
+
+  bool Entry(absl::string_view bytes, LeadSet::Entry* entry, int depth) {
+    Reader in(bytes);
+    while (!in.done()) {
+      uint32_t field, type;
+      if (!in.Tag(&field, &type)) {
+        return Fail("", "is not a valid map entry");
+      }
+      if (field == 1 && type == kLen) {
+        if (!String(in, &entry->key)) {
+          return false;
+        }
+      } else if (field == 2 && type == kLen) {
+        absl::string_view sub;
+        if (!in.Bytes(&sub)) {
+          return Fail("", "is truncated");
+        }
+        if (entry->value < 0) {
+          entry->value = set_.NewValue();
+        }
+        if (!Value(sub, entry->value, depth + 1)) {
+          return false;
+        }
+      } else if (!in.Skip(field, type, depth)) {
+        return Fail("", "is not a valid map entry");
+      }
+    }
+    return true;
+  }
+
+  // Decodes a Value into `into`, merging with what is there as protobuf does: setting another
+  // member of the oneof replaces it; a struct or list met twice in a row is merged.
+  bool Value(absl::string_view bytes, int32_t into, int depth) {
+    using Kind = LeadSet::Value::Kind;
+    if (depth > kMaxDepth) {
+      return Fail("", "is nested more than 100 levels deep");
+    }
+    Reader in(bytes);
+    while (!in.done()) {
+      uint32_t field, type;
+      if (!in.Tag(&field, &type)) {
+        return Fail("", "is not a valid google.protobuf.Value");
+      }
+      uint64_t v;
+      absl::string_view sub;
+      if (field == 1 && type == kVarint) {
+        if (!in.Varint(&v)) {
+          return Fail("", "is truncated");
+        }
+        Reset(into, Kind::kNull);
+      } else if (field == 2 && type == kFixed64) {
+        if (!in.Fixed64(&v)) {
+          return Fail("", "is truncated");
+        }
+        Reset(into, Kind::kNumber);
+        double d;
+        std::memcpy(&d, &v, sizeof d);
+        set_.values_[into].number = d;
+      } else if (field == 3 && type == kLen) {
+        if (!String(in, &sub)) {
+          return false;
+        }
+        Reset(into, Kind::kString);
+        set_.values_[into].text = sub;
+      } else if (field == 4 && type == kVarint) {
+        if (!in.Varint(&v)) {
+          return Fail("", "is truncated");
+        }
+        Reset(into, Kind::kBool);
+        set_.values_[into].boolean = v != 0;
+      } else if (field == 5 && type == kLen) {
+        if (!in.Bytes(&sub)) {
+          return Fail("", "is truncated");
+        }
+        if (set_.values_[into].kind != Kind::kStruct) {
+          Reset(into, Kind::kStruct);
+        }
+        if (!Struct(sub, into, depth + 1)) {
+          return false;
+        }
+      } else if (field == 6 && type == kLen) {
+        if (!in.Bytes(&sub)) {
+          return Fail("", "is truncated");
+        }
+        if (set_.values_[into].kind != Kind::kList) {
+          Reset(into, Kind::kList);
+        }
+        if (!List(sub, into, depth + 1)) {
+          return false;
+        }
+      } else if (!in.Skip(field, type, depth)) {
+        return Fail("", "is not a valid google.protobuf.Value");
+      }
+    }
+    return true;
+  }
+
+  void Reset(int32_t v, LeadSet::Value::Kind kind) {
+    LeadSet::Value& value = set_.values_[v];
+    const int32_t next = value.next;
+    value = LeadSet::Value();
+    value.kind = kind;
+    value.next = next;
+  }
+
+  bool List(absl::string_view bytes, int32_t into, int depth) {
+    if (depth > kMaxDepth) {
+      return Fail("", "is nested more than 100 levels deep");
+    }
+    Reader in(bytes);
+    int index = 0;
+    while (!in.done()) {
+      uint32_t field, type;
+      if (!in.Tag(&field, &type)) {
+        return Fail("", "is not a valid google.protobuf.ListValue");
+      }
+      if (field != 1 || type != kLen) {
+        if (!in.Skip(field, type, depth)) {
+          return Fail("", "is not a valid google.protobuf.ListValue");
+        }
+        continue;
+      }
+      absl::string_view sub;
+      if (!in.Bytes(&sub)) {
+        return Fail("", "is truncated");
+      }
+      const int32_t element = set_.NewValue();
+      LeadSet::Value& list = set_.values_[into];
+      if (list.last < 0) {
+        list.first = element;
+      } else {
+        set_.values_[list.last].next = element;
+      }
+      list.last = element;
+      if (!Value(sub, element, depth + 1)) {
+        return Fail(absl::StrCat("[", index, "]"), "");
+      }
+      ++index;
+    }
+    return true;
+  }
+
+  // A struct field (attributes, properties): created on first sight, merged after.
+  bool StructField(absl::string_view bytes, int32_t* s, int depth) {
+    if (*s < 0) {
+      *s = set_.NewValue();
+      set_.values_[*s].kind = LeadSet::Value::Kind::kStruct;
+    }
+    return Struct(bytes, *s, depth);
+  }
+
+  bool Event(absl::string_view bytes, int32_t event, int depth) {
+    Reader in(bytes);
+    while (!in.done()) {
+      uint32_t field, type;
+      if (!in.Tag(&field, &type)) {
+        return Fail("", "is not a valid accord.scoring.v1.Event");
+      }
+      absl::string_view sub;
+      if (field == 1 && type == kLen) {
+        if (!String(in, &sub)) {
+          return Fail("type", "");
+        }
+        set_.events_[event].type = sub;
+      } else if (field == 2 && type == kLen) {
+        LeadSet::Time t = set_.events_[event].time;
+        if (!in.Bytes(&sub) || !Timestamp(sub, &t)) {
+          return Fail("time", "is not a valid google.protobuf.Timestamp");
+        }
+        set_.events_[event].time = t;
+        set_.events_[event].has_time = true;
+      } else if (field == 3 && type == kLen) {
+        int32_t s = set_.events_[event].properties;
+        if (!in.Bytes(&sub)) {
+          return Fail("properties", "is truncated");
+        }
+        const bool ok = StructField(sub, &s, depth + 1);
+        set_.events_[event].properties = s;
+        if (!ok) {
+          return Fail("properties", "");
+        }
+      } else if (!in.Skip(field, type, depth)) {
+        return Fail("", "is not a valid accord.scoring.v1.Event");
+      }
+    }
+    return true;
+  }
+
+  bool Lead(absl::string_view bytes, size_t lead, int depth) {
+    Reader in(bytes);
+    int event_index = set_.leads_[lead].events;
+    while (!in.done()) {
+      uint32_t field, type;
+      if (!in.Tag(&field, &type)) {
+        return Fail("", "is not a valid accord.scoring.v1.Lead");
+      }
+      absl::string_view sub;
+      if (field == 1 && type == kLen) {
+        if (!String(in, &sub)) {
+          return Fail("id", "");
+        }
+        set_.leads_[lead].id = sub;
+      } else if (field == 2 && type == kLen) {
+        if (!in.Bytes(&sub)) {
+          return Fail("attributes", "is truncated");
+        }
+        int32_t s = set_.leads_[lead].attributes;
+        const bool ok = StructField(sub, &s, depth + 1);
+        set_.leads_[lead].attributes = s;
+        if (!ok) {
+          return Fail("attributes", "");
+        }
+      } else if (field == 3 && type == kLen) {
+        if (!in.Bytes(&sub)) {
+          return Fail("events", "is truncated");
+        }
+        set_.events_.emplace_back();
+        ++set_.leads_[lead].events;
+        if (!Event(sub, static_cast<int32_t>(set_.events_.size() - 1), depth + 1)) {
+          return Fail(absl::StrCat("events[", event_index, "]"), "");
+        }
+        ++event_index;
+      } else if (!in.Skip(field, type, depth)) {
+        // stage_history (4) is not read by scoring: skipped like an unknown field.
+        return Fail("", "is not a valid accord.scoring.v1.Lead");
+      }
+    }
+    return true;
+  }
+
+  LeadSet& set_;
+};
+
+absl::Status LeadSet::DecodeRequest(absl::string_view bytes, bool single,
+                                    absl::string_view leads_field, Request* request) {
+  WireDecoder decoder(*this);
+  if (decoder.Request(bytes, single, leads_field, request)) {
+    return absl::OkStatus();
+  }
+  const std::string description = decoder.error.empty() ? "is malformed" : decoder.error;
+  if (decoder.error_path.empty()) {
+    return absl::InvalidArgumentError(absl::StrCat("the request ", description));
+  }
+  return InvalidField(decoder.error_path, description);
+}
+
+}  // namespace accord::scoring

@@ -1,0 +1,101 @@
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/strings/string_view.h"
+
+#include "accord/scoring/v1/scoring.pb.h"
+
+// Leads as the engine reads them: flat arrays of views, either decoded straight from the wire
+// bytes of a scoring request (no google.protobuf.Struct maps, no per-field allocations) or
+// taken from Lead messages. Every view points into the bytes or messages it came from, which
+// must outlive the set. A set is cleared and reused: in steady state it allocates nothing.
+namespace accord::scoring {
+
+namespace sv1 = ::accord::scoring::v1;
+
+class LeadSet {
+ public:
+  // A google.protobuf.Value. A struct's fields and a list's elements are linked by index.
+  struct Value {
+    enum class Kind : uint8_t { kUnset, kNull, kNumber, kString, kBool, kStruct, kList };
+    Kind kind = Kind::kUnset;
+    bool boolean = false;
+    double number = 0;
+    absl::string_view text;
+    int32_t first = -1;  // struct: its first entry; list: its first element (a value)
+    int32_t last = -1;   // the tail of that chain
+    int32_t next = -1;   // the next element of the list holding this value
+  };
+  struct Entry {
+    absl::string_view key;
+    int32_t value = -1;  // -1: the entry had no value (an unset Value)
+    int32_t next = -1;
+  };
+  struct Time {
+    int64_t seconds = 0;
+    int32_t nanos = 0;
+    int64_t ns() const { return seconds * 1000000000LL + nanos; }
+  };
+  struct Event {
+    absl::string_view type;
+    bool has_time = false;
+    Time time;
+    int32_t properties = -1;  // a struct value, or -1
+  };
+  struct Lead {
+    absl::string_view id;
+    int32_t attributes = -1;  // a struct value, or -1
+    int32_t first_event = 0;
+    int32_t events = 0;
+  };
+
+  void Clear();
+  size_t size() const { return leads_.size(); }
+  const Lead& lead(size_t i) const { return leads_[i]; }
+  const Value& value(int32_t i) const { return values_[i]; }
+  const Entry& entry(int32_t i) const { return entries_[i]; }
+  const Event& event(int32_t i) const { return events_[i]; }
+
+  // The value of `key` in the struct value `s` (the last one when the key repeats, as when a
+  // map is parsed), or nullptr when it is absent or unset.
+  const Value* Field(int32_t s, absl::string_view key) const;
+
+  // Appends a view of `lead` (stage history is not kept: the engine's scoring does not read
+  // it).
+  void Add(const sv1::Lead& lead);
+
+  // Decodes a ScoreLeadRequest (`single` = true), a BatchScoreLeadsRequest or a
+  // StreamScoreLeadsRequest from `bytes` (all three: selector 1, lead or leads 2, as_of 3,
+  // view 4), appending its leads. `leads_field` names the leads in errors ("lead", "leads",
+  // "messages[3].leads"). INVALID_ARGUMENT with the field path for bytes that are not such a
+  // message or hold a string that is not UTF-8.
+  struct Request {
+    sv1::Selector selector;
+    bool has_selector = false;
+    google::protobuf::Timestamp as_of;
+    int view = 0;  // sv1::ScoreView
+  };
+  absl::Status DecodeRequest(absl::string_view bytes, bool single, absl::string_view leads_field,
+                             Request* request);
+
+ private:
+  friend class WireDecoder;
+  int32_t NewValue();
+  void AddStruct(const google::protobuf::Struct& s, int32_t into);
+  void SetValue(const google::protobuf::Value& v, int32_t into);
+
+  std::vector<Value> values_;
+  std::vector<Entry> entries_;
+  std::vector<Event> events_;
+  std::vector<Lead> leads_;
+};
+
+// Whether `text` is structurally valid UTF-8 (no overlong forms, surrogates or code points
+// above U+10FFFF), as protobuf requires of string fields.
+bool IsValidUtf8(absl::string_view text);
+
+}  // namespace accord::scoring
