@@ -66,6 +66,11 @@ void LeadSet::Clear() {
   leads_.clear();
 }
 
+size_t LeadSet::MemoryBytes() const {
+  return values_.capacity() * sizeof(Value) + entries_.capacity() * sizeof(Entry) +
+         events_.capacity() * sizeof(Event) + leads_.capacity() * sizeof(Lead);
+}
+
 int32_t LeadSet::NewValue() {
   values_.emplace_back();
   return static_cast<int32_t>(values_.size() - 1);
@@ -344,13 +349,16 @@ class WireDecoder {
     return false;
   }
 
+  // `out` is only set to valid UTF-8 (it may end up in an error's field path).
   bool String(Reader& in, absl::string_view* out) {
-    if (!in.Bytes(out)) {
+    absl::string_view text;
+    if (!in.Bytes(&text)) {
       return Fail("", "is truncated");
     }
-    if (!IsValidUtf8(*out)) {
+    if (!IsValidUtf8(text)) {
       return Fail("", "is not valid UTF-8");
     }
+    *out = text;
     return true;
   }
 
@@ -605,9 +613,34 @@ class WireDecoder {
     return true;
   }
 
+  bool StageEntry(absl::string_view bytes) {
+    Reader in(bytes);
+    while (!in.done()) {
+      uint32_t field, type;
+      absl::string_view sub;
+      if (!in.Tag(&field, &type)) {
+        return Fail("", "is not a valid accord.scoring.v1.StageEntry");
+      }
+      if (field == 1 && type == kLen) {
+        if (!String(in, &sub)) {
+          return Fail("stage", "");
+        }
+      } else if (field == 2 && type == kLen) {
+        LeadSet::Time t;
+        if (!in.Bytes(&sub) || !Timestamp(sub, &t)) {
+          return Fail("time", "is not a valid google.protobuf.Timestamp");
+        }
+      } else if (!in.Skip(field, type, 1)) {
+        return Fail("", "is not a valid accord.scoring.v1.StageEntry");
+      }
+    }
+    return true;
+  }
+
   bool Lead(absl::string_view bytes, size_t lead, int depth) {
     Reader in(bytes);
     int event_index = set_.leads_[lead].events;
+    int stage_index = 0;
     while (!in.done()) {
       uint32_t field, type;
       if (!in.Tag(&field, &type)) {
@@ -639,8 +672,13 @@ class WireDecoder {
           return Fail(absl::StrCat("events[", event_index, "]"), "");
         }
         ++event_index;
+      } else if (field == 4 && type == kLen) {
+        // stage_history is not read by scoring, but must be what protobuf would accept.
+        if (!in.Bytes(&sub) || !StageEntry(sub)) {
+          return Fail(absl::StrCat("stage_history[", stage_index, "]"), "");
+        }
+        ++stage_index;
       } else if (!in.Skip(field, type, depth)) {
-        // stage_history (4) is not read by scoring: skipped like an unknown field.
         return Fail("", "is not a valid accord.scoring.v1.Lead");
       }
     }

@@ -54,6 +54,8 @@ class LeadSet {
   };
 
   void Clear();
+  // The memory the arrays hold (their capacity).
+  size_t MemoryBytes() const;
   size_t size() const { return leads_.size(); }
   const Lead& lead(size_t i) const { return leads_[i]; }
   const Value& value(int32_t i) const { return values_[i]; }

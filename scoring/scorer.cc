@@ -324,37 +324,71 @@ absl::StatusOr<std::shared_ptr<const CompiledSet>> Scorer::PinnedSet(const std::
   return *set;
 }
 
-absl::Status Scorer::CheckLead(const sv1::Lead& lead, const std::string& field) const {
+absl::Status Scorer::CheckLead(const LeadSet& leads, size_t index, const std::string& field) const {
   std::vector<FieldViolation> violations;
-  if (lead.events_size() > 10000) {
+  const LeadSet::Lead& lead = leads.lead(index);
+  if (lead.events > 10000) {
     violations.push_back({absl::StrCat(field, ".events"), "at most 10000 events per lead"});
   }
-  for (int i = 0; i < lead.events_size() && violations.size() < 20; ++i) {
-    const sv1::Event& e = lead.events(i);
-    if (e.type().empty()) {
+  for (int32_t i = 0; i < lead.events && violations.size() < 20; ++i) {
+    const LeadSet::Event& e = leads.event(lead.first_event + i);
+    if (e.type.empty()) {
       violations.push_back({absl::StrCat(field, ".events[", i, "].type"), "is required"});
     }
-    if (!e.has_time()) {
+    if (!e.has_time) {
       violations.push_back({absl::StrCat(field, ".events[", i, "].time"), "is required"});
     }
   }
   return violations.empty() ? absl::OkStatus() : InvalidArgument(std::move(violations));
 }
 
-absl::Status Scorer::ScoreLeadInto(const sv1::ScoreLeadRequest& request,
-                                   sv1::LeadScore* response) const {
+absl::Status Scorer::CheckLead(const sv1::Lead& lead, const std::string& field) const {
+  LeadSet leads;
+  leads.Add(lead);
+  return CheckLead(leads, 0, field);
+}
+
+absl::Status Scorer::CheckLeads(const LeadSet& leads, absl::string_view leads_field,
+                                bool single) const {
+  if (single) {
+    return leads.size() == 0 ? InvalidField(leads_field, "is required")
+                             : CheckLead(leads, 0, std::string(leads_field));
+  }
+  for (size_t i = 0; i < leads.size(); ++i) {
+    ACCORD_RETURN_IF_ERROR(CheckLead(leads, i, absl::StrCat(leads_field, "[", i, "]")));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status Scorer::ScoreLeads(const LeadSet& leads, const LeadSet::Request& request, bool single,
+                                absl::FunctionRef<sv1::LeadScore*(size_t)> out) const {
   std::shared_ptr<const Snapshot> snapshot = Current();
   if (snapshot == nullptr) {
     return absl::UnavailableError("no definitions loaded yet");
   }
-  if (!request.has_lead()) {
-    return InvalidField("lead", "is required");
+  if (!single && leads.size() > static_cast<size_t>(kMaxBatch)) {
+    return InvalidField("leads", absl::StrCat("at most ", kMaxBatch,
+                                              " leads per call; use "
+                                              "StreamScoreLeads for more"));
   }
-  ACCORD_RETURN_IF_ERROR(CheckLead(request.lead(), "lead"));
-  ACCORD_ASSIGN_OR_RETURN(Evaluation e, Resolve(*snapshot, request.selector(), "selector"));
-  e.reasons = request.view() != sv1::BASIC;
-  ScoreInto(e, request.lead(), AsOf(request.as_of()), response);
+  ACCORD_RETURN_IF_ERROR(CheckLeads(leads, single ? "lead" : "leads", single));
+  ACCORD_ASSIGN_OR_RETURN(Evaluation e, Resolve(*snapshot, request.selector, "selector"));
+  e.reasons = request.view != sv1::BASIC;
+  const absl::Time as_of = AsOf(request.as_of);
+  for (size_t i = 0; i < leads.size(); ++i) {
+    ScoreInto(e, leads, i, as_of, out(i));
+  }
   return absl::OkStatus();
+}
+
+absl::Status Scorer::ScoreLeadInto(const sv1::ScoreLeadRequest& request,
+                                   sv1::LeadScore* response) const {
+  LeadSet leads;
+  if (request.has_lead()) {
+    leads.Add(request.lead());
+  }
+  LeadSet::Request r{request.selector(), request.has_selector(), request.as_of(), request.view()};
+  return ScoreLeads(leads, r, true, [response](size_t) { return response; });
 }
 
 absl::StatusOr<sv1::LeadScore> Scorer::ScoreLead(const sv1::ScoreLeadRequest& request) const {
@@ -365,25 +399,12 @@ absl::StatusOr<sv1::LeadScore> Scorer::ScoreLead(const sv1::ScoreLeadRequest& re
 
 absl::Status Scorer::BatchScoreLeadsInto(const sv1::BatchScoreLeadsRequest& request,
                                          sv1::BatchScoreLeadsResponse* response) const {
-  std::shared_ptr<const Snapshot> snapshot = Current();
-  if (snapshot == nullptr) {
-    return absl::UnavailableError("no definitions loaded yet");
-  }
-  if (request.leads_size() > kMaxBatch) {
-    return InvalidField("leads", absl::StrCat("at most ", kMaxBatch,
-                                              " leads per call; use "
-                                              "StreamScoreLeads for more"));
-  }
-  for (int i = 0; i < request.leads_size(); ++i) {
-    ACCORD_RETURN_IF_ERROR(CheckLead(request.leads(i), absl::StrCat("leads[", i, "]")));
-  }
-  ACCORD_ASSIGN_OR_RETURN(Evaluation e, Resolve(*snapshot, request.selector(), "selector"));
-  e.reasons = request.view() != sv1::BASIC;
-  const absl::Time as_of = AsOf(request.as_of());
+  LeadSet leads;
   for (const sv1::Lead& lead : request.leads()) {
-    ScoreInto(e, lead, as_of, response->add_scores());
+    leads.Add(lead);
   }
-  return absl::OkStatus();
+  LeadSet::Request r{request.selector(), request.has_selector(), request.as_of(), request.view()};
+  return ScoreLeads(leads, r, false, [response](size_t) { return response->add_scores(); });
 }
 
 absl::StatusOr<sv1::BatchScoreLeadsResponse> Scorer::BatchScoreLeads(

@@ -10,6 +10,7 @@
 #include <tuple>
 #include <vector>
 
+#include "absl/functional/function_ref.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
@@ -96,6 +97,16 @@ class Scorer final {
   absl::StatusOr<Evaluation> ResolveIn(const CompiledSet& set, const sv1::Selector& selector,
                                        absl::string_view field) const;
   absl::Status CheckLead(const sv1::Lead& lead, const std::string& field) const;
+  absl::Status CheckLead(const LeadSet& leads, size_t index, const std::string& field) const;
+  // Checks every lead of `leads`, named `leads_field[i]`; `single`: the one lead of a
+  // ScoreLead, named `leads_field` (required).
+  absl::Status CheckLeads(const LeadSet& leads, absl::string_view leads_field, bool single) const;
+
+  // Scores leads decoded from a ScoreLeadRequest (`single`) or BatchScoreLeadsRequest: the
+  // serving path of ScoreLead and BatchScoreLeads, which the message APIs above also take.
+  // `out(i)` is where lead i's score is written.
+  absl::Status ScoreLeads(const LeadSet& leads, const LeadSet::Request& request, bool single,
+                          absl::FunctionRef<sv1::LeadScore*(size_t)> out) const;
   absl::Time AsOf(const google::protobuf::Timestamp& as_of) const;
 
   int64_t rejected_total() const { return rejected_.load(); }

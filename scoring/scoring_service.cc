@@ -9,10 +9,54 @@ namespace {
 
 constexpr absl::string_view kPrefix = "/accord.scoring.v1.Scoring/";
 
+// The bytes of a received message in one piece; `slice` keeps them alive.
+absl::Status Contiguous(const grpc::ByteBuffer& buffer, grpc::Slice* slice,
+                        absl::string_view* bytes) {
+  if (!buffer.TrySingleSlice(slice).ok() && !buffer.DumpToSingleSlice(slice).ok()) {
+    return absl::InternalError("the request could not be read");
+  }
+  *bytes = absl::string_view(reinterpret_cast<const char*>(slice->begin()), slice->size());
+  return absl::OkStatus();
+}
+
+template <typename Message>
+absl::Status Serialize(const Message& message, grpc::ByteBuffer* out) {
+  bool own_buffer = false;
+  out->Clear();  // the writer needs an empty buffer
+  grpc::Status status = grpc::SerializationTraits<Message>::Serialize(message, out, &own_buffer);
+  return status.ok() ? absl::OkStatus() : absl::InternalError(status.error_message());
+}
+
+// A call's arena, starting in `block` (reused from call to call: a typical response fits).
+google::protobuf::ArenaOptions ArenaIn(std::vector<char>& block) {
+  google::protobuf::ArenaOptions options;
+  options.initial_block = block.data();
+  options.initial_block_size = block.size();
+  options.max_block_size = 256 * 1024;
+  return options;
+}
+
+// What a scoring call reuses from the last one on its thread or stream.
+struct Scratch {
+  LeadSet leads;
+  std::vector<char> block = std::vector<char>(32 * 1024);
+
+  // Gives back what one very large request grew.
+  void Trim() {
+    if (leads.MemoryBytes() > (8u << 20)) {
+      leads = LeadSet();
+    }
+  }
+};
+
+Scratch& ThreadScratch() {
+  thread_local std::unique_ptr<Scratch> scratch = std::make_unique<Scratch>();
+  return *scratch;
+}
+
 // Reads a request, scores its leads, writes the scores, reads the next: one message in flight,
 // so a slow reader slows the writer instead of growing a queue.
-class ScoreStream final
-    : public grpc::ServerBidiReactor<sv1::StreamScoreLeadsRequest, sv1::StreamScoreLeadsResponse> {
+class ScoreStream final : public grpc::ServerBidiReactor<grpc::ByteBuffer, grpc::ByteBuffer> {
  public:
   ScoreStream(Scorer& scorer, absl::Status auth) : scorer_(scorer) {
     if (!auth.ok()) {
@@ -28,6 +72,7 @@ class ScoreStream final
       return;
     }
     absl::Status status = Handle();
+    scratch_.Trim();
     if (!status.ok()) {
       Finish(ToGrpcStatus(status));
       return;
@@ -45,37 +90,42 @@ class ScoreStream final
 
  private:
   absl::Status Handle() {
-    response_.Clear();
-    if (snapshot_ == nullptr || request_.has_selector()) {
+    const std::string field = absl::StrCat("messages[", index_, "].leads");
+    grpc::Slice slice;
+    absl::string_view bytes;
+    ACCORD_RETURN_IF_ERROR(Contiguous(request_, &slice, &bytes));
+    scratch_.leads.Clear();
+    LeadSet::Request request;
+    ACCORD_RETURN_IF_ERROR(scratch_.leads.DecodeRequest(bytes, false, field, &request));
+    if (snapshot_ == nullptr || request.has_selector) {
       snapshot_ = scorer_.Current();
       if (snapshot_ == nullptr) {
         return absl::UnavailableError("no definitions loaded yet");
       }
-      if (request_.has_selector()) {
-        selector_ = request_.selector();
+      if (request.has_selector) {
+        selector_ = request.selector;
       }
       ACCORD_ASSIGN_OR_RETURN(evaluation_, scorer_.Resolve(*snapshot_, selector_, "selector"));
     }
-    if (request_.leads_size() > Scorer::kMaxBatch) {
-      return InvalidField(absl::StrCat("messages[", index_, "].leads"),
-                          absl::StrCat("at most ", Scorer::kMaxBatch, " leads per message"));
+    if (scratch_.leads.size() > static_cast<size_t>(Scorer::kMaxBatch)) {
+      return InvalidField(field, absl::StrCat("at most ", Scorer::kMaxBatch, " leads per message"));
     }
-    for (int i = 0; i < request_.leads_size(); ++i) {
-      ACCORD_RETURN_IF_ERROR(scorer_.CheckLead(
-          request_.leads(i), absl::StrCat("messages[", index_, "].leads[", i, "]")));
-    }
-    const absl::Time as_of = scorer_.AsOf(request_.as_of());
-    evaluation_.reasons = request_.view() != sv1::BASIC;
-    for (const sv1::Lead& lead : request_.leads()) {
-      ScoreInto(evaluation_, lead, as_of, response_.add_scores());
+    ACCORD_RETURN_IF_ERROR(scorer_.CheckLeads(scratch_.leads, field, false));
+    const absl::Time as_of = scorer_.AsOf(request.as_of);
+    evaluation_.reasons = request.view != sv1::BASIC;
+    google::protobuf::Arena arena(ArenaIn(scratch_.block));
+    auto* response = google::protobuf::Arena::CreateMessage<sv1::StreamScoreLeadsResponse>(&arena);
+    for (size_t i = 0; i < scratch_.leads.size(); ++i) {
+      ScoreInto(evaluation_, scratch_.leads, i, as_of, response->add_scores());
     }
     ++index_;
-    return absl::OkStatus();
+    return Serialize(*response, &response_);
   }
 
   Scorer& scorer_;
-  sv1::StreamScoreLeadsRequest request_;
-  sv1::StreamScoreLeadsResponse response_;
+  grpc::ByteBuffer request_;
+  grpc::ByteBuffer response_;
+  Scratch scratch_;
   // The snapshot stays the same for the whole stream unless a message changes the selector,
   // so one stream's scores come from one set of revisions.
   std::shared_ptr<const Snapshot> snapshot_;
@@ -161,26 +211,55 @@ grpc::ServerUnaryReactor* ScoringServiceImpl::Unary(grpc::CallbackServerContext*
   return reactor;
 }
 
-grpc::ServerUnaryReactor* ScoringServiceImpl::ScoreLead(grpc::CallbackServerContext* context,
-                                                        const sv1::ScoreLeadRequest* request,
-                                                        sv1::LeadScore* response) {
+grpc::ServerUnaryReactor* ScoringServiceImpl::ScoreUnary(grpc::CallbackServerContext* context,
+                                                         absl::string_view method,
+                                                         const grpc::ByteBuffer& request,
+                                                         bool single, grpc::ByteBuffer* response) {
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
-  absl::StatusOr<Principal> principal =
-      authorizer_.Authorize(*context, absl::StrCat(kPrefix, "ScoreLead"));
-  reactor->Finish(ToGrpcStatus(principal.ok() ? scorer_.ScoreLeadInto(*request, response)
-                                              : principal.status()));
+  absl::Status status = authorizer_.Authorize(*context, absl::StrCat(kPrefix, method)).status();
+  grpc::Slice slice;
+  absl::string_view bytes;
+  if (status.ok()) {
+    status = Contiguous(request, &slice, &bytes);
+  }
+  Scratch& scratch = ThreadScratch();
+  scratch.leads.Clear();
+  LeadSet::Request decoded;
+  if (status.ok()) {
+    status = scratch.leads.DecodeRequest(bytes, single, single ? "lead" : "leads", &decoded);
+  }
+  if (status.ok()) {
+    google::protobuf::Arena arena(ArenaIn(scratch.block));
+    if (single) {
+      auto* score = google::protobuf::Arena::CreateMessage<sv1::LeadScore>(&arena);
+      status = scorer_.ScoreLeads(scratch.leads, decoded, true, [score](size_t) { return score; });
+      if (status.ok()) {
+        status = Serialize(*score, response);
+      }
+    } else {
+      auto* batch = google::protobuf::Arena::CreateMessage<sv1::BatchScoreLeadsResponse>(&arena);
+      status = scorer_.ScoreLeads(scratch.leads, decoded, false,
+                                  [batch](size_t) { return batch->add_scores(); });
+      if (status.ok()) {
+        status = Serialize(*batch, response);
+      }
+    }
+  }
+  scratch.Trim();
+  reactor->Finish(ToGrpcStatus(status));
   return reactor;
 }
 
-grpc::ServerUnaryReactor* ScoringServiceImpl::BatchScoreLeads(
-    grpc::CallbackServerContext* context, const sv1::BatchScoreLeadsRequest* request,
-    sv1::BatchScoreLeadsResponse* response) {
-  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
-  absl::StatusOr<Principal> principal =
-      authorizer_.Authorize(*context, absl::StrCat(kPrefix, "BatchScoreLeads"));
-  reactor->Finish(ToGrpcStatus(principal.ok() ? scorer_.BatchScoreLeadsInto(*request, response)
-                                              : principal.status()));
-  return reactor;
+grpc::ServerUnaryReactor* ScoringServiceImpl::ScoreLead(grpc::CallbackServerContext* context,
+                                                        const grpc::ByteBuffer* request,
+                                                        grpc::ByteBuffer* response) {
+  return ScoreUnary(context, "ScoreLead", *request, true, response);
+}
+
+grpc::ServerUnaryReactor* ScoringServiceImpl::BatchScoreLeads(grpc::CallbackServerContext* context,
+                                                              const grpc::ByteBuffer* request,
+                                                              grpc::ByteBuffer* response) {
+  return ScoreUnary(context, "BatchScoreLeads", *request, false, response);
 }
 
 grpc::ServerUnaryReactor* ScoringServiceImpl::MatchPersona(grpc::CallbackServerContext* context,
@@ -218,8 +297,8 @@ grpc::ServerUnaryReactor* ScoringServiceImpl::PreviewDefinition(
                [this](const auto& r) { return scorer_.PreviewDefinition(r); });
 }
 
-grpc::ServerBidiReactor<sv1::StreamScoreLeadsRequest, sv1::StreamScoreLeadsResponse>*
-ScoringServiceImpl::StreamScoreLeads(grpc::CallbackServerContext* context) {
+grpc::ServerBidiReactor<grpc::ByteBuffer, grpc::ByteBuffer>* ScoringServiceImpl::StreamScoreLeads(
+    grpc::CallbackServerContext* context) {
   absl::StatusOr<Principal> principal =
       authorizer_.Authorize(*context, absl::StrCat(kPrefix, "StreamScoreLeads"));
   return new ScoreStream(scorer_, principal.status());

@@ -1,32 +1,40 @@
 #pragma once
 
 #include "accord/scoring/v1/scoring.grpc.pb.h"
-#include "common/arena_allocator.h"
 #include "common/call_auth.h"
 #include "scoring/scorer.h"
 
 namespace accord::scoring {
 
+// The scoring methods take their requests as bytes (decoded into a LeadSet, never into Lead
+// messages) and write their responses from a per-call arena; the others are typed.
+using ScoringBase = sv1::Scoring::WithRawCallbackMethod_ScoreLead<
+    sv1::Scoring::WithRawCallbackMethod_BatchScoreLeads<
+        sv1::Scoring::WithRawCallbackMethod_StreamScoreLeads<
+            sv1::Scoring::WithCallbackMethod_MatchPersona<
+                sv1::Scoring::WithCallbackMethod_EvaluateJourney<
+                    sv1::Scoring::WithCallbackMethod_CheckTransition<
+                        sv1::Scoring::WithCallbackMethod_EvaluateSla<
+                            sv1::Scoring::WithCallbackMethod_ReportSla<
+                                sv1::Scoring::WithCallbackMethod_PreviewDefinition<
+                                    sv1::Scoring::Service>>>>>>>>>;
+
 // The gRPC adapter of scoring: authorizes each call and scores inline on the reactor (the work
 // is bounded: at most 1000 leads per message, pure CPU, no I/O).
-class ScoringServiceImpl final : public sv1::Scoring::CallbackService {
+class ScoringServiceImpl final : public ScoringBase {
  public:
-  // Scoring calls use per-call arenas for their request and response.
   ScoringServiceImpl(Scorer& scorer, const CallAuthorizer& authorizer)
-      : scorer_(scorer), authorizer_(authorizer) {
-    SetMessageAllocatorFor_ScoreLead(&score_allocator_);
-    SetMessageAllocatorFor_BatchScoreLeads(&batch_allocator_);
-  }
+      : scorer_(scorer), authorizer_(authorizer) {}
 
   // accord::scoring::v1::Scoring::CallbackService
   grpc::ServerUnaryReactor* ScoreLead(grpc::CallbackServerContext* context,
-                                      const sv1::ScoreLeadRequest* request,
-                                      sv1::LeadScore* response) override;
+                                      const grpc::ByteBuffer* request,
+                                      grpc::ByteBuffer* response) override;
   grpc::ServerUnaryReactor* BatchScoreLeads(grpc::CallbackServerContext* context,
-                                            const sv1::BatchScoreLeadsRequest* request,
-                                            sv1::BatchScoreLeadsResponse* response) override;
-  grpc::ServerBidiReactor<sv1::StreamScoreLeadsRequest, sv1::StreamScoreLeadsResponse>*
-  StreamScoreLeads(grpc::CallbackServerContext* context) override;
+                                            const grpc::ByteBuffer* request,
+                                            grpc::ByteBuffer* response) override;
+  grpc::ServerBidiReactor<grpc::ByteBuffer, grpc::ByteBuffer>* StreamScoreLeads(
+      grpc::CallbackServerContext* context) override;
   grpc::ServerUnaryReactor* MatchPersona(grpc::CallbackServerContext* context,
                                          const sv1::MatchPersonaRequest* request,
                                          sv1::MatchPersonaResponse* response) override;
@@ -51,10 +59,13 @@ class ScoringServiceImpl final : public sv1::Scoring::CallbackService {
   grpc::ServerUnaryReactor* Unary(grpc::CallbackServerContext* context, absl::string_view method,
                                   const Request* request, Response* response, Fn fn);
 
+  // ScoreLead (`single`) or BatchScoreLeads from request bytes.
+  grpc::ServerUnaryReactor* ScoreUnary(grpc::CallbackServerContext* context,
+                                       absl::string_view method, const grpc::ByteBuffer& request,
+                                       bool single, grpc::ByteBuffer* response);
+
   Scorer& scorer_;
   const CallAuthorizer& authorizer_;
-  ArenaMessageAllocator<sv1::ScoreLeadRequest, sv1::LeadScore> score_allocator_;
-  ArenaMessageAllocator<sv1::BatchScoreLeadsRequest, sv1::BatchScoreLeadsResponse> batch_allocator_;
 };
 
 }  // namespace accord::scoring
