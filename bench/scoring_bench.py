@@ -4,7 +4,8 @@
 1. ScoreLead of a typical lead (20 attributes, 10 events) with the reference model
    (bench/workload/scoring-model.yaml) versus the null RPC on the same bootstrap, at 16 and
    64 streams on one connection.
-2. BatchScoreLeads of 100 leads per call, in leads per second.
+2. BatchScoreLeads of 100 leads per call, in leads per second: with the server on CPU 0, then
+   with the server and h2load sharing both cores.
 
 Servers on CPU 0, h2load on CPU 1, targets alternating within each repetition. Needs
 nghttp2-client. Usage: bench/scoring_bench.py [--build build] [--reps 3] [--duration 8]
@@ -164,14 +165,23 @@ def main():
                     r.update(rep=rep, streams=streams, target=label, quiet_before=was_quiet)
                     runs.append(r)
                     print(json.dumps(r), file=sys.stderr)
-            for body in ("batch100", "batch100-basic"):
-                quiet()
-                url, headers, pid, per = batch_target
-                r = h2load(url, files[body], 4, args.duration, args.warmup, headers, pid, work)
-                r.update(rep=rep, streams=4, target=body, leads_per_second=r["qps"] * per,
-                         server_cpu_us_per_lead=r["server_cpu_us_per_req"] / per)
-                runs.append(r)
-                print(json.dumps(r), file=sys.stderr)
+            # Batches twice: the server on CPU 0 as above, then the server and h2load both
+            # on both cores ("the load generator on the same 2 cores").
+            for cores in ("1", "2"):
+                subprocess.run(["taskset", "-a", "-p", "-c", "0" if cores == "1" else "0,1",
+                                str(sc.pid)], check=True, capture_output=True)
+                for body in ("batch100", "batch100-basic"):
+                    quiet()
+                    url, headers, pid, per = batch_target
+                    r = h2load(url, files[body], 4, args.duration, args.warmup, headers, pid, work,
+                               cpus="1" if cores == "1" else "0,1")
+                    r.update(rep=rep, streams=4, target=body, cores=cores,
+                             leads_per_second=r["qps"] * per,
+                             server_cpu_us_per_lead=r["server_cpu_us_per_req"] / per)
+                    runs.append(r)
+                    print(json.dumps(r), file=sys.stderr)
+            subprocess.run(["taskset", "-a", "-p", "-c", "0", str(sc.pid)], check=True,
+                           capture_output=True)
 
         print(f"## ScoreLead ({len(bodies['score'])}-byte request) vs null RPC\n")
         print("| streams | target | QPS median [min-max] | p50 us | p99 us | server CPU us/req |")
@@ -195,12 +205,16 @@ def main():
                              f"[{min(ratio):.2f}-{max(ratio):.2f}]")
             print(f"| {streams} | " + " | ".join(cells) + " |")
         print("\n## BatchScoreLeads, 100 leads per call, 4 calls in flight\n")
-        for body in ("batch100", "batch100-basic"):
-            b = [r for r in runs if r["target"] == body]
-            lps = [r["leads_per_second"] for r in b]
-            print(f"- {body}: leads/s median {statistics.median(lps):,.0f} "
-                  f"[{min(lps):,.0f}-{max(lps):,.0f}], server CPU "
-                  f"{statistics.median(r['server_cpu_us_per_lead'] for r in b):.1f} us per lead")
+        print("| server on | view | leads/s median [min-max] | server CPU us per lead |")
+        print("|---|---|---|---|")
+        for cores in ("1", "2"):
+            for body in ("batch100", "batch100-basic"):
+                b = [r for r in runs if r["target"] == body and r["cores"] == cores]
+                lps = [r["leads_per_second"] for r in b]
+                where = "CPU 0 (h2load on CPU 1)" if cores == "1" else "CPUs 0-1 (h2load too)"
+                print(f"| {where} | {'BASIC' if 'basic' in body else 'FULL'} | "
+                      f"{statistics.median(lps):,.0f} [{min(lps):,.0f}-{max(lps):,.0f}] | "
+                      f"{statistics.median(r['server_cpu_us_per_lead'] for r in b):.1f} |")
     finally:
         for p in procs:
             if p.poll() is None:

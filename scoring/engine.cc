@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstring>
 
 #include "absl/container/inlined_vector.h"
 #include "absl/strings/ascii.h"
@@ -309,16 +310,20 @@ bool TestValues(const Condition& c, const Values& values, std::string* evidence)
       if (evidence != nullptr) {
         switch (v->kind) {
           case Kind::kString:
-            *evidence = absl::StrCat(c.field, "=", v->text);
+            evidence->clear();
+            absl::StrAppend(evidence, c.field, "=", v->text);
             break;
           case Kind::kNumber:
-            *evidence = absl::StrCat(c.field, "=", v->number);
+            evidence->clear();
+            absl::StrAppend(evidence, c.field, "=", v->number);
             break;
           case Kind::kBool:
-            *evidence = absl::StrCat(c.field, "=", v->boolean ? "true" : "false");
+            evidence->clear();
+            absl::StrAppend(evidence, c.field, "=", v->boolean ? "true" : "false");
             break;
           default:
-            *evidence = absl::StrCat(c.field, "=");
+            evidence->clear();
+            absl::StrAppend(evidence, c.field, "=");
             break;
         }
       }
@@ -415,7 +420,8 @@ class Evaluator {
       case Condition::Type::kPersona: {
         double m = PersonaMatch(c.persona);
         if (evidence != nullptr) {
-          *evidence = absl::StrCat("persona ", set_.personas[c.persona].name, " match ", m);
+          evidence->clear();
+          absl::StrAppend(evidence, "persona ", set_.personas[c.persona].name, " match ", m);
         }
         return m >= c.min_match && m > 0;
       }
@@ -437,7 +443,8 @@ class Evaluator {
           }
         }
         if (evidence != nullptr) {
-          *evidence = absl::StrCat(count, " ", c.event_type, " events");
+          evidence->clear();
+          absl::StrAppend(evidence, count, " ", c.event_type, " events");
         }
         return count >= c.min_count;
       }
@@ -558,23 +565,91 @@ std::string HumanDuration(double ns) {
   return absl::StrCat(seconds, "s");
 }
 
-sv1::Reason* AddReason(sv1::LeadScore& out, sv1::Reason::Kind kind, const std::string& group,
-                       const std::string& rule, const std::string& description, double points) {
-  sv1::Reason* r = out.add_reasons();
-  r->set_kind(kind);
-  // Empty strings are left unset: the same bytes, no allocation.
-  if (!group.empty()) {
-    r->set_group(group);
+// Where the reasons of a score go: Reason messages, or their wire bytes.
+class ReasonSink {
+ public:
+  struct Reason {
+    sv1::Reason::Kind kind;
+    absl::string_view group;
+    absl::string_view rule;
+    absl::string_view description;
+    double points = 0;
+    int events_counted = 0;
+    absl::string_view evidence;
+    absl::string_view detail;
+  };
+  virtual ~ReasonSink() = default;
+  virtual void Add(const Reason& r) = 0;
+};
+
+class MessageReasons final : public ReasonSink {
+ public:
+  explicit MessageReasons(sv1::LeadScore& out) : out_(out) {}
+  void Add(const Reason& r) override {
+    sv1::Reason* m = out_.add_reasons();
+    m->set_kind(r.kind);
+    // Empty strings are left unset: the same bytes, no allocation.
+    auto set = [](absl::string_view v, std::string* (sv1::Reason::*field)(), sv1::Reason* m) {
+      if (!v.empty()) {
+        (m->*field)()->assign(v.data(), v.size());
+      }
+    };
+    set(r.group, &sv1::Reason::mutable_group, m);
+    set(r.rule, &sv1::Reason::mutable_rule, m);
+    set(r.description, &sv1::Reason::mutable_description, m);
+    m->set_points(r.points);
+    m->set_events_counted(r.events_counted);
+    set(r.evidence, &sv1::Reason::mutable_evidence, m);
+    set(r.detail, &sv1::Reason::mutable_detail, m);
   }
-  if (!rule.empty()) {
-    r->set_rule(rule);
+
+ private:
+  sv1::LeadScore& out_;
+};
+
+// Appends each reason as LeadScore field 14 in protobuf's wire format, the bytes protobuf
+// would write for the same Reason message (proto3: default values left out).
+class WireReasons final : public ReasonSink {
+ public:
+  explicit WireReasons(std::string& out) : out_(out) {}
+  void Add(const Reason& r) override {
+    body_.clear();
+    Varint(0x08, static_cast<uint64_t>(r.kind));
+    Bytes(0x12, r.group);
+    Bytes(0x1a, r.rule);
+    Bytes(0x22, r.description);
+    uint64_t bits;
+    std::memcpy(&bits, &r.points, sizeof bits);
+    if (bits != 0) {
+      body_.push_back(0x29);
+      body_.append(reinterpret_cast<const char*>(&bits), sizeof bits);  // little-endian
+    }
+    Varint(0x30, static_cast<uint64_t>(static_cast<int64_t>(r.events_counted)));
+    Bytes(0x3a, r.evidence);
+    Bytes(0x42, r.detail);
+    out_.push_back(0x72);  // field 14, length-delimited
+    AppendWireVarint(out_, body_.size());
+    out_.append(body_);
   }
-  if (!description.empty()) {
-    r->set_description(description);
+
+ private:
+  void Varint(char tag, uint64_t v) {
+    if (v != 0) {
+      body_.push_back(tag);
+      AppendWireVarint(body_, v);
+    }
   }
-  r->set_points(points);
-  return r;
-}
+  void Bytes(char tag, absl::string_view v) {
+    if (!v.empty()) {
+      body_.push_back(tag);
+      AppendWireVarint(body_, v.size());
+      body_.append(v.data(), v.size());
+    }
+  }
+
+  std::string& out_;
+  std::string body_;
+};
 
 void AddRefTo(sv1::DefinitionRef* ref, const std::string& name, int64_t revision) {
   ref->set_name(name);
@@ -834,8 +909,11 @@ void ScoreInto(const Evaluation& evaluation, const sv1::Lead& lead, absl::Time a
   ScoreInto(evaluation, leads, 0, as_of, result);
 }
 
-void ScoreInto(const Evaluation& evaluation, const LeadSet& leads, size_t index, absl::Time as_of,
-               sv1::LeadScore* result) {
+namespace {
+
+// Scores lead `index` into `out`; reasons go to `reasons` (none when it is null).
+void ScoreLead(const Evaluation& evaluation, const LeadSet& leads, size_t index, absl::Time as_of,
+               sv1::LeadScore* result, ReasonSink* reasons) {
   sv1::LeadScore& out = *result;
   const CompiledSet& set = *evaluation.set;
   const Model& m = set.models[evaluation.model];
@@ -848,26 +926,33 @@ void ScoreInto(const Evaluation& evaluation, const LeadSet& leads, size_t index,
   AddRef(out, m.name, m.revision);
   bool any_rule = false;
 
-  const bool explain = evaluation.reasons;
+  const bool explain = reasons != nullptr;
+  std::string evidence;  // reused: assigned in place, rule after rule
   // Fit.
   double fit = 0;
   for (size_t g = 0; g < m.fit_groups.size(); ++g) {
     double sum = 0;
     for (const FitRule& r : m.fit_rules[g]) {
-      std::string evidence;
       if (ev.Holds(r.condition, explain ? &evidence : nullptr)) {
         any_rule = true;
         sum += r.points;
         if (explain) {
-          AddReason(out, sv1::Reason::FIT, m.fit_groups[g].name, r.id, r.description, r.points)
-              ->set_evidence(std::move(evidence));
+          reasons->Add({.kind = sv1::Reason::FIT,
+                        .group = m.fit_groups[g].name,
+                        .rule = r.id,
+                        .description = r.description,
+                        .points = r.points,
+                        .evidence = evidence});
         }
       }
     }
     double clamped = Clamp(m.fit_groups[g], sum);
     if (explain && clamped != sum) {
-      AddReason(out, sv1::Reason::CAP, m.fit_groups[g].name, "", "", clamped - sum)
-          ->set_detail(absl::StrCat("group sum ", sum, " limited to ", clamped));
+      const std::string detail = absl::StrCat("group sum ", sum, " limited to ", clamped);
+      reasons->Add({.kind = sv1::Reason::CAP,
+                    .group = m.fit_groups[g].name,
+                    .points = clamped - sum,
+                    .detail = detail});
     }
     fit += clamped;
   }
@@ -943,14 +1028,16 @@ void ScoreInto(const Evaluation& evaluation, const LeadSet& leads, size_t index,
                       r.max_points);
       sum = r.max_points;
     }
-    sv1::Reason* reason = AddReason(out, sv1::Reason::ENGAGEMENT, m.engagement_groups[r.group].name,
-                                    r.id, r.description, sum);
-    reason->set_events_counted(static_cast<int>(counted));
-    reason->set_evidence(
-        absl::StrCat(end - i, " ", r.event_type, " events, ", counted, " counted"));
-    if (!detail.empty()) {
-      reason->set_detail(std::move(detail));
-    }
+    evidence.clear();
+    absl::StrAppend(&evidence, end - i, " ", r.event_type, " events, ", counted, " counted");
+    reasons->Add({.kind = sv1::Reason::ENGAGEMENT,
+                  .group = m.engagement_groups[r.group].name,
+                  .rule = r.id,
+                  .description = r.description,
+                  .points = sum,
+                  .events_counted = static_cast<int>(counted),
+                  .evidence = evidence,
+                  .detail = detail});
     group_sums[r.group] += sum;
     i = end;
   }
@@ -958,8 +1045,11 @@ void ScoreInto(const Evaluation& evaluation, const LeadSet& leads, size_t index,
   for (size_t g = 0; g < m.engagement_groups.size(); ++g) {
     double clamped = Clamp(m.engagement_groups[g], group_sums[g]);
     if (explain && clamped != group_sums[g]) {
-      AddReason(out, sv1::Reason::CAP, m.engagement_groups[g].name, "", "", clamped - group_sums[g])
-          ->set_detail(absl::StrCat("group sum ", group_sums[g], " limited to ", clamped));
+      const std::string detail = absl::StrCat("group sum ", group_sums[g], " limited to ", clamped);
+      reasons->Add({.kind = sv1::Reason::CAP,
+                    .group = m.engagement_groups[g].name,
+                    .points = clamped - group_sums[g],
+                    .detail = detail});
     }
     engagement += clamped;
   }
@@ -982,13 +1072,14 @@ void ScoreInto(const Evaluation& evaluation, const LeadSet& leads, size_t index,
     }
   }
   for (const Model::Disqualifier& d : m.disqualifiers) {
-    std::string evidence;
     if (ev.Holds(d.condition, explain ? &evidence : nullptr)) {
       out.set_disqualified(true);
       out.set_disqualification_reason(d.reason);
       if (explain) {
-        AddReason(out, sv1::Reason::DISQUALIFIER, "", d.id, d.reason, 0)
-            ->set_evidence(std::move(evidence));
+        reasons->Add({.kind = sv1::Reason::DISQUALIFIER,
+                      .rule = d.id,
+                      .description = d.reason,
+                      .evidence = evidence});
       }
       level_rank = -1;
       break;
@@ -1034,6 +1125,20 @@ void ScoreInto(const Evaluation& evaluation, const LeadSet& leads, size_t index,
     out.set_journey_stage(stage);
     AddRef(out, j.name, j.revision);
   }
+}
+
+}  // namespace
+
+void ScoreInto(const Evaluation& evaluation, const LeadSet& leads, size_t index, absl::Time as_of,
+               sv1::LeadScore* out) {
+  MessageReasons reasons(*out);
+  ScoreLead(evaluation, leads, index, as_of, out, evaluation.reasons ? &reasons : nullptr);
+}
+
+void ScoreWire(const Evaluation& evaluation, const LeadSet& leads, size_t index, absl::Time as_of,
+               sv1::LeadScore* out, std::string* reasons_wire) {
+  WireReasons reasons(*reasons_wire);
+  ScoreLead(evaluation, leads, index, as_of, out, evaluation.reasons ? &reasons : nullptr);
 }
 
 namespace {

@@ -210,6 +210,11 @@ void ScoreInto(const Evaluation& evaluation, const sv1::Lead& lead, absl::Time a
 // The same for lead `index` of `leads` (the serving path: leads decoded from request bytes).
 void ScoreInto(const Evaluation& evaluation, const LeadSet& leads, size_t index, absl::Time as_of,
                sv1::LeadScore* out);
+// The same, except that the reasons are not added to `out` but appended to `reasons_wire` as
+// protobuf wire bytes (LeadScore field 14): `out`'s bytes followed by them parse as
+// ScoreInto's result. The serving path, which so builds no Reason messages.
+void ScoreWire(const Evaluation& evaluation, const LeadSet& leads, size_t index, absl::Time as_of,
+               sv1::LeadScore* out, std::string* reasons_wire);
 
 // The journey's stage for `lead` and what may happen next; needs evaluation.journey >= 0.
 sv1::JourneyEvaluation EvaluateJourney(const Evaluation& evaluation, const sv1::Lead& lead,

@@ -9,6 +9,14 @@
 
 namespace accord::scoring {
 
+void AppendWireVarint(std::string& to, uint64_t v) {
+  while (v >= 0x80) {
+    to.push_back(static_cast<char>(v | 0x80));
+    v >>= 7;
+  }
+  to.push_back(static_cast<char>(v));
+}
+
 bool IsValidUtf8(absl::string_view text) {
   const auto* p = reinterpret_cast<const unsigned char*>(text.data());
   const unsigned char* end = p + text.size();

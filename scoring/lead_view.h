@@ -96,6 +96,9 @@ class LeadSet {
   std::vector<Lead> leads_;
 };
 
+// Appends `v` as a protobuf varint.
+void AppendWireVarint(std::string& to, uint64_t v);
+
 // Whether `text` is structurally valid UTF-8 (no overlong forms, surrogates or code points
 // above U+10FFFF), as protobuf requires of string fields.
 bool IsValidUtf8(absl::string_view text);

@@ -361,7 +361,7 @@ absl::Status Scorer::CheckLeads(const LeadSet& leads, absl::string_view leads_fi
 }
 
 absl::Status Scorer::ScoreLeads(const LeadSet& leads, const LeadSet::Request& request, bool single,
-                                absl::FunctionRef<sv1::LeadScore*(size_t)> out) const {
+                                EmitScore emit) const {
   std::shared_ptr<const Snapshot> snapshot = Current();
   if (snapshot == nullptr) {
     return absl::UnavailableError("no definitions loaded yet");
@@ -375,8 +375,13 @@ absl::Status Scorer::ScoreLeads(const LeadSet& leads, const LeadSet::Request& re
   ACCORD_ASSIGN_OR_RETURN(Evaluation e, Resolve(*snapshot, request.selector, "selector"));
   e.reasons = request.view != sv1::BASIC;
   const absl::Time as_of = AsOf(request.as_of);
+  sv1::LeadScore score;
+  std::string reasons;
   for (size_t i = 0; i < leads.size(); ++i) {
-    ScoreInto(e, leads, i, as_of, out(i));
+    score.Clear();
+    reasons.clear();
+    ScoreWire(e, leads, i, as_of, &score, &reasons);
+    emit(score, reasons);
   }
   return absl::OkStatus();
 }
@@ -388,7 +393,11 @@ absl::Status Scorer::ScoreLeadInto(const sv1::ScoreLeadRequest& request,
     leads.Add(request.lead());
   }
   LeadSet::Request r{request.selector(), request.has_selector(), request.as_of(), request.view()};
-  return ScoreLeads(leads, r, true, [response](size_t) { return response; });
+  return ScoreLeads(leads, r, true,
+                    [response](const sv1::LeadScore& score, const std::string& reasons) {
+                      *response = score;
+                      response->MergeFromString(reasons);
+                    });
 }
 
 absl::StatusOr<sv1::LeadScore> Scorer::ScoreLead(const sv1::ScoreLeadRequest& request) const {
@@ -404,7 +413,12 @@ absl::Status Scorer::BatchScoreLeadsInto(const sv1::BatchScoreLeadsRequest& requ
     leads.Add(lead);
   }
   LeadSet::Request r{request.selector(), request.has_selector(), request.as_of(), request.view()};
-  return ScoreLeads(leads, r, false, [response](size_t) { return response->add_scores(); });
+  return ScoreLeads(leads, r, false,
+                    [response](const sv1::LeadScore& score, const std::string& reasons) {
+                      sv1::LeadScore* added = response->add_scores();
+                      *added = score;
+                      added->MergeFromString(reasons);
+                    });
 }
 
 absl::StatusOr<sv1::BatchScoreLeadsResponse> Scorer::BatchScoreLeads(

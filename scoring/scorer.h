@@ -104,9 +104,12 @@ class Scorer final {
 
   // Scores leads decoded from a ScoreLeadRequest (`single`) or BatchScoreLeadsRequest: the
   // serving path of ScoreLead and BatchScoreLeads, which the message APIs above also take.
-  // `out(i)` is where lead i's score is written.
+  // `emit` gets each lead's score in order, without its reasons, and the reasons as wire bytes
+  // (see ScoreWire).
+  using EmitScore =
+      absl::FunctionRef<void(const sv1::LeadScore& score, const std::string& reasons)>;
   absl::Status ScoreLeads(const LeadSet& leads, const LeadSet::Request& request, bool single,
-                          absl::FunctionRef<sv1::LeadScore*(size_t)> out) const;
+                          EmitScore emit) const;
   absl::Time AsOf(const google::protobuf::Timestamp& as_of) const;
 
   int64_t rejected_total() const { return rejected_.load(); }

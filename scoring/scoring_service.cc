@@ -19,27 +19,40 @@ absl::Status Contiguous(const grpc::ByteBuffer& buffer, grpc::Slice* slice,
   return absl::OkStatus();
 }
 
-template <typename Message>
-absl::Status Serialize(const Message& message, grpc::ByteBuffer* out) {
-  bool own_buffer = false;
-  out->Clear();  // the writer needs an empty buffer
-  grpc::Status status = grpc::SerializationTraits<Message>::Serialize(message, out, &own_buffer);
-  return status.ok() ? absl::OkStatus() : absl::InternalError(status.error_message());
-}
+// Writes scoring responses without building them as messages: a LeadScore (ScoreLead), or
+// one LeadScore per lead in field 1 (BatchScoreLeadsResponse, StreamScoreLeadsResponse).
+class ScoreWriter {
+ public:
+  explicit ScoreWriter(bool single) : single_(single) {}
 
-// A call's arena, starting in `block` (reused from call to call: a typical response fits).
-google::protobuf::ArenaOptions ArenaIn(std::vector<char>& block) {
-  google::protobuf::ArenaOptions options;
-  options.initial_block = block.data();
-  options.initial_block_size = block.size();
-  options.max_block_size = 256 * 1024;
-  return options;
-}
+  void Add(const sv1::LeadScore& score, const std::string& reasons) {
+    if (single_) {
+      score.AppendToString(&out_);
+      out_ += reasons;
+      return;
+    }
+    message_.clear();
+    score.AppendToString(&message_);
+    out_.push_back(0x0a);  // field 1, length-delimited
+    AppendWireVarint(out_, message_.size() + reasons.size());
+    out_ += message_;
+    out_ += reasons;
+  }
+  void WriteTo(grpc::ByteBuffer* buffer) const {
+    grpc::Slice slice(out_.data(), out_.size());
+    grpc::ByteBuffer bytes(&slice, 1);
+    buffer->Swap(&bytes);
+  }
+
+ private:
+  bool single_;
+  std::string out_;
+  std::string message_;
+};
 
 // What a scoring call reuses from the last one on its thread or stream.
 struct Scratch {
   LeadSet leads;
-  std::vector<char> block = std::vector<char>(32 * 1024);
 
   // Gives back what one very large request grew.
   void Trim() {
@@ -113,19 +126,24 @@ class ScoreStream final : public grpc::ServerBidiReactor<grpc::ByteBuffer, grpc:
     ACCORD_RETURN_IF_ERROR(scorer_.CheckLeads(scratch_.leads, field, false));
     const absl::Time as_of = scorer_.AsOf(request.as_of);
     evaluation_.reasons = request.view != sv1::BASIC;
-    google::protobuf::Arena arena(ArenaIn(scratch_.block));
-    auto* response = google::protobuf::Arena::CreateMessage<sv1::StreamScoreLeadsResponse>(&arena);
+    ScoreWriter writer(false);
     for (size_t i = 0; i < scratch_.leads.size(); ++i) {
-      ScoreInto(evaluation_, scratch_.leads, i, as_of, response->add_scores());
+      score_.Clear();
+      reasons_.clear();
+      ScoreWire(evaluation_, scratch_.leads, i, as_of, &score_, &reasons_);
+      writer.Add(score_, reasons_);
     }
     ++index_;
-    return Serialize(*response, &response_);
+    writer.WriteTo(&response_);
+    return absl::OkStatus();
   }
 
   Scorer& scorer_;
   grpc::ByteBuffer request_;
   grpc::ByteBuffer response_;
   Scratch scratch_;
+  sv1::LeadScore score_;
+  std::string reasons_;
   // The snapshot stays the same for the whole stream unless a message changes the selector,
   // so one stream's scores come from one set of revisions.
   std::shared_ptr<const Snapshot> snapshot_;
@@ -229,20 +247,13 @@ grpc::ServerUnaryReactor* ScoringServiceImpl::ScoreUnary(grpc::CallbackServerCon
     status = scratch.leads.DecodeRequest(bytes, single, single ? "lead" : "leads", &decoded);
   }
   if (status.ok()) {
-    google::protobuf::Arena arena(ArenaIn(scratch.block));
-    if (single) {
-      auto* score = google::protobuf::Arena::CreateMessage<sv1::LeadScore>(&arena);
-      status = scorer_.ScoreLeads(scratch.leads, decoded, true, [score](size_t) { return score; });
-      if (status.ok()) {
-        status = Serialize(*score, response);
-      }
-    } else {
-      auto* batch = google::protobuf::Arena::CreateMessage<sv1::BatchScoreLeadsResponse>(&arena);
-      status = scorer_.ScoreLeads(scratch.leads, decoded, false,
-                                  [batch](size_t) { return batch->add_scores(); });
-      if (status.ok()) {
-        status = Serialize(*batch, response);
-      }
+    ScoreWriter writer(single);
+    status = scorer_.ScoreLeads(scratch.leads, decoded, single,
+                                [&writer](const sv1::LeadScore& score, const std::string& reasons) {
+                                  writer.Add(score, reasons);
+                                });
+    if (status.ok()) {
+      writer.WriteTo(response);
     }
   }
   scratch.Trim();

@@ -595,3 +595,42 @@ TEST(EngineTest, BasicViewGivesTheSameScoresWithoutReasons) {
 
 }  // namespace
 }  // namespace accord::scoring
+
+namespace accord::scoring {
+namespace {
+
+// The serving path writes reasons as wire bytes; parsed, they are the Reason messages
+// ScoreInto builds: caps, decay details, disqualifiers, persona and operator evidence included.
+TEST(EngineTest, WireReasonsParseAsTheReasonMessages) {
+  for (const char* yaml : {kCapsModel, kDecayModel, kOperators, kPersonas}) {
+    auto set = Set(yaml);
+    ASSERT_NE(set, nullptr);
+    for (int i = 0; i < 30; ++i) {
+      sv1::Lead lead = Lead(absl::StrCat(
+          R"({"id": "lead-)", i, R"(", "attributes": {"company": {"employees": )", i * 300,
+          R"(, "industry": "Software", "is_competitor": )", i % 7 == 0 ? "true" : "false",
+          R"(, "tags": ["a", null, "b"]}, "title": "VP Sales", "email": "a@gmail.com"}})"));
+      for (int k = 0; k < i % 9; ++k) {
+        AddEvent(lead, k % 2 ? "click" : "demo", k * 7 * 3600, k % 3 ? "/pricing" : "");
+      }
+      LeadSet leads;
+      leads.Add(lead);
+      for (bool reasons : {true, false}) {
+        const Evaluation e{set.get(), 0, -1, reasons};
+        sv1::LeadScore expected;
+        ScoreInto(e, leads, 0, kAsOf, &expected);
+        sv1::LeadScore score;
+        std::string wire;
+        ScoreWire(e, leads, 0, kAsOf, &score, &wire);
+        EXPECT_EQ(score.reasons_size(), 0);
+        EXPECT_EQ(wire.empty(), expected.reasons_size() == 0);
+        sv1::LeadScore parsed;
+        ASSERT_TRUE(parsed.ParseFromString(score.SerializeAsString() + wire));
+        EXPECT_EQ(parsed.SerializeAsString(), expected.SerializeAsString()) << i;
+      }
+    }
+  }
+}
+
+}  // namespace
+}  // namespace accord::scoring
