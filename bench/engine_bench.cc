@@ -76,6 +76,18 @@ void BM_ParseLead(benchmark::State& state) {
 }
 BENCHMARK(BM_ParseLead);
 
+// Decodes a ScoreLeadRequest into `leads` as the server does; false (the benchmark failed) if
+// the bytes do not decode.
+bool Decode(benchmark::State& state, const std::string& bytes, accord::scoring::LeadSet& leads) {
+  leads.Clear();
+  accord::scoring::LeadSet::Request request;
+  if (!leads.DecodeRequest(bytes, true, "lead", &request).ok()) {
+    state.SkipWithError("decode failed");
+    return false;
+  }
+  return true;
+}
+
 // Scoring as the server does it: the lead's bytes (in a ScoreLeadRequest) decoded into a
 // reused LeadSet, then evaluated, every reason included.
 void BM_ScoreLead(benchmark::State& state) {
@@ -83,11 +95,7 @@ void BM_ScoreLead(benchmark::State& state) {
   accord::scoring::LeadSet leads;
   size_t i = 0;
   for (auto _ : state) {
-    leads.Clear();
-    accord::scoring::LeadSet::Request request;
-    if (!leads.DecodeRequest(g_request_bytes[i++ % g_request_bytes.size()], true, "lead", &request)
-             .ok()) {
-      state.SkipWithError("decode failed");
+    if (!Decode(state, g_request_bytes[i++ % g_request_bytes.size()], leads)) {
       break;
     }
     sv1::LeadScore out;
@@ -141,11 +149,7 @@ void TypicalServe(benchmark::State& state, bool explain) {
   size_t i = 0;
   std::string bytes;
   for (auto _ : state) {
-    leads.Clear();
-    accord::scoring::LeadSet::Request request;
-    if (!leads.DecodeRequest(g_typical_bytes[i++ % g_typical_bytes.size()], true, "lead", &request)
-             .ok()) {
-      state.SkipWithError("decode failed");
+    if (!Decode(state, g_typical_bytes[i++ % g_typical_bytes.size()], leads)) {
       break;
     }
     score.Clear();

@@ -394,8 +394,10 @@ class WireDecoder {
     return true;
   }
 
-  // Appends a struct's entries to the struct value `into`.
-  bool Struct(absl::string_view bytes, int32_t into, int depth) {
+  // Calls `each(bytes, index)` for every field-1 message of `bytes` (a Struct's entries, a
+  // ListValue's values), skipping other fields; `what` names the message in errors.
+  template <typename Fn>
+  bool EachRepeated(absl::string_view bytes, int depth, absl::string_view what, Fn each) {
     if (depth > kMaxDepth) {
       return Fail("", "is nested more than 100 levels deep");
     }
@@ -404,21 +406,32 @@ class WireDecoder {
     while (!in.done()) {
       uint32_t field, type;
       if (!in.Tag(&field, &type)) {
-        return Fail("", "is not a valid google.protobuf.Struct");
+        return Fail("", absl::StrCat("is not a valid ", what));
       }
       if (field != 1 || type != kLen) {
         if (!in.Skip(field, type, depth)) {
-          return Fail("", "is not a valid google.protobuf.Struct");
+          return Fail("", absl::StrCat("is not a valid ", what));
         }
         continue;
       }
-      absl::string_view entry_bytes;
-      if (!in.Bytes(&entry_bytes)) {
+      absl::string_view sub;
+      if (!in.Bytes(&sub)) {
         return Fail("", "is truncated");
       }
+      if (!each(sub, index)) {
+        return false;
+      }
+      ++index;
+    }
+    return true;
+  }
+
+  // Appends a struct's entries to the struct value `into`.
+  bool Struct(absl::string_view bytes, int32_t into, int depth) {
+    return EachRepeated(bytes, depth, "google.protobuf.Struct", [&](absl::string_view sub, int i) {
       LeadSet::Entry entry;
-      if (!Entry(entry_bytes, &entry, depth + 1)) {
-        return Fail(entry.key.empty() ? absl::StrCat("fields[", index, "]") : entry.key, "");
+      if (!Entry(sub, &entry, depth + 1)) {
+        return Fail(entry.key.empty() ? absl::StrCat("fields[", i, "]") : entry.key, "");
       }
       set_.entries_.push_back(entry);
       const auto e = static_cast<int32_t>(set_.entries_.size() - 1);
@@ -429,9 +442,8 @@ class WireDecoder {
         set_.entries_[s.last].next = e;
       }
       s.last = e;
-      ++index;
-    }
-    return true;
+      return true;
+    });
   }
 
   bool Entry(absl::string_view bytes, LeadSet::Entry* entry, int depth) {
@@ -539,40 +551,18 @@ class WireDecoder {
   }
 
   bool List(absl::string_view bytes, int32_t into, int depth) {
-    if (depth > kMaxDepth) {
-      return Fail("", "is nested more than 100 levels deep");
-    }
-    Reader in(bytes);
-    int index = 0;
-    while (!in.done()) {
-      uint32_t field, type;
-      if (!in.Tag(&field, &type)) {
-        return Fail("", "is not a valid google.protobuf.ListValue");
-      }
-      if (field != 1 || type != kLen) {
-        if (!in.Skip(field, type, depth)) {
-          return Fail("", "is not a valid google.protobuf.ListValue");
-        }
-        continue;
-      }
-      absl::string_view sub;
-      if (!in.Bytes(&sub)) {
-        return Fail("", "is truncated");
-      }
-      const int32_t element = set_.NewValue();
-      LeadSet::Value& list = set_.values_[into];
-      if (list.last < 0) {
-        list.first = element;
-      } else {
-        set_.values_[list.last].next = element;
-      }
-      list.last = element;
-      if (!Value(sub, element, depth + 1)) {
-        return Fail(absl::StrCat("[", index, "]"), "");
-      }
-      ++index;
-    }
-    return true;
+    return EachRepeated(
+        bytes, depth, "google.protobuf.ListValue", [&](absl::string_view sub, int i) {
+          const int32_t element = set_.NewValue();
+          LeadSet::Value& list = set_.values_[into];
+          if (list.last < 0) {
+            list.first = element;
+          } else {
+            set_.values_[list.last].next = element;
+          }
+          list.last = element;
+          return Value(sub, element, depth + 1) || Fail(absl::StrCat("[", i, "]"), "");
+        });
   }
 
   // A struct field (attributes, properties): created on first sight, merged after.
