@@ -20,6 +20,20 @@ void AppendWireVarint(std::string& to, uint64_t v) {
 bool IsValidUtf8(absl::string_view text) {
   const auto* p = reinterpret_cast<const unsigned char*>(text.data());
   const unsigned char* end = p + text.size();
+  // Most strings are ASCII: one pass that only ORs the bytes together.
+  uint64_t high = 0;
+  const unsigned char* q = p;
+  for (; end - q >= 8; q += 8) {
+    uint64_t word;
+    std::memcpy(&word, q, 8);
+    high |= word;
+  }
+  for (; q < end; ++q) {
+    high |= *q;
+  }
+  if ((high & 0x8080808080808080ULL) == 0) {
+    return true;
+  }
   while (p < end) {
     // ASCII runs, eight bytes at a time.
     while (end - p >= 8) {
@@ -261,6 +275,10 @@ class WireDecoder {
     bool done() const { return p_ == end_; }
 
     bool Varint(uint64_t* out) {
+      if (p_ != end_ && static_cast<uint8_t>(*p_) < 0x80) {  // one byte: most tags and lengths
+        *out = static_cast<uint8_t>(*p_++);
+        return true;
+      }
       uint64_t v = 0;
       for (int shift = 0; shift < 64; shift += 7) {
         if (p_ == end_) {
