@@ -1,6 +1,7 @@
 """accord-scoring with a real registry and Debian's python3-grpcio: scores with reasons and
 revisions, identical through the three scoring RPCs, publishes applied within 1 s, keeps
-serving when the registry dies, restarts from its cache, and refuses a corrupt cache."""
+serving when the registry dies, restarts from its cache, refuses a corrupt cache, and answers malformed request bytes with
+INVALID_ARGUMENT naming the field."""
 import json
 import os
 import signal
@@ -85,6 +86,33 @@ try:
         check(e.code() == grpc.StatusCode.INVALID_ARGUMENT, e)
         fields = [f for f, _ in error_details(e)[1]]
         check("lead.events[0].type" in fields and "lead.events[0].time" in fields, fields)
+    # Bytes that are not a valid request (the server decodes them itself): invalid UTF-8 in an
+    # attribute, and a request cut short, through ScoreLead and through a stream.
+    raw_score = grpc.insecure_channel(scoring.address).unary_unary(
+        "/accord.scoring.v1.Scoring/ScoreLead", request_serializer=lambda b: b,
+        response_deserializer=scoring_pb2.LeadScore.FromString)
+    raw_stream = grpc.insecure_channel(scoring.address).stream_stream(
+        "/accord.scoring.v1.Scoring/StreamScoreLeads", request_serializer=lambda b: b,
+        response_deserializer=scoring_pb2.StreamScoreLeadsResponse.FromString)
+    patched = scoring_pb2.Lead(id="utf8")
+    patched.attributes.update({"company": {"name": "ACMEX"}})
+    body = scoring_pb2.ScoreLeadRequest(lead=patched).SerializeToString()
+    body = body.replace(b"ACMEX", b"ACME\xff")
+    stream_body = scoring_pb2.StreamScoreLeadsRequest(leads=[leads[0], patched]).SerializeToString()
+    stream_body = stream_body.replace(b"ACMEX", b"ACME\xff")
+    for call, payload, field in (
+            (raw_score, body, "lead.attributes.company.name"),
+            (raw_score, body[:len(body) - 3], None),
+            (lambda p, **kw: list(raw_stream(iter([p]), **kw)), stream_body,
+             "messages[0].leads[1].attributes.company.name")):
+        try:
+            call(payload, metadata=service, timeout=5)
+            raise AssertionError(f"malformed request accepted: {payload!r}")
+        except grpc.RpcError as e:
+            check(e.code() == grpc.StatusCode.INVALID_ARGUMENT, e)
+            if field is not None:
+                check([f for f, _ in error_details(e)[1]] == [field], error_details(e))
+    check(score(stub, leads[0]).lead_id == leads[0].id, "not serving after malformed requests")
     too_many = scoring_pb2.BatchScoreLeadsRequest(leads=[leads[0]] * 1001)
     try:
         stub.BatchScoreLeads(too_many, metadata=service, timeout=10)
