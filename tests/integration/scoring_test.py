@@ -1,7 +1,7 @@
 """accord-scoring with a real registry and Debian's python3-grpcio: scores with reasons and
 revisions, identical through the three scoring RPCs, publishes applied within 1 s, keeps
-serving when the registry dies, restarts from its cache, refuses a corrupt cache, and answers malformed request bytes with
-INVALID_ARGUMENT naming the field."""
+serving when the registry dies, restarts from its cache, refuses a corrupt cache, and answers
+malformed request bytes with INVALID_ARGUMENT naming the field."""
 import json
 import os
 import signal
