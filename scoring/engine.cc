@@ -515,9 +515,10 @@ class Evaluator {
     Values values;
   };
   int64_t as_of_ns_;
-  std::vector<double> persona_match_;
-  std::vector<bool> persona_busy_;
-  std::vector<Path> paths_;
+  // Inline capacity for typical sets: evaluating a lead allocates nothing.
+  absl::InlinedVector<double, 16> persona_match_;
+  absl::InlinedVector<bool, 16> persona_busy_;
+  absl::InlinedVector<Path, 32> paths_;
   Scores scores_;
   bool has_scores_ = false;
 };
@@ -920,9 +921,11 @@ void ScoreLead(const Evaluation& evaluation, const LeadSet& leads, size_t index,
   const int64_t as_of_ns = absl::ToUnixNanos(as_of);
   const LeadSet::Lead& lead = leads.lead(index);
   Evaluator ev(set, leads, index, as_of_ns);
-  out.set_lead_id(std::string(lead.id));
+  out.mutable_lead_id()->assign(lead.id.data(), lead.id.size());
   out.set_namespace_(set.namespace_id);
-  *out.mutable_as_of() = TimeUtil::NanosecondsToTimestamp(as_of_ns);
+  out.mutable_as_of()->set_seconds(absl::ToUnixSeconds(as_of));
+  out.mutable_as_of()->set_nanos(
+      static_cast<int32_t>(as_of_ns - absl::ToUnixSeconds(as_of) * 1000000000LL));
   AddRef(out, m.name, m.revision);
   bool any_rule = false;
 
@@ -962,7 +965,7 @@ void ScoreLead(const Evaluation& evaluation, const LeadSet& leads, size_t index,
     int rule;
     int64_t age;
   };
-  std::vector<Hit> hits;
+  absl::InlinedVector<Hit, 64> hits;
   hits.reserve(lead.events);
   for (int32_t k = 0; k < lead.events; ++k) {
     const LeadSet::Event& e = leads.event(lead.first_event + k);
@@ -990,7 +993,7 @@ void ScoreLead(const Evaluation& evaluation, const LeadSet& leads, size_t index,
   std::sort(hits.begin(), hits.end(), [](const Hit& a, const Hit& b) {
     return a.rule != b.rule ? a.rule < b.rule : a.age < b.age;
   });
-  std::vector<double> group_sums(m.engagement_groups.size(), 0.0);
+  absl::InlinedVector<double, 8> group_sums(m.engagement_groups.size(), 0.0);
   for (size_t i = 0; i < hits.size();) {
     const EngagementRule& r = m.engagement_rules[hits[i].rule];
     size_t end = i;
@@ -1061,7 +1064,9 @@ void ScoreLead(const Evaluation& evaluation, const LeadSet& leads, size_t index,
   out.set_no_rule_matched(!any_rule);
   out.set_fit_grade(GradeOf(m.fit_grades, fit));
   out.set_engagement_grade(GradeOf(m.engagement_grades, engagement));
-  out.set_grade(out.fit_grade() + out.engagement_grade());
+  std::string* grade = out.mutable_grade();
+  grade->assign(out.fit_grade());
+  grade->append(out.engagement_grade());
 
   int level_rank = -1;
   for (size_t i = 0; i < m.levels.size(); ++i) {

@@ -325,21 +325,35 @@ absl::StatusOr<std::shared_ptr<const CompiledSet>> Scorer::PinnedSet(const std::
 }
 
 absl::Status Scorer::CheckLead(const LeadSet& leads, size_t index, const std::string& field) const {
-  std::vector<FieldViolation> violations;
+  return CheckLeadAt(leads, index, [&field] { return field; });
+}
+
+template <typename Field>
+absl::Status Scorer::CheckLeadAt(const LeadSet& leads, size_t index, Field field) const {
   const LeadSet::Lead& lead = leads.lead(index);
+  bool ok = lead.events <= 10000;
+  for (int32_t i = 0; ok && i < lead.events; ++i) {
+    const LeadSet::Event& e = leads.event(lead.first_event + i);
+    ok = !e.type.empty() && e.has_time;
+  }
+  if (ok) {
+    return absl::OkStatus();  // the common case names no field
+  }
+  const std::string name = field();
+  std::vector<FieldViolation> violations;
   if (lead.events > 10000) {
-    violations.push_back({absl::StrCat(field, ".events"), "at most 10000 events per lead"});
+    violations.push_back({absl::StrCat(name, ".events"), "at most 10000 events per lead"});
   }
   for (int32_t i = 0; i < lead.events && violations.size() < 20; ++i) {
     const LeadSet::Event& e = leads.event(lead.first_event + i);
     if (e.type.empty()) {
-      violations.push_back({absl::StrCat(field, ".events[", i, "].type"), "is required"});
+      violations.push_back({absl::StrCat(name, ".events[", i, "].type"), "is required"});
     }
     if (!e.has_time) {
-      violations.push_back({absl::StrCat(field, ".events[", i, "].time"), "is required"});
+      violations.push_back({absl::StrCat(name, ".events[", i, "].time"), "is required"});
     }
   }
-  return violations.empty() ? absl::OkStatus() : InvalidArgument(std::move(violations));
+  return InvalidArgument(std::move(violations));
 }
 
 absl::Status Scorer::CheckLead(const sv1::Lead& lead, const std::string& field) const {
@@ -355,7 +369,8 @@ absl::Status Scorer::CheckLeads(const LeadSet& leads, absl::string_view leads_fi
                              : CheckLead(leads, 0, std::string(leads_field));
   }
   for (size_t i = 0; i < leads.size(); ++i) {
-    ACCORD_RETURN_IF_ERROR(CheckLead(leads, i, absl::StrCat(leads_field, "[", i, "]")));
+    ACCORD_RETURN_IF_ERROR(
+        CheckLeadAt(leads, i, [&] { return absl::StrCat(leads_field, "[", i, "]"); }));
   }
   return absl::OkStatus();
 }

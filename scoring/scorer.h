@@ -124,6 +124,10 @@ class Scorer final {
   std::optional<std::map<std::string, rv1::Revision>> shadow_;
   std::atomic<int64_t> rejected_{0};
 
+  // CheckLead with the lead's field path built only when there is a violation.
+  template <typename Field>
+  absl::Status CheckLeadAt(const LeadSet& leads, size_t index, Field field) const;
+
   // A set where `model` is at `revision` and the rest is published, compiled once.
   absl::StatusOr<std::shared_ptr<const CompiledSet>> PinnedSet(const std::string& ns,
                                                                const std::string& model,
