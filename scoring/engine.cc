@@ -614,42 +614,59 @@ class WireReasons final : public ReasonSink {
  public:
   explicit WireReasons(std::string& out) : out_(out) {}
   void Add(const Reason& r) override {
-    body_.clear();
-    Varint(0x08, static_cast<uint64_t>(r.kind));
+    const auto kind = static_cast<uint64_t>(r.kind);
+    const auto counted = static_cast<uint64_t>(static_cast<int64_t>(r.events_counted));
+    uint64_t bits;
+    std::memcpy(&bits, &r.points, sizeof bits);
+    // The Reason's size first, so that it is written once, straight into `out_`.
+    const size_t size = VarintField(kind) + BytesField(r.group) + BytesField(r.rule) +
+                        BytesField(r.description) + (bits != 0 ? 9 : 0) + VarintField(counted) +
+                        BytesField(r.evidence) + BytesField(r.detail);
+    out_.reserve(out_.size() + size + 11);
+    out_.push_back(0x72);  // field 14, length-delimited
+    AppendWireVarint(out_, size);
+    Varint(0x08, kind);
     Bytes(0x12, r.group);
     Bytes(0x1a, r.rule);
     Bytes(0x22, r.description);
-    uint64_t bits;
-    std::memcpy(&bits, &r.points, sizeof bits);
     if (bits != 0) {
-      body_.push_back(0x29);
-      body_.append(reinterpret_cast<const char*>(&bits), sizeof bits);  // little-endian
+      out_.push_back(0x29);
+      out_.append(reinterpret_cast<const char*>(&bits), sizeof bits);  // little-endian
     }
-    Varint(0x30, static_cast<uint64_t>(static_cast<int64_t>(r.events_counted)));
+    Varint(0x30, counted);
     Bytes(0x3a, r.evidence);
     Bytes(0x42, r.detail);
-    out_.push_back(0x72);  // field 14, length-delimited
-    AppendWireVarint(out_, body_.size());
-    out_.append(body_);
   }
 
  private:
+  static size_t VarintSize(uint64_t v) {
+    size_t n = 1;
+    while (v >= 0x80) {
+      v >>= 7;
+      ++n;
+    }
+    return n;
+  }
+  // Bytes of a field with its one-byte tag; 0 for a default value, which proto3 leaves out.
+  static size_t VarintField(uint64_t v) { return v == 0 ? 0 : 1 + VarintSize(v); }
+  static size_t BytesField(absl::string_view v) {
+    return v.empty() ? 0 : 1 + VarintSize(v.size()) + v.size();
+  }
   void Varint(char tag, uint64_t v) {
     if (v != 0) {
-      body_.push_back(tag);
-      AppendWireVarint(body_, v);
+      out_.push_back(tag);
+      AppendWireVarint(out_, v);
     }
   }
   void Bytes(char tag, absl::string_view v) {
     if (!v.empty()) {
-      body_.push_back(tag);
-      AppendWireVarint(body_, v.size());
-      body_.append(v.data(), v.size());
+      out_.push_back(tag);
+      AppendWireVarint(out_, v.size());
+      out_.append(v.data(), v.size());
     }
   }
 
   std::string& out_;
-  std::string body_;
 };
 
 void AddRefTo(sv1::DefinitionRef* ref, const std::string& name, int64_t revision) {
@@ -776,6 +793,12 @@ absl::StatusOr<std::shared_ptr<const CompiledSet>> Compile(
         rule.half_life_ns = static_cast<double>(DurationNs(r.decay().half_life()));
         rule.period_ns = static_cast<double>(DurationNs(r.decay().period()));
         rule.fraction = r.decay().fraction();
+        if (rule.decay == rv1::Decay::EXPONENTIAL) {
+          rule.decay_detail =
+              absl::StrCat("exponential decay, half-life ", HumanDuration(rule.half_life_ns));
+        } else if (rule.decay == rv1::Decay::LINEAR) {
+          rule.decay_detail = absl::StrCat("linear decay over ", HumanDuration(rule.period_ns));
+        }
         rule.group = group;
         for (const auto& w : r.where()) {
           Compiler::Attribute(w, &rule.where.emplace_back());
@@ -1020,15 +1043,12 @@ void ScoreLead(const Evaluation& evaluation, const LeadSet& leads, size_t index,
       i = end;
       continue;
     }
-    std::string detail;
-    if (decayed) {
-      detail = r.decay == rv1::Decay::EXPONENTIAL
-                   ? absl::StrCat("exponential decay, half-life ", HumanDuration(r.half_life_ns))
-                   : absl::StrCat("linear decay over ", HumanDuration(r.period_ns));
-    }
+    absl::string_view detail = decayed ? absl::string_view(r.decay_detail) : "";
+    std::string capped;
     if (r.has_max_points && sum > r.max_points) {
-      absl::StrAppend(&detail, detail.empty() ? "" : "; ", "rule capped from ", sum, " to ",
-                      r.max_points);
+      capped = absl::StrCat(detail, detail.empty() ? "" : "; ", "rule capped from ", sum, " to ",
+                            r.max_points);
+      detail = capped;
       sum = r.max_points;
     }
     evidence.clear();

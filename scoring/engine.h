@@ -102,6 +102,7 @@ struct EngagementRule {
   double half_life_ns = 0;
   double period_ns = 0;
   double fraction = 0;
+  std::string decay_detail;  // the reason's text when decay applied, e.g. "linear decay over 60d"
   int group = 0;
 };
 

@@ -90,6 +90,22 @@ TEST(EngineTest, ExponentialDecayHalvesPerHalfLife) {
   }
 }
 
+TEST(EngineTest, DecayAndCapsAreExplained) {
+  auto set = Set(kDecayModel);
+  sv1::Lead lead;
+  AddEvent(lead, "demo", 30 * kDay);
+  AddEvent(lead, "visit", 5 * kDay);
+  AddEvent(lead, "webinar", kDay);
+  sv1::LeadScore s = ScoreWith(set, lead);
+  EXPECT_EQ(Find(s, "exp")->detail(), "exponential decay, half-life 30d");
+  EXPECT_EQ(Find(s, "lin")->detail(), "linear decay over 10d");
+  EXPECT_EQ(Find(s, "win")->detail(), "");
+  EXPECT_EQ(Find(s, "exp")->evidence(), "1 demo events, 1 counted");
+  sv1::Lead fresh;
+  AddEvent(fresh, "demo", 0);  // no decay at age 0: nothing to explain
+  EXPECT_EQ(Find(ScoreWith(set, fresh), "exp")->detail(), "");
+}
+
 TEST(EngineTest, LinearDecayReachesZeroAndStays) {
   auto set = Set(kDecayModel);
   for (auto [age_days, expected] : {std::pair{0, 10.0}, {5, 5.0}, {10, 0.0}, {15, 0.0}}) {
@@ -166,7 +182,7 @@ TEST(EngineTest, RuleAndGroupCapsIncludingNegativeFloors) {
   EXPECT_DOUBLE_EQ(s.engagement(), 50);
   EXPECT_DOUBLE_EQ(s.total(), 70);
   EXPECT_DOUBLE_EQ(Find(s, "click")->points(), 10);
-  EXPECT_NE(Find(s, "click")->detail().find("capped"), std::string::npos);
+  EXPECT_EQ(Find(s, "click")->detail(), "rule capped from 20 to 10");
   int caps = 0;
   for (const auto& r : s.reasons()) {
     caps += r.kind() == sv1::Reason::CAP;
