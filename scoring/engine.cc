@@ -1300,7 +1300,7 @@ int LevelRank(const Model& m, const std::string& level) {
 SlaTally::SlaTally(const CompiledSet& set, int sla, absl::Time as_of)
     : set_(set),
       sla_(set.slas[sla]),
-      evaluation_{&set, set.slas[sla].model, set.slas[sla].journey},
+      evaluation_{&set, set.slas[sla].model, set.slas[sla].journey, true, nullptr},
       as_of_(as_of),
       volume_(sla_.spec.volume_size(), 0),
       qualified_(sla_.spec.quality_size(), 0),

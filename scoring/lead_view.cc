@@ -293,18 +293,48 @@ class WireDecoder {
       }
       return false;
     }
+    // A tag, read as protobuf does: at most 5 bytes, bits past 32 dropped.
     bool Tag(uint32_t* field, uint32_t* type) {
-      uint64_t tag;
-      if (!Varint(&tag) || tag > 0xFFFFFFFFULL || (tag >> 3) == 0) {
+      uint32_t tag = 0;
+      for (int i = 0;; ++i) {
+        if (i == 5 || p_ == end_) {
+          return false;
+        }
+        const auto b = static_cast<uint8_t>(*p_++);
+        tag |= static_cast<uint32_t>(b & 0x7F) << (7 * i);
+        if ((b & 0x80) == 0) {
+          break;
+        }
+      }
+      if ((tag >> 3) == 0) {
         return false;
       }
-      *field = static_cast<uint32_t>(tag >> 3);
-      *type = static_cast<uint32_t>(tag & 7);
+      *field = tag >> 3;
+      *type = tag & 7;
+      return true;
+    }
+    // A length, read as protobuf does: at most 5 bytes and below 2 GiB.
+    bool Size(uint64_t* out) {
+      uint64_t n = 0;
+      for (int i = 0;; ++i) {
+        if (i == 5 || p_ == end_) {
+          return false;
+        }
+        const auto b = static_cast<uint8_t>(*p_++);
+        if (i == 4 && b >= 8) {
+          return false;
+        }
+        n |= static_cast<uint64_t>(b & 0x7F) << (7 * i);
+        if ((b & 0x80) == 0) {
+          break;
+        }
+      }
+      *out = n;
       return true;
     }
     bool Bytes(absl::string_view* out) {
       uint64_t n;
-      if (!Varint(&n) || n > static_cast<uint64_t>(end_ - p_)) {
+      if (!Size(&n) || n > static_cast<uint64_t>(end_ - p_)) {
         return false;
       }
       *out = absl::string_view(p_, n);

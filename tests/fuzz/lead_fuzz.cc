@@ -77,7 +77,7 @@ void Check(const std::string& bytes, bool single) {
     Fail("the decoder and protobuf disagree on the number of leads");
   }
   const auto& set = Examples();
-  accord::scoring::Evaluation evaluation{&set, 0, set.journeys.empty() ? -1 : 0, true};
+  accord::scoring::Evaluation evaluation{&set, 0, set.journeys.empty() ? -1 : 0, true, nullptr};
   for (size_t i = 0; i < decoded.size() && i < 20; ++i) {
     sv1::LeadScore typed;
     accord::scoring::ScoreInto(evaluation, expected, i, kAsOf, &typed);

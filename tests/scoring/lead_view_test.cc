@@ -220,6 +220,19 @@ TEST(LeadViewTest, TruncatedAndMutatedBytesAreRefusedExactlyWhenProtobufRefusesT
   }
 }
 
+TEST(LeadViewTest, TagAndLengthVarintsFollowProtobuf) {
+  for (const std::string& bytes : {
+           std::string("\xd0\x9a\x9a\x9a\x65\x9a\x06", 7),  // 5-byte tag, bits past 32
+           std::string("\xd0\x9a\x9a\x9a\xe5\x01\x00", 7),  // 6-byte tag
+           std::string("\x12\x80\x80\x80\x80\x00", 6),      // 5-byte length 0
+           std::string("\x12\x80\x80\x80\x80\x80\x00", 7),  // 6-byte length 0
+           std::string("\x12\x80\x80\x80\x80\x08", 6),      // length of 2 GiB
+           std::string("\x20\xff\xff\xff\xff\xff\xff\xff\xff\xff\x7f", 11),  // 10-byte view
+       }) {
+    ExpectSameAsProtobuf(bytes);
+  }
+}
+
 TEST(LeadViewTest, ErrorsNameTheField) {
   auto decode = [](const std::string& bytes, bool single) {
     LeadSet set;
