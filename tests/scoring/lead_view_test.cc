@@ -284,6 +284,27 @@ TEST(LeadViewTest, NestingDeeperThanProtobufAllowsIsRefused) {
   EXPECT_NE(status.ToString().find("nested"), std::string::npos) << status;
 }
 
+// The decoder knows these messages' fields by number. A field added to them in the proto must
+// be added to scoring/lead_view.cc too; this test fails until the lists here are updated with
+// it.
+TEST(LeadViewTest, DecoderKnowsEveryFieldOfTheMessagesItReads) {
+  auto fields = [](const google::protobuf::Descriptor* d) {
+    std::string out;
+    for (int i = 0; i < d->field_count(); ++i) {
+      absl::StrAppend(&out, d->field(i)->number(), ":", d->field(i)->name(), " ");
+    }
+    return out;
+  };
+  EXPECT_EQ(fields(sv1::Lead::descriptor()), "1:id 2:attributes 3:events 4:stage_history ");
+  EXPECT_EQ(fields(sv1::Event::descriptor()), "1:type 2:time 3:properties ");
+  EXPECT_EQ(fields(sv1::StageEntry::descriptor()), "1:stage 2:time ");
+  EXPECT_EQ(fields(sv1::ScoreLeadRequest::descriptor()), "1:selector 2:lead 3:as_of 4:view ");
+  EXPECT_EQ(fields(sv1::BatchScoreLeadsRequest::descriptor()),
+            "1:selector 2:leads 3:as_of 4:view ");
+  EXPECT_EQ(fields(sv1::StreamScoreLeadsRequest::descriptor()),
+            "1:selector 2:leads 3:as_of 4:view ");
+}
+
 TEST(LeadViewTest, Utf8Validation) {
   EXPECT_TRUE(IsValidUtf8(""));
   EXPECT_TRUE(IsValidUtf8("plain ascii, longer than eight bytes"));
