@@ -29,6 +29,12 @@ from registry_bench import (ROOT, dev_tokens, frame, h2load, quiet, start_pinned
                             wait_port_from_log)
 from scoring_bench import stubs  # noqa: E402
 
+# The integration harness's helpers; it reads these at import.
+os.environ.setdefault("ACCORD_BIN", os.path.join(ROOT, "build", "bin"))
+os.environ.setdefault("ACCORD_SOURCE", ROOT)
+sys.path.insert(0, os.path.join(ROOT, "tests", "integration"))
+from harness import make_persona  # noqa: E402
+
 
 def main():
     ap = argparse.ArgumentParser()
@@ -43,7 +49,7 @@ def main():
     os.makedirs(work)
     stubs(work)
     import grpc
-    from accord.registry.v1 import definition_pb2, registry_pb2, registry_pb2_grpc
+    from accord.registry.v1 import registry_pb2, registry_pb2_grpc
     tokens = dev_tokens(work)
     md = lambda role: (("authorization", "Bearer " + tokens[f"ACCORD_TOKEN_{role}"]),)  # noqa
     pg_dir = os.path.join(work, "pg")
@@ -66,14 +72,6 @@ def main():
         subprocess.run(["psql", dsn, "-qc", f"CREATE DATABASE {db}"], check=True)
         return f"postgresql://accord@127.0.0.1:{port}/{db}"
 
-    def persona(summary):
-        p = definition_pb2.Definition(display_name=summary)
-        c = p.buyer_persona.criteria.add(id="a")
-        c.condition.attribute.field = "contact.title"
-        c.condition.attribute.op = definition_pb2.CONTAINS
-        c.condition.attribute.value.string_value = summary
-        return p
-
     def cycle(stub, name, i):
         d = stub.GetDefinition(registry_pb2.GetDefinitionRequest(name=name), metadata=md("VIEWER"))
         d.display_name = f"v{i}"
@@ -94,7 +92,7 @@ def main():
         for w in range(4):
             did = f"w{w}-{time.time_ns()}"
             stub.CreateDefinition(registry_pb2.CreateDefinitionRequest(
-                parent="namespaces/default", definition_id=did, definition=persona(did)),
+                parent="namespaces/default", definition_id=did, definition=make_persona(did)),
                 metadata=md("MARKETING_EDITOR"))
             names.append(f"namespaces/default/definitions/{did}")
         counts = [0] * 4
@@ -119,7 +117,7 @@ def main():
         did = f"lat-{time.time_ns()}"
         name = f"namespaces/default/definitions/{did}"
         writer.CreateDefinition(registry_pb2.CreateDefinitionRequest(
-            parent="namespaces/default", definition_id=did, definition=persona(did)),
+            parent="namespaces/default", definition_id=did, definition=make_persona(did)),
             metadata=md("MARKETING_EDITOR"))
         seen = {}
         ready = threading.Event()

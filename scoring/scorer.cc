@@ -389,16 +389,20 @@ absl::Status Scorer::ScoreLeads(const LeadSet& leads, const LeadSet::Request& re
   ACCORD_RETURN_IF_ERROR(CheckLeads(leads, single ? "lead" : "leads", single));
   ACCORD_ASSIGN_OR_RETURN(Evaluation e, Resolve(*snapshot, request.selector, "selector"));
   e.reasons = request.view != sv1::BASIC;
-  const absl::Time as_of = AsOf(request.as_of);
+  ScoreWith(e, leads, AsOf(request.as_of), emit);
+  return absl::OkStatus();
+}
+
+void Scorer::ScoreWith(const Evaluation& evaluation, const LeadSet& leads, absl::Time as_of,
+                       EmitScore emit) {
   sv1::LeadScore score;
   std::string reasons;
   for (size_t i = 0; i < leads.size(); ++i) {
     score.Clear();
     reasons.clear();
-    ScoreWire(e, leads, i, as_of, &score, &reasons);
+    ScoreWire(evaluation, leads, i, as_of, &score, &reasons);
     emit(score, reasons);
   }
-  return absl::OkStatus();
 }
 
 absl::Status Scorer::ScoreLeadInto(const sv1::ScoreLeadRequest& request,

@@ -110,6 +110,9 @@ class Scorer final {
       absl::FunctionRef<void(const sv1::LeadScore& score, const std::string& reasons)>;
   absl::Status ScoreLeads(const LeadSet& leads, const LeadSet::Request& request, bool single,
                           EmitScore emit) const;
+  // Scores every lead of `leads`, already checked, with `evaluation` (a stream's, resolved once).
+  static void ScoreWith(const Evaluation& evaluation, const LeadSet& leads, absl::Time as_of,
+                        EmitScore emit);
   absl::Time AsOf(const google::protobuf::Timestamp& as_of) const;
 
   int64_t rejected_total() const { return rejected_.load(); }

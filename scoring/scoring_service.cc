@@ -127,12 +127,10 @@ class ScoreStream final : public grpc::ServerBidiReactor<grpc::ByteBuffer, grpc:
     const absl::Time as_of = scorer_.AsOf(request.as_of);
     evaluation_.reasons = request.view != sv1::BASIC;
     ScoreWriter writer(false);
-    for (size_t i = 0; i < scratch_.leads.size(); ++i) {
-      score_.Clear();
-      reasons_.clear();
-      ScoreWire(evaluation_, scratch_.leads, i, as_of, &score_, &reasons_);
-      writer.Add(score_, reasons_);
-    }
+    Scorer::ScoreWith(evaluation_, scratch_.leads, as_of,
+                      [&writer](const sv1::LeadScore& score, const std::string& reasons) {
+                        writer.Add(score, reasons);
+                      });
     ++index_;
     writer.WriteTo(&response_);
     return absl::OkStatus();
@@ -142,8 +140,6 @@ class ScoreStream final : public grpc::ServerBidiReactor<grpc::ByteBuffer, grpc:
   grpc::ByteBuffer request_;
   grpc::ByteBuffer response_;
   Scratch scratch_;
-  sv1::LeadScore score_;
-  std::string reasons_;
   // The snapshot stays the same for the whole stream unless a message changes the selector,
   // so one stream's scores come from one set of revisions.
   std::shared_ptr<const Snapshot> snapshot_;

@@ -7,7 +7,7 @@
 namespace accord::scoring {
 
 // The scoring methods take their requests as bytes (decoded into a LeadSet, never into Lead
-// messages) and write their responses from a per-call arena; the others are typed.
+// messages) and write their response bytes themselves; the others are typed.
 using ScoringBase = sv1::Scoring::WithRawCallbackMethod_ScoreLead<
     sv1::Scoring::WithRawCallbackMethod_BatchScoreLeads<
         sv1::Scoring::WithRawCallbackMethod_StreamScoreLeads<

@@ -98,11 +98,17 @@ try:
     patched.attributes.update({"company": {"name": "ACMEX"}})
     body = scoring_pb2.ScoreLeadRequest(lead=patched).SerializeToString()
     body = body.replace(b"ACMEX", b"ACME\xff")
+    raw_batch = grpc.insecure_channel(scoring.address).unary_unary(
+        "/accord.scoring.v1.Scoring/BatchScoreLeads", request_serializer=lambda b: b,
+        response_deserializer=scoring_pb2.BatchScoreLeadsResponse.FromString)
+    batch_body = scoring_pb2.BatchScoreLeadsRequest(leads=[leads[0], patched]).SerializeToString()
+    batch_body = batch_body.replace(b"ACMEX", b"ACME\xff")
     stream_body = scoring_pb2.StreamScoreLeadsRequest(leads=[leads[0], patched]).SerializeToString()
     stream_body = stream_body.replace(b"ACMEX", b"ACME\xff")
     for call, payload, field in (
             (raw_score, body, "lead.attributes.company.name"),
             (raw_score, body[:len(body) - 3], None),
+            (raw_batch, batch_body, "leads[1].attributes.company.name"),
             (lambda p, **kw: list(raw_stream(iter([p]), **kw)), stream_body,
              "messages[0].leads[1].attributes.company.name")):
         try:
