@@ -193,6 +193,15 @@ absl::Status ServerOptions::Validate() const {
   } else if (absl::Status s = CheckPlaintext("--listen", listen, allow_plaintext); !s.ok()) {
     return s;
   }
+  if (!front_listen.empty()) {
+    // The front end relays plaintext HTTP/2 (TLS is served by this server itself).
+    if (absl::Status s = CheckHostPort("listen", front_listen); !s.ok()) {
+      return s;
+    }
+    if (absl::Status s = CheckPlaintext("--listen", front_listen, allow_plaintext); !s.ok()) {
+      return s;
+    }
+  }
   if (!health_listen.empty()) {
     if (absl::Status s = CheckHostPort("health_listen", health_listen); !s.ok()) {
       return s;
@@ -288,12 +297,22 @@ absl::Status Server::Start() {
           absl::StrCat("cannot listen on ", options_.admin_listen, ": ", e.what()));
     }
   }
-  std::string host = options_.listen.substr(0, options_.listen.rfind(':'));
-  Log(LogLevel::kInfo, "listening",
-      {{"grpc", absl::StrCat(host, ":", port_)},
-       {"port", port_},
-       {"admin_port", admin_port_},
-       {"health_port", health_port_}});
+  if (options_.front_listen.empty()) {
+    std::string host = options_.listen.substr(0, options_.listen.rfind(':'));
+    Log(LogLevel::kInfo, "listening",
+        {{"grpc", absl::StrCat(host, ":", port_)},
+         {"port", port_},
+         {"admin_port", admin_port_},
+         {"health_port", health_port_}});
+  } else {
+    std::string host = options_.front_listen.substr(0, options_.front_listen.rfind(':'));
+    Log(LogLevel::kInfo, "listening",
+        {{"grpc", absl::StrCat(host, ":", options_.front_port)},
+         {"port", options_.front_port},
+         {"server_port", port_},
+         {"admin_port", admin_port_},
+         {"health_port", health_port_}});
+  }
   return absl::OkStatus();
 }
 

@@ -41,6 +41,10 @@ struct ServerOptions {
   // host:port of a plaintext server with grpc.health.v1 only, mirroring the main server's
   // statuses: Kubernetes gRPC probes cannot speak TLS. Empty = none.
   std::string health_listen;
+  // A front end that owns the public gRPC address and relays to this server (the gateway's
+  // HTTP/2 relay): the "listening" log reports its address and port as the gRPC ones.
+  std::string front_listen;
+  int front_port = 0;
 
   // INVALID_ARGUMENT naming the flag for an unusable option.
   absl::Status Validate() const;
@@ -73,6 +77,8 @@ class Server final {
   // UNAVAILABLE when a port cannot be bound.
   absl::Status Start();
   int port() const { return port_; }
+  // The bound port of ServerOptions::front_listen, once the front end has it (before Start).
+  void set_front_port(int port) { options_.front_port = port; }
   int admin_port() const { return admin_port_; }
   int health_port() const { return health_port_; }
   grpc::Server* grpc_server() { return server_.get(); }

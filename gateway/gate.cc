@@ -109,32 +109,45 @@ absl::StatusOr<Admission> Gate::Admit(const MethodInfo& method, const CallerHead
   return Admission{*std::move(principal), Ticket(&limit)};
 }
 
-void Gate::PrepareDownstream(grpc::ClientContext& context, const MethodInfo& method,
-                             const CallerHeaders& headers, absl::Time client_deadline) const {
-  absl::Time now = absl::Now();
-  if (method.unary()) {
-    // Streams (watches, bulk scoring) may run for as long as the caller wants; unary calls
-    // get the default and are capped.
-    absl::Time deadline = client_deadline == absl::InfiniteFuture()
-                              ? now + options_.default_deadline
-                              : std::min(client_deadline, now + options_.max_deadline);
-    context.set_deadline(absl::ToChronoTime(deadline));
-  } else if (client_deadline != absl::InfiniteFuture()) {
-    context.set_deadline(absl::ToChronoTime(client_deadline));
+absl::Time Gate::DownstreamDeadline(const MethodInfo& method, absl::Time client_deadline) const {
+  if (!method.unary()) {
+    // Streams (watches, bulk scoring) may run for as long as the caller wants.
+    return client_deadline;
   }
+  absl::Time now = absl::Now();
+  return client_deadline == absl::InfiniteFuture()
+             ? now + options_.default_deadline
+             : std::min(client_deadline, now + options_.max_deadline);
+}
+
+std::vector<std::pair<std::string, std::string>> Gate::DownstreamMetadata(
+    const CallerHeaders& headers) const {
+  std::vector<std::pair<std::string, std::string>> out;
   // The caller's own credential: backends authenticate and authorize it again.
   if (headers.authorization) {
-    context.AddMetadata("authorization", *headers.authorization);
+    out.emplace_back("authorization", *headers.authorization);
   }
   // Asserted roles mean something only in insecure development mode; never pass them on
   // otherwise, so a backend misconfigured that way cannot be fooled through the gateway.
   if (headers.roles && authorizer_.insecure()) {
-    context.AddMetadata("x-accord-roles", *headers.roles);
+    out.emplace_back("x-accord-roles", *headers.roles);
   }
-  context.AddMetadata("x-request-id", headers.request_id ? *headers.request_id : RandomHex(16));
-  context.AddMetadata("traceparent", ChildTraceparent(headers.traceparent.value_or("")));
+  out.emplace_back("x-request-id", headers.request_id ? *headers.request_id : RandomHex(16));
+  out.emplace_back("traceparent", ChildTraceparent(headers.traceparent.value_or("")));
   if (headers.tracestate) {
-    context.AddMetadata("tracestate", *headers.tracestate);
+    out.emplace_back("tracestate", *headers.tracestate);
+  }
+  return out;
+}
+
+void Gate::PrepareDownstream(grpc::ClientContext& context, const MethodInfo& method,
+                             const CallerHeaders& headers, absl::Time client_deadline) const {
+  if (absl::Time deadline = DownstreamDeadline(method, client_deadline);
+      deadline != absl::InfiniteFuture()) {
+    context.set_deadline(absl::ToChronoTime(deadline));
+  }
+  for (const auto& [key, value] : DownstreamMetadata(headers)) {
+    context.AddMetadata(key, value);
   }
 }
 

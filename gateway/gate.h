@@ -4,6 +4,8 @@
 #include <optional>
 #include <string>
 #include <unordered_map>
+#include <utility>
+#include <vector>
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
@@ -79,6 +81,13 @@ class Gate final {
   // `client_deadline` is InfiniteFuture when the caller set none.
   void PrepareDownstream(grpc::ClientContext& context, const MethodInfo& method,
                          const CallerHeaders& headers, absl::Time client_deadline) const;
+  // The backend call's deadline: unary calls get the default when the caller set none and are
+  // capped; streams keep the caller's (InfiniteFuture: none).
+  absl::Time DownstreamDeadline(const MethodInfo& method, absl::Time client_deadline) const;
+  // The metadata the backend call carries: the caller's credential, the request id (made up
+  // when the caller sent none), a child traceparent and the tracestate.
+  std::vector<std::pair<std::string, std::string>> DownstreamMetadata(
+      const CallerHeaders& headers) const;
 
   // Installs the channel to `backend`; its unary methods are registered on it (a registered
   // call skips the per-call method lookup of a generic one).

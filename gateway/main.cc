@@ -2,6 +2,7 @@
 #include <iostream>
 
 #include "CLI/CLI.hpp"
+#include "absl/strings/str_cat.h"
 
 #include "common/call_auth.h"
 #include "common/log.h"
@@ -10,6 +11,7 @@
 #include "gateway/catalog.h"
 #include "gateway/gate.h"
 #include "gateway/grpc_proxy.h"
+#include "gateway/h2_relay.h"
 #include "gateway/http_rules.h"
 #include "gateway/http_server.h"
 
@@ -27,6 +29,7 @@ struct Options {
   double max_deadline_seconds = 30;
   int http_threads = 64;
   bool rpc_metrics = true;
+  std::string grpc_front = "relay";
 };
 
 int Run(Options& o) {
@@ -59,6 +62,13 @@ int Run(Options& o) {
   server_options.allow_plaintext = o.security.allow_plaintext;
   server_options.max_concurrent_streams = 100;
   server_options.rpc_metrics = o.rpc_metrics;
+  // The HTTP/2 relay owns the public address and relays what is not a backend method to the
+  // gRPC server, which then listens on loopback only. With TLS, the gRPC server is the front.
+  const bool relay_front = o.grpc_front == "relay" && !o.security.tls.enabled();
+  if (relay_front) {
+    server_options.front_listen = o.listen;
+    server_options.listen = "127.0.0.1:0";
+  }
   if (absl::Status s = server_options.Validate(); !s.ok()) {
     Log(LogLevel::kError, "invalid options", {{"error", s.ToString()}});
     return 2;
@@ -86,9 +96,27 @@ int Run(Options& o) {
     unary.push_back(std::make_unique<UnaryProxyService>(gate, service));
     server.AddService(unary.back().get());
   }
+  std::unique_ptr<H2Relay> relay;
+  if (relay_front) {
+    RelayOptions relay_options;
+    relay_options.listen = o.listen;
+    relay_options.registry = o.backends.registry;
+    relay_options.scoring = o.backends.scoring;
+    relay_options.max_concurrent_streams = server_options.max_concurrent_streams;
+    relay_options.max_message_bytes = server_options.max_receive_message_bytes;
+    relay = std::make_unique<H2Relay>(gate, relay_options, server.metrics());
+    if (absl::Status s = relay->Listen(); !s.ok()) {
+      Log(LogLevel::kError, "cannot start", {{"error", s.ToString()}});
+      return 1;
+    }
+    server.set_front_port(relay->port());
+  }
   if (absl::Status s = server.Start(); !s.ok()) {
     Log(LogLevel::kError, "cannot start", {{"error", s.ToString()}});
     return 1;
+  }
+  if (relay != nullptr) {
+    relay->Start(absl::StrCat("127.0.0.1:", server.port()));
   }
   HttpOptions http_options;
   http_options.listen = o.http_listen;
@@ -110,6 +138,9 @@ int Run(Options& o) {
   server.WaitForShutdownSignal();
   health.Stop();
   http.Stop();
+  if (relay != nullptr) {
+    relay->Shutdown(absl::Seconds(10));
+  }
   server.Shutdown();
   return 0;
 }
@@ -168,6 +199,11 @@ int main(int argc, char** argv) {
       ->check(CLI::Range(1, 1024))
       ->capture_default_str();
   app.add_flag("!--no_rpc_metrics", o.rpc_metrics, "skip per-method metrics (benchmarks)");
+  app.add_option("--grpc_front", o.grpc_front,
+                 "relay: HTTP/2 frames relayed (plaintext); grpc: a gRPC server call and a "
+                 "backend call per request (always with TLS)")
+      ->check(CLI::IsMember({"relay", "grpc"}))
+      ->capture_default_str();
   CLI11_PARSE(app, argc, argv);
   return Run(o);
 }

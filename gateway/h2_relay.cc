@@ -1,0 +1,1271 @@
+#include "gateway/h2_relay.h"
+
+#include <netdb.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <atomic>
+#include <cerrno>
+#include <cstring>
+#include <thread>
+#include <unordered_map>
+#include <unordered_set>
+#include <utility>
+#include <vector>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/escaping.h"
+#include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "prometheus/counter.h"
+
+#include "common/log.h"
+#include "common/status.h"
+#include <nghttp2/nghttp2.h>
+
+namespace accord::gateway {
+namespace {
+
+using Header = std::pair<std::string, std::string>;
+
+enum Target { kRegistryTarget = 0, kScoringTarget = 1, kInternalTarget = 2, kTargets = 3 };
+constexpr absl::string_view kTargetNames[kTargets] = {"registry", "scoring", "gateway"};
+
+constexpr int32_t kStreamWindow = 1 << 20;       // per stream, both directions
+constexpr int32_t kConnectionWindow = 16 << 20;  // per connection
+constexpr size_t kWriteChunk = 64 * 1024;
+
+// Bytes on their way from one connection to the other, in arrival order.
+struct Pipe {
+  std::string data;
+  size_t offset = 0;
+  bool eof = false;
+  size_t size() const { return data.size() - offset; }
+};
+
+class Conn;
+class ClientConn;
+class Upstream;
+
+// One call: its stream on a client connection and, once admitted, on a backend connection.
+struct Stream {
+  ClientConn* client = nullptr;
+  int32_t client_id = 0;
+  Upstream* up = nullptr;
+  int32_t up_id = -1;
+  int target = -1;
+  const MethodInfo* method = nullptr;
+  Ticket ticket;
+  std::vector<Header> request_headers;
+  size_t header_bytes = 0;
+  Pipe request;
+  Pipe response;
+  std::vector<Header> trailers;
+  bool client_open = true;
+  bool up_open = false;
+  bool responded = false;  // the client's response headers are submitted
+  bool counted = false;
+  absl::Time deadline = absl::InfiniteFuture();
+  // The request's gRPC framing, checked as it passes: 5-byte prefixes and payloads.
+  uint8_t prefix[5] = {};
+  int prefix_have = 0;
+  uint64_t payload_left = 0;
+};
+
+absl::StatusOr<std::pair<std::string, std::string>> SplitHostPort(const std::string& address) {
+  size_t colon = address.rfind(':');
+  if (colon == std::string::npos || colon + 1 == address.size()) {
+    return absl::InvalidArgumentError(absl::StrCat("address ", address, ": want HOST:PORT"));
+  }
+  std::string host = address.substr(0, colon);
+  if (host.size() >= 2 && host.front() == '[' && host.back() == ']') {
+    host = host.substr(1, host.size() - 2);
+  }
+  return std::make_pair(host, address.substr(colon + 1));
+}
+
+// Every address `address` resolves to (numeric hosts resolve to themselves).
+std::vector<sockaddr_storage> Resolve(const std::string& address, bool passive) {
+  std::vector<sockaddr_storage> out;
+  auto hp = SplitHostPort(address);
+  if (!hp.ok()) {
+    return out;
+  }
+  addrinfo hints{};
+  hints.ai_family = AF_UNSPEC;
+  hints.ai_socktype = SOCK_STREAM;
+  hints.ai_flags = passive ? AI_PASSIVE : 0;
+  addrinfo* result = nullptr;
+  if (getaddrinfo(hp->first.empty() ? nullptr : hp->first.c_str(), hp->second.c_str(), &hints,
+                  &result) != 0) {
+    return out;
+  }
+  for (addrinfo* a = result; a != nullptr; a = a->ai_next) {
+    sockaddr_storage s{};
+    std::memcpy(&s, a->ai_addr, a->ai_addrlen);
+    out.push_back(s);
+  }
+  freeaddrinfo(result);
+  return out;
+}
+
+socklen_t AddressLength(const sockaddr_storage& a) {
+  return a.ss_family == AF_INET6 ? sizeof(sockaddr_in6) : sizeof(sockaddr_in);
+}
+
+// grpc-timeout ("100m", "5S"): the caller's deadline, InfiniteFuture when absent or malformed.
+absl::Time DeadlineFromTimeout(absl::string_view value, absl::Time now) {
+  if (value.size() < 2 || value.size() > 9) {
+    return absl::InfiniteFuture();
+  }
+  int64_t n = 0;
+  if (!absl::SimpleAtoi(value.substr(0, value.size() - 1), &n) || n < 0) {
+    return absl::InfiniteFuture();
+  }
+  switch (value.back()) {
+    case 'H':
+      return now + absl::Hours(n);
+    case 'M':
+      return now + absl::Minutes(n);
+    case 'S':
+      return now + absl::Seconds(n);
+    case 'm':
+      return now + absl::Milliseconds(n);
+    case 'u':
+      return now + absl::Microseconds(n);
+    case 'n':
+      return now + absl::Nanoseconds(n);
+    default:
+      return absl::InfiniteFuture();
+  }
+}
+
+// The grpc-timeout value for `left` (at most 8 digits, the finest unit that fits).
+std::string TimeoutValue(absl::Duration left) {
+  int64_t us = std::max<int64_t>(1, absl::ToInt64Microseconds(left));
+  if (us < 100000000) {
+    return absl::StrCat(us, "u");
+  }
+  int64_t ms = us / 1000;
+  if (ms < 100000000) {
+    return absl::StrCat(ms, "m");
+  }
+  return absl::StrCat(std::min<int64_t>(ms / 1000, 99999999), "S");
+}
+
+// grpc-message is percent-encoded (the gRPC HTTP/2 protocol).
+std::string PercentEncode(absl::string_view message) {
+  std::string out;
+  for (unsigned char c : message) {
+    if (c >= 0x20 && c <= 0x7e && c != '%') {
+      out.push_back(static_cast<char>(c));
+    } else {
+      absl::StrAppend(&out, "%",
+                      absl::AsciiStrToUpper(absl::BytesToHexString(
+                          absl::string_view(reinterpret_cast<char*>(&c), 1))));
+    }
+  }
+  return out;
+}
+
+std::vector<nghttp2_nv> NameValues(const std::vector<Header>& headers) {
+  std::vector<nghttp2_nv> nv;
+  nv.reserve(headers.size());
+  for (const auto& [name, value] : headers) {
+    nv.push_back({reinterpret_cast<uint8_t*>(const_cast<char*>(name.data())),
+                  reinterpret_cast<uint8_t*>(const_cast<char*>(value.data())), name.size(),
+                  value.size(), NGHTTP2_NV_FLAG_NONE});
+  }
+  return nv;
+}
+
+}  // namespace
+
+// The event loop: one thread, every connection non-blocking, nghttp2 sessions fed from and
+// drained to the sockets. All state below is touched by that thread only.
+class H2Relay::Loop {
+ public:
+  Loop(Gate& gate, RelayOptions options, prometheus::Registry& metrics);
+  ~Loop();
+  absl::Status Listen();
+  void Start(const std::string& internal);
+  void Shutdown(absl::Duration grace);
+  int port() const { return port_; }
+
+  // Called by the connections' nghttp2 callbacks.
+  void OnRequest(Stream* s, bool end_stream);
+  void OnRequestData(Stream* s, const uint8_t* data, size_t size);
+  void OnClientStreamClosed(Stream* s);
+  void OnResponseHeaders(Stream* s, std::vector<Header> headers, bool end_stream);
+  void OnResponseData(Stream* s, const uint8_t* data, size_t size);
+  void OnResponseEnd(Stream* s);
+  void OnUpstreamStreamClosed(Stream* s, uint32_t error_code);
+  ssize_t ReadRequest(Stream* s, uint8_t* buf, size_t length, uint32_t* flags);
+  ssize_t ReadResponse(Stream* s, uint8_t* buf, size_t length, uint32_t* flags);
+  Stream* NewStream(ClientConn* client, int32_t id);
+  void MarkDirty(Conn* c);
+  const RelayOptions& options() const { return options_; }
+
+ private:
+  void Run();
+  void Accept();
+  void Sweep(absl::Time now);
+  void FlushDirty();
+  void CloseDead();
+  Upstream* Pick(int target);
+  void Reject(Stream* s, const absl::Status& status);
+  void EndResponse(Stream* s, const absl::Status& status);
+  void FailUpstream(Upstream* up, const std::string& why);
+  void CloseClient(ClientConn* c);
+  void MaybeFree(Stream* s);
+  void Count(Stream* s, int code);
+
+  Gate& gate_;
+  RelayOptions options_;
+  std::string target_address_[kTargets];
+  prometheus::Family<prometheus::Counter>& calls_;
+  prometheus::Counter* counters_[kTargets][17] = {};
+  int epoll_ = -1;
+  int listen_fd_ = -1;
+  int wake_fd_ = -1;
+  int port_ = 0;
+  std::thread thread_;
+  std::atomic<bool> stopping_{false};
+  std::atomic<int64_t> grace_ns_{0};
+  std::unordered_map<Conn*, std::unique_ptr<Conn>> conns_;
+  std::vector<Upstream*> upstreams_[kTargets];
+  size_t next_[kTargets] = {};
+  absl::Time retry_at_[kTargets];
+  absl::Duration backoff_[kTargets];
+  std::unordered_map<Stream*, std::unique_ptr<Stream>> streams_;
+  std::vector<Conn*> dirty_;
+};
+
+namespace {
+
+// A socket with an nghttp2 session.
+class Conn {
+ public:
+  Conn(H2Relay::Loop* loop, int fd) : loop_(loop), fd_(fd) {}
+  virtual ~Conn() {
+    if (session_ != nullptr) {
+      nghttp2_session_del(session_);
+    }
+    if (fd_ >= 0) {
+      close(fd_);
+    }
+  }
+  virtual bool upstream() const = 0;
+  int fd() const { return fd_; }
+  nghttp2_session* session() const { return session_; }
+  H2Relay::Loop* loop() const { return loop_; }
+  bool dead() const { return dead_; }
+  void Kill() { dead_ = true; }
+  bool dirty = false;
+  bool ready = true;  // connected (a backend connection is not until connect() completes)
+  uint32_t events = 0;
+
+  // Feeds what the socket has to the session. False when the connection is over.
+  bool ReadSome() {
+    char buf[64 * 1024];
+    for (int i = 0; i < 16; ++i) {
+      ssize_t n = read(fd_, buf, sizeof buf);
+      if (n > 0) {
+        ssize_t used = nghttp2_session_mem_recv(session_, reinterpret_cast<const uint8_t*>(buf), n);
+        if (used < 0) {
+          return false;
+        }
+        if (static_cast<size_t>(n) < sizeof buf) {
+          return true;
+        }
+        continue;
+      }
+      if (n == 0) {
+        return false;
+      }
+      return errno == EAGAIN || errno == EINTR;
+    }
+    return true;
+  }
+
+  // Writes what the session has. False when the connection is over; sets `blocked` when the
+  // socket is full (the caller then waits for EPOLLOUT).
+  bool Flush(bool* blocked) {
+    *blocked = false;
+    for (;;) {
+      while (out_.size() - out_offset_ < kWriteChunk) {
+        const uint8_t* data = nullptr;
+        ssize_t n = nghttp2_session_mem_send(session_, &data);
+        if (n < 0) {
+          return false;
+        }
+        if (n == 0) {
+          break;
+        }
+        out_.append(reinterpret_cast<const char*>(data), n);
+      }
+      if (out_offset_ == out_.size()) {
+        out_.clear();
+        out_offset_ = 0;
+        return nghttp2_session_want_read(session_) || nghttp2_session_want_write(session_);
+      }
+      ssize_t w = send(fd_, out_.data() + out_offset_, out_.size() - out_offset_, MSG_NOSIGNAL);
+      if (w < 0) {
+        if (errno == EAGAIN || errno == EINTR) {
+          *blocked = true;
+          return true;
+        }
+        return false;
+      }
+      out_offset_ += w;
+    }
+  }
+
+ protected:
+  H2Relay::Loop* loop_;
+  int fd_;
+  nghttp2_session* session_ = nullptr;
+  std::string out_;
+  size_t out_offset_ = 0;
+  bool dead_ = false;
+};
+
+Stream* StreamOf(nghttp2_session* session, int32_t id) {
+  return static_cast<Stream*>(nghttp2_session_get_stream_user_data(session, id));
+}
+
+nghttp2_option* RelayOption() {
+  nghttp2_option* option = nullptr;
+  nghttp2_option_new(&option);
+  // Window updates follow what the other side has taken: end-to-end back-pressure.
+  nghttp2_option_set_no_auto_window_update(option, 1);
+  return option;
+}
+
+class ClientConn final : public Conn {
+ public:
+  ClientConn(H2Relay::Loop* loop, int fd) : Conn(loop, fd) {
+    nghttp2_session_callbacks* cb = nullptr;
+    nghttp2_session_callbacks_new(&cb);
+    nghttp2_session_callbacks_set_on_begin_headers_callback(cb, &ClientConn::BeginHeaders);
+    nghttp2_session_callbacks_set_on_header_callback(cb, &ClientConn::OnHeader);
+    nghttp2_session_callbacks_set_on_frame_recv_callback(cb, &ClientConn::OnFrame);
+    nghttp2_session_callbacks_set_on_data_chunk_recv_callback(cb, &ClientConn::OnData);
+    nghttp2_session_callbacks_set_on_stream_close_callback(cb, &ClientConn::OnClose);
+    nghttp2_option* option = RelayOption();
+    nghttp2_session_server_new2(&session_, cb, this, option);
+    nghttp2_option_del(option);
+    nghttp2_session_callbacks_del(cb);
+    const RelayOptions& o = loop->options();
+    nghttp2_settings_entry settings[] = {
+        {NGHTTP2_SETTINGS_MAX_CONCURRENT_STREAMS, static_cast<uint32_t>(o.max_concurrent_streams)},
+        {NGHTTP2_SETTINGS_INITIAL_WINDOW_SIZE, kStreamWindow},
+        {NGHTTP2_SETTINGS_MAX_HEADER_LIST_SIZE, static_cast<uint32_t>(o.max_header_bytes)}};
+    nghttp2_submit_settings(session_, NGHTTP2_FLAG_NONE, settings, 3);
+    nghttp2_session_set_local_window_size(session_, NGHTTP2_FLAG_NONE, 0, kConnectionWindow);
+    opened = last_active = absl::Now();
+  }
+  bool upstream() const override { return false; }
+
+  std::unordered_set<Stream*> streams;
+  absl::Time opened;
+  absl::Time last_active;
+  bool greeted = false;  // the client's SETTINGS arrived
+
+ private:
+  static int BeginHeaders(nghttp2_session* session, const nghttp2_frame* frame, void* user) {
+    if (frame->hd.type != NGHTTP2_HEADERS || frame->headers.cat != NGHTTP2_HCAT_REQUEST) {
+      return 0;
+    }
+    auto* self = static_cast<ClientConn*>(user);
+    Stream* s = self->loop_->NewStream(self, frame->hd.stream_id);
+    nghttp2_session_set_stream_user_data(session, frame->hd.stream_id, s);
+    return 0;
+  }
+  static int OnHeader(nghttp2_session* session, const nghttp2_frame* frame, const uint8_t* name,
+                      size_t name_length, const uint8_t* value, size_t value_length, uint8_t,
+                      void* user) {
+    Stream* s = StreamOf(session, frame->hd.stream_id);
+    if (s == nullptr || frame->hd.type != NGHTTP2_HEADERS ||
+        frame->headers.cat != NGHTTP2_HCAT_REQUEST) {
+      return 0;  // request trailers carry nothing a gRPC call needs
+    }
+    s->header_bytes += name_length + value_length;
+    if (s->header_bytes <= static_cast<ClientConn*>(user)->loop_->options().max_header_bytes) {
+      s->request_headers.emplace_back(
+          std::string(reinterpret_cast<const char*>(name), name_length),
+          std::string(reinterpret_cast<const char*>(value), value_length));
+    }
+    return 0;
+  }
+  static int OnFrame(nghttp2_session* session, const nghttp2_frame* frame, void* user) {
+    auto* self = static_cast<ClientConn*>(user);
+    if (frame->hd.type == NGHTTP2_SETTINGS) {
+      self->greeted = true;
+    }
+    Stream* s = frame->hd.stream_id != 0 ? StreamOf(session, frame->hd.stream_id) : nullptr;
+    if (s == nullptr) {
+      return 0;
+    }
+    const bool end = (frame->hd.flags & NGHTTP2_FLAG_END_STREAM) != 0;
+    if (frame->hd.type == NGHTTP2_HEADERS && frame->headers.cat == NGHTTP2_HCAT_REQUEST) {
+      self->loop_->OnRequest(s, end);
+    } else if (end && (frame->hd.type == NGHTTP2_DATA || frame->hd.type == NGHTTP2_HEADERS)) {
+      self->loop_->OnRequestData(s, nullptr, 0);
+    }
+    return 0;
+  }
+  static int OnData(nghttp2_session* session, uint8_t, int32_t id, const uint8_t* data,
+                    size_t length, void* user) {
+    Stream* s = StreamOf(session, id);
+    if (s == nullptr) {
+      nghttp2_session_consume(session, id, length);
+      return 0;
+    }
+    static_cast<ClientConn*>(user)->loop_->OnRequestData(s, data, length);
+    return 0;
+  }
+  static int OnClose(nghttp2_session* session, int32_t id, uint32_t, void* user) {
+    Stream* s = StreamOf(session, id);
+    if (s != nullptr) {
+      static_cast<ClientConn*>(user)->loop_->OnClientStreamClosed(s);
+    }
+    return 0;
+  }
+};
+
+class Upstream final : public Conn {
+ public:
+  Upstream(H2Relay::Loop* loop, int fd, int target) : Conn(loop, fd), target(target) {
+    nghttp2_session_callbacks* cb = nullptr;
+    nghttp2_session_callbacks_new(&cb);
+    nghttp2_session_callbacks_set_on_header_callback(cb, &Upstream::OnHeader);
+    nghttp2_session_callbacks_set_on_frame_recv_callback(cb, &Upstream::OnFrame);
+    nghttp2_session_callbacks_set_on_data_chunk_recv_callback(cb, &Upstream::OnData);
+    nghttp2_session_callbacks_set_on_stream_close_callback(cb, &Upstream::OnClose);
+    nghttp2_option* option = RelayOption();
+    nghttp2_session_client_new2(&session_, cb, this, option);
+    nghttp2_option_del(option);
+    nghttp2_session_callbacks_del(cb);
+    nghttp2_settings_entry settings[] = {{NGHTTP2_SETTINGS_ENABLE_PUSH, 0},
+                                         {NGHTTP2_SETTINGS_INITIAL_WINDOW_SIZE, kStreamWindow}};
+    nghttp2_submit_settings(session_, NGHTTP2_FLAG_NONE, settings, 2);
+    nghttp2_session_set_local_window_size(session_, NGHTTP2_FLAG_NONE, 0, kConnectionWindow);
+    ready = false;
+    started = absl::Now();
+  }
+  bool upstream() const override { return true; }
+
+  // Room for one more call: connected or connecting, not told to go away, below the
+  // backend's stream limit.
+  bool Usable() const {
+    return !dead_ && !going_away &&
+           streams.size() < nghttp2_session_get_remote_settings(
+                                session_, NGHTTP2_SETTINGS_MAX_CONCURRENT_STREAMS);
+  }
+
+  const int target;
+  std::unordered_set<Stream*> streams;
+  absl::Time started;
+  bool going_away = false;
+
+ private:
+  static int OnHeader(nghttp2_session* session, const nghttp2_frame* frame, const uint8_t* name,
+                      size_t name_length, const uint8_t* value, size_t value_length, uint8_t,
+                      void* user) {
+    Stream* s = StreamOf(session, frame->hd.stream_id);
+    if (s == nullptr || frame->hd.type != NGHTTP2_HEADERS) {
+      return 0;
+    }
+    auto* self = static_cast<Upstream*>(user);
+    auto& into =
+        frame->headers.cat == NGHTTP2_HCAT_RESPONSE ? self->response_headers_[s] : s->trailers;
+    into.emplace_back(std::string(reinterpret_cast<const char*>(name), name_length),
+                      std::string(reinterpret_cast<const char*>(value), value_length));
+    return 0;
+  }
+  static int OnFrame(nghttp2_session* session, const nghttp2_frame* frame, void* user) {
+    auto* self = static_cast<Upstream*>(user);
+    if (frame->hd.type == NGHTTP2_GOAWAY) {
+      self->going_away = true;
+      return 0;
+    }
+    if (frame->hd.type == NGHTTP2_SETTINGS) {
+      self->ready = true;  // the backend speaks HTTP/2
+    }
+    Stream* s = frame->hd.stream_id != 0 ? StreamOf(session, frame->hd.stream_id) : nullptr;
+    if (s == nullptr) {
+      return 0;
+    }
+    const bool end = (frame->hd.flags & NGHTTP2_FLAG_END_STREAM) != 0;
+    if (frame->hd.type == NGHTTP2_HEADERS && frame->headers.cat == NGHTTP2_HCAT_RESPONSE) {
+      auto it = self->response_headers_.find(s);
+      std::vector<Header> headers;
+      if (it != self->response_headers_.end()) {
+        headers = std::move(it->second);
+        self->response_headers_.erase(it);
+      }
+      self->loop_->OnResponseHeaders(s, std::move(headers), end);
+    } else if (end && (frame->hd.type == NGHTTP2_DATA || frame->hd.type == NGHTTP2_HEADERS)) {
+      self->loop_->OnResponseEnd(s);
+    }
+    return 0;
+  }
+  static int OnData(nghttp2_session* session, uint8_t, int32_t id, const uint8_t* data,
+                    size_t length, void* user) {
+    Stream* s = StreamOf(session, id);
+    if (s == nullptr) {
+      nghttp2_session_consume(session, id, length);
+      return 0;
+    }
+    static_cast<Upstream*>(user)->loop_->OnResponseData(s, data, length);
+    return 0;
+  }
+  static int OnClose(nghttp2_session* session, int32_t id, uint32_t error_code, void* user) {
+    Stream* s = StreamOf(session, id);
+    if (s != nullptr) {
+      static_cast<Upstream*>(user)->response_headers_.erase(s);
+      static_cast<Upstream*>(user)->loop_->OnUpstreamStreamClosed(s, error_code);
+    }
+    return 0;
+  }
+
+  std::unordered_map<Stream*, std::vector<Header>> response_headers_;
+};
+
+ssize_t ReadRequestCallback(nghttp2_session*, int32_t, uint8_t* buf, size_t length, uint32_t* flags,
+                            nghttp2_data_source* source, void* user) {
+  return static_cast<Conn*>(user)->loop()->ReadRequest(static_cast<Stream*>(source->ptr), buf,
+                                                       length, flags);
+}
+
+ssize_t ReadResponseCallback(nghttp2_session*, int32_t, uint8_t* buf, size_t length,
+                             uint32_t* flags, nghttp2_data_source* source, void* user) {
+  return static_cast<Conn*>(user)->loop()->ReadResponse(static_cast<Stream*>(source->ptr), buf,
+                                                        length, flags);
+}
+
+void NoDelay(int fd) {
+  int one = 1;
+  setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+}
+
+}  // namespace
+
+H2Relay::Loop::Loop(Gate& gate, RelayOptions options, prometheus::Registry& metrics)
+    : gate_(gate),
+      options_(std::move(options)),
+      calls_(prometheus::BuildCounter()
+                 .Name("accord_gateway_relayed_calls_total")
+                 .Help("gRPC calls through the gateway's front end, by backend and status code")
+                 .Register(metrics)) {
+  target_address_[kRegistryTarget] = options_.registry;
+  target_address_[kScoringTarget] = options_.scoring;
+  for (int t = 0; t < kTargets; ++t) {
+    retry_at_[t] = absl::InfinitePast();
+    backoff_[t] = absl::Milliseconds(200);
+  }
+}
+
+H2Relay::Loop::~Loop() {
+  if (thread_.joinable()) {
+    Shutdown(absl::ZeroDuration());
+  }
+  streams_.clear();
+  conns_.clear();
+  for (int fd : {listen_fd_, wake_fd_, epoll_}) {
+    if (fd >= 0) {
+      close(fd);
+    }
+  }
+}
+
+absl::Status H2Relay::Loop::Listen() {
+  std::vector<sockaddr_storage> addresses = Resolve(options_.listen, true);
+  if (addresses.empty()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("--listen ", options_.listen, ": not a HOST:PORT this machine resolves"));
+  }
+  listen_fd_ = socket(addresses[0].ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+  int one = 1;
+  setsockopt(listen_fd_, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+  if (bind(listen_fd_, reinterpret_cast<sockaddr*>(&addresses[0]), AddressLength(addresses[0])) !=
+          0 ||
+      listen(listen_fd_, 1024) != 0) {
+    return absl::UnavailableError(
+        absl::StrCat("cannot listen on ", options_.listen, ": ", std::strerror(errno)));
+  }
+  sockaddr_storage bound{};
+  socklen_t length = sizeof bound;
+  getsockname(listen_fd_, reinterpret_cast<sockaddr*>(&bound), &length);
+  port_ = ntohs(bound.ss_family == AF_INET6 ? reinterpret_cast<sockaddr_in6*>(&bound)->sin6_port
+                                            : reinterpret_cast<sockaddr_in*>(&bound)->sin_port);
+  epoll_ = epoll_create1(EPOLL_CLOEXEC);
+  wake_fd_ = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+  epoll_event ev{};
+  ev.events = EPOLLIN;
+  ev.data.ptr = &listen_fd_;
+  epoll_ctl(epoll_, EPOLL_CTL_ADD, listen_fd_, &ev);
+  ev.data.ptr = &wake_fd_;
+  epoll_ctl(epoll_, EPOLL_CTL_ADD, wake_fd_, &ev);
+  return absl::OkStatus();
+}
+
+void H2Relay::Loop::Start(const std::string& internal) {
+  target_address_[kInternalTarget] = internal;
+  thread_ = std::thread([this] { Run(); });
+}
+
+void H2Relay::Loop::Shutdown(absl::Duration grace) {
+  grace_ns_.store(absl::ToInt64Nanoseconds(grace));
+  stopping_.store(true);
+  uint64_t one = 1;
+  if (wake_fd_ >= 0) {
+    [[maybe_unused]] ssize_t n = write(wake_fd_, &one, sizeof one);
+  }
+  if (thread_.joinable()) {
+    thread_.join();
+  }
+}
+
+Stream* H2Relay::Loop::NewStream(ClientConn* client, int32_t id) {
+  auto owned = std::make_unique<Stream>();
+  Stream* s = owned.get();
+  s->client = client;
+  s->client_id = id;
+  client->streams.insert(s);
+  client->last_active = absl::Now();
+  streams_.emplace(s, std::move(owned));
+  return s;
+}
+
+void H2Relay::Loop::MarkDirty(Conn* c) {
+  if (c != nullptr && !c->dirty) {
+    c->dirty = true;
+    dirty_.push_back(c);
+  }
+}
+
+void H2Relay::Loop::Count(Stream* s, int code) {
+  if (s->counted || s->target < 0) {
+    return;
+  }
+  s->counted = true;
+  code = code < 0 || code > 16 ? 2 : code;
+  prometheus::Counter*& counter = counters_[s->target][code];
+  if (counter == nullptr) {
+    counter = &calls_.Add(
+        {{"backend", std::string(kTargetNames[s->target])},
+         {"code", std::string(absl::StatusCodeToString(static_cast<absl::StatusCode>(code)))}});
+  }
+  counter->Increment();
+}
+
+void H2Relay::Loop::OnRequest(Stream* s, bool end_stream) {
+  s->request.eof = end_stream;
+  absl::string_view path, content_type, timeout;
+  CallerHeaders caller;
+  std::vector<Header> passed;  // content negotiation headers the backend needs
+  for (const auto& [name, value] : s->request_headers) {
+    if (name == ":path") {
+      path = value;
+    } else if (name == "content-type") {
+      content_type = value;
+    } else if (name == "grpc-timeout") {
+      timeout = value;
+    } else if (name == "authorization") {
+      caller.authorization = value;
+    } else if (name == "x-accord-roles") {
+      caller.roles = value;
+    } else if (name == "x-request-id") {
+      caller.request_id = value;
+    } else if (name == "traceparent") {
+      caller.traceparent = value;
+    } else if (name == "tracestate") {
+      caller.tracestate = value;
+    } else if (name == "grpc-encoding" || name == "grpc-accept-encoding" || name == "user-agent") {
+      passed.emplace_back(name, value);
+    }
+  }
+  if (!absl::StartsWith(content_type, "application/grpc")) {
+    std::vector<Header> status = {{":status", "415"}};
+    std::vector<nghttp2_nv> nv = NameValues(status);
+    nghttp2_submit_response(s->client->session(), s->client_id, nv.data(), nv.size(), nullptr);
+    s->responded = true;
+    s->response.eof = true;
+    MarkDirty(s->client);
+    return;
+  }
+  if (s->header_bytes > options_.max_header_bytes) {
+    s->target = kInternalTarget;
+    Reject(s, absl::ResourceExhaustedError(absl::StrCat("request headers of ", s->header_bytes,
+                                                        " bytes exceed the limit of ",
+                                                        options_.max_header_bytes)));
+    return;
+  }
+  std::vector<Header> headers;
+  const absl::Time now = absl::Now();
+  s->method = gate_.catalog().Find(path);
+  if (s->method == nullptr) {
+    // Health, reflection, the gateway's own service, unknown methods: the gateway's gRPC
+    // server answers them, with the caller's headers as they came.
+    s->target = kInternalTarget;
+    headers = s->request_headers;
+    for (auto& [name, value] : headers) {
+      if (name == ":authority") {
+        value = target_address_[kInternalTarget];
+      }
+    }
+  } else {
+    s->target = s->method->backend == Backend::kRegistry ? kRegistryTarget : kScoringTarget;
+    absl::StatusOr<Admission> admission = gate_.Admit(*s->method, caller);
+    if (!admission.ok()) {
+      Reject(s, admission.status());
+      return;
+    }
+    s->ticket = std::move(admission->ticket);
+    s->deadline = gate_.DownstreamDeadline(*s->method, DeadlineFromTimeout(timeout, now));
+    headers = {{":method", "POST"},
+               {":scheme", "http"},
+               {":path", std::string(path)},
+               {":authority", target_address_[s->target]},
+               {"content-type", std::string(content_type)},
+               {"te", "trailers"}};
+    if (s->deadline != absl::InfiniteFuture()) {
+      headers.emplace_back("grpc-timeout", TimeoutValue(s->deadline - now));
+    }
+    for (Header& h : passed) {
+      headers.push_back(std::move(h));
+    }
+    for (Header& h : gate_.DownstreamMetadata(caller)) {
+      headers.push_back(std::move(h));
+    }
+  }
+  s->request_headers.clear();
+  s->request_headers.shrink_to_fit();
+  Upstream* up = Pick(s->target);
+  if (up == nullptr) {
+    Reject(s, absl::UnavailableError(absl::StrCat("backend ", kTargetNames[s->target], " (",
+                                                  target_address_[s->target], ") is unavailable")));
+    return;
+  }
+  std::vector<nghttp2_nv> nv = NameValues(headers);
+  nghttp2_data_provider provider{};
+  provider.source.ptr = s;
+  provider.read_callback = &ReadRequestCallback;
+  int32_t id = nghttp2_submit_request(up->session(), nullptr, nv.data(), nv.size(), &provider, s);
+  if (id < 0) {
+    Reject(s, absl::UnavailableError(absl::StrCat("backend ", kTargetNames[s->target],
+                                                  ": cannot open a stream (", nghttp2_strerror(id),
+                                                  ")")));
+    return;
+  }
+  s->up = up;
+  s->up_id = id;
+  s->up_open = true;
+  up->streams.insert(s);
+  MarkDirty(up);
+}
+
+void H2Relay::Loop::OnRequestData(Stream* s, const uint8_t* data, size_t size) {
+  ClientConn* client = s->client;
+  if (size > 0) {
+    if (!s->up_open) {
+      // Refused or over: nobody takes these bytes, the window is given back at once.
+      nghttp2_session_consume(client->session(), s->client_id, size);
+      MarkDirty(client);
+      return;
+    }
+    // gRPC framing: a message longer than the limit is refused before it reaches a backend.
+    if (s->method != nullptr) {
+      for (size_t i = 0; i < size;) {
+        if (s->payload_left > 0) {
+          uint64_t take = std::min<uint64_t>(s->payload_left, size - i);
+          s->payload_left -= take;
+          i += take;
+          continue;
+        }
+        s->prefix[s->prefix_have++] = data[i++];
+        if (s->prefix_have == 5) {
+          s->prefix_have = 0;
+          s->payload_left = (uint64_t{s->prefix[1]} << 24) | (uint64_t{s->prefix[2]} << 16) |
+                            (uint64_t{s->prefix[3]} << 8) | uint64_t{s->prefix[4]};
+          if (s->payload_left > options_.max_message_bytes) {
+            const uint64_t length = s->payload_left;
+            nghttp2_submit_rst_stream(s->up->session(), NGHTTP2_FLAG_NONE, s->up_id,
+                                      NGHTTP2_CANCEL);
+            MarkDirty(s->up);
+            nghttp2_session_consume(client->session(), s->client_id, size);
+            EndResponse(s, absl::ResourceExhaustedError(absl::StrCat(
+                               "a request message of ", length, " bytes exceeds the limit of ",
+                               options_.max_message_bytes)));
+            return;
+          }
+        }
+      }
+    }
+    s->request.data.append(reinterpret_cast<const char*>(data), size);
+  } else {
+    s->request.eof = true;
+  }
+  if (s->up_open) {
+    nghttp2_session_resume_data(s->up->session(), s->up_id);
+    MarkDirty(s->up);
+  }
+}
+
+ssize_t H2Relay::Loop::ReadRequest(Stream* s, uint8_t* buf, size_t length, uint32_t* flags) {
+  size_t n = std::min(length, s->request.size());
+  if (n > 0) {
+    std::memcpy(buf, s->request.data.data() + s->request.offset, n);
+    s->request.offset += n;
+    if (s->request.size() == 0) {
+      s->request.data.clear();
+      s->request.offset = 0;
+    }
+    if (s->client_open) {
+      nghttp2_session_consume(s->client->session(), s->client_id, n);
+      MarkDirty(s->client);
+    }
+  }
+  if (s->request.size() == 0) {
+    if (s->request.eof || !s->client_open) {
+      *flags |= NGHTTP2_DATA_FLAG_EOF;
+    } else if (n == 0) {
+      return NGHTTP2_ERR_DEFERRED;
+    }
+  }
+  return static_cast<ssize_t>(n);
+}
+
+void H2Relay::Loop::OnResponseHeaders(Stream* s, std::vector<Header> headers, bool end_stream) {
+  if (!s->client_open || s->responded) {
+    return;
+  }
+  if (end_stream) {  // trailers-only: the call's status is in these headers
+    for (const auto& [name, value] : headers) {
+      if (name == "grpc-status") {
+        int code = 2;
+        Count(s, absl::SimpleAtoi(value, &code) ? code : 2);
+      }
+    }
+  }
+  std::vector<nghttp2_nv> nv = NameValues(headers);
+  nghttp2_data_provider provider{};
+  provider.source.ptr = s;
+  provider.read_callback = &ReadResponseCallback;
+  nghttp2_submit_response(s->client->session(), s->client_id, nv.data(), nv.size(),
+                          end_stream ? nullptr : &provider);
+  s->responded = true;
+  s->response.eof = end_stream;
+  MarkDirty(s->client);
+}
+
+void H2Relay::Loop::OnResponseData(Stream* s, const uint8_t* data, size_t size) {
+  if (!s->client_open || !s->responded || s->response.eof) {
+    nghttp2_session_consume(s->up->session(), s->up_id, size);
+    MarkDirty(s->up);
+    return;
+  }
+  s->response.data.append(reinterpret_cast<const char*>(data), size);
+  nghttp2_session_resume_data(s->client->session(), s->client_id);
+  MarkDirty(s->client);
+}
+
+void H2Relay::Loop::OnResponseEnd(Stream* s) {
+  if (!s->client_open || !s->responded || s->response.eof) {
+    return;
+  }
+  s->response.eof = true;
+  for (const auto& [name, value] : s->trailers) {
+    if (name == "grpc-status") {
+      int code = 2;
+      Count(s, absl::SimpleAtoi(value, &code) ? code : 2);
+    }
+  }
+  nghttp2_session_resume_data(s->client->session(), s->client_id);
+  MarkDirty(s->client);
+}
+
+ssize_t H2Relay::Loop::ReadResponse(Stream* s, uint8_t* buf, size_t length, uint32_t* flags) {
+  size_t n = std::min(length, s->response.size());
+  if (n > 0) {
+    std::memcpy(buf, s->response.data.data() + s->response.offset, n);
+    s->response.offset += n;
+    if (s->response.size() == 0) {
+      s->response.data.clear();
+      s->response.offset = 0;
+    }
+    if (s->up_open) {
+      nghttp2_session_consume(s->up->session(), s->up_id, n);
+      MarkDirty(s->up);
+    }
+  }
+  if (s->response.size() == 0) {
+    if (s->response.eof) {
+      *flags |= NGHTTP2_DATA_FLAG_EOF;
+      if (!s->trailers.empty()) {
+        *flags |= NGHTTP2_DATA_FLAG_NO_END_STREAM;
+        std::vector<nghttp2_nv> nv = NameValues(s->trailers);
+        nghttp2_submit_trailer(s->client->session(), s->client_id, nv.data(), nv.size());
+      }
+    } else if (n == 0) {
+      return NGHTTP2_ERR_DEFERRED;
+    }
+  }
+  return static_cast<ssize_t>(n);
+}
+
+// A call ends here, before or instead of a backend's answer: trailers-only when nothing was
+// sent yet, else trailers after the data already relayed.
+void H2Relay::Loop::EndResponse(Stream* s, const absl::Status& status) {
+  if (!s->client_open) {
+    return;
+  }
+  grpc::Status g = ToGrpcStatus(status);
+  std::vector<Header> trailers = {{"grpc-status", absl::StrCat(g.error_code())},
+                                  {"grpc-message", PercentEncode(g.error_message())}};
+  if (!g.error_details().empty()) {
+    trailers.emplace_back("grpc-status-details-bin", absl::Base64Escape(g.error_details()));
+  }
+  Count(s, g.error_code());
+  s->ticket = Ticket();
+  if (!s->responded) {
+    std::vector<Header> headers = {{":status", "200"}, {"content-type", "application/grpc"}};
+    headers.insert(headers.end(), trailers.begin(), trailers.end());
+    std::vector<nghttp2_nv> nv = NameValues(headers);
+    nghttp2_submit_response(s->client->session(), s->client_id, nv.data(), nv.size(), nullptr);
+    s->responded = true;
+    s->response.eof = true;
+  } else if (!s->response.eof) {
+    s->trailers = std::move(trailers);
+    s->response.eof = true;
+    nghttp2_session_resume_data(s->client->session(), s->client_id);
+  }
+  MarkDirty(s->client);
+}
+
+void H2Relay::Loop::Reject(Stream* s, const absl::Status& status) {
+  if (s->method != nullptr) {
+    // The gate counted its own refusals; count the others (no backend, limits) here.
+    if (status.code() == absl::StatusCode::kUnavailable) {
+      gate_.CountRejected("backend_unavailable");
+    }
+  }
+  EndResponse(s, status);
+}
+
+void H2Relay::Loop::OnClientStreamClosed(Stream* s) {
+  s->client_open = false;
+  if (s->client != nullptr) {
+    s->client->streams.erase(s);
+    s->client->last_active = absl::Now();
+  }
+  if (s->up_open) {
+    // The caller cancelled (or the call is over on this side): the backend stops too.
+    nghttp2_submit_rst_stream(s->up->session(), NGHTTP2_FLAG_NONE, s->up_id, NGHTTP2_CANCEL);
+    MarkDirty(s->up);
+  }
+  MaybeFree(s);
+}
+
+void H2Relay::Loop::OnUpstreamStreamClosed(Stream* s, uint32_t error_code) {
+  s->up_open = false;
+  if (s->up != nullptr) {
+    s->up->streams.erase(s);
+  }
+  s->up = nullptr;
+  if (s->client_open && !s->response.eof) {
+    EndResponse(s,
+                error_code == NGHTTP2_REFUSED_STREAM
+                    ? absl::UnavailableError("the backend refused the call")
+                    : absl::InternalError(absl::StrCat("the backend ended the call (HTTP/2 "
+                                                       "error ",
+                                                       nghttp2_http2_strerror(error_code), ")")));
+  }
+  MaybeFree(s);
+}
+
+void H2Relay::Loop::MaybeFree(Stream* s) {
+  if (!s->client_open && !s->up_open) {
+    streams_.erase(s);
+  }
+}
+
+Upstream* H2Relay::Loop::Pick(int target) {
+  std::vector<Upstream*>& pool = upstreams_[target];
+  for (size_t i = 0; i < pool.size(); ++i) {
+    Upstream* up = pool[(next_[target] + i) % pool.size()];
+    if (up->Usable()) {
+      next_[target] = (next_[target] + i + 1) % pool.size();
+      return up;
+    }
+  }
+  const absl::Time now = absl::Now();
+  if (now < retry_at_[target]) {
+    return nullptr;  // failed recently: fail fast until the back-off passes
+  }
+  // Every address the name has now, one connection each.
+  for (const sockaddr_storage& address : Resolve(target_address_[target], false)) {
+    int fd = socket(address.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    if (fd < 0) {
+      continue;
+    }
+    NoDelay(fd);
+    if (connect(fd, reinterpret_cast<const sockaddr*>(&address), AddressLength(address)) != 0 &&
+        errno != EINPROGRESS) {
+      close(fd);
+      continue;
+    }
+    auto owned = std::make_unique<Upstream>(this, fd, target);
+    Upstream* up = owned.get();
+    epoll_event ev{};
+    ev.events = EPOLLIN | EPOLLOUT;
+    up->events = ev.events;
+    ev.data.ptr = up;
+    epoll_ctl(epoll_, EPOLL_CTL_ADD, fd, &ev);
+    conns_.emplace(up, std::move(owned));
+    pool.push_back(up);
+  }
+  if (pool.empty()) {
+    retry_at_[target] = now + backoff_[target];
+    backoff_[target] = std::min(backoff_[target] * 2, absl::Seconds(5));
+    return nullptr;
+  }
+  Upstream* up = pool[next_[target] % pool.size()];
+  next_[target] = (next_[target] + 1) % pool.size();
+  return up->Usable() ? up : nullptr;
+}
+
+void H2Relay::Loop::FailUpstream(Upstream* up, const std::string& why) {
+  if (!up->ready) {
+    Log(LogLevel::kWarning, "backend connection failed",
+        {{"backend", std::string(kTargetNames[up->target])},
+         {"address", target_address_[up->target]},
+         {"error", why}});
+    retry_at_[up->target] = absl::Now() + backoff_[up->target];
+    backoff_[up->target] = std::min(backoff_[up->target] * 2, absl::Seconds(5));
+  }
+  up->Kill();
+  std::vector<Stream*> streams(up->streams.begin(), up->streams.end());
+  up->streams.clear();
+  for (Stream* s : streams) {
+    s->up_open = false;
+    s->up = nullptr;
+    if (s->client_open && !s->response.eof) {
+      EndResponse(s, absl::UnavailableError(absl::StrCat("lost the connection to backend ",
+                                                         kTargetNames[up->target], ": ", why)));
+    }
+    MaybeFree(s);
+  }
+  auto& pool = upstreams_[up->target];
+  pool.erase(std::remove(pool.begin(), pool.end(), up), pool.end());
+}
+
+void H2Relay::Loop::CloseClient(ClientConn* c) {
+  c->Kill();
+  std::vector<Stream*> streams(c->streams.begin(), c->streams.end());
+  c->streams.clear();
+  for (Stream* s : streams) {
+    s->client = nullptr;
+    OnClientStreamClosed(s);
+  }
+}
+
+void H2Relay::Loop::Accept() {
+  for (;;) {
+    int fd = accept4(listen_fd_, nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC);
+    if (fd < 0) {
+      return;
+    }
+    NoDelay(fd);
+    auto owned = std::make_unique<ClientConn>(this, fd);
+    ClientConn* c = owned.get();
+    epoll_event ev{};
+    ev.events = EPOLLIN;
+    c->events = ev.events;
+    ev.data.ptr = c;
+    epoll_ctl(epoll_, EPOLL_CTL_ADD, fd, &ev);
+    conns_.emplace(c, std::move(owned));
+    MarkDirty(c);
+  }
+}
+
+void H2Relay::Loop::FlushDirty() {
+  // Flushing one connection can make others dirty (window updates): loop until quiet.
+  while (!dirty_.empty()) {
+    std::vector<Conn*> batch;
+    batch.swap(dirty_);
+    for (Conn* c : batch) {
+      c->dirty = false;
+      if (c->dead() || !c->ready) {
+        continue;  // a backend connection still connecting writes once connected
+      }
+      bool blocked = false;
+      if (!c->Flush(&blocked)) {
+        if (c->upstream()) {
+          FailUpstream(static_cast<Upstream*>(c), "connection closed");
+        } else {
+          CloseClient(static_cast<ClientConn*>(c));
+        }
+        continue;
+      }
+      uint32_t want = EPOLLIN | (blocked ? static_cast<uint32_t>(EPOLLOUT) : 0u);
+      if (want != c->events) {
+        epoll_event ev{};
+        ev.events = want;
+        ev.data.ptr = c;
+        epoll_ctl(epoll_, EPOLL_CTL_MOD, c->fd(), &ev);
+        c->events = want;
+      }
+    }
+  }
+}
+
+void H2Relay::Loop::CloseDead() {
+  for (auto it = conns_.begin(); it != conns_.end();) {
+    if (it->first->dead()) {
+      epoll_ctl(epoll_, EPOLL_CTL_DEL, it->first->fd(), nullptr);
+      it = conns_.erase(it);
+    } else {
+      ++it;
+    }
+  }
+}
+
+void H2Relay::Loop::Sweep(absl::Time now) {
+  std::vector<Stream*> expired;
+  for (const auto& [s, owned] : streams_) {
+    if (s->client_open && !s->response.eof && s->deadline < now) {
+      expired.push_back(s);
+    }
+  }
+  for (Stream* s : expired) {
+    if (s->up_open) {
+      nghttp2_submit_rst_stream(s->up->session(), NGHTTP2_FLAG_NONE, s->up_id, NGHTTP2_CANCEL);
+      MarkDirty(s->up);
+    }
+    EndResponse(s, absl::DeadlineExceededError("deadline exceeded"));
+  }
+  for (const auto& [c, owned] : conns_) {
+    if (c->dead()) {
+      continue;
+    }
+    if (c->upstream()) {
+      auto* up = static_cast<Upstream*>(c);
+      if (!up->ready && now - up->started > options_.connect_timeout) {
+        FailUpstream(up, "connect timed out");
+      } else if (up->going_away && up->streams.empty()) {
+        up->Kill();
+        auto& pool = upstreams_[up->target];
+        pool.erase(std::remove(pool.begin(), pool.end(), up), pool.end());
+      }
+      continue;
+    }
+    auto* client = static_cast<ClientConn*>(c);
+    if ((!client->greeted && now - client->opened > options_.handshake_timeout) ||
+        (client->streams.empty() && now - client->last_active > options_.idle_timeout)) {
+      CloseClient(client);
+    }
+  }
+}
+
+void H2Relay::Loop::Run() {
+  epoll_event events[64];
+  absl::Time last_sweep = absl::Now();
+  bool draining = false;
+  absl::Time drain_until = absl::InfiniteFuture();
+  for (;;) {
+    int n = epoll_wait(epoll_, events, 64, 100);
+    for (int i = 0; i < n; ++i) {
+      void* ptr = events[i].data.ptr;
+      if (ptr == &listen_fd_) {
+        Accept();
+        continue;
+      }
+      if (ptr == &wake_fd_) {
+        uint64_t value = 0;
+        [[maybe_unused]] ssize_t r = read(wake_fd_, &value, sizeof value);
+        continue;
+      }
+      auto* c = static_cast<Conn*>(ptr);
+      if (c->dead()) {
+        continue;
+      }
+      if (c->upstream() && !c->ready && (events[i].events & (EPOLLOUT | EPOLLERR | EPOLLHUP))) {
+        int error = 0;
+        socklen_t length = sizeof error;
+        getsockopt(c->fd(), SOL_SOCKET, SO_ERROR, &error, &length);
+        if (error != 0) {
+          FailUpstream(static_cast<Upstream*>(c), std::strerror(error));
+          continue;
+        }
+        c->ready = true;  // connected: the preface and queued requests go out now
+        backoff_[static_cast<Upstream*>(c)->target] = absl::Milliseconds(200);
+      }
+      if (events[i].events & (EPOLLIN | EPOLLERR | EPOLLHUP)) {
+        if (!c->ReadSome()) {
+          if (c->upstream()) {
+            FailUpstream(static_cast<Upstream*>(c), "connection closed");
+          } else {
+            CloseClient(static_cast<ClientConn*>(c));
+          }
+          continue;
+        }
+      }
+      MarkDirty(c);
+    }
+    FlushDirty();
+    const absl::Time now = absl::Now();
+    if (now - last_sweep >= absl::Milliseconds(100)) {
+      last_sweep = now;
+      Sweep(now);
+      FlushDirty();
+    }
+    if (stopping_.load() && !draining) {
+      draining = true;
+      drain_until = now + absl::Nanoseconds(grace_ns_.load());
+      epoll_ctl(epoll_, EPOLL_CTL_DEL, listen_fd_, nullptr);
+      for (const auto& [c, owned] : conns_) {
+        if (!c->upstream()) {
+          nghttp2_submit_goaway(c->session(), NGHTTP2_FLAG_NONE,
+                                nghttp2_session_get_last_proc_stream_id(c->session()),
+                                NGHTTP2_NO_ERROR, nullptr, 0);
+          MarkDirty(c);
+        }
+      }
+      FlushDirty();
+    }
+    CloseDead();
+    if (draining && (streams_.empty() || now >= drain_until)) {
+      break;
+    }
+  }
+  for (const auto& [c, owned] : conns_) {
+    if (!c->upstream()) {
+      CloseClient(static_cast<ClientConn*>(c));
+    }
+  }
+  FlushDirty();
+}
+
+H2Relay::H2Relay(Gate& gate, RelayOptions options, prometheus::Registry& metrics)
+    : loop_(std::make_unique<Loop>(gate, std::move(options), metrics)) {}
+
+H2Relay::~H2Relay() = default;
+
+absl::Status H2Relay::Listen() { return loop_->Listen(); }
+
+void H2Relay::Start(const std::string& internal) { loop_->Start(internal); }
+
+int H2Relay::port() const { return loop_->port(); }
+
+void H2Relay::Shutdown(absl::Duration grace) { loop_->Shutdown(grace); }
+
+}  // namespace accord::gateway
