@@ -4,7 +4,9 @@
 1. gRPC pass-through: a null-RPC backend (accord-bench-null answers every method with an
    empty message) called directly, through accord-gateway and through Debian's nginx as a gRPC
    proxy (grpc_pass, one worker, upstream keepalive), with the same request path
-   (/accord.registry.v1.Registry/GetDefinition) and API key. Backend and proxy pinned to CPU 0,
+   (/accord.registry.v1.Registry/GetDefinition) and API key; the gateway with its HTTP/2 relay
+   front end and with --grpc_front=grpc (a gRPC server call and a backend call per request).
+   Backend and proxy pinned to CPU 0,
    h2load to CPU 1; targets alternate within each repetition; ratios are per repetition.
 2. ScoreLead through the gateway: gRPC (h2load, 1 connection x 16 streams) versus HTTP/JSON
    (h2load --h1, 16 connections), the same lead, against a real registry and scoring service.
@@ -27,6 +29,10 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from registry_bench import (ROOT, dev_tokens, frame, h2load, quiet, start_pinned,  # noqa: E402
                             wait_port_from_log)
 from scoring_bench import stubs, typical_lead  # noqa: E402
+
+# Pass-through targets, in the order they alternate: the backend itself, the gateway (HTTP/2
+# relay front end), the gateway with --grpc_front=grpc, nginx.
+LABELS = ("direct", "gateway", "gateway-grpc", "nginx")
 
 NGINX_CONF = """
 worker_processes 1;
@@ -112,6 +118,15 @@ def main():
                     "--quota_rps=1000000", "--quota_burst=1000000"], gw_log)
         gw_port = wait_port_from_log(gw_log, gw)
         gateway_ready(gw_log, gw)
+        # The same gateway with its former front end: a gRPC server call and a backend call.
+        gwg_log = os.path.join(work, "gateway-grpc-null.log")
+        gwg = start([os.path.join(bindir, "accord-gateway"), "--listen=127.0.0.1:0",
+                     "--http_listen=127.0.0.1:0", "--admin_listen=127.0.0.1:0",
+                     f"--registry=127.0.0.1:{null_port}", f"--scoring=127.0.0.1:{null_port}",
+                     f"--keys={work}/dev-keys.yaml", "--no_rpc_metrics", "--grpc_front=grpc",
+                     "--quota_rps=1000000", "--quota_burst=1000000"], gwg_log)
+        gwg_port = wait_port_from_log(gwg_log, gwg)
+        gateway_ready(gwg_log, gwg)
         nginx_port = free_port()
         conf = os.path.join(work, "nginx.conf")
         with open(conf, "w") as f:
@@ -129,25 +144,26 @@ def main():
         body = os.path.join(work, "get.grpc")
         with open(body, "wb") as f:
             f.write(frame(request))
-        for port in (null_port, gw_port, nginx_port):  # every path answers OK once
+        for port in (null_port, gw_port, gwg_port, nginx_port):  # every path answers OK once
             grpc.insecure_channel(f"127.0.0.1:{port}").unary_unary(path)(
                 request, metadata=(("authorization", "Bearer " + token),), timeout=5)
         targets = {
             "direct": (f"http://127.0.0.1:{null_port}{path}", [null.pid]),
             "gateway": (f"http://127.0.0.1:{gw_port}{path}", [gw.pid, null.pid]),
+            "gateway-grpc": (f"http://127.0.0.1:{gwg_port}{path}", [gwg.pid, null.pid]),
             "nginx": (f"http://127.0.0.1:{nginx_port}{path}", [nginx_worker, null.pid]),
         }
         runs = []
         for rep in range(args.reps):
             for streams in (16, 64):
-                for label in ("direct", "gateway", "nginx"):
+                for label in LABELS:
                     was_quiet = quiet()
                     url, pids = targets[label]
                     r = h2load(url, body, streams, args.duration, args.warmup, auth, pids, work)
                     r.update(rep=rep, streams=streams, target=label, quiet_before=was_quiet)
                     runs.append(r)
                     print(json.dumps(r), file=sys.stderr)
-        for p in (gw, nginx, null):
+        for p in (gw, gwg, nginx, null):
             p.send_signal(signal.SIGTERM)
             p.wait()
 
@@ -231,25 +247,27 @@ def main():
               "CPU us/req (proxy + backend) |")
         print("|---|---|---|---|---|---|")
         for streams in (16, 64):
-            for label in ("direct", "gateway", "nginx"):
+            for label in LABELS:
                 rs = [r for r in runs if r["streams"] == streams and r["target"] == label]
                 print(f"| {streams} | {label} | {median_range([r['qps'] for r in rs])} | "
                       f"{statistics.median(r['p50_us'] for r in rs):.0f} | "
                       f"{statistics.median(r['p99_us'] for r in rs):.0f} | "
                       f"{statistics.median(r['server_cpu_us_per_req'] for r in rs):.1f} |")
-        print("\n| streams | gateway/direct QPS | nginx/direct QPS | gateway added p50 us | "
-              "nginx added p50 us |")
-        print("|---|---|---|---|---|")
+        print("\n| streams | gateway/direct QPS | gateway-grpc/direct QPS | nginx/direct QPS | "
+              "gateway added p50 us | nginx added p50 us |")
+        print("|---|---|---|---|---|---|")
         for streams in (16, 64):
             by = lambda label, rep, key="qps": next(
                 r[key] for r in runs if r["streams"] == streams and r["target"] == label and
                 r["rep"] == rep)
             reps = range(args.reps)
             g = [by("gateway", i) / by("direct", i) for i in reps]
+            gg = [by("gateway-grpc", i) / by("direct", i) for i in reps]
             n = [by("nginx", i) / by("direct", i) for i in reps]
             gp = [by("gateway", i, "p50_us") - by("direct", i, "p50_us") for i in reps]
             np_ = [by("nginx", i, "p50_us") - by("direct", i, "p50_us") for i in reps]
-            print(f"| {streams} | {median_range(g, '{:.2f}')} | {median_range(n, '{:.2f}')} | "
+            print(f"| {streams} | {median_range(g, '{:.2f}')} | {median_range(gg, '{:.2f}')} | "
+                  f"{median_range(n, '{:.2f}')} | "
                   f"{median_range(gp)} | {median_range(np_)} |")
         print(f"\n## ScoreLead through the gateway: gRPC vs HTTP/JSON "
               f"({os.path.getsize(score_json)}-byte JSON request)\n")

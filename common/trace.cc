@@ -37,9 +37,9 @@ std::string ChildTraceparent(absl::string_view parent) {
   std::string trace = TraceIdFromTraceparent(parent);
   std::string flags = trace.empty() ? "01" : std::string(parent.substr(53, 2));
   if (trace.empty()) {
-    trace = RandomHex(16);
+    trace = UniqueHex(16);
   }
-  return absl::StrCat("00-", trace, "-", RandomHex(8), "-", flags);
+  return absl::StrCat("00-", trace, "-", UniqueHex(8), "-", flags);
 }
 
 }  // namespace accord

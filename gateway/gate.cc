@@ -132,7 +132,7 @@ std::vector<std::pair<std::string, std::string>> Gate::DownstreamMetadata(
   if (headers.roles && authorizer_.insecure()) {
     out.emplace_back("x-accord-roles", *headers.roles);
   }
-  out.emplace_back("x-request-id", headers.request_id ? *headers.request_id : RandomHex(16));
+  out.emplace_back("x-request-id", headers.request_id ? *headers.request_id : UniqueHex(16));
   out.emplace_back("traceparent", ChildTraceparent(headers.traceparent.value_or("")));
   if (headers.tracestate) {
     out.emplace_back("tracestate", *headers.tracestate);

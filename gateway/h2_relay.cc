@@ -174,13 +174,20 @@ std::string PercentEncode(absl::string_view message) {
   return out;
 }
 
+// Values new with every call: HPACK would only churn its table with them.
+bool OncePerCall(absl::string_view name) {
+  return name == "grpc-timeout" || name == "x-request-id" || name == "traceparent";
+}
+
 std::vector<nghttp2_nv> NameValues(const std::vector<Header>& headers) {
   std::vector<nghttp2_nv> nv;
   nv.reserve(headers.size());
   for (const auto& [name, value] : headers) {
     nv.push_back({reinterpret_cast<uint8_t*>(const_cast<char*>(name.data())),
                   reinterpret_cast<uint8_t*>(const_cast<char*>(value.data())), name.size(),
-                  value.size(), NGHTTP2_NV_FLAG_NONE});
+                  value.size(),
+                  static_cast<uint8_t>(OncePerCall(name) ? NGHTTP2_NV_FLAG_NO_INDEX
+                                                         : NGHTTP2_NV_FLAG_NONE)});
   }
   return nv;
 }
@@ -966,6 +973,12 @@ void H2Relay::Loop::OnClientStreamClosed(Stream* s) {
   if (s->client != nullptr) {
     s->client->streams.erase(s);
     s->client->last_active = absl::Now();
+    // Bytes still waiting for the backend are credited to the connection's window now:
+    // ReadRequest credits only streams that are open.
+    if (s->request.size() > 0) {
+      nghttp2_session_consume_connection(s->client->session(), s->request.size());
+      MarkDirty(s->client);
+    }
   }
   if (s->up_open) {
     // The caller cancelled (or the call is over on this side): the backend stops too.
@@ -979,6 +992,11 @@ void H2Relay::Loop::OnUpstreamStreamClosed(Stream* s, uint32_t error_code) {
   s->up_open = false;
   if (s->up != nullptr) {
     s->up->streams.erase(s);
+    // As for requests in OnClientStreamClosed: the connection's window gets the bytes back.
+    if (s->response.size() > 0) {
+      nghttp2_session_consume_connection(s->up->session(), s->response.size());
+      MarkDirty(s->up);
+    }
   }
   s->up = nullptr;
   if (s->client_open && !s->response.eof) {

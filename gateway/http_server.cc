@@ -258,7 +258,7 @@ absl::Status HttpServer::Start() {
     CallerHeaders headers;
     headers.authorization = Header(req, "Authorization");
     headers.roles = Header(req, "X-Accord-Roles");
-    headers.request_id = Header(req, "X-Request-Id").value_or(RandomHex(16));
+    headers.request_id = Header(req, "X-Request-Id").value_or(UniqueHex(16));
     headers.traceparent = Header(req, "traceparent");
     headers.tracestate = Header(req, "tracestate");
     res.set_header("X-Request-Id", *headers.request_id);
