@@ -186,21 +186,22 @@ absl::Status ServerOptions::Validate() const {
       return s;
     }
   }
+  if (!front_listen.empty()) {
+    // A front end owns the public address and its TLS; this server listens on loopback.
+    if (absl::Status s = CheckHostPort("listen", front_listen); !s.ok()) {
+      return s;
+    }
+    if (!IsLoopback(listen)) {
+      return absl::InvalidArgumentError("behind a front end, the server listens on loopback");
+    }
+  }
+  const std::string& public_listen = front_listen.empty() ? listen : front_listen;
   if (tls.enabled()) {
     if (absl::Status s = ValidateServerTls(tls); !s.ok()) {
       return s;
     }
-  } else if (absl::Status s = CheckPlaintext("--listen", listen, allow_plaintext); !s.ok()) {
+  } else if (absl::Status s = CheckPlaintext("--listen", public_listen, allow_plaintext); !s.ok()) {
     return s;
-  }
-  if (!front_listen.empty()) {
-    // The front end relays plaintext HTTP/2 (TLS is served by this server itself).
-    if (absl::Status s = CheckHostPort("listen", front_listen); !s.ok()) {
-      return s;
-    }
-    if (absl::Status s = CheckPlaintext("--listen", front_listen, allow_plaintext); !s.ok()) {
-      return s;
-    }
   }
   if (!health_listen.empty()) {
     if (absl::Status s = CheckHostPort("health_listen", health_listen); !s.ok()) {
@@ -242,8 +243,9 @@ absl::Status Server::Start() {
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
   grpc::ServerBuilder builder;
   builder.AddListeningPort(options_.listen,
-                           options_.tls.enabled() ? MakeServerCredentials(options_.tls)
-                                                  : grpc::InsecureServerCredentials(),
+                           options_.tls.enabled() && options_.front_listen.empty()
+                               ? MakeServerCredentials(options_.tls)
+                               : grpc::InsecureServerCredentials(),
                            &port_);
   // Header lists (API keys, JWTs, trace context) are small; 16 KiB bounds what a caller can
   // make the server buffer before any handler runs.

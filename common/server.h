@@ -42,7 +42,8 @@ struct ServerOptions {
   // statuses: Kubernetes gRPC probes cannot speak TLS. Empty = none.
   std::string health_listen;
   // A front end that owns the public gRPC address and relays to this server (the gateway's
-  // HTTP/2 relay): the "listening" log reports its address and port as the gRPC ones.
+  // HTTP/2 relay): the "listening" log reports its address and port as the gRPC ones, `tls`
+  // is the front end's, and this server listens in plaintext on loopback.
   std::string front_listen;
   int front_port = 0;
 

@@ -24,9 +24,11 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "prometheus/counter.h"
+#include <openssl/err.h>
 
 #include "common/log.h"
 #include "common/status.h"
+#include "gateway/relay_tls.h"
 #include <nghttp2/nghttp2.h>
 
 namespace accord::gateway {
@@ -233,8 +235,13 @@ class H2Relay::Loop {
   void MaybeFree(Stream* s);
   void Count(Stream* s, int code);
 
+  void Interest(Conn* c, uint32_t events);
+
   Gate& gate_;
   RelayOptions options_;
+  std::unique_ptr<RelayTls> server_tls_;  // null: plaintext (h2c) clients
+  std::unique_ptr<RelayTls> client_tls_;  // null: plaintext backends
+  absl::Time tls_checked_ = absl::InfinitePast();
   std::string target_address_[kTargets];
   prometheus::Family<prometheus::Counter>& calls_;
   prometheus::Counter* counters_[kTargets][17] = {};
@@ -264,9 +271,47 @@ class Conn {
     if (session_ != nullptr) {
       nghttp2_session_del(session_);
     }
+    if (ssl_ != nullptr) {
+      SSL_free(ssl_);
+    }
     if (fd_ >= 0) {
       close(fd_);
     }
+  }
+  // From now on the bytes on the socket are TLS records; nothing is relayed before the
+  // handshake completes.
+  void UseTls(SSL* ssl) {
+    ssl_ = ssl;
+    ready = false;
+  }
+  bool handshaking() const { return ssl_ != nullptr && !handshaken_; }
+  // Advances the TLS handshake: 1 done (HTTP/2 negotiated), 0 in progress (`want_write`: it
+  // waits for the socket to take bytes), -1 failed (`error` says why).
+  int Handshake(bool* want_write, std::string* error) {
+    *want_write = false;
+    int r = SSL_do_handshake(ssl_);
+    if (r == 1) {
+      if (!NegotiatedH2(ssl_)) {
+        *error = "the peer did not negotiate HTTP/2 (ALPN h2)";
+        return -1;
+      }
+      handshaken_ = true;
+      ready = true;
+      return 1;
+    }
+    int e = SSL_get_error(ssl_, r);
+    if (e == SSL_ERROR_WANT_READ || e == SSL_ERROR_WANT_WRITE) {
+      *want_write = e == SSL_ERROR_WANT_WRITE;
+      return 0;
+    }
+    unsigned long code = ERR_get_error();
+    char text[256] = "connection closed during the TLS handshake";
+    if (code != 0) {
+      ERR_error_string_n(code, text, sizeof text);
+    }
+    ERR_clear_error();
+    *error = text;
+    return -1;
   }
   virtual bool upstream() const = 0;
   int fd() const { return fd_; }
@@ -275,12 +320,28 @@ class Conn {
   bool dead() const { return dead_; }
   void Kill() { dead_ = true; }
   bool dirty = false;
-  bool ready = true;  // connected (a backend connection is not until connect() completes)
+  bool connected = true;  // a backend connection is not until connect() completes
+  bool ready = true;      // connected, and the TLS handshake (if any) done
   uint32_t events = 0;
 
   // Feeds what the socket has to the session. False when the connection is over.
   bool ReadSome() {
     char buf[64 * 1024];
+    if (ssl_ != nullptr) {
+      for (int i = 0; i < 64; ++i) {  // one TLS record per SSL_read
+        int n = SSL_read(ssl_, buf, sizeof buf);
+        if (n > 0) {
+          if (nghttp2_session_mem_recv(session_, reinterpret_cast<const uint8_t*>(buf), n) < 0) {
+            return false;
+          }
+          continue;
+        }
+        int e = SSL_get_error(ssl_, n);
+        ERR_clear_error();
+        return e == SSL_ERROR_WANT_READ || e == SSL_ERROR_WANT_WRITE;
+      }
+      return true;
+    }
     for (int i = 0; i < 16; ++i) {
       ssize_t n = read(fd_, buf, sizeof buf);
       if (n > 0) {
@@ -322,6 +383,21 @@ class Conn {
         out_offset_ = 0;
         return nghttp2_session_want_read(session_) || nghttp2_session_want_write(session_);
       }
+      if (ssl_ != nullptr) {
+        int w =
+            SSL_write(ssl_, out_.data() + out_offset_, static_cast<int>(out_.size() - out_offset_));
+        if (w <= 0) {
+          int e = SSL_get_error(ssl_, w);
+          ERR_clear_error();
+          if (e == SSL_ERROR_WANT_WRITE || e == SSL_ERROR_WANT_READ) {
+            *blocked = true;
+            return true;
+          }
+          return false;
+        }
+        out_offset_ += w;
+        continue;
+      }
       ssize_t w = send(fd_, out_.data() + out_offset_, out_.size() - out_offset_, MSG_NOSIGNAL);
       if (w < 0) {
         if (errno == EAGAIN || errno == EINTR) {
@@ -338,6 +414,8 @@ class Conn {
   H2Relay::Loop* loop_;
   int fd_;
   nghttp2_session* session_ = nullptr;
+  SSL* ssl_ = nullptr;
+  bool handshaken_ = false;
   std::string out_;
   size_t out_offset_ = 0;
   bool dead_ = false;
@@ -464,6 +542,7 @@ class Upstream final : public Conn {
                                          {NGHTTP2_SETTINGS_INITIAL_WINDOW_SIZE, kStreamWindow}};
     nghttp2_submit_settings(session_, NGHTTP2_FLAG_NONE, settings, 2);
     nghttp2_session_set_local_window_size(session_, NGHTTP2_FLAG_NONE, 0, kConnectionWindow);
+    connected = false;
     ready = false;
     started = absl::Now();
   }
@@ -594,6 +673,20 @@ H2Relay::Loop::~Loop() {
 }
 
 absl::Status H2Relay::Loop::Listen() {
+  if (options_.server_tls.enabled()) {
+    absl::StatusOr<std::unique_ptr<RelayTls>> tls = RelayTls::ForServer(options_.server_tls);
+    if (!tls.ok()) {
+      return tls.status();
+    }
+    server_tls_ = *std::move(tls);
+  }
+  if (!options_.backend_tls.ca.empty()) {
+    absl::StatusOr<std::unique_ptr<RelayTls>> tls = RelayTls::ForClient(options_.backend_tls);
+    if (!tls.ok()) {
+      return tls.status();
+    }
+    client_tls_ = *std::move(tls);
+  }
   std::vector<sockaddr_storage> addresses = Resolve(options_.listen, true);
   if (addresses.empty()) {
     return absl::InvalidArgumentError(
@@ -739,7 +832,7 @@ void H2Relay::Loop::OnRequest(Stream* s, bool end_stream) {
     s->ticket = std::move(admission->ticket);
     s->deadline = gate_.DownstreamDeadline(*s->method, DeadlineFromTimeout(timeout, now));
     headers = {{":method", "POST"},
-               {":scheme", "http"},
+               {":scheme", client_tls_ != nullptr ? "https" : "http"},
                {":path", std::string(path)},
                {":authority", target_address_[s->target]},
                {"content-type", std::string(content_type)},
@@ -1043,6 +1136,10 @@ Upstream* H2Relay::Loop::Pick(int target) {
     }
     auto owned = std::make_unique<Upstream>(this, fd, target);
     Upstream* up = owned.get();
+    if (client_tls_ != nullptr && target != kInternalTarget) {
+      auto host = SplitHostPort(target_address_[target]);
+      up->UseTls(client_tls_->NewConnection(fd, host.ok() ? host->first : ""));
+    }
     epoll_event ev{};
     ev.events = EPOLLIN | EPOLLOUT;
     up->events = ev.events;
@@ -1105,6 +1202,9 @@ void H2Relay::Loop::Accept() {
     NoDelay(fd);
     auto owned = std::make_unique<ClientConn>(this, fd);
     ClientConn* c = owned.get();
+    if (server_tls_ != nullptr) {
+      c->UseTls(server_tls_->NewConnection(fd, ""));
+    }
     epoll_event ev{};
     ev.events = EPOLLIN;
     c->events = ev.events;
@@ -1134,15 +1234,18 @@ void H2Relay::Loop::FlushDirty() {
         }
         continue;
       }
-      uint32_t want = EPOLLIN | (blocked ? static_cast<uint32_t>(EPOLLOUT) : 0u);
-      if (want != c->events) {
-        epoll_event ev{};
-        ev.events = want;
-        ev.data.ptr = c;
-        epoll_ctl(epoll_, EPOLL_CTL_MOD, c->fd(), &ev);
-        c->events = want;
-      }
+      Interest(c, EPOLLIN | (blocked ? static_cast<uint32_t>(EPOLLOUT) : 0u));
     }
+  }
+}
+
+void H2Relay::Loop::Interest(Conn* c, uint32_t events) {
+  if (events != c->events) {
+    epoll_event ev{};
+    ev.events = events;
+    ev.data.ptr = c;
+    epoll_ctl(epoll_, EPOLL_CTL_MOD, c->fd(), &ev);
+    c->events = events;
   }
 }
 
@@ -1158,6 +1261,14 @@ void H2Relay::Loop::CloseDead() {
 }
 
 void H2Relay::Loop::Sweep(absl::Time now) {
+  if (now - tls_checked_ > absl::Seconds(10)) {
+    tls_checked_ = now;
+    for (RelayTls* tls : {server_tls_.get(), client_tls_.get()}) {
+      if (tls != nullptr) {
+        tls->ReloadIfChanged();
+      }
+    }
+  }
   std::vector<Stream*> expired;
   for (const auto& [s, owned] : streams_) {
     if (s->client_open && !s->response.eof && s->deadline < now) {
@@ -1216,7 +1327,10 @@ void H2Relay::Loop::Run() {
       if (c->dead()) {
         continue;
       }
-      if (c->upstream() && !c->ready && (events[i].events & (EPOLLOUT | EPOLLERR | EPOLLHUP))) {
+      if (!c->connected) {
+        if (!(events[i].events & (EPOLLOUT | EPOLLERR | EPOLLHUP))) {
+          continue;
+        }
         int error = 0;
         socklen_t length = sizeof error;
         getsockopt(c->fd(), SOL_SOCKET, SO_ERROR, &error, &length);
@@ -1224,7 +1338,29 @@ void H2Relay::Loop::Run() {
           FailUpstream(static_cast<Upstream*>(c), std::strerror(error));
           continue;
         }
-        c->ready = true;  // connected: the preface and queued requests go out now
+        c->connected = true;  // the preface and queued requests go out now (after TLS)
+        c->ready = !c->handshaking();
+      }
+      if (c->handshaking()) {
+        bool want_write = false;
+        std::string error;
+        int r = c->Handshake(&want_write, &error);
+        if (r < 0) {
+          if (c->upstream()) {
+            FailUpstream(static_cast<Upstream*>(c), "TLS: " + error);
+          } else {
+            Log(LogLevel::kInfo, "TLS handshake with a client failed", {{"error", error}});
+            CloseClient(static_cast<ClientConn*>(c));
+          }
+          continue;
+        }
+        if (r == 0) {
+          Interest(c, EPOLLIN | (want_write ? static_cast<uint32_t>(EPOLLOUT) : 0u));
+          continue;
+        }
+        events[i].events |= EPOLLIN;  // records may have come with the handshake's last flight
+      }
+      if (c->upstream() && c->ready) {
         backoff_[static_cast<Upstream*>(c)->target] = absl::Milliseconds(200);
       }
       if (events[i].events & (EPOLLIN | EPOLLERR | EPOLLHUP)) {

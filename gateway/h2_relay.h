@@ -7,12 +7,13 @@
 #include "absl/time/time.h"
 #include "prometheus/registry.h"
 
+#include "common/tls.h"
 #include "gateway/gate.h"
 
-// The gRPC front end: an HTTP/2 relay (libnghttp2) that forwards the frames of every registry
-// and scoring call to a backend connection after the gate admits it, without a gRPC call
-// object on either side. Everything else (health, reflection, the gateway's own service,
-// unknown methods) is relayed unchanged to the gateway's own gRPC server on loopback.
+// The gRPC front end: an HTTP/2 relay (libnghttp2, OpenSSL for TLS) that forwards the frames
+// of every registry and scoring call to a backend connection after the gate admits it,
+// without a gRPC call object on either side. Everything else (health, reflection, the gateway's own
+// service, unknown methods) is relayed unchanged to the gateway's own gRPC server on loopback.
 // docs/gateway.md, "The gRPC front end", describes what it checks and why.
 namespace accord::gateway {
 
@@ -20,6 +21,8 @@ struct RelayOptions {
   std::string listen;    // the public gRPC address, HOST:PORT (port 0: any)
   std::string registry;  // backends, HOST:PORT (DNS: every address, round robin)
   std::string scoring;
+  TlsFiles server_tls;   // enabled: clients speak TLS (mTLS with a CA)
+  TlsFiles backend_tls;  // with a CA: TLS to the backends (the gateway's own server: never)
   int max_concurrent_streams = 100;            // per client connection
   size_t max_header_bytes = 16 * 1024;         // a request's headers, names and values
   size_t max_message_bytes = 4 * 1024 * 1024;  // one gRPC message of a request

@@ -62,9 +62,9 @@ int Run(Options& o) {
   server_options.allow_plaintext = o.security.allow_plaintext;
   server_options.max_concurrent_streams = 100;
   server_options.rpc_metrics = o.rpc_metrics;
-  // The HTTP/2 relay owns the public address and relays what is not a backend method to the
-  // gRPC server, which then listens on loopback only. With TLS, the gRPC server is the front.
-  const bool relay_front = o.grpc_front == "relay" && !o.security.tls.enabled();
+  // The HTTP/2 relay owns the public address (and its TLS) and relays what is not a backend
+  // method to the gRPC server, which then listens on loopback only, in plaintext.
+  const bool relay_front = o.grpc_front == "relay";
   if (relay_front) {
     server_options.front_listen = o.listen;
     server_options.listen = "127.0.0.1:0";
@@ -102,6 +102,8 @@ int Run(Options& o) {
     relay_options.listen = o.listen;
     relay_options.registry = o.backends.registry;
     relay_options.scoring = o.backends.scoring;
+    relay_options.server_tls = o.security.tls;
+    relay_options.backend_tls = o.backends.tls;
     relay_options.max_concurrent_streams = server_options.max_concurrent_streams;
     relay_options.max_message_bytes = server_options.max_receive_message_bytes;
     relay = std::make_unique<H2Relay>(gate, relay_options, server.metrics());
@@ -200,8 +202,8 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   app.add_flag("!--no_rpc_metrics", o.rpc_metrics, "skip per-method metrics (benchmarks)");
   app.add_option("--grpc_front", o.grpc_front,
-                 "relay: HTTP/2 frames relayed (plaintext); grpc: a gRPC server call and a "
-                 "backend call per request (always with TLS)")
+                 "relay: HTTP/2 frames relayed to the backends; grpc: a gRPC server call and a "
+                 "backend call per request")
       ->check(CLI::IsMember({"relay", "grpc"}))
       ->capture_default_str();
   CLI11_PARSE(app, argc, argv);

@@ -130,6 +130,21 @@ via = sco.ScoreLead(scoring_pb2.ScoreLeadRequest(lead=lead("p1"), view=scoring_p
 check(direct.SerializeToString() == via.SerializeToString(),
       "python: the gateway returns the backend's bytes unchanged")
 
+
+# More than a connection's flow-control window (16 MiB) each way on one gateway connection:
+# window credit must come back as bytes move on (a relay once stalled after 16 MiB).
+def heavy():
+    for i in range(10):
+        yield scoring_pb2.StreamScoreLeadsRequest(
+            leads=[lead(f"h{i}-{j}-" + "x" * 20000) for j in range(100)], view=scoring_pb2.BASIC)
+
+
+start = time.time()
+heavy_ids = [s.lead_id for resp in sco.StreamScoreLeads(heavy(), metadata=md("service"), timeout=60)
+             for s in resp.scores]
+check(len(heavy_ids) == 1000 and all(len(i) > 20000 for i in heavy_ids),
+      f"python: 20 MB each way through one gateway connection ({time.time() - start:.1f} s)")
+
 # --- npm @grpc/grpc-js ---
 node_modules = os.environ.get("ACCORD_NODE_MODULES", "")
 check(os.path.isdir(node_modules), f"npm @grpc/grpc-js installed in {node_modules}")
@@ -207,6 +222,12 @@ while time.time() < deadline and metric(registry.admin_port, "accord_registry_wa
     time.sleep(0.05)
 check(metric(registry.admin_port, "accord_registry_watchers") <= before,
       "the registry saw the cancellation (its watcher count went back)")
+# Not gRPC on the gRPC port: HTTP 415, as gRPC servers answer.
+code = subprocess.run(["curl", "-s", "-o", "/dev/null", "-w", "%{http_code}",
+                       "--http2-prior-knowledge", "-H", "content-type: application/json",
+                       "-d", "{}", f"http://{gateway.address}/accord.registry.v1.Registry/"
+                       "ListDefinitions"], capture_output=True, text=True).stdout
+check(code == "415", f"JSON on the gRPC port: HTTP {code}")
 
 # --- overload: quotas per principal and the stream limit ---
 limited = Gateway(d, registry.address, scoring.address,

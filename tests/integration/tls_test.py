@@ -76,6 +76,58 @@ gateway = Gateway(d, registry.address, "127.0.0.1:1",
 client = registry_pb2_grpc.RegistryStub(grpc.secure_channel(gateway.address, with_cert))
 client.ListDefinitions(request, metadata=md, timeout=5)
 check(True, "client -> gateway (TLS) -> registry (mTLS) works")
+check(gateway.listening.get("server_port") not in (None, gateway.port),
+      "the gateway's TLS port is its HTTP/2 relay")
+check(health_status(grpc.secure_channel(gateway.address, with_cert), "") == 1,
+      "the gateway's own health over TLS")
+for name, channel in (
+        ("no client certificate", grpc.secure_channel(gateway.address,
+                                                      grpc.ssl_channel_credentials(read("ca.pem")))),
+        ("plaintext", grpc.insecure_channel(gateway.address))):
+    try:
+        registry_pb2_grpc.RegistryStub(channel).ListDefinitions(request, metadata=md, timeout=5)
+        check(False, f"gateway: {name} must be refused")
+    except grpc.RpcError as e:
+        check(e.code() == grpc.StatusCode.UNAVAILABLE, f"gateway: {name} refused ({e.code()})")
+
+# Rotation: a renewed certificate and key written over the gateway's files (as a Kubernetes
+# Secret update does) are served on new connections without a restart.
+import shutil  # noqa: E402
+import time  # noqa: E402
+own = os.path.join(d, "gateway-tls")
+os.makedirs(own)
+for name in ("server.pem", "server.key", "ca.pem"):
+    shutil.copy(p(name), os.path.join(own, name))
+rotating = Gateway(d, registry.address, "127.0.0.1:1",
+                   [f"--tls_cert={own}/server.pem", f"--tls_key={own}/server.key",
+                    f"--tls_ca={own}/ca.pem"])
+sh("openssl", "req", "-newkey", "rsa:2048", "-nodes", "-keyout", "renewed.key", "-out",
+   "renewed.csr", "-subj", "/CN=accord-renewed")
+sh("openssl", "x509", "-req", "-in", "renewed.csr", "-CA", "ca.pem", "-CAkey", "ca.key",
+   "-CAcreateserial", "-out", "renewed.pem", "-days", "2", "-extfile", "server.ext")
+
+
+def served_subject():
+    hello = subprocess.run(["openssl", "s_client", "-connect", rotating.address, "-alpn", "h2",
+                            "-cert", p("client.pem"), "-key", p("client.key"), "-CAfile",
+                            p("ca.pem")], input=b"", capture_output=True, timeout=10).stdout
+    return subprocess.run(["openssl", "x509", "-noout", "-subject"], input=hello,
+                          capture_output=True).stdout.decode()
+
+
+check("accord-server" in served_subject(), "the gateway serves its certificate")
+time.sleep(1.1)  # a later modification time than the files' first load
+shutil.copy(p("renewed.pem"), os.path.join(own, "server.pem"))
+shutil.copy(p("renewed.key"), os.path.join(own, "server.key"))
+deadline = time.time() + 25
+while "accord-renewed" not in served_subject() and time.time() < deadline:
+    time.sleep(0.5)
+check("accord-renewed" in served_subject(), "the gateway serves the renewed certificate")
+registry_pb2_grpc.RegistryStub(grpc.secure_channel(
+    rotating.address, with_cert, options=[("grpc.use_local_subchannel_pool", 1)])
+).ListDefinitions(request, metadata=md, timeout=5)
+check(True, "a client is served through the renewed certificate")
+rotating.stop()
 
 # Plaintext off loopback is refused unless explicitly allowed.
 result = subprocess.run([os.path.join(BIN, "accord-registry"), "--listen=0.0.0.0:0",
