@@ -24,6 +24,7 @@
 #include "prometheus/histogram.h"
 
 #include "common/log.h"
+#include "common/rpc_metrics.h"
 #include "common/trace.h"
 
 namespace accord {
@@ -39,85 +40,6 @@ absl::Status CheckHostPort(const std::string& flag, const std::string& value) {
   }
   return absl::OkStatus();
 }
-
-// Per-method request counters (by code) and latency histograms, created on first use.
-class RpcMetrics {
- public:
-  explicit RpcMetrics(prometheus::Registry& registry)
-      : requests_(prometheus::BuildCounter()
-                      .Name("accord_grpc_requests_total")
-                      .Help("gRPC requests handled, by method and status code")
-                      .Register(registry)),
-        latency_(prometheus::BuildHistogram()
-                     .Name("accord_grpc_request_duration_seconds")
-                     .Help("gRPC request latency, by method")
-                     .Register(registry)) {}
-
-  struct Method {
-    prometheus::Histogram* latency;
-    std::array<std::atomic<prometheus::Counter*>, 17> codes{};
-  };
-
-  Method* Get(const std::string& method) {
-    {
-      std::shared_lock lock(mu_);
-      auto it = methods_.find(method);
-      if (it != methods_.end()) {
-        return it->second.get();
-      }
-    }
-    std::unique_lock lock(mu_);
-    auto& slot = methods_[method];
-    if (!slot) {
-      slot = std::make_unique<Method>();
-      slot->latency = &latency_.Add(
-          {{"method", method}},
-          prometheus::Histogram::BucketBoundaries{0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005,
-                                                  0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5});
-    }
-    return slot.get();
-  }
-
-  prometheus::Counter& Count(Method* m, const std::string& method, int code) {
-    if (code < 0 || code > 16) {
-      code = 2;
-    }
-    prometheus::Counter* counter = m->codes[code].load(std::memory_order_acquire);
-    if (counter == nullptr) {
-      std::unique_lock lock(mu_);
-      counter = &requests_.Add({{"method", method}, {"code", CodeName(code)}});
-      m->codes[code].store(counter, std::memory_order_release);
-    }
-    return *counter;
-  }
-
-  static const char* CodeName(int code) {
-    static constexpr std::array<const char*, 17> kNames = {"OK",
-                                                           "CANCELLED",
-                                                           "UNKNOWN",
-                                                           "INVALID_ARGUMENT",
-                                                           "DEADLINE_EXCEEDED",
-                                                           "NOT_FOUND",
-                                                           "ALREADY_EXISTS",
-                                                           "PERMISSION_DENIED",
-                                                           "RESOURCE_EXHAUSTED",
-                                                           "FAILED_PRECONDITION",
-                                                           "ABORTED",
-                                                           "OUT_OF_RANGE",
-                                                           "UNIMPLEMENTED",
-                                                           "INTERNAL",
-                                                           "UNAVAILABLE",
-                                                           "DATA_LOSS",
-                                                           "UNAUTHENTICATED"};
-    return kNames[code];
-  }
-
- private:
-  prometheus::Family<prometheus::Counter>& requests_;
-  prometheus::Family<prometheus::Histogram>& latency_;
-  std::shared_mutex mu_;
-  std::unordered_map<std::string, std::unique_ptr<Method>> methods_;
-};
 
 class MetricsInterceptor final : public grpc::experimental::Interceptor {
  public:
@@ -135,20 +57,9 @@ class MetricsInterceptor final : public grpc::experimental::Interceptor {
     }
     if (methods->QueryInterceptionHookPoint(InterceptionHookPoints::PRE_SEND_STATUS)) {
       grpc::Status status = methods->GetSendStatus();
-      std::string method = info_->method();
-      RpcMetrics::Method* m = metrics_.Get(method);
-      double seconds =
-          std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
-      m->latency->Observe(seconds);
-      metrics_.Count(m, method, status.error_code()).Increment();
-      if (!status.ok() && status.error_code() != grpc::StatusCode::CANCELLED) {
-        Log(LogLevel::kInfo, "rpc failed",
-            {{"method", method},
-             {"code", RpcMetrics::CodeName(status.error_code())},
-             {"error", status.error_message()},
-             {"trace_id", trace_id_},
-             {"duration_ms", seconds * 1000}});
-      }
+      metrics_.Record(
+          info_->method(), status.error_code(), status.error_message(), trace_id_,
+          std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count());
     }
     methods->Proceed();
   }
@@ -163,16 +74,14 @@ class MetricsInterceptor final : public grpc::experimental::Interceptor {
 class MetricsInterceptorFactory final
     : public grpc::experimental::ServerInterceptorFactoryInterface {
  public:
-  explicit MetricsInterceptorFactory(std::shared_ptr<prometheus::Registry> registry)
-      : registry_(std::move(registry)), metrics_(*registry_) {}
+  explicit MetricsInterceptorFactory(RpcMetrics& metrics) : metrics_(metrics) {}
   grpc::experimental::Interceptor* CreateServerInterceptor(
       grpc::experimental::ServerRpcInfo* info) override {
     return new MetricsInterceptor(metrics_, info);
   }
 
  private:
-  std::shared_ptr<prometheus::Registry> registry_;
-  RpcMetrics metrics_;
+  RpcMetrics& metrics_;
 };
 
 }  // namespace
@@ -229,7 +138,11 @@ bool IsLoopback(const std::string& host_port) {
 }
 
 Server::Server(ServerOptions options)
-    : options_(std::move(options)), metrics_(std::make_shared<prometheus::Registry>()) {}
+    : options_(std::move(options)), metrics_(std::make_shared<prometheus::Registry>()) {
+  if (options_.rpc_metrics) {
+    rpc_metrics_ = std::make_unique<RpcMetrics>(*metrics_);
+  }
+}
 
 Server::~Server() { Shutdown(); }
 
@@ -271,7 +184,7 @@ absl::Status Server::Start() {
   }
   if (options_.rpc_metrics) {
     std::vector<std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>> factories;
-    factories.push_back(std::make_unique<MetricsInterceptorFactory>(metrics_));
+    factories.push_back(std::make_unique<MetricsInterceptorFactory>(*rpc_metrics_));
     builder.experimental().SetInterceptorCreators(std::move(factories));
   }
   server_ = builder.BuildAndStart();

@@ -11,6 +11,7 @@
 #include "grpcpp/grpcpp.h"
 #include "prometheus/registry.h"
 
+#include "common/rpc_metrics.h"
 #include "common/tls.h"
 
 namespace prometheus {
@@ -67,6 +68,8 @@ class Server final {
 
   // The registry behind /metrics; services add their own families to it.
   prometheus::Registry& metrics() { return *metrics_; }
+  // The per-method RPC metrics the interceptor records; null with rpc_metrics off.
+  RpcMetrics* rpc_metrics() { return rpc_metrics_.get(); }
   const std::shared_ptr<prometheus::Registry>& metrics_ptr() const { return metrics_; }
 
   // Adds a service before Start(); not owned, must outlive the server.
@@ -99,6 +102,7 @@ class Server final {
  private:
   ServerOptions options_;
   std::shared_ptr<prometheus::Registry> metrics_;
+  std::unique_ptr<RpcMetrics> rpc_metrics_;
   std::unique_ptr<prometheus::Exposer> exposer_;
   std::vector<grpc::Service*> services_;
   grpc::CallbackGenericService* generic_ = nullptr;

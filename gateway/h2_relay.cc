@@ -23,11 +23,12 @@
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
-#include "prometheus/counter.h"
 #include <openssl/err.h>
 
 #include "common/log.h"
+#include "common/rpc_metrics.h"
 #include "common/status.h"
+#include "common/trace.h"
 #include "gateway/relay_tls.h"
 #include <nghttp2/nghttp2.h>
 
@@ -72,8 +73,10 @@ struct Stream {
   bool client_open = true;
   bool up_open = false;
   bool responded = false;  // the client's response headers are submitted
-  bool counted = false;
+  bool recorded = false;
+  absl::Time started;
   absl::Time deadline = absl::InfiniteFuture();
+  std::string traceparent;  // sent to the backend: its trace id goes in the edge log
   // The request's gRPC framing, checked as it passes: 5-byte prefixes and payloads.
   uint8_t prefix[5] = {};
   int prefix_have = 0;
@@ -200,7 +203,7 @@ std::vector<nghttp2_nv> NameValues(const std::vector<Header>& headers) {
 // drained to the sockets. All state below is touched by that thread only.
 class H2Relay::Loop {
  public:
-  Loop(Gate& gate, RelayOptions options, prometheus::Registry& metrics);
+  Loop(Gate& gate, RelayOptions options, RpcMetrics* rpc_metrics);
   ~Loop();
   absl::Status Listen();
   void Start(const std::string& internal);
@@ -233,7 +236,10 @@ class H2Relay::Loop {
   void FailUpstream(Upstream* up, const std::string& why);
   void CloseClient(ClientConn* c);
   void MaybeFree(Stream* s);
-  void Count(Stream* s, int code);
+  // Records a backend call's end in the RPC metrics (once): the status from `headers`
+  // (grpc-status, grpc-message), or `code` and `message`.
+  void Record(Stream* s, const std::vector<Header>& headers);
+  void Record(Stream* s, int code, absl::string_view message);
 
   void Interest(Conn* c, uint32_t events);
 
@@ -243,8 +249,7 @@ class H2Relay::Loop {
   std::unique_ptr<RelayTls> client_tls_;  // null: plaintext backends
   absl::Time tls_checked_ = absl::InfinitePast();
   std::string target_address_[kTargets];
-  prometheus::Family<prometheus::Counter>& calls_;
-  prometheus::Counter* counters_[kTargets][17] = {};
+  RpcMetrics* rpc_metrics_;  // null: not recorded
   int epoll_ = -1;
   int listen_fd_ = -1;
   int wake_fd_ = -1;
@@ -644,13 +649,8 @@ void NoDelay(int fd) {
 
 }  // namespace
 
-H2Relay::Loop::Loop(Gate& gate, RelayOptions options, prometheus::Registry& metrics)
-    : gate_(gate),
-      options_(std::move(options)),
-      calls_(prometheus::BuildCounter()
-                 .Name("accord_gateway_relayed_calls_total")
-                 .Help("gRPC calls through the gateway's front end, by backend and status code")
-                 .Register(metrics)) {
+H2Relay::Loop::Loop(Gate& gate, RelayOptions options, RpcMetrics* rpc_metrics)
+    : gate_(gate), options_(std::move(options)), rpc_metrics_(rpc_metrics) {
   target_address_[kRegistryTarget] = options_.registry;
   target_address_[kScoringTarget] = options_.scoring;
   for (int t = 0; t < kTargets; ++t) {
@@ -752,19 +752,26 @@ void H2Relay::Loop::MarkDirty(Conn* c) {
   }
 }
 
-void H2Relay::Loop::Count(Stream* s, int code) {
-  if (s->counted || s->target < 0) {
-    return;
+void H2Relay::Loop::Record(Stream* s, const std::vector<Header>& headers) {
+  int code = 2;
+  absl::string_view message;
+  for (const auto& [name, value] : headers) {
+    if (name == "grpc-status" && !absl::SimpleAtoi(value, &code)) {
+      code = 2;
+    } else if (name == "grpc-message") {
+      message = value;
+    }
   }
-  s->counted = true;
-  code = code < 0 || code > 16 ? 2 : code;
-  prometheus::Counter*& counter = counters_[s->target][code];
-  if (counter == nullptr) {
-    counter = &calls_.Add(
-        {{"backend", std::string(kTargetNames[s->target])},
-         {"code", std::string(absl::StatusCodeToString(static_cast<absl::StatusCode>(code)))}});
+  Record(s, code, message);
+}
+
+void H2Relay::Loop::Record(Stream* s, int code, absl::string_view message) {
+  if (s->recorded || s->method == nullptr || rpc_metrics_ == nullptr) {
+    return;  // the gateway's own server records what it answers
   }
-  counter->Increment();
+  s->recorded = true;
+  rpc_metrics_->Record(s->method->path, code, message, TraceIdFromTraceparent(s->traceparent),
+                       absl::ToDoubleSeconds(absl::Now() - s->started));
 }
 
 void H2Relay::Loop::OnRequest(Stream* s, bool end_stream) {
@@ -811,6 +818,7 @@ void H2Relay::Loop::OnRequest(Stream* s, bool end_stream) {
   }
   std::vector<Header> headers;
   const absl::Time now = absl::Now();
+  s->started = now;
   s->method = gate_.catalog().Find(path);
   if (s->method == nullptr) {
     // Health, reflection, the gateway's own service, unknown methods: the gateway's gRPC
@@ -844,6 +852,9 @@ void H2Relay::Loop::OnRequest(Stream* s, bool end_stream) {
       headers.push_back(std::move(h));
     }
     for (Header& h : gate_.DownstreamMetadata(caller)) {
+      if (h.first == "traceparent") {
+        s->traceparent = h.second;
+      }
       headers.push_back(std::move(h));
     }
   }
@@ -949,12 +960,7 @@ void H2Relay::Loop::OnResponseHeaders(Stream* s, std::vector<Header> headers, bo
     return;
   }
   if (end_stream) {  // trailers-only: the call's status is in these headers
-    for (const auto& [name, value] : headers) {
-      if (name == "grpc-status") {
-        int code = 2;
-        Count(s, absl::SimpleAtoi(value, &code) ? code : 2);
-      }
-    }
+    Record(s, headers);
   }
   std::vector<nghttp2_nv> nv = NameValues(headers);
   nghttp2_data_provider provider{};
@@ -983,12 +989,7 @@ void H2Relay::Loop::OnResponseEnd(Stream* s) {
     return;
   }
   s->response.eof = true;
-  for (const auto& [name, value] : s->trailers) {
-    if (name == "grpc-status") {
-      int code = 2;
-      Count(s, absl::SimpleAtoi(value, &code) ? code : 2);
-    }
-  }
+  Record(s, s->trailers);
   nghttp2_session_resume_data(s->client->session(), s->client_id);
   MarkDirty(s->client);
 }
@@ -1034,7 +1035,7 @@ void H2Relay::Loop::EndResponse(Stream* s, const absl::Status& status) {
   if (!g.error_details().empty()) {
     trailers.emplace_back("grpc-status-details-bin", absl::Base64Escape(g.error_details()));
   }
-  Count(s, g.error_code());
+  Record(s, g.error_code(), g.error_message());
   s->ticket = Ticket();
   if (!s->responded) {
     std::vector<Header> headers = {{":status", "200"}, {"content-type", "application/grpc"}};
@@ -1409,8 +1410,8 @@ void H2Relay::Loop::Run() {
   FlushDirty();
 }
 
-H2Relay::H2Relay(Gate& gate, RelayOptions options, prometheus::Registry& metrics)
-    : loop_(std::make_unique<Loop>(gate, std::move(options), metrics)) {}
+H2Relay::H2Relay(Gate& gate, RelayOptions options, RpcMetrics* rpc_metrics)
+    : loop_(std::make_unique<Loop>(gate, std::move(options), rpc_metrics)) {}
 
 H2Relay::~H2Relay() = default;
 

@@ -5,8 +5,8 @@
 
 #include "absl/status/status.h"
 #include "absl/time/time.h"
-#include "prometheus/registry.h"
 
+#include "common/rpc_metrics.h"
 #include "common/tls.h"
 #include "gateway/gate.h"
 
@@ -33,7 +33,9 @@ struct RelayOptions {
 
 class H2Relay final {
  public:
-  H2Relay(Gate& gate, RelayOptions options, prometheus::Registry& metrics);
+  // Backend calls are recorded in `rpc_metrics` (null: not at all), as the gRPC server's
+  // interceptor records the calls it serves.
+  H2Relay(Gate& gate, RelayOptions options, RpcMetrics* rpc_metrics);
   ~H2Relay();
   H2Relay(const H2Relay&) = delete;
   H2Relay& operator=(const H2Relay&) = delete;

@@ -106,7 +106,7 @@ int Run(Options& o) {
     relay_options.backend_tls = o.backends.tls;
     relay_options.max_concurrent_streams = server_options.max_concurrent_streams;
     relay_options.max_message_bytes = server_options.max_receive_message_bytes;
-    relay = std::make_unique<H2Relay>(gate, relay_options, server.metrics());
+    relay = std::make_unique<H2Relay>(gate, relay_options, server.rpc_metrics());
     if (absl::Status s = relay->Listen(); !s.ok()) {
       Log(LogLevel::kError, "cannot start", {{"error", s.ToString()}});
       return 1;

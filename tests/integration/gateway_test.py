@@ -222,6 +222,14 @@ while time.time() < deadline and metric(registry.admin_port, "accord_registry_wa
     time.sleep(0.05)
 check(metric(registry.admin_port, "accord_registry_watchers") <= before,
       "the registry saw the cancellation (its watcher count went back)")
+# The relay records the calls it forwards in the same RPC metrics as a gRPC server.
+import urllib.request  # noqa: E402
+text = urllib.request.urlopen(f"http://127.0.0.1:{gateway.admin_port}/metrics", timeout=5).read()
+scored = [line for line in text.decode().splitlines()
+          if line.startswith("accord_grpc_requests_total") and 'code="OK"' in line and
+          'method="/accord.scoring.v1.Scoring/ScoreLead"' in line]
+check(scored and float(scored[0].rsplit(" ", 1)[1]) >= 2,
+      f"gateway metrics count relayed ScoreLead calls ({scored})")
 # Not gRPC on the gRPC port: HTTP 415, as gRPC servers answer.
 code = subprocess.run(["curl", "-s", "-o", "/dev/null", "-w", "%{http_code}",
                        "--http2-prior-knowledge", "-H", "content-type: application/json",
