@@ -50,6 +50,17 @@ struct Pipe {
   size_t offset = 0;
   bool eof = false;
   size_t size() const { return data.size() - offset; }
+  // Moves up to `length` bytes into `out`; returns how many.
+  size_t Take(uint8_t* out, size_t length) {
+    size_t n = std::min(length, size());
+    std::memcpy(out, data.data() + offset, n);
+    offset += n;
+    if (offset == data.size()) {
+      data.clear();
+      offset = 0;
+    }
+    return n;
+  }
 };
 
 class Conn;
@@ -219,6 +230,10 @@ class H2Relay::Loop {
   void OnResponseEnd(Stream* s);
   void OnUpstreamStreamClosed(Stream* s, uint32_t error_code);
   ssize_t ReadRequest(Stream* s, uint8_t* buf, size_t length, uint32_t* flags);
+  // Moves `pipe`'s bytes into a DATA frame and gives the `source` stream window credit for
+  // them; the frame ends the stream when the pipe is empty and `end`.
+  ssize_t Forward(Pipe& pipe, Conn* source, int32_t source_id, bool source_open, bool end,
+                  uint8_t* buf, size_t length, uint32_t* flags);
   ssize_t ReadResponse(Stream* s, uint8_t* buf, size_t length, uint32_t* flags);
   Stream* NewStream(ClientConn* client, int32_t id);
   void MarkDirty(Conn* c);
@@ -290,6 +305,35 @@ class Conn {
     ready = false;
   }
   bool handshaking() const { return ssl_ != nullptr && !handshaken_; }
+
+  // The session with the subclass's handlers (`begin` may be null) and `settings`; window
+  // updates are sent only for bytes the other side has taken (end-to-end back-pressure).
+  void OpenSession(bool server, nghttp2_on_begin_headers_callback begin,
+                   nghttp2_on_header_callback header, nghttp2_on_frame_recv_callback frame,
+                   nghttp2_on_data_chunk_recv_callback data, nghttp2_on_stream_close_callback close,
+                   const std::vector<nghttp2_settings_entry>& settings) {
+    nghttp2_session_callbacks* cb = nullptr;
+    nghttp2_session_callbacks_new(&cb);
+    if (begin != nullptr) {
+      nghttp2_session_callbacks_set_on_begin_headers_callback(cb, begin);
+    }
+    nghttp2_session_callbacks_set_on_header_callback(cb, header);
+    nghttp2_session_callbacks_set_on_frame_recv_callback(cb, frame);
+    nghttp2_session_callbacks_set_on_data_chunk_recv_callback(cb, data);
+    nghttp2_session_callbacks_set_on_stream_close_callback(cb, close);
+    nghttp2_option* option = nullptr;
+    nghttp2_option_new(&option);
+    nghttp2_option_set_no_auto_window_update(option, 1);
+    if (server) {
+      nghttp2_session_server_new2(&session_, cb, this, option);
+    } else {
+      nghttp2_session_client_new2(&session_, cb, this, option);
+    }
+    nghttp2_option_del(option);
+    nghttp2_session_callbacks_del(cb);
+    nghttp2_submit_settings(session_, NGHTTP2_FLAG_NONE, settings.data(), settings.size());
+    nghttp2_session_set_local_window_size(session_, NGHTTP2_FLAG_NONE, 0, kConnectionWindow);
+  }
   // Advances the TLS handshake: 1 done (HTTP/2 negotiated), 0 in progress (`want_write`: it
   // waits for the socket to take bytes), -1 failed (`error` says why).
   int Handshake(bool* want_write, std::string* error) {
@@ -430,35 +474,16 @@ Stream* StreamOf(nghttp2_session* session, int32_t id) {
   return static_cast<Stream*>(nghttp2_session_get_stream_user_data(session, id));
 }
 
-nghttp2_option* RelayOption() {
-  nghttp2_option* option = nullptr;
-  nghttp2_option_new(&option);
-  // Window updates follow what the other side has taken: end-to-end back-pressure.
-  nghttp2_option_set_no_auto_window_update(option, 1);
-  return option;
-}
-
 class ClientConn final : public Conn {
  public:
   ClientConn(H2Relay::Loop* loop, int fd) : Conn(loop, fd) {
-    nghttp2_session_callbacks* cb = nullptr;
-    nghttp2_session_callbacks_new(&cb);
-    nghttp2_session_callbacks_set_on_begin_headers_callback(cb, &ClientConn::BeginHeaders);
-    nghttp2_session_callbacks_set_on_header_callback(cb, &ClientConn::OnHeader);
-    nghttp2_session_callbacks_set_on_frame_recv_callback(cb, &ClientConn::OnFrame);
-    nghttp2_session_callbacks_set_on_data_chunk_recv_callback(cb, &ClientConn::OnData);
-    nghttp2_session_callbacks_set_on_stream_close_callback(cb, &ClientConn::OnClose);
-    nghttp2_option* option = RelayOption();
-    nghttp2_session_server_new2(&session_, cb, this, option);
-    nghttp2_option_del(option);
-    nghttp2_session_callbacks_del(cb);
     const RelayOptions& o = loop->options();
-    nghttp2_settings_entry settings[] = {
-        {NGHTTP2_SETTINGS_MAX_CONCURRENT_STREAMS, static_cast<uint32_t>(o.max_concurrent_streams)},
-        {NGHTTP2_SETTINGS_INITIAL_WINDOW_SIZE, kStreamWindow},
-        {NGHTTP2_SETTINGS_MAX_HEADER_LIST_SIZE, static_cast<uint32_t>(o.max_header_bytes)}};
-    nghttp2_submit_settings(session_, NGHTTP2_FLAG_NONE, settings, 3);
-    nghttp2_session_set_local_window_size(session_, NGHTTP2_FLAG_NONE, 0, kConnectionWindow);
+    OpenSession(
+        true, &ClientConn::BeginHeaders, &ClientConn::OnHeader, &ClientConn::OnFrame,
+        &ClientConn::OnData, &ClientConn::OnClose,
+        {{NGHTTP2_SETTINGS_MAX_CONCURRENT_STREAMS, static_cast<uint32_t>(o.max_concurrent_streams)},
+         {NGHTTP2_SETTINGS_INITIAL_WINDOW_SIZE, kStreamWindow},
+         {NGHTTP2_SETTINGS_MAX_HEADER_LIST_SIZE, static_cast<uint32_t>(o.max_header_bytes)}});
     opened = last_active = absl::Now();
   }
   bool upstream() const override { return false; }
@@ -533,20 +558,10 @@ class ClientConn final : public Conn {
 class Upstream final : public Conn {
  public:
   Upstream(H2Relay::Loop* loop, int fd, int target) : Conn(loop, fd), target(target) {
-    nghttp2_session_callbacks* cb = nullptr;
-    nghttp2_session_callbacks_new(&cb);
-    nghttp2_session_callbacks_set_on_header_callback(cb, &Upstream::OnHeader);
-    nghttp2_session_callbacks_set_on_frame_recv_callback(cb, &Upstream::OnFrame);
-    nghttp2_session_callbacks_set_on_data_chunk_recv_callback(cb, &Upstream::OnData);
-    nghttp2_session_callbacks_set_on_stream_close_callback(cb, &Upstream::OnClose);
-    nghttp2_option* option = RelayOption();
-    nghttp2_session_client_new2(&session_, cb, this, option);
-    nghttp2_option_del(option);
-    nghttp2_session_callbacks_del(cb);
-    nghttp2_settings_entry settings[] = {{NGHTTP2_SETTINGS_ENABLE_PUSH, 0},
-                                         {NGHTTP2_SETTINGS_INITIAL_WINDOW_SIZE, kStreamWindow}};
-    nghttp2_submit_settings(session_, NGHTTP2_FLAG_NONE, settings, 2);
-    nghttp2_session_set_local_window_size(session_, NGHTTP2_FLAG_NONE, 0, kConnectionWindow);
+    OpenSession(
+        false, nullptr, &Upstream::OnHeader, &Upstream::OnFrame, &Upstream::OnData,
+        &Upstream::OnClose,
+        {{NGHTTP2_SETTINGS_ENABLE_PUSH, 0}, {NGHTTP2_SETTINGS_INITIAL_WINDOW_SIZE, kStreamWindow}});
     connected = false;
     ready = false;
     started = absl::Now();
@@ -931,28 +946,26 @@ void H2Relay::Loop::OnRequestData(Stream* s, const uint8_t* data, size_t size) {
   }
 }
 
-ssize_t H2Relay::Loop::ReadRequest(Stream* s, uint8_t* buf, size_t length, uint32_t* flags) {
-  size_t n = std::min(length, s->request.size());
-  if (n > 0) {
-    std::memcpy(buf, s->request.data.data() + s->request.offset, n);
-    s->request.offset += n;
-    if (s->request.size() == 0) {
-      s->request.data.clear();
-      s->request.offset = 0;
-    }
-    if (s->client_open) {
-      nghttp2_session_consume(s->client->session(), s->client_id, n);
-      MarkDirty(s->client);
-    }
+ssize_t H2Relay::Loop::Forward(Pipe& pipe, Conn* source, int32_t source_id, bool source_open,
+                               bool end, uint8_t* buf, size_t length, uint32_t* flags) {
+  size_t n = pipe.Take(buf, length);
+  if (n > 0 && source_open) {
+    nghttp2_session_consume(source->session(), source_id, n);
+    MarkDirty(source);
   }
-  if (s->request.size() == 0) {
-    if (s->request.eof || !s->client_open) {
+  if (pipe.size() == 0) {
+    if (end) {
       *flags |= NGHTTP2_DATA_FLAG_EOF;
     } else if (n == 0) {
       return NGHTTP2_ERR_DEFERRED;
     }
   }
   return static_cast<ssize_t>(n);
+}
+
+ssize_t H2Relay::Loop::ReadRequest(Stream* s, uint8_t* buf, size_t length, uint32_t* flags) {
+  return Forward(s->request, s->client, s->client_id, s->client_open,
+                 s->request.eof || !s->client_open, buf, length, flags);
 }
 
 void H2Relay::Loop::OnResponseHeaders(Stream* s, std::vector<Header> headers, bool end_stream) {
@@ -995,32 +1008,14 @@ void H2Relay::Loop::OnResponseEnd(Stream* s) {
 }
 
 ssize_t H2Relay::Loop::ReadResponse(Stream* s, uint8_t* buf, size_t length, uint32_t* flags) {
-  size_t n = std::min(length, s->response.size());
-  if (n > 0) {
-    std::memcpy(buf, s->response.data.data() + s->response.offset, n);
-    s->response.offset += n;
-    if (s->response.size() == 0) {
-      s->response.data.clear();
-      s->response.offset = 0;
-    }
-    if (s->up_open) {
-      nghttp2_session_consume(s->up->session(), s->up_id, n);
-      MarkDirty(s->up);
-    }
+  ssize_t n =
+      Forward(s->response, s->up, s->up_id, s->up_open, s->response.eof, buf, length, flags);
+  if ((*flags & NGHTTP2_DATA_FLAG_EOF) != 0 && !s->trailers.empty()) {
+    *flags |= NGHTTP2_DATA_FLAG_NO_END_STREAM;
+    std::vector<nghttp2_nv> nv = NameValues(s->trailers);
+    nghttp2_submit_trailer(s->client->session(), s->client_id, nv.data(), nv.size());
   }
-  if (s->response.size() == 0) {
-    if (s->response.eof) {
-      *flags |= NGHTTP2_DATA_FLAG_EOF;
-      if (!s->trailers.empty()) {
-        *flags |= NGHTTP2_DATA_FLAG_NO_END_STREAM;
-        std::vector<nghttp2_nv> nv = NameValues(s->trailers);
-        nghttp2_submit_trailer(s->client->session(), s->client_id, nv.data(), nv.size());
-      }
-    } else if (n == 0) {
-      return NGHTTP2_ERR_DEFERRED;
-    }
-  }
-  return static_cast<ssize_t>(n);
+  return n;
 }
 
 // A call ends here, before or instead of a backend's answer: trailers-only when nothing was

@@ -42,21 +42,18 @@ absl::StatusOr<std::unique_ptr<RelayTls>> RelayTls::ForServer(const TlsFiles& fi
   if (absl::Status s = ValidateServerTls(files); !s.ok()) {
     return s;
   }
-  std::unique_ptr<RelayTls> tls(new RelayTls(files, true));
-  absl::StatusOr<SSL_CTX*> context = tls->Load();
-  if (!context.ok()) {
-    return context.status();
-  }
-  tls->context_ = *context;
-  tls->loaded_change_ = tls->NewestChange();
-  return tls;
+  return Make(files, true);
 }
 
 absl::StatusOr<std::unique_ptr<RelayTls>> RelayTls::ForClient(const TlsFiles& files) {
   if (absl::Status s = ValidateClientTls(files); !s.ok()) {
     return s;
   }
-  std::unique_ptr<RelayTls> tls(new RelayTls(files, false));
+  return Make(files, false);
+}
+
+absl::StatusOr<std::unique_ptr<RelayTls>> RelayTls::Make(const TlsFiles& files, bool server) {
+  std::unique_ptr<RelayTls> tls(new RelayTls(files, server));
   absl::StatusOr<SSL_CTX*> context = tls->Load();
   if (!context.ok()) {
     return context.status();

@@ -32,6 +32,7 @@ class RelayTls final {
 
  private:
   RelayTls(TlsFiles files, bool server) : files_(std::move(files)), server_(server) {}
+  static absl::StatusOr<std::unique_ptr<RelayTls>> Make(const TlsFiles& files, bool server);
   absl::StatusOr<SSL_CTX*> Load() const;
   std::time_t NewestChange() const;
 
