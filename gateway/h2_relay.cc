@@ -11,7 +11,10 @@
 #include <algorithm>
 #include <atomic>
 #include <cerrno>
+#include <chrono>
+#include <condition_variable>
 #include <cstring>
+#include <mutex>
 #include <thread>
 #include <unordered_map>
 #include <unordered_set>
@@ -246,6 +249,10 @@ class H2Relay::Loop {
   void FlushDirty();
   void CloseDead();
   Upstream* Pick(int target);
+  void Connect(int target, const sockaddr_storage& address);
+  void RequestResolve();
+  void ResolveLoop();
+  void ApplyResolved();
   void Reject(Stream* s, const absl::Status& status);
   void EndResponse(Stream* s, const absl::Status& status);
   void FailUpstream(Upstream* up, const std::string& why);
@@ -274,6 +281,13 @@ class H2Relay::Loop {
   std::atomic<int64_t> grace_ns_{0};
   std::unordered_map<Conn*, std::unique_ptr<Conn>> conns_;
   std::vector<Upstream*> upstreams_[kTargets];
+  std::vector<sockaddr_storage> addresses_[kTargets];  // the last resolution of each target
+  std::thread resolver_;
+  std::mutex resolve_mu_;
+  std::condition_variable resolve_cv_;
+  bool resolve_now_ = false;                          // guarded by resolve_mu_
+  bool resolver_stopping_ = false;                    // guarded by resolve_mu_
+  std::vector<sockaddr_storage> resolved_[kTargets];  // guarded by resolve_mu_
   size_t next_[kTargets] = {};
   absl::Time retry_at_[kTargets];
   absl::Duration backoff_[kTargets];
@@ -557,7 +571,8 @@ class ClientConn final : public Conn {
 
 class Upstream final : public Conn {
  public:
-  Upstream(H2Relay::Loop* loop, int fd, int target) : Conn(loop, fd), target(target) {
+  Upstream(H2Relay::Loop* loop, int fd, int target, const sockaddr_storage& address)
+      : Conn(loop, fd), target(target), address(address) {
     OpenSession(
         false, nullptr, &Upstream::OnHeader, &Upstream::OnFrame, &Upstream::OnData,
         &Upstream::OnClose,
@@ -577,9 +592,14 @@ class Upstream final : public Conn {
   }
 
   const int target;
+  const sockaddr_storage address;
   std::unordered_set<Stream*> streams;
   absl::Time started;
   bool going_away = false;
+  // Keepalive: a frame arrived since the last sweep; when one last did; an unanswered PING.
+  bool heard_recently = false;
+  absl::Time heard = absl::Now();
+  absl::Time ping_sent = absl::InfinitePast();
 
  private:
   static int OnHeader(nghttp2_session* session, const nghttp2_frame* frame, const uint8_t* name,
@@ -602,9 +622,7 @@ class Upstream final : public Conn {
       self->going_away = true;
       return 0;
     }
-    if (frame->hd.type == NGHTTP2_SETTINGS) {
-      self->ready = true;  // the backend speaks HTTP/2
-    }
+    self->heard_recently = true;
     Stream* s = frame->hd.stream_id != 0 ? StreamOf(session, frame->hd.stream_id) : nullptr;
     if (s == nullptr) {
       return 0;
@@ -734,7 +752,11 @@ absl::Status H2Relay::Loop::Listen() {
 
 void H2Relay::Loop::Start(const std::string& internal) {
   target_address_[kInternalTarget] = internal;
+  for (int t = 0; t < kTargets; ++t) {
+    addresses_[t] = Resolve(target_address_[t], false);
+  }
   thread_ = std::thread([this] { Run(); });
+  resolver_ = std::thread([this] { ResolveLoop(); });
 }
 
 void H2Relay::Loop::Shutdown(absl::Duration grace) {
@@ -746,6 +768,14 @@ void H2Relay::Loop::Shutdown(absl::Duration grace) {
   }
   if (thread_.joinable()) {
     thread_.join();
+  }
+  {
+    std::lock_guard lock(resolve_mu_);
+    resolver_stopping_ = true;
+    resolve_cv_.notify_one();
+  }
+  if (resolver_.joinable()) {
+    resolver_.join();
   }
 }
 
@@ -1118,32 +1148,12 @@ Upstream* H2Relay::Loop::Pick(int target) {
   if (now < retry_at_[target]) {
     return nullptr;  // failed recently: fail fast until the back-off passes
   }
-  // Every address the name has now, one connection each.
-  for (const sockaddr_storage& address : Resolve(target_address_[target], false)) {
-    int fd = socket(address.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-    if (fd < 0) {
-      continue;
-    }
-    NoDelay(fd);
-    if (connect(fd, reinterpret_cast<const sockaddr*>(&address), AddressLength(address)) != 0 &&
-        errno != EINPROGRESS) {
-      close(fd);
-      continue;
-    }
-    auto owned = std::make_unique<Upstream>(this, fd, target);
-    Upstream* up = owned.get();
-    if (client_tls_ != nullptr && target != kInternalTarget) {
-      auto host = SplitHostPort(target_address_[target]);
-      up->UseTls(client_tls_->NewConnection(fd, host.ok() ? host->first : ""));
-    }
-    epoll_event ev{};
-    ev.events = EPOLLIN | EPOLLOUT;
-    up->events = ev.events;
-    ev.data.ptr = up;
-    epoll_ctl(epoll_, EPOLL_CTL_ADD, fd, &ev);
-    conns_.emplace(up, std::move(owned));
-    pool.push_back(up);
+  // Every address the name had at its last resolution, one connection each; the resolver
+  // looks again for the next time.
+  for (const sockaddr_storage& address : addresses_[target]) {
+    Connect(target, address);
   }
+  RequestResolve();
   if (pool.empty()) {
     retry_at_[target] = now + backoff_[target];
     backoff_[target] = std::min(backoff_[target] * 2, absl::Seconds(5));
@@ -1152,6 +1162,99 @@ Upstream* H2Relay::Loop::Pick(int target) {
   Upstream* up = pool[next_[target] % pool.size()];
   next_[target] = (next_[target] + 1) % pool.size();
   return up->Usable() ? up : nullptr;
+}
+
+void H2Relay::Loop::Connect(int target, const sockaddr_storage& address) {
+  int fd = socket(address.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+  if (fd < 0) {
+    return;
+  }
+  NoDelay(fd);
+  if (connect(fd, reinterpret_cast<const sockaddr*>(&address), AddressLength(address)) != 0 &&
+      errno != EINPROGRESS) {
+    close(fd);
+    return;
+  }
+  auto owned = std::make_unique<Upstream>(this, fd, target, address);
+  Upstream* up = owned.get();
+  if (client_tls_ != nullptr && target != kInternalTarget) {
+    auto host = SplitHostPort(target_address_[target]);
+    up->UseTls(client_tls_->NewConnection(fd, host.ok() ? host->first : ""));
+  }
+  epoll_event ev{};
+  ev.events = EPOLLIN | EPOLLOUT;
+  up->events = ev.events;
+  ev.data.ptr = up;
+  epoll_ctl(epoll_, EPOLL_CTL_ADD, fd, &ev);
+  conns_.emplace(up, std::move(owned));
+  upstreams_[target].push_back(up);
+}
+
+void H2Relay::Loop::RequestResolve() {
+  std::lock_guard lock(resolve_mu_);
+  resolve_now_ = true;
+  resolve_cv_.notify_one();
+}
+
+// The resolver's thread: the backends' names every 30 s, or sooner when asked. DNS may be
+// slow; the loop never waits for it.
+void H2Relay::Loop::ResolveLoop() {
+  std::unique_lock lock(resolve_mu_);
+  while (!resolver_stopping_) {
+    resolve_cv_.wait_for(lock, std::chrono::seconds(30),
+                         [this] { return resolve_now_ || resolver_stopping_; });
+    if (resolver_stopping_) {
+      return;
+    }
+    resolve_now_ = false;
+    lock.unlock();
+    std::vector<sockaddr_storage> found[kTargets];
+    for (int t : {kRegistryTarget, kScoringTarget}) {
+      found[t] = Resolve(target_address_[t], false);
+    }
+    lock.lock();
+    for (int t : {kRegistryTarget, kScoringTarget}) {
+      if (!found[t].empty()) {  // a failed lookup keeps the addresses known
+        resolved_[t] = std::move(found[t]);
+      }
+    }
+    uint64_t one = 1;
+    [[maybe_unused]] ssize_t n = write(wake_fd_, &one, sizeof one);
+    // At most one lookup a second, however often a failing backend asks.
+    lock.unlock();
+    std::this_thread::sleep_for(std::chrono::seconds(1));
+    lock.lock();
+  }
+}
+
+// New addresses from the resolver: in use for the next connections, and connected now for a
+// backend in use, so that calls spread over replicas added since.
+void H2Relay::Loop::ApplyResolved() {
+  std::vector<sockaddr_storage> found[kTargets];
+  {
+    std::lock_guard lock(resolve_mu_);
+    for (int t = 0; t < kTargets; ++t) {
+      found[t] = std::move(resolved_[t]);
+      resolved_[t].clear();
+    }
+  }
+  for (int t = 0; t < kTargets; ++t) {
+    if (found[t].empty()) {
+      continue;
+    }
+    addresses_[t] = std::move(found[t]);
+    if (upstreams_[t].empty()) {
+      continue;
+    }
+    for (const sockaddr_storage& address : addresses_[t]) {
+      bool known = std::any_of(upstreams_[t].begin(), upstreams_[t].end(), [&](Upstream* up) {
+        return std::memcmp(&up->address, &address, AddressLength(address)) == 0;
+      });
+      if (!known) {
+        Connect(t, address);
+      }
+    }
+  }
 }
 
 void H2Relay::Loop::FailUpstream(Upstream* up, const std::string& why) {
@@ -1284,8 +1387,22 @@ void H2Relay::Loop::Sweep(absl::Time now) {
     }
     if (c->upstream()) {
       auto* up = static_cast<Upstream*>(c);
+      if (up->heard_recently) {
+        up->heard_recently = false;
+        up->heard = now;
+        up->ping_sent = absl::InfinitePast();  // anything heard answers the ping
+      }
       if (!up->ready && now - up->started > options_.connect_timeout) {
         FailUpstream(up, "connect timed out");
+      } else if (up->ready && up->ping_sent != absl::InfinitePast() &&
+                 now - up->ping_sent > options_.keepalive_timeout) {
+        FailUpstream(up, "no answer to a keepalive PING");
+      } else if (up->ready && up->ping_sent == absl::InfinitePast() &&
+                 now - up->heard > options_.keepalive_time) {
+        // A backend gone without a word (a node lost) is found before calls wait on it.
+        nghttp2_submit_ping(up->session(), NGHTTP2_FLAG_NONE, nullptr);
+        up->ping_sent = now;
+        MarkDirty(up);
       } else if (up->going_away && up->streams.empty()) {
         up->Kill();
         auto& pool = upstreams_[up->target];
@@ -1317,6 +1434,7 @@ void H2Relay::Loop::Run() {
       if (ptr == &wake_fd_) {
         uint64_t value = 0;
         [[maybe_unused]] ssize_t r = read(wake_fd_, &value, sizeof value);
+        ApplyResolved();
         continue;
       }
       auto* c = static_cast<Conn*>(ptr);

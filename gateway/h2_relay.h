@@ -27,6 +27,8 @@ struct RelayOptions {
   size_t max_header_bytes = 16 * 1024;         // a request's headers, names and values
   size_t max_message_bytes = 4 * 1024 * 1024;  // one gRPC message of a request
   absl::Duration connect_timeout = absl::Seconds(5);
+  absl::Duration keepalive_time = absl::Seconds(30);     // a backend connection quiet this long
+  absl::Duration keepalive_timeout = absl::Seconds(10);  // is PINGed, and closed without answer
   absl::Duration handshake_timeout = absl::Seconds(10);  // client preface and settings
   absl::Duration idle_timeout = absl::Minutes(5);        // a client connection with no calls
 };
