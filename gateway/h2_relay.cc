@@ -79,7 +79,7 @@ struct Stream {
   int target = -1;
   const MethodInfo* method = nullptr;
   Ticket ticket;
-  std::vector<Header> request_headers;
+  std::vector<Header> headers;  // being received: the request's, then the response's
   size_t header_bytes = 0;
   Pipe request;
   Pipe response;
@@ -228,7 +228,7 @@ class H2Relay::Loop {
   void OnRequest(Stream* s, bool end_stream);
   void OnRequestData(Stream* s, const uint8_t* data, size_t size);
   void OnClientStreamClosed(Stream* s);
-  void OnResponseHeaders(Stream* s, std::vector<Header> headers, bool end_stream);
+  void OnResponseHeaders(Stream* s, bool end_stream);
   void OnResponseData(Stream* s, const uint8_t* data, size_t size);
   void OnResponseEnd(Stream* s);
   void OnUpstreamStreamClosed(Stream* s, uint32_t error_code);
@@ -338,6 +338,8 @@ class Conn {
     nghttp2_option* option = nullptr;
     nghttp2_option_new(&option);
     nghttp2_option_set_no_auto_window_update(option, 1);
+    // No RFC 7540 priority tree: gRPC does not use it, and keeping it costs per stream.
+    nghttp2_option_set_no_closed_streams(option, 1);
     if (server) {
       nghttp2_session_server_new2(&session_, cb, this, option);
     } else {
@@ -497,7 +499,8 @@ class ClientConn final : public Conn {
         &ClientConn::OnData, &ClientConn::OnClose,
         {{NGHTTP2_SETTINGS_MAX_CONCURRENT_STREAMS, static_cast<uint32_t>(o.max_concurrent_streams)},
          {NGHTTP2_SETTINGS_INITIAL_WINDOW_SIZE, kStreamWindow},
-         {NGHTTP2_SETTINGS_MAX_HEADER_LIST_SIZE, static_cast<uint32_t>(o.max_header_bytes)}});
+         {NGHTTP2_SETTINGS_MAX_HEADER_LIST_SIZE, static_cast<uint32_t>(o.max_header_bytes)},
+         {NGHTTP2_SETTINGS_NO_RFC7540_PRIORITIES, 1}});
     opened = last_active = absl::Now();
   }
   bool upstream() const override { return false; }
@@ -527,9 +530,8 @@ class ClientConn final : public Conn {
     }
     s->header_bytes += name_length + value_length;
     if (s->header_bytes <= static_cast<ClientConn*>(user)->loop_->options().max_header_bytes) {
-      s->request_headers.emplace_back(
-          std::string(reinterpret_cast<const char*>(name), name_length),
-          std::string(reinterpret_cast<const char*>(value), value_length));
+      s->headers.emplace_back(std::string(reinterpret_cast<const char*>(name), name_length),
+                              std::string(reinterpret_cast<const char*>(value), value_length));
     }
     return 0;
   }
@@ -573,10 +575,11 @@ class Upstream final : public Conn {
  public:
   Upstream(H2Relay::Loop* loop, int fd, int target, const sockaddr_storage& address)
       : Conn(loop, fd), target(target), address(address) {
-    OpenSession(
-        false, nullptr, &Upstream::OnHeader, &Upstream::OnFrame, &Upstream::OnData,
-        &Upstream::OnClose,
-        {{NGHTTP2_SETTINGS_ENABLE_PUSH, 0}, {NGHTTP2_SETTINGS_INITIAL_WINDOW_SIZE, kStreamWindow}});
+    OpenSession(false, nullptr, &Upstream::OnHeader, &Upstream::OnFrame, &Upstream::OnData,
+                &Upstream::OnClose,
+                {{NGHTTP2_SETTINGS_ENABLE_PUSH, 0},
+                 {NGHTTP2_SETTINGS_INITIAL_WINDOW_SIZE, kStreamWindow},
+                 {NGHTTP2_SETTINGS_NO_RFC7540_PRIORITIES, 1}});
     connected = false;
     ready = false;
     started = absl::Now();
@@ -604,14 +607,12 @@ class Upstream final : public Conn {
  private:
   static int OnHeader(nghttp2_session* session, const nghttp2_frame* frame, const uint8_t* name,
                       size_t name_length, const uint8_t* value, size_t value_length, uint8_t,
-                      void* user) {
+                      void*) {
     Stream* s = StreamOf(session, frame->hd.stream_id);
     if (s == nullptr || frame->hd.type != NGHTTP2_HEADERS) {
       return 0;
     }
-    auto* self = static_cast<Upstream*>(user);
-    auto& into =
-        frame->headers.cat == NGHTTP2_HCAT_RESPONSE ? self->response_headers_[s] : s->trailers;
+    auto& into = frame->headers.cat == NGHTTP2_HCAT_RESPONSE ? s->headers : s->trailers;
     into.emplace_back(std::string(reinterpret_cast<const char*>(name), name_length),
                       std::string(reinterpret_cast<const char*>(value), value_length));
     return 0;
@@ -629,13 +630,7 @@ class Upstream final : public Conn {
     }
     const bool end = (frame->hd.flags & NGHTTP2_FLAG_END_STREAM) != 0;
     if (frame->hd.type == NGHTTP2_HEADERS && frame->headers.cat == NGHTTP2_HCAT_RESPONSE) {
-      auto it = self->response_headers_.find(s);
-      std::vector<Header> headers;
-      if (it != self->response_headers_.end()) {
-        headers = std::move(it->second);
-        self->response_headers_.erase(it);
-      }
-      self->loop_->OnResponseHeaders(s, std::move(headers), end);
+      self->loop_->OnResponseHeaders(s, end);
     } else if (end && (frame->hd.type == NGHTTP2_DATA || frame->hd.type == NGHTTP2_HEADERS)) {
       self->loop_->OnResponseEnd(s);
     }
@@ -654,13 +649,10 @@ class Upstream final : public Conn {
   static int OnClose(nghttp2_session* session, int32_t id, uint32_t error_code, void* user) {
     Stream* s = StreamOf(session, id);
     if (s != nullptr) {
-      static_cast<Upstream*>(user)->response_headers_.erase(s);
       static_cast<Upstream*>(user)->loop_->OnUpstreamStreamClosed(s, error_code);
     }
     return 0;
   }
-
-  std::unordered_map<Stream*, std::vector<Header>> response_headers_;
 };
 
 ssize_t ReadRequestCallback(nghttp2_session*, int32_t, uint8_t* buf, size_t length, uint32_t* flags,
@@ -782,6 +774,7 @@ void H2Relay::Loop::Shutdown(absl::Duration grace) {
 Stream* H2Relay::Loop::NewStream(ClientConn* client, int32_t id) {
   auto owned = std::make_unique<Stream>();
   Stream* s = owned.get();
+  s->headers.reserve(16);
   s->client = client;
   s->client_id = id;
   client->streams.insert(s);
@@ -824,7 +817,7 @@ void H2Relay::Loop::OnRequest(Stream* s, bool end_stream) {
   absl::string_view path, content_type, timeout;
   CallerHeaders caller;
   std::vector<Header> passed;  // content negotiation headers the backend needs
-  for (const auto& [name, value] : s->request_headers) {
+  for (const auto& [name, value] : s->headers) {
     if (name == ":path") {
       path = value;
     } else if (name == "content-type") {
@@ -869,7 +862,7 @@ void H2Relay::Loop::OnRequest(Stream* s, bool end_stream) {
     // Health, reflection, the gateway's own service, unknown methods: the gateway's gRPC
     // server answers them, with the caller's headers as they came.
     s->target = kInternalTarget;
-    headers = s->request_headers;
+    headers = std::move(s->headers);
     for (auto& [name, value] : headers) {
       if (name == ":authority") {
         value = target_address_[kInternalTarget];
@@ -884,6 +877,7 @@ void H2Relay::Loop::OnRequest(Stream* s, bool end_stream) {
     }
     s->ticket = std::move(admission->ticket);
     s->deadline = gate_.DownstreamDeadline(*s->method, DeadlineFromTimeout(timeout, now));
+    headers.reserve(16);
     headers = {{":method", "POST"},
                {":scheme", client_tls_ != nullptr ? "https" : "http"},
                {":path", std::string(path)},
@@ -903,8 +897,7 @@ void H2Relay::Loop::OnRequest(Stream* s, bool end_stream) {
       headers.push_back(std::move(h));
     }
   }
-  s->request_headers.clear();
-  s->request_headers.shrink_to_fit();
+  s->headers.clear();  // its capacity (when not moved) takes the response's
   Upstream* up = Pick(s->target);
   if (up == nullptr) {
     Reject(s, absl::UnavailableError(absl::StrCat("backend ", kTargetNames[s->target], " (",
@@ -998,7 +991,8 @@ ssize_t H2Relay::Loop::ReadRequest(Stream* s, uint8_t* buf, size_t length, uint3
                  s->request.eof || !s->client_open, buf, length, flags);
 }
 
-void H2Relay::Loop::OnResponseHeaders(Stream* s, std::vector<Header> headers, bool end_stream) {
+void H2Relay::Loop::OnResponseHeaders(Stream* s, bool end_stream) {
+  const std::vector<Header>& headers = s->headers;
   if (!s->client_open || s->responded) {
     return;
   }
