@@ -66,6 +66,12 @@ grpc::ServerUnaryReactor* ForwardUnary(Gate& gate, const MethodInfo& method,
                                        const grpc::ByteBuffer* request,
                                        grpc::ByteBuffer* response) {
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  if (!request->Valid()) {
+    // The caller went away before its message arrived: gRPC still runs the handler, and a
+    // backend call sending "no message" aborts the process.
+    reactor->Finish(grpc::Status(grpc::StatusCode::CANCELLED, "no request message"));
+    return reactor;
+  }
   CallerHeaders headers = HeadersOf(*context);
   absl::StatusOr<Admission> admission = gate.Admit(method, headers);
   if (!admission.ok()) {
