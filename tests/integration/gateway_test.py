@@ -309,6 +309,18 @@ try:
     check(False, "scoring is down")
 except grpc.RpcError as e:
     check(e.code() == grpc.StatusCode.UNAVAILABLE, f"scoring down: UNAVAILABLE ({e.code()})")
+# The backend comes back on its address: the gateway reconnects (its back-off is at most 5 s).
+revived = Scoring(d, registry.address, tokens, extra=[f"--listen=127.0.0.1:{scoring.port}"])
+ok, deadline = False, time.time() + 12
+while not ok and time.time() < deadline:
+    try:
+        sco.ScoreLead(scoring_pb2.ScoreLeadRequest(lead=lead("back")), metadata=md("service"),
+                      timeout=3)
+        ok = True
+    except grpc.RpcError:
+        time.sleep(0.3)
+check(ok, "scoring back: the gateway reconnects and serves ScoreLead again")
+revived.stop()
 gateway.stop()
 registry.stop()
 print("PASS")
