@@ -11,7 +11,7 @@
 2. ScoreLead through the gateway: gRPC (h2load, 1 connection x 16 streams) versus HTTP/JSON
    (h2load --h1, 16 connections), the same lead, against a real registry and scoring service.
 
-Usage: bench/gateway_bench.py [--build build] [--reps 3] [--duration 8]
+Usage: bench/gateway_bench.py [--build build] [--reps 3] [--duration 8] [--unpinned]
 Needs Debian's nghttp2-client (h2load) and nginx. Prints a Markdown report.
 """
 import argparse
@@ -90,6 +90,9 @@ def main():
     ap.add_argument("--reps", type=int, default=3)
     ap.add_argument("--duration", type=int, default=8)
     ap.add_argument("--warmup", type=int, default=2)
+    ap.add_argument("--unpinned", action="store_true",
+                    help="servers, proxies and h2load all float over both cores (the setting of "
+                         "the research anchors' nginx figures) instead of CPU 0 / CPU 1")
     args = ap.parse_args()
     bindir = os.path.join(args.build, "bin")
     work = os.path.join(args.build, "bench-gateway")
@@ -102,7 +105,7 @@ def main():
     procs = []
 
     def start(cmd, log, cpu="0"):
-        return start_pinned(procs, cmd, log, cpu)
+        return start_pinned(procs, cmd, log, "0,1" if args.unpinned else cpu)
 
     try:
         # --- 1. pass-through ---
@@ -159,7 +162,8 @@ def main():
                 for label in LABELS:
                     was_quiet = quiet()
                     url, pids = targets[label]
-                    r = h2load(url, body, streams, args.duration, args.warmup, auth, pids, work)
+                    r = h2load(url, body, streams, args.duration, args.warmup, auth, pids, work,
+                               cpus="0,1" if args.unpinned else "1")
                     r.update(rep=rep, streams=streams, target=label, quiet_before=was_quiet)
                     runs.append(r)
                     print(json.dumps(r), file=sys.stderr)
