@@ -212,22 +212,16 @@ absl::Status Server::Start() {
           absl::StrCat("cannot listen on ", options_.admin_listen, ": ", e.what()));
     }
   }
-  if (options_.front_listen.empty()) {
-    std::string host = options_.listen.substr(0, options_.listen.rfind(':'));
-    Log(LogLevel::kInfo, "listening",
-        {{"grpc", absl::StrCat(host, ":", port_)},
-         {"port", port_},
-         {"admin_port", admin_port_},
-         {"health_port", health_port_}});
-  } else {
-    std::string host = options_.front_listen.substr(0, options_.front_listen.rfind(':'));
-    Log(LogLevel::kInfo, "listening",
-        {{"grpc", absl::StrCat(host, ":", options_.front_port)},
-         {"port", options_.front_port},
-         {"server_port", port_},
-         {"admin_port", admin_port_},
-         {"health_port", health_port_}});
-  }
+  // Behind a front end, its address is the gRPC one; this server's own port is reported too.
+  const bool fronted = !options_.front_listen.empty();
+  const std::string& listen = fronted ? options_.front_listen : options_.listen;
+  const int port = fronted ? options_.front_port : port_;
+  Log(LogLevel::kInfo, "listening",
+      {{"grpc", absl::StrCat(listen.substr(0, listen.rfind(':')), ":", port)},
+       {"port", port},
+       {"server_port", port_},
+       {"admin_port", admin_port_},
+       {"health_port", health_port_}});
   return absl::OkStatus();
 }
 

@@ -227,7 +227,7 @@ class H2Relay::Loop {
   // Called by the connections' nghttp2 callbacks.
   void OnRequest(Stream* s, bool end_stream);
   void OnRequestData(Stream* s, const uint8_t* data, size_t size);
-  void OnClientStreamClosed(Stream* s);
+  void OnClientStreamClosed(Stream* s, uint32_t error_code = 0);
   void OnResponseHeaders(Stream* s, bool end_stream);
   void OnResponseData(Stream* s, const uint8_t* data, size_t size);
   void OnResponseEnd(Stream* s);
@@ -298,6 +298,10 @@ class H2Relay::Loop {
 namespace {
 
 // A socket with an nghttp2 session.
+Stream* StreamOf(nghttp2_session* session, int32_t id) {
+  return static_cast<Stream*>(nghttp2_session_get_stream_user_data(session, id));
+}
+
 class Conn {
  public:
   Conn(H2Relay::Loop* loop, int fd) : loop_(loop), fd_(fd) {}
@@ -388,6 +392,27 @@ class Conn {
   bool connected = true;  // a backend connection is not until connect() completes
   bool ready = true;      // connected, and the TLS handshake (if any) done
   uint32_t events = 0;
+
+  // A stream's DATA to the loop's `on`; DATA of a stream already gone is credited back at once.
+  template <void (H2Relay::Loop::*on)(Stream*, const uint8_t*, size_t)>
+  static int OnDataTo(nghttp2_session* session, uint8_t, int32_t id, const uint8_t* data,
+                      size_t length, void* user) {
+    Stream* s = StreamOf(session, id);
+    if (s == nullptr) {
+      nghttp2_session_consume(session, id, length);
+      return 0;
+    }
+    (static_cast<Conn*>(user)->loop_->*on)(s, data, length);
+    return 0;
+  }
+  // A stream's end on this connection to the loop's `on`.
+  template <void (H2Relay::Loop::*on)(Stream*, uint32_t)>
+  static int OnCloseTo(nghttp2_session* session, int32_t id, uint32_t error_code, void* user) {
+    if (Stream* s = StreamOf(session, id); s != nullptr) {
+      (static_cast<Conn*>(user)->loop_->*on)(s, error_code);
+    }
+    return 0;
+  }
 
   // Feeds what the socket has to the session. False when the connection is over.
   bool ReadSome() {
@@ -486,17 +511,13 @@ class Conn {
   bool dead_ = false;
 };
 
-Stream* StreamOf(nghttp2_session* session, int32_t id) {
-  return static_cast<Stream*>(nghttp2_session_get_stream_user_data(session, id));
-}
-
 class ClientConn final : public Conn {
  public:
   ClientConn(H2Relay::Loop* loop, int fd) : Conn(loop, fd) {
     const RelayOptions& o = loop->options();
     OpenSession(
         true, &ClientConn::BeginHeaders, &ClientConn::OnHeader, &ClientConn::OnFrame,
-        &ClientConn::OnData, &ClientConn::OnClose,
+        &OnDataTo<&H2Relay::Loop::OnRequestData>, &OnCloseTo<&H2Relay::Loop::OnClientStreamClosed>,
         {{NGHTTP2_SETTINGS_MAX_CONCURRENT_STREAMS, static_cast<uint32_t>(o.max_concurrent_streams)},
          {NGHTTP2_SETTINGS_INITIAL_WINDOW_SIZE, kStreamWindow},
          {NGHTTP2_SETTINGS_MAX_HEADER_LIST_SIZE, static_cast<uint32_t>(o.max_header_bytes)},
@@ -552,31 +573,15 @@ class ClientConn final : public Conn {
     }
     return 0;
   }
-  static int OnData(nghttp2_session* session, uint8_t, int32_t id, const uint8_t* data,
-                    size_t length, void* user) {
-    Stream* s = StreamOf(session, id);
-    if (s == nullptr) {
-      nghttp2_session_consume(session, id, length);
-      return 0;
-    }
-    static_cast<ClientConn*>(user)->loop_->OnRequestData(s, data, length);
-    return 0;
-  }
-  static int OnClose(nghttp2_session* session, int32_t id, uint32_t, void* user) {
-    Stream* s = StreamOf(session, id);
-    if (s != nullptr) {
-      static_cast<ClientConn*>(user)->loop_->OnClientStreamClosed(s);
-    }
-    return 0;
-  }
 };
 
 class Upstream final : public Conn {
  public:
   Upstream(H2Relay::Loop* loop, int fd, int target, const sockaddr_storage& address)
       : Conn(loop, fd), target(target), address(address) {
-    OpenSession(false, nullptr, &Upstream::OnHeader, &Upstream::OnFrame, &Upstream::OnData,
-                &Upstream::OnClose,
+    OpenSession(false, nullptr, &Upstream::OnHeader, &Upstream::OnFrame,
+                &OnDataTo<&H2Relay::Loop::OnResponseData>,
+                &OnCloseTo<&H2Relay::Loop::OnUpstreamStreamClosed>,
                 {{NGHTTP2_SETTINGS_ENABLE_PUSH, 0},
                  {NGHTTP2_SETTINGS_INITIAL_WINDOW_SIZE, kStreamWindow},
                  {NGHTTP2_SETTINGS_NO_RFC7540_PRIORITIES, 1}});
@@ -633,23 +638,6 @@ class Upstream final : public Conn {
       self->loop_->OnResponseHeaders(s, end);
     } else if (end && (frame->hd.type == NGHTTP2_DATA || frame->hd.type == NGHTTP2_HEADERS)) {
       self->loop_->OnResponseEnd(s);
-    }
-    return 0;
-  }
-  static int OnData(nghttp2_session* session, uint8_t, int32_t id, const uint8_t* data,
-                    size_t length, void* user) {
-    Stream* s = StreamOf(session, id);
-    if (s == nullptr) {
-      nghttp2_session_consume(session, id, length);
-      return 0;
-    }
-    static_cast<Upstream*>(user)->loop_->OnResponseData(s, data, length);
-    return 0;
-  }
-  static int OnClose(nghttp2_session* session, int32_t id, uint32_t error_code, void* user) {
-    Stream* s = StreamOf(session, id);
-    if (s != nullptr) {
-      static_cast<Upstream*>(user)->loop_->OnUpstreamStreamClosed(s, error_code);
     }
     return 0;
   }
@@ -1081,7 +1069,7 @@ void H2Relay::Loop::Reject(Stream* s, const absl::Status& status) {
   EndResponse(s, status);
 }
 
-void H2Relay::Loop::OnClientStreamClosed(Stream* s) {
+void H2Relay::Loop::OnClientStreamClosed(Stream* s, uint32_t /*error_code*/) {
   s->client_open = false;
   if (s->client != nullptr) {
     s->client->streams.erase(s);
