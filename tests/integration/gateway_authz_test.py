@@ -224,6 +224,18 @@ try:
 except grpc.RpcError as e:
     check(e.code() in (grpc.StatusCode.RESOURCE_EXHAUSTED, grpc.StatusCode.INTERNAL,
                        grpc.StatusCode.UNAVAILABLE), f"20 KB of gRPC metadata: {e.code()}")
+# Not HTTP/2 at all on the gRPC port: the connection is closed, nothing else is affected.
+with socket.create_connection(("127.0.0.1", gateway.port), timeout=5) as raw:
+    raw.sendall(b"GET /accord.registry.v1.Registry/ListDefinitions HTTP/1.1\r\nHost: x\r\n\r\n")
+    raw.settimeout(5)
+    leftover = b""
+    try:
+        while chunk := raw.recv(4096):
+            leftover += chunk
+        closed = True
+    except socket.timeout:
+        closed = False
+check(closed, f"HTTP/1.1 bytes on the gRPC port: connection closed ({leftover[:60]!r})")
 # The offending connection may be closed; a new one (not from the process-wide subchannel
 # pool, which would hand back the closed one) is served.
 fresh = grpc.insecure_channel(gateway.address, options=[("grpc.use_local_subchannel_pool", 1)])
