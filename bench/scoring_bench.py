@@ -66,6 +66,8 @@ def main():
     ap.add_argument("--reps", type=int, default=3)
     ap.add_argument("--duration", type=int, default=8)
     ap.add_argument("--warmup", type=int, default=2)
+    ap.add_argument("--only", choices=("unary", "batch"),
+                    help="run only the ScoreLead targets or only the batches")
     args = ap.parse_args()
     bindir = os.path.join(args.build, "bin")
     work = os.path.join(args.build, "bench-scoring")
@@ -156,7 +158,7 @@ def main():
                         auth, sc.pid, 100)
         runs = []
         for rep in range(args.reps):
-            for streams in (16, 64):
+            for streams in (16, 64) if args.only != "batch" else ():
                 for label in ("null", "score", "score-basic"):
                     was_quiet = quiet()
                     url, headers, pid, per = targets[label]
@@ -167,7 +169,7 @@ def main():
                     print(json.dumps(r), file=sys.stderr)
             # Batches twice: the server on CPU 0 as above, then the server and h2load both
             # on both cores ("the load generator on the same 2 cores").
-            for cores in ("1", "2"):
+            for cores in ("1", "2") if args.only != "unary" else ():
                 subprocess.run(["taskset", "-a", "-p", "-c", "0" if cores == "1" else "0,1",
                                 str(sc.pid)], check=True, capture_output=True)
                 for body in ("batch100", "batch100-basic"):
@@ -183,38 +185,40 @@ def main():
             subprocess.run(["taskset", "-a", "-p", "-c", "0", str(sc.pid)], check=True,
                            capture_output=True)
 
-        print(f"## ScoreLead ({len(bodies['score'])}-byte request) vs null RPC\n")
-        print("| streams | target | QPS median [min-max] | p50 us | p99 us | server CPU us/req |")
-        print("|---|---|---|---|---|---|")
-        for streams in (16, 64):
-            for label in ("null", "score", "score-basic"):
-                rs = [r for r in runs if r["streams"] == streams and r["target"] == label]
-                q = [r["qps"] for r in rs]
-                print(f"| {streams} | {label} | {statistics.median(q):,.0f} [{min(q):,.0f}-"
-                      f"{max(q):,.0f}] | {statistics.median(r['p50_us'] for r in rs):.0f} | "
-                      f"{statistics.median(r['p99_us'] for r in rs):.0f} | "
-                      f"{statistics.median(r['server_cpu_us_per_req'] for r in rs):.1f} |")
-        print("\n| streams | score/null QPS (per rep) | score-basic/null QPS (per rep) |\n|---|---|---|")
-        for streams in (16, 64):
-            by = lambda label, rep: next(r["qps"] for r in runs if r["streams"] == streams and
-                                         r["target"] == label and r["rep"] == rep)
-            cells = []
-            for label in ("score", "score-basic"):
-                ratio = [by(label, i) / by("null", i) for i in range(args.reps)]
-                cells.append(f"median {statistics.median(ratio):.2f} "
-                             f"[{min(ratio):.2f}-{max(ratio):.2f}]")
-            print(f"| {streams} | " + " | ".join(cells) + " |")
-        print("\n## BatchScoreLeads, 100 leads per call, 4 calls in flight\n")
-        print("| server on | view | leads/s median [min-max] | server CPU us per lead |")
-        print("|---|---|---|---|")
-        for cores in ("1", "2"):
-            for body in ("batch100", "batch100-basic"):
-                b = [r for r in runs if r["target"] == body and r["cores"] == cores]
-                lps = [r["leads_per_second"] for r in b]
-                where = "CPU 0 (h2load on CPU 1)" if cores == "1" else "CPUs 0-1 (h2load too)"
-                print(f"| {where} | {'BASIC' if 'basic' in body else 'FULL'} | "
-                      f"{statistics.median(lps):,.0f} [{min(lps):,.0f}-{max(lps):,.0f}] | "
-                      f"{statistics.median(r['server_cpu_us_per_lead'] for r in b):.1f} |")
+        if args.only != "batch":
+            print(f"## ScoreLead ({len(bodies['score'])}-byte request) vs null RPC\n")
+            print("| streams | target | QPS median [min-max] | p50 us | p99 us | server CPU us/req |")
+            print("|---|---|---|---|---|---|")
+            for streams in (16, 64):
+                for label in ("null", "score", "score-basic"):
+                    rs = [r for r in runs if r["streams"] == streams and r["target"] == label]
+                    q = [r["qps"] for r in rs]
+                    print(f"| {streams} | {label} | {statistics.median(q):,.0f} [{min(q):,.0f}-"
+                          f"{max(q):,.0f}] | {statistics.median(r['p50_us'] for r in rs):.0f} | "
+                          f"{statistics.median(r['p99_us'] for r in rs):.0f} | "
+                          f"{statistics.median(r['server_cpu_us_per_req'] for r in rs):.1f} |")
+            print("\n| streams | score/null QPS (per rep) | score-basic/null QPS (per rep) |\n|---|---|---|")
+            for streams in (16, 64):
+                by = lambda label, rep: next(r["qps"] for r in runs if r["streams"] == streams and
+                                             r["target"] == label and r["rep"] == rep)
+                cells = []
+                for label in ("score", "score-basic"):
+                    ratio = [by(label, i) / by("null", i) for i in range(args.reps)]
+                    cells.append(f"median {statistics.median(ratio):.2f} "
+                                 f"[{min(ratio):.2f}-{max(ratio):.2f}]")
+                print(f"| {streams} | " + " | ".join(cells) + " |")
+        if args.only != "unary":
+            print("\n## BatchScoreLeads, 100 leads per call, 4 calls in flight\n")
+            print("| server on | view | leads/s median [min-max] | server CPU us per lead |")
+            print("|---|---|---|---|")
+            for cores in ("1", "2"):
+                for body in ("batch100", "batch100-basic"):
+                    b = [r for r in runs if r["target"] == body and r["cores"] == cores]
+                    lps = [r["leads_per_second"] for r in b]
+                    where = "CPU 0 (h2load on CPU 1)" if cores == "1" else "CPUs 0-1 (h2load too)"
+                    print(f"| {where} | {'BASIC' if 'basic' in body else 'FULL'} | "
+                          f"{statistics.median(lps):,.0f} [{min(lps):,.0f}-{max(lps):,.0f}] | "
+                          f"{statistics.median(r['server_cpu_us_per_lead'] for r in b):.1f} |")
     finally:
         for p in procs:
             if p.poll() is None:

@@ -296,60 +296,86 @@ bool TestValue(const Condition& c, const LeadValue& v) {
   }
 }
 
-// Tests an attribute condition against the values found at its path; `evidence` (if not null)
-// gets the value seen.
-bool TestValues(const Condition& c, const Values& values, std::string* evidence) {
-  if (c.op == rv1::EXISTS) {
-    return !values.empty();
-  }
-  if (c.op == rv1::NOT_EXISTS) {
-    return values.empty();
+// Tests an attribute condition against the values found at its path; `matched` gets the value
+// that satisfied it (the first value for EXISTS, none for NOT_EXISTS).
+bool TestValues(const Condition& c, const Values& values, const LeadValue** matched) {
+  if (c.op == rv1::EXISTS || c.op == rv1::NOT_EXISTS) {
+    *matched = values.empty() ? nullptr : values.front();
+    return (c.op == rv1::EXISTS) != values.empty();
   }
   for (const LeadValue* v : values) {
     if (TestValue(c, *v)) {
-      if (evidence != nullptr) {
-        switch (v->kind) {
-          case Kind::kString:
-            evidence->clear();
-            absl::StrAppend(evidence, c.field, "=", v->text);
-            break;
-          case Kind::kNumber:
-            evidence->clear();
-            absl::StrAppend(evidence, c.field, "=", v->number);
-            break;
-          case Kind::kBool:
-            evidence->clear();
-            absl::StrAppend(evidence, c.field, "=", v->boolean ? "true" : "false");
-            break;
-          default:
-            evidence->clear();
-            absl::StrAppend(evidence, c.field, "=");
-            break;
-        }
-      }
+      *matched = v;
       return true;
     }
   }
   return false;
 }
 
+// "company.industry=software": the value an attribute test saw.
+void AppendEvidence(const Condition& c, const LeadValue* v, std::string* evidence) {
+  absl::StrAppend(evidence, c.field, "=");
+  if (v == nullptr) {
+    return;
+  }
+  switch (v->kind) {
+    case Kind::kString:
+      evidence->append(v->text.data(), v->text.size());
+      break;
+    case Kind::kNumber:
+      absl::StrAppend(evidence, v->number);
+      break;
+    case Kind::kBool:
+      evidence->append(v->boolean ? "true" : "false");
+      break;
+    default:
+      break;
+  }
+}
+
 // The same, finding the values within the struct value `root` (an event's properties).
-bool TestAttribute(const Condition& c, const LeadSet& leads, int32_t root, std::string* evidence) {
+bool TestAttribute(const Condition& c, const LeadSet& leads, int32_t root) {
   Values values;
   if (root >= 0) {
     Find(leads, root, c.path, 0, values);
   }
-  return TestValues(c, values, evidence);
+  const LeadValue* matched = nullptr;
+  return TestValues(c, values, &matched);
 }
 
-// Numbers the distinct lead attribute paths of a condition tree (not of event `where` tests,
-// which read event properties).
-void NumberPaths(Condition& c, std::unordered_map<std::string, int>& ids) {
+// What makes two attribute tests the same test: path, operator, case and constants.
+std::string TestKey(const Condition& c) {
+  std::string key =
+      absl::StrCat(c.field, "\x1f", static_cast<int>(c.op), c.ignore_case ? "i" : "c");
+  auto add = [&key](const Constant& k) {
+    absl::StrAppend(&key, "\x1f", static_cast<int>(k.kind), k.boolean ? "t" : "f", "\x1f");
+    key.append(reinterpret_cast<const char*>(&k.number), sizeof k.number);
+    absl::StrAppend(&key, "\x1f", k.text.size(), ":", k.text);
+  };
+  add(c.value);
+  for (const Constant& k : c.values) {
+    add(k);
+  }
+  if (c.regex != nullptr) {
+    absl::StrAppend(&key, "\x1f", c.regex->pattern());
+  }
+  return key;
+}
+
+// Numbers the distinct lead attribute paths and tests of a condition tree (not of event
+// `where` tests, which read event properties).
+struct LeafIds {
+  std::unordered_map<std::string, int> paths;
+  std::unordered_map<std::string, int> tests;
+};
+
+void NumberLeaves(Condition& c, LeafIds& ids) {
   if (c.type == Condition::Type::kAttribute) {
-    c.path_id = ids.emplace(c.field, static_cast<int>(ids.size())).first->second;
+    c.path_id = ids.paths.emplace(c.field, static_cast<int>(ids.paths.size())).first->second;
+    c.test_id = ids.tests.emplace(TestKey(c), static_cast<int>(ids.tests.size())).first->second;
   } else if (c.type != Condition::Type::kEvent) {
     for (Condition& child : c.children) {
-      NumberPaths(child, ids);
+      NumberLeaves(child, ids);
     }
   }
 }
@@ -370,7 +396,8 @@ class Evaluator {
         as_of_ns_(as_of_ns),
         persona_match_(set.personas.size(), -1.0),
         persona_busy_(set.personas.size(), false),
-        paths_(set.attribute_paths) {}
+        paths_(set.attribute_paths),
+        tests_(set.attribute_tests) {}
 
   double PersonaMatch(int i, std::vector<std::string>* met = nullptr) {
     if (persona_match_[i] >= 0 && met == nullptr) {
@@ -404,23 +431,71 @@ class Evaluator {
     has_scores_ = true;
   }
 
+  // Whether `c` holds for the lead. When it does and `evidence` is not null, what it saw is
+  // appended to `evidence` (after "; " for the parts of an `all`); when it does not, what was
+  // appended is taken back.
   bool Holds(const Condition& c, std::string* evidence) {
+    const size_t mark = evidence != nullptr ? evidence->size() : 0;
+    const bool held = Test(c, evidence);
+    if (!held && evidence != nullptr) {
+      evidence->resize(mark);
+    }
+    return held;
+  }
+
+  int64_t as_of_ns() const { return as_of_ns_; }
+
+ private:
+  bool Test(const Condition& c, std::string* evidence) {
     switch (c.type) {
       case Condition::Type::kAll:
-        return std::all_of(c.children.begin(), c.children.end(),
-                           [&](const Condition& x) { return Holds(x, nullptr); });
+        if (evidence == nullptr) {
+          return std::all_of(c.children.begin(), c.children.end(),
+                             [&](const Condition& x) { return Holds(x, nullptr); });
+        }
+        for (const Condition& x : c.children) {
+          const size_t before = evidence->size();
+          if (before > 0) {
+            evidence->append("; ");
+          }
+          if (!Holds(x, evidence)) {
+            return false;
+          }
+          if (evidence->size() == before + (before > 0 ? 2 : 0)) {
+            evidence->resize(before);  // the part showed nothing
+          }
+        }
+        return true;
       case Condition::Type::kAny:
         return std::any_of(c.children.begin(), c.children.end(),
-                           [&](const Condition& x) { return Holds(x, nullptr); });
+                           [&](const Condition& x) { return Holds(x, evidence); });
       case Condition::Type::kNot:
         return !Holds(c.children.front(), nullptr);
-      case Condition::Type::kAttribute:
-        return c.path_id >= 0 ? TestValues(c, Attribute(c), evidence)
-                              : TestAttribute(c, leads_, lead_.attributes, evidence);
+      case Condition::Type::kAttribute: {
+        const LeadValue* matched = nullptr;
+        bool held;
+        if (c.path_id >= 0) {
+          AttributeTest& t = tests_[c.test_id];
+          if (t.state < 0) {
+            t.state = TestValues(c, Attribute(c), &t.matched) ? 1 : 0;
+          }
+          held = t.state == 1;
+          matched = t.matched;
+        } else {
+          Values values;
+          if (lead_.attributes >= 0) {
+            Find(leads_, lead_.attributes, c.path, 0, values);
+          }
+          held = TestValues(c, values, &matched);
+        }
+        if (held && evidence != nullptr && c.op != rv1::NOT_EXISTS) {
+          AppendEvidence(c, matched, evidence);
+        }
+        return held;
+      }
       case Condition::Type::kPersona: {
         double m = PersonaMatch(c.persona);
         if (evidence != nullptr) {
-          evidence->clear();
           absl::StrAppend(evidence, "persona ", set_.personas[c.persona].name, " match ", m);
         }
         return m >= c.min_match && m > 0;
@@ -437,13 +512,12 @@ class Evaluator {
             continue;
           }
           if (std::all_of(c.children.begin(), c.children.end(), [&](const Condition& w) {
-                return TestAttribute(w, leads_, e.properties, nullptr);
+                return TestAttribute(w, leads_, e.properties);
               })) {
             ++count;
           }
         }
         if (evidence != nullptr) {
-          evidence->clear();
           absl::StrAppend(evidence, count, " ", c.event_type, " events");
         }
         return count >= c.min_count;
@@ -492,9 +566,6 @@ class Evaluator {
     return false;
   }
 
-  int64_t as_of_ns() const { return as_of_ns_; }
-
- private:
   const CompiledSet& set_;
   // The values at a lead attribute condition's path, looked up once per lead and path.
   const Values& Attribute(const Condition& c) {
@@ -514,11 +585,16 @@ class Evaluator {
     bool found = false;
     Values values;
   };
+  struct AttributeTest {
+    int8_t state = -1;  // not evaluated yet; 0 or 1 once it is
+    const LeadValue* matched = nullptr;
+  };
   int64_t as_of_ns_;
   // Inline capacity for typical sets: evaluating a lead allocates nothing.
   absl::InlinedVector<double, 16> persona_match_;
   absl::InlinedVector<bool, 16> persona_busy_;
   absl::InlinedVector<Path, 32> paths_;
+  absl::InlinedVector<AttributeTest, 64> tests_;
   Scores scores_;
   bool has_scores_ = false;
 };
@@ -871,28 +947,29 @@ absl::StatusOr<std::shared_ptr<const CompiledSet>> Compile(
     s.journey = IndexOf(set->journey_index, namespace_id, s.spec.journey());
     s.model = IndexOf(set->model_index, namespace_id, s.spec.model());
   }
-  std::unordered_map<std::string, int> paths;
+  LeafIds leaves;
   for (Model& m : set->models) {
     for (auto& group : m.fit_rules) {
       for (FitRule& r : group) {
-        NumberPaths(r.condition, paths);
+        NumberLeaves(r.condition, leaves);
       }
     }
     for (Model::Disqualifier& d : m.disqualifiers) {
-      NumberPaths(d.condition, paths);
+      NumberLeaves(d.condition, leaves);
     }
   }
   for (Persona& p : set->personas) {
     for (Persona::Criterion& c : p.criteria) {
-      NumberPaths(c.condition, paths);
+      NumberLeaves(c.condition, leaves);
     }
   }
   for (Journey& j : set->journeys) {
     for (Journey::Stage& stage : j.stages) {
-      NumberPaths(stage.entry, paths);
+      NumberLeaves(stage.entry, leaves);
     }
   }
-  set->attribute_paths = static_cast<int>(paths.size());
+  set->attribute_paths = static_cast<int>(leaves.paths.size());
+  set->attribute_tests = static_cast<int>(leaves.tests.size());
   return std::shared_ptr<const CompiledSet>(std::move(set));
 }
 
@@ -959,6 +1036,7 @@ void ScoreLead(const Evaluation& evaluation, const LeadSet& leads, size_t index,
   for (size_t g = 0; g < m.fit_groups.size(); ++g) {
     double sum = 0;
     for (const FitRule& r : m.fit_rules[g]) {
+      evidence.clear();
       if (ev.Holds(r.condition, explain ? &evidence : nullptr)) {
         any_rule = true;
         sum += r.points;
@@ -1005,9 +1083,8 @@ void ScoreLead(const Evaluation& evaluation, const LeadSet& leads, size_t index,
       if (r.window_ns > 0 && age > r.window_ns) {
         continue;
       }
-      if (std::all_of(r.where.begin(), r.where.end(), [&](const Condition& w) {
-            return TestAttribute(w, leads, e.properties, nullptr);
-          })) {
+      if (std::all_of(r.where.begin(), r.where.end(),
+                      [&](const Condition& w) { return TestAttribute(w, leads, e.properties); })) {
         hits.push_back({index, age});
       }
     }
@@ -1097,6 +1174,7 @@ void ScoreLead(const Evaluation& evaluation, const LeadSet& leads, size_t index,
     }
   }
   for (const Model::Disqualifier& d : m.disqualifiers) {
+    evidence.clear();
     if (ev.Holds(d.condition, explain ? &evidence : nullptr)) {
       out.set_disqualified(true);
       out.set_disqualification_reason(d.reason);

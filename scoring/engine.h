@@ -48,6 +48,9 @@ struct Condition {
   std::string field;
   std::vector<std::string> path;
   int path_id = -1;  // a lead attribute path: its index among CompiledSet::attribute_paths
+  // A lead attribute test: its index among CompiledSet::attribute_tests. Conditions that test
+  // the same path with the same operator and constants share it, and so one evaluation.
+  int test_id = -1;
   rv1::Operator op = rv1::OPERATOR_UNSPECIFIED;
   Constant value;
   std::vector<Constant> values;
@@ -185,6 +188,8 @@ struct CompiledSet {
   std::unordered_map<std::string, int> persona_index, model_index, journey_index, sla_index;
   // The distinct lead attribute paths the conditions test: each is looked up once per lead.
   int attribute_paths = 0;
+  // The distinct lead attribute tests: each is evaluated at most once per lead.
+  int attribute_tests = 0;
 };
 
 // Compiles the published definitions of one namespace. INVALID_ARGUMENT (with the definition

@@ -306,6 +306,47 @@ TEST(EngineTest, EveryOperatorMissingAndListValuedAttributes) {
     EXPECT_EQ(matched.count(rule.id()) > 0, expect) << rule.id();
   }
   EXPECT_EQ(Find(s, "yes-eq")->evidence(), "company.industry=software");
+  // A compound condition shows what each of its parts saw; every reason shows its own
+  // evidence, never the previous rule's.
+  EXPECT_EQ(Find(s, "yes-all")->evidence(), "company.country=US; company.employees=500");
+  EXPECT_EQ(Find(s, "yes-any")->evidence(), "company.country=US");
+  EXPECT_EQ(Find(s, "yes-not")->evidence(), "");
+  EXPECT_EQ(Find(s, "yes-exists")->evidence(), "contact.email=ann@acme.com");
+  EXPECT_EQ(Find(s, "yes-not-exists")->evidence(), "");
+  EXPECT_EQ(Find(s, "yes-list-any")->evidence(), "company.tech_stack=hubspot");
+  EXPECT_EQ(Find(s, "yes-bool")->evidence(), "company.public=false");
+  EXPECT_EQ(Find(s, "yes-event")->evidence(), "2 page_view events");
+}
+
+// The same test in several rules is evaluated once per lead, and every rule holding it is
+// credited; tests that differ only in a constant or in case are different tests.
+TEST(EngineTest, SharedTestsCountForEveryRule) {
+  auto set = Set(R"yaml(
+name: namespaces/default/definitions/m
+qualification_model:
+  fit:
+    - name: a
+      rules:
+        - {id: us-1, points: 2, condition: {attribute: {field: country, op: EQ, value: US}}}
+        - {id: us-big, points: 3, condition: {all: [{attribute: {field: country, op: EQ, value: US}}, {attribute: {field: size, op: GE, value: 10}}]}}
+    - name: b
+      rules:
+        - {id: us-2, points: 5, condition: {attribute: {field: country, op: EQ, value: US}}}
+        - {id: us-case, points: 7, condition: {attribute: {field: country, op: EQ, value: us}}}
+        - {id: us-nocase, points: 11, condition: {attribute: {field: country, op: EQ, value: us, ignore_case: true}}}
+        - {id: size-11, points: 13, condition: {attribute: {field: size, op: GE, value: 11}}}
+)yaml");
+  ASSERT_NE(set, nullptr);
+  // country EQ US (twice shared), size GE 10, country EQ us, the same ignoring case, size GE 11.
+  EXPECT_EQ(set->attribute_tests, 5);
+  EXPECT_EQ(set->attribute_paths, 2);
+  sv1::LeadScore s = ScoreWith(set, Lead(R"({"attributes": {"country": "US", "size": 10}})"));
+  EXPECT_EQ(s.fit(), 2 + 3 + 5 + 11);
+  EXPECT_EQ(Find(s, "us-1")->evidence(), "country=US");
+  EXPECT_EQ(Find(s, "us-2")->evidence(), "country=US");
+  EXPECT_EQ(Find(s, "us-big")->evidence(), "country=US; size=10");
+  EXPECT_EQ(Find(s, "us-case"), nullptr);
+  EXPECT_EQ(Find(s, "size-11"), nullptr);
 }
 
 constexpr char kPersonas[] = R"yaml(
