@@ -654,6 +654,8 @@ class ReasonSink {
     int events_counted = 0;
     absl::string_view evidence;
     absl::string_view detail;
+    // kind, group, rule and description as wire bytes (ReasonHead), when the rule has them
+    absl::string_view head;
   };
   virtual ~ReasonSink() = default;
   virtual void Add(const Reason& r) = 0;
@@ -684,37 +686,10 @@ class MessageReasons final : public ReasonSink {
   sv1::LeadScore& out_;
 };
 
-// Appends each reason as LeadScore field 14 in protobuf's wire format, the bytes protobuf
-// would write for the same Reason message (proto3: default values left out).
-class WireReasons final : public ReasonSink {
+// Protobuf's wire format for Reason fields, as protobuf writes it (proto3: default values left
+// out).
+class ReasonWire {
  public:
-  explicit WireReasons(std::string& out) : out_(out) {}
-  void Add(const Reason& r) override {
-    const auto kind = static_cast<uint64_t>(r.kind);
-    const auto counted = static_cast<uint64_t>(static_cast<int64_t>(r.events_counted));
-    uint64_t bits;
-    std::memcpy(&bits, &r.points, sizeof bits);
-    // The Reason's size first, so that it is written once, straight into `out_`.
-    const size_t size = VarintField(kind) + BytesField(r.group) + BytesField(r.rule) +
-                        BytesField(r.description) + (bits != 0 ? 9 : 0) + VarintField(counted) +
-                        BytesField(r.evidence) + BytesField(r.detail);
-    out_.reserve(out_.size() + size + 11);
-    out_.push_back(0x72);  // field 14, length-delimited
-    AppendWireVarint(out_, size);
-    Varint(0x08, kind);
-    Bytes(0x12, r.group);
-    Bytes(0x1a, r.rule);
-    Bytes(0x22, r.description);
-    if (bits != 0) {
-      out_.push_back(0x29);
-      out_.append(reinterpret_cast<const char*>(&bits), sizeof bits);  // little-endian
-    }
-    Varint(0x30, counted);
-    Bytes(0x3a, r.evidence);
-    Bytes(0x42, r.detail);
-  }
-
- private:
   static size_t VarintSize(uint64_t v) {
     size_t n = 1;
     while (v >= 0x80) {
@@ -728,20 +703,64 @@ class WireReasons final : public ReasonSink {
   static size_t BytesField(absl::string_view v) {
     return v.empty() ? 0 : 1 + VarintSize(v.size()) + v.size();
   }
-  void Varint(char tag, uint64_t v) {
+  static void Varint(std::string& out, char tag, uint64_t v) {
     if (v != 0) {
-      out_.push_back(tag);
-      AppendWireVarint(out_, v);
+      out.push_back(tag);
+      AppendWireVarint(out, v);
     }
   }
-  void Bytes(char tag, absl::string_view v) {
+  static void Bytes(std::string& out, char tag, absl::string_view v) {
     if (!v.empty()) {
-      out_.push_back(tag);
-      AppendWireVarint(out_, v.size());
-      out_.append(v.data(), v.size());
+      out.push_back(tag);
+      AppendWireVarint(out, v.size());
+      out.append(v.data(), v.size());
     }
+  }
+  // Fields 1-4 (kind, group, rule, description): the same for every reason of a rule.
+  static std::string Head(sv1::Reason::Kind kind, absl::string_view group, absl::string_view rule,
+                          absl::string_view description) {
+    std::string out;
+    Varint(out, 0x08, static_cast<uint64_t>(kind));
+    Bytes(out, 0x12, group);
+    Bytes(out, 0x1a, rule);
+    Bytes(out, 0x22, description);
+    return out;
+  }
+};
+
+// Appends each reason as LeadScore field 14 in protobuf's wire format, the bytes protobuf
+// would write for the same Reason message.
+class WireReasons final : public ReasonSink {
+ public:
+  explicit WireReasons(std::string& out) : out_(out) {}
+  void Add(const Reason& r) override {
+    using W = ReasonWire;
+    const auto counted = static_cast<uint64_t>(static_cast<int64_t>(r.events_counted));
+    uint64_t bits;
+    std::memcpy(&bits, &r.points, sizeof bits);
+    std::string head_bytes;
+    absl::string_view head = r.head;
+    if (head.empty()) {
+      head_bytes = W::Head(r.kind, r.group, r.rule, r.description);
+      head = head_bytes;
+    }
+    // The Reason's size first, so that it is written once, straight into `out_`.
+    const size_t size = head.size() + (bits != 0 ? 9 : 0) + W::VarintField(counted) +
+                        W::BytesField(r.evidence) + W::BytesField(r.detail);
+    out_.reserve(out_.size() + size + 11);
+    out_.push_back(0x72);  // field 14, length-delimited
+    AppendWireVarint(out_, size);
+    out_.append(head.data(), head.size());
+    if (bits != 0) {
+      out_.push_back(0x29);
+      out_.append(reinterpret_cast<const char*>(&bits), sizeof bits);  // little-endian
+    }
+    W::Varint(out_, 0x30, counted);
+    W::Bytes(out_, 0x3a, r.evidence);
+    W::Bytes(out_, 0x42, r.detail);
   }
 
+ private:
   std::string& out_;
 };
 
@@ -949,6 +968,19 @@ absl::StatusOr<std::shared_ptr<const CompiledSet>> Compile(
   }
   LeafIds leaves;
   for (Model& m : set->models) {
+    for (size_t g = 0; g < m.fit_rules.size(); ++g) {
+      for (FitRule& r : m.fit_rules[g]) {
+        r.reason_head =
+            ReasonWire::Head(sv1::Reason::FIT, m.fit_groups[g].name, r.id, r.description);
+      }
+    }
+    for (EngagementRule& r : m.engagement_rules) {
+      r.reason_head = ReasonWire::Head(sv1::Reason::ENGAGEMENT, m.engagement_groups[r.group].name,
+                                       r.id, r.description);
+    }
+    for (Model::Disqualifier& d : m.disqualifiers) {
+      d.reason_head = ReasonWire::Head(sv1::Reason::DISQUALIFIER, "", d.id, d.reason);
+    }
     for (auto& group : m.fit_rules) {
       for (FitRule& r : group) {
         NumberLeaves(r.condition, leaves);
@@ -1046,7 +1078,8 @@ void ScoreLead(const Evaluation& evaluation, const LeadSet& leads, size_t index,
                         .rule = r.id,
                         .description = r.description,
                         .points = r.points,
-                        .evidence = evidence});
+                        .evidence = evidence,
+                        .head = r.reason_head});
         }
       }
     }
@@ -1137,7 +1170,8 @@ void ScoreLead(const Evaluation& evaluation, const LeadSet& leads, size_t index,
                   .points = sum,
                   .events_counted = static_cast<int>(counted),
                   .evidence = evidence,
-                  .detail = detail});
+                  .detail = detail,
+                  .head = r.reason_head});
     group_sums[r.group] += sum;
     i = end;
   }
@@ -1182,7 +1216,8 @@ void ScoreLead(const Evaluation& evaluation, const LeadSet& leads, size_t index,
         reasons->Add({.kind = sv1::Reason::DISQUALIFIER,
                       .rule = d.id,
                       .description = d.reason,
-                      .evidence = evidence});
+                      .evidence = evidence,
+                      .head = d.reason_head});
       }
       level_rank = -1;
       break;

@@ -7,6 +7,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "absl/container/flat_hash_map.h"
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "re2/re2.h"
@@ -89,6 +90,7 @@ struct FitRule {
   std::string description;
   Condition condition;
   double points = 0;
+  std::string reason_head;  // its reasons' constant fields, as wire bytes
 };
 
 struct EngagementRule {
@@ -107,6 +109,7 @@ struct EngagementRule {
   double fraction = 0;
   std::string decay_detail;  // the reason's text when decay applied, e.g. "linear decay over 60d"
   int group = 0;
+  std::string reason_head;  // its reasons' constant fields, as wire bytes
 };
 
 struct Group {
@@ -136,11 +139,12 @@ struct Model {
   std::vector<Group> engagement_groups;
   std::vector<EngagementRule> engagement_rules;
   // event type -> indices into engagement_rules
-  std::map<std::string, std::vector<int>, std::less<>> rules_by_event;
+  absl::flat_hash_map<std::string, std::vector<int>> rules_by_event;
   struct Disqualifier {
     std::string id;
     std::string reason;
     Condition condition;
+    std::string reason_head;  // its reasons' constant fields, as wire bytes
   };
   std::vector<Disqualifier> disqualifiers;
   std::vector<Band> fit_grades;

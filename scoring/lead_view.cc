@@ -296,6 +296,12 @@ class WireDecoder {
     // A tag, read as protobuf does: at most 5 bytes, bits past 32 dropped.
     bool Tag(uint32_t* field, uint32_t* type) {
       uint32_t tag = 0;
+      if (p_ != end_ && static_cast<uint8_t>(*p_) < 0x80) {  // most tags: one byte
+        tag = static_cast<uint8_t>(*p_++);
+        *field = tag >> 3;
+        *type = tag & 7;
+        return *field != 0;
+      }
       for (int i = 0;; ++i) {
         if (i == 5 || p_ == end_) {
           return false;
@@ -315,6 +321,10 @@ class WireDecoder {
     }
     // A length, read as protobuf does: at most 5 bytes and below 2 GiB.
     bool Size(uint64_t* out) {
+      if (p_ != end_ && static_cast<uint8_t>(*p_) < 0x80) {  // most lengths: one byte
+        *out = static_cast<uint8_t>(*p_++);
+        return true;
+      }
       uint64_t n = 0;
       for (int i = 0;; ++i) {
         if (i == 5 || p_ == end_) {
@@ -411,7 +421,12 @@ class WireDecoder {
     if (!in.Bytes(&text)) {
       return Fail("", "is truncated");
     }
-    if (!IsValidUtf8(text)) {
+    // Short ASCII strings (keys, most values) are checked here, without a call.
+    bool ascii = text.size() <= 32;
+    for (size_t i = 0; ascii && i < text.size(); ++i) {
+      ascii = static_cast<unsigned char>(text[i]) < 0x80;
+    }
+    if (!ascii && !IsValidUtf8(text)) {
       return Fail("", "is not valid UTF-8");
     }
     *out = text;

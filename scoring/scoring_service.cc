@@ -20,45 +20,52 @@ absl::Status Contiguous(const grpc::ByteBuffer& buffer, grpc::Slice* slice,
 }
 
 // Writes scoring responses without building them as messages: a LeadScore (ScoreLead), or
-// one LeadScore per lead in field 1 (BatchScoreLeadsResponse, StreamScoreLeadsResponse).
+// one LeadScore per lead in field 1 (BatchScoreLeadsResponse, StreamScoreLeadsResponse). The
+// bytes are handed to gRPC as they are, not copied.
 class ScoreWriter {
  public:
-  explicit ScoreWriter(bool single) : single_(single) {}
+  // `expected_bytes`: the size of a similar response, reserved up front.
+  ScoreWriter(bool single, size_t expected_bytes)
+      : single_(single), out_(std::make_unique<std::string>()) {
+    out_->reserve(expected_bytes);
+  }
 
   void Add(const sv1::LeadScore& score, const std::string& reasons) {
-    if (single_) {
-      score.AppendToString(&out_);
-      out_ += reasons;
-      return;
+    const size_t size = score.ByteSizeLong();
+    if (!single_) {
+      out_->push_back(0x0a);  // field 1, length-delimited
+      AppendWireVarint(*out_, size + reasons.size());
     }
-    message_.clear();
-    score.AppendToString(&message_);
-    out_.push_back(0x0a);  // field 1, length-delimited
-    AppendWireVarint(out_, message_.size() + reasons.size());
-    out_ += message_;
-    out_ += reasons;
+    const size_t at = out_->size();
+    out_->resize(at + size);
+    score.SerializeWithCachedSizesToArray(reinterpret_cast<uint8_t*>(out_->data() + at));
+    out_->append(reasons);
   }
-  void WriteTo(grpc::ByteBuffer* buffer) const {
-    grpc::Slice slice(out_.data(), out_.size());
-    grpc::ByteBuffer bytes(&slice, 1);
-    buffer->Swap(&bytes);
+  size_t size() const { return out_->size(); }
+  void WriteTo(grpc::ByteBuffer* buffer) {
+    std::string* bytes = out_.release();
+    grpc::Slice slice(
+        bytes->data(), bytes->size(), [](void* p) { delete static_cast<std::string*>(p); }, bytes);
+    grpc::ByteBuffer message(&slice, 1);
+    buffer->Swap(&message);
   }
 
  private:
   bool single_;
-  std::string out_;
-  std::string message_;
+  std::unique_ptr<std::string> out_;
 };
 
 // What a scoring call reuses from the last one on its thread or stream.
 struct Scratch {
   LeadSet leads;
+  size_t response_bytes = 0;  // the last response's size: reserved for the next one
 
   // Gives back what one very large request grew.
   void Trim() {
     if (leads.MemoryBytes() > (8u << 20)) {
       leads = LeadSet();
     }
+    response_bytes = std::min<size_t>(response_bytes, 8u << 20);
   }
 };
 
@@ -126,12 +133,13 @@ class ScoreStream final : public grpc::ServerBidiReactor<grpc::ByteBuffer, grpc:
     ACCORD_RETURN_IF_ERROR(scorer_.CheckLeads(scratch_.leads, field, false));
     const absl::Time as_of = scorer_.AsOf(request.as_of);
     evaluation_.reasons = request.view != sv1::BASIC;
-    ScoreWriter writer(false);
+    ScoreWriter writer(false, scratch_.response_bytes);
     Scorer::ScoreWith(evaluation_, scratch_.leads, as_of,
                       [&writer](const sv1::LeadScore& score, const std::string& reasons) {
                         writer.Add(score, reasons);
                       });
     ++index_;
+    scratch_.response_bytes = writer.size();
     writer.WriteTo(&response_);
     return absl::OkStatus();
   }
@@ -243,12 +251,13 @@ grpc::ServerUnaryReactor* ScoringServiceImpl::ScoreUnary(grpc::CallbackServerCon
     status = scratch.leads.DecodeRequest(bytes, single, single ? "lead" : "leads", &decoded);
   }
   if (status.ok()) {
-    ScoreWriter writer(single);
+    ScoreWriter writer(single, scratch.response_bytes);
     status = scorer_.ScoreLeads(scratch.leads, decoded, single,
                                 [&writer](const sv1::LeadScore& score, const std::string& reasons) {
                                   writer.Add(score, reasons);
                                 });
     if (status.ok()) {
+      scratch.response_bytes = writer.size();
       writer.WriteTo(response);
     }
   }
