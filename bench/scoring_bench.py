@@ -23,7 +23,7 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from registry_bench import (ROOT, dev_tokens, frame, h2load, quiet, start_pinned,  # noqa: E402
-                            wait_port_from_log)
+                            varint, wait_port_from_log)
 
 
 def stubs(work):
@@ -33,8 +33,9 @@ def stubs(work):
     googleapis = "/usr/share/gocode/src/github.com/gogo/googleapis"
     subprocess.run(["protoc", f"-I{proto}", f"-I{googleapis}", f"--python_out={out}",
                     "--plugin=protoc-gen-grpc_python=/usr/bin/grpc_python_plugin",
-                    f"--grpc_python_out={out}", "accord/registry/v1/definition.proto", "accord/registry/v1/registry.proto",
-                    "accord/scoring/v1/scoring.proto"], check=True)
+                    f"--grpc_python_out={out}", "accord/registry/v1/definition.proto",
+                    "accord/registry/v1/registry.proto", "accord/scoring/v1/scoring.proto",
+                    "accord/bench/v1/null.proto"], check=True)
     subprocess.run(["protoc", f"-I{googleapis}", f"--python_out={out}",
                     "google/api/annotations.proto", "google/api/http.proto"], check=True)
     sys.path.insert(0, out)
@@ -66,6 +67,9 @@ def main():
     ap.add_argument("--reps", type=int, default=3)
     ap.add_argument("--duration", type=int, default=8)
     ap.add_argument("--warmup", type=int, default=2)
+    ap.add_argument("--base", metavar="BIN",
+                    help="another accord-scoring binary (an earlier build): measured beside the "
+                         "current one, alternating, as the targets ending in @base")
     ap.add_argument("--only", choices=("unary", "batch"),
                     help="run only the ScoreLead targets or only the batches")
     args = ap.parse_args()
@@ -98,21 +102,27 @@ def main():
         ctl("MARKETING_EDITOR", "publish", "bench-model")
         with open(os.path.join(work, "token"), "w") as f:
             f.write(tokens["ACCORD_TOKEN_SERVICE"] + "\n")
-        sc_log = os.path.join(work, "scoring.log")
-        sc = start([os.path.join(bindir, "accord-scoring"), "--listen=127.0.0.1:0",
-                    "--admin_listen=127.0.0.1:0", f"--registry=127.0.0.1:{reg_port}",
-                    f"--cache_dir={work}/cache", f"--token_file={work}/token",
-                    f"--keys={work}/dev-keys.yaml"], sc_log, "0")
-        sc_port = wait_port_from_log(sc_log, sc)
+        def scoring(binary, name):
+            log = os.path.join(work, f"{name}.log")
+            proc = start([binary, "--listen=127.0.0.1:0", "--admin_listen=127.0.0.1:0",
+                          f"--registry=127.0.0.1:{reg_port}", f"--cache_dir={work}/{name}-cache",
+                          f"--token_file={work}/token", f"--keys={work}/dev-keys.yaml"], log, "0")
+            port = wait_port_from_log(log, proc)
+            deadline = time.time() + 10
+            while '"scoring ready"' not in open(log).read():
+                if time.time() > deadline:
+                    raise RuntimeError(open(log).read())
+                time.sleep(0.1)
+            return proc, port
+
+        sc, sc_port = scoring(os.path.join(bindir, "accord-scoring"), "scoring")
+        scorers = {"": (sc, sc_port)}
+        if args.base:
+            scorers["@base"] = scoring(args.base, "scoring-base")
         null_log = os.path.join(work, "null.log")
         null = start([os.path.join(bindir, "accord-bench-null"), "--listen=127.0.0.1:0"],
                      null_log, "0")
         null_port = wait_port_from_log(null_log, null)
-        deadline = time.time() + 10
-        while '"scoring ready"' not in open(sc_log).read():
-            if time.time() > deadline:
-                raise RuntimeError(open(sc_log).read())
-            time.sleep(0.1)
         # The registry is not measured: stop it so it does not compete for CPU 1.
         reg.send_signal(signal.SIGTERM)
         reg.wait()
@@ -146,20 +156,40 @@ def main():
         md = (("authorization", auth[0].split(": ", 1)[1]),)
         result = stub.ScoreLead(one, metadata=md, timeout=5)
         assert result.definitions and result.definitions[0].name.endswith("bench-model"), result
+        # The null RPC moving the bytes of a FULL ScoreLead (request and response sizes) and
+        # doing nothing else: what the message sizes alone cost on this gRPC stack.
+        from accord.bench.v1 import null_pb2
+        full_bytes = result.ByteSize()
+        sized_log = os.path.join(work, "null-sized.log")
+        response_payload = full_bytes - 1 - len(varint(full_bytes))
+        sized = start([os.path.join(bindir, "accord-bench-null"), "--listen=127.0.0.1:0",
+                       f"--response_bytes={response_payload}"], sized_log, "0")
+        sized_port = wait_port_from_log(sized_log, sized)
+        n = len(bodies["score"]) - 3
+        bodies["null-sized"] = null_pb2.PingRequest(payload=b"x" * n).SerializeToString()
+        assert len(bodies["null-sized"]) == len(bodies["score"]), len(bodies["null-sized"])
+        files["null-sized"] = os.path.join(work, "null-sized.grpc")
+        with open(files["null-sized"], "wb") as f:
+            f.write(frame(bodies["null-sized"]))
+        sized_stub = grpc.insecure_channel(f"127.0.0.1:{sized_port}").unary_unary(
+            "/accord.bench.v1.Null/Ping")
+        assert len(sized_stub(bodies["null-sized"], timeout=5)) == full_bytes
         assert len(stub.BatchScoreLeads(batch, metadata=md, timeout=5).scores) == 100
         targets = {
             "null": (f"http://127.0.0.1:{null_port}/accord.bench.v1.Null/Ping", [], null.pid, 1),
-            "score": (f"http://127.0.0.1:{sc_port}/accord.scoring.v1.Scoring/ScoreLead", auth,
-                      sc.pid, 1),
-            "score-basic": (f"http://127.0.0.1:{sc_port}/accord.scoring.v1.Scoring/ScoreLead",
-                            auth, sc.pid, 1),
+            "null-sized": (f"http://127.0.0.1:{sized_port}/accord.bench.v1.Null/Ping", [],
+                           sized.pid, 1),
         }
-        batch_target = (f"http://127.0.0.1:{sc_port}/accord.scoring.v1.Scoring/BatchScoreLeads",
-                        auth, sc.pid, 100)
+        for suffix, (proc, port) in scorers.items():
+            url = f"http://127.0.0.1:{port}/accord.scoring.v1.Scoring/ScoreLead"
+            targets["score" + suffix] = (url, auth, proc.pid, 1)
+            targets["score-basic" + suffix] = (url, auth, proc.pid, 1)
+        files.update({k + s: files[k] for k in ("score", "score-basic") for s in scorers})
+        labels = ["null", "null-sized"] + [k + s for s in scorers for k in ("score", "score-basic")]
         runs = []
         for rep in range(args.reps):
             for streams in (16, 64) if args.only != "batch" else ():
-                for label in ("null", "score", "score-basic"):
+                for label in labels:
                     was_quiet = quiet()
                     url, headers, pid, per = targets[label]
                     r = h2load(url, files[label], streams, args.duration, args.warmup, headers,
@@ -170,55 +200,80 @@ def main():
             # Batches twice: the server on CPU 0 as above, then the server and h2load both
             # on both cores ("the load generator on the same 2 cores").
             for cores in ("1", "2") if args.only != "unary" else ():
-                subprocess.run(["taskset", "-a", "-p", "-c", "0" if cores == "1" else "0,1",
-                                str(sc.pid)], check=True, capture_output=True)
                 for body in ("batch100", "batch100-basic"):
-                    quiet()
-                    url, headers, pid, per = batch_target
-                    r = h2load(url, files[body], 4, args.duration, args.warmup, headers, pid, work,
-                               cpus="1" if cores == "1" else "0,1")
-                    r.update(rep=rep, streams=4, target=body, cores=cores,
-                             leads_per_second=r["qps"] * per,
-                             server_cpu_us_per_lead=r["server_cpu_us_per_req"] / per)
-                    runs.append(r)
-                    print(json.dumps(r), file=sys.stderr)
-            subprocess.run(["taskset", "-a", "-p", "-c", "0", str(sc.pid)], check=True,
-                           capture_output=True)
+                    for suffix, (proc, port) in scorers.items():
+                        subprocess.run(["taskset", "-a", "-p", "-c",
+                                        "0" if cores == "1" else "0,1", str(proc.pid)],
+                                       check=True, capture_output=True)
+                        quiet()
+                        url = f"http://127.0.0.1:{port}/accord.scoring.v1.Scoring/BatchScoreLeads"
+                        r = h2load(url, files[body], 4, args.duration, args.warmup, auth,
+                                   proc.pid, work, cpus="1" if cores == "1" else "0,1")
+                        r.update(rep=rep, streams=4, target=body + suffix, cores=cores,
+                                 leads_per_second=r["qps"] * 100,
+                                 server_cpu_us_per_lead=r["server_cpu_us_per_req"] / 100)
+                        runs.append(r)
+                        print(json.dumps(r), file=sys.stderr)
+                        subprocess.run(["taskset", "-a", "-p", "-c", "0", str(proc.pid)],
+                                       check=True, capture_output=True)
 
         if args.only != "batch":
             print(f"## ScoreLead ({len(bodies['score'])}-byte request) vs null RPC\n")
             print("| streams | target | QPS median [min-max] | p50 us | p99 us | server CPU us/req |")
             print("|---|---|---|---|---|---|")
             for streams in (16, 64):
-                for label in ("null", "score", "score-basic"):
+                for label in labels:
                     rs = [r for r in runs if r["streams"] == streams and r["target"] == label]
                     q = [r["qps"] for r in rs]
                     print(f"| {streams} | {label} | {statistics.median(q):,.0f} [{min(q):,.0f}-"
                           f"{max(q):,.0f}] | {statistics.median(r['p50_us'] for r in rs):.0f} | "
                           f"{statistics.median(r['p99_us'] for r in rs):.0f} | "
                           f"{statistics.median(r['server_cpu_us_per_req'] for r in rs):.1f} |")
-            print("\n| streams | score/null QPS (per rep) | score-basic/null QPS (per rep) |\n|---|---|---|")
+            print("\n| streams | score/null QPS (per rep) | score-basic/null QPS (per rep) | "
+                  "null-sized/null | score/null-sized |\n|---|---|---|---|---|")
             for streams in (16, 64):
                 by = lambda label, rep: next(r["qps"] for r in runs if r["streams"] == streams and
                                              r["target"] == label and r["rep"] == rep)
                 cells = []
-                for label in ("score", "score-basic"):
-                    ratio = [by(label, i) / by("null", i) for i in range(args.reps)]
+                for label, base in (("score", "null"), ("score-basic", "null"),
+                                    ("null-sized", "null"), ("score", "null-sized")):
+                    ratio = [by(label, i) / by(base, i) for i in range(args.reps)]
                     cells.append(f"median {statistics.median(ratio):.2f} "
                                  f"[{min(ratio):.2f}-{max(ratio):.2f}]")
                 print(f"| {streams} | " + " | ".join(cells) + " |")
+            if args.base:
+                print("\n| streams | score/score@base QPS (per rep) | score-basic/score-basic@base |"
+                      "\n|---|---|---|")
+                for streams in (16, 64):
+                    cells = []
+                    for label in ("score", "score-basic"):
+                        ratio = [by(label, i) / by(label + "@base", i) for i in range(args.reps)]
+                        cells.append(f"median {statistics.median(ratio):.2f} "
+                                     f"[{min(ratio):.2f}-{max(ratio):.2f}]")
+                    print(f"| {streams} | " + " | ".join(cells) + " |")
         if args.only != "unary":
             print("\n## BatchScoreLeads, 100 leads per call, 4 calls in flight\n")
             print("| server on | view | leads/s median [min-max] | server CPU us per lead |")
             print("|---|---|---|---|")
             for cores in ("1", "2"):
                 for body in ("batch100", "batch100-basic"):
-                    b = [r for r in runs if r["target"] == body and r["cores"] == cores]
-                    lps = [r["leads_per_second"] for r in b]
-                    where = "CPU 0 (h2load on CPU 1)" if cores == "1" else "CPUs 0-1 (h2load too)"
-                    print(f"| {where} | {'BASIC' if 'basic' in body else 'FULL'} | "
-                          f"{statistics.median(lps):,.0f} [{min(lps):,.0f}-{max(lps):,.0f}] | "
-                          f"{statistics.median(r['server_cpu_us_per_lead'] for r in b):.1f} |")
+                    for suffix in scorers:
+                        b = [r for r in runs if r["target"] == body + suffix and
+                             r["cores"] == cores]
+                        lps = [r["leads_per_second"] for r in b]
+                        where = ("CPU 0 (h2load on CPU 1)" if cores == "1"
+                                 else "CPUs 0-1 (h2load too)")
+                        ratio = ""
+                        if suffix:
+                            mine = [r["leads_per_second"] for r in runs
+                                    if r["target"] == body and r["cores"] == cores]
+                            per = [m / x for m, x in zip(mine, lps)]
+                            ratio = (f" (current/base: median {statistics.median(per):.2f} "
+                                     f"[{min(per):.2f}-{max(per):.2f}])")
+                        print(f"| {where} | {'BASIC' if 'basic' in body else 'FULL'}{suffix} | "
+                              f"{statistics.median(lps):,.0f} [{min(lps):,.0f}-{max(lps):,.0f}]"
+                              f"{ratio} | "
+                              f"{statistics.median(r['server_cpu_us_per_lead'] for r in b):.1f} |")
     finally:
         for p in procs:
             if p.poll() is None:
