@@ -1,6 +1,7 @@
 #include "scoring/engine.h"
 
 #include <algorithm>
+#include <charconv>
 #include <cmath>
 #include <cstring>
 
@@ -322,9 +323,14 @@ void AppendEvidence(const Condition& c, const LeadValue* v, std::string* evidenc
     case Kind::kString:
       evidence->append(v->text.data(), v->text.size());
       break;
-    case Kind::kNumber:
-      absl::StrAppend(evidence, v->number);
+    case Kind::kNumber: {
+      // The shortest text that reads back as the same number: a revenue of 2500000 shows as
+      // 2500000 (six significant digits would show 2.5e+06), 0.1 as 0.1.
+      char buffer[32];
+      const std::to_chars_result r = std::to_chars(buffer, buffer + sizeof buffer, v->number);
+      evidence->append(buffer, r.ptr);
       break;
+    }
     case Kind::kBool:
       evidence->append(v->boolean ? "true" : "false");
       break;

@@ -316,6 +316,7 @@ TEST(EngineTest, EveryOperatorMissingAndListValuedAttributes) {
   EXPECT_EQ(Find(s, "yes-list-any")->evidence(), "company.tech_stack=hubspot");
   EXPECT_EQ(Find(s, "yes-bool")->evidence(), "company.public=false");
   EXPECT_EQ(Find(s, "yes-event")->evidence(), "2 page_view events");
+  EXPECT_EQ(Find(s, "yes-ge")->evidence(), "company.employees=500");
 }
 
 // The same test in several rules is evaluated once per lead, and every rule holding it is
@@ -347,6 +348,10 @@ qualification_model:
   EXPECT_EQ(Find(s, "us-big")->evidence(), "country=US; size=10");
   EXPECT_EQ(Find(s, "us-case"), nullptr);
   EXPECT_EQ(Find(s, "size-11"), nullptr);
+  // Numbers in evidence are shown in full, as the lead sent them (not 2.5e+06).
+  s = ScoreWith(set, Lead(R"({"attributes": {"country": "US", "size": 2500000.5}})"));
+  EXPECT_EQ(Find(s, "us-big")->evidence(), "country=US; size=2500000.5");
+  EXPECT_EQ(Find(s, "size-11")->evidence(), "size=2500000.5");
 }
 
 constexpr char kPersonas[] = R"yaml(
