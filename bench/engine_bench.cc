@@ -30,6 +30,7 @@ std::vector<std::string> g_bytes;
 std::vector<std::string> g_request_bytes;  // ScoreLeadRequest with the lead of g_bytes
 std::vector<std::string> g_typical_bytes;  // ScoreLeadRequest with a 10-event lead
 std::vector<sv1::Lead> g_typical;
+std::vector<std::string> g_batch_bytes;  // BatchScoreLeadsRequest with 100 typical leads
 
 sv1::Lead MakeLead(std::mt19937_64& rng, int i, int events = 50) {
   static const char* kIndustries[] = {"software", "Healthcare", "retail", "media", "finance3"};
@@ -167,6 +168,62 @@ BENCHMARK(BM_TypicalServe);
 void BM_TypicalServeBasic(benchmark::State& state) { TypicalServe(state, false); }
 BENCHMARK(BM_TypicalServeBasic);
 
+// A BatchScoreLeads call's work, in leads: every lead decoded first, then every lead scored
+// (with every reason) and written.
+void BM_TypicalBatchDecodeAllFirst(benchmark::State& state) {
+  accord::scoring::Evaluation evaluation{g_set.get(), 0, -1, true};
+  accord::scoring::LeadSet leads;
+  sv1::LeadScore score;
+  std::string reasons, bytes;
+  size_t b = 0;
+  for (auto _ : state) {
+    leads.Clear();
+    accord::scoring::LeadSet::Request request;
+    if (!leads.DecodeRequest(g_batch_bytes[b++ % g_batch_bytes.size()], false, "leads", &request)
+             .ok()) {
+      state.SkipWithError("decode failed");
+      break;
+    }
+    bytes.clear();
+    for (size_t i = 0; i < leads.size(); ++i) {
+      score.Clear();
+      reasons.clear();
+      accord::scoring::ScoreWire(evaluation, leads, i, kAsOf, &score, &reasons);
+      score.AppendToString(&bytes);
+      bytes += reasons;
+    }
+    benchmark::DoNotOptimize(bytes.data());
+  }
+  state.SetItemsProcessed(state.iterations() * 100);
+}
+BENCHMARK(BM_TypicalBatchDecodeAllFirst);
+
+// The same leads decoded and scored one at a time, the LeadSet reused for each.
+void BM_TypicalBatchLeadByLead(benchmark::State& state) {
+  accord::scoring::Evaluation evaluation{g_set.get(), 0, -1, true};
+  accord::scoring::LeadSet leads;
+  sv1::LeadScore score;
+  std::string reasons, bytes;
+  size_t b = 0;
+  for (auto _ : state) {
+    bytes.clear();
+    const size_t first = (b++ % g_batch_bytes.size()) * 100;
+    for (size_t i = first; i < first + 100; ++i) {
+      if (!Decode(state, g_typical_bytes[i], leads)) {
+        return;
+      }
+      score.Clear();
+      reasons.clear();
+      accord::scoring::ScoreWire(evaluation, leads, 0, kAsOf, &score, &reasons);
+      score.AppendToString(&bytes);
+      bytes += reasons;
+    }
+    benchmark::DoNotOptimize(bytes.data());
+  }
+  state.SetItemsProcessed(state.iterations() * 100);
+}
+BENCHMARK(BM_TypicalBatchLeadByLead);
+
 // The same through protobuf's parser and the Lead message (the serving path before LeadSet).
 void BM_TypicalServeFromMessage(benchmark::State& state) {
   accord::scoring::Evaluation evaluation{g_set.get(), 0, -1};
@@ -255,6 +312,13 @@ int main(int argc, char** argv) {
     *request.mutable_lead() = MakeLead(rng, i, 10);
     g_typical.push_back(request.lead());
     g_typical_bytes.push_back(request.SerializeAsString());
+  }
+  for (size_t first = 0; first + 100 <= g_typical.size(); first += 100) {
+    sv1::BatchScoreLeadsRequest batch;
+    for (size_t i = first; i < first + 100; ++i) {
+      *batch.add_leads() = g_typical[i];
+    }
+    g_batch_bytes.push_back(batch.SerializeAsString());
   }
   RatioReporter reporter;
   benchmark::RunSpecifiedBenchmarks(&reporter);

@@ -41,6 +41,10 @@ def stubs(work):
     sys.path.insert(0, out)
 
 
+# The bulk request bodies, in the order they are measured.
+BULK = ("batch100", "batch100-basic", "stream10x100", "stream10x100-basic")
+
+
 def typical_lead(pb, rng, i):
     lead = pb.Lead(id=f"lead-{i}")
     attrs = {
@@ -139,15 +143,28 @@ def main():
         batch_basic = pb.BatchScoreLeadsRequest()
         batch_basic.CopyFrom(batch)
         batch_basic.view = pb.BASIC
+        # StreamScoreLeads: one stream of 10 messages of 100 leads, sent at once and half-closed
+        # (the client accordctl score is); each stream scores 1000 leads.
+        stream_msgs = []
+        for view in (pb.FULL, pb.BASIC):
+            m = pb.StreamScoreLeadsRequest(leads=batch.leads, view=view)
+            m.as_of.CopyFrom(batch.as_of)
+            stream_msgs.append(m)
         bodies = {"null": b"", "score": one.SerializeToString(),
                   "score-basic": one_basic.SerializeToString(),
                   "batch100": batch.SerializeToString(),
                   "batch100-basic": batch_basic.SerializeToString()}
+        stream_bodies = {"stream10x100": stream_msgs[0].SerializeToString(),
+                         "stream10x100-basic": stream_msgs[1].SerializeToString()}
         files = {}
         for k, v in bodies.items():
             files[k] = os.path.join(work, f"{k}.grpc")
             with open(files[k], "wb") as f:
                 f.write(frame(v))
+        for k, v in stream_bodies.items():
+            files[k] = os.path.join(work, f"{k}.grpc")
+            with open(files[k], "wb") as f:
+                f.write(frame(v) * 10)
         auth = ["authorization: Bearer " + tokens["ACCORD_TOKEN_SERVICE"]]
         # Check every path once with a real client.
         import grpc
@@ -175,6 +192,9 @@ def main():
             "/accord.bench.v1.Null/Ping")
         assert len(sized_stub(bodies["null-sized"], timeout=5)) == full_bytes
         assert len(stub.BatchScoreLeads(batch, metadata=md, timeout=5).scores) == 100
+        streamed = list(stub.StreamScoreLeads(iter([stream_msgs[0]] * 10), metadata=md,
+                                              timeout=10))
+        assert [len(r.scores) for r in streamed] == [100] * 10, streamed
         targets = {
             "null": (f"http://127.0.0.1:{null_port}/accord.bench.v1.Null/Ping", [], null.pid, 1),
             "null-sized": (f"http://127.0.0.1:{sized_port}/accord.bench.v1.Null/Ping", [],
@@ -200,18 +220,20 @@ def main():
             # Batches twice: the server on CPU 0 as above, then the server and h2load both
             # on both cores ("the load generator on the same 2 cores").
             for cores in ("1", "2") if args.only != "unary" else ():
-                for body in ("batch100", "batch100-basic"):
+                for body in BULK:
+                    method, per = ("StreamScoreLeads", 1000) if body.startswith("stream") else (
+                        "BatchScoreLeads", 100)
                     for suffix, (proc, port) in scorers.items():
                         subprocess.run(["taskset", "-a", "-p", "-c",
                                         "0" if cores == "1" else "0,1", str(proc.pid)],
                                        check=True, capture_output=True)
                         quiet()
-                        url = f"http://127.0.0.1:{port}/accord.scoring.v1.Scoring/BatchScoreLeads"
+                        url = f"http://127.0.0.1:{port}/accord.scoring.v1.Scoring/{method}"
                         r = h2load(url, files[body], 4, args.duration, args.warmup, auth,
                                    proc.pid, work, cpus="1" if cores == "1" else "0,1")
                         r.update(rep=rep, streams=4, target=body + suffix, cores=cores,
-                                 leads_per_second=r["qps"] * 100,
-                                 server_cpu_us_per_lead=r["server_cpu_us_per_req"] / 100)
+                                 leads_per_second=r["qps"] * per,
+                                 server_cpu_us_per_lead=r["server_cpu_us_per_req"] / per)
                         runs.append(r)
                         print(json.dumps(r), file=sys.stderr)
                         subprocess.run(["taskset", "-a", "-p", "-c", "0", str(proc.pid)],
@@ -252,11 +274,12 @@ def main():
                                      f"[{min(ratio):.2f}-{max(ratio):.2f}]")
                     print(f"| {streams} | " + " | ".join(cells) + " |")
         if args.only != "unary":
-            print("\n## BatchScoreLeads, 100 leads per call, 4 calls in flight\n")
-            print("| server on | view | leads/s median [min-max] | server CPU us per lead |")
+            print("\n## BatchScoreLeads (100 leads per call) and StreamScoreLeads (10 messages of 100 "
+                  "leads per stream), 4 calls in flight\n")
+            print("| server on | RPC, view | leads/s median [min-max] | server CPU us per lead |")
             print("|---|---|---|---|")
             for cores in ("1", "2"):
-                for body in ("batch100", "batch100-basic"):
+                for body in BULK:
                     for suffix in scorers:
                         b = [r for r in runs if r["target"] == body + suffix and
                              r["cores"] == cores]
@@ -270,7 +293,8 @@ def main():
                             per = [m / x for m, x in zip(mine, lps)]
                             ratio = (f" (current/base: median {statistics.median(per):.2f} "
                                      f"[{min(per):.2f}-{max(per):.2f}])")
-                        print(f"| {where} | {'BASIC' if 'basic' in body else 'FULL'}{suffix} | "
+                        rpc = "Stream" if body.startswith("stream") else "Batch"
+                        print(f"| {where} | {rpc} {'BASIC' if 'basic' in body else 'FULL'}{suffix} | "
                               f"{statistics.median(lps):,.0f} [{min(lps):,.0f}-{max(lps):,.0f}]"
                               f"{ratio} | "
                               f"{statistics.median(r['server_cpu_us_per_lead'] for r in b):.1f} |")
