@@ -103,8 +103,11 @@ const LeadSet::Value* LeadSet::Field(int32_t s, absl::string_view key) const {
     return nullptr;
   }
   int32_t found = -1;
+  const char head = key.empty() ? '\0' : key.front();
   for (int32_t e = values_[s].first; e >= 0; e = entries_[e].next) {
-    if (entries_[e].key == key) {
+    const absl::string_view k = entries_[e].key;
+    // Most keys differ in size or first byte: compared without a call.
+    if (k.size() == key.size() && (k.empty() || (k.front() == head && k == key))) {
       found = entries_[e].value;  // a later entry with the same key replaces an earlier one
     }
   }
@@ -421,10 +424,13 @@ class WireDecoder {
     if (!in.Bytes(&text)) {
       return Fail("", "is truncated");
     }
-    // Short ASCII strings (keys, most values) are checked here, without a call.
-    bool ascii = text.size() <= 32;
-    for (size_t i = 0; ascii && i < text.size(); ++i) {
-      ascii = static_cast<unsigned char>(text[i]) < 0x80;
+    // Strings of up to 16 bytes (keys, most values) that are ASCII are checked here, with two
+    // word loads and no call.
+    bool ascii = false;
+    if (text.size() <= 16) {
+      uint64_t words[2] = {0, 0};
+      std::memcpy(words, text.data(), text.size());
+      ascii = ((words[0] | words[1]) & 0x8080808080808080ULL) == 0;
     }
     if (!ascii && !IsValidUtf8(text)) {
       return Fail("", "is not valid UTF-8");
