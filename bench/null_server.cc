@@ -1,6 +1,8 @@
 // The null-RPC baseline: accord.bench.v1.Null/Ping answered inline, on the same bootstrap
 // (common/server) as the real servers, so that a benchmark's ratio isolates the service's
 // own work.
+#include <chrono>
+
 #include "CLI/CLI.hpp"
 #include "grpcpp/generic/async_generic_service.h"
 
@@ -12,13 +14,20 @@ namespace {
 
 class NullServiceImpl final : public accord::bench::v1::Null::CallbackService {
  public:
-  // Every response carries `response_bytes` bytes of payload (0: an empty message).
-  explicit NullServiceImpl(size_t response_bytes) : payload_(response_bytes, 'x') {}
+  // Every response carries `response_bytes` bytes of payload (0: an empty message); every
+  // call first keeps its thread busy for `work` (a stand-in for a handler's own work).
+  NullServiceImpl(size_t response_bytes, std::chrono::microseconds work)
+      : payload_(response_bytes, 'x'), work_(work) {}
 
   grpc::ServerUnaryReactor* Ping(grpc::CallbackServerContext* context,
                                  const accord::bench::v1::PingRequest* /*request*/,
                                  accord::bench::v1::PingResponse* response) override {
     grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+    if (work_.count() > 0) {
+      const auto until = std::chrono::steady_clock::now() + work_;
+      while (std::chrono::steady_clock::now() < until) {
+      }
+    }
     if (!payload_.empty()) {
       response->set_payload(payload_);
     }
@@ -28,6 +37,7 @@ class NullServiceImpl final : public accord::bench::v1::Null::CallbackService {
 
  private:
   const std::string payload_;
+  const std::chrono::microseconds work_;
 };
 
 // Every other method: an empty response, so that a proxy benchmark can send the real paths
@@ -73,11 +83,13 @@ int main(int argc, char** argv) {
   size_t response_bytes = 0;
   app.add_option("--response_bytes", response_bytes, "payload bytes in every response");
   app.add_flag("--no_rpc_metrics", no_metrics, "skip the metrics interceptor");
+  int64_t work_us = 0;
+  app.add_option("--work_us", work_us, "microseconds of busy work in every Ping");
   CLI11_PARSE(app, argc, argv);
   options.rpc_metrics = !no_metrics;
   accord::SetLogComponent("bench-null");
   accord::Server server(options);
-  NullServiceImpl service(response_bytes);
+  NullServiceImpl service(response_bytes, std::chrono::microseconds(work_us));
   server.AddService(&service);
   AnyMethodService any_method;
   server.SetGenericService(&any_method);

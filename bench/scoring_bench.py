@@ -74,6 +74,9 @@ def main():
     ap.add_argument("--base", metavar="BIN",
                     help="another accord-scoring binary (an earlier build): measured beside the "
                          "current one, alternating, as the targets ending in @base")
+    ap.add_argument("--null_work_us", type=int, default=0,
+                    help="also measure null-sized with this many microseconds of busy work per "
+                         "call (target null-sized+work): a stand-in for scoring's own CPU")
     ap.add_argument("--only", choices=("unary", "batch"),
                     help="run only the ScoreLead targets or only the batches")
     args = ap.parse_args()
@@ -182,6 +185,12 @@ def main():
         sized = start([os.path.join(bindir, "accord-bench-null"), "--listen=127.0.0.1:0",
                        f"--response_bytes={response_payload}"], sized_log, "0")
         sized_port = wait_port_from_log(sized_log, sized)
+        if args.null_work_us:
+            work_log = os.path.join(work, "null-work.log")
+            worker = start([os.path.join(bindir, "accord-bench-null"), "--listen=127.0.0.1:0",
+                            f"--response_bytes={response_payload}",
+                            f"--work_us={args.null_work_us}"], work_log, "0")
+            work_port = wait_port_from_log(work_log, worker)
         n = len(bodies["score"]) - 3
         bodies["null-sized"] = null_pb2.PingRequest(payload=b"x" * n).SerializeToString()
         assert len(bodies["null-sized"]) == len(bodies["score"]), len(bodies["null-sized"])
@@ -206,6 +215,11 @@ def main():
             targets["score-basic" + suffix] = (url, auth, proc.pid, 1)
         files.update({k + s: files[k] for k in ("score", "score-basic") for s in scorers})
         labels = ["null", "null-sized"] + [k + s for s in scorers for k in ("score", "score-basic")]
+        if args.null_work_us:
+            targets["null-sized+work"] = (
+                f"http://127.0.0.1:{work_port}/accord.bench.v1.Null/Ping", [], worker.pid, 1)
+            files["null-sized+work"] = files["null-sized"]
+            labels.insert(2, "null-sized+work")
         runs = []
         for rep in range(args.reps):
             for streams in (16, 64) if args.only != "batch" else ():
@@ -252,13 +266,18 @@ def main():
                           f"{statistics.median(r['p99_us'] for r in rs):.0f} | "
                           f"{statistics.median(r['server_cpu_us_per_req'] for r in rs):.1f} |")
             print("\n| streams | score/null QPS (per rep) | score-basic/null QPS (per rep) | "
-                  "null-sized/null | score/null-sized |\n|---|---|---|---|---|")
+                  "null-sized/null | score/null-sized |" +
+                  (" null-sized+work/null |" if args.null_work_us else "") +
+                  "\n|---|---|---|---|---|" + ("---|" if args.null_work_us else ""))
             for streams in (16, 64):
                 by = lambda label, rep: next(r["qps"] for r in runs if r["streams"] == streams and
                                              r["target"] == label and r["rep"] == rep)
                 cells = []
-                for label, base in (("score", "null"), ("score-basic", "null"),
-                                    ("null-sized", "null"), ("score", "null-sized")):
+                pairs = [("score", "null"), ("score-basic", "null"), ("null-sized", "null"),
+                         ("score", "null-sized")]
+                if args.null_work_us:
+                    pairs.append(("null-sized+work", "null"))
+                for label, base in pairs:
                     ratio = [by(label, i) / by(base, i) for i in range(args.reps)]
                     cells.append(f"median {statistics.median(ratio):.2f} "
                                  f"[{min(ratio):.2f}-{max(ratio):.2f}]")
