@@ -184,6 +184,9 @@ int ScoreFile(const ScoringTarget& target, const ScoreOptions& o) {
   if (absl::Status s = FillRequest(o, first.mutable_selector(), first.mutable_as_of()); !s.ok()) {
     return Fail(s);
   }
+  // Only JSON lines print the reasons: CSV and the table ask for the BASIC view, which the
+  // server scores in about half the CPU and sends in a tenth of the bytes.
+  first.set_view(o.output == "jsonl" ? sv1::FULL : sv1::BASIC);
   auto stub = Stub(target);
   grpc::ClientContext ctx;
   AddAuth(ctx, target);
@@ -192,6 +195,7 @@ int ScoreFile(const ScoringTarget& target, const ScoreOptions& o) {
     for (size_t i = 0; i < leads->size(); i += kChunk) {
       sv1::StreamScoreLeadsRequest r = i == 0 ? first : sv1::StreamScoreLeadsRequest();
       *r.mutable_as_of() = first.as_of();
+      r.set_view(first.view());
       for (size_t k = i; k < std::min(leads->size(), i + kChunk); ++k) {
         *r.add_leads() = (*leads)[k];
       }

@@ -149,6 +149,41 @@ try:
     leads_file = os.path.join(SOURCE, "examples/leads.jsonl")
     env_before = os.environ.get("ACCORD_SCORING_SERVER")
     os.environ["ACCORD_SCORING_SERVER"] = scoring.address
+
+    # accordctl score streams a file: JSON lines carry every reason; CSV (which asks for the
+    # BASIC view) has the same scores, lead for lead.
+    svc = tokens["service"]
+    r = accordctl(registry.address, svc, "score", "-f", leads_file, "--as-of", AS_OF, "-o",
+                  "jsonl", check=True)
+    scored = [json.loads(line) for line in r.stdout.splitlines()]
+    with open(leads_file) as f:
+        check(len(scored) == sum(1 for _ in f), len(scored))
+    for got, want in zip(scored, single):
+        check(got.get("level", "") == want.level and got.get("grade", "") == want.grade and
+              abs(got.get("fit", 0) - want.fit) < 1e-9 and
+              len(got.get("reasons", [])) == len(want.reasons), (got, want))
+    r = accordctl(registry.address, svc, "score", "-f", leads_file, "--as-of", AS_OF, "-o", "csv",
+                  check=True)
+    rows = r.stdout.splitlines()
+    check(rows[0].startswith("id,level,grade,fit,engagement,total"), rows[0])
+    check(len(rows) == len(scored) + 1, len(rows))
+    for row, got in zip(rows[1:], scored):
+        cells = row.split(",")
+        check(cells[1] == got.get("level", "") and cells[2] == got.get("grade", "") and
+              abs(float(cells[3]) - got.get("fit", 0)) < 1e-3, (row, got))
+    # A CSV file: dotted columns become nested attributes, numbers are typed.
+    leads_csv = os.path.join(d, "leads.csv")
+    with open(leads_csv, "w") as f:
+        f.write("id,company.industry,company.employees,company.country\n"
+                "c1,Software,1200,US\nc2,retail,10,BR\n")
+    r = accordctl(registry.address, svc, "score", "-f", leads_csv, "--as-of", AS_OF, "-o", "jsonl",
+                  check=True)
+    by_id = {x["leadId"]: x for x in map(json.loads, r.stdout.splitlines())}
+    evidence = {e.get("rule"): e.get("evidence") for e in by_id["c1"]["reasons"]}
+    check(evidence.get("size-enterprise") == "company.employees=1200" and
+          evidence.get("target-industry") == "company.industry=Software" and
+          evidence.get("target-country") == "company.country=US", by_id["c1"])
+    check(by_id["c1"]["fit"] > by_id["c2"].get("fit", 0), by_id)
     r = accordctl(registry.address, tokens["service"], "preview", "b2b-lead-score", "-f",
                   leads_file, "--as-of", AS_OF, check=True)
     if env_before is None:
