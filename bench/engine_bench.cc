@@ -168,38 +168,21 @@ BENCHMARK(BM_TypicalServe);
 void BM_TypicalServeBasic(benchmark::State& state) { TypicalServe(state, false); }
 BENCHMARK(BM_TypicalServeBasic);
 
-// A BatchScoreLeads call's work, in leads: every lead decoded first, then every lead scored
-// (with every reason) and written.
-void BM_TypicalBatchDecodeAllFirst(benchmark::State& state) {
-  accord::scoring::Evaluation evaluation{g_set.get(), 0, -1, true};
-  accord::scoring::LeadSet leads;
-  sv1::LeadScore score;
-  std::string reasons, bytes;
-  size_t b = 0;
-  for (auto _ : state) {
-    leads.Clear();
-    accord::scoring::LeadSet::Request request;
-    if (!leads.DecodeRequest(g_batch_bytes[b++ % g_batch_bytes.size()], false, "leads", &request)
-             .ok()) {
-      state.SkipWithError("decode failed");
-      break;
-    }
-    bytes.clear();
-    for (size_t i = 0; i < leads.size(); ++i) {
-      score.Clear();
-      reasons.clear();
-      accord::scoring::ScoreWire(evaluation, leads, i, kAsOf, &score, &reasons);
-      score.AppendToString(&bytes);
-      bytes += reasons;
-    }
-    benchmark::DoNotOptimize(bytes.data());
-  }
-  state.SetItemsProcessed(state.iterations() * 100);
+// Scores lead `i` of `leads` with wire reasons and appends the result's bytes to `bytes`.
+void AppendScored(const accord::scoring::Evaluation& evaluation,
+                  const accord::scoring::LeadSet& leads, size_t i, sv1::LeadScore& score,
+                  std::string& reasons, std::string& bytes) {
+  score.Clear();
+  reasons.clear();
+  accord::scoring::ScoreWire(evaluation, leads, i, kAsOf, &score, &reasons);
+  score.AppendToString(&bytes);
+  bytes += reasons;
 }
-BENCHMARK(BM_TypicalBatchDecodeAllFirst);
 
-// The same leads decoded and scored one at a time, the LeadSet reused for each.
-void BM_TypicalBatchLeadByLead(benchmark::State& state) {
+// A BatchScoreLeads call's work, in leads, with every reason: every lead decoded before any is
+// scored and written (`whole`, as the server does), or each decoded and scored in turn, the
+// LeadSet reused.
+void TypicalBatch(benchmark::State& state, bool whole) {
   accord::scoring::Evaluation evaluation{g_set.get(), 0, -1, true};
   accord::scoring::LeadSet leads;
   sv1::LeadScore score;
@@ -207,21 +190,32 @@ void BM_TypicalBatchLeadByLead(benchmark::State& state) {
   size_t b = 0;
   for (auto _ : state) {
     bytes.clear();
-    const size_t first = (b++ % g_batch_bytes.size()) * 100;
-    for (size_t i = first; i < first + 100; ++i) {
-      if (!Decode(state, g_typical_bytes[i], leads)) {
+    const size_t batch = b++ % g_batch_bytes.size();
+    if (whole) {
+      leads.Clear();
+      accord::scoring::LeadSet::Request request;
+      if (!leads.DecodeRequest(g_batch_bytes[batch], false, "leads", &request).ok()) {
+        state.SkipWithError("decode failed");
         return;
       }
-      score.Clear();
-      reasons.clear();
-      accord::scoring::ScoreWire(evaluation, leads, 0, kAsOf, &score, &reasons);
-      score.AppendToString(&bytes);
-      bytes += reasons;
+      for (size_t i = 0; i < leads.size(); ++i) {
+        AppendScored(evaluation, leads, i, score, reasons, bytes);
+      }
+    } else {
+      for (size_t i = batch * 100; i < batch * 100 + 100; ++i) {
+        if (!Decode(state, g_typical_bytes[i], leads)) {
+          return;
+        }
+        AppendScored(evaluation, leads, 0, score, reasons, bytes);
+      }
     }
     benchmark::DoNotOptimize(bytes.data());
   }
   state.SetItemsProcessed(state.iterations() * 100);
 }
+void BM_TypicalBatchDecodeAllFirst(benchmark::State& state) { TypicalBatch(state, true); }
+BENCHMARK(BM_TypicalBatchDecodeAllFirst);
+void BM_TypicalBatchLeadByLead(benchmark::State& state) { TypicalBatch(state, false); }
 BENCHMARK(BM_TypicalBatchLeadByLead);
 
 // The same through protobuf's parser and the Lead message (the serving path before LeadSet).

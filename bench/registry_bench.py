@@ -109,6 +109,16 @@ def h2load(url, body_file, streams, duration, warmup, headers, pid, work, grpc_f
             "server_cpu_us_per_req": (cpu1 - cpu0) * 1e6 / server_requests if server_requests else 0}
 
 
+def qps_row(streams, label, rs):
+    """A report row: streams, target, QPS median [min-max], p50, p99, server CPU per request,
+    medians over the runs `rs`."""
+    q = [r["qps"] for r in rs]
+    return (f"| {streams} | {label} | {statistics.median(q):,.0f} [{min(q):,.0f}-{max(q):,.0f}] | "
+            f"{statistics.median(r['p50_us'] for r in rs):.0f} | "
+            f"{statistics.median(r['p99_us'] for r in rs):.0f} | "
+            f"{statistics.median(r['server_cpu_us_per_req'] for r in rs):.1f} |")
+
+
 def dev_tokens(work):
     """Writes the demo API keys into `work`; returns {"ACCORD_TOKEN_<ROLE>": token}."""
     subprocess.run([os.path.join(ROOT, "scripts/dev-keys.sh"), work], check=True)
@@ -256,12 +266,8 @@ def main():
         for streams in (16, 64):
             for label in LABELS:
                 rs = [r for r in runs if r["streams"] == streams and r["target"] == label]
-                q = [r["qps"] for r in rs]
-                print(f"| {streams} | {label} | {statistics.median(q):,.0f} [{min(q):,.0f}-"
-                      f"{max(q):,.0f}] | {statistics.median(r['p50_us'] for r in rs):.0f} | "
-                      f"{statistics.median(r['p99_us'] for r in rs):.0f} | "
-                      f"{statistics.median(r['server_cpu_us_per_req'] for r in rs):.1f} | "
-                      f"{statistics.median(r['data_bytes_per_req'] for r in rs):.0f} |")
+                print(qps_row(streams, label, rs) +
+                      f" {statistics.median(r['data_bytes_per_req'] for r in rs):.0f} |")
         print("\n| streams | registry/null QPS | registry/null-sized QPS | registry/etcd QPS |")
         print("|---|---|---|---|")
         for streams in (16, 64):

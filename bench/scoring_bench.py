@@ -22,8 +22,8 @@ import sys
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from registry_bench import (ROOT, dev_tokens, frame, h2load, quiet, start_pinned,  # noqa: E402
-                            varint, wait_port_from_log)
+from registry_bench import (ROOT, dev_tokens, frame, h2load, qps_row, quiet,  # noqa: E402
+                            start_pinned, varint, wait_port_from_log)
 
 
 def stubs(work):
@@ -260,11 +260,7 @@ def main():
             for streams in (16, 64):
                 for label in labels:
                     rs = [r for r in runs if r["streams"] == streams and r["target"] == label]
-                    q = [r["qps"] for r in rs]
-                    print(f"| {streams} | {label} | {statistics.median(q):,.0f} [{min(q):,.0f}-"
-                          f"{max(q):,.0f}] | {statistics.median(r['p50_us'] for r in rs):.0f} | "
-                          f"{statistics.median(r['p99_us'] for r in rs):.0f} | "
-                          f"{statistics.median(r['server_cpu_us_per_req'] for r in rs):.1f} |")
+                    print(qps_row(streams, label, rs))
             print("\n| streams | score/null QPS (per rep) | score-basic/null QPS (per rep) | "
                   "null-sized/null | score/null-sized |" +
                   (" null-sized+work/null |" if args.null_work_us else "") +
