@@ -55,7 +55,7 @@ class ScoreWriter {
   std::unique_ptr<std::string> out_;
 };
 
-// What a scoring call reuses from the last one on its thread or stream.
+// What a scoring call (or a stream's message) reuses from the last one on its thread.
 struct Scratch {
   LeadSet leads;
   size_t response_bytes = 0;  // the last response's size: reserved for the next one
@@ -92,7 +92,7 @@ class ScoreStream final : public grpc::ServerBidiReactor<grpc::ByteBuffer, grpc:
       return;
     }
     absl::Status status = Handle();
-    scratch_.Trim();
+    ThreadScratch().Trim();
     if (!status.ok()) {
       Finish(ToGrpcStatus(status));
       return;
@@ -114,9 +114,11 @@ class ScoreStream final : public grpc::ServerBidiReactor<grpc::ByteBuffer, grpc:
     grpc::Slice slice;
     absl::string_view bytes;
     ACCORD_RETURN_IF_ERROR(Contiguous(request_, &slice, &bytes));
-    scratch_.leads.Clear();
+    // The thread's scratch, not the stream's: many open streams hold no decoded leads.
+    Scratch& scratch = ThreadScratch();
+    scratch.leads.Clear();
     LeadSet::Request request;
-    ACCORD_RETURN_IF_ERROR(scratch_.leads.DecodeRequest(bytes, false, field, &request));
+    ACCORD_RETURN_IF_ERROR(scratch.leads.DecodeRequest(bytes, false, field, &request));
     if (snapshot_ == nullptr || request.has_selector) {
       snapshot_ = scorer_.Current();
       if (snapshot_ == nullptr) {
@@ -127,19 +129,19 @@ class ScoreStream final : public grpc::ServerBidiReactor<grpc::ByteBuffer, grpc:
       }
       ACCORD_ASSIGN_OR_RETURN(evaluation_, scorer_.Resolve(*snapshot_, selector_, "selector"));
     }
-    if (scratch_.leads.size() > static_cast<size_t>(Scorer::kMaxBatch)) {
+    if (scratch.leads.size() > static_cast<size_t>(Scorer::kMaxBatch)) {
       return InvalidField(field, absl::StrCat("at most ", Scorer::kMaxBatch, " leads per message"));
     }
-    ACCORD_RETURN_IF_ERROR(scorer_.CheckLeads(scratch_.leads, field, false));
+    ACCORD_RETURN_IF_ERROR(scorer_.CheckLeads(scratch.leads, field, false));
     const absl::Time as_of = scorer_.AsOf(request.as_of);
     evaluation_.reasons = request.view != sv1::BASIC;
-    ScoreWriter writer(false, scratch_.response_bytes);
-    Scorer::ScoreWith(evaluation_, scratch_.leads, as_of,
+    ScoreWriter writer(false, scratch.response_bytes);
+    Scorer::ScoreWith(evaluation_, scratch.leads, as_of,
                       [&writer](const sv1::LeadScore& score, const std::string& reasons) {
                         writer.Add(score, reasons);
                       });
     ++index_;
-    scratch_.response_bytes = writer.size();
+    scratch.response_bytes = writer.size();
     writer.WriteTo(&response_);
     return absl::OkStatus();
   }
@@ -147,7 +149,6 @@ class ScoreStream final : public grpc::ServerBidiReactor<grpc::ByteBuffer, grpc:
   Scorer& scorer_;
   grpc::ByteBuffer request_;
   grpc::ByteBuffer response_;
-  Scratch scratch_;
   // The snapshot stays the same for the whole stream unless a message changes the selector,
   // so one stream's scores come from one set of revisions.
   std::shared_ptr<const Snapshot> snapshot_;
