@@ -339,14 +339,16 @@ void AppendEvidence(const Condition& c, const LeadValue* v, std::string* evidenc
   }
 }
 
-// The same, finding the values within the struct value `root` (an event's properties).
-bool TestAttribute(const Condition& c, const LeadSet& leads, int32_t root) {
+// The same, finding the values within the struct value `root` (an event's properties, or the
+// lead's attributes for a path that was not numbered).
+bool TestAttribute(const Condition& c, const LeadSet& leads, int32_t root,
+                   const LeadValue** matched = nullptr) {
   Values values;
   if (root >= 0) {
     Find(leads, root, c.path, 0, values);
   }
-  const LeadValue* matched = nullptr;
-  return TestValues(c, values, &matched);
+  const LeadValue* ignored = nullptr;
+  return TestValues(c, values, matched != nullptr ? matched : &ignored);
 }
 
 // What makes two attribute tests the same test: path, operator, case and constants.
@@ -362,10 +364,7 @@ std::string TestKey(const Condition& c) {
   for (const Constant& k : c.values) {
     add(k);
   }
-  if (c.regex != nullptr) {
-    absl::StrAppend(&key, "\x1f", c.regex->pattern());
-  }
-  return key;
+  return key;  // a MATCHES pattern is its value
 }
 
 // Numbers the distinct lead attribute paths and tests of a condition tree (not of event
@@ -488,11 +487,7 @@ class Evaluator {
           held = t.state == 1;
           matched = t.matched;
         } else {
-          Values values;
-          if (lead_.attributes >= 0) {
-            Find(leads_, lead_.attributes, c.path, 0, values);
-          }
-          held = TestValues(c, values, &matched);
+          held = TestAttribute(c, leads_, lead_.attributes, &matched);
         }
         if (held && evidence != nullptr && c.op != rv1::NOT_EXISTS) {
           AppendEvidence(c, matched, evidence);

@@ -20,6 +20,14 @@ void AppendWireVarint(std::string& to, uint64_t v) {
 bool IsValidUtf8(absl::string_view text) {
   const auto* p = reinterpret_cast<const unsigned char*>(text.data());
   const unsigned char* end = p + text.size();
+  // Strings of up to 16 bytes (keys, most values) are checked for ASCII with two word loads.
+  if (text.size() <= 16) {
+    uint64_t words[2] = {0, 0};
+    std::memcpy(words, text.data(), text.size());
+    if (((words[0] | words[1]) & 0x8080808080808080ULL) == 0) {
+      return true;
+    }
+  }
   // Most strings are ASCII: one pass that only ORs the bytes together.
   uint64_t high = 0;
   const unsigned char* q = p;
@@ -424,15 +432,7 @@ class WireDecoder {
     if (!in.Bytes(&text)) {
       return Fail("", "is truncated");
     }
-    // Strings of up to 16 bytes (keys, most values) that are ASCII are checked here, with two
-    // word loads and no call.
-    bool ascii = false;
-    if (text.size() <= 16) {
-      uint64_t words[2] = {0, 0};
-      std::memcpy(words, text.data(), text.size());
-      ascii = ((words[0] | words[1]) & 0x8080808080808080ULL) == 0;
-    }
-    if (!ascii && !IsValidUtf8(text)) {
+    if (!IsValidUtf8(text)) {
       return Fail("", "is not valid UTF-8");
     }
     *out = text;

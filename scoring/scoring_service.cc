@@ -24,11 +24,7 @@ absl::Status Contiguous(const grpc::ByteBuffer& buffer, grpc::Slice* slice,
 // bytes are handed to gRPC as they are, not copied.
 class ScoreWriter {
  public:
-  // `expected_bytes`: the size of a similar response, reserved up front.
-  ScoreWriter(bool single, size_t expected_bytes)
-      : single_(single), out_(std::make_unique<std::string>()) {
-    out_->reserve(expected_bytes);
-  }
+  explicit ScoreWriter(bool single) : single_(single), out_(std::make_unique<std::string>()) {}
 
   void Add(const sv1::LeadScore& score, const std::string& reasons) {
     const size_t size = score.ByteSizeLong();
@@ -41,7 +37,6 @@ class ScoreWriter {
     score.SerializeWithCachedSizesToArray(reinterpret_cast<uint8_t*>(out_->data() + at));
     out_->append(reasons);
   }
-  size_t size() const { return out_->size(); }
   void WriteTo(grpc::ByteBuffer* buffer) {
     std::string* bytes = out_.release();
     grpc::Slice slice(
@@ -58,14 +53,12 @@ class ScoreWriter {
 // What a scoring call (or a stream's message) reuses from the last one on its thread.
 struct Scratch {
   LeadSet leads;
-  size_t response_bytes = 0;  // the last response's size: reserved for the next one
 
   // Gives back what one very large request grew.
   void Trim() {
     if (leads.MemoryBytes() > (8u << 20)) {
       leads = LeadSet();
     }
-    response_bytes = std::min<size_t>(response_bytes, 8u << 20);
   }
 };
 
@@ -135,13 +128,12 @@ class ScoreStream final : public grpc::ServerBidiReactor<grpc::ByteBuffer, grpc:
     ACCORD_RETURN_IF_ERROR(scorer_.CheckLeads(scratch.leads, field, false));
     const absl::Time as_of = scorer_.AsOf(request.as_of);
     evaluation_.reasons = request.view != sv1::BASIC;
-    ScoreWriter writer(false, scratch.response_bytes);
+    ScoreWriter writer(false);
     Scorer::ScoreWith(evaluation_, scratch.leads, as_of,
                       [&writer](const sv1::LeadScore& score, const std::string& reasons) {
                         writer.Add(score, reasons);
                       });
     ++index_;
-    scratch.response_bytes = writer.size();
     writer.WriteTo(&response_);
     return absl::OkStatus();
   }
@@ -252,13 +244,12 @@ grpc::ServerUnaryReactor* ScoringServiceImpl::ScoreUnary(grpc::CallbackServerCon
     status = scratch.leads.DecodeRequest(bytes, single, single ? "lead" : "leads", &decoded);
   }
   if (status.ok()) {
-    ScoreWriter writer(single, scratch.response_bytes);
+    ScoreWriter writer(single);
     status = scorer_.ScoreLeads(scratch.leads, decoded, single,
                                 [&writer](const sv1::LeadScore& score, const std::string& reasons) {
                                   writer.Add(score, reasons);
                                 });
     if (status.ok()) {
-      scratch.response_bytes = writer.size();
       writer.WriteTo(response);
     }
   }
