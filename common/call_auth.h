@@ -56,6 +56,15 @@ struct Authenticators {
 absl::StatusOr<Authenticators> LoadAuthenticators(const SecurityOptions& options,
                                                   const std::string& listen);
 
+// The caller's headers a front end reads and forwards.
+struct CallerHeaders {
+  std::optional<std::string> authorization;
+  std::optional<std::string> roles;  // x-accord-roles (insecure development mode only)
+  std::optional<std::string> request_id;
+  std::optional<std::string> traceparent;
+  std::optional<std::string> tracestate;
+};
+
 class CallAuthorizer final {
  public:
   explicit CallAuthorizer(Authenticators authenticators) : auth_(std::move(authenticators)) {}

@@ -151,4 +151,51 @@ void Gate::PrepareDownstream(grpc::ClientContext& context, const MethodInfo& met
   }
 }
 
+namespace {
+
+class GateTicket final : public RelayTicket {
+ public:
+  explicit GateTicket(Ticket ticket) : ticket_(std::move(ticket)) {}
+
+ private:
+  Ticket ticket_;
+};
+
+}  // namespace
+
+GateRoutes::GateRoutes(Gate& gate) : gate_(gate) {
+  for (const MethodInfo& m : gate.catalog().methods()) {
+    RelayRoute& route = routes_.emplace_back();
+    route.path = m.path;
+    route.backend = static_cast<int>(m.backend);
+    route.unary = m.unary();
+  }
+}
+
+const MethodInfo& GateRoutes::MethodOf(const RelayRoute& route) const {
+  return gate_.catalog().methods()[&route - routes_.data()];
+}
+
+const RelayRoute* GateRoutes::Find(absl::string_view path) const {
+  const MethodInfo* m = gate_.catalog().Find(path);
+  return m == nullptr ? nullptr : &routes_[m - gate_.catalog().methods().data()];
+}
+
+absl::StatusOr<std::unique_ptr<RelayTicket>> GateRoutes::Admit(const RelayRoute& route,
+                                                               const CallerHeaders& caller) {
+  absl::StatusOr<Admission> admission = gate_.Admit(MethodOf(route), caller);
+  if (!admission.ok()) {
+    return admission.status();
+  }
+  return std::make_unique<GateTicket>(std::move(admission->ticket));
+}
+
+absl::Time GateRoutes::Deadline(const RelayRoute& route, absl::Time client_deadline) const {
+  return gate_.DownstreamDeadline(MethodOf(route), client_deadline);
+}
+
+std::vector<RelayHeader> GateRoutes::BackendHeaders(const CallerHeaders& caller) const {
+  return gate_.DownstreamMetadata(caller);
+}
+
 }  // namespace accord::gateway

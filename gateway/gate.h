@@ -16,6 +16,7 @@
 #include "prometheus/registry.h"
 
 #include "common/call_auth.h"
+#include "common/h2_relay.h"
 #include "gateway/catalog.h"
 #include "gateway/limits.h"
 
@@ -54,15 +55,6 @@ class Ticket final {
 struct Admission {
   Principal principal;
   Ticket ticket;
-};
-
-// The caller's headers the gateway forwards and reads.
-struct CallerHeaders {
-  std::optional<std::string> authorization;
-  std::optional<std::string> roles;  // x-accord-roles (insecure development mode only)
-  std::optional<std::string> request_id;
-  std::optional<std::string> traceparent;
-  std::optional<std::string> tracestate;
 };
 
 class Gate final {
@@ -116,6 +108,26 @@ class Gate final {
   prometheus::Family<prometheus::Counter>& rejected_;
   prometheus::Gauge& in_flight_gauge_;
   prometheus::Gauge& streams_gauge_;
+};
+
+// The gate as the HTTP/2 relay's policy: every registry and scoring method goes to its backend
+// (RelayOptions::backends: registry, then scoring) once the gate admits it.
+class GateRoutes final : public RelayRoutes {
+ public:
+  explicit GateRoutes(Gate& gate);
+
+  const RelayRoute* Find(absl::string_view path) const override;
+  absl::StatusOr<std::unique_ptr<RelayTicket>> Admit(const RelayRoute& route,
+                                                     const CallerHeaders& caller) override;
+  absl::Time Deadline(const RelayRoute& route, absl::Time client_deadline) const override;
+  std::vector<RelayHeader> BackendHeaders(const CallerHeaders& caller) const override;
+  void CountRejected(absl::string_view reason) override { gate_.CountRejected(reason); }
+
+ private:
+  const MethodInfo& MethodOf(const RelayRoute& route) const;
+
+  Gate& gate_;
+  std::vector<RelayRoute> routes_;  // one per catalog method, in the catalog's order
 };
 
 // The gRPC caller headers of a server call.

@@ -5,13 +5,13 @@
 #include "absl/strings/str_cat.h"
 
 #include "common/call_auth.h"
+#include "common/h2_relay.h"
 #include "common/log.h"
 #include "common/server.h"
 #include "gateway/backends.h"
 #include "gateway/catalog.h"
 #include "gateway/gate.h"
 #include "gateway/grpc_proxy.h"
-#include "gateway/h2_relay.h"
 #include "gateway/http_rules.h"
 #include "gateway/http_server.h"
 
@@ -96,17 +96,17 @@ int Run(Options& o) {
     unary.push_back(std::make_unique<UnaryProxyService>(gate, service));
     server.AddService(unary.back().get());
   }
+  GateRoutes routes(gate);
   std::unique_ptr<H2Relay> relay;
   if (relay_front) {
     RelayOptions relay_options;
     relay_options.listen = o.listen;
-    relay_options.registry = o.backends.registry;
-    relay_options.scoring = o.backends.scoring;
+    relay_options.backends = {{"registry", o.backends.registry}, {"scoring", o.backends.scoring}};
     relay_options.server_tls = o.security.tls;
     relay_options.backend_tls = o.backends.tls;
     relay_options.max_concurrent_streams = server_options.max_concurrent_streams;
     relay_options.max_message_bytes = server_options.max_receive_message_bytes;
-    relay = std::make_unique<H2Relay>(gate, relay_options, server.rpc_metrics());
+    relay = std::make_unique<H2Relay>(routes, relay_options, server.rpc_metrics());
     if (absl::Status s = relay->Listen(); !s.ok()) {
       Log(LogLevel::kError, "cannot start", {{"error", s.ToString()}});
       return 1;

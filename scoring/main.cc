@@ -1,18 +1,22 @@
 // accord-scoring: wiring only. Flags -> options -> scorer (+ cache) -> watcher -> service.
+#include <algorithm>
 #include <fstream>
 #include <thread>
 
 #include "CLI/CLI.hpp"
 #include "absl/strings/ascii.h"
+#include "absl/strings/str_cat.h"
 #include "prometheus/counter.h"
 #include "prometheus/gauge.h"
 
 #include "common/call_auth.h"
+#include "common/h2_relay.h"
 #include "common/log.h"
 #include "common/server.h"
 #include "scoring/cache_file.h"
 #include "scoring/registry_watcher.h"
 #include "scoring/scorer.h"
+#include "scoring/scoring_front.h"
 #include "scoring/scoring_service.h"
 
 namespace {
@@ -24,6 +28,8 @@ struct Options {
   std::string registry = "127.0.0.1:7401";
   std::string cache_dir = "var/scoring-cache";
   std::string token_file;
+  std::string grpc_front = "h2";
+  int front_threads = 0;
   accord::SecurityOptions security;
 };
 
@@ -54,6 +60,13 @@ int Run(const Options& o) {
   server_options.health_services = {"accord.scoring.v1.Scoring"};
   server_options.tls = o.security.tls;
   server_options.allow_plaintext = o.security.allow_plaintext;
+  // The HTTP/2 front end owns the public address (and its TLS), answers the scoring methods
+  // itself and relays the others to the gRPC server, which then listens on loopback only.
+  const bool h2_front = o.grpc_front == "h2";
+  if (h2_front) {
+    server_options.front_listen = o.listen;
+    server_options.listen = "127.0.0.1:0";
+  }
   if (absl::Status s = server_options.Validate(); !s.ok()) {
     Log(LogLevel::kError, "invalid options", {{"error", s.ToString()}});
     return 2;
@@ -116,9 +129,30 @@ int Run(const Options& o) {
   scorer.SetRevisionFetcher([&watcher](const std::string& definition, int64_t number) {
     return watcher.FetchRevision(definition, number);
   });
+  ScoringRoutes routes(scorer, authorizer);
+  std::unique_ptr<H2Relay> front;
+  if (h2_front) {
+    RelayOptions front_options;
+    front_options.listen = o.listen;
+    front_options.server_tls = o.security.tls;
+    front_options.threads =
+        o.front_threads > 0 ? o.front_threads
+                            : std::max(1, static_cast<int>(std::thread::hardware_concurrency()));
+    front_options.max_concurrent_streams = server_options.max_concurrent_streams;
+    front_options.max_message_bytes = server_options.max_receive_message_bytes;
+    front = std::make_unique<H2Relay>(routes, front_options, server.rpc_metrics());
+    if (absl::Status s = front->Listen(); !s.ok()) {
+      Log(LogLevel::kError, "cannot start", {{"error", s.ToString()}});
+      return 1;
+    }
+    server.set_front_port(front->port());
+  }
   if (absl::Status s = server.Start(); !s.ok()) {
     Log(LogLevel::kError, "cannot start", {{"error", s.ToString()}});
     return 1;
+  }
+  if (front != nullptr) {
+    front->Start(absl::StrCat("127.0.0.1:", server.port()));
   }
   watcher.Start();
 
@@ -144,6 +178,9 @@ int Run(const Options& o) {
   stop = true;
   ticker.join();
   watcher.Stop();
+  if (front != nullptr) {
+    front->Shutdown(absl::Seconds(10));
+  }
   server.Shutdown();
   return 0;
 }
@@ -173,6 +210,17 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   app.add_option("--token_file", o.token_file, "API key for the registry (service role)")
       ->envname("ACCORD_SCORING_TOKEN_FILE");
+  app.add_option("--grpc_front", o.grpc_front,
+                 "h2: scoring methods answered by an HTTP/2 front end of its own, the rest "
+                 "relayed to the gRPC server; grpc: every method on the gRPC server")
+      ->envname("ACCORD_SCORING_GRPC_FRONT")
+      ->check(CLI::IsMember({"h2", "grpc"}))
+      ->capture_default_str();
+  app.add_option("--front_threads", o.front_threads,
+                 "event loops of the h2 front end (0: one per CPU)")
+      ->envname("ACCORD_SCORING_FRONT_THREADS")
+      ->check(CLI::Range(0, 256))
+      ->capture_default_str();
   accord::AddSecurityFlags(app, o.security);
   CLI11_PARSE(app, argc, argv);
   return Run(o);

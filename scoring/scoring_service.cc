@@ -20,35 +20,36 @@ absl::Status Contiguous(const grpc::ByteBuffer& buffer, grpc::Slice* slice,
 }
 
 // Writes scoring responses without building them as messages: a LeadScore (ScoreLead), or
-// one LeadScore per lead in field 1 (BatchScoreLeadsResponse, StreamScoreLeadsResponse). The
-// bytes are handed to gRPC as they are, not copied.
+// one LeadScore per lead in field 1 (BatchScoreLeadsResponse, StreamScoreLeadsResponse).
 class ScoreWriter {
  public:
-  explicit ScoreWriter(bool single) : single_(single), out_(std::make_unique<std::string>()) {}
+  ScoreWriter(bool single, std::string& out) : single_(single), out_(out) {}
 
   void Add(const sv1::LeadScore& score, const std::string& reasons) {
     const size_t size = score.ByteSizeLong();
     if (!single_) {
-      out_->push_back(0x0a);  // field 1, length-delimited
-      AppendWireVarint(*out_, size + reasons.size());
+      out_.push_back(0x0a);  // field 1, length-delimited
+      AppendWireVarint(out_, size + reasons.size());
     }
-    const size_t at = out_->size();
-    out_->resize(at + size);
-    score.SerializeWithCachedSizesToArray(reinterpret_cast<uint8_t*>(out_->data() + at));
-    out_->append(reasons);
-  }
-  void WriteTo(grpc::ByteBuffer* buffer) {
-    std::string* bytes = out_.release();
-    grpc::Slice slice(
-        bytes->data(), bytes->size(), [](void* p) { delete static_cast<std::string*>(p); }, bytes);
-    grpc::ByteBuffer message(&slice, 1);
-    buffer->Swap(&message);
+    const size_t at = out_.size();
+    out_.resize(at + size);
+    score.SerializeWithCachedSizesToArray(reinterpret_cast<uint8_t*>(out_.data() + at));
+    out_.append(reasons);
   }
 
  private:
   bool single_;
-  std::unique_ptr<std::string> out_;
+  std::string& out_;
 };
+
+// Hands `bytes` to gRPC as they are, not copied.
+void WriteTo(std::unique_ptr<std::string> bytes, grpc::ByteBuffer* buffer) {
+  std::string* owned = bytes.release();
+  grpc::Slice slice(
+      owned->data(), owned->size(), [](void* p) { delete static_cast<std::string*>(p); }, owned);
+  grpc::ByteBuffer message(&slice, 1);
+  buffer->Swap(&message);
+}
 
 // What a scoring call (or a stream's message) reuses from the last one on its thread.
 struct Scratch {
@@ -67,11 +68,72 @@ Scratch& ThreadScratch() {
   return *scratch;
 }
 
+}  // namespace
+
+absl::Status ScoreRequest(const Scorer& scorer, absl::string_view request, bool single,
+                          std::string& out) {
+  Scratch& scratch = ThreadScratch();
+  scratch.leads.Clear();
+  LeadSet::Request decoded;
+  absl::Status status =
+      scratch.leads.DecodeRequest(request, single, single ? "lead" : "leads", &decoded);
+  if (status.ok()) {
+    ScoreWriter writer(single, out);
+    status = scorer.ScoreLeads(scratch.leads, decoded, single,
+                               [&writer](const sv1::LeadScore& score, const std::string& reasons) {
+                                 writer.Add(score, reasons);
+                               });
+  }
+  scratch.Trim();
+  return status;
+}
+
+absl::Status StreamScoring::Score(absl::string_view message, std::string& out) {
+  const std::string field = absl::StrCat("messages[", index_, "].leads");
+  // The thread's scratch, not the stream's: many open streams hold no decoded leads.
+  Scratch& scratch = ThreadScratch();
+  scratch.leads.Clear();
+  absl::Status status = ScoreInto(scratch.leads, message, field, out);
+  scratch.Trim();
+  return status;
+}
+
+absl::Status StreamScoring::ScoreInto(LeadSet& leads, absl::string_view message,
+                                      const std::string& field, std::string& out) {
+  LeadSet::Request request;
+  ACCORD_RETURN_IF_ERROR(leads.DecodeRequest(message, false, field, &request));
+  if (snapshot_ == nullptr || request.has_selector) {
+    snapshot_ = scorer_.Current();
+    if (snapshot_ == nullptr) {
+      return absl::UnavailableError("no definitions loaded yet");
+    }
+    if (request.has_selector) {
+      selector_ = request.selector;
+    }
+    ACCORD_ASSIGN_OR_RETURN(evaluation_, scorer_.Resolve(*snapshot_, selector_, "selector"));
+  }
+  if (leads.size() > static_cast<size_t>(Scorer::kMaxBatch)) {
+    return InvalidField(field, absl::StrCat("at most ", Scorer::kMaxBatch, " leads per message"));
+  }
+  ACCORD_RETURN_IF_ERROR(scorer_.CheckLeads(leads, field, false));
+  const absl::Time as_of = scorer_.AsOf(request.as_of);
+  evaluation_.reasons = request.view != sv1::BASIC;
+  ScoreWriter writer(false, out);
+  Scorer::ScoreWith(evaluation_, leads, as_of,
+                    [&writer](const sv1::LeadScore& score, const std::string& reasons) {
+                      writer.Add(score, reasons);
+                    });
+  ++index_;
+  return absl::OkStatus();
+}
+
+namespace {
+
 // Reads a request, scores its leads, writes the scores, reads the next: one message in flight,
 // so a slow reader slows the writer instead of growing a queue.
 class ScoreStream final : public grpc::ServerBidiReactor<grpc::ByteBuffer, grpc::ByteBuffer> {
  public:
-  ScoreStream(Scorer& scorer, absl::Status auth) : scorer_(scorer) {
+  ScoreStream(Scorer& scorer, absl::Status auth) : scoring_(scorer) {
     if (!auth.ok()) {
       Finish(ToGrpcStatus(auth));
       return;
@@ -84,12 +146,18 @@ class ScoreStream final : public grpc::ServerBidiReactor<grpc::ByteBuffer, grpc:
       Finish(grpc::Status::OK);  // the client finished sending
       return;
     }
-    absl::Status status = Handle();
-    ThreadScratch().Trim();
+    grpc::Slice slice;
+    absl::string_view bytes;
+    absl::Status status = Contiguous(request_, &slice, &bytes);
+    auto out = std::make_unique<std::string>();
+    if (status.ok()) {
+      status = scoring_.Score(bytes, *out);
+    }
     if (!status.ok()) {
       Finish(ToGrpcStatus(status));
       return;
     }
+    WriteTo(std::move(out), &response_);
     StartWrite(&response_);
   }
   void OnWriteDone(bool ok) override {
@@ -102,51 +170,9 @@ class ScoreStream final : public grpc::ServerBidiReactor<grpc::ByteBuffer, grpc:
   void OnDone() override { delete this; }
 
  private:
-  absl::Status Handle() {
-    const std::string field = absl::StrCat("messages[", index_, "].leads");
-    grpc::Slice slice;
-    absl::string_view bytes;
-    ACCORD_RETURN_IF_ERROR(Contiguous(request_, &slice, &bytes));
-    // The thread's scratch, not the stream's: many open streams hold no decoded leads.
-    Scratch& scratch = ThreadScratch();
-    scratch.leads.Clear();
-    LeadSet::Request request;
-    ACCORD_RETURN_IF_ERROR(scratch.leads.DecodeRequest(bytes, false, field, &request));
-    if (snapshot_ == nullptr || request.has_selector) {
-      snapshot_ = scorer_.Current();
-      if (snapshot_ == nullptr) {
-        return absl::UnavailableError("no definitions loaded yet");
-      }
-      if (request.has_selector) {
-        selector_ = request.selector;
-      }
-      ACCORD_ASSIGN_OR_RETURN(evaluation_, scorer_.Resolve(*snapshot_, selector_, "selector"));
-    }
-    if (scratch.leads.size() > static_cast<size_t>(Scorer::kMaxBatch)) {
-      return InvalidField(field, absl::StrCat("at most ", Scorer::kMaxBatch, " leads per message"));
-    }
-    ACCORD_RETURN_IF_ERROR(scorer_.CheckLeads(scratch.leads, field, false));
-    const absl::Time as_of = scorer_.AsOf(request.as_of);
-    evaluation_.reasons = request.view != sv1::BASIC;
-    ScoreWriter writer(false);
-    Scorer::ScoreWith(evaluation_, scratch.leads, as_of,
-                      [&writer](const sv1::LeadScore& score, const std::string& reasons) {
-                        writer.Add(score, reasons);
-                      });
-    ++index_;
-    writer.WriteTo(&response_);
-    return absl::OkStatus();
-  }
-
-  Scorer& scorer_;
+  StreamScoring scoring_;
   grpc::ByteBuffer request_;
   grpc::ByteBuffer response_;
-  // The snapshot stays the same for the whole stream unless a message changes the selector,
-  // so one stream's scores come from one set of revisions.
-  std::shared_ptr<const Snapshot> snapshot_;
-  sv1::Selector selector_;
-  Evaluation evaluation_;
-  int64_t index_ = 0;
 };
 
 // Reads a period's leads and answers with the SLA report when the client finishes sending.
@@ -237,23 +263,13 @@ grpc::ServerUnaryReactor* ScoringServiceImpl::ScoreUnary(grpc::CallbackServerCon
   if (status.ok()) {
     status = Contiguous(request, &slice, &bytes);
   }
-  Scratch& scratch = ThreadScratch();
-  scratch.leads.Clear();
-  LeadSet::Request decoded;
   if (status.ok()) {
-    status = scratch.leads.DecodeRequest(bytes, single, single ? "lead" : "leads", &decoded);
-  }
-  if (status.ok()) {
-    ScoreWriter writer(single);
-    status = scorer_.ScoreLeads(scratch.leads, decoded, single,
-                                [&writer](const sv1::LeadScore& score, const std::string& reasons) {
-                                  writer.Add(score, reasons);
-                                });
+    auto out = std::make_unique<std::string>();
+    status = ScoreRequest(scorer_, bytes, single, *out);
     if (status.ok()) {
-      writer.WriteTo(response);
+      WriteTo(std::move(out), response);
     }
   }
-  scratch.Trim();
   reactor->Finish(ToGrpcStatus(status));
   return reactor;
 }

@@ -1,4 +1,4 @@
-#include "gateway/h2_relay.h"
+#include "common/h2_relay.h"
 
 #include <netdb.h>
 #include <netinet/in.h>
@@ -29,23 +29,23 @@
 #include <openssl/err.h>
 
 #include "common/log.h"
+#include "common/relay_tls.h"
 #include "common/rpc_metrics.h"
 #include "common/status.h"
 #include "common/trace.h"
-#include "gateway/relay_tls.h"
 #include <nghttp2/nghttp2.h>
 
-namespace accord::gateway {
+namespace accord {
 namespace {
 
-using Header = std::pair<std::string, std::string>;
-
-enum Target { kRegistryTarget = 0, kScoringTarget = 1, kInternalTarget = 2, kTargets = 3 };
-constexpr absl::string_view kTargetNames[kTargets] = {"registry", "scoring", "gateway"};
+using Header = RelayHeader;
 
 constexpr int32_t kStreamWindow = 1 << 20;       // per stream, both directions
 constexpr int32_t kConnectionWindow = 16 << 20;  // per connection
 constexpr size_t kWriteChunk = 64 * 1024;
+// A local call's response this far behind is not added to, and its request's bytes are not
+// credited: the caller's flow-control window stops a caller that does not read.
+constexpr size_t kResponseBacklog = 1 << 20;
 
 // Bytes on their way from one connection to the other, in arrival order.
 struct Pipe {
@@ -70,16 +70,20 @@ class Conn;
 class ClientConn;
 class Upstream;
 
-// One call: its stream on a client connection and, once admitted, on a backend connection.
+// One call: its stream on a client connection and, once admitted, on a backend connection or
+// answered by a local call.
 struct Stream {
   ClientConn* client = nullptr;
   int32_t client_id = 0;
   Upstream* up = nullptr;
   int32_t up_id = -1;
   int target = -1;
-  const MethodInfo* method = nullptr;
-  Ticket ticket;
-  std::vector<Header> headers;  // being received: the request's, then the response's
+  const RelayRoute* route = nullptr;
+  std::unique_ptr<RelayTicket> ticket;
+  std::unique_ptr<LocalCall> local;  // while a local call runs (then up_open is true)
+  size_t local_messages = 0;         // request messages a local call was given
+  size_t local_owed = 0;             // request bytes a local call received and has not credited yet
+  std::vector<Header> headers;       // being received: the request's, then the response's
   size_t header_bytes = 0;
   Pipe request;
   Pipe response;
@@ -213,15 +217,17 @@ std::vector<nghttp2_nv> NameValues(const std::vector<Header>& headers) {
 
 }  // namespace
 
-// The event loop: one thread, every connection non-blocking, nghttp2 sessions fed from and
-// drained to the sockets. All state below is touched by that thread only.
+// An event loop: one thread, every connection non-blocking, nghttp2 sessions fed from and
+// drained to the sockets. All state below is touched by that thread only, except the inbox.
 class H2Relay::Loop {
  public:
-  Loop(Gate& gate, RelayOptions options, RpcMetrics* rpc_metrics);
+  Loop(RelayRoutes& routes, const RelayOptions& options, RpcMetrics* rpc_metrics);
   ~Loop();
-  absl::Status Listen();
-  void Start(const std::string& internal);
-  void Shutdown(absl::Duration grace);
+  // The first loop binds the public address; every loop opens its epoll (`listen`: false).
+  absl::Status Listen(bool listen);
+  void Start(const std::string& internal, std::vector<Loop*> loops);
+  void Stop(absl::Duration grace);
+  void Join();
   int port() const { return port_; }
 
   // Called by the connections' nghttp2 callbacks.
@@ -245,6 +251,10 @@ class H2Relay::Loop {
  private:
   void Run();
   void Accept();
+  // Takes over an accepted connection (on this loop's thread).
+  void Adopt(int fd);
+  // Hands an accepted connection to this loop (from another loop's thread).
+  void Give(int fd);
   void Sweep(absl::Time now);
   void FlushDirty();
   void CloseDead();
@@ -253,46 +263,60 @@ class H2Relay::Loop {
   void RequestResolve();
   void ResolveLoop();
   void ApplyResolved();
+  // Starts a local call: its response headers go out with its first message.
+  void BeginLocal(Stream* s);
+  // Gives a local call the whole request messages it has, while its response is not backed up.
+  void RunLocal(Stream* s);
+  // Runs the local calls whose responses drained and flushes every connection, until quiet.
+  void Settle();
   void Reject(Stream* s, const absl::Status& status);
   void EndResponse(Stream* s, const absl::Status& status);
   void FailUpstream(Upstream* up, const std::string& why);
   void CloseClient(ClientConn* c);
   void MaybeFree(Stream* s);
-  // Records a backend call's end in the RPC metrics (once): the status from `headers`
+  // Records a routed call's end in the RPC metrics (once): the status from `headers`
   // (grpc-status, grpc-message), or `code` and `message`.
   void Record(Stream* s, const std::vector<Header>& headers);
   void Record(Stream* s, int code, absl::string_view message);
+  const std::string& TargetName(int target) const;
 
   void Interest(Conn* c, uint32_t events);
 
-  Gate& gate_;
+  RelayRoutes& routes_;
   RelayOptions options_;
+  const int internal_;  // the target of the loopback gRPC server, after the backends
   std::unique_ptr<RelayTls> server_tls_;  // null: plaintext (h2c) clients
   std::unique_ptr<RelayTls> client_tls_;  // null: plaintext backends
   absl::Time tls_checked_ = absl::InfinitePast();
-  std::string target_address_[kTargets];
+  std::vector<std::string> target_address_;
+  std::vector<std::string> target_name_;
   RpcMetrics* rpc_metrics_;  // null: not recorded
   int epoll_ = -1;
   int listen_fd_ = -1;
   int wake_fd_ = -1;
   int port_ = 0;
+  std::vector<Loop*> loops_;  // every loop, this one included; the first accepts
+  size_t next_loop_ = 0;
+  std::mutex inbox_mu_;
+  std::vector<int> inbox_;  // guarded by inbox_mu_: connections given by the first loop
   std::thread thread_;
   std::atomic<bool> stopping_{false};
   std::atomic<int64_t> grace_ns_{0};
   std::unordered_map<Conn*, std::unique_ptr<Conn>> conns_;
-  std::vector<Upstream*> upstreams_[kTargets];
-  std::vector<sockaddr_storage> addresses_[kTargets];  // the last resolution of each target
+  std::vector<std::vector<Upstream*>> upstreams_;
+  std::vector<std::vector<sockaddr_storage>> addresses_;  // each target's last resolution
   std::thread resolver_;
   std::mutex resolve_mu_;
   std::condition_variable resolve_cv_;
-  bool resolve_now_ = false;                          // guarded by resolve_mu_
-  bool resolver_stopping_ = false;                    // guarded by resolve_mu_
-  std::vector<sockaddr_storage> resolved_[kTargets];  // guarded by resolve_mu_
-  size_t next_[kTargets] = {};
-  absl::Time retry_at_[kTargets];
-  absl::Duration backoff_[kTargets];
+  bool resolve_now_ = false;                             // guarded by resolve_mu_
+  bool resolver_stopping_ = false;                       // guarded by resolve_mu_
+  std::vector<std::vector<sockaddr_storage>> resolved_;  // guarded by resolve_mu_
+  std::vector<size_t> next_;
+  std::vector<absl::Time> retry_at_;
+  std::vector<absl::Duration> backoff_;
   std::unordered_map<Stream*, std::unique_ptr<Stream>> streams_;
   std::vector<Conn*> dirty_;
+  std::vector<Stream*> local_pending_;  // local calls whose response drained: run them again
 };
 
 namespace {
@@ -662,22 +686,36 @@ void NoDelay(int fd) {
 
 }  // namespace
 
-H2Relay::Loop::Loop(Gate& gate, RelayOptions options, RpcMetrics* rpc_metrics)
-    : gate_(gate), options_(std::move(options)), rpc_metrics_(rpc_metrics) {
-  target_address_[kRegistryTarget] = options_.registry;
-  target_address_[kScoringTarget] = options_.scoring;
-  for (int t = 0; t < kTargets; ++t) {
-    retry_at_[t] = absl::InfinitePast();
-    backoff_[t] = absl::Milliseconds(200);
+H2Relay::Loop::Loop(RelayRoutes& routes, const RelayOptions& options, RpcMetrics* rpc_metrics)
+    : routes_(routes),
+      options_(options),
+      internal_(static_cast<int>(options.backends.size())),
+      rpc_metrics_(rpc_metrics) {
+  const size_t targets = options_.backends.size() + 1;
+  for (const RelayBackend& b : options_.backends) {
+    target_address_.push_back(b.address);
+    target_name_.push_back(b.name);
   }
+  target_address_.emplace_back();
+  target_name_.emplace_back("internal");
+  upstreams_.resize(targets);
+  addresses_.resize(targets);
+  resolved_.resize(targets);
+  next_.assign(targets, 0);
+  retry_at_.assign(targets, absl::InfinitePast());
+  backoff_.assign(targets, absl::Milliseconds(200));
 }
 
 H2Relay::Loop::~Loop() {
   if (thread_.joinable()) {
-    Shutdown(absl::ZeroDuration());
+    Stop(absl::ZeroDuration());
+    Join();
   }
   streams_.clear();
   conns_.clear();
+  for (int fd : inbox_) {
+    close(fd);
+  }
   for (int fd : {listen_fd_, wake_fd_, epoll_}) {
     if (fd >= 0) {
       close(fd);
@@ -685,7 +723,7 @@ H2Relay::Loop::~Loop() {
   }
 }
 
-absl::Status H2Relay::Loop::Listen() {
+absl::Status H2Relay::Loop::Listen(bool listen_too) {
   if (options_.server_tls.enabled()) {
     absl::StatusOr<std::unique_ptr<RelayTls>> tls = RelayTls::ForServer(options_.server_tls);
     if (!tls.ok()) {
@@ -699,6 +737,15 @@ absl::Status H2Relay::Loop::Listen() {
       return tls.status();
     }
     client_tls_ = *std::move(tls);
+  }
+  epoll_ = epoll_create1(EPOLL_CLOEXEC);
+  wake_fd_ = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+  epoll_event ev{};
+  ev.events = EPOLLIN;
+  ev.data.ptr = &wake_fd_;
+  epoll_ctl(epoll_, EPOLL_CTL_ADD, wake_fd_, &ev);
+  if (!listen_too) {
+    return absl::OkStatus();
   }
   std::vector<sockaddr_storage> addresses = Resolve(options_.listen, true);
   if (addresses.empty()) {
@@ -719,33 +766,33 @@ absl::Status H2Relay::Loop::Listen() {
   getsockname(listen_fd_, reinterpret_cast<sockaddr*>(&bound), &length);
   port_ = ntohs(bound.ss_family == AF_INET6 ? reinterpret_cast<sockaddr_in6*>(&bound)->sin6_port
                                             : reinterpret_cast<sockaddr_in*>(&bound)->sin_port);
-  epoll_ = epoll_create1(EPOLL_CLOEXEC);
-  wake_fd_ = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
-  epoll_event ev{};
-  ev.events = EPOLLIN;
   ev.data.ptr = &listen_fd_;
   epoll_ctl(epoll_, EPOLL_CTL_ADD, listen_fd_, &ev);
-  ev.data.ptr = &wake_fd_;
-  epoll_ctl(epoll_, EPOLL_CTL_ADD, wake_fd_, &ev);
   return absl::OkStatus();
 }
 
-void H2Relay::Loop::Start(const std::string& internal) {
-  target_address_[kInternalTarget] = internal;
-  for (int t = 0; t < kTargets; ++t) {
+void H2Relay::Loop::Start(const std::string& internal, std::vector<Loop*> loops) {
+  loops_ = std::move(loops);
+  target_address_[internal_] = internal;
+  for (size_t t = 0; t < target_address_.size(); ++t) {
     addresses_[t] = Resolve(target_address_[t], false);
   }
   thread_ = std::thread([this] { Run(); });
-  resolver_ = std::thread([this] { ResolveLoop(); });
+  if (internal_ > 0) {
+    resolver_ = std::thread([this] { ResolveLoop(); });
+  }
 }
 
-void H2Relay::Loop::Shutdown(absl::Duration grace) {
+void H2Relay::Loop::Stop(absl::Duration grace) {
   grace_ns_.store(absl::ToInt64Nanoseconds(grace));
   stopping_.store(true);
   uint64_t one = 1;
   if (wake_fd_ >= 0) {
     [[maybe_unused]] ssize_t n = write(wake_fd_, &one, sizeof one);
   }
+}
+
+void H2Relay::Loop::Join() {
   if (thread_.joinable()) {
     thread_.join();
   }
@@ -758,6 +805,8 @@ void H2Relay::Loop::Shutdown(absl::Duration grace) {
     resolver_.join();
   }
 }
+
+const std::string& H2Relay::Loop::TargetName(int target) const { return target_name_[target]; }
 
 Stream* H2Relay::Loop::NewStream(ClientConn* client, int32_t id) {
   auto owned = std::make_unique<Stream>();
@@ -792,11 +841,11 @@ void H2Relay::Loop::Record(Stream* s, const std::vector<Header>& headers) {
 }
 
 void H2Relay::Loop::Record(Stream* s, int code, absl::string_view message) {
-  if (s->recorded || s->method == nullptr || rpc_metrics_ == nullptr) {
-    return;  // the gateway's own server records what it answers
+  if (s->recorded || s->route == nullptr || rpc_metrics_ == nullptr) {
+    return;  // the loopback server records what it answers
   }
   s->recorded = true;
-  rpc_metrics_->Record(s->method->path, code, message, TraceIdFromTraceparent(s->traceparent),
+  rpc_metrics_->Record(s->route->path, code, message, TraceIdFromTraceparent(s->traceparent),
                        absl::ToDoubleSeconds(absl::Now() - s->started));
 }
 
@@ -836,7 +885,7 @@ void H2Relay::Loop::OnRequest(Stream* s, bool end_stream) {
     return;
   }
   if (s->header_bytes > options_.max_header_bytes) {
-    s->target = kInternalTarget;
+    s->target = internal_;
     Reject(s, absl::ResourceExhaustedError(absl::StrCat("request headers of ", s->header_bytes,
                                                         " bytes exceed the limit of ",
                                                         options_.max_header_bytes)));
@@ -845,26 +894,31 @@ void H2Relay::Loop::OnRequest(Stream* s, bool end_stream) {
   std::vector<Header> headers;
   const absl::Time now = absl::Now();
   s->started = now;
-  s->method = gate_.catalog().Find(path);
-  if (s->method == nullptr) {
-    // Health, reflection, the gateway's own service, unknown methods: the gateway's gRPC
+  s->route = routes_.Find(path);
+  if (s->route == nullptr) {
+    // Health, reflection, the server's own services, unknown methods: its loopback gRPC
     // server answers them, with the caller's headers as they came.
-    s->target = kInternalTarget;
+    s->target = internal_;
     headers = std::move(s->headers);
     for (auto& [name, value] : headers) {
       if (name == ":authority") {
-        value = target_address_[kInternalTarget];
+        value = target_address_[internal_];
       }
     }
   } else {
-    s->target = s->method->backend == Backend::kRegistry ? kRegistryTarget : kScoringTarget;
-    absl::StatusOr<Admission> admission = gate_.Admit(*s->method, caller);
-    if (!admission.ok()) {
-      Reject(s, admission.status());
+    s->target = s->route->backend;
+    absl::StatusOr<std::unique_ptr<RelayTicket>> ticket = routes_.Admit(*s->route, caller);
+    if (!ticket.ok()) {
+      Reject(s, ticket.status());
       return;
     }
-    s->ticket = std::move(admission->ticket);
-    s->deadline = gate_.DownstreamDeadline(*s->method, DeadlineFromTimeout(timeout, now));
+    s->ticket = *std::move(ticket);
+    s->deadline = routes_.Deadline(*s->route, DeadlineFromTimeout(timeout, now));
+    if (s->route->local != nullptr) {
+      s->headers.clear();
+      BeginLocal(s);
+      return;
+    }
     headers.reserve(16);
     headers = {{":method", "POST"},
                {":scheme", client_tls_ != nullptr ? "https" : "http"},
@@ -878,7 +932,7 @@ void H2Relay::Loop::OnRequest(Stream* s, bool end_stream) {
     for (Header& h : passed) {
       headers.push_back(std::move(h));
     }
-    for (Header& h : gate_.DownstreamMetadata(caller)) {
+    for (Header& h : routes_.BackendHeaders(caller)) {
       if (h.first == "traceparent") {
         s->traceparent = h.second;
       }
@@ -888,7 +942,7 @@ void H2Relay::Loop::OnRequest(Stream* s, bool end_stream) {
   s->headers.clear();  // its capacity (when not moved) takes the response's
   Upstream* up = Pick(s->target);
   if (up == nullptr) {
-    Reject(s, absl::UnavailableError(absl::StrCat("backend ", kTargetNames[s->target], " (",
+    Reject(s, absl::UnavailableError(absl::StrCat("backend ", TargetName(s->target), " (",
                                                   target_address_[s->target], ") is unavailable")));
     return;
   }
@@ -898,7 +952,7 @@ void H2Relay::Loop::OnRequest(Stream* s, bool end_stream) {
   provider.read_callback = &ReadRequestCallback;
   int32_t id = nghttp2_submit_request(up->session(), nullptr, nv.data(), nv.size(), &provider, s);
   if (id < 0) {
-    Reject(s, absl::UnavailableError(absl::StrCat("backend ", kTargetNames[s->target],
+    Reject(s, absl::UnavailableError(absl::StrCat("backend ", TargetName(s->target),
                                                   ": cannot open a stream (", nghttp2_strerror(id),
                                                   ")")));
     return;
@@ -920,7 +974,7 @@ void H2Relay::Loop::OnRequestData(Stream* s, const uint8_t* data, size_t size) {
       return;
     }
     // gRPC framing: a message longer than the limit is refused before it reaches a backend.
-    if (s->method != nullptr) {
+    if (s->route != nullptr) {
       for (size_t i = 0; i < size;) {
         if (s->payload_left > 0) {
           uint64_t take = std::min<uint64_t>(s->payload_left, size - i);
@@ -935,9 +989,11 @@ void H2Relay::Loop::OnRequestData(Stream* s, const uint8_t* data, size_t size) {
                             (uint64_t{s->prefix[3]} << 8) | uint64_t{s->prefix[4]};
           if (s->payload_left > options_.max_message_bytes) {
             const uint64_t length = s->payload_left;
-            nghttp2_submit_rst_stream(s->up->session(), NGHTTP2_FLAG_NONE, s->up_id,
-                                      NGHTTP2_CANCEL);
-            MarkDirty(s->up);
+            if (s->up != nullptr) {
+              nghttp2_submit_rst_stream(s->up->session(), NGHTTP2_FLAG_NONE, s->up_id,
+                                        NGHTTP2_CANCEL);
+              MarkDirty(s->up);
+            }
             nghttp2_session_consume(client->session(), s->client_id, size);
             EndResponse(s, absl::ResourceExhaustedError(absl::StrCat(
                                "a request message of ", length, " bytes exceeds the limit of ",
@@ -951,9 +1007,107 @@ void H2Relay::Loop::OnRequestData(Stream* s, const uint8_t* data, size_t size) {
   } else {
     s->request.eof = true;
   }
-  if (s->up_open) {
+  if (s->local != nullptr) {
+    s->local_owed += size;
+    RunLocal(s);
+  } else if (s->up_open) {
     nghttp2_session_resume_data(s->up->session(), s->up_id);
     MarkDirty(s->up);
+  }
+}
+
+void H2Relay::Loop::BeginLocal(Stream* s) {
+  s->local = s->route->local->Begin();
+  s->up_open = true;  // the local call takes the request's bytes
+  RunLocal(s);
+}
+
+void H2Relay::Loop::RunLocal(Stream* s) {
+  Pipe& in = s->request;
+  while (s->local != nullptr && s->response.size() < kResponseBacklog) {
+    if (s->local_owed > 0 && s->client_open) {
+      nghttp2_session_consume(s->client->session(), s->client_id, s->local_owed);
+      s->local_owed = 0;
+      MarkDirty(s->client);
+    }
+    const absl::Time now = absl::Now();
+    if (now > s->deadline) {
+      EndResponse(s, absl::DeadlineExceededError("deadline exceeded"));
+      return;
+    }
+    if (in.size() < 5) {
+      if (in.eof && in.size() == 0) {
+        EndResponse(s, s->route->unary && s->local_messages == 0
+                           ? absl::InvalidArgumentError("a unary call sends one request message")
+                           : s->local->OnHalfClose());
+      } else if (in.eof || !s->client_open) {
+        EndResponse(s, absl::InvalidArgumentError("the request ended inside a message"));
+      }
+      return;
+    }
+    const auto* p = reinterpret_cast<const uint8_t*>(in.data.data() + in.offset);
+    const size_t length = (size_t{p[1]} << 24) | (size_t{p[2]} << 16) | (size_t{p[3]} << 8) | p[4];
+    if (in.size() - 5 < length) {
+      if (in.eof) {
+        EndResponse(s, absl::InvalidArgumentError("the request ended inside a message"));
+      }
+      return;
+    }
+    if (p[0] != 0) {
+      EndResponse(s, absl::UnimplementedError("compressed request messages are not supported"));
+      return;
+    }
+    if (s->route->unary && s->local_messages == 1) {
+      EndResponse(s, absl::InvalidArgumentError("a unary call sends one request message"));
+      return;
+    }
+    const bool first = s->response.size() == 0 && !s->responded;
+    absl::Status status = s->local->OnMessage(
+        absl::string_view(in.data.data() + in.offset + 5, length), s->response.data);
+    ++s->local_messages;
+    in.offset += 5 + length;
+    if (in.offset == in.data.size()) {
+      in.data.clear();
+      in.offset = 0;
+    } else if (in.offset > in.data.size() / 2) {
+      in.data.erase(0, in.offset);  // a part of the next message stays
+      in.offset = 0;
+    }
+    if (!status.ok()) {
+      s->response.data.clear();
+      s->response.offset = 0;
+      EndResponse(s, status);
+      return;
+    }
+    if (s->response.size() > 0) {
+      if (first) {
+        std::vector<Header> headers = {{":status", "200"}, {"content-type", "application/grpc"}};
+        std::vector<nghttp2_nv> nv = NameValues(headers);
+        nghttp2_data_provider provider{};
+        provider.source.ptr = s;
+        provider.read_callback = &ReadResponseCallback;
+        nghttp2_submit_response(s->client->session(), s->client_id, nv.data(), nv.size(),
+                                &provider);
+        s->responded = true;
+      } else {
+        nghttp2_session_resume_data(s->client->session(), s->client_id);
+      }
+      MarkDirty(s->client);
+    }
+  }
+}
+
+void H2Relay::Loop::Settle() {
+  // Writing drains local responses (their calls may go on); going on writes more.
+  while (!local_pending_.empty() || !dirty_.empty()) {
+    std::vector<Stream*> pending;
+    pending.swap(local_pending_);
+    for (Stream* s : pending) {
+      if (streams_.count(s) != 0 && s->local != nullptr) {
+        RunLocal(s);
+      }
+    }
+    FlushDirty();
   }
 }
 
@@ -1020,8 +1174,11 @@ void H2Relay::Loop::OnResponseEnd(Stream* s) {
 }
 
 ssize_t H2Relay::Loop::ReadResponse(Stream* s, uint8_t* buf, size_t length, uint32_t* flags) {
-  ssize_t n =
-      Forward(s->response, s->up, s->up_id, s->up_open, s->response.eof, buf, length, flags);
+  ssize_t n = Forward(s->response, s->up, s->up_id, s->up_open && s->up != nullptr, s->response.eof,
+                      buf, length, flags);
+  if (s->local != nullptr && s->response.size() < kResponseBacklog) {
+    local_pending_.push_back(s);  // its response drained: it may take more of the request
+  }
   if ((*flags & NGHTTP2_DATA_FLAG_EOF) != 0 && !s->trailers.empty()) {
     *flags |= NGHTTP2_DATA_FLAG_NO_END_STREAM;
     std::vector<nghttp2_nv> nv = NameValues(s->trailers);
@@ -1043,7 +1200,16 @@ void H2Relay::Loop::EndResponse(Stream* s, const absl::Status& status) {
     trailers.emplace_back("grpc-status-details-bin", absl::Base64Escape(g.error_details()));
   }
   Record(s, g.error_code(), g.error_message());
-  s->ticket = Ticket();
+  s->ticket.reset();
+  if (s->local != nullptr) {
+    s->local.reset();
+    s->up_open = false;
+    if (s->local_owed > 0) {  // what the call will not read: its window comes back
+      nghttp2_session_consume(s->client->session(), s->client_id, s->local_owed);
+      s->local_owed = 0;
+    }
+    s->request = Pipe();
+  }
   if (!s->responded) {
     std::vector<Header> headers = {{":status", "200"}, {"content-type", "application/grpc"}};
     headers.insert(headers.end(), trailers.begin(), trailers.end());
@@ -1060,10 +1226,10 @@ void H2Relay::Loop::EndResponse(Stream* s, const absl::Status& status) {
 }
 
 void H2Relay::Loop::Reject(Stream* s, const absl::Status& status) {
-  if (s->method != nullptr) {
-    // The gate counted its own refusals; count the others (no backend, limits) here.
+  if (s->route != nullptr) {
+    // Admit counted its own refusals; count the others (no backend, limits) here.
     if (status.code() == absl::StatusCode::kUnavailable) {
-      gate_.CountRejected("backend_unavailable");
+      routes_.CountRejected("backend_unavailable");
     }
   }
   EndResponse(s, status);
@@ -1074,14 +1240,18 @@ void H2Relay::Loop::OnClientStreamClosed(Stream* s, uint32_t /*error_code*/) {
   if (s->client != nullptr) {
     s->client->streams.erase(s);
     s->client->last_active = absl::Now();
-    // Bytes still waiting for the backend are credited to the connection's window now:
-    // ReadRequest credits only streams that are open.
-    if (s->request.size() > 0) {
-      nghttp2_session_consume_connection(s->client->session(), s->request.size());
+    // Bytes still waiting for the backend (or a local call) are credited to the connection's
+    // window now: ReadRequest credits only streams that are open.
+    const size_t owed = s->local != nullptr ? s->local_owed : s->request.size();
+    if (owed > 0) {
+      nghttp2_session_consume_connection(s->client->session(), owed);
       MarkDirty(s->client);
     }
   }
-  if (s->up_open) {
+  if (s->local != nullptr) {
+    s->local.reset();  // the caller cancelled
+    s->up_open = false;
+  } else if (s->up_open) {
     // The caller cancelled (or the call is over on this side): the backend stops too.
     nghttp2_submit_rst_stream(s->up->session(), NGHTTP2_FLAG_NONE, s->up_id, NGHTTP2_CANCEL);
     MarkDirty(s->up);
@@ -1159,7 +1329,7 @@ void H2Relay::Loop::Connect(int target, const sockaddr_storage& address) {
   }
   auto owned = std::make_unique<Upstream>(this, fd, target, address);
   Upstream* up = owned.get();
-  if (client_tls_ != nullptr && target != kInternalTarget) {
+  if (client_tls_ != nullptr && target != internal_) {
     auto host = SplitHostPort(target_address_[target]);
     up->UseTls(client_tls_->NewConnection(fd, host.ok() ? host->first : ""));
   }
@@ -1190,12 +1360,12 @@ void H2Relay::Loop::ResolveLoop() {
     }
     resolve_now_ = false;
     lock.unlock();
-    std::vector<sockaddr_storage> found[kTargets];
-    for (int t : {kRegistryTarget, kScoringTarget}) {
+    std::vector<std::vector<sockaddr_storage>> found(internal_);
+    for (int t = 0; t < internal_; ++t) {
       found[t] = Resolve(target_address_[t], false);
     }
     lock.lock();
-    for (int t : {kRegistryTarget, kScoringTarget}) {
+    for (int t = 0; t < internal_; ++t) {
       if (!found[t].empty()) {  // a failed lookup keeps the addresses known
         resolved_[t] = std::move(found[t]);
       }
@@ -1212,15 +1382,15 @@ void H2Relay::Loop::ResolveLoop() {
 // New addresses from the resolver: in use for the next connections, and connected now for a
 // backend in use, so that calls spread over replicas added since.
 void H2Relay::Loop::ApplyResolved() {
-  std::vector<sockaddr_storage> found[kTargets];
+  std::vector<std::vector<sockaddr_storage>> found(resolved_.size());
   {
     std::lock_guard lock(resolve_mu_);
-    for (int t = 0; t < kTargets; ++t) {
+    for (size_t t = 0; t < found.size(); ++t) {
       found[t] = std::move(resolved_[t]);
       resolved_[t].clear();
     }
   }
-  for (int t = 0; t < kTargets; ++t) {
+  for (size_t t = 0; t < found.size(); ++t) {
     if (found[t].empty()) {
       continue;
     }
@@ -1233,7 +1403,7 @@ void H2Relay::Loop::ApplyResolved() {
         return std::memcmp(&up->address, &address, AddressLength(address)) == 0;
       });
       if (!known) {
-        Connect(t, address);
+        Connect(static_cast<int>(t), address);
       }
     }
   }
@@ -1242,7 +1412,7 @@ void H2Relay::Loop::ApplyResolved() {
 void H2Relay::Loop::FailUpstream(Upstream* up, const std::string& why) {
   if (!up->ready) {
     Log(LogLevel::kWarning, "backend connection failed",
-        {{"backend", std::string(kTargetNames[up->target])},
+        {{"backend", TargetName(up->target)},
          {"address", target_address_[up->target]},
          {"error", why}});
     retry_at_[up->target] = absl::Now() + backoff_[up->target];
@@ -1256,7 +1426,7 @@ void H2Relay::Loop::FailUpstream(Upstream* up, const std::string& why) {
     s->up = nullptr;
     if (s->client_open && !s->response.eof) {
       EndResponse(s, absl::UnavailableError(absl::StrCat("lost the connection to backend ",
-                                                         kTargetNames[up->target], ": ", why)));
+                                                         TargetName(up->target), ": ", why)));
     }
     MaybeFree(s);
   }
@@ -1281,19 +1451,38 @@ void H2Relay::Loop::Accept() {
       return;
     }
     NoDelay(fd);
-    auto owned = std::make_unique<ClientConn>(this, fd);
-    ClientConn* c = owned.get();
-    if (server_tls_ != nullptr) {
-      c->UseTls(server_tls_->NewConnection(fd, ""));
+    // Dealt in turn, so that even two connections (a gateway's) use two loops.
+    Loop* to = loops_[next_loop_++ % loops_.size()];
+    if (to == this) {
+      Adopt(fd);
+    } else {
+      to->Give(fd);
     }
-    epoll_event ev{};
-    ev.events = EPOLLIN;
-    c->events = ev.events;
-    ev.data.ptr = c;
-    epoll_ctl(epoll_, EPOLL_CTL_ADD, fd, &ev);
-    conns_.emplace(c, std::move(owned));
-    MarkDirty(c);
   }
+}
+
+void H2Relay::Loop::Give(int fd) {
+  {
+    std::lock_guard lock(inbox_mu_);
+    inbox_.push_back(fd);
+  }
+  uint64_t one = 1;
+  [[maybe_unused]] ssize_t n = write(wake_fd_, &one, sizeof one);
+}
+
+void H2Relay::Loop::Adopt(int fd) {
+  auto owned = std::make_unique<ClientConn>(this, fd);
+  ClientConn* c = owned.get();
+  if (server_tls_ != nullptr) {
+    c->UseTls(server_tls_->NewConnection(fd, ""));
+  }
+  epoll_event ev{};
+  ev.events = EPOLLIN;
+  c->events = ev.events;
+  ev.data.ptr = c;
+  epoll_ctl(epoll_, EPOLL_CTL_ADD, fd, &ev);
+  conns_.emplace(c, std::move(owned));
+  MarkDirty(c);
 }
 
 void H2Relay::Loop::FlushDirty() {
@@ -1357,7 +1546,7 @@ void H2Relay::Loop::Sweep(absl::Time now) {
     }
   }
   for (Stream* s : expired) {
-    if (s->up_open) {
+    if (s->up_open && s->up != nullptr) {
       nghttp2_submit_rst_stream(s->up->session(), NGHTTP2_FLAG_NONE, s->up_id, NGHTTP2_CANCEL);
       MarkDirty(s->up);
     }
@@ -1417,6 +1606,18 @@ void H2Relay::Loop::Run() {
         uint64_t value = 0;
         [[maybe_unused]] ssize_t r = read(wake_fd_, &value, sizeof value);
         ApplyResolved();
+        std::vector<int> given;
+        {
+          std::lock_guard lock(inbox_mu_);
+          given.swap(inbox_);
+        }
+        for (int fd : given) {
+          if (stopping_.load()) {
+            close(fd);
+          } else {
+            Adopt(fd);
+          }
+        }
         continue;
       }
       auto* c = static_cast<Conn*>(ptr);
@@ -1471,17 +1672,19 @@ void H2Relay::Loop::Run() {
       }
       MarkDirty(c);
     }
-    FlushDirty();
+    Settle();
     const absl::Time now = absl::Now();
     if (now - last_sweep >= absl::Milliseconds(100)) {
       last_sweep = now;
       Sweep(now);
-      FlushDirty();
+      Settle();
     }
     if (stopping_.load() && !draining) {
       draining = true;
       drain_until = now + absl::Nanoseconds(grace_ns_.load());
-      epoll_ctl(epoll_, EPOLL_CTL_DEL, listen_fd_, nullptr);
+      if (listen_fd_ >= 0) {
+        epoll_ctl(epoll_, EPOLL_CTL_DEL, listen_fd_, nullptr);
+      }
       for (const auto& [c, owned] : conns_) {
         if (!c->upstream()) {
           nghttp2_submit_goaway(c->session(), NGHTTP2_FLAG_NONE,
@@ -1505,17 +1708,43 @@ void H2Relay::Loop::Run() {
   FlushDirty();
 }
 
-H2Relay::H2Relay(Gate& gate, RelayOptions options, RpcMetrics* rpc_metrics)
-    : loop_(std::make_unique<Loop>(gate, std::move(options), rpc_metrics)) {}
+H2Relay::H2Relay(RelayRoutes& routes, RelayOptions options, RpcMetrics* rpc_metrics) {
+  const int threads = std::max(1, options.threads);
+  for (int i = 0; i < threads; ++i) {
+    loops_.push_back(std::make_unique<Loop>(routes, options, rpc_metrics));
+  }
+}
 
 H2Relay::~H2Relay() = default;
 
-absl::Status H2Relay::Listen() { return loop_->Listen(); }
+absl::Status H2Relay::Listen() {
+  for (size_t i = 0; i < loops_.size(); ++i) {
+    if (absl::Status s = loops_[i]->Listen(i == 0); !s.ok()) {
+      return s;
+    }
+  }
+  return absl::OkStatus();
+}
 
-void H2Relay::Start(const std::string& internal) { loop_->Start(internal); }
+void H2Relay::Start(const std::string& internal) {
+  std::vector<Loop*> loops;
+  for (const auto& loop : loops_) {
+    loops.push_back(loop.get());
+  }
+  for (const auto& loop : loops_) {
+    loop->Start(internal, loops);
+  }
+}
 
-int H2Relay::port() const { return loop_->port(); }
+int H2Relay::port() const { return loops_[0]->port(); }
 
-void H2Relay::Shutdown(absl::Duration grace) { loop_->Shutdown(grace); }
+void H2Relay::Shutdown(absl::Duration grace) {
+  for (const auto& loop : loops_) {
+    loop->Stop(grace);
+  }
+  for (const auto& loop : loops_) {
+    loop->Join();
+  }
+}
 
-}  // namespace accord::gateway
+}  // namespace accord

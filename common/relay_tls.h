@@ -12,7 +12,7 @@
 // TLS for the HTTP/2 relay (OpenSSL): the same files and rules as the gRPC servers and
 // channels (common/tls.h), ALPN "h2", and the files re-read when they change, so that
 // certificates mounted from Kubernetes Secrets rotate without a restart.
-namespace accord::gateway {
+namespace accord {
 
 class RelayTls final {
  public:
@@ -45,4 +45,4 @@ class RelayTls final {
 // True once `ssl` negotiated HTTP/2 through ALPN.
 bool NegotiatedH2(const SSL* ssl);
 
-}  // namespace accord::gateway
+}  // namespace accord

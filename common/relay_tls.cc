@@ -1,4 +1,4 @@
-#include "gateway/relay_tls.h"
+#include "common/relay_tls.h"
 
 #include <arpa/inet.h>
 #include <sys/stat.h>
@@ -12,7 +12,7 @@
 
 #include "common/log.h"
 
-namespace accord::gateway {
+namespace accord {
 namespace {
 
 constexpr unsigned char kAlpnH2[] = {2, 'h', '2'};
@@ -152,4 +152,4 @@ bool NegotiatedH2(const SSL* ssl) {
   return length == 2 && std::memcmp(protocol, "h2", 2) == 0;
 }
 
-}  // namespace accord::gateway
+}  // namespace accord

@@ -1,0 +1,143 @@
+#pragma once
+
+#include <memory>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "absl/time/time.h"
+
+#include "common/call_auth.h"
+#include "common/rpc_metrics.h"
+#include "common/tls.h"
+
+// A gRPC front end of our own: event loops on libnghttp2 (OpenSSL for TLS) that own a server's
+// public gRPC address. Each call is routed by its owner (RelayRoutes): its frames are relayed
+// to a backend connection without a gRPC call object on either side, or the front end answers
+// it itself (LocalMethod), or it goes unchanged to the server's own gRPC server on loopback
+// (health, reflection, every other method). The gateway relays to the registry and scoring;
+// scoring answers its scoring methods itself. docs/gateway.md, "The gRPC front end", and
+// docs/scoring.md, "The scoring front end", describe what it checks and why.
+namespace accord {
+
+using RelayHeader = std::pair<std::string, std::string>;
+
+// One call answered by the front end: it receives the request's messages in order and writes
+// its response messages. Runs on the loop's thread, so it must not block.
+class LocalCall {
+ public:
+  virtual ~LocalCall() = default;
+  // One request message (the payload, unframed). Appends whole response messages to `out`
+  // (AppendMessage); a non-OK status ends the call with it.
+  virtual absl::Status OnMessage(absl::string_view message, std::string& out) = 0;
+  // The caller finished sending: the call's status (OK ends it successfully).
+  virtual absl::Status OnHalfClose() = 0;
+};
+
+// Appends one gRPC message (5-byte prefix, then the payload `write` appends) to `out`.
+template <typename Write>
+void AppendMessage(std::string& out, Write write) {
+  const size_t at = out.size();
+  out.append(5, '\0');
+  write(out);
+  const size_t length = out.size() - at - 5;
+  for (int i = 0; i < 4; ++i) {
+    out[at + 1 + i] = static_cast<char>((length >> (8 * (3 - i))) & 0xff);
+  }
+}
+
+// A method the front end answers: a call per request, once admitted.
+class LocalMethod {
+ public:
+  virtual ~LocalMethod() = default;
+  virtual std::unique_ptr<LocalCall> Begin() = 0;
+};
+
+// Where one method goes.
+struct RelayRoute {
+  std::string path;              // "/accord.scoring.v1.Scoring/ScoreLead": RPC metrics
+  int backend = -1;              // index into RelayOptions::backends, or
+  LocalMethod* local = nullptr;  // answered by the front end
+  bool unary = true;
+};
+
+// Held while an admitted call runs (in-flight slots); released when the call ends.
+class RelayTicket {
+ public:
+  virtual ~RelayTicket() = default;
+};
+
+// The owner's policy: which calls go where, and who may make them.
+class RelayRoutes {
+ public:
+  virtual ~RelayRoutes() = default;
+  // The route of `path`; null: the loopback gRPC server answers, with the caller's headers as
+  // they came (it authorizes those calls itself).
+  virtual const RelayRoute* Find(absl::string_view path) const = 0;
+  // Admits one routed call: UNAUTHENTICATED, PERMISSION_DENIED, RESOURCE_EXHAUSTED, ...
+  // The ticket (may be null) is held until the call ends. Thread-safe.
+  virtual absl::StatusOr<std::unique_ptr<RelayTicket>> Admit(const RelayRoute& route,
+                                                             const CallerHeaders& caller) = 0;
+  // The call's deadline from the caller's (InfiniteFuture: the caller set none).
+  virtual absl::Time Deadline(const RelayRoute& /*route*/, absl::Time client_deadline) const {
+    return client_deadline;
+  }
+  // The headers a backend call carries besides the protocol's (credential, trace context).
+  virtual std::vector<RelayHeader> BackendHeaders(const CallerHeaders& /*caller*/) const {
+    return {};
+  }
+  // Counts a call refused by the front end itself (no backend, limits), by reason.
+  virtual void CountRejected(absl::string_view /*reason*/) {}
+};
+
+struct RelayBackend {
+  std::string name;     // "registry": logs and errors
+  std::string address;  // HOST:PORT (DNS: every address, round robin)
+};
+
+struct RelayOptions {
+  std::string listen;  // the public gRPC address, HOST:PORT (port 0: any)
+  std::vector<RelayBackend> backends;
+  TlsFiles server_tls;   // enabled: clients speak TLS (mTLS with a CA)
+  TlsFiles backend_tls;  // with a CA: TLS to the backends (the loopback server: never)
+  // Event loops, each on its own thread; accepted connections are dealt to them in turn.
+  int threads = 1;
+  int max_concurrent_streams = 100;            // per client connection
+  size_t max_header_bytes = 16 * 1024;         // a request's headers, names and values
+  size_t max_message_bytes = 4 * 1024 * 1024;  // one gRPC message of a request
+  absl::Duration connect_timeout = absl::Seconds(5);
+  absl::Duration keepalive_time = absl::Seconds(30);     // a backend connection quiet this long
+  absl::Duration keepalive_timeout = absl::Seconds(10);  // is PINGed, and closed without answer
+  absl::Duration handshake_timeout = absl::Seconds(10);  // client preface and settings
+  absl::Duration idle_timeout = absl::Minutes(5);        // a client connection with no calls
+};
+
+class H2Relay final {
+ public:
+  // Routed calls are recorded in `rpc_metrics` (null: not at all), as the gRPC server's
+  // interceptor records the calls it serves.
+  H2Relay(RelayRoutes& routes, RelayOptions options, RpcMetrics* rpc_metrics);
+  ~H2Relay();
+  H2Relay(const H2Relay&) = delete;
+  H2Relay& operator=(const H2Relay&) = delete;
+
+  // Binds the public address: UNAVAILABLE when it cannot.
+  absl::Status Listen();
+  int port() const;
+  // Starts serving; what has no route goes to `internal` (HOST:PORT of the server's own gRPC
+  // server).
+  void Start(const std::string& internal);
+  // Stops accepting, tells clients to go away (GOAWAY), lets running calls finish for up to
+  // `grace`, then closes every connection.
+  void Shutdown(absl::Duration grace);
+
+  class Loop;
+
+ private:
+  std::vector<std::unique_ptr<Loop>> loops_;
+};
+
+}  // namespace accord
