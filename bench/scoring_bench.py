@@ -74,6 +74,9 @@ def main():
     ap.add_argument("--base", metavar="BIN",
                     help="another accord-scoring binary (an earlier build): measured beside the "
                          "current one, alternating, as the targets ending in @base")
+    ap.add_argument("--grpc_front", action="store_true",
+                    help="also measure the current build with --grpc_front=grpc (every method on "
+                         "the gRPC server), alternating, as the targets ending in @grpc")
     ap.add_argument("--null_work_us", type=int, default=0,
                     help="also measure null-sized with this many microseconds of busy work per "
                          "call (target null-sized+work): a stand-in for scoring's own CPU")
@@ -109,11 +112,12 @@ def main():
         ctl("MARKETING_EDITOR", "publish", "bench-model")
         with open(os.path.join(work, "token"), "w") as f:
             f.write(tokens["ACCORD_TOKEN_SERVICE"] + "\n")
-        def scoring(binary, name):
+        def scoring(binary, name, *extra):
             log = os.path.join(work, f"{name}.log")
             proc = start([binary, "--listen=127.0.0.1:0", "--admin_listen=127.0.0.1:0",
                           f"--registry=127.0.0.1:{reg_port}", f"--cache_dir={work}/{name}-cache",
-                          f"--token_file={work}/token", f"--keys={work}/dev-keys.yaml"], log, "0")
+                          f"--token_file={work}/token", f"--keys={work}/dev-keys.yaml", *extra],
+                         log, "0")
             port = wait_port_from_log(log, proc)
             deadline = time.time() + 10
             while '"scoring ready"' not in open(log).read():
@@ -126,6 +130,9 @@ def main():
         scorers = {"": (sc, sc_port)}
         if args.base:
             scorers["@base"] = scoring(args.base, "scoring-base")
+        if args.grpc_front:
+            scorers["@grpc"] = scoring(os.path.join(bindir, "accord-scoring"), "scoring-grpc",
+                                       "--grpc_front=grpc")
         null_log = os.path.join(work, "null.log")
         null = start([os.path.join(bindir, "accord-bench-null"), "--listen=127.0.0.1:0"],
                      null_log, "0")
@@ -278,13 +285,13 @@ def main():
                     cells.append(f"median {statistics.median(ratio):.2f} "
                                  f"[{min(ratio):.2f}-{max(ratio):.2f}]")
                 print(f"| {streams} | " + " | ".join(cells) + " |")
-            if args.base:
-                print("\n| streams | score/score@base QPS (per rep) | score-basic/score-basic@base |"
-                      "\n|---|---|---|")
+            for other in (s for s in scorers if s):
+                print(f"\n| streams | score/score{other} QPS (per rep) | "
+                      f"score-basic/score-basic{other} |\n|---|---|---|")
                 for streams in (16, 64):
                     cells = []
                     for label in ("score", "score-basic"):
-                        ratio = [by(label, i) / by(label + "@base", i) for i in range(args.reps)]
+                        ratio = [by(label, i) / by(label + other, i) for i in range(args.reps)]
                         cells.append(f"median {statistics.median(ratio):.2f} "
                                      f"[{min(ratio):.2f}-{max(ratio):.2f}]")
                     print(f"| {streams} | " + " | ".join(cells) + " |")
@@ -306,7 +313,7 @@ def main():
                             mine = [r["leads_per_second"] for r in runs
                                     if r["target"] == body and r["cores"] == cores]
                             per = [m / x for m, x in zip(mine, lps)]
-                            ratio = (f" (current/base: median {statistics.median(per):.2f} "
+                            ratio = (f" (current/{suffix[1:]}: median {statistics.median(per):.2f} "
                                      f"[{min(per):.2f}-{max(per):.2f}])")
                         rpc = "Stream" if body.startswith("stream") else "Batch"
                         print(f"| {where} | {rpc} {'BASIC' if 'basic' in body else 'FULL'}{suffix} | "
