@@ -14,6 +14,8 @@
 #include <chrono>
 #include <condition_variable>
 #include <cstring>
+#include <deque>
+#include <functional>
 #include <mutex>
 #include <thread>
 #include <unordered_map>
@@ -80,7 +82,9 @@ struct Stream {
   int target = -1;
   const RelayRoute* route = nullptr;
   std::unique_ptr<RelayTicket> ticket;
-  std::unique_ptr<LocalCall> local;  // while a local call runs (then up_open is true)
+  uint64_t serial = 0;               // unique in its loop: a worker's result finds its call
+  std::shared_ptr<LocalCall> local;  // while a local call runs (then up_open is true)
+  bool local_busy = false;           // a message of the local call is on a worker
   size_t local_messages = 0;         // request messages a local call was given
   size_t local_owed = 0;             // request bytes a local call received and has not credited yet
   std::vector<Header> headers;       // being received: the request's, then the response's
@@ -217,11 +221,61 @@ std::vector<nghttp2_nv> NameValues(const std::vector<Header>& headers) {
 
 }  // namespace
 
+// Threads that answer local calls' large messages, in the order posted.
+class H2Relay::Workers {
+ public:
+  explicit Workers(int threads) {
+    for (int i = 0; i < threads; ++i) {
+      threads_.emplace_back([this] { Work(); });
+    }
+  }
+  // Runs what was posted, then ends the threads.
+  ~Workers() {
+    {
+      std::lock_guard lock(mu_);
+      stopping_ = true;
+    }
+    cv_.notify_all();
+    for (std::thread& t : threads_) {
+      t.join();
+    }
+  }
+  void Post(std::function<void()> job) {
+    {
+      std::lock_guard lock(mu_);
+      jobs_.push_back(std::move(job));
+    }
+    cv_.notify_one();
+  }
+
+ private:
+  void Work() {
+    std::unique_lock lock(mu_);
+    for (;;) {
+      cv_.wait(lock, [this] { return stopping_ || !jobs_.empty(); });
+      if (jobs_.empty()) {
+        return;
+      }
+      std::function<void()> job = std::move(jobs_.front());
+      jobs_.pop_front();
+      lock.unlock();
+      job();
+      lock.lock();
+    }
+  }
+
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::deque<std::function<void()>> jobs_;  // guarded by mu_
+  bool stopping_ = false;                   // guarded by mu_
+  std::vector<std::thread> threads_;
+};
+
 // An event loop: one thread, every connection non-blocking, nghttp2 sessions fed from and
 // drained to the sockets. All state below is touched by that thread only, except the inbox.
 class H2Relay::Loop {
  public:
-  Loop(RelayRoutes& routes, const RelayOptions& options, RpcMetrics* rpc_metrics);
+  Loop(RelayRoutes& routes, const RelayOptions& options, RpcMetrics* rpc_metrics, Workers* workers);
   ~Loop();
   // The first loop binds the public address; every loop opens its epoll (`listen`: false).
   absl::Status Listen(bool listen);
@@ -269,6 +323,21 @@ class H2Relay::Loop {
   void RunLocal(Stream* s);
   // Runs the local calls whose responses drained and flushes every connection, until quiet.
   void Settle();
+  // Drops a local call's request message of `length` bytes from the request pipe.
+  void TakeRequest(Stream* s, size_t length);
+  // Sends what a local call wrote: the response headers with its first message.
+  void Respond(Stream* s);
+  // A worker's answer to one message of a local call.
+  struct LocalResult {
+    Stream* stream;
+    uint64_t serial;
+    std::shared_ptr<LocalCall> call;
+    absl::Status status;
+    std::string response;
+  };
+  // Hands a worker's result to this loop (from the worker's thread).
+  void Deliver(LocalResult result);
+  void ApplyResults(std::vector<LocalResult> results);
   void Reject(Stream* s, const absl::Status& status);
   void EndResponse(Stream* s, const absl::Status& status);
   void FailUpstream(Upstream* up, const std::string& why);
@@ -298,7 +367,10 @@ class H2Relay::Loop {
   std::vector<Loop*> loops_;  // every loop, this one included; the first accepts
   size_t next_loop_ = 0;
   std::mutex inbox_mu_;
-  std::vector<int> inbox_;  // guarded by inbox_mu_: connections given by the first loop
+  std::vector<int> inbox_;            // guarded by inbox_mu_: connections given by the first loop
+  std::vector<LocalResult> results_;  // guarded by inbox_mu_: from the workers
+  Workers* workers_;                  // null: local calls run on the loop only
+  uint64_t next_serial_ = 0;
   std::thread thread_;
   std::atomic<bool> stopping_{false};
   std::atomic<int64_t> grace_ns_{0};
@@ -686,11 +758,13 @@ void NoDelay(int fd) {
 
 }  // namespace
 
-H2Relay::Loop::Loop(RelayRoutes& routes, const RelayOptions& options, RpcMetrics* rpc_metrics)
+H2Relay::Loop::Loop(RelayRoutes& routes, const RelayOptions& options, RpcMetrics* rpc_metrics,
+                    Workers* workers)
     : routes_(routes),
       options_(options),
       internal_(static_cast<int>(options.backends.size())),
-      rpc_metrics_(rpc_metrics) {
+      rpc_metrics_(rpc_metrics),
+      workers_(workers) {
   const size_t targets = options_.backends.size() + 1;
   for (const RelayBackend& b : options_.backends) {
     target_address_.push_back(b.address);
@@ -814,6 +888,7 @@ Stream* H2Relay::Loop::NewStream(ClientConn* client, int32_t id) {
   s->headers.reserve(16);
   s->client = client;
   s->client_id = id;
+  s->serial = ++next_serial_;
   client->streams.insert(s);
   client->last_active = absl::Now();
   streams_.emplace(s, std::move(owned));
@@ -1024,14 +1099,13 @@ void H2Relay::Loop::BeginLocal(Stream* s) {
 
 void H2Relay::Loop::RunLocal(Stream* s) {
   Pipe& in = s->request;
-  while (s->local != nullptr && s->response.size() < kResponseBacklog) {
+  while (s->local != nullptr && !s->local_busy && s->response.size() < kResponseBacklog) {
     if (s->local_owed > 0 && s->client_open) {
       nghttp2_session_consume(s->client->session(), s->client_id, s->local_owed);
       s->local_owed = 0;
       MarkDirty(s->client);
     }
-    const absl::Time now = absl::Now();
-    if (now > s->deadline) {
+    if (absl::Now() > s->deadline) {
       EndResponse(s, absl::DeadlineExceededError("deadline exceeded"));
       return;
     }
@@ -1061,39 +1135,89 @@ void H2Relay::Loop::RunLocal(Stream* s) {
       EndResponse(s, absl::InvalidArgumentError("a unary call sends one request message"));
       return;
     }
-    const bool first = s->response.size() == 0 && !s->responded;
-    absl::Status status = s->local->OnMessage(
-        absl::string_view(in.data.data() + in.offset + 5, length), s->response.data);
+    const absl::string_view message(in.data.data() + in.offset + 5, length);
     ++s->local_messages;
-    in.offset += 5 + length;
-    if (in.offset == in.data.size()) {
-      in.data.clear();
-      in.offset = 0;
-    } else if (in.offset > in.data.size() / 2) {
-      in.data.erase(0, in.offset);  // a part of the next message stays
-      in.offset = 0;
+    if (workers_ != nullptr && length >= options_.worker_min_bytes) {
+      // A large message: scored on a worker, so one connection's batches use every core.
+      s->local_busy = true;
+      workers_->Post([this, s, serial = s->serial, call = s->local, bytes = std::string(message)] {
+        LocalResult result{s, serial, call, {}, {}};
+        result.status = call->OnMessage(bytes, result.response);
+        Deliver(std::move(result));
+      });
+      TakeRequest(s, length);
+      return;
     }
+    const size_t before = s->response.data.size();
+    absl::Status status = s->local->OnMessage(message, s->response.data);
+    TakeRequest(s, length);
     if (!status.ok()) {
-      s->response.data.clear();
-      s->response.offset = 0;
+      s->response.data.resize(before);  // a half-written message is not sent
       EndResponse(s, status);
       return;
     }
-    if (s->response.size() > 0) {
-      if (first) {
-        std::vector<Header> headers = {{":status", "200"}, {"content-type", "application/grpc"}};
-        std::vector<nghttp2_nv> nv = NameValues(headers);
-        nghttp2_data_provider provider{};
-        provider.source.ptr = s;
-        provider.read_callback = &ReadResponseCallback;
-        nghttp2_submit_response(s->client->session(), s->client_id, nv.data(), nv.size(),
-                                &provider);
-        s->responded = true;
-      } else {
-        nghttp2_session_resume_data(s->client->session(), s->client_id);
-      }
-      MarkDirty(s->client);
+    Respond(s);
+  }
+}
+
+void H2Relay::Loop::TakeRequest(Stream* s, size_t length) {
+  Pipe& in = s->request;
+  in.offset += 5 + length;
+  if (in.offset == in.data.size()) {
+    in.data.clear();
+    in.offset = 0;
+  } else if (in.offset > in.data.size() / 2) {
+    in.data.erase(0, in.offset);  // a part of the next message stays
+    in.offset = 0;
+  }
+}
+
+void H2Relay::Loop::Respond(Stream* s) {
+  if (s->response.size() == 0) {
+    return;
+  }
+  if (!s->responded) {
+    std::vector<Header> headers = {{":status", "200"}, {"content-type", "application/grpc"}};
+    std::vector<nghttp2_nv> nv = NameValues(headers);
+    nghttp2_data_provider provider{};
+    provider.source.ptr = s;
+    provider.read_callback = &ReadResponseCallback;
+    nghttp2_submit_response(s->client->session(), s->client_id, nv.data(), nv.size(), &provider);
+    s->responded = true;
+  } else {
+    nghttp2_session_resume_data(s->client->session(), s->client_id);
+  }
+  MarkDirty(s->client);
+}
+
+void H2Relay::Loop::Deliver(LocalResult result) {
+  {
+    std::lock_guard lock(inbox_mu_);
+    results_.push_back(std::move(result));
+  }
+  uint64_t one = 1;
+  [[maybe_unused]] ssize_t n = write(wake_fd_, &one, sizeof one);
+}
+
+void H2Relay::Loop::ApplyResults(std::vector<LocalResult> results) {
+  for (LocalResult& r : results) {
+    Stream* s = r.stream;
+    if (streams_.count(s) == 0 || s->serial != r.serial || s->local != r.call) {
+      continue;  // the call ended while its message was on a worker
     }
+    s->local_busy = false;
+    if (!r.status.ok()) {
+      EndResponse(s, r.status);
+      continue;
+    }
+    if (s->response.size() == 0) {
+      s->response.data.swap(r.response);
+      s->response.offset = 0;
+    } else {
+      s->response.data.append(r.response);
+    }
+    Respond(s);
+    RunLocal(s);
   }
 }
 
@@ -1607,10 +1731,13 @@ void H2Relay::Loop::Run() {
         [[maybe_unused]] ssize_t r = read(wake_fd_, &value, sizeof value);
         ApplyResolved();
         std::vector<int> given;
+        std::vector<LocalResult> results;
         {
           std::lock_guard lock(inbox_mu_);
           given.swap(inbox_);
+          results.swap(results_);
         }
+        ApplyResults(std::move(results));
         for (int fd : given) {
           if (stopping_.load()) {
             close(fd);
@@ -1709,13 +1836,19 @@ void H2Relay::Loop::Run() {
 }
 
 H2Relay::H2Relay(RelayRoutes& routes, RelayOptions options, RpcMetrics* rpc_metrics) {
+  if (options.workers > 0) {
+    workers_ = std::make_unique<Workers>(options.workers);
+  }
   const int threads = std::max(1, options.threads);
   for (int i = 0; i < threads; ++i) {
-    loops_.push_back(std::make_unique<Loop>(routes, options, rpc_metrics));
+    loops_.push_back(std::make_unique<Loop>(routes, options, rpc_metrics, workers_.get()));
   }
 }
 
-H2Relay::~H2Relay() = default;
+H2Relay::~H2Relay() {
+  Shutdown(absl::ZeroDuration());
+  workers_.reset();  // their last results go to loops that still exist
+}
 
 absl::Status H2Relay::Listen() {
   for (size_t i = 0; i < loops_.size(); ++i) {

@@ -26,7 +26,8 @@ namespace accord {
 using RelayHeader = std::pair<std::string, std::string>;
 
 // One call answered by the front end: it receives the request's messages in order and writes
-// its response messages. Runs on the loop's thread, so it must not block.
+// its response messages. Runs on a loop's thread or a worker's (RelayOptions::workers), never
+// on two at once, and must not block.
 class LocalCall {
  public:
   virtual ~LocalCall() = default;
@@ -105,6 +106,10 @@ struct RelayOptions {
   TlsFiles backend_tls;  // with a CA: TLS to the backends (the loopback server: never)
   // Event loops, each on its own thread; accepted connections are dealt to them in turn.
   int threads = 1;
+  // Threads for local calls' request messages of at least `worker_min_bytes`, so that one
+  // connection's large messages (batches) use every core; 0: every message on its loop.
+  int workers = 0;
+  size_t worker_min_bytes = 16 * 1024;
   int max_concurrent_streams = 100;            // per client connection
   size_t max_header_bytes = 16 * 1024;         // a request's headers, names and values
   size_t max_message_bytes = 4 * 1024 * 1024;  // one gRPC message of a request
@@ -135,8 +140,10 @@ class H2Relay final {
   void Shutdown(absl::Duration grace);
 
   class Loop;
+  class Workers;
 
  private:
+  std::unique_ptr<Workers> workers_;  // ended before the loops: results go to live loops
   std::vector<std::unique_ptr<Loop>> loops_;
 };
 

@@ -135,9 +135,12 @@ int Run(const Options& o) {
     RelayOptions front_options;
     front_options.listen = o.listen;
     front_options.server_tls = o.security.tls;
+    // A loop per core for many connections, and a worker per core for one connection's
+    // batches and streams.
     front_options.threads =
         o.front_threads > 0 ? o.front_threads
                             : std::max(1, static_cast<int>(std::thread::hardware_concurrency()));
+    front_options.workers = front_options.threads;
     front_options.max_concurrent_streams = server_options.max_concurrent_streams;
     front_options.max_message_bytes = server_options.max_receive_message_bytes;
     front = std::make_unique<H2Relay>(routes, front_options, server.rpc_metrics());
@@ -217,7 +220,8 @@ int main(int argc, char** argv) {
       ->check(CLI::IsMember({"h2", "grpc"}))
       ->capture_default_str();
   app.add_option("--front_threads", o.front_threads,
-                 "event loops of the h2 front end (0: one per CPU)")
+                 "event loops of the h2 front end, and workers for its large messages (0: one "
+                 "per CPU)")
       ->envname("ACCORD_SCORING_FRONT_THREADS")
       ->check(CLI::Range(0, 256))
       ->capture_default_str();
