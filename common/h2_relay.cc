@@ -7,6 +7,7 @@
 #include <sys/eventfd.h>
 #include <sys/socket.h>
 #include <unistd.h>
+#include <zlib.h>
 
 #include <algorithm>
 #include <atomic>
@@ -84,6 +85,7 @@ struct Stream {
   std::unique_ptr<RelayTicket> ticket;
   uint64_t serial = 0;               // unique in its loop: a worker's result finds its call
   std::shared_ptr<LocalCall> local;  // while a local call runs (then up_open is true)
+  std::string encoding;              // a local call's grpc-encoding (compressed messages)
   bool local_busy = false;           // a message of the local call is on a worker
   size_t local_messages = 0;         // request messages a local call was given
   size_t local_owed = 0;             // request bytes a local call received and has not credited yet
@@ -199,6 +201,41 @@ std::string PercentEncode(absl::string_view message) {
     }
   }
   return out;
+}
+
+// A compressed request message (grpc-encoding gzip or deflate) inflated into `out`;
+// RESOURCE_EXHAUSTED when it would exceed `limit` bytes, INVALID_ARGUMENT when it is corrupt.
+absl::Status Inflate(absl::string_view in, absl::string_view encoding, size_t limit,
+                     std::string* out) {
+  z_stream z{};
+  if (inflateInit2(&z, encoding == "gzip" ? 16 + MAX_WBITS : MAX_WBITS) != Z_OK) {
+    return absl::InternalError("cannot inflate");
+  }
+  z.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(in.data()));
+  z.avail_in = static_cast<uInt>(in.size());
+  out->clear();
+  int r = Z_OK;
+  while (r == Z_OK) {
+    if (out->size() >= limit + 1) {
+      break;
+    }
+    const size_t at = out->size();
+    out->resize(std::min(limit + 1, std::max<size_t>(at * 2, 4096)));
+    z.next_out = reinterpret_cast<Bytef*>(out->data() + at);
+    z.avail_out = static_cast<uInt>(out->size() - at);
+    r = inflate(&z, Z_NO_FLUSH);
+    out->resize(out->size() - z.avail_out);
+  }
+  inflateEnd(&z);
+  if (out->size() > limit) {
+    return absl::ResourceExhaustedError(
+        absl::StrCat("a request message inflates to more than the limit of ", limit, " bytes"));
+  }
+  if (r != Z_STREAM_END || z.avail_in != 0) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("a request message is not valid ", encoding, " data"));
+  }
+  return absl::OkStatus();
 }
 
 // Values new with every call: HPACK would only churn its table with them.
@@ -990,6 +1027,11 @@ void H2Relay::Loop::OnRequest(Stream* s, bool end_stream) {
     s->ticket = *std::move(ticket);
     s->deadline = routes_.Deadline(*s->route, DeadlineFromTimeout(timeout, now));
     if (s->route->local != nullptr) {
+      for (const Header& h : passed) {
+        if (h.first == "grpc-encoding") {
+          s->encoding = h.second;
+        }
+      }
       s->headers.clear();
       BeginLocal(s);
       return;
@@ -1127,20 +1169,35 @@ void H2Relay::Loop::RunLocal(Stream* s) {
       }
       return;
     }
-    if (p[0] != 0) {
-      EndResponse(s, absl::UnimplementedError("compressed request messages are not supported"));
-      return;
-    }
     if (s->route->unary && s->local_messages == 1) {
       EndResponse(s, absl::InvalidArgumentError("a unary call sends one request message"));
       return;
     }
-    const absl::string_view message(in.data.data() + in.offset + 5, length);
+    absl::string_view message(in.data.data() + in.offset + 5, length);
+    std::string inflated;
+    if (p[0] != 0) {
+      if (s->encoding != "gzip" && s->encoding != "deflate") {
+        EndResponse(s, absl::UnimplementedError(absl::StrCat(
+                           "grpc-encoding ", s->encoding.empty() ? "(none)" : s->encoding,
+                           " is not supported: send identity, gzip or deflate")));
+        return;
+      }
+      if (absl::Status inflate =
+              Inflate(message, s->encoding, options_.max_message_bytes, &inflated);
+          !inflate.ok()) {
+        EndResponse(s, inflate);
+        return;
+      }
+      message = inflated;
+    }
     ++s->local_messages;
     if (workers_ != nullptr && length >= options_.worker_min_bytes) {
       // A large message: scored on a worker, so one connection's batches use every core.
       s->local_busy = true;
-      workers_->Post([this, s, serial = s->serial, call = s->local, bytes = std::string(message)] {
+      if (p[0] == 0) {
+        inflated = std::string(message);
+      }
+      workers_->Post([this, s, serial = s->serial, call = s->local, bytes = std::move(inflated)] {
         LocalResult result{s, serial, call, {}, {}};
         result.status = call->OnMessage(bytes, result.response);
         Deliver(std::move(result));
