@@ -49,6 +49,9 @@ constexpr size_t kWriteChunk = 64 * 1024;
 // A local call's response this far behind is not added to, and its request's bytes are not
 // credited: the caller's flow-control window stops a caller that does not read.
 constexpr size_t kResponseBacklog = 1 << 20;
+// A local call's response is reserved this many times its request's size (scores with every
+// reason are about twice the lead), so that it is rarely copied as it grows.
+constexpr size_t kResponseReserve = 3;
 
 // Bytes on their way from one connection to the other, in arrival order.
 struct Pipe {
@@ -56,16 +59,14 @@ struct Pipe {
   size_t offset = 0;
   bool eof = false;
   size_t size() const { return data.size() - offset; }
-  // Moves up to `length` bytes into `out`; returns how many.
-  size_t Take(uint8_t* out, size_t length) {
-    size_t n = std::min(length, size());
-    std::memcpy(out, data.data() + offset, n);
-    offset += n;
+  // Appends the next `length` bytes to `out`.
+  void MoveTo(std::string& out, size_t length) {
+    out.append(data, offset, length);
+    offset += length;
     if (offset == data.size()) {
       data.clear();
       offset = 0;
     }
-    return n;
   }
 };
 
@@ -329,12 +330,12 @@ class H2Relay::Loop {
   void OnResponseData(Stream* s, const uint8_t* data, size_t size);
   void OnResponseEnd(Stream* s);
   void OnUpstreamStreamClosed(Stream* s, uint32_t error_code);
-  ssize_t ReadRequest(Stream* s, uint8_t* buf, size_t length, uint32_t* flags);
+  ssize_t ReadRequest(Stream* s, size_t length, uint32_t* flags);
   // Moves `pipe`'s bytes into a DATA frame and gives the `source` stream window credit for
   // them; the frame ends the stream when the pipe is empty and `end`.
   ssize_t Forward(Pipe& pipe, Conn* source, int32_t source_id, bool source_open, bool end,
-                  uint8_t* buf, size_t length, uint32_t* flags);
-  ssize_t ReadResponse(Stream* s, uint8_t* buf, size_t length, uint32_t* flags);
+                  size_t length, uint32_t* flags);
+  ssize_t ReadResponse(Stream* s, size_t length, uint32_t* flags);
   Stream* NewStream(ClientConn* client, int32_t id);
   void MarkDirty(Conn* c);
   const RelayOptions& options() const { return options_; }
@@ -472,6 +473,7 @@ class Conn {
     nghttp2_session_callbacks_set_on_frame_recv_callback(cb, frame);
     nghttp2_session_callbacks_set_on_data_chunk_recv_callback(cb, data);
     nghttp2_session_callbacks_set_on_stream_close_callback(cb, close);
+    nghttp2_session_callbacks_set_send_data_callback(cb, &Conn::SendData);
     nghttp2_option* option = nullptr;
     nghttp2_option_new(&option);
     nghttp2_option_set_no_auto_window_update(option, 1);
@@ -536,6 +538,17 @@ class Conn {
       return 0;
     }
     (static_cast<Conn*>(user)->loop_->*on)(s, data, length);
+    return 0;
+  }
+  // A DATA frame the read callbacks left uncopied (NGHTTP2_DATA_FLAG_NO_COPY): its header and
+  // the stream's bytes (a backend connection sends the request, a client's the response),
+  // written straight to the output. No padding is ever chosen.
+  static int SendData(nghttp2_session*, nghttp2_frame*, const uint8_t* framehd, size_t length,
+                      nghttp2_data_source* source, void* user) {
+    auto* self = static_cast<Conn*>(user);
+    auto* s = static_cast<Stream*>(source->ptr);
+    self->out_.append(reinterpret_cast<const char*>(framehd), 9);
+    (self->upstream() ? s->request : s->response).MoveTo(self->out_, length);
     return 0;
   }
   // A stream's end on this connection to the loop's `on`.
@@ -776,16 +789,16 @@ class Upstream final : public Conn {
   }
 };
 
-ssize_t ReadRequestCallback(nghttp2_session*, int32_t, uint8_t* buf, size_t length, uint32_t* flags,
+ssize_t ReadRequestCallback(nghttp2_session*, int32_t, uint8_t*, size_t length, uint32_t* flags,
                             nghttp2_data_source* source, void* user) {
-  return static_cast<Conn*>(user)->loop()->ReadRequest(static_cast<Stream*>(source->ptr), buf,
-                                                       length, flags);
+  return static_cast<Conn*>(user)->loop()->ReadRequest(static_cast<Stream*>(source->ptr), length,
+                                                       flags);
 }
 
-ssize_t ReadResponseCallback(nghttp2_session*, int32_t, uint8_t* buf, size_t length,
-                             uint32_t* flags, nghttp2_data_source* source, void* user) {
-  return static_cast<Conn*>(user)->loop()->ReadResponse(static_cast<Stream*>(source->ptr), buf,
-                                                        length, flags);
+ssize_t ReadResponseCallback(nghttp2_session*, int32_t, uint8_t*, size_t length, uint32_t* flags,
+                             nghttp2_data_source* source, void* user) {
+  return static_cast<Conn*>(user)->loop()->ReadResponse(static_cast<Stream*>(source->ptr), length,
+                                                        flags);
 }
 
 void NoDelay(int fd) {
@@ -1194,18 +1207,31 @@ void H2Relay::Loop::RunLocal(Stream* s) {
     if (workers_ != nullptr && length >= options_.worker_min_bytes) {
       // A large message: scored on a worker, so one connection's batches use every core.
       s->local_busy = true;
-      if (p[0] == 0) {
-        inflated = std::string(message);
+      std::string bytes = std::move(inflated);
+      size_t skip = 0;
+      if (p[0] != 0) {
+        TakeRequest(s, length);
+      } else if (in.offset == 0 && in.data.size() == 5 + length) {
+        bytes.swap(in.data);  // the whole pipe is this message (a unary call's, usually)
+        skip = 5;
+      } else {
+        bytes = std::string(message);
+        TakeRequest(s, length);
       }
-      workers_->Post([this, s, serial = s->serial, call = s->local, bytes = std::move(inflated)] {
-        LocalResult result{s, serial, call, {}, {}};
-        result.status = call->OnMessage(bytes, result.response);
-        Deliver(std::move(result));
-      });
-      TakeRequest(s, length);
+      workers_->Post(
+          [this, s, serial = s->serial, call = s->local, bytes = std::move(bytes), skip] {
+            LocalResult result{s, serial, call, {}, {}};
+            const absl::string_view message = absl::string_view(bytes).substr(skip);
+            result.response.reserve(kResponseReserve * message.size() + 64);
+            result.status = call->OnMessage(message, result.response);
+            Deliver(std::move(result));
+          });
       return;
     }
     const size_t before = s->response.data.size();
+    if (before == 0) {
+      s->response.data.reserve(kResponseReserve * length + 64);
+    }
     absl::Status status = s->local->OnMessage(message, s->response.data);
     TakeRequest(s, length);
     if (!status.ok()) {
@@ -1293,13 +1319,18 @@ void H2Relay::Loop::Settle() {
 }
 
 ssize_t H2Relay::Loop::Forward(Pipe& pipe, Conn* source, int32_t source_id, bool source_open,
-                               bool end, uint8_t* buf, size_t length, uint32_t* flags) {
-  size_t n = pipe.Take(buf, length);
+                               bool end, size_t length, uint32_t* flags) {
+  // The bytes are not copied into nghttp2's buffer: Conn::SendData writes the frame, from the
+  // pipe to the connection's output, once.
+  const size_t n = std::min(length, pipe.size());
+  if (n > 0) {
+    *flags |= NGHTTP2_DATA_FLAG_NO_COPY;
+  }
   if (n > 0 && source_open) {
     nghttp2_session_consume(source->session(), source_id, n);
     MarkDirty(source);
   }
-  if (pipe.size() == 0) {
+  if (pipe.size() == n) {
     if (end) {
       *flags |= NGHTTP2_DATA_FLAG_EOF;
     } else if (n == 0) {
@@ -1309,9 +1340,9 @@ ssize_t H2Relay::Loop::Forward(Pipe& pipe, Conn* source, int32_t source_id, bool
   return static_cast<ssize_t>(n);
 }
 
-ssize_t H2Relay::Loop::ReadRequest(Stream* s, uint8_t* buf, size_t length, uint32_t* flags) {
+ssize_t H2Relay::Loop::ReadRequest(Stream* s, size_t length, uint32_t* flags) {
   return Forward(s->request, s->client, s->client_id, s->client_open,
-                 s->request.eof || !s->client_open, buf, length, flags);
+                 s->request.eof || !s->client_open, length, flags);
 }
 
 void H2Relay::Loop::OnResponseHeaders(Stream* s, bool end_stream) {
@@ -1354,10 +1385,11 @@ void H2Relay::Loop::OnResponseEnd(Stream* s) {
   MarkDirty(s->client);
 }
 
-ssize_t H2Relay::Loop::ReadResponse(Stream* s, uint8_t* buf, size_t length, uint32_t* flags) {
+ssize_t H2Relay::Loop::ReadResponse(Stream* s, size_t length, uint32_t* flags) {
   ssize_t n = Forward(s->response, s->up, s->up_id, s->up_open && s->up != nullptr, s->response.eof,
-                      buf, length, flags);
-  if (s->local != nullptr && s->response.size() < kResponseBacklog) {
+                      length, flags);
+  if (s->local != nullptr &&
+      s->response.size() - static_cast<size_t>(std::max<ssize_t>(n, 0)) < kResponseBacklog) {
     local_pending_.push_back(s);  // its response drained: it may take more of the request
   }
   if ((*flags & NGHTTP2_DATA_FLAG_EOF) != 0 && !s->trailers.empty()) {
