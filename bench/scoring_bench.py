@@ -77,6 +77,11 @@ def main():
     ap.add_argument("--grpc_front", action="store_true",
                     help="also measure the current build with --grpc_front=grpc (every method on "
                          "the gRPC server), alternating, as the targets ending in @grpc")
+    ap.add_argument("--both_cores_only", action="store_true",
+                    help="bulk scoring only with the server and h2load sharing both cores")
+    ap.add_argument("--flag", action="append", default=[],
+                    help="a flag for the current build's accord-scoring (repeatable), e.g. "
+                         "--flag=--front_threads=1")
     ap.add_argument("--null_work_us", type=int, default=0,
                     help="also measure null-sized with this many microseconds of busy work per "
                          "call (target null-sized+work): a stand-in for scoring's own CPU")
@@ -126,7 +131,7 @@ def main():
                 time.sleep(0.1)
             return proc, port
 
-        sc, sc_port = scoring(os.path.join(bindir, "accord-scoring"), "scoring")
+        sc, sc_port = scoring(os.path.join(bindir, "accord-scoring"), "scoring", *args.flag)
         scorers = {"": (sc, sc_port)}
         if args.base:
             scorers["@base"] = scoring(args.base, "scoring-base")
@@ -240,7 +245,8 @@ def main():
                     print(json.dumps(r), file=sys.stderr)
             # Batches twice: the server on CPU 0 as above, then the server and h2load both
             # on both cores ("the load generator on the same 2 cores").
-            for cores in ("1", "2") if args.only != "unary" else ():
+            for cores in (("1", "2") if not args.both_cores_only else ("2",)) \
+                    if args.only != "unary" else ():
                 for body in BULK:
                     method, per = ("StreamScoreLeads", 1000) if body.startswith("stream") else (
                         "BatchScoreLeads", 100)
@@ -300,7 +306,7 @@ def main():
                   "leads per stream), 4 calls in flight\n")
             print("| server on | RPC, view | leads/s median [min-max] | server CPU us per lead |")
             print("|---|---|---|---|")
-            for cores in ("1", "2"):
+            for cores in ("1", "2") if not args.both_cores_only else ("2",):
                 for body in BULK:
                     for suffix in scorers:
                         b = [r for r in runs if r["target"] == body + suffix and
