@@ -20,11 +20,26 @@ void AppendWireVarint(std::string& to, uint64_t v) {
 bool IsValidUtf8(absl::string_view text) {
   const auto* p = reinterpret_cast<const unsigned char*>(text.data());
   const unsigned char* end = p + text.size();
-  // Strings of up to 16 bytes (keys, most values) are checked for ASCII with two word loads.
+  // Strings of up to 16 bytes (keys, most values) are checked for ASCII with two loads that
+  // may overlap (fixed sizes: no call to memcpy).
   if (text.size() <= 16) {
-    uint64_t words[2] = {0, 0};
-    std::memcpy(words, text.data(), text.size());
-    if (((words[0] | words[1]) & 0x8080808080808080ULL) == 0) {
+    uint64_t word = 0;
+    if (text.size() >= 8) {
+      uint64_t head, tail;
+      std::memcpy(&head, p, 8);
+      std::memcpy(&tail, end - 8, 8);
+      word = head | tail;
+    } else if (text.size() >= 4) {
+      uint32_t head, tail;
+      std::memcpy(&head, p, 4);
+      std::memcpy(&tail, end - 4, 4);
+      word = head | tail;
+    } else {
+      for (const unsigned char* q = p; q < end; ++q) {
+        word |= *q;
+      }
+    }
+    if ((word & 0x8080808080808080ULL) == 0) {
       return true;
     }
   }
