@@ -141,6 +141,9 @@ int Run(const Options& o) {
         o.front_threads > 0 ? o.front_threads
                             : std::max(1, static_cast<int>(std::thread::hardware_concurrency()));
     front_options.workers = front_options.threads;
+    // As a gRPC server: idle connections stay open (a gateway's connection may be quiet for
+    // long, and closing it under a new call would fail that call).
+    front_options.idle_timeout = absl::InfiniteDuration();
     front_options.max_concurrent_streams = server_options.max_concurrent_streams;
     front_options.max_message_bytes = server_options.max_receive_message_bytes;
     front = std::make_unique<H2Relay>(routes, front_options, server.rpc_metrics());
