@@ -1,17 +1,19 @@
 """TLS and mTLS with certificates made here by openssl: a registry requiring client
-certificates, its plaintext health-only port for Kubernetes probes, the gateway speaking TLS
-to its clients and mTLS to the registry, and plaintext refused off loopback."""
+certificates, its plaintext health-only port for Kubernetes probes, the gateway and scoring's
+front end speaking TLS to their clients and mTLS to the registry, and plaintext refused off
+loopback."""
 import os
 import subprocess
 import sys
 
 sys.path.insert(0, os.path.dirname(__file__))
-from harness import (BIN, Gateway, Registry, check, health_status,  # noqa: E402
+from harness import (BIN, Gateway, Registry, Scoring, check, health_status,  # noqa: E402
                      python_stubs, workdir, write_keys)
 
 python_stubs()
 import grpc  # noqa: E402
 from accord.registry.v1 import registry_pb2, registry_pb2_grpc  # noqa: E402
+from accord.scoring.v1 import scoring_pb2, scoring_pb2_grpc  # noqa: E402
 
 d = workdir("tls")
 tokens = write_keys(d)
@@ -89,6 +91,38 @@ for name, channel in (
         check(False, f"gateway: {name} must be refused")
     except grpc.RpcError as e:
         check(e.code() == grpc.StatusCode.UNAVAILABLE, f"gateway: {name} refused ({e.code()})")
+
+# Scoring: its HTTP/2 front end speaks TLS (mTLS) to its clients, and it watches the registry
+# over mTLS. The registry here has published nothing: scoring's own answer, once it has
+# read that from the registry, is FAILED_PRECONDITION.
+scoring = Scoring(d, registry.address, tokens, extra=mtls)
+check(scoring.listening.get("server_port") not in (None, scoring.port),
+      "scoring's TLS port is its HTTP/2 front end")
+score_md = (("authorization", "Bearer " + tokens["service"]),)
+scoring_stub = scoring_pb2_grpc.ScoringStub(grpc.secure_channel(scoring.address, with_cert))
+try:
+    scoring_stub.ScoreLead(scoring_pb2.ScoreLeadRequest(lead=scoring_pb2.Lead(id="t")),
+                           metadata=score_md, timeout=5)
+    check(False, "no definitions: no score")
+except grpc.RpcError as e:
+    check(e.code() == grpc.StatusCode.FAILED_PRECONDITION and "published" in e.details(),
+          f"scoring answers over TLS ({e.code()}: {e.details()})")
+check(health_status(grpc.secure_channel(scoring.address, with_cert),
+                    "accord.scoring.v1.Scoring") == 1,
+      "scoring's health over TLS, through the front end")
+for name, channel in (
+        ("no client certificate", grpc.secure_channel(scoring.address,
+                                                      grpc.ssl_channel_credentials(read("ca.pem")))),
+        ("plaintext", grpc.insecure_channel(scoring.address))):
+    try:
+        scoring_pb2_grpc.ScoringStub(channel).ScoreLead(
+            scoring_pb2.ScoreLeadRequest(lead=scoring_pb2.Lead(id="t")), metadata=score_md,
+            timeout=5)
+        check(False, f"scoring: {name} must be refused")
+    except grpc.RpcError as e:
+        check(e.code() == grpc.StatusCode.UNAVAILABLE and "published" not in e.details(),
+              f"scoring: {name} refused ({e.code()}: {e.details()})")
+scoring.stop()
 
 # Rotation: a renewed certificate and key written over the gateway's files (as a Kubernetes
 # Secret update does) are served on new connections without a restart.
