@@ -5,56 +5,55 @@
 namespace accord::scoring {
 namespace {
 
-// ScoreLead (`single`) and BatchScoreLeads: one request message, one response message.
+// A call that answers each request message with `score(message, payload)`: one response
+// message per request message.
+template <typename Score>
+class ScoringCall final : public LocalCall {
+ public:
+  explicit ScoringCall(Score score) : score_(std::move(score)) {}
+  absl::Status OnMessage(absl::string_view message, std::string& out) override {
+    absl::Status status;
+    AppendMessage(out, [&](std::string& payload) { status = score_(message, payload); });
+    return status;
+  }
+  absl::Status OnHalfClose() override { return absl::OkStatus(); }
+
+ private:
+  Score score_;
+};
+
+template <typename Score>
+std::unique_ptr<LocalCall> NewCall(Score score) {
+  return std::make_unique<ScoringCall<Score>>(std::move(score));
+}
+
+// ScoreLead (`single`) and BatchScoreLeads (the relay allows unary calls one message).
 class UnaryScoring final : public LocalMethod {
  public:
   UnaryScoring(const Scorer& scorer, bool single) : scorer_(scorer), single_(single) {}
-
-  std::unique_ptr<LocalCall> Begin() override { return std::make_unique<Call>(*this); }
+  std::unique_ptr<LocalCall> Begin() override {
+    return NewCall([this](absl::string_view message, std::string& out) {
+      return ScoreRequest(scorer_, message, single_, out);
+    });
+  }
 
  private:
-  class Call final : public LocalCall {
-   public:
-    explicit Call(const UnaryScoring& method) : method_(method) {}
-    absl::Status OnMessage(absl::string_view message, std::string& out) override {
-      absl::Status status;
-      AppendMessage(out, [&](std::string& payload) {
-        status = ScoreRequest(method_.scorer_, message, method_.single_, payload);
-      });
-      return status;
-    }
-    absl::Status OnHalfClose() override { return absl::OkStatus(); }
-
-   private:
-    const UnaryScoring& method_;
-  };
-
   const Scorer& scorer_;
   bool single_;
 };
 
-// StreamScoreLeads: a response message per request message.
+// StreamScoreLeads: one StreamScoring (one set of revisions) per call.
 class StreamingScoring final : public LocalMethod {
  public:
   explicit StreamingScoring(const Scorer& scorer) : scorer_(scorer) {}
-
-  std::unique_ptr<LocalCall> Begin() override { return std::make_unique<Call>(scorer_); }
+  std::unique_ptr<LocalCall> Begin() override {
+    return NewCall(
+        [scoring = StreamScoring(scorer_)](absl::string_view message, std::string& out) mutable {
+          return scoring.Score(message, out);
+        });
+  }
 
  private:
-  class Call final : public LocalCall {
-   public:
-    explicit Call(const Scorer& scorer) : scoring_(scorer) {}
-    absl::Status OnMessage(absl::string_view message, std::string& out) override {
-      absl::Status status;
-      AppendMessage(out, [&](std::string& payload) { status = scoring_.Score(message, payload); });
-      return status;
-    }
-    absl::Status OnHalfClose() override { return absl::OkStatus(); }
-
-   private:
-    StreamScoring scoring_;
-  };
-
   const Scorer& scorer_;
 };
 
