@@ -1,5 +1,7 @@
 // accord-gateway: wiring only. Flags -> catalog -> gate -> backends -> gRPC and HTTP fronts.
+#include <algorithm>
 #include <iostream>
+#include <thread>
 
 #include "CLI/CLI.hpp"
 #include "absl/strings/str_cat.h"
@@ -30,6 +32,7 @@ struct Options {
   int http_threads = 64;
   bool rpc_metrics = true;
   std::string grpc_front = "relay";
+  int relay_threads = 0;
 };
 
 int Run(Options& o) {
@@ -106,6 +109,10 @@ int Run(Options& o) {
     relay_options.backend_tls = o.backends.tls;
     relay_options.max_concurrent_streams = server_options.max_concurrent_streams;
     relay_options.max_message_bytes = server_options.max_receive_message_bytes;
+    // An event loop per CPU: client connections are dealt to them in turn.
+    relay_options.threads =
+        o.relay_threads > 0 ? o.relay_threads
+                            : std::max(1, static_cast<int>(std::thread::hardware_concurrency()));
     relay = std::make_unique<H2Relay>(routes, relay_options, server.rpc_metrics());
     if (absl::Status s = relay->Listen(); !s.ok()) {
       Log(LogLevel::kError, "cannot start", {{"error", s.ToString()}});
@@ -205,6 +212,11 @@ int main(int argc, char** argv) {
                  "relay: HTTP/2 frames relayed to the backends; grpc: a gRPC server call and a "
                  "backend call per request")
       ->check(CLI::IsMember({"relay", "grpc"}))
+      ->capture_default_str();
+  app.add_option("--relay_threads", o.relay_threads,
+                 "event loops of the relay, client connections dealt in turn (0: one per CPU)")
+      ->envname("ACCORD_GATEWAY_RELAY_THREADS")
+      ->check(CLI::Range(0, 256))
       ->capture_default_str();
   CLI11_PARSE(app, argc, argv);
   return Run(o);
