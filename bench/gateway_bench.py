@@ -93,7 +93,13 @@ def main():
     ap.add_argument("--unpinned", action="store_true",
                     help="servers, proxies and h2load all float over both cores (the setting of "
                          "the research anchors' nginx figures) instead of CPU 0 / CPU 1")
+    ap.add_argument("--connections", type=int, default=1,
+                    help="h2load connections for the pass-through targets (streams are per "
+                         "connection)")
+    ap.add_argument("--one_loop", action="store_true",
+                    help="also measure the gateway with --relay_threads=1 (gateway-1loop)")
     args = ap.parse_args()
+    labels = list(LABELS) + (["gateway-1loop"] if args.one_loop else [])
     bindir = os.path.join(args.build, "bin")
     work = os.path.join(args.build, "bench-gateway")
     shutil.rmtree(work, ignore_errors=True)
@@ -130,6 +136,16 @@ def main():
                      "--quota_rps=1000000", "--quota_burst=1000000"], gwg_log)
         gwg_port = wait_port_from_log(gwg_log, gwg)
         gateway_ready(gwg_log, gwg)
+        gw1 = None
+        if args.one_loop:
+            gw1_log = os.path.join(work, "gateway-1loop-null.log")
+            gw1 = start([os.path.join(bindir, "accord-gateway"), "--listen=127.0.0.1:0",
+                         "--http_listen=127.0.0.1:0", "--admin_listen=127.0.0.1:0",
+                         f"--registry=127.0.0.1:{null_port}", f"--scoring=127.0.0.1:{null_port}",
+                         f"--keys={work}/dev-keys.yaml", "--no_rpc_metrics", "--relay_threads=1",
+                         "--quota_rps=1000000", "--quota_burst=1000000"], gw1_log)
+            gw1_port = wait_port_from_log(gw1_log, gw1)
+            gateway_ready(gw1_log, gw1)
         nginx_port = free_port()
         conf = os.path.join(work, "nginx.conf")
         with open(conf, "w") as f:
@@ -156,18 +172,21 @@ def main():
             "gateway-grpc": (f"http://127.0.0.1:{gwg_port}{path}", [gwg.pid, null.pid]),
             "nginx": (f"http://127.0.0.1:{nginx_port}{path}", [nginx_worker, null.pid]),
         }
+        if gw1 is not None:
+            targets["gateway-1loop"] = (f"http://127.0.0.1:{gw1_port}{path}", [gw1.pid, null.pid])
         runs = []
         for rep in range(args.reps):
             for streams in (16, 64):
-                for label in LABELS:
+                for label in labels:
                     was_quiet = quiet()
                     url, pids = targets[label]
                     r = h2load(url, body, streams, args.duration, args.warmup, auth, pids, work,
+                               connections=args.connections,
                                cpus="0,1" if args.unpinned else "1")
                     r.update(rep=rep, streams=streams, target=label, quiet_before=was_quiet)
                     runs.append(r)
                     print(json.dumps(r), file=sys.stderr)
-        for p in (gw, gwg, nginx, null):
+        for p in (gw, gwg, nginx, null) + ((gw1,) if gw1 is not None else ()):
             p.send_signal(signal.SIGTERM)
             p.wait()
 
@@ -251,7 +270,7 @@ def main():
               "CPU us/req (proxy + backend) |")
         print("|---|---|---|---|---|---|")
         for streams in (16, 64):
-            for label in LABELS:
+            for label in labels:
                 rs = [r for r in runs if r["streams"] == streams and r["target"] == label]
                 print(f"| {streams} | {label} | {median_range([r['qps'] for r in rs])} | "
                       f"{statistics.median(r['p50_us'] for r in rs):.0f} | "
@@ -273,6 +292,15 @@ def main():
             print(f"| {streams} | {median_range(g, '{:.2f}')} | {median_range(gg, '{:.2f}')} | "
                   f"{median_range(n, '{:.2f}')} | "
                   f"{median_range(gp)} | {median_range(np_)} |")
+        if args.one_loop:
+            print("\n| streams | gateway/gateway-1loop QPS (per rep) |\n|---|---|")
+            for streams in (16, 64):
+                one = [next(r["qps"] for r in runs if r["streams"] == streams and
+                            r["target"] == "gateway" and r["rep"] == i) /
+                       next(r["qps"] for r in runs if r["streams"] == streams and
+                            r["target"] == "gateway-1loop" and r["rep"] == i)
+                       for i in range(args.reps)]
+                print(f"| {streams} | {median_range(one, '{:.2f}')} |")
         print(f"\n## ScoreLead through the gateway: gRPC vs HTTP/JSON "
               f"({os.path.getsize(score_json)}-byte JSON request)\n")
         print("| path | QPS median [min-max] | p50 us | p99 us | CPU us/req (gateway + scoring) |")
