@@ -119,33 +119,26 @@ def main():
         null = start([os.path.join(bindir, "accord-bench-null"), "--listen=127.0.0.1:0",
                       "--no_rpc_metrics"], null_log)
         null_port = wait_port_from_log(null_log, null)
-        gw_log = os.path.join(work, "gateway-null.log")
-        gw = start([os.path.join(bindir, "accord-gateway"), "--listen=127.0.0.1:0",
-                    "--http_listen=127.0.0.1:0", "--admin_listen=127.0.0.1:0",
-                    f"--registry=127.0.0.1:{null_port}", f"--scoring=127.0.0.1:{null_port}",
-                    f"--keys={work}/dev-keys.yaml", "--no_rpc_metrics",
-                    "--quota_rps=1000000", "--quota_burst=1000000"], gw_log)
-        gw_port = wait_port_from_log(gw_log, gw)
-        gateway_ready(gw_log, gw)
+
+        def null_gateway(name, *flags):
+            """accord-gateway in front of the null backend (both backends), with `flags`."""
+            log = os.path.join(work, f"{name}-null.log")
+            proc = start([os.path.join(bindir, "accord-gateway"), "--listen=127.0.0.1:0",
+                          "--http_listen=127.0.0.1:0", "--admin_listen=127.0.0.1:0",
+                          f"--registry=127.0.0.1:{null_port}",
+                          f"--scoring=127.0.0.1:{null_port}", f"--keys={work}/dev-keys.yaml",
+                          "--no_rpc_metrics", "--quota_rps=1000000", "--quota_burst=1000000",
+                          *flags], log)
+            port = wait_port_from_log(log, proc)
+            gateway_ready(log, proc)
+            return proc, port
+
+        gw, gw_port = null_gateway("gateway")
         # The same gateway with its former front end: a gRPC server call and a backend call.
-        gwg_log = os.path.join(work, "gateway-grpc-null.log")
-        gwg = start([os.path.join(bindir, "accord-gateway"), "--listen=127.0.0.1:0",
-                     "--http_listen=127.0.0.1:0", "--admin_listen=127.0.0.1:0",
-                     f"--registry=127.0.0.1:{null_port}", f"--scoring=127.0.0.1:{null_port}",
-                     f"--keys={work}/dev-keys.yaml", "--no_rpc_metrics", "--grpc_front=grpc",
-                     "--quota_rps=1000000", "--quota_burst=1000000"], gwg_log)
-        gwg_port = wait_port_from_log(gwg_log, gwg)
-        gateway_ready(gwg_log, gwg)
+        gwg, gwg_port = null_gateway("gateway-grpc", "--grpc_front=grpc")
         gw1 = None
         if args.one_loop:
-            gw1_log = os.path.join(work, "gateway-1loop-null.log")
-            gw1 = start([os.path.join(bindir, "accord-gateway"), "--listen=127.0.0.1:0",
-                         "--http_listen=127.0.0.1:0", "--admin_listen=127.0.0.1:0",
-                         f"--registry=127.0.0.1:{null_port}", f"--scoring=127.0.0.1:{null_port}",
-                         f"--keys={work}/dev-keys.yaml", "--no_rpc_metrics", "--relay_threads=1",
-                         "--quota_rps=1000000", "--quota_burst=1000000"], gw1_log)
-            gw1_port = wait_port_from_log(gw1_log, gw1)
-            gateway_ready(gw1_log, gw1)
+            gw1, gw1_port = null_gateway("gateway-1loop", "--relay_threads=1")
         nginx_port = free_port()
         conf = os.path.join(work, "nginx.conf")
         with open(conf, "w") as f:

@@ -976,7 +976,7 @@ void H2Relay::Loop::Record(Stream* s, int code, absl::string_view message) {
 
 void H2Relay::Loop::OnRequest(Stream* s, bool end_stream) {
   s->request.eof = end_stream;
-  absl::string_view path, content_type, timeout;
+  absl::string_view path, content_type, timeout, encoding;
   CallerHeaders caller;
   std::vector<Header> passed;  // content negotiation headers the backend needs
   for (const auto& [name, value] : s->headers) {
@@ -997,6 +997,9 @@ void H2Relay::Loop::OnRequest(Stream* s, bool end_stream) {
     } else if (name == "tracestate") {
       caller.tracestate = value;
     } else if (name == "grpc-encoding" || name == "grpc-accept-encoding" || name == "user-agent") {
+      if (name == "grpc-encoding") {
+        encoding = value;
+      }
       passed.emplace_back(name, value);
     }
   }
@@ -1040,11 +1043,7 @@ void H2Relay::Loop::OnRequest(Stream* s, bool end_stream) {
     s->ticket = *std::move(ticket);
     s->deadline = routes_.Deadline(*s->route, DeadlineFromTimeout(timeout, now));
     if (s->route->local != nullptr) {
-      for (const Header& h : passed) {
-        if (h.first == "grpc-encoding") {
-          s->encoding = h.second;
-        }
-      }
+      s->encoding = std::string(encoding);
       s->headers.clear();
       BeginLocal(s);
       return;
