@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <cmath>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -88,12 +89,28 @@ std::vector<std::string> StringOrList(const google::protobuf::Struct& claims,
   return out;
 }
 
-std::optional<double> NumberClaim(const google::protobuf::Struct& claims, const std::string& name) {
+// The latest NumericDate accepted: 9999-12-31T23:59:59Z. Larger, negative, fractional or
+// non-finite times are refused before any arithmetic or conversion touches them.
+constexpr double kMaxNumericDate = 253402300799.0;
+
+enum class TimeClaim { kAbsent, kValid, kInvalid };
+
+// Reads the NumericDate claim `name` (RFC 7519 section 2) into `*seconds`.
+TimeClaim NumericDateClaim(const google::protobuf::Struct& claims, const std::string& name,
+                           int64_t* seconds) {
   auto it = claims.fields().find(name);
-  if (it == claims.fields().end() || !it->second.has_number_value()) {
-    return std::nullopt;
+  if (it == claims.fields().end()) {
+    return TimeClaim::kAbsent;
   }
-  return it->second.number_value();
+  if (!it->second.has_number_value()) {
+    return TimeClaim::kInvalid;
+  }
+  double value = it->second.number_value();
+  if (!std::isfinite(value) || value < 0 || value > kMaxNumericDate) {
+    return TimeClaim::kInvalid;
+  }
+  *seconds = static_cast<int64_t>(std::floor(value));
+  return TimeClaim::kValid;
 }
 
 }  // namespace
@@ -247,17 +264,30 @@ absl::StatusOr<Principal> JwtVerifier::VerifyOrExplain(absl::string_view token, 
   if (!claims.ok()) {
     return claims.status();
   }
-  double leeway = absl::ToDoubleSeconds(options_.leeway);
-  double now_s = absl::ToDoubleSeconds(now - absl::UnixEpoch());
-  std::optional<double> exp = NumberClaim(*claims, "exp");
-  if (!exp.has_value()) {
-    return Rejected("no exp");
+  int64_t exp = 0;
+  switch (NumericDateClaim(*claims, "exp", &exp)) {
+    case TimeClaim::kAbsent:
+      return Rejected("no exp");
+    case TimeClaim::kInvalid:
+      return Rejected("exp is not a time between 1970 and 9999");
+    case TimeClaim::kValid:
+      break;
   }
-  if (now_s > *exp + leeway) {
+  const absl::Time expires_at = absl::FromUnixSeconds(exp) + options_.leeway;
+  if (now > expires_at) {
     return Rejected("expired");
   }
-  if (std::optional<double> nbf = NumberClaim(*claims, "nbf"); nbf && now_s + leeway < *nbf) {
-    return Rejected("not yet valid");
+  int64_t nbf = 0;
+  switch (NumericDateClaim(*claims, "nbf", &nbf)) {
+    case TimeClaim::kAbsent:
+      break;
+    case TimeClaim::kInvalid:
+      return Rejected("nbf is not a time between 1970 and 9999");
+    case TimeClaim::kValid:
+      if (now + options_.leeway < absl::FromUnixSeconds(nbf)) {
+        return Rejected("not yet valid");
+      }
+      break;
   }
   std::vector<std::string> iss = StringOrList(*claims, "iss");
   if (iss.size() != 1 || iss[0] != options_.issuer ||
@@ -282,7 +312,7 @@ absl::StatusOr<Principal> JwtVerifier::VerifyOrExplain(absl::string_view token, 
     principal.roles.push_back(*role);
   }
   if (expires != nullptr) {
-    *expires = absl::FromUnixSeconds(static_cast<int64_t>(*exp + leeway));
+    *expires = expires_at;
   }
   return principal;
 }

@@ -177,6 +177,29 @@ TEST_F(JwtTest, ChecksIssuerAndAudienceExactly) {
       << "a token without exp";
 }
 
+// exp = 1e300 once reached an out-of-range float-to-integer conversion (undefined behaviour).
+TEST_F(JwtTest, RefusesTimesOutsideTheRangeOfADate) {
+  for (const char* exp : {"1e300", "-1", "1.8e19", "253402300800", "\"soon\""}) {
+    std::string token =
+        Sign(JWT_ALG_RS256, "k1", rsa_->private_pem,
+             absl::StrCat(R"({"sub":"x","iss":"accord","aud":"accord","exp":)", exp, "}"));
+    EXPECT_THAT(verifier_->Verify(token, now_), StatusIs(absl::StatusCode::kUnauthenticated))
+        << "exp " << exp;
+  }
+  for (const char* nbf : {"1e300", "-5e18"}) {
+    std::string token = Sign(JWT_ALG_RS256, "k1", rsa_->private_pem,
+                             absl::StrCat(R"({"sub":"x","iss":"accord","aud":"accord","exp":)",
+                                          absl::ToUnixSeconds(now_) + 60, R"(,"nbf":)", nbf, "}"));
+    EXPECT_THAT(verifier_->Verify(token, now_), StatusIs(absl::StatusCode::kUnauthenticated))
+        << "nbf " << nbf;
+  }
+  absl::Time expires;
+  std::string last_second = Sign(JWT_ALG_RS256, "k1", rsa_->private_pem,
+                                 R"({"sub":"x","iss":"accord","aud":"accord","exp":253402300799})");
+  ASSERT_TRUE(verifier_->Verify(last_second, now_, &expires).ok()) << "the year 9999 is a date";
+  EXPECT_EQ(expires, absl::FromUnixSeconds(253402300799) + absl::Minutes(1));
+}
+
 TEST_F(JwtTest, LeewayOfOneMinute) {
   std::string token =
       Sign(JWT_ALG_RS256, "k1", rsa_->private_pem, Claims(now_ - absl::Seconds(300 + 30)));
