@@ -1,5 +1,7 @@
 #include "common/server.h"
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <pthread.h>
 #include <signal.h>
 
@@ -134,7 +136,17 @@ void BlockShutdownSignals() {
 bool IsLoopback(const std::string& host_port) {
   size_t colon = host_port.rfind(':');
   std::string host = colon == std::string::npos ? host_port : host_port.substr(0, colon);
-  return host == "localhost" || absl::StartsWith(host, "127.") || host == "[::1]";
+  if (host == "localhost") {
+    return true;
+  }
+  // IP literals only: a name such as "127.internal" may resolve to a routable address.
+  if (host.size() > 2 && host.front() == '[' && host.back() == ']') {
+    in6_addr v6;
+    return inet_pton(AF_INET6, host.substr(1, host.size() - 2).c_str(), &v6) == 1 &&
+           IN6_IS_ADDR_LOOPBACK(&v6);
+  }
+  in_addr v4;
+  return inet_pton(AF_INET, host.c_str(), &v4) == 1 && (ntohl(v4.s_addr) >> 24) == 127;
 }
 
 Server::Server(ServerOptions options)

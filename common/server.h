@@ -56,7 +56,8 @@ struct ServerOptions {
 // WaitForShutdownSignal() can receive them. Call first thing in main().
 void BlockShutdownSignals();
 
-// True when `host_port`'s host is a loopback address ("127.0.0.1", "[::1]", "localhost").
+// True when `host_port`'s host is a loopback IP literal (127.0.0.0/8, "[::1]") or "localhost".
+// Host names are never resolved: "127.internal" is not loopback.
 bool IsLoopback(const std::string& host_port);
 
 class Server final {
