@@ -106,6 +106,24 @@ std::string JsonEscape(absl::string_view in) {
   return out;
 }
 
+// `path` (dotted proto or JSON names) with each name that resolves spelled as in the proto.
+std::string ProtoPath(const google::protobuf::Descriptor& root, absl::string_view path) {
+  std::vector<std::string> out;
+  const google::protobuf::Descriptor* message = &root;
+  for (absl::string_view name : absl::StrSplit(path, '.')) {
+    const FieldDescriptor* field = nullptr;
+    if (message != nullptr) {
+      field = message->FindFieldByName(std::string(name));
+      if (field == nullptr) {
+        field = message->FindFieldByCamelcaseName(std::string(name));
+      }
+    }
+    out.push_back(field == nullptr ? std::string(name) : field->name());
+    message = field == nullptr ? nullptr : field->message_type();
+  }
+  return absl::StrJoin(out, ".");
+}
+
 // Sets the leaf field at `path` (dotted proto or JSON names) from its text form.
 absl::Status SetField(Message& root, absl::string_view path, const std::string& value) {
   std::vector<std::string> names = absl::StrSplit(path, '.');
@@ -350,9 +368,21 @@ absl::Status BuildRequest(const Router::Match& match, absl::string_view body,
     return InvalidField(query.front().first,
                         "query parameters are not accepted when the body is the request");
   }
+  auto overlaps = [](const std::string& a, const std::string& b) {
+    return a == b || absl::StartsWith(a, b + ".") || absl::StartsWith(b, a + ".");
+  };
   for (const auto& [name, value] : query) {
-    if (!body_field.empty() && (name == body_field || absl::StartsWith(name, body_field + "."))) {
+    const std::string field = ProtoPath(*request.GetDescriptor(), name);
+    if (!body_field.empty() && overlaps(field, body_field)) {
       return InvalidField(name, "already bound by the request body");
+    }
+    // A path-bound field is the resource the route names (and the one authorized): a query
+    // parameter must not replace it (DELETE .../harmless?name=.../important).
+    for (const auto& bound : match.bindings) {
+      if (overlaps(field, bound.first)) {
+        return InvalidField(name,
+                            absl::StrCat("already bound by the URL path (", bound.first, ")"));
+      }
     }
     ACCORD_RETURN_IF_ERROR(SetField(request, name, value));
   }

@@ -34,7 +34,9 @@ class Router final {
     std::vector<std::pair<std::string, std::string>> bindings;  // field path -> value
   };
   // The route for `verb` and `path`; nullopt with `path_known` set when another verb has it
-  // (405), unset when no route has the path (404).
+  // (405), unset when no route has the path (404). `path` is the raw, still percent-encoded
+  // path of the request target: each variable is decoded once, after matching, so "%2F" in a
+  // variable is a "/" inside it and "%252F" is the text "%2F".
   std::optional<Match> Find(absl::string_view verb, absl::string_view path, bool* path_known) const;
   const std::vector<Route>& routes() const { return routes_; }
 

@@ -242,7 +242,10 @@ absl::Status HttpServer::Start() {
       return;
     }
     bool path_known = false;
-    std::optional<Router::Match> match = router_.Find(req.method, req.path, &path_known);
+    // Routed on the raw target (httplib's req.path is decoded already): variables are decoded
+    // once, by the router.
+    const std::string raw_path = req.target.substr(0, req.target.find('?'));
+    std::optional<Router::Match> match = router_.Find(req.method, raw_path, &path_known);
     if (!match.has_value()) {
       if (path_known) {
         res.status = 405;

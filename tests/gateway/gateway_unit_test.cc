@@ -90,6 +90,39 @@ TEST_F(RouterTest, BuildsRequestsFromPathQueryAndBody) {
   EXPECT_THAT(BuildRequest(list, "{}", {}, bad), HasViolation("body"));
 }
 
+// Issue 13, case 5: DELETE .../harmless?name=namespaces/default/definitions/important deleted
+// `important`; "%252F" in a path variable was decoded twice, into "/".
+TEST_F(RouterTest, QueryParametersCannotReplaceWhatThePathBinds) {
+  Router::Match del = Find("DELETE", "/v1/namespaces/default/definitions/harmless");
+  registry::v1::DeleteDefinitionRequest request;
+  EXPECT_THAT(
+      BuildRequest(del, "", {{"name", "namespaces/default/definitions/important"}}, request),
+      HasViolation("name"));
+  Router::Match update = Find("PATCH", "/v1/namespaces/default/definitions/harmless");
+  registry::v1::UpdateDefinitionRequest update_request;
+  EXPECT_THAT(BuildRequest(update, "", {{"definition.name", "x"}}, update_request),
+              HasViolation("definition.name"));
+  EXPECT_THAT(BuildRequest(update, "", {{"definition", "x"}}, update_request),
+              HasViolation("definition"));
+  Router::Match revision = Find("GET", "/v1/namespaces/default/definitions/a/revisions/3");
+  registry::v1::GetRevisionRequest get;
+  EXPECT_THAT(BuildRequest(revision, "", {{"name", "x"}}, get), HasViolation("name"));
+  // Fields the path does not bind are still accepted.
+  registry::v1::DeleteDefinitionRequest with_etag;
+  ASSERT_TRUE(BuildRequest(del, "", {{"etag", "e1"}, {"requestId", "r1"}}, with_etag).ok());
+  EXPECT_EQ(with_etag.name(), "namespaces/default/definitions/harmless");
+  EXPECT_EQ(with_etag.request_id(), "r1");
+}
+
+TEST_F(RouterTest, PathVariablesAreDecodedOnce) {
+  Router::Match twice = Find("GET", "/v1/namespaces/default/definitions/a%252Fb");
+  ASSERT_EQ(twice.bindings.size(), 1u);
+  EXPECT_EQ(twice.bindings[0].second, "namespaces/default/definitions/a%2Fb");
+  Router::Match once = Find("GET", "/v1/namespaces/default/definitions/a%2Fb");
+  ASSERT_EQ(once.bindings.size(), 1u);
+  EXPECT_EQ(once.bindings[0].second, "namespaces/default/definitions/a/b");
+}
+
 TEST_F(RouterTest, JsonErrorsNameTheirField) {
   Router::Match score = Find("POST", "/v1/scoring:scoreLead");
   scoring::v1::ScoreLeadRequest request;

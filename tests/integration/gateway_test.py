@@ -187,6 +187,18 @@ code, body = curl(f"{base}:propose", token=tokens["viewer"], body="{}")
 check(code == 403 and body["code"] == 7, "curl: 403 for a viewer proposing")
 code, body = curl(f"{gateway.http}/v1/namespaces/default/definitions/nope", token=tokens["viewer"])
 check(code == 404 and body["code"] == 5, "curl: 404 for a missing definition")
+# Issue 13, case 5: a query parameter naming a path-bound field once replaced it.
+code, body = curl(f"{base}?name=namespaces/default/definitions/b2b-lead-score", method="DELETE",
+                  token=tokens["admin"])
+check(code == 400 and "already bound by the URL path" in json.dumps(body),
+      f"curl: ?name= cannot redirect a DELETE ({code} {body})")
+code, body = curl(f"{gateway.http}/v1/namespaces/default/definitions/b2b-lead-score",
+                  token=tokens["viewer"])
+check(code == 200 and body["state"] == "ACTIVE", "curl: the named definition was not deleted")
+code, body = curl(f"{gateway.http}/v1/namespaces/default/definitions/curl%252Fpersona",
+                  token=tokens["viewer"])
+check(code == 400 and "curl%2Fpersona" in json.dumps(body),
+      f"curl: %252F is decoded once, to the text %2F ({code} {body})")
 code, body = curl(f"{gateway.http}/v1/scoring:scoreLead", token=tokens["service"],
                   body='{"lead": {"id": "x", "unknownField": 1}}')
 check(code == 400 and "lead.unknownField" in json.dumps(body), f"curl: unknown field ({body})")
