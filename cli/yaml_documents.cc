@@ -14,9 +14,10 @@
 #include "absl/strings/str_join.h"
 #include "google/protobuf/descriptor.h"
 #include "google/protobuf/util/json_util.h"
-#include "yaml-cpp/yaml.h"
 
 #include "common/log.h"
+#include "common/status.h"
+#include "common/yaml.h"
 
 namespace accord::cli {
 namespace {
@@ -28,16 +29,14 @@ struct Walker {
   std::string file;
   std::vector<std::string> errors;
 
-  void Error(const YAML::Node& node, const std::string& message) {
-    errors.push_back(absl::StrCat(file, ":", node.Mark().line + 1, ": ", message));
+  void Error(const YamlNode& node, const std::string& message) {
+    errors.push_back(absl::StrCat(file, ":", node.line(), ": ", message));
   }
 
-  static bool IsQuoted(const YAML::Node& node) { return node.Tag() == "!"; }
-
   // A YAML scalar as a JSON value, inferring its type (for google.protobuf.Value).
-  std::string ScalarJson(const YAML::Node& node) {
-    const std::string& s = node.Scalar();
-    if (!IsQuoted(node)) {
+  std::string ScalarJson(const YamlNode& node) {
+    const std::string& s = node.scalar();
+    if (!node.quoted()) {
       double d;
       if (s == "true" || s == "false") {
         return s;
@@ -54,35 +53,41 @@ struct Walker {
   }
 
   // Any YAML node as JSON (Struct, Value, ListValue).
-  std::string AnyJson(const YAML::Node& node, int depth) {
+  std::string AnyJson(const YamlNode& node, int depth) {
     if (depth > 64) {
       Error(node, "nested too deeply");
       return "null";
     }
-    switch (node.Type()) {
-      case YAML::NodeType::Scalar:
+    if (node.IsNull()) {
+      return "null";
+    }
+    switch (node.kind()) {
+      case YamlNode::Kind::kScalar:
         return ScalarJson(node);
-      case YAML::NodeType::Sequence: {
+      case YamlNode::Kind::kSequence: {
         std::vector<std::string> items;
-        for (const YAML::Node& item : node) {
+        for (const YamlNode& item : node.items()) {
           items.push_back(AnyJson(item, depth + 1));
         }
         return absl::StrCat("[", absl::StrJoin(items, ","), "]");
       }
-      case YAML::NodeType::Map:
-        return MapJson(node, [&](const YAML::Node& v) { return AnyJson(v, depth + 1); });
-      default:
-        return "null";
+      case YamlNode::Kind::kMap:
+        return MapJson(node, [&](const YamlNode& v) { return AnyJson(v, depth + 1); });
     }
+    return "null";
   }
 
   // A YAML map with free-form keys as a JSON object; duplicate keys are errors.
-  std::string MapJson(const YAML::Node& node,
-                      const std::function<std::string(const YAML::Node&)>& value_json) {
+  std::string MapJson(const YamlNode& node,
+                      const std::function<std::string(const YamlNode&)>& value_json) {
     std::vector<std::string> items;
     std::set<std::string> seen;
-    for (const auto& kv : node) {
-      std::string key = kv.first.Scalar();
+    for (const auto& kv : node.pairs()) {
+      if (kv.first.kind() != YamlNode::Kind::kScalar) {
+        Error(kv.first, "a key must be a string");
+        continue;
+      }
+      std::string key = kv.first.scalar();
       if (!seen.insert(key).second) {
         Error(kv.first, absl::StrCat("duplicate key '", key, "'"));
       }
@@ -92,8 +97,8 @@ struct Walker {
   }
 
   // "90s", "15m", "4h", "30d" or protobuf's "3.5s" -> protobuf JSON duration.
-  std::string DurationJson(const YAML::Node& node) {
-    std::string s = absl::AsciiStrToLower(node.Scalar());
+  std::string DurationJson(const YamlNode& node) {
+    std::string s = absl::AsciiStrToLower(node.scalar());
     double value;
     if (s.size() >= 2) {
       char unit = s.back();
@@ -109,11 +114,11 @@ struct Walker {
                                                                : absl::StrFormat("%.9fs", seconds));
       }
     }
-    Error(node, absl::StrCat("'", node.Scalar(), "' is not a duration like 90s, 15m, 4h or 30d"));
+    Error(node, absl::StrCat("'", node.scalar(), "' is not a duration like 90s, 15m, 4h or 30d"));
     return "\"0s\"";
   }
 
-  std::string FieldJson(const FieldDescriptor* field, const YAML::Node& node, int depth) {
+  std::string FieldJson(const FieldDescriptor* field, const YamlNode& node, int depth) {
     if (field->is_map()) {
       if (!node.IsMap()) {
         Error(node, absl::StrCat("'", field->name(), "' must be a map"));
@@ -121,7 +126,7 @@ struct Walker {
       }
       const FieldDescriptor* value_field = field->message_type()->FindFieldByName("value");
       return MapJson(node,
-                     [&](const YAML::Node& v) { return SingleJson(value_field, v, depth + 1); });
+                     [&](const YamlNode& v) { return SingleJson(value_field, v, depth + 1); });
     }
     if (field->is_repeated()) {
       if (node.IsNull()) {
@@ -132,7 +137,7 @@ struct Walker {
         return "[]";
       }
       std::vector<std::string> items;
-      for (const YAML::Node& item : node) {
+      for (const YamlNode& item : node.items()) {
         items.push_back(SingleJson(field, item, depth + 1));
       }
       return absl::StrCat("[", absl::StrJoin(items, ","), "]");
@@ -140,7 +145,7 @@ struct Walker {
     return SingleJson(field, node, depth);
   }
 
-  std::string SingleJson(const FieldDescriptor* field, const YAML::Node& node, int depth) {
+  std::string SingleJson(const FieldDescriptor* field, const YamlNode& node, int depth) {
     switch (field->cpp_type()) {
       case FieldDescriptor::CPPTYPE_MESSAGE: {
         const std::string& type = field->message_type()->full_name();
@@ -156,7 +161,7 @@ struct Walker {
           return DurationJson(node);
         }
         if (type == "google.protobuf.Timestamp") {
-          return JsonQuote(node.Scalar());
+          return JsonQuote(node.scalar());
         }
         return MessageJson(field->message_type(), node, depth + 1);
       }
@@ -165,15 +170,15 @@ struct Walker {
           Error(node, absl::StrCat("'", field->name(), "' must be a string"));
           return "\"\"";
         }
-        return JsonQuote(node.Scalar());
+        return JsonQuote(node.scalar());
       case FieldDescriptor::CPPTYPE_BOOL:
-        if (!node.IsScalar() || (node.Scalar() != "true" && node.Scalar() != "false")) {
+        if (!node.IsScalar() || (node.scalar() != "true" && node.scalar() != "false")) {
           Error(node, absl::StrCat("'", field->name(), "' must be true or false"));
           return "false";
         }
-        return node.Scalar();
+        return node.scalar();
       case FieldDescriptor::CPPTYPE_ENUM: {
-        if (!node.IsScalar() || field->enum_type()->FindValueByName(node.Scalar()) == nullptr) {
+        if (!node.IsScalar() || field->enum_type()->FindValueByName(node.scalar()) == nullptr) {
           std::vector<std::string> names;
           for (int i = 1; i < field->enum_type()->value_count(); ++i) {
             names.push_back(field->enum_type()->value(i)->name());
@@ -182,29 +187,29 @@ struct Walker {
                 absl::StrCat("'", field->name(), "' must be one of ", absl::StrJoin(names, ", ")));
           return "0";
         }
-        return JsonQuote(node.Scalar());
+        return JsonQuote(node.scalar());
       }
       default: {
         double d;
-        if (!node.IsScalar() || IsQuoted(node) || !absl::SimpleAtod(node.Scalar(), &d)) {
+        if (!node.IsScalar() || node.quoted() || !absl::SimpleAtod(node.scalar(), &d)) {
           Error(node, absl::StrCat("'", field->name(), "' must be a number"));
           return "0";
         }
         if (field->cpp_type() != FieldDescriptor::CPPTYPE_DOUBLE &&
             field->cpp_type() != FieldDescriptor::CPPTYPE_FLOAT) {
           int64_t i;
-          if (!absl::SimpleAtoi(node.Scalar(), &i)) {
+          if (!absl::SimpleAtoi(node.scalar(), &i)) {
             Error(node, absl::StrCat("'", field->name(), "' must be a whole number"));
             return "0";
           }
-          return JsonQuote(node.Scalar());
+          return JsonQuote(node.scalar());
         }
-        return node.Scalar();
+        return node.scalar();
       }
     }
   }
 
-  std::string MessageJson(const Descriptor* descriptor, const YAML::Node& node, int depth) {
+  std::string MessageJson(const Descriptor* descriptor, const YamlNode& node, int depth) {
     if (depth > 64) {
       Error(node, "nested too deeply");
       return "{}";
@@ -218,8 +223,8 @@ struct Walker {
     }
     std::vector<std::string> items;
     std::set<std::string> seen;
-    for (const auto& kv : node) {
-      const std::string key = kv.first.Scalar();
+    for (const auto& kv : node.pairs()) {
+      const std::string key = kv.first.scalar();
       const FieldDescriptor* field = descriptor->FindFieldByName(key);
       if (field == nullptr) {
         field = descriptor->FindFieldByCamelcaseName(key);
@@ -250,14 +255,8 @@ absl::StatusOr<std::vector<DefinitionDocument>> ParseDefinitions(const std::stri
                                                                  const std::string& file) {
   Walker walker{file, {}};
   std::vector<DefinitionDocument> out;
-  std::vector<YAML::Node> docs;
-  try {
-    docs = YAML::LoadAll(text);
-  } catch (const YAML::Exception& e) {
-    return absl::InvalidArgumentError(
-        absl::StrCat(file, ":", e.mark.line + 1, ": not valid YAML: ", e.msg));
-  }
-  for (const YAML::Node& doc : docs) {
+  ACCORD_ASSIGN_OR_RETURN(std::vector<YamlNode> docs, ParseYaml(text, file));
+  for (const YamlNode& doc : docs) {
     if (doc.IsNull()) {
       continue;
     }
@@ -268,7 +267,7 @@ absl::StatusOr<std::vector<DefinitionDocument>> ParseDefinitions(const std::stri
     }
     DefinitionDocument d;
     d.file = file;
-    d.line = doc.Mark().line + 1;
+    d.line = doc.line();
     google::protobuf::util::JsonParseOptions options;
     options.ignore_unknown_fields = false;
     auto status = google::protobuf::util::JsonStringToMessage(json, &d.definition, options);
@@ -322,49 +321,16 @@ absl::StatusOr<std::vector<DefinitionDocument>> ReadDefinitions(const std::strin
   return all;
 }
 
-namespace {
-
-void EmitYaml(YAML::Emitter& out, const YAML::Node& node) {
-  switch (node.Type()) {
-    case YAML::NodeType::Map:
-      out << YAML::BeginMap;
-      for (const auto& kv : node) {
-        out << YAML::Key << kv.first.Scalar() << YAML::Value;
-        EmitYaml(out, kv.second);
-      }
-      out << YAML::EndMap;
-      break;
-    case YAML::NodeType::Sequence:
-      out << YAML::BeginSeq;
-      for (const auto& item : node) {
-        EmitYaml(out, item);
-      }
-      out << YAML::EndSeq;
-      break;
-    case YAML::NodeType::Scalar:
-      if (node.Tag() == "!" &&
-          (node.Scalar() == "true" || node.Scalar() == "false" ||
-           absl::ascii_isdigit(node.Scalar().empty() ? 'x' : node.Scalar()[0]))) {
-        out << YAML::DoubleQuoted << node.Scalar();
-      } else {
-        out << node.Scalar();
-      }
-      break;
-    default:
-      out << YAML::Null;
-  }
-}
-
-}  // namespace
-
 std::string ToYaml(const google::protobuf::Message& message) {
   std::string json;
   google::protobuf::util::JsonPrintOptions options;
   options.preserve_proto_field_names = true;
   (void)google::protobuf::util::MessageToJsonString(message, &json, options);
-  YAML::Emitter out;
-  EmitYaml(out, YAML::Load(json));
-  return std::string(out.c_str()) + "\n";
+  absl::StatusOr<std::vector<YamlNode>> docs = ParseYaml(json, "message");
+  if (!docs.ok() || docs->size() != 1) {
+    return json + "\n";  // JSON is YAML too
+  }
+  return EmitYaml(docs->front());
 }
 
 }  // namespace accord::cli

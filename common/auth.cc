@@ -11,10 +11,10 @@
 #include "absl/strings/str_split.h"
 #include "absl/strings/string_view.h"
 #include "absl/strings/strip.h"
-#include "yaml-cpp/yaml.h"
 
 #include "common/hash.h"
 #include "common/status.h"
+#include "common/yaml.h"
 
 namespace accord {
 namespace {
@@ -171,48 +171,48 @@ absl::StatusOr<KeyStore> KeyStore::LoadFile(const std::string& path) {
 
 absl::StatusOr<KeyStore> KeyStore::LoadYaml(absl::string_view yaml) {
   KeyStore store;
-  YAML::Node root;
-  try {
-    root = YAML::Load(std::string(yaml));
-  } catch (const YAML::Exception& e) {
-    return InvalidField("keys", absl::StrCat("not valid YAML: ", e.what()));
+  absl::StatusOr<std::vector<YamlNode>> docs = ParseYaml(yaml, "keys");
+  if (!docs.ok()) {
+    return InvalidField("keys", std::string(docs.status().message()));
   }
-  if (!root.IsMap() || !root["keys"] || !root["keys"].IsSequence()) {
+  const YamlNode* keys = docs->size() == 1 ? docs->front().Find("keys") : nullptr;
+  if (keys == nullptr || !keys->IsSequence()) {
     return InvalidField("keys", "the file must hold a `keys:` list");
   }
   std::vector<FieldViolation> violations;
-  int index = 0;
-  try {
-    for (const YAML::Node& entry : root["keys"]) {
-      const std::string path = absl::StrCat("keys[", index++, "]");
-      if (!entry.IsMap() || !entry["principal"] || !entry["sha256"] || !entry["roles"] ||
-          !entry["roles"].IsSequence()) {
-        violations.push_back({path, "needs principal, roles (a list) and sha256"});
-        continue;
-      }
-      Principal principal;
-      principal.name = entry["principal"].as<std::string>();
-      std::string hash = absl::AsciiStrToLower(entry["sha256"].as<std::string>());
-      if (hash.size() != 64 || hash.find_first_not_of("0123456789abcdef") != std::string::npos) {
-        violations.push_back({path + ".sha256", "must be 64 hex digits"});
-        continue;
-      }
-      for (const YAML::Node& role : entry["roles"]) {
-        std::optional<Role> parsed = ParseRole(role.as<std::string>());
-        if (!parsed) {
-          violations.push_back(
-              {path + ".roles", absl::StrCat("unknown role '", role.as<std::string>(), "'")});
-          continue;
-        }
-        principal.roles.push_back(*parsed);
-      }
-      if (!store.by_hash_.emplace(hash, std::move(principal)).second) {
-        violations.push_back({path + ".sha256", "the same key is listed twice"});
-      }
+  for (size_t index = 0; index < keys->items().size(); ++index) {
+    const YamlNode& entry = keys->items()[index];
+    const std::string path = absl::StrCat("keys[", index, "]");
+    const YamlNode* name = entry.Find("principal");
+    const YamlNode* sha256 = entry.Find("sha256");
+    const YamlNode* roles = entry.Find("roles");
+    if (!entry.IsMap() || name == nullptr || sha256 == nullptr || roles == nullptr ||
+        !roles->IsSequence()) {
+      violations.push_back({path, "needs principal, roles (a list) and sha256"});
+      continue;
     }
-  } catch (const YAML::Exception& e) {
-    violations.push_back(
-        {absl::StrCat("keys[", index - 1, "]"), "principal, roles and sha256 must be strings"});
+    if (!name->IsScalar() || !sha256->IsScalar()) {
+      violations.push_back({path, "principal, roles and sha256 must be strings"});
+      continue;
+    }
+    Principal principal;
+    principal.name = name->scalar();
+    std::string hash = absl::AsciiStrToLower(sha256->scalar());
+    if (hash.size() != 64 || hash.find_first_not_of("0123456789abcdef") != std::string::npos) {
+      violations.push_back({path + ".sha256", "must be 64 hex digits"});
+      continue;
+    }
+    for (const YamlNode& role : roles->items()) {
+      std::optional<Role> parsed = role.IsScalar() ? ParseRole(role.scalar()) : std::nullopt;
+      if (!parsed) {
+        violations.push_back({path + ".roles", absl::StrCat("unknown role '", role.scalar(), "'")});
+        continue;
+      }
+      principal.roles.push_back(*parsed);
+    }
+    if (!store.by_hash_.emplace(hash, std::move(principal)).second) {
+      violations.push_back({path + ".sha256", "the same key is listed twice"});
+    }
   }
   if (!violations.empty()) {
     return InvalidArgument(std::move(violations));
