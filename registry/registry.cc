@@ -16,6 +16,7 @@
 #include "google/protobuf/util/field_mask_util.h"
 #include "google/protobuf/util/time_util.h"
 
+#include "common/call_scope.h"
 #include "common/definition_validation.h"
 #include "common/hash.h"
 #include "common/log.h"
@@ -28,6 +29,8 @@ using google::protobuf::util::TimeUtil;
 
 constexpr int kDefaultPageSize = 50;
 constexpr int kMaxPageSize = 1000;
+// Plans of one mutation tried before a run of concurrent commits makes it give up (ABORTED).
+constexpr int kMaxCommitAttempts = 8;
 
 struct DefinitionName {
   std::string namespace_id;
@@ -139,18 +142,31 @@ absl::Status CheckActive(const v1::Definition& d) {
   return absl::OkStatus();
 }
 
+// Records `author` among those who changed the draft since it was last proposed.
+void AddAuthor(const std::string& author, records::DefinitionState* state) {
+  if (std::find(state->draft_authors().begin(), state->draft_authors().end(), author) ==
+      state->draft_authors().end()) {
+    state->add_draft_authors(author);
+  }
+}
+
+// The teams an approval policy names (the default teams for an empty policy).
+std::set<std::string> PolicyTeams(const v1::Definition& content) {
+  if (content.approval_policy().required_teams_size() == 0) {
+    return {DefaultApprovalTeams().begin(), DefaultApprovalTeams().end()};
+  }
+  return {content.approval_policy().required_teams().begin(),
+          content.approval_policy().required_teams().end()};
+}
+
 std::vector<std::string> RequiredTeams(const v1::Definition& content,
                                        const records::DefinitionState& state) {
-  std::set<std::string> teams;
-  if (content.approval_policy().required_teams_size() == 0) {
-    teams.insert(DefaultApprovalTeams().begin(), DefaultApprovalTeams().end());
-  } else {
-    teams.insert(content.approval_policy().required_teams().begin(),
-                 content.approval_policy().required_teams().end());
-  }
-  // A revision cannot weaken the policy it replaces: the published teams must approve too.
-  for (const std::string& t : state.published().required_teams()) {
-    teams.insert(t);
+  std::set<std::string> teams = PolicyTeams(content);
+  // A revision cannot weaken the policy in force: the teams of the published revision's policy
+  // approve too, so a team leaves the policy only by approving its own removal.
+  if (state.definition().published_revision() > 0) {
+    std::set<std::string> published = PolicyTeams(state.published().snapshot());
+    teams.insert(published.begin(), published.end());
   }
   return {teams.begin(), teams.end()};
 }
@@ -163,6 +179,25 @@ std::vector<std::string> ApprovedTeams(const v1::Revision& r) {
     }
   }
   return teams;
+}
+
+// Checks that every definition `revision` refers to is active and published, and adds each one's
+// current sequence to `batch` as a reference precondition: a concurrent delete (or anything
+// else that changes it) then fails this commit, which plans again. FAILED_PRECONDITION
+// (REFERENCE_NOT_PUBLISHED) names the first reference that is not published.
+absl::Status GuardReferences(const WatchHub& hub, const v1::Revision& revision, WriteBatch* batch) {
+  for (const std::string& ref : CollectReferences(revision.snapshot())) {
+    WatchHub::StatePtr target = hub.Get(ref);
+    if (target == nullptr || target->definition().state() != v1::Definition::ACTIVE ||
+        target->definition().published_revision() == 0) {
+      return ErrorWithReason(
+          absl::StatusCode::kFailedPrecondition, "REFERENCE_NOT_PUBLISHED",
+          absl::StrCat(revision.name(), " refers to ", ref, ", which has no published revision"),
+          {{"reference", ref}});
+    }
+    batch->preconditions.push_back({ref, target->definition().sequence(), /*reference=*/true});
+  }
+  return absl::OkStatus();
 }
 
 class ViewResolver final : public ReferenceResolver {
@@ -274,10 +309,14 @@ std::string Registry::ContentHash(const v1::Definition& d) {
   return absl::StrCat("sha256:", Fingerprint("", Content(d)).substr(1));
 }
 
-std::vector<FieldViolation> Registry::Validate(const v1::Definition& definition,
-                                               absl::string_view prefix) const {
+absl::Status Registry::Validate(const v1::Definition& definition, absl::string_view prefix,
+                                absl::string_view reason) const {
   ViewResolver resolver(hub_);
-  return ValidateDefinition(definition, prefix, &resolver);
+  std::vector<FieldViolation> problems = ValidateDefinition(definition, prefix, &resolver);
+  // Validation stops compiling patterns when the call ends: say that, not what it found.
+  ACCORD_RETURN_IF_ERROR(CallScope::Check());
+  return problems.empty() ? absl::OkStatus()
+                          : InvalidArgument(std::move(problems), std::string(reason));
 }
 
 absl::StatusOr<WatchHub::StatePtr> Registry::Find(absl::string_view field,
@@ -316,7 +355,9 @@ absl::StatusOr<Response> Registry::Mutate(const Principal& caller, absl::string_
   if (request_id.size() > 128) {
     return InvalidField("request_id", "is longer than 128 characters");
   }
-  const std::string key = absl::StrCat(caller.name, "/", request_id);
+  // The principal's length comes first, so no pair of principal and request id shares a key
+  // with another ("x" + "y/z" vs "x/y" + "z").
+  const std::string key = absl::StrCat(caller.name.size(), ":", caller.name, "/", request_id);
   const std::string fingerprint = Fingerprint(method, request);
   auto replay = [&]() -> absl::StatusOr<std::optional<Response>> {
     if (request_id.empty() || validate_only) {
@@ -362,10 +403,18 @@ absl::StatusOr<Response> Registry::Mutate(const Principal& caller, absl::string_
           return *std::move(again);
         }
       }
-      if (reason == "ETAG_MISMATCH" && retry_conflicts && attempt < 5) {
+      // A definition this one relies on, or the store as a whole, moved since the plan: the
+      // caller's etag still holds, so plan again against the newer view.
+      const bool reference_moved = reason == "REFERENCE_CHANGED" || reason == "STORE_CHANGED";
+      if ((reference_moved || (reason == "ETAG_MISMATCH" && retry_conflicts)) &&
+          attempt < kMaxCommitAttempts - 1) {
         // The view was behind a commit made elsewhere; catch up and plan again.
         hub_.WaitForSequence(hub_.applied_sequence() + 1, absl::Milliseconds(200)).IgnoreError();
         continue;
+      }
+      if (reference_moved) {
+        return ErrorWithReason(absl::StatusCode::kAborted, "CONCURRENT_CHANGES",
+                               "other changes kept landing while this one was checked; retry");
       }
       return seq.status();
     }
@@ -415,10 +464,7 @@ absl::StatusOr<v1::Definition> Registry::CreateDefinition(
         }
         v1::Definition d = Content(request.definition());
         d.set_name(name);
-        std::vector<FieldViolation> problems = Validate(d, "definition");
-        if (!problems.empty()) {
-          return InvalidArgument(std::move(problems), "INVALID_DEFINITION");
-        }
+        ACCORD_RETURN_IF_ERROR(Validate(d, "definition", "INVALID_DEFINITION"));
         const auto now = TimeUtil::NanosecondsToTimestamp(absl::ToUnixNanos(clock_.Now()));
         d.set_uid(RandomHex(16));
         d.set_kind(KindOf(d));
@@ -430,6 +476,7 @@ absl::StatusOr<v1::Definition> Registry::CreateDefinition(
         plan.batch.preconditions.push_back({name, 0});
         records::DefinitionState state;
         *state.mutable_definition() = d;
+        state.add_draft_authors(caller.name);
         plan.batch.states.push_back(state);
         plan.batch.audit.push_back(
             Audit(caller, "CreateDefinition", name, "", ContentHash(d), request.request_id(), ""));
@@ -552,10 +599,7 @@ absl::StatusOr<v1::Definition> Registry::UpdateDefinition(
                                                          v1::DefinitionKind_Name(current.kind()),
                                                          " and cannot change"));
         }
-        std::vector<FieldViolation> problems = Validate(next, "definition");
-        if (!problems.empty()) {
-          return InvalidArgument(std::move(problems), "INVALID_DEFINITION");
-        }
+        ACCORD_RETURN_IF_ERROR(Validate(next, "definition", "INVALID_DEFINITION"));
         Plan<v1::Definition> plan;
         const std::string before = ContentHash(current);
         const std::string after = ContentHash(next);
@@ -576,6 +620,7 @@ absl::StatusOr<v1::Definition> Registry::UpdateDefinition(
         plan.batch.preconditions.push_back({current.name(), current.sequence()});
         records::DefinitionState next_state = *state;
         *next_state.mutable_definition() = next;
+        AddAuthor(caller.name, &next_state);
         plan.batch.states.push_back(next_state);
         plan.batch.audit.push_back(Audit(caller, "UpdateDefinition", current.name(), before, after,
                                          request.request_id(), ""));
@@ -589,6 +634,9 @@ absl::StatusOr<v1::Definition> Registry::DeleteDefinition(
   return WithEtag(Mutate<v1::Definition>(
       caller, "DeleteDefinition", request, request.request_id(), false, request.etag().empty(),
       [&]() -> absl::StatusOr<Plan<v1::Definition>> {
+        // The check below reads every published definition: the commit holds only if nothing
+        // was committed since the view it read (a publish referring to this one, above all).
+        const int64_t checked_at = hub_.applied_sequence();
         ACCORD_ASSIGN_OR_RETURN(WatchHub::StatePtr state, Find("name", request.name()));
         const v1::Definition& current = state->definition();
         if (current.state() == v1::Definition::DELETED) {
@@ -625,6 +673,7 @@ absl::StatusOr<v1::Definition> Registry::DeleteDefinition(
             TimeUtil::NanosecondsToTimestamp(absl::ToUnixNanos(clock_.Now()));
         Plan<v1::Definition> plan;
         plan.batch.preconditions.push_back({current.name(), current.sequence()});
+        plan.batch.expected_store_sequence = checked_at;
         plan.batch.states.push_back(next);
         if (current.published_revision() > 0) {
           v1::WatchEvent event;
@@ -653,21 +702,25 @@ absl::StatusOr<v1::Definition> Registry::UndeleteDefinition(
         }
         ACCORD_RETURN_IF_ERROR(CheckEtag(request.etag(), current));
         if (current.published_revision() > 0) {
-          std::vector<FieldViolation> problems =
-              Validate(state->published().snapshot(), "published");
-          if (!problems.empty()) {
+          absl::Status valid = Validate(state->published().snapshot(), "published", "");
+          if (valid.code() == absl::StatusCode::kInvalidArgument) {
+            std::vector<FieldViolation> problems = FieldViolations(valid);
             return ErrorWithReason(absl::StatusCode::kFailedPrecondition, "REFERENCE_MISSING",
                                    absl::StrCat("the published revision of ", current.name(),
                                                 " is no longer valid: ", problems[0].field, ": ",
                                                 problems[0].description));
           }
+          ACCORD_RETURN_IF_ERROR(valid);
+        }
+        Plan<v1::Definition> plan;
+        if (current.published_revision() > 0) {
+          ACCORD_RETURN_IF_ERROR(GuardReferences(hub_, state->published(), &plan.batch));
         }
         records::DefinitionState next = *state;
         v1::Definition* d = next.mutable_definition();
         d->set_state(v1::Definition::ACTIVE);
         d->clear_delete_time();
         d->set_sequence(0);
-        Plan<v1::Definition> plan;
         plan.batch.preconditions.push_back({current.name(), current.sequence()});
         plan.batch.states.push_back(next);
         if (current.published_revision() > 0) {
@@ -744,10 +797,7 @@ absl::StatusOr<v1::Revision> Registry::ProposeRevision(const Principal& caller,
         ACCORD_RETURN_IF_ERROR(CheckActive(current));
         ACCORD_RETURN_IF_ERROR(CheckEtag(request.etag(), current));
         v1::Definition content = Content(current);
-        std::vector<FieldViolation> problems = Validate(content, "definition");
-        if (!problems.empty()) {
-          return InvalidArgument(std::move(problems), "INVALID_DEFINITION");
-        }
+        ACCORD_RETURN_IF_ERROR(Validate(content, "definition", "INVALID_DEFINITION"));
         const std::string hash = ContentHash(content);
         if (current.published_revision() > 0 && state->published().content_hash() == hash) {
           return ErrorWithReason(absl::StatusCode::kFailedPrecondition, "NO_CHANGES",
@@ -779,9 +829,11 @@ absl::StatusOr<v1::Revision> Registry::ProposeRevision(const Principal& caller,
           revision.add_required_teams(team);
         }
         revision.set_content_hash(hash);
+        *revision.mutable_authors() = state->draft_authors();
         *revision.mutable_create_time() =
             TimeUtil::NanosecondsToTimestamp(absl::ToUnixNanos(clock_.Now()));
         records::DefinitionState next = *state;
+        next.clear_draft_authors();
         v1::Definition* d = next.mutable_definition();
         d->set_latest_revision(number);
         d->set_pending_revision(number);
@@ -839,6 +891,12 @@ absl::StatusOr<v1::Revision> Registry::Review(const Principal& caller,
           return ErrorWithReason(
               absl::StatusCode::kPermissionDenied, "SELF_APPROVAL",
               absl::StrCat(caller.name, " proposed ", revision.name(), " and cannot review it"));
+        }
+        if (std::find(revision.authors().begin(), revision.authors().end(), caller.name) !=
+            revision.authors().end()) {
+          return ErrorWithReason(absl::StatusCode::kPermissionDenied, "SELF_APPROVAL",
+                                 absl::StrCat(caller.name, " changed the content of ",
+                                              revision.name(), " and cannot review it"));
         }
         for (const v1::Review& r : revision.reviews()) {
           if (r.principal() == caller.name) {
@@ -962,17 +1020,8 @@ absl::StatusOr<v1::Revision> Registry::PublishRevision(const Principal& caller,
                            "; only an APPROVED revision can be published"));
         }
         // Everything it refers to must exist and be published, or consumers could not use it.
-        for (const std::string& ref : CollectReferences(revision.snapshot())) {
-          WatchHub::StatePtr target = hub_.Get(ref);
-          if (target == nullptr || target->definition().state() != v1::Definition::ACTIVE ||
-              target->definition().published_revision() == 0) {
-            return ErrorWithReason(absl::StatusCode::kFailedPrecondition, "REFERENCE_NOT_PUBLISHED",
-                                   absl::StrCat(revision.name(), " refers to ", ref,
-                                                ", which has no published revision"),
-                                   {{"reference", ref}});
-          }
-        }
         Plan<v1::Revision> plan;
+        ACCORD_RETURN_IF_ERROR(GuardReferences(hub_, revision, &plan.batch));
         if (current.published_revision() > 0) {
           v1::Revision previous = state->published();
           previous.set_state(v1::Revision::SUPERSEDED);
@@ -1025,16 +1074,29 @@ absl::StatusOr<v1::Revision> Registry::RollbackDefinition(
               absl::StrCat(old.name(), " is ", v1::Revision::State_Name(old.state()),
                            "; only a formerly published (SUPERSEDED) revision can be restored"));
         }
-        for (const std::string& ref : CollectReferences(old.snapshot())) {
-          WatchHub::StatePtr target = hub_.Get(ref);
-          if (target == nullptr || target->definition().state() != v1::Definition::ACTIVE ||
-              target->definition().published_revision() == 0) {
-            return ErrorWithReason(
-                absl::StatusCode::kFailedPrecondition, "REFERENCE_NOT_PUBLISHED",
-                absl::StrCat(old.name(), " refers to ", ref, ", which has no published revision"));
+        // A rollback publishes at once with the restored revision's approvals, so it cannot
+        // drop a team from the policy in force: that team must approve its removal in a review.
+        std::vector<std::string> dropped;
+        if (current.published_revision() > 0) {
+          std::set<std::string> restored = PolicyTeams(old.snapshot());
+          for (const std::string& team : PolicyTeams(state->published().snapshot())) {
+            if (restored.count(team) == 0) {
+              dropped.push_back(team);
+            }
           }
         }
+        if (!dropped.empty()) {
+          return ErrorWithReason(
+              absl::StatusCode::kFailedPrecondition, "ROLLBACK_WEAKENS_POLICY",
+              absl::StrCat(old.name(), "'s approval policy leaves out ",
+                           absl::StrJoin(dropped, " and "),
+                           ", which the published policy requires; propose that content for "
+                           "review instead, so that ",
+                           absl::StrJoin(dropped, " and "), " can approve it"),
+              {{"dropped_teams", absl::StrJoin(dropped, ",")}});
+        }
         Plan<v1::Revision> plan;
+        ACCORD_RETURN_IF_ERROR(GuardReferences(hub_, old, &plan.batch));
         if (current.pending_revision() > 0) {
           ACCORD_ASSIGN_OR_RETURN(v1::Revision pending,
                                   store_.GetRevision(current.name(), current.pending_revision()));

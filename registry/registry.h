@@ -93,8 +93,10 @@ class Registry final {
                        const std::string& detail) const;
   absl::StatusOr<v1::Revision> Review(const Principal& caller,
                                       const v1::ReviewRevisionRequest& request, bool approve);
-  std::vector<FieldViolation> Validate(const v1::Definition& definition,
-                                       absl::string_view prefix) const;
+  // OK, INVALID_ARGUMENT (every violation, ErrorInfo `reason`), or how the call ended
+  // (DEADLINE_EXCEEDED, CANCELLED) if it ended while the content was checked.
+  absl::Status Validate(const v1::Definition& definition, absl::string_view prefix,
+                        absl::string_view reason) const;
 
   DefinitionStore& store_;
   WatchHub& hub_;

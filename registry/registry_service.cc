@@ -6,6 +6,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/string_view.h"
 
+#include "common/call_scope.h"
 #include "common/status.h"
 
 namespace accord::registry {
@@ -169,7 +170,15 @@ grpc::ServerUnaryReactor* RegistryServiceImpl::Handle(grpc::CallbackServerContex
     reactor->Finish(ToGrpcStatus(principal.status()));
     return reactor;
   }
-  auto run = [fn, request, response, reactor, caller = *std::move(principal)]() {
+  auto run = [fn, request, response, reactor, context, caller = *std::move(principal)]() {
+    // A call that waited past its deadline in the queue, or whose caller left, is not run;
+    // one that passes them while validating stops there (CallScope).
+    CallScope scope(absl::FromChrono(context->deadline()),
+                    [context] { return context->IsCancelled(); });
+    if (absl::Status ended = CallScope::Check(); !ended.ok()) {
+      reactor->Finish(ToGrpcStatus(ended));
+      return;
+    }
     auto result = fn(caller, *request);
     if (result.ok()) {
       *response = *std::move(result);

@@ -1,9 +1,31 @@
 #include "registry/storage/definition_store.h"
 
+#include "absl/strings/str_cat.h"
 #include "google/protobuf/descriptor.h"
 #include "google/protobuf/reflection.h"
 
+#include "common/status.h"
+
 namespace accord::registry {
+
+absl::Status CheckPreconditions(const WriteBatch& batch, const std::vector<int64_t>& stored,
+                                int64_t store_sequence) {
+  for (size_t i = 0; i < batch.preconditions.size(); ++i) {
+    const Precondition& p = batch.preconditions[i];
+    if (stored[i] != p.expected_sequence) {
+      return ErrorWithReason(
+          absl::StatusCode::kAborted, p.reference ? "REFERENCE_CHANGED" : "ETAG_MISMATCH",
+          absl::StrCat(p.definition, " was changed concurrently"), {{"definition", p.definition}});
+    }
+  }
+  if (batch.expected_store_sequence.has_value() &&
+      *batch.expected_store_sequence != store_sequence) {
+    return ErrorWithReason(absl::StatusCode::kAborted, "STORE_CHANGED",
+                           absl::StrCat("another change was committed after sequence ",
+                                        *batch.expected_store_sequence));
+  }
+  return absl::OkStatus();
+}
 
 void AssignSequence(google::protobuf::Message* message, int64_t sequence) {
   using google::protobuf::FieldDescriptor;

@@ -19,10 +19,13 @@ namespace v1 = ::accord::registry::v1;
 namespace records = ::accord::registry::storage::v1;
 
 // A commit succeeds only if `definition`'s stored sequence equals `expected_sequence`
-// (0 = the definition must not exist).
+// (0 = the definition must not exist). A `reference` precondition guards a definition the
+// batch does not write but relies on (one that a published revision refers to): its failure
+// has its own reason, so the writer plans again instead of reporting a stale etag.
 struct Precondition {
   std::string definition;
   int64_t expected_sequence = 0;
+  bool reference = false;
 };
 
 // Everything one mutation writes. Any int64 field named `sequence` that is 0 in these messages
@@ -34,6 +37,10 @@ struct WriteBatch {
   std::vector<v1::WatchEvent> events;
   std::vector<v1::AuditEvent> audit;
   std::optional<records::RequestRecord> request;  // must not exist yet
+  // When set, the commit succeeds only if nothing was committed after this sequence: for a
+  // mutation whose check covers every definition (a delete checks that no published definition
+  // refers to its target), so no commit can slip between that check and this one.
+  std::optional<int64_t> expected_store_sequence;
 };
 
 struct StoreSnapshot {
@@ -53,7 +60,10 @@ class DefinitionStore {
   virtual ~DefinitionStore() = default;
 
   // Applies `batch` atomically: ABORTED (ErrorInfo reason ETAG_MISMATCH) when a precondition
-  // fails, ALREADY_EXISTS (reason REQUEST_EXISTS) when batch.request's key is already stored.
+  // fails (REFERENCE_CHANGED for a `reference` one, STORE_CHANGED when the store moved past
+  // `expected_store_sequence`), ALREADY_EXISTS (reason REQUEST_EXISTS) when batch.request's key
+  // is already stored. Preconditions are read under the lock that orders commits, so two
+  // commits whose checks cover each other's writes never both succeed.
   // Returns the commit's sequence: greater than every earlier one, assigned in commit order.
   virtual absl::StatusOr<int64_t> Commit(WriteBatch batch) = 0;
 
@@ -97,6 +107,12 @@ class DefinitionStore {
 
 // The namespace id of a resource name ("namespaces/{ns}/definitions/..." -> "{ns}"), or "".
 std::string NamespaceOfResource(const std::string& name);
+
+// Commit's verdict on `batch`'s preconditions, for every store alike: `stored` holds each
+// precondition's stored sequence (0 = absent), in order; `store_sequence` is the sequence of
+// the last commit before this one. Both must be read under the lock that orders commits.
+absl::Status CheckPreconditions(const WriteBatch& batch, const std::vector<int64_t>& stored,
+                                int64_t store_sequence);
 
 // Sets every int64 field named `sequence` that is 0, in `message` and the messages it holds,
 // to `sequence`. Used by stores on commit and by the registry on responses.

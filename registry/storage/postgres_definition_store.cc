@@ -424,24 +424,25 @@ absl::StatusOr<int64_t> PostgresDefinitionStore::Commit(WriteBatch batch) {
   if (batch.request.has_value()) {
     checks.push_back({"SELECT 1 FROM requests WHERE key = $1", {Text(batch.request->key())}});
   }
+  std::vector<int64_t> stored;
+  bool request_exists = false;
   if (!checks.empty()) {
     absl::StatusOr<std::vector<Result>> read = c->Pipeline(checks);
     if (!read.ok()) {
       return fail(read.status());
     }
     for (size_t i = 0; i < batch.preconditions.size(); ++i) {
-      const Precondition& p = batch.preconditions[i];
-      int64_t current = (*read)[i].rows() == 0 ? 0 : (*read)[i].Int(0, 0);
-      if (current != p.expected_sequence) {
-        return fail(ErrorWithReason(absl::StatusCode::kAborted, "ETAG_MISMATCH",
-                                    absl::StrCat(p.definition, " was changed concurrently"),
-                                    {{"definition", p.definition}}));
-      }
+      stored.push_back((*read)[i].rows() == 0 ? 0 : (*read)[i].Int(0, 0));
     }
-    if (batch.request.has_value() && read->back().rows() > 0) {
-      return fail(ErrorWithReason(absl::StatusCode::kAlreadyExists, "REQUEST_EXISTS",
-                                  "the request_id was already used"));
-    }
+    request_exists = batch.request.has_value() && read->back().rows() > 0;
+  }
+  // The counter row was just advanced from the last commit's sequence.
+  if (absl::Status s = CheckPreconditions(batch, stored, seq - 1); !s.ok()) {
+    return fail(s);
+  }
+  if (request_exists) {
+    return fail(ErrorWithReason(absl::StatusCode::kAlreadyExists, "REQUEST_EXISTS",
+                                "the request_id was already used"));
   }
   // Finally every write, the wake-up hint (delivered at commit) and the commit.
   Statements writes;

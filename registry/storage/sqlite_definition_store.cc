@@ -222,20 +222,26 @@ absl::StatusOr<int64_t> SqliteDefinitionStore::Commit(WriteBatch batch) {
 }
 
 absl::StatusOr<int64_t> SqliteDefinitionStore::CommitLocked(WriteBatch& batch) {
+  // BEGIN IMMEDIATE holds the database's write lock: these reads see the last commit.
+  std::vector<int64_t> stored;
   for (const Precondition& p : batch.preconditions) {
     Stmt q(writer_, "SELECT sequence FROM definitions WHERE name = ?1");
     q.Bind(1, p.definition);
     int rc = q.Step();
-    int64_t current = rc == SQLITE_ROW ? q.Int(0) : 0;
     if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
       return SqliteError(writer_, "read definition");
     }
-    if (current != p.expected_sequence) {
-      return ErrorWithReason(absl::StatusCode::kAborted, "ETAG_MISMATCH",
-                             absl::StrCat(p.definition, " was changed concurrently"),
-                             {{"definition", p.definition}});
-    }
+    stored.push_back(rc == SQLITE_ROW ? q.Int(0) : 0);
   }
+  int64_t store_sequence = 0;
+  if (batch.expected_store_sequence.has_value()) {
+    Stmt q(writer_, "SELECT seq FROM clock WHERE id = 1");
+    if (q.Step() != SQLITE_ROW) {
+      return SqliteError(writer_, "read sequence");
+    }
+    store_sequence = q.Int(0);
+  }
+  ACCORD_RETURN_IF_ERROR(CheckPreconditions(batch, stored, store_sequence));
   if (batch.request.has_value()) {
     Stmt q(writer_, "SELECT 1 FROM requests WHERE key = ?1");
     q.Bind(1, batch.request->key());

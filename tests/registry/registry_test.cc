@@ -242,6 +242,102 @@ TEST_F(RegistryTest, WeakeningThePolicyStillNeedsThePublishedTeams) {
   EXPECT_THAT(r2.required_teams(), ::testing::ElementsAre("marketing", "sales"));
 }
 
+// Issue 13, case 1: revision 1 requires marketing, revision 2 marketing and sales; the marketing
+// approver alone rolled back to revision 1, and marketing alone then published revision 4.
+TEST_F(RegistryTest, RollbackCannotDropATeamFromThePolicyInForce) {
+  v1::Definition only_marketing = Persona("v1");
+  only_marketing.mutable_approval_policy()->add_required_teams("marketing");
+  ASSERT_TRUE(Create("p", only_marketing).ok());
+  ACCORD_ASSERT_OK_AND_ASSIGN(v1::Revision r1, Propose("p", editor_));
+  EXPECT_THAT(r1.required_teams(), ::testing::ElementsAre("marketing"));
+  ASSERT_TRUE(Approve(r1.name(), marketing_).ok());
+  ASSERT_TRUE(Publish(r1.name()).ok());
+
+  v1::UpdateDefinitionRequest u;
+  *u.mutable_definition() = Persona("v2");
+  u.mutable_definition()->set_name("namespaces/default/definitions/p");
+  u.mutable_definition()->mutable_approval_policy()->add_required_teams("marketing");
+  u.mutable_definition()->mutable_approval_policy()->add_required_teams("sales");
+  ASSERT_TRUE(registry_->UpdateDefinition(editor_, u).ok());
+  ACCORD_ASSERT_OK_AND_ASSIGN(v1::Revision r2, Propose("p", editor_));
+  ASSERT_TRUE(Approve(r2.name(), marketing_).ok());
+  ASSERT_TRUE(Approve(r2.name(), sales_).ok());
+  ASSERT_TRUE(Publish(r2.name()).ok());
+
+  v1::RollbackDefinitionRequest rb;
+  rb.set_name("namespaces/default/definitions/p");
+  rb.set_revision_number(1);
+  EXPECT_THAT(registry_->RollbackDefinition(marketing_, rb), HasReason("ROLLBACK_WEAKENS_POLICY"));
+  EXPECT_THAT(registry_->RollbackDefinition(P("admin", {Role::kAdmin}), rb),
+              StatusIs(absl::StatusCode::kFailedPrecondition));
+
+  // The way that remains: a proposal that sales approves, removing itself.
+  *u.mutable_definition() = only_marketing;
+  u.mutable_definition()->set_name("namespaces/default/definitions/p");
+  ASSERT_TRUE(registry_->UpdateDefinition(editor_, u).ok());
+  ACCORD_ASSERT_OK_AND_ASSIGN(v1::Revision r3, Propose("p", editor_));
+  EXPECT_THAT(r3.required_teams(), ::testing::ElementsAre("marketing", "sales"));
+  ASSERT_TRUE(Approve(r3.name(), marketing_).ok());
+  EXPECT_THAT(Publish(r3.name()), HasReason("APPROVAL_REQUIRED"));
+  ASSERT_TRUE(Approve(r3.name(), sales_).ok());
+  ASSERT_TRUE(Publish(r3.name()).ok());
+  // Now the policy in force is marketing's alone, with sales' consent, and a rollback to
+  // revision 2 (which adds sales back) is a strengthening: allowed.
+  rb.set_revision_number(2);
+  ACCORD_ASSERT_OK_AND_ASSIGN(v1::Revision r4, registry_->RollbackDefinition(marketing_, rb));
+  EXPECT_EQ(r4.state(), v1::Revision::PUBLISHED);
+}
+
+// Issue 13, case 2: a principal holding marketing_editor and sales_approver wrote the draft, a
+// sales editor proposed it, and its author approved it for sales.
+TEST_F(RegistryTest, EveryAuthorOfTheContentIsBarredFromReviewingIt) {
+  Principal writer = P("wes", {Role::kMarketingEditor, Role::kSalesApprover});
+  Principal sales_editor = P("sue", {Role::kSalesEditor});
+  ASSERT_TRUE(Create("p", Persona()).ok());
+  v1::UpdateDefinitionRequest u;
+  *u.mutable_definition() = Persona("written by wes");
+  u.mutable_definition()->set_name("namespaces/default/definitions/p");
+  ASSERT_TRUE(registry_->UpdateDefinition(writer, u).ok());
+  ACCORD_ASSERT_OK_AND_ASSIGN(v1::Revision r, Propose("p", sales_editor));
+  EXPECT_THAT(r.authors(), ::testing::ElementsAre("mia", "wes"));
+  EXPECT_THAT(Approve(r.name(), writer), HasReason("SELF_APPROVAL"));
+  EXPECT_THAT(Approve(r.name(), writer), StatusIs(absl::StatusCode::kPermissionDenied));
+  v1::ReviewRevisionRequest reject;
+  reject.set_name(r.name());
+  reject.set_comment("no");
+  EXPECT_THAT(registry_->RejectRevision(writer, reject), HasReason("SELF_APPROVAL"));
+  ASSERT_TRUE(Approve(r.name(), sales_).ok());
+
+  // Authorship runs from one proposal to the next: the next revision's authors are only those
+  // who changed the draft after it. Identical content written again makes nobody an author.
+  ASSERT_TRUE(registry_->UpdateDefinition(writer, u).ok());
+  *u.mutable_definition() = Persona("third");
+  u.mutable_definition()->set_name("namespaces/default/definitions/p");
+  ASSERT_TRUE(registry_->UpdateDefinition(editor_, u).ok());
+  ACCORD_ASSERT_OK_AND_ASSIGN(v1::Revision r2, Propose("p", sales_editor));
+  EXPECT_THAT(r2.authors(), ::testing::ElementsAre("mia"));
+  EXPECT_TRUE(Approve(r2.name(), writer).ok());
+}
+
+// Issue 13, case 4: principal "x" with request id "y/z" and principal "x/y" with request id "z"
+// once shared a key.
+TEST_F(RegistryTest, RequestIdsOfDifferentPrincipalsNeverCollide) {
+  ASSERT_TRUE(Create("p", Persona()).ok());
+  ASSERT_TRUE(Create("q", Persona()).ok());
+  v1::ProposeRevisionRequest first;
+  first.set_name("namespaces/default/definitions/p");
+  first.set_request_id("y/z");
+  ACCORD_ASSERT_OK_AND_ASSIGN(v1::Revision rp,
+                              registry_->ProposeRevision(P("x", {Role::kMarketingEditor}), first));
+  v1::ProposeRevisionRequest second;
+  second.set_name("namespaces/default/definitions/q");
+  second.set_request_id("z");
+  ACCORD_ASSERT_OK_AND_ASSIGN(
+      v1::Revision rq, registry_->ProposeRevision(P("x/y", {Role::kMarketingEditor}), second));
+  EXPECT_EQ(rq.name(), "namespaces/default/definitions/q/revisions/1");
+  EXPECT_NE(rp.sequence(), rq.sequence());
+}
+
 TEST_F(RegistryTest, AuditRecordsEveryChange) {
   ASSERT_TRUE(Create("p", Persona()).ok());
   ACCORD_ASSERT_OK_AND_ASSIGN(v1::Revision r, Propose("p", editor_));
