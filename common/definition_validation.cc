@@ -13,6 +13,8 @@
 #include "google/protobuf/util/time_util.h"
 #include "re2/re2.h"
 
+#include "common/call_scope.h"
+
 namespace accord {
 namespace {
 
@@ -22,9 +24,20 @@ using google::protobuf::Message;
 using google::protobuf::Value;
 
 // Collects violations under a path that grows and shrinks as the checks descend.
+// What the definition being checked has spent of its pattern budget.
+struct PatternBudget {
+  CompiledPatterns* patterns = nullptr;
+  int count = 0;
+  int64_t program = 0;
+  absl::Time start = absl::Now();
+  bool exhausted = false;  // compile nothing more
+};
+
 class Checker {
  public:
   explicit Checker(std::string prefix) : path_(std::move(prefix)) {}
+
+  PatternBudget& budget() { return budget_; }
 
   // Adds a violation at `field` below the current path ("" = the current path itself).
   void Add(absl::string_view field, std::string description) {
@@ -58,6 +71,7 @@ class Checker {
  private:
   std::string path_;
   std::vector<FieldViolation> violations_;
+  PatternBudget budget_;
 };
 
 std::string Index(absl::string_view field, int i) { return absl::StrCat(field, "[", i, "]"); }
@@ -177,6 +191,51 @@ bool IsValueScalar(const Value& v) {
 
 // ------------------------------------------------------------ conditions
 
+// Compiles a MATCHES pattern within the definition's budget (count, RE2 instructions, time,
+// and the call's own deadline), before and between compilations.
+void CheckPattern(const std::string& pattern, bool ignore_case, Checker& c) {
+  PatternBudget& b = c.budget();
+  if (b.exhausted) {
+    return;  // the first violation says why; compiling more would only cost
+  }
+  if (++b.count > kMaxPatterns) {
+    c.Add("value", absl::StrCat("the definition has more than ", kMaxPatterns,
+                                " MATCHES patterns (its budget)"));
+    b.exhausted = true;
+    return;
+  }
+  if (absl::Status s = CallScope::Check(); !s.ok()) {
+    c.Add("value", absl::StrCat("not checked: ", s.message()));
+    b.exhausted = true;
+    return;
+  }
+  if (absl::Now() - b.start > kMaxPatternCompileTime) {
+    c.Add("value",
+          absl::StrCat("the definition's patterns took more than ",
+                       absl::FormatDuration(kMaxPatternCompileTime), " to compile (its budget)"));
+    b.exhausted = true;
+    return;
+  }
+  std::shared_ptr<const RE2> re;
+  if (b.patterns != nullptr) {
+    re = b.patterns->Compile(pattern, ignore_case);
+  } else {
+    CompiledPatterns once;
+    re = once.Compile(pattern, ignore_case);
+  }
+  if (!re->ok()) {
+    c.Add("value", absl::StrCat("is not a valid RE2 pattern: ", re->error()));
+    return;
+  }
+  b.program += re->ProgramSize();
+  if (b.program > kMaxPatternProgram) {
+    c.Add("value", absl::StrCat("brings the definition's patterns to ", b.program,
+                                " RE2 instructions, over its budget of ", kMaxPatternProgram,
+                                " (this one: ", re->ProgramSize(), ")"));
+    b.exhausted = true;
+  }
+}
+
 struct ConditionContext {
   absl::string_view namespace_id;
   const ReferenceResolver* resolver = nullptr;
@@ -240,14 +299,7 @@ void CheckAttribute(const registry::v1::AttributeCondition& a, Checker& c) {
     case registry::v1::MATCHES: {
       need_value(IsValueString, "a string (an RE2 pattern)");
       if (has_value && IsValueString(a.value())) {
-        RE2::Options options;
-        options.set_max_mem(kMaxRegexMemory);
-        options.set_log_errors(false);
-        options.set_case_sensitive(!a.ignore_case());
-        RE2 re(a.value().string_value(), options);
-        if (!re.ok()) {
-          c.Add("value", absl::StrCat("is not a valid RE2 pattern: ", re.error()));
-        }
+        CheckPattern(a.value().string_value(), a.ignore_case(), c);
       }
       string_op = true;
       break;
@@ -811,10 +863,43 @@ std::vector<std::string> CollectReferences(const registry::v1::Definition& d) {
   return out;
 }
 
+std::shared_ptr<const RE2> CompiledPatterns::Find(const std::string& pattern,
+                                                  bool ignore_case) const {
+  auto it = compiled_.find({pattern, ignore_case});
+  return it == compiled_.end() ? nullptr : it->second;
+}
+
+std::shared_ptr<const RE2> CompiledPatterns::Compile(const std::string& pattern, bool ignore_case) {
+  std::shared_ptr<const RE2>& slot = compiled_[{pattern, ignore_case}];
+  if (slot == nullptr) {
+    RE2::Options options;
+    options.set_max_mem(kMaxRegexMemory);
+    options.set_log_errors(false);
+    options.set_case_sensitive(!ignore_case);
+    slot = std::make_shared<const RE2>(pattern, options);
+  }
+  return slot;
+}
+
 std::vector<FieldViolation> ValidateDefinition(const registry::v1::Definition& d,
                                                absl::string_view prefix,
                                                const ReferenceResolver* resolver) {
+  ValidationOptions options;
+  options.resolver = resolver;
+  return ValidateDefinition(d, prefix, options);
+}
+
+std::vector<FieldViolation> ValidateDefinition(const registry::v1::Definition& d,
+                                               absl::string_view prefix,
+                                               const ValidationOptions& options) {
+  const ReferenceResolver* resolver = options.resolver;
   Checker c{std::string(prefix)};
+  c.budget().patterns = options.patterns;
+  if (d.ByteSizeLong() > kMaxDefinitionBytes) {
+    c.Add("", absl::StrCat("is ", d.ByteSizeLong(), " bytes encoded; a definition may be at most ",
+                           kMaxDefinitionBytes));
+    return c.Take();  // checking it would cost what the limit is there to refuse
+  }
   CheckLimits(d, c, 0);
   if (d.labels_size() > 64) {
     c.Add("labels", "at most 64 labels");

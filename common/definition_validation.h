@@ -1,10 +1,15 @@
 #pragma once
 
+#include <map>
+#include <memory>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "absl/strings/string_view.h"
+#include "absl/time/time.h"
+#include "re2/re2.h"
 
 #include "accord/registry/v1/definition.pb.h"
 #include "common/status.h"
@@ -18,6 +23,15 @@ inline constexpr int kMaxConditionDepth = 16;
 inline constexpr size_t kMaxStringBytes = 4096;
 inline constexpr int kMaxListSize = 1000;
 inline constexpr int64_t kMaxRegexMemory = 1 << 20;
+
+// What one definition may cost, checked by ValidateDefinition before and while the work is
+// done: its encoded size, its MATCHES patterns, the RE2 instructions they compile to, and the
+// time compiling them may take (one editor's definition once held the registry's cores for
+// 42 s and took scoring past 512 MiB).
+inline constexpr size_t kMaxDefinitionBytes = 256 << 10;
+inline constexpr int kMaxPatterns = 256;
+inline constexpr int64_t kMaxPatternProgram = 100000;
+inline constexpr absl::Duration kMaxPatternCompileTime = absl::Seconds(1);
 
 // The teams an approval policy may name, and the default policy.
 const std::vector<std::string>& KnownTeams();
@@ -43,11 +57,36 @@ std::vector<std::string> CollectReferences(const registry::v1::Definition& defin
 // The kind of the body that is set.
 registry::v1::DefinitionKind KindOf(const registry::v1::Definition& definition);
 
-// Checks the content of `definition` (metadata, approval policy, body). Paths start with
-// `prefix` ("definition"). With a null `resolver` references are not checked.
+// RE2 patterns compiled while validating, kept for whoever compiles the same definitions next
+// (the scoring engine), so that each pattern is compiled once. Not thread-safe.
+class CompiledPatterns {
+ public:
+  // The compiled pattern (ok() or not), or nullptr if it was not compiled here.
+  std::shared_ptr<const RE2> Find(const std::string& pattern, bool ignore_case) const;
+  // Compiles `pattern` once (RE2 options: kMaxRegexMemory, case as given), keeping the result.
+  std::shared_ptr<const RE2> Compile(const std::string& pattern, bool ignore_case);
+
+ private:
+  std::map<std::pair<std::string, bool>, std::shared_ptr<const RE2>> compiled_;
+};
+
+struct ValidationOptions {
+  // With a resolver, references are checked; without, they are not.
+  const ReferenceResolver* resolver = nullptr;
+  // Where compiled patterns are kept (and found); may be null.
+  CompiledPatterns* patterns = nullptr;
+};
+
+// Checks the content of `definition` (metadata, approval policy, body, budget). Paths start
+// with `prefix` ("definition"). With a null `resolver` references are not checked. Pattern
+// compilation stops at the first pattern over the budget, and when the thread's CallScope
+// reports its call ended (a violation says so; CallScope::Check() tells why).
 std::vector<FieldViolation> ValidateDefinition(const registry::v1::Definition& definition,
                                                absl::string_view prefix,
                                                const ReferenceResolver* resolver);
+std::vector<FieldViolation> ValidateDefinition(const registry::v1::Definition& definition,
+                                               absl::string_view prefix,
+                                               const ValidationOptions& options);
 
 // True for a valid resource id: [a-z][a-z0-9-]{0,62}.
 bool IsValidId(absl::string_view id);

@@ -14,6 +14,7 @@
 #include "absl/strings/str_split.h"
 #include "google/protobuf/util/time_util.h"
 
+#include "common/call_scope.h"
 #include "common/definition_validation.h"
 #include "common/status.h"
 
@@ -38,7 +39,9 @@ int64_t TimeNs(const google::protobuf::Timestamp& t) {
 
 class Compiler {
  public:
-  Compiler(CompiledSet& set, const std::string& namespace_id) : set_(set), ns_(namespace_id) {}
+  // `patterns` holds the MATCHES patterns that validation compiled.
+  Compiler(CompiledSet& set, const std::string& namespace_id, CompiledPatterns& patterns)
+      : set_(set), ns_(namespace_id), patterns_(patterns) {}
 
   // Compiles `in` into `out`; `model` resolves LEVEL score conditions (may be null).
   absl::Status Condition(const rv1::Condition& in, scoring::Condition* out, const Model* model) {
@@ -115,7 +118,7 @@ class Compiler {
     return c;
   }
 
-  static void Attribute(const rv1::AttributeCondition& a, scoring::Condition* out) {
+  void Attribute(const rv1::AttributeCondition& a, scoring::Condition* out) {
     out->type = Condition::Type::kAttribute;
     out->field = a.field();
     out->path = absl::StrSplit(a.field(), '.');
@@ -128,17 +131,15 @@ class Compiler {
       out->values.push_back(ToConstant(v, a.ignore_case()));
     }
     if (a.op() == rv1::MATCHES) {
-      RE2::Options options;
-      options.set_max_mem(kMaxRegexMemory);
-      options.set_log_errors(false);
-      options.set_case_sensitive(!a.ignore_case());
-      out->regex = std::make_shared<const RE2>(a.value().string_value(), options);
+      // Compiled by validation (within the definition's budget); never twice.
+      out->regex = patterns_.Compile(a.value().string_value(), a.ignore_case());
     }
   }
 
  private:
   CompiledSet& set_;
   std::string ns_;
+  CompiledPatterns& patterns_;
 };
 
 int IndexOf(const std::unordered_map<std::string, int>& index, const std::string& ns,
@@ -780,7 +781,8 @@ absl::StatusOr<std::shared_ptr<const CompiledSet>> Compile(
     const std::string& namespace_id, const std::vector<PublishedDefinition>& definitions) {
   auto set = std::make_shared<CompiledSet>();
   set->namespace_id = namespace_id;
-  Compiler compiler(*set, namespace_id);
+  CompiledPatterns patterns;
+  Compiler compiler(*set, namespace_id, patterns);
 
   // Validate everything first, resolving references within the set.
   class SetResolver final : public ReferenceResolver {
@@ -803,7 +805,13 @@ absl::StatusOr<std::shared_ptr<const CompiledSet>> Compile(
   for (const PublishedDefinition& d : definitions) {
     rv1::Definition content = d.content;
     content.set_name(d.name);
-    std::vector<FieldViolation> violations = ValidateDefinition(content, "", &resolver);
+    ValidationOptions options;
+    options.resolver = &resolver;
+    options.patterns = &patterns;
+    std::vector<FieldViolation> violations = ValidateDefinition(content, "", options);
+    if (absl::Status ended = CallScope::Check(); !ended.ok()) {
+      return ended;
+    }
     if (!violations.empty()) {
       return ErrorWithReason(absl::StatusCode::kInvalidArgument, "INVALID_DEFINITION",
                              absl::StrCat(d.name, " revision ", d.revision, ": ",
@@ -897,7 +905,7 @@ absl::StatusOr<std::shared_ptr<const CompiledSet>> Compile(
         }
         rule.group = group;
         for (const auto& w : r.where()) {
-          Compiler::Attribute(w, &rule.where.emplace_back());
+          compiler.Attribute(w, &rule.where.emplace_back());
         }
         m.rules_by_event[rule.event_type].push_back(static_cast<int>(m.engagement_rules.size()));
         m.engagement_rules.push_back(std::move(rule));

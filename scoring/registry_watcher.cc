@@ -31,7 +31,7 @@ RegistryWatcher::~RegistryWatcher() { Stop(); }
 absl::StatusOr<rv1::Revision> RegistryWatcher::FetchRevision(const std::string& definition,
                                                              int64_t number) {
   grpc::ClientContext context;
-  context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(3));
+  context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(1));
   if (!options_.token.empty()) {
     context.AddMetadata("authorization", "Bearer " + options_.token);
   }

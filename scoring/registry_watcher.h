@@ -40,7 +40,7 @@ class RegistryWatcher final {
   RegistryWatcher& operator=(const RegistryWatcher&) = delete;
 
   void Start();
-  // One revision of a definition, read from the registry (3 s deadline). Thread-safe.
+  // One revision of a definition, read from the registry (1 s deadline). Thread-safe.
   absl::StatusOr<rv1::Revision> FetchRevision(const std::string& definition, int64_t number);
   void Stop();
   // When the registry last sent anything (messages or progress); InfinitePast if never.

@@ -6,6 +6,7 @@
 #include "absl/strings/str_join.h"
 #include "google/protobuf/util/time_util.h"
 
+#include "common/call_scope.h"
 #include "common/definition_validation.h"
 #include "common/log.h"
 #include "common/status.h"
@@ -246,7 +247,7 @@ absl::StatusOr<Evaluation> Scorer::ResolveIn(const CompiledSet& set, const sv1::
   }
   const Model& model = set.models[e.model];
   if (selector.model_revision() > 0 && selector.model_revision() != model.revision) {
-    if (!fetcher_) {
+    if (loader_ == nullptr) {
       return ErrorWithReason(absl::StatusCode::kFailedPrecondition, "REVISION_NOT_LOADED",
                              absl::StrCat(model.name, " revision ", selector.model_revision(),
                                           " is not the published one (", model.revision, ")"),
@@ -285,27 +286,29 @@ absl::StatusOr<std::shared_ptr<const CompiledSet>> Scorer::PinnedSet(const std::
   auto key = std::make_tuple(snapshot->sequence, model, revision);
   {
     std::lock_guard lock(pinned_mu_);
-    auto it = pinned_.find(key);
-    if (it != pinned_.end()) {
-      return it->second;
+    if (std::shared_ptr<const CompiledSet>* set = pinned_.Find(key)) {
+      return *set;
     }
   }
-  // Fetched outside the lock; two concurrent first requests may both fetch, both compile the
-  // same content, and either result is kept.
-  absl::StatusOr<rv1::Revision> fetched = fetcher_(model, revision);
+  absl::StatusOr<std::shared_ptr<const rv1::Revision>> fetched = loader_->Get(model, revision);
   if (!fetched.ok()) {
     if (fetched.status().code() == absl::StatusCode::kNotFound) {
       return InvalidField("selector.model_revision",
                           absl::StrCat(model, " has no revision ", revision));
     }
+    const std::string reason = ErrorReason(fetched.status());
+    if (reason == "REVISION_LOADING" || reason == "REVISION_READS_BUSY") {
+      return fetched.status();
+    }
     return ErrorWithReason(absl::StatusCode::kUnavailable, "REVISION_NOT_LOADED",
                            absl::StrCat("cannot read ", model, " revision ", revision,
                                         " from the registry: ", fetched.status().message()));
   }
+  // Two concurrent first requests may both compile the same content; either result is kept.
   std::vector<PublishedDefinition> defs = DefinitionsOf(snapshot->published, ns);
   for (PublishedDefinition& d : defs) {
     if (d.name == model) {
-      d.content = fetched->snapshot();
+      d.content = (*fetched)->snapshot();
       d.revision = revision;
     }
   }
@@ -317,11 +320,12 @@ absl::StatusOr<std::shared_ptr<const CompiledSet>> Scorer::PinnedSet(const std::
                      " does not compile with the published definitions: ", set.status().message()));
   }
   std::lock_guard lock(pinned_mu_);
-  if (pinned_.size() >= kMaxPinnedSets) {
-    pinned_.clear();
-  }
-  pinned_[key] = *set;
+  pinned_.Put(key, *set);
   return *set;
+}
+
+void Scorer::SetRevisionFetcher(RevisionFetcher fetcher, RevisionLoaderOptions options) {
+  loader_ = std::make_unique<RevisionLoader>(std::move(fetcher), clock_, options);
 }
 
 absl::Status Scorer::CheckLead(const LeadSet& leads, size_t index, const std::string& field) const {
@@ -553,6 +557,18 @@ absl::StatusOr<Scorer::SlaReportState> Scorer::StartSlaReport(
 absl::StatusOr<sv1::PreviewDefinitionResponse> Scorer::PreviewDefinition(
     const sv1::PreviewDefinitionRequest& request) const {
   constexpr int kMaxPreviewLeads = 10000;
+  // Previews compile a definition nobody has reviewed yet: a few at a time, whatever the
+  // number of callers, so that they cannot take the cores from scoring.
+  if (previews_running_.fetch_add(1) >= kMaxConcurrentPreviews) {
+    previews_running_.fetch_sub(1);
+    return ErrorWithReason(
+        absl::StatusCode::kResourceExhausted, "PREVIEWS_BUSY",
+        absl::StrCat(kMaxConcurrentPreviews, " previews are running; retry with back-off"));
+  }
+  struct Release {
+    std::atomic<int>& running;
+    ~Release() { running.fetch_sub(1); }
+  } release{previews_running_};
   std::shared_ptr<const Snapshot> snapshot = Current();
   ACCORD_ASSIGN_OR_RETURN(auto before, SetFor(snapshot.get(), request.selector()));
   const std::string& ns = before->namespace_id;
@@ -580,6 +596,9 @@ absl::StatusOr<sv1::PreviewDefinitionResponse> Scorer::PreviewDefinition(
   }
   absl::StatusOr<std::shared_ptr<const CompiledSet>> after = Compile(ns, defs);
   if (!after.ok()) {
+    if (after.status().code() != absl::StatusCode::kInvalidArgument) {
+      return after.status();  // the call's deadline passed, or it was cancelled
+    }
     return InvalidField("proposed", std::string(after.status().message()));
   }
   ACCORD_ASSIGN_OR_RETURN(Evaluation eb, ResolveIn(*before, request.selector(), "selector"));
@@ -587,6 +606,7 @@ absl::StatusOr<sv1::PreviewDefinitionResponse> Scorer::PreviewDefinition(
   const absl::Time as_of = AsOf(request.as_of());
   sv1::PreviewDefinitionResponse response;
   for (const sv1::Lead& lead : request.leads()) {
+    ACCORD_RETURN_IF_ERROR(CallScope::Check());
     sv1::LeadScore b = Score(eb, lead, as_of);
     sv1::LeadScore a = Score(ea, lead, as_of);
     if (response.before_size() == 0) {

@@ -19,6 +19,8 @@
 #include "accord/scoring/storage/v1/cache.pb.h"
 #include "common/clock.h"
 #include "scoring/engine.h"
+#include "scoring/lru_cache.h"
+#include "scoring/revision_loader.h"
 
 // The scoring domain: the current compiled definitions (swapped atomically, never half
 // applied) and the scoring requests answered with them.
@@ -52,10 +54,12 @@ class Scorer final {
   // Reads one revision of a definition from the registry (NOT_FOUND when it does not exist).
   using RevisionFetcher =
       std::function<absl::StatusOr<rv1::Revision>(const std::string& definition, int64_t number)>;
-  // Lets requests pin a model revision other than the published one: it is fetched once,
-  // compiled with the other published definitions of its namespace, and kept (bounded).
-  // Without a fetcher such requests get FAILED_PRECONDITION REVISION_NOT_LOADED.
-  void SetRevisionFetcher(RevisionFetcher fetcher) { fetcher_ = std::move(fetcher); }
+  // Lets requests pin a model revision other than the published one: it is read once, off the
+  // serving threads (RevisionLoader), compiled with the other published definitions of its
+  // namespace, and kept (the least recently used set is evicted first). Without a fetcher such
+  // requests get FAILED_PRECONDITION REVISION_NOT_LOADED. Call before serving.
+  void SetRevisionFetcher(RevisionFetcher fetcher,
+                          RevisionLoaderOptions options = RevisionLoaderOptions{});
   std::shared_ptr<const Snapshot> Current() const;
 
   // Error codes: INVALID_ARGUMENT (field path), FAILED_PRECONDITION (nothing published for
@@ -78,7 +82,9 @@ class Scorer final {
       const sv1::EvaluateSlaRequest& request) const;
   // Scores the leads with the published definitions and with `proposed` in place of its
   // published revision, and reports what changes. INVALID_ARGUMENT if `proposed` does not
-  // compile with the rest of the published set.
+  // compile with the rest of the published set (or exceeds a definition's budget),
+  // RESOURCE_EXHAUSTED (PREVIEWS_BUSY) while kMaxConcurrentPreviews run, DEADLINE_EXCEEDED or
+  // CANCELLED when the thread's CallScope ends.
   absl::StatusOr<sv1::PreviewDefinitionResponse> PreviewDefinition(
       const sv1::PreviewDefinitionRequest& request) const;
 
@@ -135,12 +141,14 @@ class Scorer final {
   absl::StatusOr<std::shared_ptr<const CompiledSet>> PinnedSet(const std::string& ns,
                                                                const std::string& model,
                                                                int64_t revision) const;
-  RevisionFetcher fetcher_;
+  static constexpr int kMaxConcurrentPreviews = 2;
+  mutable std::atomic<int> previews_running_{0};
+  std::unique_ptr<RevisionLoader> loader_;
   static constexpr size_t kMaxPinnedSets = 32;
   mutable std::mutex pinned_mu_;
-  // (snapshot sequence, model, revision) -> set; cleared when full.
-  mutable std::map<std::tuple<int64_t, std::string, int64_t>, std::shared_ptr<const CompiledSet>>
-      pinned_;
+  // (snapshot sequence, model, revision) -> set.
+  mutable LruCache<std::tuple<int64_t, std::string, int64_t>, std::shared_ptr<const CompiledSet>>
+      pinned_{kMaxPinnedSets};
 };
 
 }  // namespace accord::scoring

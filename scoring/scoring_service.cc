@@ -2,6 +2,7 @@
 
 #include "absl/strings/str_cat.h"
 
+#include "common/call_scope.h"
 #include "common/status.h"
 
 namespace accord::scoring {
@@ -244,6 +245,9 @@ grpc::ServerUnaryReactor* ScoringServiceImpl::Unary(grpc::CallbackServerContext*
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
   absl::StatusOr<Principal> principal =
       authorizer_.Authorize(*context, absl::StrCat(kPrefix, method));
+  // Work deep inside the call (compiling a proposed definition) stops with the call.
+  CallScope scope(absl::FromChrono(context->deadline()),
+                  [context] { return context->IsCancelled(); });
   absl::StatusOr<Response> result = principal.ok() ? fn(*request) : principal.status();
   if (result.ok()) {
     *response = *std::move(result);

@@ -6,6 +6,7 @@
 #include "cli/yaml_documents.h"
 #include "gtest/gtest.h"
 
+#include "common/call_scope.h"
 #include "tests/testing/status_matchers.h"
 
 namespace accord {
@@ -213,6 +214,65 @@ TEST(ValidationTest, ChecksReferencesAndTheirKinds) {
   }
   EXPECT_THAT(fields, ::testing::UnorderedElementsAre("definition.service_level_agreement.journey",
                                                       "definition.service_level_agreement.model"));
+}
+
+// A persona with `count` MATCHES criteria on `pattern` (issue 13, case 6: 1,000 patterns like
+// \pL{50}q1x1, each about 57k RE2 instructions, took scoring to 535 MB and 36 CPU-seconds).
+v1::Definition PatternPersona(int count, const std::string& pattern) {
+  v1::Definition d;
+  d.set_name("namespaces/default/definitions/p");
+  for (int i = 0; i < count; ++i) {
+    auto* c = d.mutable_buyer_persona()->add_criteria();
+    c->set_id("c" + std::to_string(i));
+    auto* a = c->mutable_condition()->mutable_attribute();
+    a->set_field("title");
+    a->set_op(v1::MATCHES);
+    a->mutable_value()->set_string_value(pattern + std::to_string(i));
+  }
+  return d;
+}
+
+TEST(ValidationBudgetTest, StopsAtTheFirstPatternOverTheInstructionBudget) {
+  CompiledPatterns compiled;
+  ValidationOptions options;
+  options.patterns = &compiled;
+  auto violations =
+      ValidateDefinition(PatternPersona(1000, R"(\pL{50}q1x)"), "definition", options);
+  ASSERT_EQ(violations.size(), 1u);
+  EXPECT_EQ(violations[0].field, "definition.buyer_persona.criteria[1].condition.attribute.value");
+  EXPECT_NE(violations[0].description.find("over its budget of 100000"), std::string::npos)
+      << violations[0].description;
+  // The two patterns it took to cross the budget were compiled; none after them.
+  EXPECT_NE(compiled.Find(R"(\pL{50}q1x1)", false), nullptr);
+  EXPECT_EQ(compiled.Find(R"(\pL{50}q1x2)", false), nullptr);
+}
+
+TEST(ValidationBudgetTest, CountsPatternsAndBytes) {
+  EXPECT_TRUE(ValidateDefinition(PatternPersona(256, "^vp"), "definition", nullptr).empty());
+  auto many = ValidateDefinition(PatternPersona(257, "^vp"), "definition", nullptr);
+  ASSERT_EQ(many.size(), 1u);
+  EXPECT_EQ(many[0].field, "definition.buyer_persona.criteria[256].condition.attribute.value");
+  v1::Definition big = PatternPersona(1, "^vp");
+  for (int i = 0; i < 70; ++i) {
+    (*big.mutable_labels())["k" + std::to_string(i)] = std::string(4000, 'x');
+  }
+  auto bytes = ValidateDefinition(big, "definition", nullptr);
+  ASSERT_EQ(bytes.size(), 1u);
+  EXPECT_EQ(bytes[0].field, "definition");
+  EXPECT_NE(bytes[0].description.find("at most 262144"), std::string::npos);
+}
+
+TEST(ValidationBudgetTest, StopsWhenTheCallEnds) {
+  CallScope scope(absl::Now() - absl::Seconds(1), nullptr);
+  auto violations = ValidateDefinition(PatternPersona(3, "^vp"), "definition", nullptr);
+  ASSERT_EQ(violations.size(), 1u);
+  EXPECT_NE(violations[0].description.find("not checked"), std::string::npos);
+  EXPECT_EQ(CallScope::Check().code(), absl::StatusCode::kDeadlineExceeded);
+  bool cancelled = true;
+  CallScope inner(absl::InfiniteFuture(), [&] { return cancelled; });
+  EXPECT_EQ(CallScope::Check().code(), absl::StatusCode::kCancelled);
+  cancelled = false;
+  EXPECT_TRUE(CallScope::Check().ok());
 }
 
 TEST(YamlDocumentsTest, RejectsUnknownFieldsAndDuplicateKeysWithLines) {
