@@ -6,6 +6,7 @@ import json
 import os
 import signal
 import sys
+import threading
 import time
 
 sys.path.insert(0, os.path.dirname(__file__))
@@ -15,6 +16,7 @@ from harness import (SOURCE, Registry, Scoring, accordctl, check, error_details,
 python_stubs()
 import grpc  # noqa: E402
 from google.protobuf import json_format  # noqa: E402
+from accord.registry.v1 import definition_pb2  # noqa: E402
 from accord.scoring.v1 import scoring_pb2, scoring_pb2_grpc  # noqa: E402
 
 d = workdir("scoring")
@@ -32,10 +34,25 @@ def stub_for(server):
     return scoring_pb2_grpc.ScoringStub(grpc.insecure_channel(server.address))
 
 
-def score(stub, lead, **kw):
+def score(stub, lead, timeout=5):
     request = scoring_pb2.ScoreLeadRequest(lead=lead)
     request.as_of.FromJsonString(AS_OF)
-    return stub.ScoreLead(request, metadata=service, timeout=5, **kw)
+    return stub.ScoreLead(request, metadata=service, timeout=timeout)
+
+
+def process_cpu_seconds(pid):
+    """User and system CPU time of a process, from /proc."""
+    with open(f"/proc/{pid}/stat") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def process_rss_mb(pid):
+    with open(f"/proc/{pid}/status") as f:
+        for line in f:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+    return 0
 
 
 def score_pinned(stub, request):
@@ -205,6 +222,45 @@ try:
     check(not r.stdout.split("leads change level")[0].rstrip().endswith(" 0"), r.stdout)
     check(model_revision(score(stub, leads[0])) == 1, "preview changed the published scores")
 
+    # Issue 13, case 6: one editor's 38 KB definition with 1,000 patterns like \pL{50}q1x1 took
+    # scoring to 535 MB and 36 CPU-seconds in a preview, and the registry's cores for 42 s.
+    heavy = definition_pb2.Definition(name="namespaces/default/definitions/heavy")
+    for i in range(1000):
+        c = heavy.buyer_persona.criteria.add(id=f"c{i}")
+        c.condition.attribute.field = "title"
+        c.condition.attribute.op = definition_pb2.MATCHES
+        c.condition.attribute.value.string_value = f"\\pL{{50}}q1x{i}"
+    cpu_before = process_cpu_seconds(scoring.proc.pid)
+    preview = scoring_pb2.PreviewDefinitionRequest(proposed=heavy, leads=leads[:5])
+    outcomes = []
+
+    def send_preview():
+        try:
+            stub.PreviewDefinition(preview, metadata=service, timeout=30)
+            outcomes.append("OK")
+        except grpc.RpcError as e:
+            outcomes.append((e.code(), error_details(e)))
+    threads = [threading.Thread(target=send_preview) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    for outcome in outcomes:
+        code, (reason, violations) = outcome
+        check(code == grpc.StatusCode.RESOURCE_EXHAUSTED and reason == "PREVIEWS_BUSY" or
+              code == grpc.StatusCode.INVALID_ARGUMENT and "budget" in str(violations),
+              f"an over-budget preview is refused: {outcome}")
+    spent = process_cpu_seconds(scoring.proc.pid) - cpu_before
+    rss = process_rss_mb(scoring.proc.pid)
+    print(f"4 over-budget previews: scoring spent {spent:.2f} CPU-s, RSS {rss:.0f} MB")
+    check(spent < 5 and rss < 256, f"over-budget previews cost {spent:.2f} CPU-s, {rss:.0f} MB")
+    heavy_file = os.path.join(d, "heavy.yaml")
+    with open(heavy_file, "w") as f:
+        f.write(json_format.MessageToJson(heavy, preserving_proto_field_name=True))
+    r = accordctl(registry.address, ed, "apply", "-f", heavy_file)
+    check(r.returncode == 1 and "criteria[1].condition.attribute.value" in r.stderr and
+          "budget" in r.stderr, f"the registry refuses the same definition ({r.stderr})")
+
     # Journeys and SLAs over gRPC.
     try:
         stub.CheckTransition(scoring_pb2.CheckTransitionRequest(**{"from": "sal", "to": "awareness"}),
@@ -262,6 +318,36 @@ try:
         check(e.code() == grpc.StatusCode.INVALID_ARGUMENT and
               violations and violations[0][0] == "selector.model_revision",
               f"a missing pinned revision names its field ({e.code()}, {violations})")
+
+    # Issue 13, case 7: with the registry hung, requests pinning revisions it must read held
+    # the serving loop 3 s each, and ordinary calls on the same connection missed their
+    # deadlines. Now the reads run elsewhere: the pinned calls are told to retry, at once.
+    registry.proc.send_signal(signal.SIGSTOP)
+    try:
+        pinned_outcomes = []
+
+        def pin(number):
+            request = scoring_pb2.ScoreLeadRequest(lead=leads[0])
+            request.selector.model_revision = number
+            try:
+                stub.ScoreLead(request, metadata=service, timeout=10)
+                pinned_outcomes.append("OK")
+            except grpc.RpcError as e:
+                pinned_outcomes.append((e.code(), error_details(e)[0]))
+        pins = [threading.Thread(target=pin, args=(n,)) for n in (3, 4, 5, 6, 3, 4, 5, 6)]
+        for t in pins:
+            t.start()
+        ordinary = [score(stub, leads[i % len(leads)], timeout=2) for i in range(20)]
+        for t in pins:
+            t.join()
+        check(all(model_revision(r) == 2 for r in ordinary),
+              "ordinary calls beside pinned ones for a hung registry answer within 2 s")
+        check(all(o != "OK" and o[1] in ("REVISION_LOADING", "REVISION_READS_BUSY",
+                                         "REVISION_NOT_LOADED")
+                  for o in pinned_outcomes),
+              f"pinned calls for a hung registry are told to retry ({pinned_outcomes})")
+    finally:
+        registry.proc.send_signal(signal.SIGCONT)
 
     # The registry dies: scoring keeps answering with the same revision.
     registry.stop(signal.SIGKILL)

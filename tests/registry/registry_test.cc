@@ -5,6 +5,7 @@
 #include "cli/yaml_documents.h"
 #include "gtest/gtest.h"
 
+#include "common/call_scope.h"
 #include "registry/storage/sqlite_definition_store.h"
 #include "tests/testing/status_matchers.h"
 
@@ -336,6 +337,31 @@ TEST_F(RegistryTest, RequestIdsOfDifferentPrincipalsNeverCollide) {
       v1::Revision rq, registry_->ProposeRevision(P("x/y", {Role::kMarketingEditor}), second));
   EXPECT_EQ(rq.name(), "namespaces/default/definitions/q/revisions/1");
   EXPECT_NE(rp.sequence(), rq.sequence());
+}
+
+// Issue 13, case 6: one editor's definition with 1,000 patterns like \pL{50}q1x1 kept the
+// registry's cores busy for 42 s, and the work went on after the call's deadline.
+TEST_F(RegistryTest, ADefinitionOverItsBudgetIsRefusedAndACallPastItsDeadlineStops) {
+  v1::Definition heavy = Persona();
+  heavy.mutable_buyer_persona()->clear_criteria();
+  for (int i = 0; i < 1000; ++i) {
+    auto* c = heavy.mutable_buyer_persona()->add_criteria();
+    c->set_id("c" + std::to_string(i));
+    auto* a = c->mutable_condition()->mutable_attribute();
+    a->set_field("title");
+    a->set_op(v1::MATCHES);
+    a->mutable_value()->set_string_value(R"(\pL{50}q1x)" + std::to_string(i));
+  }
+  EXPECT_THAT(Create("heavy", heavy),
+              HasViolation("definition.buyer_persona.criteria[1].condition.attribute.value"));
+  {
+    CallScope ended(absl::Now() - absl::Milliseconds(1), nullptr);
+    EXPECT_THAT(Create("late", Persona()), StatusIs(absl::StatusCode::kDeadlineExceeded));
+  }
+  v1::GetDefinitionRequest get;
+  get.set_name("namespaces/default/definitions/late");
+  EXPECT_THAT(registry_->GetDefinition(get), StatusIs(absl::StatusCode::kNotFound))
+      << "a call past its deadline writes nothing";
 }
 
 TEST_F(RegistryTest, AuditRecordsEveryChange) {
