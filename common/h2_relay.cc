@@ -52,6 +52,8 @@ constexpr size_t kResponseBacklog = 1 << 20;
 // A local call's response is reserved this many times its request's size (scores with every
 // reason are about twice the lead), so that it is rarely copied as it grows.
 constexpr size_t kResponseReserve = 3;
+// During a backend's back-off, calls try a connection at most this often (per loop).
+constexpr absl::Duration kProbeInterval = absl::Milliseconds(100);
 
 // Bytes on their way from one connection to the other, in arrival order.
 struct Pipe {
@@ -102,6 +104,7 @@ struct Stream {
   absl::Time started;
   absl::Time deadline = absl::InfiniteFuture();
   std::string traceparent;  // sent to the backend: its trace id goes in the edge log
+  bool watch = false;       // a watch stream (RelayOptions::watch_paths): ended by a drain
   // The request's gRPC framing, checked as it passes: 5-byte prefixes and payloads.
   uint8_t prefix[5] = {};
   int prefix_have = 0;
@@ -348,6 +351,8 @@ class H2Relay::Loop {
   // Hands an accepted connection to this loop (from another loop's thread).
   void Give(int fd);
   void Sweep(absl::Time now);
+  // Ends a call on both sides: RST_STREAM to its backend, `status` in trailers to its client.
+  void Cancel(Stream* s, const absl::Status& status);
   void FlushDirty();
   void CloseDead();
   Upstream* Pick(int target);
@@ -424,6 +429,7 @@ class H2Relay::Loop {
   std::vector<size_t> next_;
   std::vector<absl::Time> retry_at_;
   std::vector<absl::Duration> backoff_;
+  std::vector<absl::Time> probed_at_;  // the last connection a call made during back-off
   std::unordered_map<Stream*, std::unique_ptr<Stream>> streams_;
   std::vector<Conn*> dirty_;
   std::vector<Stream*> local_pending_;  // local calls whose response drained: run them again
@@ -828,6 +834,7 @@ H2Relay::Loop::Loop(RelayRoutes& routes, const RelayOptions& options, RpcMetrics
   next_.assign(targets, 0);
   retry_at_.assign(targets, absl::InfinitePast());
   backoff_.assign(targets, absl::Milliseconds(200));
+  probed_at_.assign(targets, absl::InfinitePast());
 }
 
 H2Relay::Loop::~Loop() {
@@ -1022,6 +1029,8 @@ void H2Relay::Loop::OnRequest(Stream* s, bool end_stream) {
   std::vector<Header> headers;
   const absl::Time now = absl::Now();
   s->started = now;
+  s->watch = std::find(options_.watch_paths.begin(), options_.watch_paths.end(), path) !=
+             options_.watch_paths.end();
   s->route = routes_.Find(path);
   if (s->route == nullptr) {
     // Health, reflection, the server's own services, unknown methods: its loopback gRPC
@@ -1510,7 +1519,15 @@ Upstream* H2Relay::Loop::Pick(int target) {
   }
   const absl::Time now = absl::Now();
   if (now < retry_at_[target]) {
-    return nullptr;  // failed recently: fail fast until the back-off passes
+    // Failed recently. A call still tries one connection when none was tried for
+    // kProbeInterval, so a backend that is back (a registry restart) is found by the next
+    // call rather than after the back-off, which grows to 5 s; calls that come while that
+    // connection is made wait on it (it is usable while connecting). A backend still down
+    // costs one refused connection per interval.
+    if (now < probed_at_[target] + kProbeInterval) {
+      return nullptr;
+    }
+    probed_at_[target] = now;
   }
   // Every address the name had at its last resolution, one connection each; the resolver
   // looks again for the next time.
@@ -1686,6 +1703,9 @@ void H2Relay::Loop::Adopt(int fd) {
   auto owned = std::make_unique<ClientConn>(this, fd);
   ClientConn* c = owned.get();
   if (server_tls_ != nullptr) {
+    // Renewed files are looked for at every new connection (a stat of each, far below the
+    // handshake's cost), so that every loop serves them from the same moment on.
+    server_tls_->ReloadIfChanged();
     c->UseTls(server_tls_->NewConnection(fd, ""));
   }
   epoll_event ev{};
@@ -1742,6 +1762,14 @@ void H2Relay::Loop::CloseDead() {
   }
 }
 
+void H2Relay::Loop::Cancel(Stream* s, const absl::Status& status) {
+  if (s->up_open && s->up != nullptr) {
+    nghttp2_submit_rst_stream(s->up->session(), NGHTTP2_FLAG_NONE, s->up_id, NGHTTP2_CANCEL);
+    MarkDirty(s->up);
+  }
+  EndResponse(s, status);
+}
+
 void H2Relay::Loop::Sweep(absl::Time now) {
   if (now - tls_checked_ > absl::Seconds(10)) {
     tls_checked_ = now;
@@ -1758,11 +1786,7 @@ void H2Relay::Loop::Sweep(absl::Time now) {
     }
   }
   for (Stream* s : expired) {
-    if (s->up_open && s->up != nullptr) {
-      nghttp2_submit_rst_stream(s->up->session(), NGHTTP2_FLAG_NONE, s->up_id, NGHTTP2_CANCEL);
-      MarkDirty(s->up);
-    }
-    EndResponse(s, absl::DeadlineExceededError("deadline exceeded"));
+    Cancel(s, absl::DeadlineExceededError("deadline exceeded"));
   }
   for (const auto& [c, owned] : conns_) {
     if (c->dead()) {
@@ -1908,6 +1932,17 @@ void H2Relay::Loop::Run() {
           MarkDirty(c);
         }
       }
+      // Watches are not calls in flight: they end now, and their clients resume elsewhere.
+      std::vector<Stream*> watches;
+      for (const auto& [s, owned] : streams_) {
+        if (s->watch && s->client_open && !s->response.eof) {
+          watches.push_back(s);
+        }
+      }
+      for (Stream* s : watches) {
+        Cancel(s, absl::UnavailableError("the server is shutting down; resume the watch"));
+      }
+      Settle();
       FlushDirty();
     }
     CloseDead();
@@ -1921,6 +1956,16 @@ void H2Relay::Loop::Run() {
     }
   }
   FlushDirty();
+  // Backend connections close too, so that a backend draining at the same time (the server's
+  // own gRPC server, behind a front end) does not wait for them until its deadline.
+  for (auto it = conns_.begin(); it != conns_.end();) {
+    if (it->first->upstream()) {
+      epoll_ctl(epoll_, EPOLL_CTL_DEL, it->first->fd(), nullptr);
+      it = conns_.erase(it);
+    } else {
+      ++it;
+    }
+  }
 }
 
 H2Relay::H2Relay(RelayRoutes& routes, RelayOptions options, RpcMetrics* rpc_metrics) {

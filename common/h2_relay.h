@@ -118,6 +118,10 @@ struct RelayOptions {
   absl::Duration keepalive_timeout = absl::Seconds(10);  // is PINGed, and closed without answer
   absl::Duration handshake_timeout = absl::Seconds(10);  // client preface and settings
   absl::Duration idle_timeout = absl::Minutes(5);        // a client connection with no calls
+  // Streams that watch rather than call: when the relay drains they end at once with
+  // UNAVAILABLE (their clients resume elsewhere) instead of holding the drain for its grace.
+  std::vector<std::string> watch_paths = {"/grpc.health.v1.Health/Watch",
+                                          "/accord.registry.v1.Registry/WatchDefinitions"};
 };
 
 class H2Relay final {
@@ -135,8 +139,9 @@ class H2Relay final {
   // Starts serving; what has no route goes to `internal` (HOST:PORT of the server's own gRPC
   // server).
   void Start(const std::string& internal);
-  // Stops accepting, tells clients to go away (GOAWAY), lets running calls finish for up to
-  // `grace`, then closes every connection.
+  // Stops accepting, tells clients to go away (GOAWAY), ends watch streams (`watch_paths`),
+  // lets running calls finish for up to `grace`, then closes every connection. With no call
+  // running it returns at once.
   void Shutdown(absl::Duration grace);
 
   class Loop;
