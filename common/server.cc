@@ -4,6 +4,8 @@
 #include <netinet/in.h>
 #include <pthread.h>
 #include <signal.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include <array>
 #include <chrono>
@@ -272,6 +274,48 @@ void Server::WaitForShutdownSignal() {
 
 void Server::RequestShutdown() { shutdown_requested_ = true; }
 
+void Server::StopExposer() {
+  if (exposer_ == nullptr) {
+    return;
+  }
+  // civetweb (behind prometheus::Exposer) sees that it must stop only when its listener's
+  // poll() returns, up to 2 s later: connecting to the admin port wakes it at once.
+  std::string host = options_.admin_listen.substr(0, options_.admin_listen.rfind(':'));
+  if (host.empty() || host == "0.0.0.0" || host == "[::]") {
+    host = "127.0.0.1";
+  }
+  if (host.size() > 2 && host.front() == '[') {
+    host = host.substr(1, host.size() - 2);
+  }
+  sockaddr_storage address{};
+  socklen_t length = 0;
+  auto* v4 = reinterpret_cast<sockaddr_in*>(&address);
+  auto* v6 = reinterpret_cast<sockaddr_in6*>(&address);
+  if (inet_pton(AF_INET, host.c_str(), &v4->sin_addr) == 1) {
+    v4->sin_family = AF_INET;
+    v4->sin_port = htons(static_cast<uint16_t>(admin_port_));
+    length = sizeof(sockaddr_in);
+  } else if (inet_pton(AF_INET6, host.c_str(), &v6->sin6_addr) == 1) {
+    v6->sin6_family = AF_INET6;
+    v6->sin6_port = htons(static_cast<uint16_t>(admin_port_));
+    length = sizeof(sockaddr_in6);
+  }
+  std::atomic<bool> stopped{false};
+  std::thread waker([&] {
+    while (length > 0 && !stopped.load()) {
+      int fd = socket(address.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+      if (fd >= 0) {
+        (void)connect(fd, reinterpret_cast<const sockaddr*>(&address), length);
+        close(fd);
+      }
+      absl::SleepFor(absl::Milliseconds(20));
+    }
+  });
+  exposer_.reset();
+  stopped.store(true);
+  waker.join();
+}
+
 void Server::Shutdown(const std::function<void()>& before_stop) {
   if (stopped_ || server_ == nullptr) {
     return;
@@ -307,7 +351,7 @@ void Server::Shutdown(const std::function<void()>& before_stop) {
     health_server_->Wait();
   }
   done->store(true);
-  exposer_.reset();
+  StopExposer();
   Log(LogLevel::kInfo, "stopped");
 }
 

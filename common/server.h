@@ -104,6 +104,9 @@ class Server final {
   ServerOptions options_;
   std::shared_ptr<prometheus::Registry> metrics_;
   std::unique_ptr<RpcMetrics> rpc_metrics_;
+  // Stops the /metrics endpoint promptly.
+  void StopExposer();
+
   std::unique_ptr<prometheus::Exposer> exposer_;
   std::vector<grpc::Service*> services_;
   grpc::CallbackGenericService* generic_ = nullptr;

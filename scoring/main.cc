@@ -184,8 +184,10 @@ int Run(const Options& o) {
   stop = true;
   ticker.join();
   watcher.Stop();
+  Log(LogLevel::kInfo, "registry watch stopped");
   if (front != nullptr) {
     front->Shutdown(absl::Seconds(10));
+    Log(LogLevel::kInfo, "front end drained");
   }
   server.Shutdown();
   return 0;
