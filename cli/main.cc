@@ -102,9 +102,19 @@ std::string Json(const google::protobuf::Message& m) {
   return out;
 }
 
+std::string JsonLine(const google::protobuf::Message& m) {
+  std::string out;
+  google::protobuf::util::JsonPrintOptions options;
+  options.preserve_proto_field_names = true;
+  (void)google::protobuf::util::MessageToJsonString(m, &out, options);
+  return out;
+}
+
 void Print(const Globals& g, const google::protobuf::Message& m) {
   if (g.output == "json") {
     std::cout << Json(m);
+  } else if (g.output == "jsonl") {
+    std::cout << JsonLine(m) << "\n";
   } else {
     std::cout << accord::cli::ToYaml(m);
   }
@@ -227,7 +237,9 @@ int Validate(const std::string& path) {
   return 0;
 }
 
-int Apply(const Client& c, const std::string& path) {
+// Creates or updates the drafts of every definition in `path`; with `create_only`, definitions
+// that exist already are left as they are (reported "exists").
+int Apply(const Client& c, const std::string& path, bool create_only) {
   absl::StatusOr<std::vector<DefinitionDocument>> docs = accord::cli::ReadDefinitions(path);
   if (!docs.ok()) {
     std::cerr << docs.status().message() << "\n";
@@ -252,6 +264,9 @@ int Apply(const Client& c, const std::string& path) {
       result = c.Call<v1::CreateDefinitionRequest, v1::Definition>(
           &v1::Registry::Stub::CreateDefinition, create);
       verb = "created";
+    } else if (current.ok() && create_only) {
+      std::cout << name << " exists\n";
+      continue;
     } else if (current.ok()) {
       v1::UpdateDefinitionRequest update;
       *update.mutable_definition() = doc.definition;
@@ -380,6 +395,9 @@ int main(int argc, char** argv) {
   validate->add_option("-f,--file", file, "file or directory")->required();
   auto* apply = app.add_subcommand("apply", "create or update drafts from files");
   apply->add_option("-f,--file", file, "file or directory")->required();
+  bool create_only = false;
+  apply->add_flag("--create-only", create_only,
+                  "create the definitions that do not exist; leave existing ones untouched");
   auto* get = app.add_subcommand("get", "show a definition (draft and metadata)");
   get->add_option("name", name)->required();
   get->add_option("--revision", revision, "show a revision instead: N, latest, published");
@@ -484,7 +502,7 @@ int main(int argc, char** argv) {
   };
 
   if (*apply) {
-    return Apply(c, file);
+    return Apply(c, file, create_only);
   }
   if (*get) {
     if (get->count("--revision") > 0) {
@@ -513,21 +531,33 @@ int main(int argc, char** argv) {
     r.set_filter(filter);
     r.set_show_deleted(show_deleted);
     r.set_page_size(1000);
-    if (g.output == "table") {
-      std::printf("%-55s %-8s %-9s %-9s %-7s %s\n", "NAME", "KIND", "PUBLISHED", "PENDING", "DRAFT",
-                  "DISPLAY NAME");
-    }
+    // Every page first: a failed call prints nothing on stdout, and -o json|yaml is one
+    // document (the whole list), as a single response would be.
+    v1::ListDefinitionsResponse all;
     do {
       auto page = c.Call<v1::ListDefinitionsRequest, v1::ListDefinitionsResponse>(
           &v1::Registry::Stub::ListDefinitions, r);
       if (!page.ok()) {
         return Fail(page.status());
       }
-      for (const auto& d : page->definitions()) {
-        g.output == "table" ? PrintDefinitionRow(d) : Print(g, d);
+      for (auto& d : *page->mutable_definitions()) {
+        *all.add_definitions() = std::move(d);
       }
       r.set_page_token(page->next_page_token());
     } while (!r.page_token().empty());
+    if (g.output == "table") {
+      std::printf("%-55s %-8s %-9s %-9s %-7s %s\n", "NAME", "KIND", "PUBLISHED", "PENDING", "DRAFT",
+                  "DISPLAY NAME");
+      for (const auto& d : all.definitions()) {
+        PrintDefinitionRow(d);
+      }
+    } else if (g.output == "jsonl") {
+      for (const auto& d : all.definitions()) {
+        std::cout << JsonLine(d) << "\n";
+      }
+    } else {
+      Print(g, all);
+    }
     return 0;
   }
   if (*diff) {
