@@ -321,6 +321,65 @@ absl::StatusOr<std::vector<DefinitionDocument>> ReadDefinitions(const std::strin
   return all;
 }
 
+namespace {
+
+// "7776000s" (protobuf JSON) -> "90d": the largest of d, h, m, s that divides it, as files
+// write durations. Fractions of a second stay as protobuf writes them.
+std::string FriendlyDuration(const std::string& json) {
+  int64_t seconds = 0;
+  if (json.size() < 2 || json.back() != 's' ||
+      !absl::SimpleAtoi(absl::string_view(json).substr(0, json.size() - 1), &seconds) ||
+      seconds <= 0) {
+    return json;
+  }
+  for (const auto& [unit, size] : {std::pair<char, int64_t>{'d', 86400}, {'h', 3600}, {'m', 60}}) {
+    if (seconds % size == 0) {
+      return absl::StrCat(seconds / size, std::string(1, unit));
+    }
+  }
+  return json;
+}
+
+// Rewrites the durations in `node`, the JSON form of a `descriptor` message, as files write
+// them. Struct and Value contents are data, left alone.
+void FriendlyDurations(const Descriptor* descriptor, YamlNode& node) {
+  if (!node.IsMap()) {
+    return;
+  }
+  for (auto& [key, value] : node.mutable_pairs()) {
+    const FieldDescriptor* field = descriptor->FindFieldByName(key.scalar());
+    if (field == nullptr || field->cpp_type() != FieldDescriptor::CPPTYPE_MESSAGE) {
+      continue;
+    }
+    const Descriptor* type = field->message_type();
+    auto one = [&](YamlNode& v) {
+      if (type->full_name() == "google.protobuf.Duration") {
+        if (v.kind() == YamlNode::Kind::kScalar) {
+          v.SetScalar(FriendlyDuration(v.scalar()), false);
+        }
+      } else if (type->full_name().rfind("google.protobuf.", 0) != 0) {
+        FriendlyDurations(type, v);
+      }
+    };
+    if (field->is_map()) {
+      const FieldDescriptor* map_value = type->FindFieldByName("value");
+      if (map_value->cpp_type() == FieldDescriptor::CPPTYPE_MESSAGE && value.IsMap()) {
+        for (auto& entry : value.mutable_pairs()) {
+          FriendlyDurations(map_value->message_type(), entry.second);
+        }
+      }
+    } else if (field->is_repeated()) {
+      for (YamlNode& item : value.mutable_items()) {
+        one(item);
+      }
+    } else {
+      one(value);
+    }
+  }
+}
+
+}  // namespace
+
 std::string ToYaml(const google::protobuf::Message& message) {
   std::string json;
   google::protobuf::util::JsonPrintOptions options;
@@ -330,6 +389,7 @@ std::string ToYaml(const google::protobuf::Message& message) {
   if (!docs.ok() || docs->size() != 1) {
     return json + "\n";  // JSON is YAML too
   }
+  FriendlyDurations(message.GetDescriptor(), docs->front());
   return EmitYaml(docs->front());
 }
 

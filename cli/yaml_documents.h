@@ -26,7 +26,7 @@ absl::StatusOr<std::vector<DefinitionDocument>> ReadDefinitions(const std::strin
 absl::StatusOr<std::vector<DefinitionDocument>> ParseDefinitions(const std::string& text,
                                                                  const std::string& file);
 
-// A message as YAML (through its proto JSON form).
+// A message as YAML (through its proto JSON form), durations as files write them ("90d").
 std::string ToYaml(const google::protobuf::Message& message);
 
 }  // namespace accord::cli

@@ -33,6 +33,15 @@ class YamlNode {
   // The value of the first pair whose key is the scalar `key`, or nullptr.
   const YamlNode* Find(absl::string_view key) const;
 
+  // Edits (before emitting): a scalar's text; the children of a sequence or map.
+  void SetScalar(std::string text, bool quoted) {
+    kind_ = Kind::kScalar;
+    scalar_ = std::move(text);
+    quoted_ = quoted;
+  }
+  std::vector<YamlNode>& mutable_items() { return items_; }
+  std::vector<std::pair<YamlNode, YamlNode>>& mutable_pairs() { return pairs_; }
+
  private:
   friend class YamlBuilder;
   Kind kind_ = Kind::kScalar;

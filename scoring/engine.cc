@@ -1163,13 +1163,6 @@ void ScoreLead(const Evaluation& evaluation, const LeadSet& leads, size_t index,
       continue;
     }
     absl::string_view detail = decayed ? absl::string_view(r.decay_detail) : "";
-    std::string capped;
-    if (r.has_max_points && sum > r.max_points) {
-      capped = absl::StrCat(detail, detail.empty() ? "" : "; ", "rule capped from ", sum, " to ",
-                            r.max_points);
-      detail = capped;
-      sum = r.max_points;
-    }
     evidence.clear();
     absl::StrAppend(&evidence, end - i, " ", r.event_type, " events, ", counted, " counted");
     reasons->Add({.kind = sv1::Reason::ENGAGEMENT,
@@ -1181,6 +1174,16 @@ void ScoreLead(const Evaluation& evaluation, const LeadSet& leads, size_t index,
                   .evidence = evidence,
                   .detail = detail,
                   .head = r.reason_head});
+    // The rule's own cap is a reason of its own, as a group's is: the reasons add up to the
+    // score.
+    if (r.has_max_points && sum > r.max_points) {
+      reasons->Add({.kind = sv1::Reason::CAP,
+                    .group = m.engagement_groups[r.group].name,
+                    .rule = r.id,
+                    .points = r.max_points - sum,
+                    .detail = absl::StrCat("rule sum ", sum, " limited to ", r.max_points)});
+      sum = r.max_points;
+    }
     group_sums[r.group] += sum;
     i = end;
   }
@@ -1257,6 +1260,13 @@ void ScoreLead(const Evaluation& evaluation, const LeadSet& leads, size_t index,
     pm->set_revision(set.personas[best].revision);
     pm->set_match(best_match);
     pm->set_exclude(set.personas[best].exclude);
+    if (explain) {
+      std::vector<std::string> met;
+      ev.PersonaMatch(best, &met);
+      for (std::string& id : met) {
+        pm->add_criteria_met(std::move(id));
+      }
+    }
     AddRef(out, set.personas[best].name, set.personas[best].revision);
   }
 

@@ -296,5 +296,24 @@ TEST(YamlDocumentsTest, AcceptsFriendlyDurationsAndJson) {
             30 * 86400);
 }
 
+TEST(YamlDocumentsTest, PrintsDurationsAsFilesWriteThemAndReadsThemBack) {
+  auto docs = cli::ParseDefinitions(
+      "name: namespaces/default/definitions/j\n"
+      "buyer_journey:\n  stages:\n    - {id: a, max_duration: 90d}\n"
+      "    - {id: b, max_duration: 4h}\n    - {id: c, max_duration: 90s}\n"
+      "    - {id: d, max_duration: 1.5s}\n",
+      "f.yaml");
+  ASSERT_TRUE(docs.ok()) << docs.status();
+  std::string yaml = cli::ToYaml(docs->front().definition);
+  EXPECT_NE(yaml.find("max_duration: 90d\n"), std::string::npos) << yaml;
+  EXPECT_NE(yaml.find("max_duration: 4h\n"), std::string::npos) << yaml;
+  EXPECT_NE(yaml.find("max_duration: 90s\n"), std::string::npos) << yaml;
+  EXPECT_NE(yaml.find("max_duration: 1.500s\n"), std::string::npos) << yaml;
+  auto again = cli::ParseDefinitions(yaml, "printed.yaml");
+  ASSERT_TRUE(again.ok()) << again.status() << "\n" << yaml;
+  EXPECT_EQ(again->front().definition.SerializeAsString(),
+            docs->front().definition.SerializeAsString());
+}
+
 }  // namespace
 }  // namespace accord

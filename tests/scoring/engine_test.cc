@@ -181,13 +181,22 @@ TEST(EngineTest, RuleAndGroupCapsIncludingNegativeFloors) {
   // clicks: 5 x 4 = 20, rule cap 10; demo 45; group 55 capped at 50.
   EXPECT_DOUBLE_EQ(s.engagement(), 50);
   EXPECT_DOUBLE_EQ(s.total(), 70);
-  EXPECT_DOUBLE_EQ(Find(s, "click")->points(), 10);
-  EXPECT_EQ(Find(s, "click")->detail(), "rule capped from 20 to 10");
+  // The rule's reason carries its own sum; its cap is a CAP reason of its own, as the groups'
+  // caps are, so that the reasons add up to the score (docs/scoring.md).
+  EXPECT_DOUBLE_EQ(Find(s, "click")->points(), 20);
+  EXPECT_EQ(Find(s, "click")->detail(), "");
   int caps = 0;
+  double sum = 0;
   for (const auto& r : s.reasons()) {
     caps += r.kind() == sv1::Reason::CAP;
+    sum += r.points();
+    if (r.kind() == sv1::Reason::CAP && r.rule() == "click") {
+      EXPECT_DOUBLE_EQ(r.points(), -10);
+      EXPECT_EQ(r.detail(), "rule sum 20 limited to 10");
+    }
   }
-  EXPECT_EQ(caps, 3);
+  EXPECT_EQ(caps, 4);
+  EXPECT_DOUBLE_EQ(sum, s.total());
   EXPECT_EQ(s.grade(), "A1");  // fit exactly at A's minimum
   EXPECT_EQ(s.level(), "SQL");
   EXPECT_FALSE(s.no_rule_matched());
