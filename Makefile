@@ -13,7 +13,10 @@ DEPS := cmake make g++ pkg-config git ca-certificates \
 # Extra packages for the benchmarks (not needed by build, run or test).
 BENCH_DEPS := nghttp2-client etcd-server util-linux nginx
 
-.PHONY: deps install-packages node-deps build run test bench clean
+# What `make run` runs: it builds these four, not the tests, fuzz targets and benchmarks.
+RUN_TARGETS := accord-registry accord-scoring accord-gateway accordctl
+
+.PHONY: deps install-packages node-deps configure build run test bench clean
 
 deps:
 	@$(MAKE) --no-print-directory install-packages PACKAGES="$(DEPS)"
@@ -28,11 +31,15 @@ install-packages:
 	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends $$missing; \
 	fi
 
-build: deps
+configure: deps
 	@cmake -S . -B $(BUILD_DIR) -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
-	@cmake --build $(BUILD_DIR) -j $(JOBS)
 
-run: build
+# CMake's progress lines and the compilers' errors, without make's directory chatter.
+build: configure
+	@cmake --build $(BUILD_DIR) -j $(JOBS) -- --no-print-directory
+
+run: configure
+	@cmake --build $(BUILD_DIR) -j $(JOBS) --target $(RUN_TARGETS) -- --no-print-directory
 	@scripts/run.sh $(BUILD_DIR)
 
 # npm packages for the tests, pinned by committed lock files: @grpc/grpc-js (interoperability)
