@@ -393,6 +393,10 @@ int main(int argc, char** argv) {
 
   auto* validate = app.add_subcommand("validate", "check definition files offline (no server)");
   validate->add_option("-f,--file", file, "file or directory")->required();
+  std::string leads_file;
+  validate->add_option("--leads", leads_file,
+                       "also check a sample of leads (.jsonl or .csv) against the models' field "
+                       "dictionaries");
   auto* apply = app.add_subcommand("apply", "create or update drafts from files");
   apply->add_option("-f,--file", file, "file or directory")->required();
   bool create_only = false;
@@ -457,7 +461,16 @@ int main(int argc, char** argv) {
   CLI11_PARSE(app, argc, argv);
 
   if (*validate) {
-    return Validate(file);
+    int valid = Validate(file);
+    if (valid != 0 || leads_file.empty()) {
+      return valid;
+    }
+    auto docs = accord::cli::ReadDefinitions(file);
+    std::vector<v1::Definition> definitions;
+    for (auto& d : *docs) {
+      definitions.push_back(std::move(d.definition));
+    }
+    return accord::cli::CheckLeads(leads_file, definitions);
   }
   if (*score || *explain) {
     accord::cli::ScoringTarget target{scoring_server.empty() ? g.server : scoring_server, g.token,

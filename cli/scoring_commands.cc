@@ -10,6 +10,7 @@
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
 #include "google/protobuf/util/json_util.h"
@@ -322,6 +323,17 @@ int Explain(const ScoringTarget& target, const ScoreOptions& o) {
                 r.evidence().empty() ? "" : ("  [" + r.evidence() + "]").c_str(),
                 r.detail().empty() ? "" : "  ", r.detail().c_str());
   }
+  // A misspelled attribute shows twice: what the rules read and did not find, and what the lead
+  // sent that nothing reads.
+  if (s.missing_attributes_size() > 0) {
+    std::printf("\n  Attributes the model reads that this lead lacks:\n    %s\n",
+                absl::StrJoin(s.missing_attributes(), ", ").c_str());
+  }
+  if (s.unread_attributes_size() > 0) {
+    std::printf("  Attributes this lead sent that no published rule reads%s:\n    %s\n",
+                s.unread_attributes_size() >= 20 ? " (the first 20)" : "",
+                absl::StrJoin(s.unread_attributes(), ", ").c_str());
+  }
   return 0;
 }
 
@@ -395,6 +407,107 @@ int Preview(const ScoringTarget& target, const ScoreOptions& o,
         v.level.c_str(), static_cast<long long>(before), before >= v.min_count ? "met" : "not met",
         static_cast<long long>(after), after >= v.min_count ? "met" : "NOT MET");
   }
+  return 0;
+}
+
+namespace {
+
+const char* TypeName(registry::v1::AttributeField::Type type) {
+  switch (type) {
+    case registry::v1::AttributeField::STRING:
+      return "a string";
+    case registry::v1::AttributeField::NUMBER:
+      return "a number";
+    case registry::v1::AttributeField::BOOL:
+      return "true or false";
+    case registry::v1::AttributeField::LIST:
+      return "a list";
+    case registry::v1::AttributeField::STRUCT:
+      return "a map";
+    default:
+      return "anything";
+  }
+}
+
+registry::v1::AttributeField::Type TypeOf(const google::protobuf::Value& v) {
+  switch (v.kind_case()) {
+    case google::protobuf::Value::kStringValue:
+      return registry::v1::AttributeField::STRING;
+    case google::protobuf::Value::kNumberValue:
+      return registry::v1::AttributeField::NUMBER;
+    case google::protobuf::Value::kBoolValue:
+      return registry::v1::AttributeField::BOOL;
+    case google::protobuf::Value::kListValue:
+      return registry::v1::AttributeField::LIST;
+    case google::protobuf::Value::kStructValue:
+      return registry::v1::AttributeField::STRUCT;
+    default:
+      return registry::v1::AttributeField::TYPE_UNSPECIFIED;
+  }
+}
+
+// Checks every attribute under `s` (at `prefix`) against `fields`; problems go to `problems`.
+void CheckAttributes(const google::protobuf::Struct& s, const std::string& prefix,
+                     const std::map<std::string, registry::v1::AttributeField::Type>& fields,
+                     std::vector<std::string>* problems) {
+  for (const auto& [key, value] : s.fields()) {
+    const std::string path = prefix.empty() ? key : absl::StrCat(prefix, ".", key);
+    auto it = fields.find(path);
+    if (it == fields.end()) {
+      if (value.has_struct_value()) {
+        CheckAttributes(value.struct_value(), path, fields, problems);
+      } else {
+        problems->push_back(absl::StrCat("attribute '", path, "' is not in the dictionary"));
+      }
+      continue;
+    }
+    const auto type = it->second;
+    if (type != registry::v1::AttributeField::TYPE_UNSPECIFIED && !value.has_null_value() &&
+        TypeOf(value) != type) {
+      problems->push_back(absl::StrCat("attribute '", path, "' should be ", TypeName(type)));
+    }
+  }
+}
+
+}  // namespace
+
+int CheckLeads(const std::string& leads_file,
+               const std::vector<registry::v1::Definition>& definitions) {
+  absl::StatusOr<std::vector<sv1::Lead>> leads = ReadLeads(leads_file);
+  if (!leads.ok()) {
+    std::cerr << leads.status().message() << "\n";
+    return 1;
+  }
+  int problems = 0;
+  int dictionaries = 0;
+  for (const registry::v1::Definition& d : definitions) {
+    if (!d.has_qualification_model() || d.qualification_model().fields_size() == 0) {
+      continue;
+    }
+    ++dictionaries;
+    std::map<std::string, registry::v1::AttributeField::Type> fields;
+    for (const auto& f : d.qualification_model().fields()) {
+      fields[f.path()] = f.type();
+    }
+    for (size_t i = 0; i < leads->size(); ++i) {
+      std::vector<std::string> found;
+      CheckAttributes((*leads)[i].attributes(), "", fields, &found);
+      for (const std::string& problem : found) {
+        std::cerr << leads_file << ": lead " << (*leads)[i].id() << " (#" << i + 1
+                  << "): " << problem << " of " << d.name() << "\n";
+        ++problems;
+      }
+    }
+  }
+  if (dictionaries == 0) {
+    std::cerr << "no qualification model in the files has a field dictionary (fields)\n";
+    return 1;
+  }
+  if (problems > 0) {
+    std::cerr << problems << " problem(s) in " << leads->size() << " lead(s)\n";
+    return 1;
+  }
+  std::cout << leads->size() << " lead(s) match the field dictionary\n";
   return 0;
 }
 

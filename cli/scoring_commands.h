@@ -41,4 +41,10 @@ struct VolumeTarget {
 int Preview(const ScoringTarget& target, const ScoreOptions& options,
             const registry::v1::Definition& proposed, const std::vector<VolumeTarget>& volumes);
 
+// Checks each lead of `leads_file` (.jsonl or .csv) against the field dictionary of every
+// qualification model in `definitions` that has one: attributes it does not name, values of
+// another type. Exit codes: 0 every lead matches, 1 problems (listed on stderr).
+int CheckLeads(const std::string& leads_file,
+               const std::vector<registry::v1::Definition>& definitions);
+
 }  // namespace accord::cli

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <map>
 #include <set>
 
 #include "absl/strings/match.h"
@@ -241,7 +242,54 @@ struct ConditionContext {
   const ReferenceResolver* resolver = nullptr;
   bool allow_score = false;
   const char* score_denied_reason = "";
+  // A model's field dictionary (path -> type): attribute conditions must read its paths.
+  const std::map<std::string, registry::v1::AttributeField::Type>* dictionary = nullptr;
 };
+
+size_t EditDistance(absl::string_view a, absl::string_view b) {
+  std::vector<size_t> row(b.size() + 1);
+  for (size_t j = 0; j <= b.size(); ++j) {
+    row[j] = j;
+  }
+  for (size_t i = 1; i <= a.size(); ++i) {
+    size_t diagonal = row[0];
+    row[0] = i;
+    for (size_t j = 1; j <= b.size(); ++j) {
+      size_t up = row[j];
+      row[j] = std::min({row[j] + 1, row[j - 1] + 1, diagonal + (a[i - 1] != b[j - 1])});
+      diagonal = up;
+    }
+  }
+  return row[b.size()];
+}
+
+// An attribute path the dictionary names, or one inside a path it names as a STRUCT.
+void CheckInDictionary(const registry::v1::AttributeCondition& a, Checker& c,
+                       const ConditionContext& ctx) {
+  if (ctx.dictionary == nullptr || a.field().empty() || ctx.dictionary->count(a.field()) > 0) {
+    return;
+  }
+  for (size_t dot = a.field().find('.'); dot != std::string::npos;
+       dot = a.field().find('.', dot + 1)) {
+    auto it = ctx.dictionary->find(a.field().substr(0, dot));
+    if (it != ctx.dictionary->end() && it->second == registry::v1::AttributeField::STRUCT) {
+      return;
+    }
+  }
+  std::string closest;
+  size_t best = 4;  // suggest only a near miss
+  for (const auto& [path, type] : *ctx.dictionary) {
+    size_t d = EditDistance(path, a.field());
+    if (d < best) {
+      best = d;
+      closest = path;
+    }
+  }
+  c.Add("field",
+        absl::StrCat("'", a.field(),
+                     "' is not in the model's field dictionary (qualification_model.fields)",
+                     closest.empty() ? "" : absl::StrCat("; did you mean '", closest, "'?")));
+}
 
 void CheckAttribute(const registry::v1::AttributeCondition& a, Checker& c) {
   if (a.field().empty()) {
@@ -426,6 +474,7 @@ void CheckCondition(const registry::v1::Condition& cond, Checker& c, const Condi
   if (cond.has_attribute()) {
     Checker::Scope s(c, "attribute");
     CheckAttribute(cond.attribute(), c);
+    CheckInDictionary(cond.attribute(), c, ctx);
   }
   if (cond.has_persona()) {
     Checker::Scope s(c, "persona");
@@ -535,7 +584,27 @@ void CheckCaps(const Group& g, Checker& c) {
 }
 
 void CheckModel(const registry::v1::QualificationModel& m, Checker& c,
-                const ConditionContext& ctx) {
+                const ConditionContext& model_ctx) {
+  std::map<std::string, registry::v1::AttributeField::Type> dictionary;
+  for (int i = 0; i < m.fields_size(); ++i) {
+    Checker::Scope s(c, Index("fields", i));
+    const registry::v1::AttributeField& f = m.fields(i);
+    std::vector<absl::string_view> parts = absl::StrSplit(f.path(), '.');
+    if (f.path().empty()) {
+      c.Add("path", "is required");
+    } else if (std::any_of(parts.begin(), parts.end(),
+                           [](absl::string_view p) { return p.empty(); }) ||
+               parts.size() > static_cast<size_t>(kMaxConditionDepth)) {
+      c.Add("path",
+            absl::StrCat("'", f.path(), "' is not a dotted path such as company.employees"));
+    } else if (!dictionary.emplace(f.path(), f.type()).second) {
+      c.Add("path", absl::StrCat("'", f.path(), "' is listed twice"));
+    }
+  }
+  ConditionContext ctx = model_ctx;
+  if (m.fields_size() > 0) {
+    ctx.dictionary = &dictionary;
+  }
   std::set<std::string> groups;
   std::set<std::string> rules;
   for (int i = 0; i < m.fit_size(); ++i) {

@@ -4,6 +4,7 @@
 #include <charconv>
 #include <cmath>
 #include <cstring>
+#include <set>
 
 #include "absl/container/inlined_vector.h"
 #include "absl/strings/ascii.h"
@@ -775,6 +776,35 @@ void AddRef(sv1::LeadScore& out, const std::string& name, int64_t revision) {
   AddRefTo(out.add_definitions(), name, revision);
 }
 
+// Every lead attribute path that the conditions in `message` test, into `paths`. Event
+// property filters (fields named `where`) test events, not the lead, and are left out.
+void CollectAttributePaths(const google::protobuf::Message& message, std::set<std::string>* paths) {
+  if (message.GetDescriptor() == rv1::AttributeCondition::descriptor()) {
+    paths->insert(static_cast<const rv1::AttributeCondition&>(message).field());
+    return;
+  }
+  const auto* reflection = message.GetReflection();
+  std::vector<const google::protobuf::FieldDescriptor*> fields;
+  reflection->ListFields(message, &fields);
+  for (const auto* field : fields) {
+    if (field->cpp_type() != google::protobuf::FieldDescriptor::CPPTYPE_MESSAGE ||
+        field->name() == "where" || field->message_type()->file()->package() == "google.protobuf") {
+      continue;
+    }
+    if (field->is_repeated()) {
+      for (int i = 0; i < reflection->FieldSize(message, field); ++i) {
+        CollectAttributePaths(reflection->GetRepeatedMessage(message, field, i), paths);
+      }
+    } else {
+      CollectAttributePaths(reflection->GetMessage(message, field), paths);
+    }
+  }
+}
+
+std::vector<std::string> Sorted(const std::set<std::string>& paths) {
+  return {paths.begin(), paths.end()};
+}
+
 }  // namespace
 
 absl::StatusOr<std::shared_ptr<const CompiledSet>> Compile(
@@ -1011,6 +1041,28 @@ absl::StatusOr<std::shared_ptr<const CompiledSet>> Compile(
   }
   set->attribute_paths = static_cast<int>(leaves.paths.size());
   set->attribute_tests = static_cast<int>(leaves.tests.size());
+  // What the rules read, for the attribute reports of FULL results.
+  std::set<std::string> everything;
+  for (const PublishedDefinition& d : definitions) {
+    CollectAttributePaths(d.content, &everything);
+  }
+  set->read_paths = Sorted(everything);
+  for (size_t i = 0; i < personas.size(); ++i) {
+    std::set<std::string> paths;
+    CollectAttributePaths(personas[i]->content, &paths);
+    set->personas[i].read_paths = Sorted(paths);
+  }
+  for (const PublishedDefinition* d : sorted(rv1::QUALIFICATION_MODEL)) {
+    Model& m = set->models[set->model_index[d->name]];
+    std::set<std::string> paths;
+    CollectAttributePaths(d->content, &paths);
+    for (int p : m.personas) {
+      if (p >= 0) {
+        paths.insert(set->personas[p].read_paths.begin(), set->personas[p].read_paths.end());
+      }
+    }
+    m.read_paths = Sorted(paths);
+  }
   return std::shared_ptr<const CompiledSet>(std::move(set));
 }
 
@@ -1052,6 +1104,86 @@ void ScoreInto(const Evaluation& evaluation, const sv1::Lead& lead, absl::Time a
 }
 
 namespace {
+
+// Whether the lead has a value at the dotted `path` of its attributes.
+bool HasAttribute(const LeadSet& leads, int32_t attributes, absl::string_view path) {
+  int32_t at = attributes;
+  for (absl::string_view key : absl::StrSplit(path, '.')) {
+    at = leads.FieldIndex(at, key);
+    if (at < 0) {
+      return false;
+    }
+  }
+  return true;
+}
+
+// The dotted paths of the leaves under `value` (a list or a scalar is a leaf; so is an empty
+// struct), at most `limit` of them, at most kMaxConditionDepth deep.
+void LeafPaths(const LeadSet& leads, int32_t value, std::string& path, int depth, size_t limit,
+               std::vector<std::string>* out) {
+  const LeadSet::Value& v = leads.value(value);
+  if (v.kind != LeadSet::Value::Kind::kStruct || v.first < 0 || depth >= kMaxConditionDepth) {
+    if (!path.empty()) {
+      out->push_back(path);
+    }
+    return;
+  }
+  for (int32_t e = v.first; e >= 0 && out->size() < limit; e = leads.entry(e).next) {
+    const LeadSet::Entry& entry = leads.entry(e);
+    if (entry.value < 0) {
+      continue;
+    }
+    const size_t mark = path.size();
+    if (!path.empty()) {
+      path.push_back('.');
+    }
+    path.append(entry.key.data(), entry.key.size());
+    LeafPaths(leads, entry.value, path, depth + 1, limit, out);
+    path.resize(mark);
+  }
+}
+
+// Whether a rule reads `path`: the path itself, a struct holding it, or a field inside it.
+bool IsRead(const std::vector<std::string>& read, const std::string& path) {
+  if (std::binary_search(read.begin(), read.end(), path)) {
+    return true;
+  }
+  for (size_t dot = path.find('.'); dot != std::string::npos; dot = path.find('.', dot + 1)) {
+    if (std::binary_search(read.begin(), read.end(), path.substr(0, dot))) {
+      return true;
+    }
+  }
+  const std::string inside = path + ".";
+  auto it = std::lower_bound(read.begin(), read.end(), inside);
+  return it != read.end() && absl::StartsWith(*it, inside);
+}
+
+// The attribute reports of a FULL result: what the model reads that the lead lacks, and what
+// the lead sent that no rule of the namespace reads.
+void ReportAttributes(const CompiledSet& set, const Model& m, const LeadSet& leads,
+                      const LeadSet::Lead& lead, sv1::LeadScore& out) {
+  for (const std::string& path : m.read_paths) {
+    if (!HasAttribute(leads, lead.attributes, path)) {
+      out.add_missing_attributes(path);
+    }
+  }
+  if (lead.attributes < 0) {
+    return;
+  }
+  std::vector<std::string> sent;
+  std::string path;
+  LeafPaths(leads, lead.attributes, path, 0, 1000, &sent);
+  std::sort(sent.begin(), sent.end());
+  sent.erase(std::unique(sent.begin(), sent.end()), sent.end());
+  for (const std::string& p : sent) {
+    if (static_cast<size_t>(out.unread_attributes_size()) >= kMaxUnreadAttributes) {
+      break;
+    }
+    if (!IsRead(set.read_paths, p)) {
+      out.add_unread_attributes(p);
+    }
+  }
+}
 
 // Scores lead `index` into `out`; reasons go to `reasons` (none when it is null).
 void ScoreLead(const Evaluation& evaluation, const LeadSet& leads, size_t index, absl::Time as_of,
@@ -1268,6 +1400,9 @@ void ScoreLead(const Evaluation& evaluation, const LeadSet& leads, size_t index,
       }
     }
     AddRef(out, set.personas[best].name, set.personas[best].revision);
+  }
+  if (explain) {
+    ReportAttributes(set, m, leads, lead, out);
   }
 
   if (evaluation.journey >= 0) {

@@ -83,6 +83,7 @@ struct Persona {
   };
   std::vector<Criterion> criteria;
   double total_weight = 0;
+  std::vector<std::string> read_paths;  // lead attribute paths its criteria test, sorted
 };
 
 struct FitRule {
@@ -151,6 +152,8 @@ struct Model {
   std::vector<Band> engagement_grades;
   std::vector<Level> levels;
   std::vector<int> personas;  // indices into CompiledSet::personas
+  // Lead attribute paths its fit rules, disqualifiers and personas test, sorted.
+  std::vector<std::string> read_paths;
 };
 
 struct Journey {
@@ -194,7 +197,12 @@ struct CompiledSet {
   int attribute_paths = 0;
   // The distinct lead attribute tests: each is evaluated at most once per lead.
   int attribute_tests = 0;
+  // Every lead attribute path a published definition of the namespace tests, sorted.
+  std::vector<std::string> read_paths;
 };
+
+// At most this many unread attribute paths are reported per lead.
+inline constexpr size_t kMaxUnreadAttributes = 20;
 
 // Compiles the published definitions of one namespace. INVALID_ARGUMENT (with the definition
 // name and field path) for a definition that does not validate or whose references are not in

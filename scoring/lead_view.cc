@@ -121,6 +121,11 @@ int32_t LeadSet::NewValue() {
   return static_cast<int32_t>(values_.size() - 1);
 }
 
+int32_t LeadSet::FieldIndex(int32_t s, absl::string_view key) const {
+  const Value* v = Field(s, key);
+  return v == nullptr ? -1 : static_cast<int32_t>(v - values_.data());
+}
+
 const LeadSet::Value* LeadSet::Field(int32_t s, absl::string_view key) const {
   if (s < 0 || values_[s].kind != Value::Kind::kStruct) {
     return nullptr;

@@ -65,6 +65,8 @@ class LeadSet {
   // The value of `key` in the struct value `s` (the last one when the key repeats, as when a
   // map is parsed), or nullptr when it is absent or unset.
   const Value* Field(int32_t s, absl::string_view key) const;
+  // The same as an index (for value()), or -1.
+  int32_t FieldIndex(int32_t s, absl::string_view key) const;
 
   // Appends a view of `lead` (stage history is not kept: the engine's scoring does not read
   // it).

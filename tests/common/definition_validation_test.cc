@@ -275,6 +275,48 @@ TEST(ValidationBudgetTest, StopsWhenTheCallEnds) {
   EXPECT_TRUE(CallScope::Check().ok());
 }
 
+// Issue 15, case 5: with a field dictionary, a rule reading a path the CRM does not send is
+// refused at propose time, on its field path.
+TEST(ValidationTest, AFieldDictionaryRefusesRulesOnUnknownPaths) {
+  v1::Definition model = Parse(R"(
+name: namespaces/default/definitions/m
+qualification_model:
+  fields:
+    - {path: company.employees, type: NUMBER}
+    - {path: contact, type: STRUCT}
+    - {path: company.employees, type: NUMBER}
+    - {path: "a..b"}
+  fit:
+    - name: size
+      rules:
+        - {id: big, points: 5, condition: {attribute: {field: company.employes, op: GE, value: 1000}}}
+        - {id: ok, points: 5, condition: {all: [{attribute: {field: company.employees, op: GE, value: 1}},
+                                                 {attribute: {field: contact.title, op: EXISTS}}]}}
+  disqualifiers:
+    - {id: d, reason: r, condition: {attribute: {field: source, op: EQ, value: x}}}
+  levels: [{name: MQL}]
+)");
+  auto violations = ValidateDefinition(model, "definition", nullptr);
+  std::vector<std::string> fields;
+  for (const auto& v : violations) {
+    fields.push_back(v.field);
+  }
+  EXPECT_THAT(fields,
+              ::testing::UnorderedElementsAre(
+                  "definition.qualification_model.fields[2].path",
+                  "definition.qualification_model.fields[3].path",
+                  "definition.qualification_model.fit[0].rules[0].condition.attribute.field",
+                  "definition.qualification_model.disqualifiers[0].condition.attribute.field"));
+  for (const auto& v : violations) {
+    if (v.field == "definition.qualification_model.fit[0].rules[0].condition.attribute.field") {
+      EXPECT_NE(v.description.find("did you mean 'company.employees'"), std::string::npos)
+          << v.description;
+    }
+  }
+  model.mutable_qualification_model()->clear_fields();
+  EXPECT_TRUE(ValidateDefinition(model, "definition", nullptr).empty()) << "no dictionary";
+}
+
 TEST(YamlDocumentsTest, RejectsUnknownFieldsAndDuplicateKeysWithLines) {
   auto docs = cli::ParseDefinitions(
       "name: namespaces/default/definitions/x\nbuyer_persona:\n  summary: a\n  summary: b\n"

@@ -187,6 +187,12 @@ code, body = curl(f"{base}:propose", token=tokens["viewer"], body="{}")
 check(code == 403 and body["code"] == 7, "curl: 403 for a viewer proposing")
 code, body = curl(f"{gateway.http}/v1/namespaces/default/definitions/nope", token=tokens["viewer"])
 check(code == 404 and body["code"] == 5, "curl: 404 for a missing definition")
+# Issue 15, case 5: attribute reports over HTTP/JSON.
+code, body = curl(f"{gateway.http}/v1/scoring:scoreLead", token=tokens["service"], body=json.dumps(
+    {"lead": {"id": "typo", "attributes": {"company": {"employes": 1200}}}}))
+check(code == 200 and "company.employees" in body.get("missingAttributes", []) and
+      "company.employes" in body.get("unreadAttributes", []),
+      f"curl: attribute reports ({code} {body})")
 # Issue 13, case 5: a query parameter naming a path-bound field once replaced it.
 code, body = curl(f"{base}?name=namespaces/default/definitions/b2b-lead-score", method="DELETE",
                   token=tokens["admin"])

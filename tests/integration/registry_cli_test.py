@@ -19,6 +19,17 @@ try:
     r = accordctl(reg.address, None, "validate", "-f", bad)
     check(r.returncode == 1 and "bad.yaml:3: unknown field 'colour'" in r.stderr, r.stderr)
 
+    # Sample leads against the example model's field dictionary.
+    r = accordctl(reg.address, None, "validate", "-f", examples, "--leads",
+                  os.path.join(SOURCE, "examples/leads.jsonl"), check=True)
+    check("240 lead(s) match the field dictionary" in r.stdout, r.stdout)
+    typo = os.path.join(d, "typo.jsonl")
+    with open(typo, "w") as f:
+        f.write('{"id": "t1", "attributes": {"company": {"employes": 5, "country": 7}}}\n')
+    r = accordctl(reg.address, None, "validate", "-f", examples, "--leads", typo)
+    check(r.returncode == 1 and "attribute 'company.employes' is not in the dictionary" in r.stderr
+          and "attribute 'company.country' should be a string" in r.stderr, r.stderr)
+
     r = accordctl(reg.address, None, "list")
     check(r.returncode == 1 and "UNAUTHENTICATED" in r.stderr, r.stderr)
     r = accordctl(reg.address, tokens["viewer"], "apply", "-f", examples)

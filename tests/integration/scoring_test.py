@@ -88,6 +88,14 @@ try:
               for s in single for r in s.reasons), "no engagement reason")
     check(any(s.disqualified for s in single), "no disqualified lead in the sample")
     check(any(s.persona.persona for s in single), "no persona matched")
+    # Issue 15, case 5: a misspelled attribute is named, not silently scored as absent.
+    typo = scoring_pb2.Lead(id="typo")
+    typo.attributes.update({"company": {"employes": 1200, "industry": "software"}})
+    typed = score(stub, typo)
+    check("company.employees" in typed.missing_attributes and
+          "company.employes" in typed.unread_attributes and
+          "company.industry" not in list(typed.missing_attributes) + list(typed.unread_attributes),
+          f"attribute reports over gRPC: {typed.missing_attributes} {typed.unread_attributes}")
 
     # Identical through ScoreLead, BatchScoreLeads and StreamScoreLeads.
     batch = scoring_pb2.BatchScoreLeadsRequest(leads=leads)

@@ -6,6 +6,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "cli/yaml_documents.h"
+#include "gmock/gmock.h"
 #include "google/protobuf/util/json_util.h"
 #include "google/protobuf/util/message_differencer.h"
 #include "google/protobuf/util/time_util.h"
@@ -200,6 +201,32 @@ TEST(EngineTest, RuleAndGroupCapsIncludingNegativeFloors) {
   EXPECT_EQ(s.grade(), "A1");  // fit exactly at A's minimum
   EXPECT_EQ(s.level(), "SQL");
   EXPECT_FALSE(s.no_rule_matched());
+}
+
+// Issue 15, case 5: a misspelled attribute (company.employes) only lost the lead points.
+TEST(EngineTest, FullResultsNameMissingAndUnreadAttributes) {
+  auto set = Set(kCapsModel);
+  sv1::Lead lead = Lead(
+      R"({"attributes": {"company": {"employes": 6000, "name": "Acme"}, "email": "a@b.c",
+          "tags": ["x"]}})");
+  sv1::LeadScore s = ScoreWith(set, lead);
+  EXPECT_THAT(s.missing_attributes(),
+              ::testing::ElementsAre("company.employees", "company.is_competitor", "phone"));
+  EXPECT_THAT(s.unread_attributes(),
+              ::testing::ElementsAre("company.employes", "company.name", "tags"));
+  // The BASIC view reports neither.
+  Evaluation basic{set.get(), 0, -1};
+  basic.reasons = false;
+  sv1::LeadScore b = Score(basic, lead, kAsOf);
+  EXPECT_EQ(b.missing_attributes_size(), 0);
+  EXPECT_EQ(b.unread_attributes_size(), 0);
+  // At most 20 unread paths.
+  std::string many = R"({"attributes": {)";
+  for (int i = 0; i < 30; ++i) {
+    many += (i ? ", " : "") + std::string("\"a") + std::to_string(100 + i) + "\": 1";
+  }
+  many += "}}";
+  EXPECT_EQ(ScoreWith(set, Lead(many)).unread_attributes_size(), 20);
 }
 
 TEST(EngineTest, DisqualifierOverridesTheLevelButKeepsScores) {
@@ -659,7 +686,13 @@ TEST(EngineTest, BasicViewGivesTheSameScoresWithoutReasons) {
     sv1::LeadScore full = Score({set.get(), 0, -1, true}, lead, kAsOf);
     sv1::LeadScore basic = Score({set.get(), 0, -1, false}, lead, kAsOf);
     EXPECT_EQ(basic.reasons_size(), 0);
+    // What only the FULL view carries: reasons, the persona's criteria, attribute reports.
     full.clear_reasons();
+    if (full.has_persona()) {
+      full.mutable_persona()->clear_criteria_met();
+    }
+    full.clear_missing_attributes();
+    full.clear_unread_attributes();
     EXPECT_EQ(full.SerializeAsString(), basic.SerializeAsString()) << i;
   }
 }
