@@ -1,17 +1,106 @@
 #include "gateway/openapi.h"
 
+#include <cstddef>
+#include <map>
 #include <set>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
+#include "absl/strings/strip.h"
 #include "google/protobuf/descriptor.h"
+#include "google/protobuf/descriptor.pb.h"
 #include "google/protobuf/struct.pb.h"
 #include "google/protobuf/util/json_util.h"
 
+// The API's descriptors with their comments (proto/embed_bytes.cmake).
+extern const unsigned char kAccordApiDescriptors[];
+extern const std::size_t kAccordApiDescriptors_size;
+
 namespace accord::gateway {
 namespace {
+
+// The proto comments of the API, by full name of message, field, enum, service and method.
+class Comments {
+ public:
+  static const Comments& Get() {
+    static const Comments* comments = new Comments();
+    return *comments;
+  }
+  // The comment of `full_name`, or "".
+  std::string Of(const std::string& full_name) const {
+    auto it = by_name_.find(full_name);
+    return it == by_name_.end() ? "" : it->second;
+  }
+
+ private:
+  Comments() {
+    google::protobuf::FileDescriptorSet set;
+    if (!set.ParseFromArray(kAccordApiDescriptors, static_cast<int>(kAccordApiDescriptors_size))) {
+      return;
+    }
+    for (const auto& file : set.file()) {
+      std::map<std::vector<int>, std::string> text;
+      for (const auto& location : file.source_code_info().location()) {
+        std::string comment = !location.leading_comments().empty() ? location.leading_comments()
+                                                                   : location.trailing_comments();
+        std::vector<std::string> lines;
+        for (absl::string_view line : absl::StrSplit(comment, '\n')) {
+          lines.emplace_back(absl::StripAsciiWhitespace(line));
+        }
+        comment = std::string(absl::StripAsciiWhitespace(absl::StrJoin(lines, "\n")));
+        if (!comment.empty()) {
+          text[{location.path().begin(), location.path().end()}] = comment;
+        }
+      }
+      const std::string package = file.package().empty() ? "" : file.package() + ".";
+      for (int i = 0; i < file.message_type_size(); ++i) {
+        AddMessage(file.message_type(i), package, {4, i}, text);
+      }
+      for (int i = 0; i < file.enum_type_size(); ++i) {
+        Add(package + file.enum_type(i).name(), {5, i}, text);
+      }
+      for (int i = 0; i < file.service_size(); ++i) {
+        const auto& service = file.service(i);
+        Add(package + service.name(), {6, i}, text);
+        for (int j = 0; j < service.method_size(); ++j) {
+          Add(package + service.name() + "." + service.method(j).name(), {6, i, 2, j}, text);
+        }
+      }
+    }
+  }
+  void Add(const std::string& name, const std::vector<int>& path,
+           const std::map<std::vector<int>, std::string>& text) {
+    auto it = text.find(path);
+    if (it != text.end()) {
+      by_name_[name] = it->second;
+    }
+  }
+  void AddMessage(const google::protobuf::DescriptorProto& m, const std::string& prefix,
+                  std::vector<int> path, const std::map<std::vector<int>, std::string>& text) {
+    const std::string name = prefix + m.name();
+    Add(name, path, text);
+    for (int i = 0; i < m.field_size(); ++i) {
+      std::vector<int> field = path;
+      field.insert(field.end(), {2, i});
+      Add(name + "." + m.field(i).name(), field, text);
+    }
+    for (int i = 0; i < m.nested_type_size(); ++i) {
+      std::vector<int> nested = path;
+      nested.insert(nested.end(), {3, i});
+      AddMessage(m.nested_type(i), name + ".", nested, text);
+    }
+    for (int i = 0; i < m.enum_type_size(); ++i) {
+      std::vector<int> nested = path;
+      nested.insert(nested.end(), {4, i});
+      Add(name + "." + m.enum_type(i).name(), nested, text);
+    }
+  }
+
+  std::map<std::string, std::string> by_name_;
+};
 
 using google::protobuf::Descriptor;
 using google::protobuf::FieldDescriptor;
@@ -96,9 +185,23 @@ class SchemaBuilder {
     if (seen_.insert(d->full_name()).second) {
       Struct schema;
       (*schema.mutable_fields())["type"] = Str("object");
+      if (std::string text = Comments::Get().Of(d->full_name()); !text.empty()) {
+        (*schema.mutable_fields())["description"] = Str(text);
+      }
       Struct properties;
       for (int i = 0; i < d->field_count(); ++i) {
-        (*properties.mutable_fields())[d->field(i)->json_name()] = Field(d->field(i));
+        Value property = Field(d->field(i));
+        std::string text = Comments::Get().Of(d->field(i)->full_name());
+        if (!text.empty()) {
+          if (property.struct_value().fields().count("$ref") > 0) {
+            // A $ref takes no siblings in OpenAPI 3.0: the description goes beside an allOf.
+            Struct wrapped;
+            *(*wrapped.mutable_fields())["allOf"].mutable_list_value()->add_values() = property;
+            property = Obj(std::move(wrapped));
+          }
+          (*property.mutable_struct_value()->mutable_fields())["description"] = Str(text);
+        }
+        (*properties.mutable_fields())[d->field(i)->json_name()] = std::move(property);
       }
       (*schema.mutable_fields())["properties"] = Obj(std::move(properties));
       (*schemas_.mutable_fields())[d->full_name()] = Obj(std::move(schema));
@@ -154,6 +257,21 @@ class SchemaBuilder {
   std::set<std::string> seen_;
   Struct schemas_;
 };
+
+// A field a query parameter can carry: a scalar, an enum, a list of those, or a well-known type
+// written as a string (FieldMask, Timestamp, Duration).
+bool IsQueryField(const FieldDescriptor* f) {
+  if (f->is_map()) {
+    return false;
+  }
+  if (f->cpp_type() != FieldDescriptor::CPPTYPE_MESSAGE) {
+    return true;
+  }
+  const std::string& type = f->message_type()->full_name();
+  return !f->is_repeated() &&
+         (type == "google.protobuf.FieldMask" || type == "google.protobuf.Timestamp" ||
+          type == "google.protobuf.Duration");
+}
 
 std::string Singular(absl::string_view collection) {
   std::string s(collection);
@@ -226,7 +344,38 @@ std::string OpenApiJson(const Router& router) {
       (*param.mutable_fields())["schema"] = Obj(schema);
       *params.add_values() = Obj(std::move(param));
     }
+    if (route.binding.body != "*") {
+      // Every scalar field that neither the path nor the body binds comes from the query.
+      std::set<std::string> bound;
+      for (const std::string& v : route.variables) {
+        bound.insert(v.substr(0, v.find('.')));
+      }
+      if (!route.binding.body.empty()) {
+        bound.insert(route.binding.body);
+      }
+      const Descriptor* input = m->input_type();
+      for (int i = 0; i < input->field_count(); ++i) {
+        const FieldDescriptor* f = input->field(i);
+        if (bound.count(f->name()) > 0 || !IsQueryField(f)) {
+          continue;
+        }
+        Struct param;
+        (*param.mutable_fields())["name"] = Str(f->json_name());
+        (*param.mutable_fields())["in"] = Str("query");
+        if (std::string text = Comments::Get().Of(f->full_name()); !text.empty()) {
+          (*param.mutable_fields())["description"] = Str(text);
+        }
+        (*param.mutable_fields())["schema"] = schemas.Field(f);
+        if (f->is_repeated()) {
+          (*param.mutable_fields())["explode"].set_bool_value(true);
+        }
+        *params.add_values() = Obj(std::move(param));
+      }
+    }
     *(*op.mutable_fields())["parameters"].mutable_list_value() = params;
+    if (std::string text = Comments::Get().Of(m->full_name()); !text.empty()) {
+      (*op.mutable_fields())["description"] = Str(text);
+    }
     if (!route.binding.body.empty()) {
       const Descriptor* body = m->input_type();
       if (route.binding.body != "*") {
@@ -242,9 +391,6 @@ std::string OpenApiJson(const Router& router) {
       (*op.mutable_fields())["requestBody"] = Obj(request_body);
     } else {
       schemas.Message(m->input_type());
-      (*op.mutable_fields())["description"] =
-          Str(absl::StrCat("Fields of ", m->input_type()->full_name(),
-                           " not in the path are query parameters (a.b=value)."));
     }
     Struct ok_media;
     (*ok_media.mutable_fields())["schema"] = schemas.Message(m->output_type());
@@ -271,6 +417,11 @@ std::string OpenApiJson(const Router& router) {
   (*info.mutable_fields())["title"] = Str("Accord API");
   (*info.mutable_fields())["version"] = Str("v1");
   (*doc.mutable_fields())["info"] = Obj(info);
+  // Relative: the document is served by the gateway whose HTTP port it describes.
+  Struct server;
+  (*server.mutable_fields())["url"] = Str("/");
+  (*server.mutable_fields())["description"] = Str("the gateway serving this document");
+  *(*doc.mutable_fields())["servers"].mutable_list_value()->add_values() = Obj(std::move(server));
   Struct bearer;
   (*bearer.mutable_fields())["type"] = Str("http");
   (*bearer.mutable_fields())["scheme"] = Str("bearer");

@@ -215,6 +215,30 @@ code, body = curl(f"{gateway.http}/openapi.json")
 check(code == 200 and "/v1/scoring:scoreLead" in body["paths"]
       and "post" in body["paths"]["/v1/namespaces/{namespace}/definitions/{definition}:propose"],
       "curl: /openapi.json lists the routes")
+# Issue 15, case 9: what client generators need, checked by npm's validator and generator.
+listing = body["paths"]["/v1/namespaces/{namespace}/definitions"]["get"]
+check({"pageSize", "pageToken", "filter"} <= {p["name"] for p in listing["parameters"]
+                                               if p["in"] == "query"}, listing["parameters"])
+update = body["paths"]["/v1/namespaces/{namespace}/definitions/{definition}"]["patch"]
+check("updateMask" in {p["name"] for p in update["parameters"]}, update["parameters"])
+watch_params = body["paths"]["/v1/namespaces/{namespace}/definitions:watch"]["get"]["parameters"]
+check("startAfterSequence" in {p["name"] for p in watch_params}, watch_params)
+check(body["servers"] and body["components"]["schemas"]["accord.scoring.v1.LeadScore"]
+      ["properties"]["unreadAttributes"].get("description"), "servers and proto comments")
+openapi_path = os.path.join(d, "openapi.json")
+with open(openapi_path, "w") as f:
+    json.dump(body, f)
+checked = subprocess.run(
+    ["node", os.path.join(os.path.dirname(__file__), "node", "openapi_check.mjs"), openapi_path,
+     os.path.join(d, "accord-api.d.ts")],
+    env=dict(os.environ, NODE_PATH=os.environ.get("ACCORD_NODE_MODULES", "")),
+    capture_output=True, text=True, timeout=120)
+check(checked.returncode == 0 and '"valid":true' in checked.stdout,
+      f"/openapi.json: swagger-parser and openapi-typescript ({checked.stdout} {checked.stderr})")
+with open(os.path.join(d, "accord-api.d.ts")) as f:
+    generated = f.read()
+check("missingAttributes" in generated and "pageSize" in generated,
+      "the generated TypeScript has the API's fields and query parameters")
 # HTTP watch: newline-delimited JSON.
 out = subprocess.run(["curl", "-sN", "--max-time", "2", "-H",
                       f"Authorization: Bearer {tokens['viewer']}",
