@@ -28,7 +28,8 @@ cleanup() {
   for p in "${pids[@]}"; do kill -TERM "$p" 2>/dev/null || true; done
   wait 2>/dev/null || true
 }
-trap cleanup EXIT INT TERM
+trap cleanup EXIT
+trap 'cleanup; exit 0' INT TERM  # Ctrl-C is how make run ends: not an error
 
 # accordctl talks to the gateway for everything but the first readiness check.
 unset ACCORD_SERVER ACCORD_SCORING_SERVER
