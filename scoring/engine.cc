@@ -1128,9 +1128,16 @@ void LeafPaths(const LeadSet& leads, int32_t value, std::string& path, int depth
     }
     return;
   }
+  // A key that repeats (a map parsed twice) counts once, with its last value, as Field() reads
+  // it.
+  absl::flat_hash_map<absl::string_view, int32_t> last;
+  for (int32_t e = v.first; e >= 0; e = leads.entry(e).next) {
+    last[leads.entry(e).key] = e;
+  }
   for (int32_t e = v.first; e >= 0 && out->size() < limit; e = leads.entry(e).next) {
     const LeadSet::Entry& entry = leads.entry(e);
-    if (entry.value < 0) {
+    if (entry.value < 0 || last[entry.key] != e ||
+        leads.value(entry.value).kind == LeadSet::Value::Kind::kUnset) {
       continue;
     }
     const size_t mark = path.size();
