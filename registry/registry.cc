@@ -21,6 +21,7 @@
 #include "common/hash.h"
 #include "common/log.h"
 #include "common/status.h"
+#include "registry/approval.h"
 
 namespace accord::registry {
 namespace {
@@ -148,37 +149,6 @@ void AddAuthor(const std::string& author, records::DefinitionState* state) {
       state->draft_authors().end()) {
     state->add_draft_authors(author);
   }
-}
-
-// The teams an approval policy names (the default teams for an empty policy).
-std::set<std::string> PolicyTeams(const v1::Definition& content) {
-  if (content.approval_policy().required_teams_size() == 0) {
-    return {DefaultApprovalTeams().begin(), DefaultApprovalTeams().end()};
-  }
-  return {content.approval_policy().required_teams().begin(),
-          content.approval_policy().required_teams().end()};
-}
-
-std::vector<std::string> RequiredTeams(const v1::Definition& content,
-                                       const records::DefinitionState& state) {
-  std::set<std::string> teams = PolicyTeams(content);
-  // A revision cannot weaken the policy in force: the teams of the published revision's policy
-  // approve too, so a team leaves the policy only by approving its own removal.
-  if (state.definition().published_revision() > 0) {
-    std::set<std::string> published = PolicyTeams(state.published().snapshot());
-    teams.insert(published.begin(), published.end());
-  }
-  return {teams.begin(), teams.end()};
-}
-
-std::vector<std::string> ApprovedTeams(const v1::Revision& r) {
-  std::vector<std::string> teams;
-  for (const v1::Review& review : r.reviews()) {
-    if (review.verdict() == v1::Review::APPROVE) {
-      teams.push_back(review.team());
-    }
-  }
-  return teams;
 }
 
 // Checks that every definition `revision` refers to is active and published, and adds each one's
@@ -825,7 +795,7 @@ absl::StatusOr<v1::Revision> Registry::ProposeRevision(const Principal& caller,
         revision.set_state(v1::Revision::PROPOSED);
         revision.set_proposer(caller.name);
         revision.set_change_summary(request.change_summary());
-        for (const std::string& team : RequiredTeams(content, *state)) {
+        for (const std::string& team : approval::RequiredTeams(content, *state)) {
           revision.add_required_teams(team);
         }
         revision.set_content_hash(hash);
@@ -879,95 +849,12 @@ absl::StatusOr<v1::Revision> Registry::Review(const Principal& caller,
         const v1::Definition& current = state->definition();
         ACCORD_RETURN_IF_ERROR(CheckActive(current));
         ACCORD_ASSIGN_OR_RETURN(v1::Revision revision, store_.GetRevision(def.full, number));
-        if (revision.state() != v1::Revision::PROPOSED &&
-            !(revision.state() == v1::Revision::APPROVED && !approve)) {
-          return ErrorWithReason(
-              absl::StatusCode::kFailedPrecondition, "REVISION_NOT_REVIEWABLE",
-              absl::StrCat(revision.name(), " is ", v1::Revision::State_Name(revision.state()),
-                           "; only a PROPOSED revision can be ",
-                           approve ? "approved" : "rejected"));
-        }
-        if (revision.proposer() == caller.name) {
-          return ErrorWithReason(
-              absl::StatusCode::kPermissionDenied, "SELF_APPROVAL",
-              absl::StrCat(caller.name, " proposed ", revision.name(), " and cannot review it"));
-        }
-        if (std::find(revision.authors().begin(), revision.authors().end(), caller.name) !=
-            revision.authors().end()) {
-          return ErrorWithReason(absl::StatusCode::kPermissionDenied, "SELF_APPROVAL",
-                                 absl::StrCat(caller.name, " changed the content of ",
-                                              revision.name(), " and cannot review it"));
-        }
-        for (const v1::Review& r : revision.reviews()) {
-          if (r.principal() == caller.name) {
-            return ErrorWithReason(absl::StatusCode::kFailedPrecondition, "ALREADY_REVIEWED",
-                                   absl::StrCat(caller.name, " already reviewed ", revision.name(),
-                                                " for ", r.team()));
-          }
-        }
-        std::vector<std::string> mine = caller.ApproverTeams();
-        std::vector<std::string> required(revision.required_teams().begin(),
-                                          revision.required_teams().end());
-        std::vector<std::string> approved = ApprovedTeams(revision);
-        std::string team = request.team();
-        if (!team.empty()) {
-          if (std::find(mine.begin(), mine.end(), team) == mine.end()) {
-            return ErrorWithReason(absl::StatusCode::kPermissionDenied, "NOT_AN_APPROVER",
-                                   absl::StrCat(caller.name, " is not an approver for ", team));
-          }
-          if (std::find(required.begin(), required.end(), team) == required.end()) {
-            return InvalidField(
-                "team", absl::StrCat("'", team, "' is not required for ", revision.name(), " (",
-                                     absl::StrJoin(required, ", "), ")"));
-          }
-        } else {
-          std::vector<std::string> candidates;
-          for (const std::string& t : mine) {
-            if (std::find(required.begin(), required.end(), t) != required.end()) {
-              candidates.push_back(t);
-            }
-          }
-          if (candidates.empty()) {
-            return ErrorWithReason(
-                absl::StatusCode::kPermissionDenied, "NOT_AN_APPROVER",
-                absl::StrCat(caller.name, " is not an approver for any team ", revision.name(),
-                             " needs (", absl::StrJoin(required, ", "), ")"));
-          }
-          std::vector<std::string> open;
-          for (const std::string& t : candidates) {
-            if (std::find(approved.begin(), approved.end(), t) == approved.end()) {
-              open.push_back(t);
-            }
-          }
-          if (open.size() > 1) {
-            return InvalidField("team",
-                                absl::StrCat("you approve for ", absl::StrJoin(open, " and "),
-                                             "; say which team you act for"));
-          }
-          team = open.empty() ? candidates.front() : open.front();
-        }
-        if (approve && std::find(approved.begin(), approved.end(), team) != approved.end()) {
-          return ErrorWithReason(absl::StatusCode::kFailedPrecondition, "ALREADY_APPROVED",
-                                 absl::StrCat(team, " has already approved ", revision.name()));
-        }
-        v1::Review* review = revision.add_reviews();
-        review->set_principal(caller.name);
-        review->set_team(team);
-        review->set_verdict(approve ? v1::Review::APPROVE : v1::Review::REJECT);
-        review->set_comment(request.comment());
-        *review->mutable_time() = TimeUtil::NanosecondsToTimestamp(absl::ToUnixNanos(clock_.Now()));
+        ACCORD_ASSIGN_OR_RETURN(std::string team,
+                                approval::ReviewTeam(revision, caller, request.team(), approve));
+        approval::AddReview(revision, caller, team, approve, request.comment(), clock_.Now());
         records::DefinitionState next = *state;
         next.mutable_definition()->set_sequence(0);
-        if (approve) {
-          approved.push_back(team);
-          bool all = std::all_of(required.begin(), required.end(), [&](const std::string& t) {
-            return std::find(approved.begin(), approved.end(), t) != approved.end();
-          });
-          if (all) {
-            revision.set_state(v1::Revision::APPROVED);
-          }
-        } else {
-          revision.set_state(v1::Revision::REJECTED);
+        if (!approve) {
           next.mutable_definition()->set_pending_revision(0);
         }
         revision.set_sequence(0);
@@ -999,26 +886,7 @@ absl::StatusOr<v1::Revision> Registry::PublishRevision(const Principal& caller,
         ACCORD_RETURN_IF_ERROR(CheckActive(current));
         ACCORD_RETURN_IF_ERROR(CheckEtag(request.etag(), current));
         ACCORD_ASSIGN_OR_RETURN(v1::Revision revision, store_.GetRevision(def.full, number));
-        if (revision.state() == v1::Revision::PROPOSED) {
-          std::vector<std::string> approved = ApprovedTeams(revision);
-          std::vector<std::string> missing;
-          for (const std::string& t : revision.required_teams()) {
-            if (std::find(approved.begin(), approved.end(), t) == approved.end()) {
-              missing.push_back(t);
-            }
-          }
-          return ErrorWithReason(absl::StatusCode::kFailedPrecondition, "APPROVAL_REQUIRED",
-                                 absl::StrCat(revision.name(), " still needs the approval of ",
-                                              absl::StrJoin(missing, " and ")),
-                                 {{"approved", absl::StrJoin(approved, ",")},
-                                  {"required", absl::StrJoin(revision.required_teams(), ",")}});
-        }
-        if (revision.state() != v1::Revision::APPROVED) {
-          return ErrorWithReason(
-              absl::StatusCode::kFailedPrecondition, "REVISION_NOT_PUBLISHABLE",
-              absl::StrCat(revision.name(), " is ", v1::Revision::State_Name(revision.state()),
-                           "; only an APPROVED revision can be published"));
-        }
+        ACCORD_RETURN_IF_ERROR(approval::CheckPublishable(revision));
         // Everything it refers to must exist and be published, or consumers could not use it.
         Plan<v1::Revision> plan;
         ACCORD_RETURN_IF_ERROR(GuardReferences(hub_, revision, &plan.batch));
@@ -1076,25 +944,7 @@ absl::StatusOr<v1::Revision> Registry::RollbackDefinition(
         }
         // A rollback publishes at once with the restored revision's approvals, so it cannot
         // drop a team from the policy in force: that team must approve its removal in a review.
-        std::vector<std::string> dropped;
-        if (current.published_revision() > 0) {
-          std::set<std::string> restored = PolicyTeams(old.snapshot());
-          for (const std::string& team : PolicyTeams(state->published().snapshot())) {
-            if (restored.count(team) == 0) {
-              dropped.push_back(team);
-            }
-          }
-        }
-        if (!dropped.empty()) {
-          return ErrorWithReason(
-              absl::StatusCode::kFailedPrecondition, "ROLLBACK_WEAKENS_POLICY",
-              absl::StrCat(old.name(), "'s approval policy leaves out ",
-                           absl::StrJoin(dropped, " and "),
-                           ", which the published policy requires; propose that content for "
-                           "review instead, so that ",
-                           absl::StrJoin(dropped, " and "), " can approve it"),
-              {{"dropped_teams", absl::StrJoin(dropped, ",")}});
-        }
+        ACCORD_RETURN_IF_ERROR(approval::CheckRollbackKeepsPolicy(old, *state));
         Plan<v1::Revision> plan;
         ACCORD_RETURN_IF_ERROR(GuardReferences(hub_, old, &plan.batch));
         if (current.pending_revision() > 0) {
