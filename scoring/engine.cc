@@ -801,6 +801,29 @@ void CollectAttributePaths(const google::protobuf::Message& message, std::set<st
   }
 }
 
+}  // namespace
+
+void ReadTree::Add(absl::string_view path) {
+  int node = 0;
+  for (absl::string_view key : absl::StrSplit(path, '.')) {
+    int child = Child(node, key);
+    if (child < 0) {
+      child = static_cast<int>(nodes.size());
+      nodes[node].children.emplace(std::string(key), child);
+      nodes.emplace_back();
+    }
+    node = child;
+  }
+  nodes[node].read = true;
+}
+
+int ReadTree::Child(int node, absl::string_view key) const {
+  auto it = nodes[node].children.find(key);
+  return it == nodes[node].children.end() ? -1 : it->second;
+}
+
+namespace {
+
 std::vector<std::string> Sorted(const std::set<std::string>& paths) {
   return {paths.begin(), paths.end()};
 }
@@ -1046,7 +1069,9 @@ absl::StatusOr<std::shared_ptr<const CompiledSet>> Compile(
   for (const PublishedDefinition& d : definitions) {
     CollectAttributePaths(d.content, &everything);
   }
-  set->read_paths = Sorted(everything);
+  for (const std::string& path : everything) {
+    set->read_tree.Add(path);
+  }
   for (size_t i = 0; i < personas.size(); ++i) {
     std::set<std::string> paths;
     CollectAttributePaths(personas[i]->content, &paths);
@@ -1062,6 +1087,9 @@ absl::StatusOr<std::shared_ptr<const CompiledSet>> Compile(
       }
     }
     m.read_paths = Sorted(paths);
+    for (const std::string& path : m.read_paths) {
+      m.read_keys.push_back(absl::StrSplit(path, '.'));
+    }
   }
   return std::shared_ptr<const CompiledSet>(std::move(set));
 }
@@ -1105,10 +1133,10 @@ void ScoreInto(const Evaluation& evaluation, const sv1::Lead& lead, absl::Time a
 
 namespace {
 
-// Whether the lead has a value at the dotted `path` of its attributes.
-bool HasAttribute(const LeadSet& leads, int32_t attributes, absl::string_view path) {
+// Whether the lead has a value at `keys` (a path split at its dots) of its attributes.
+bool HasAttribute(const LeadSet& leads, int32_t attributes, const std::vector<std::string>& keys) {
   int32_t at = attributes;
-  for (absl::string_view key : absl::StrSplit(path, '.')) {
+  for (const std::string& key : keys) {
     at = leads.FieldIndex(at, key);
     if (at < 0) {
       return false;
@@ -1117,78 +1145,105 @@ bool HasAttribute(const LeadSet& leads, int32_t attributes, absl::string_view pa
   return true;
 }
 
-// The dotted paths of the leaves under `value` (a list or a scalar is a leaf; so is an empty
-// struct), at most `limit` of them, at most kMaxConditionDepth deep.
-void LeafPaths(const LeadSet& leads, int32_t value, std::string& path, int depth, size_t limit,
-               std::vector<std::string>* out) {
+// Whether entry `e` of a struct is the one its key reads (the last, when a key repeats, as a
+// map parsed twice leaves it), with a value.
+bool Effective(const LeadSet& leads, int32_t e) {
+  const LeadSet::Entry& entry = leads.entry(e);
+  if (entry.value < 0 || leads.value(entry.value).kind == LeadSet::Value::Kind::kUnset) {
+    return false;
+  }
+  for (int32_t later = entry.next; later >= 0; later = leads.entry(later).next) {
+    if (leads.entry(later).key == entry.key) {
+      return false;
+    }
+  }
+  return true;
+}
+
+// Paths found unread, kept in one buffer reused call after call (no allocation per path).
+struct PathList {
+  std::string bytes;
+  std::vector<std::pair<uint32_t, uint32_t>> spans;  // offset, length
+  absl::string_view at(size_t i) const {
+    return absl::string_view(bytes).substr(spans[i].first, spans[i].second);
+  }
+  void Add(absl::string_view path) {
+    spans.emplace_back(static_cast<uint32_t>(bytes.size()), static_cast<uint32_t>(path.size()));
+    bytes.append(path.data(), path.size());
+  }
+  void Clear() {
+    bytes.clear();
+    spans.clear();
+  }
+};
+
+// Appends to `out` the leaf paths under `value` (a list or a scalar is a leaf; so is an empty
+// struct) that no rule reads, below `node` of `tree` (-1: none of them), `path` being value's.
+void UnreadLeaves(const ReadTree& tree, const LeadSet& leads, int32_t value, int node,
+                  std::string& path, int depth, PathList* out) {
   const LeadSet::Value& v = leads.value(value);
   if (v.kind != LeadSet::Value::Kind::kStruct || v.first < 0 || depth >= kMaxConditionDepth) {
-    if (!path.empty()) {
-      out->push_back(path);
+    if (node < 0 && !path.empty()) {
+      out->Add(path);
     }
     return;
   }
-  // A key that repeats (a map parsed twice) counts once, with its last value, as Field() reads
-  // it.
-  absl::flat_hash_map<absl::string_view, int32_t> last;
-  for (int32_t e = v.first; e >= 0; e = leads.entry(e).next) {
-    last[leads.entry(e).key] = e;
-  }
-  for (int32_t e = v.first; e >= 0 && out->size() < limit; e = leads.entry(e).next) {
-    const LeadSet::Entry& entry = leads.entry(e);
-    if (entry.value < 0 || last[entry.key] != e ||
-        leads.value(entry.value).kind == LeadSet::Value::Kind::kUnset) {
+  for (int32_t e = v.first; e >= 0 && out->spans.size() < 1000; e = leads.entry(e).next) {
+    if (!Effective(leads, e)) {
       continue;
+    }
+    const LeadSet::Entry& entry = leads.entry(e);
+    const int child = node < 0 ? -1 : tree.Child(node, entry.key);
+    if (child >= 0 && tree.nodes[child].read) {
+      continue;  // a rule reads this path, and so everything inside it
+    }
+    const LeadSet::Value& inner = leads.value(entry.value);
+    if (child >= 0 && inner.kind != LeadSet::Value::Kind::kStruct) {
+      continue;  // rules read inside it: they test it, and find no field there
     }
     const size_t mark = path.size();
     if (!path.empty()) {
       path.push_back('.');
     }
     path.append(entry.key.data(), entry.key.size());
-    LeafPaths(leads, entry.value, path, depth + 1, limit, out);
+    UnreadLeaves(tree, leads, entry.value, child, path, depth + 1, out);
     path.resize(mark);
   }
-}
-
-// Whether a rule reads `path`: the path itself, a struct holding it, or a field inside it.
-bool IsRead(const std::vector<std::string>& read, const std::string& path) {
-  if (std::binary_search(read.begin(), read.end(), path)) {
-    return true;
-  }
-  for (size_t dot = path.find('.'); dot != std::string::npos; dot = path.find('.', dot + 1)) {
-    if (std::binary_search(read.begin(), read.end(), path.substr(0, dot))) {
-      return true;
-    }
-  }
-  const std::string inside = path + ".";
-  auto it = std::lower_bound(read.begin(), read.end(), inside);
-  return it != read.end() && absl::StartsWith(*it, inside);
 }
 
 // The attribute reports of a FULL result: what the model reads that the lead lacks, and what
 // the lead sent that no rule of the namespace reads.
 void ReportAttributes(const CompiledSet& set, const Model& m, const LeadSet& leads,
                       const LeadSet::Lead& lead, sv1::LeadScore& out) {
-  for (const std::string& path : m.read_paths) {
-    if (!HasAttribute(leads, lead.attributes, path)) {
-      out.add_missing_attributes(path);
+  for (size_t i = 0; i < m.read_keys.size(); ++i) {
+    if (!HasAttribute(leads, lead.attributes, m.read_keys[i])) {
+      out.add_missing_attributes(m.read_paths[i]);
     }
   }
   if (lead.attributes < 0) {
     return;
   }
-  std::vector<std::string> sent;
-  std::string path;
-  LeafPaths(leads, lead.attributes, path, 0, 1000, &sent);
-  std::sort(sent.begin(), sent.end());
-  sent.erase(std::unique(sent.begin(), sent.end()), sent.end());
-  for (const std::string& p : sent) {
-    if (static_cast<size_t>(out.unread_attributes_size()) >= kMaxUnreadAttributes) {
-      break;
+  thread_local PathList unread;
+  thread_local std::string path;
+  unread.Clear();
+  path.clear();
+  UnreadLeaves(set.read_tree, leads, lead.attributes, 0, path, 0, &unread);
+  std::vector<size_t> order(unread.spans.size());
+  for (size_t i = 0; i < order.size(); ++i) {
+    order[i] = i;
+  }
+  std::sort(order.begin(), order.end(),
+            [&](size_t a, size_t b) { return unread.at(a) < unread.at(b); });
+  absl::string_view previous;
+  for (size_t i = 0;
+       i < order.size() && out.unread_attributes_size() < static_cast<int>(kMaxUnreadAttributes);
+       ++i) {
+    absl::string_view p = unread.at(order[i]);
+    if (i > 0 && p == previous) {
+      continue;
     }
-    if (!IsRead(set.read_paths, p)) {
-      out.add_unread_attributes(p);
-    }
+    previous = p;
+    out.add_unread_attributes(std::string(p));
   }
 }
 

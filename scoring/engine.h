@@ -152,8 +152,23 @@ struct Model {
   std::vector<Band> engagement_grades;
   std::vector<Level> levels;
   std::vector<int> personas;  // indices into CompiledSet::personas
-  // Lead attribute paths its fit rules, disqualifiers and personas test, sorted.
+  // Lead attribute paths its fit rules, disqualifiers and personas test, sorted, and the same
+  // split at the dots.
   std::vector<std::string> read_paths;
+  std::vector<std::vector<std::string>> read_keys;
+};
+
+// The attribute paths the rules of a namespace read, as a tree of keys: node 0 is the root; a
+// node is `read` when a rule tests that very path (and so everything inside it).
+struct ReadTree {
+  struct Node {
+    bool read = false;
+    absl::flat_hash_map<std::string, int> children;
+  };
+  std::vector<Node> nodes = std::vector<Node>(1);
+  void Add(absl::string_view path);
+  // The child of `node` for `key`, or -1.
+  int Child(int node, absl::string_view key) const;
 };
 
 struct Journey {
@@ -197,8 +212,8 @@ struct CompiledSet {
   int attribute_paths = 0;
   // The distinct lead attribute tests: each is evaluated at most once per lead.
   int attribute_tests = 0;
-  // Every lead attribute path a published definition of the namespace tests, sorted.
-  std::vector<std::string> read_paths;
+  // Every lead attribute path a published definition of the namespace tests.
+  ReadTree read_tree;
 };
 
 // At most this many unread attribute paths are reported per lead.
