@@ -53,7 +53,7 @@ constexpr size_t kResponseBacklog = 1 << 20;
 // reason are about twice the lead), so that it is rarely copied as it grows.
 constexpr size_t kResponseReserve = 3;
 // During a backend's back-off, calls try a connection at most this often (per loop).
-constexpr absl::Duration kProbeInterval = absl::Milliseconds(100);
+constexpr absl::Duration kProbeInterval = absl::Milliseconds(10);
 
 // Bytes on their way from one connection to the other, in arrival order.
 struct Pipe {

@@ -193,12 +193,16 @@ seconds = run.stop(also=restarted.pid)
 check(seconds < 2, f"Ctrl-C took {seconds:.2f} s")
 restarted.wait(timeout=5)
 
-# 20 restarts in a row, each followed at once by make run's own apply.
+# 20 restarts in a row, each followed at once by make run's own apply and one of ours.
 worst = 0.0
 for i in range(20):
     run = Run()
     out = run.output()
     check("make run:" not in out and "nothing new" in out, f"restart {i}: {out}")
+    applied = ctl(t["ACCORD_TOKEN_MARKETING_EDITOR"], "apply", "-f",
+                  os.path.join(SOURCE, "examples/definitions/10-personas.yaml"))
+    check(applied.returncode == 0 and applied.stdout.count(" unchanged") == 3,
+          f"restart {i}: an apply right after start ({applied.stdout} {applied.stderr})")
     worst = max(worst, run.stop())
 check(worst < 2, f"Ctrl-C took up to {worst:.2f} s")
 print(f"20 restarts: every apply succeeded; Ctrl-C at most {worst:.2f} s")
