@@ -190,6 +190,7 @@ int Run(const Options& o) {
     Log(LogLevel::kInfo, "front end drained");
   }
   server.Shutdown();
+  scorer.StopLoadingRevisions();  // before the watcher its reads use goes away
   return 0;
 }
 

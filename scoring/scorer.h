@@ -60,6 +60,9 @@ class Scorer final {
   // requests get FAILED_PRECONDITION REVISION_NOT_LOADED. Call before serving.
   void SetRevisionFetcher(RevisionFetcher fetcher,
                           RevisionLoaderOptions options = RevisionLoaderOptions{});
+  // Waits for the reads in flight and drops the fetcher: call once serving has stopped and
+  // before what the fetcher uses (the registry watcher) goes away.
+  void StopLoadingRevisions() { loader_.reset(); }
   std::shared_ptr<const Snapshot> Current() const;
 
   // Error codes: INVALID_ARGUMENT (field path), FAILED_PRECONDITION (nothing published for
