@@ -9,6 +9,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/string_view.h"
+#include "absl/strings/strip.h"
 #include "google/protobuf/descriptor.h"
 #include "google/protobuf/reflection.h"
 #include "google/protobuf/util/time_util.h"
@@ -823,9 +824,10 @@ void CheckSla(const registry::v1::ServiceLevelAgreement& sla, Checker& c,
   }
 }
 
+// A definition's namespace, for references relative to it: "default" for a definition without
+// a (valid) name, as a file checked offline may be.
 std::string NamespaceOf(absl::string_view name) {
-  std::vector<absl::string_view> parts = absl::StrSplit(name, '/');
-  return parts.size() >= 2 && parts[0] == "namespaces" ? std::string(parts[1]) : "default";
+  return NamespaceOfName(name).value_or("default");
 }
 
 void CollectConditionRefs(const registry::v1::Condition& c, absl::string_view ns,
@@ -855,6 +857,17 @@ const std::vector<std::string>& KnownTeams() {
 }
 
 const std::vector<std::string>& DefaultApprovalTeams() { return KnownTeams(); }
+
+std::optional<std::string> NamespaceOfName(absl::string_view name) {
+  if (!absl::ConsumePrefix(&name, "namespaces/")) {
+    return std::nullopt;
+  }
+  absl::string_view ns = name.substr(0, name.find('/'));
+  if (!IsValidId(ns)) {
+    return std::nullopt;
+  }
+  return std::string(ns);
+}
 
 bool IsValidId(absl::string_view id) {
   if (id.empty() || id.size() > 63 || !(id[0] >= 'a' && id[0] <= 'z')) {

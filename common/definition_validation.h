@@ -48,6 +48,11 @@ class ReferenceResolver {
                                                           absl::string_view ref) const = 0;
 };
 
+// The namespace of a resource name, "namespaces/{ns}" or "namespaces/{ns}/..." with {ns} a
+// valid id; nullopt for any other name. The one parser of it: the stores, scoring, the audit
+// log and validation all read a name's namespace through it.
+std::optional<std::string> NamespaceOfName(absl::string_view name);
+
 // "namespaces/{ns}/definitions/{id}" for a reference, relative to `namespace_id`.
 std::string ResolveReferenceName(absl::string_view namespace_id, absl::string_view ref);
 

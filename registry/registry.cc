@@ -308,8 +308,7 @@ v1::AuditEvent Registry::Audit(const Principal& caller, absl::string_view action
   e.set_principal(caller.name);
   e.set_action(std::string(action));
   e.set_resource(resource);
-  std::vector<absl::string_view> parts = absl::StrSplit(resource, '/');
-  e.set_namespace_(parts.size() > 1 ? std::string(parts[1]) : "");
+  e.set_namespace_(NamespaceOfName(resource).value_or(""));
   e.set_before_hash(before_hash);
   e.set_after_hash(after_hash);
   e.set_request_id(request_id);

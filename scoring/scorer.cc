@@ -14,11 +14,7 @@
 namespace accord::scoring {
 namespace {
 
-std::string NamespaceOf(const std::string& name) {
-  size_t start = name.find('/');
-  size_t end = name.find('/', start + 1);
-  return start == std::string::npos ? "" : name.substr(start + 1, end - start - 1);
-}
+std::string NamespaceOf(const std::string& name) { return NamespaceOfName(name).value_or(""); }
 
 std::vector<PublishedDefinition> DefinitionsOf(const std::map<std::string, rv1::Revision>& all,
                                                const std::string& ns) {

@@ -4,6 +4,7 @@
 #include "google/protobuf/descriptor.h"
 #include "google/protobuf/reflection.h"
 
+#include "common/definition_validation.h"
 #include "common/status.h"
 
 namespace accord::registry {
@@ -60,13 +61,7 @@ void AssignSequence(google::protobuf::Message* message, int64_t sequence) {
 }
 
 std::string NamespaceOfResource(const std::string& name) {
-  // namespaces/{ns}/...
-  size_t start = name.find('/');
-  if (start == std::string::npos) {
-    return "";
-  }
-  size_t end = name.find('/', start + 1);
-  return name.substr(start + 1, end == std::string::npos ? std::string::npos : end - start - 1);
+  return NamespaceOfName(name).value_or("");
 }
 
 }  // namespace accord::registry

@@ -105,7 +105,8 @@ class DefinitionStore {
   virtual void SetChangeListener(std::function<void()> wake) { (void)wake; }
 };
 
-// The namespace id of a resource name ("namespaces/{ns}/definitions/..." -> "{ns}"), or "".
+// The namespace id of a resource name ("namespaces/{ns}/definitions/..." -> "{ns}"), or ""
+// for a malformed name (NamespaceOfName, the one parser of it).
 std::string NamespaceOfResource(const std::string& name);
 
 // Commit's verdict on `batch`'s preconditions, for every store alike: `stored` holds each

@@ -72,6 +72,22 @@ class RegistryTest : public ::testing::Test {
     return registry_->PublishRevision(editor_, r);
   }
 
+  // Writes `content` into the draft of `id`, proposes it and has both teams approve and
+  // publish it; returns the published revision.
+  v1::Revision UpdateAndPublish(const std::string& id, const v1::Definition& content) {
+    v1::UpdateDefinitionRequest u;
+    *u.mutable_definition() = content;
+    u.mutable_definition()->set_name("namespaces/default/definitions/" + id);
+    EXPECT_TRUE(registry_->UpdateDefinition(editor_, u).ok());
+    absl::StatusOr<v1::Revision> r = Propose(id, editor_);
+    EXPECT_TRUE(r.ok()) << r.status();
+    EXPECT_TRUE(Approve(r->name(), marketing_).ok());
+    EXPECT_TRUE(Approve(r->name(), sales_).ok());
+    absl::StatusOr<v1::Revision> published = Publish(r->name());
+    EXPECT_TRUE(published.ok()) << published.status();
+    return published.value_or(v1::Revision());
+  }
+
   std::string path_;
   SystemClock clock_;
   std::unique_ptr<SqliteDefinitionStore> store_;
@@ -208,14 +224,7 @@ TEST_F(RegistryTest, PublishedReferencesBlockDeleteAndRollbackRepublishes) {
               HasReason("DEFINITION_REFERENCED"));
 
   // Second revision of p, then roll back to the first.
-  v1::UpdateDefinitionRequest u;
-  *u.mutable_definition() = Persona("v2");
-  u.mutable_definition()->set_name("namespaces/default/definitions/p");
-  ASSERT_TRUE(registry_->UpdateDefinition(editor_, u).ok());
-  ACCORD_ASSERT_OK_AND_ASSIGN(v1::Revision r2, Propose("p", editor_));
-  ASSERT_TRUE(Approve(r2.name(), marketing_).ok());
-  ASSERT_TRUE(Approve(r2.name(), sales_).ok());
-  ASSERT_TRUE(Publish(r2.name()).ok());
+  ASSERT_EQ(UpdateAndPublish("p", Persona("v2")).revision_number(), 2);
   v1::RollbackDefinitionRequest rb;
   rb.set_name("namespaces/default/definitions/p");
   rb.set_revision_number(2);
@@ -254,16 +263,10 @@ TEST_F(RegistryTest, RollbackCannotDropATeamFromThePolicyInForce) {
   ASSERT_TRUE(Approve(r1.name(), marketing_).ok());
   ASSERT_TRUE(Publish(r1.name()).ok());
 
-  v1::UpdateDefinitionRequest u;
-  *u.mutable_definition() = Persona("v2");
-  u.mutable_definition()->set_name("namespaces/default/definitions/p");
-  u.mutable_definition()->mutable_approval_policy()->add_required_teams("marketing");
-  u.mutable_definition()->mutable_approval_policy()->add_required_teams("sales");
-  ASSERT_TRUE(registry_->UpdateDefinition(editor_, u).ok());
-  ACCORD_ASSERT_OK_AND_ASSIGN(v1::Revision r2, Propose("p", editor_));
-  ASSERT_TRUE(Approve(r2.name(), marketing_).ok());
-  ASSERT_TRUE(Approve(r2.name(), sales_).ok());
-  ASSERT_TRUE(Publish(r2.name()).ok());
+  v1::Definition both = Persona("v2");
+  both.mutable_approval_policy()->add_required_teams("marketing");
+  both.mutable_approval_policy()->add_required_teams("sales");
+  ASSERT_EQ(UpdateAndPublish("p", both).state(), v1::Revision::PUBLISHED);
 
   v1::RollbackDefinitionRequest rb;
   rb.set_name("namespaces/default/definitions/p");
@@ -273,6 +276,7 @@ TEST_F(RegistryTest, RollbackCannotDropATeamFromThePolicyInForce) {
               StatusIs(absl::StatusCode::kFailedPrecondition));
 
   // The way that remains: a proposal that sales approves, removing itself.
+  v1::UpdateDefinitionRequest u;
   *u.mutable_definition() = only_marketing;
   u.mutable_definition()->set_name("namespaces/default/definitions/p");
   ASSERT_TRUE(registry_->UpdateDefinition(editor_, u).ok());
