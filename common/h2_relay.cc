@@ -29,8 +29,10 @@
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/strip.h"
 #include <openssl/err.h>
 
+#include "common/host_port.h"
 #include "common/log.h"
 #include "common/relay_tls.h"
 #include "common/rpc_metrics.h"
@@ -112,15 +114,8 @@ struct Stream {
 };
 
 absl::StatusOr<std::pair<std::string, std::string>> SplitHostPort(const std::string& address) {
-  size_t colon = address.rfind(':');
-  if (colon == std::string::npos || colon + 1 == address.size()) {
-    return absl::InvalidArgumentError(absl::StrCat("address ", address, ": want HOST:PORT"));
-  }
-  std::string host = address.substr(0, colon);
-  if (host.size() >= 2 && host.front() == '[' && host.back() == ']') {
-    host = host.substr(1, host.size() - 2);
-  }
-  return std::make_pair(host, address.substr(colon + 1));
+  ACCORD_ASSIGN_OR_RETURN(HostPort parsed, ParseHostPort(address));
+  return std::make_pair(parsed.host, std::to_string(parsed.port));
 }
 
 // Every address `address` resolves to (numeric hosts resolve to themselves).
@@ -823,7 +818,9 @@ H2Relay::Loop::Loop(RelayRoutes& routes, const RelayOptions& options, RpcMetrics
       workers_(workers) {
   const size_t targets = options_.backends.size() + 1;
   for (const RelayBackend& b : options_.backends) {
-    target_address_.push_back(b.address);
+    // A gRPC target ("dns:///registry:7401", as the Kubernetes manifests give the gateway)
+    // names the same HOST:PORT: the relay resolves it itself, every address.
+    target_address_.emplace_back(HostPortOfTarget(b.address));
     target_name_.push_back(b.name);
   }
   target_address_.emplace_back();

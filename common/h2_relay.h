@@ -96,7 +96,7 @@ class RelayRoutes {
 
 struct RelayBackend {
   std::string name;     // "registry": logs and errors
-  std::string address;  // HOST:PORT (DNS: every address, round robin)
+  std::string address;  // HOST:PORT, or the gRPC target dns:///HOST:PORT (every address, in turn)
 };
 
 struct RelayOptions {

@@ -27,6 +27,7 @@
 #include "prometheus/exposer.h"
 #include "prometheus/histogram.h"
 
+#include "common/host_port.h"
 #include "common/log.h"
 #include "common/rpc_metrics.h"
 #include "common/trace.h"
@@ -35,10 +36,8 @@ namespace accord {
 namespace {
 
 absl::Status CheckHostPort(const std::string& flag, const std::string& value) {
-  size_t colon = value.rfind(':');
-  int port = 0;
-  if (colon == std::string::npos || colon == 0 ||
-      !absl::SimpleAtoi(value.substr(colon + 1), &port) || port < 0 || port > 65535) {
+  absl::StatusOr<HostPort> parsed = ParseHostPort(value);
+  if (!parsed.ok() || parsed->host.empty()) {
     return absl::InvalidArgumentError(
         absl::StrCat("--", flag, "=", value, ": expected HOST:PORT (port 0 picks a free one)"));
   }
@@ -136,16 +135,22 @@ void BlockShutdownSignals() {
 }
 
 bool IsLoopback(const std::string& host_port) {
-  size_t colon = host_port.rfind(':');
-  std::string host = colon == std::string::npos ? host_port : host_port.substr(0, colon);
+  // HOST:PORT (or a gRPC dns: target naming one), or a bare IPv4 host or name (a bare IPv6
+  // literal is not accepted).
+  const absl::string_view address = HostPortOfTarget(host_port);
+  absl::StatusOr<HostPort> parsed = ParseHostPort(address);
+  const bool bare = address.find_first_of(":[]") == absl::string_view::npos;
+  if (!parsed.ok() && !bare) {
+    return false;
+  }
+  const std::string host = parsed.ok() ? parsed->host : std::string(address);
   if (host == "localhost") {
     return true;
   }
   // IP literals only: a name such as "127.internal" may resolve to a routable address.
-  if (host.size() > 2 && host.front() == '[' && host.back() == ']') {
-    in6_addr v6;
-    return inet_pton(AF_INET6, host.substr(1, host.size() - 2).c_str(), &v6) == 1 &&
-           IN6_IS_ADDR_LOOPBACK(&v6);
+  in6_addr v6;
+  if (inet_pton(AF_INET6, host.c_str(), &v6) == 1) {
+    return IN6_IS_ADDR_LOOPBACK(&v6);
   }
   in_addr v4;
   return inet_pton(AF_INET, host.c_str(), &v4) == 1 && (ntohl(v4.s_addr) >> 24) == 127;
@@ -280,12 +285,10 @@ void Server::StopExposer() {
   }
   // civetweb (behind prometheus::Exposer) sees that it must stop only when its listener's
   // poll() returns, up to 2 s later: connecting to the admin port wakes it at once.
-  std::string host = options_.admin_listen.substr(0, options_.admin_listen.rfind(':'));
-  if (host.empty() || host == "0.0.0.0" || host == "[::]") {
+  absl::StatusOr<HostPort> admin = ParseHostPort(options_.admin_listen);
+  std::string host = admin.ok() ? admin->host : "";
+  if (host.empty() || host == "0.0.0.0" || host == "::") {
     host = "127.0.0.1";
-  }
-  if (host.size() > 2 && host.front() == '[') {
-    host = host.substr(1, host.size() - 2);
   }
   sockaddr_storage address{};
   socklen_t length = 0;

@@ -12,6 +12,7 @@
 #include "grpcpp/support/byte_buffer.h"
 
 #include "common/hash.h"
+#include "common/host_port.h"
 #include "common/log.h"
 #include "common/status.h"
 #include "gateway/openapi.h"
@@ -345,13 +346,13 @@ absl::Status HttpServer::Start() {
   svr.Put(".*", handle);
   svr.Delete(".*", handle);
 
-  size_t colon = options_.listen.rfind(':');
-  std::string host = options_.listen.substr(0, colon);
-  int port = 0;
-  if (colon == std::string::npos || !absl::SimpleAtoi(options_.listen.substr(colon + 1), &port)) {
+  absl::StatusOr<HostPort> listen = ParseHostPort(options_.listen);
+  if (!listen.ok()) {
     return absl::InvalidArgumentError(
         absl::StrCat("--http_listen=", options_.listen, ": expected HOST:PORT"));
   }
+  const std::string& host = listen->host;
+  const int port = listen->port;
   if (port == 0) {
     port_ = svr.bind_to_any_port(host);
   } else {

@@ -279,6 +279,16 @@ code = subprocess.run(["curl", "-s", "-o", "/dev/null", "-w", "%{http_code}",
                        "ListDefinitions"], capture_output=True, text=True).stdout
 check(code == "415", f"JSON on the gRPC port: HTTP {code}")
 
+# Backends named as gRPC targets, as the Kubernetes manifests name them
+# (ACCORD_GATEWAY_REGISTRY=dns:///accord-registry:7401): the relay resolves the name itself.
+targeted = Gateway(d, "dns:///localhost:" + registry.address.rsplit(":", 1)[1],
+                   "dns:" + scoring.address)
+got = registry_pb2_grpc.RegistryStub(grpc.insecure_channel(targeted.address)).GetDefinition(
+    registry_pb2.GetDefinitionRequest(name="namespaces/default/definitions/b2b-lead-score"),
+    metadata=md("viewer"), timeout=10)
+check(got.published_revision >= 1, "a gateway whose backends are dns:/// targets relays to them")
+targeted.stop()
+
 # --- overload: quotas per principal and the stream limit ---
 limited = Gateway(d, registry.address, scoring.address,
                   ["--quota_rps=2", "--quota_burst=5", "--max_streams=2"])
