@@ -350,6 +350,8 @@ class H2Relay::Loop {
   void Cancel(Stream* s, const absl::Status& status);
   void FlushDirty();
   void CloseDead();
+  // Closes and forgets the connections `which` picks.
+  void CloseWhere(const std::function<bool(const Conn&)>& which);
   Upstream* Pick(int target);
   void Connect(int target, const sockaddr_storage& address);
   void RequestResolve();
@@ -1749,8 +1751,12 @@ void H2Relay::Loop::Interest(Conn* c, uint32_t events) {
 }
 
 void H2Relay::Loop::CloseDead() {
+  CloseWhere([](const Conn& c) { return c.dead(); });
+}
+
+void H2Relay::Loop::CloseWhere(const std::function<bool(const Conn&)>& which) {
   for (auto it = conns_.begin(); it != conns_.end();) {
-    if (it->first->dead()) {
+    if (which(*it->first)) {
       epoll_ctl(epoll_, EPOLL_CTL_DEL, it->first->fd(), nullptr);
       it = conns_.erase(it);
     } else {
@@ -1955,14 +1961,7 @@ void H2Relay::Loop::Run() {
   FlushDirty();
   // Backend connections close too, so that a backend draining at the same time (the server's
   // own gRPC server, behind a front end) does not wait for them until its deadline.
-  for (auto it = conns_.begin(); it != conns_.end();) {
-    if (it->first->upstream()) {
-      epoll_ctl(epoll_, EPOLL_CTL_DEL, it->first->fd(), nullptr);
-      it = conns_.erase(it);
-    } else {
-      ++it;
-    }
-  }
+  CloseWhere([](const Conn& c) { return c.upstream(); });
 }
 
 H2Relay::H2Relay(RelayRoutes& routes, RelayOptions options, RpcMetrics* rpc_metrics) {

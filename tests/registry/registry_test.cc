@@ -7,6 +7,7 @@
 
 #include "common/call_scope.h"
 #include "registry/storage/sqlite_definition_store.h"
+#include "tests/testing/sqlite_registry.h"
 #include "tests/testing/status_matchers.h"
 
 namespace accord::registry {
@@ -18,24 +19,8 @@ using accord::testing::StatusIs;
 
 Principal P(const std::string& name, std::vector<Role> roles) { return Principal{name, roles}; }
 
-class RegistryTest : public ::testing::Test {
+class RegistryTest : public testing::SqliteRegistryTest {
  protected:
-  void SetUp() override {
-    path_ = (std::filesystem::temp_directory_path() /
-             ("accord-registry-test-" + std::to_string(getpid()) + ".db"))
-                .string();
-    for (const char* s : {"", "-wal", "-shm"}) {
-      std::filesystem::remove(path_ + s);
-    }
-    auto store = SqliteDefinitionStore::Open(path_);
-    ASSERT_TRUE(store.ok()) << store.status();
-    store_ = std::move(*store);
-    hub_ = std::make_unique<WatchHub>(*store_, WatchHubOptions{});
-    ASSERT_TRUE(hub_->Start().ok());
-    registry_ = std::make_unique<Registry>(*store_, *hub_, clock_);
-  }
-  void TearDown() override { hub_->Stop(); }
-
   v1::Definition Persona(const std::string& summary = "s") {
     auto docs = cli::ParseDefinitions(
         "buyer_persona: {summary: " + summary +
@@ -88,11 +73,6 @@ class RegistryTest : public ::testing::Test {
     return published.value_or(v1::Revision());
   }
 
-  std::string path_;
-  SystemClock clock_;
-  std::unique_ptr<SqliteDefinitionStore> store_;
-  std::unique_ptr<WatchHub> hub_;
-  std::unique_ptr<Registry> registry_;
   Principal editor_ = P("mia", {Role::kMarketingEditor});
   Principal marketing_ = P("max", {Role::kMarketingApprover});
   Principal sales_ = P("sam", {Role::kSalesApprover});

@@ -11,6 +11,7 @@
 
 #include "registry/registry.h"
 #include "registry/storage/sqlite_definition_store.h"
+#include "tests/testing/sqlite_registry.h"
 #include "tests/testing/status_matchers.h"
 
 namespace accord::registry {
@@ -52,24 +53,8 @@ class CollectingSink final : public WatchSink {
   bool refuse_ = false;
 };
 
-class WatchHubTest : public ::testing::Test {
+class WatchHubTest : public testing::SqliteRegistryTest {
  protected:
-  void SetUp() override {
-    path_ = (std::filesystem::temp_directory_path() /
-             ("accord-watch-hub-test-" + std::to_string(getpid()) + ".db"))
-                .string();
-    for (const char* s : {"", "-wal", "-shm"}) {
-      std::filesystem::remove(path_ + s);
-    }
-    auto store = SqliteDefinitionStore::Open(path_);
-    ASSERT_TRUE(store.ok()) << store.status();
-    store_ = std::move(*store);
-    hub_ = std::make_unique<WatchHub>(*store_, WatchHubOptions{});
-    ASSERT_TRUE(hub_->Start().ok());
-    registry_ = std::make_unique<Registry>(*store_, *hub_, clock_);
-  }
-  void TearDown() override { hub_->Stop(); }
-
   // Creates persona `id` and publishes it with both teams' approval.
   void Publish(const std::string& id) {
     auto docs = cli::ParseDefinitions(
@@ -107,11 +92,6 @@ class WatchHubTest : public ::testing::Test {
     return names;
   }
 
-  std::string path_;
-  SystemClock clock_;
-  std::unique_ptr<SqliteDefinitionStore> store_;
-  std::unique_ptr<WatchHub> hub_;
-  std::unique_ptr<Registry> registry_;
   Principal editor_{"mia", {Role::kMarketingEditor}};
 };
 

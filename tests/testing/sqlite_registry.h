@@ -1,0 +1,47 @@
+#pragma once
+
+#include <unistd.h>
+
+#include <filesystem>
+#include <memory>
+#include <string>
+
+#include "gtest/gtest.h"
+
+#include "common/clock.h"
+#include "registry/registry.h"
+#include "registry/storage/sqlite_definition_store.h"
+
+// A registry on a fresh SQLite file of the test process's own, built as main builds it:
+// store, view (watch hub), domain. For tests of the registry and its hub without a server.
+namespace accord::registry::testing {
+
+class SqliteRegistryTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    path_ =
+        (std::filesystem::temp_directory_path() /
+         ("accord-" +
+          std::string(::testing::UnitTest::GetInstance()->current_test_info()->test_suite_name()) +
+          "-" + std::to_string(getpid()) + ".db"))
+            .string();
+    for (const char* s : {"", "-wal", "-shm"}) {
+      std::filesystem::remove(path_ + s);
+    }
+    auto store = SqliteDefinitionStore::Open(path_);
+    ASSERT_TRUE(store.ok()) << store.status();
+    store_ = std::move(*store);
+    hub_ = std::make_unique<WatchHub>(*store_, WatchHubOptions{});
+    ASSERT_TRUE(hub_->Start().ok());
+    registry_ = std::make_unique<Registry>(*store_, *hub_, clock_);
+  }
+  void TearDown() override { hub_->Stop(); }
+
+  std::string path_;
+  SystemClock clock_;
+  std::unique_ptr<SqliteDefinitionStore> store_;
+  std::unique_ptr<WatchHub> hub_;
+  std::unique_ptr<Registry> registry_;
+};
+
+}  // namespace accord::registry::testing
