@@ -26,6 +26,9 @@ try:
     typo = os.path.join(d, "typo.jsonl")
     with open(typo, "w") as f:
         f.write('{"id": "t1", "attributes": {"company": {"employes": 5, "country": 7}}}\n')
+    r = accordctl(reg.address, None, "validate", "-f", examples, "--leads",
+                  os.path.join(d, "missing.jsonl"))
+    check(r.returncode == 1 and "missing.jsonl: cannot be read" in r.stderr, r.stderr)
     r = accordctl(reg.address, None, "validate", "-f", examples, "--leads", typo)
     check(r.returncode == 1 and "attribute 'company.employes' is not in the dictionary" in r.stderr
           and "attribute 'company.country' should be a string" in r.stderr, r.stderr)
