@@ -8,6 +8,16 @@
 
 namespace accord::scoring {
 
+namespace {
+
+absl::Status Loading(const std::string& definition, int64_t number) {
+  return ErrorWithReason(absl::StatusCode::kUnavailable, "REVISION_LOADING",
+                         absl::StrCat(definition, " revision ", number,
+                                      " is being read from the registry; retry shortly"));
+}
+
+}  // namespace
+
 RevisionLoader::RevisionLoader(Fetcher fetcher, const Clock& clock, RevisionLoaderOptions options)
     : fetcher_(std::move(fetcher)),
       clock_(clock),
@@ -40,9 +50,7 @@ absl::StatusOr<std::shared_ptr<const rv1::Revision>> RevisionLoader::Get(
     if (!entry->loading) {
       return entry->failure;
     }
-    return ErrorWithReason(absl::StatusCode::kUnavailable, "REVISION_LOADING",
-                           absl::StrCat(definition, " revision ", number,
-                                        " is being read from the registry; retry shortly"));
+    return Loading(definition, number);
   }
   if (loading_ >= options_.max_fetches) {
     return ErrorWithReason(absl::StatusCode::kResourceExhausted, "REVISION_READS_BUSY",
@@ -74,9 +82,7 @@ absl::StatusOr<std::shared_ptr<const rv1::Revision>> RevisionLoader::Get(
   if (entry != nullptr && !entry->loading) {
     return entry->failure;
   }
-  return ErrorWithReason(absl::StatusCode::kUnavailable, "REVISION_LOADING",
-                         absl::StrCat(definition, " revision ", number,
-                                      " is being read from the registry; retry shortly"));
+  return Loading(definition, number);
 }
 
 void RevisionLoader::Fetch(Key key) {
