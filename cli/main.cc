@@ -4,6 +4,7 @@
 #include <set>
 
 #include "CLI/CLI.hpp"
+#include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
@@ -342,26 +343,19 @@ int Watch(const Client& c, int64_t from, const std::vector<std::string>& kinds) 
   return status.ok() ? 0 : Fail(accord::FromGrpcStatus(status));
 }
 
-// Minimal line diff (LCS) for `diff`.
-void PrintDiff(const std::string& a, const std::string& b) {
-  std::vector<std::string> x = absl::StrSplit(a, '\n');
-  std::vector<std::string> y = absl::StrSplit(b, '\n');
-  std::vector<std::vector<int>> lcs(x.size() + 1, std::vector<int>(y.size() + 1, 0));
-  for (int i = static_cast<int>(x.size()) - 1; i >= 0; --i) {
-    for (int j = static_cast<int>(y.size()) - 1; j >= 0; --j) {
-      lcs[i][j] = x[i] == y[j] ? lcs[i + 1][j + 1] + 1 : std::max(lcs[i + 1][j], lcs[i][j + 1]);
-    }
+// One change of a DiffDefinition, as a line: "~ MQL needs fit >= 45 (was 40)  [tightens]".
+void PrintChange(const v1::DefinitionChange& change) {
+  const char sign = change.kind() == v1::DefinitionChange::ADDED     ? '+'
+                    : change.kind() == v1::DefinitionChange::REMOVED ? '-'
+                                                                     : '~';
+  std::string effect;
+  if (change.effect() != v1::DefinitionChange::EFFECT_UNSPECIFIED) {
+    effect = absl::StrCat(
+        "  [", absl::AsciiStrToLower(v1::DefinitionChange::Effect_Name(change.effect())), "]");
   }
-  size_t i = 0, j = 0;
-  while (i < x.size() || j < y.size()) {
-    if (i < x.size() && j < y.size() && x[i] == y[j]) {
-      std::cout << "  " << x[i] << "\n";
-      ++i, ++j;
-    } else if (j < y.size() && (i == x.size() || lcs[i][j + 1] >= lcs[i + 1][j])) {
-      std::cout << "+ " << y[j++] << "\n";
-    } else {
-      std::cout << "- " << x[i++] << "\n";
-    }
+  std::cout << sign << " " << change.summary() << effect << "\n";
+  if (!change.path().empty()) {
+    std::cout << "    at " << change.path() << "\n";
   }
 }
 
@@ -408,8 +402,14 @@ int main(int argc, char** argv) {
   auto* list = app.add_subcommand("list", "list definitions");
   list->add_option("--filter", filter, "e.g. 'kind = BUYER_PERSONA AND pending = true'");
   list->add_flag("--show-deleted", show_deleted);
-  auto* diff = app.add_subcommand("diff", "draft versus published revision");
+  auto* diff =
+      app.add_subcommand("diff", "what changes, item by item (default: draft vs published)");
   diff->add_option("name", name)->required();
+  std::string diff_from = "published", diff_to = "draft";
+  diff->add_option("--from", diff_from, "published, latest, draft or a revision number")
+      ->capture_default_str();
+  diff->add_option("--to", diff_to, "published, latest, draft or a revision number")
+      ->capture_default_str();
   auto* propose = app.add_subcommand("propose", "freeze the draft into a proposed revision");
   propose->add_option("name", name)->required();
   propose->add_option("-m,--summary", summary, "change summary");
@@ -574,35 +574,26 @@ int main(int argc, char** argv) {
     return 0;
   }
   if (*diff) {
-    v1::GetDefinitionRequest r;
+    v1::DiffDefinitionRequest r;
     r.set_name(c.Name(name));
-    auto d =
-        c.Call<v1::GetDefinitionRequest, v1::Definition>(&v1::Registry::Stub::GetDefinition, r);
+    r.set_from(diff_from);
+    r.set_to(diff_to);
+    auto d = c.Call<v1::DiffDefinitionRequest, v1::DefinitionDiff>(
+        &v1::Registry::Stub::DiffDefinition, r);
     if (!d.ok()) {
       return Fail(d.status());
     }
-    std::string published;
-    if (d->published_revision() > 0) {
-      v1::GetRevisionRequest rr;
-      rr.set_name(absl::StrCat(d->name(), "/revisions/published"));
-      auto rev = c.Call<v1::GetRevisionRequest, v1::Revision>(&v1::Registry::Stub::GetRevision, rr);
-      if (!rev.ok()) {
-        return Fail(rev.status());
-      }
-      v1::Definition snap = rev->snapshot();
-      snap.set_name(d->name());
-      published = accord::cli::ToYaml(snap);
+    if (g.output != "table") {
+      Print(g, *d);
+      return 0;
     }
-    v1::Definition draft = *d;
-    for (auto* f :
-         {"uid", "kind", "state", "published_revision", "latest_revision", "pending_revision",
-          "draft_changed", "sequence", "create_time", "update_time", "delete_time", "etag"}) {
-      draft.GetReflection()->ClearField(&draft, draft.GetDescriptor()->FindFieldByName(f));
+    std::cout << "--- " << d->from() << "\n+++ " << d->to() << "\n";
+    for (const v1::DefinitionChange& change : d->changes()) {
+      PrintChange(change);
     }
-    std::cout << "--- published"
-              << (d->published_revision() ? absl::StrCat(" r", d->published_revision()) : " (none)")
-              << "\n+++ draft\n";
-    PrintDiff(published, accord::cli::ToYaml(draft));
+    if (d->changes().empty()) {
+      std::cout << "(no changes)\n";
+    }
     return 0;
   }
   if (*propose) {

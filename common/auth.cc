@@ -50,8 +50,8 @@ const std::unordered_map<std::string, Permission>& MethodTable() {
   static const auto* table = [] {
     auto* t = new std::unordered_map<std::string, Permission>;
     const std::string r = "/accord.registry.v1.Registry/";
-    for (const char* m :
-         {"GetDefinition", "ListDefinitions", "GetRevision", "ListRevisions", "ListAuditEvents"}) {
+    for (const char* m : {"GetDefinition", "ListDefinitions", "GetRevision", "ListRevisions",
+                          "ListAuditEvents", "GetCaller", "DiffDefinition"}) {
       (*t)[r + m] = P::kRead;
     }
     (*t)[r + "WatchDefinitions"] = P::kWatch;

@@ -22,6 +22,7 @@
 #include "common/log.h"
 #include "common/status.h"
 #include "registry/approval.h"
+#include "registry/definition_diff.h"
 
 namespace accord::registry {
 namespace {
@@ -754,6 +755,51 @@ absl::StatusOr<v1::ListRevisionsResponse> Registry::ListRevisions(
         EncodePageToken(absl::StrCat(response.revisions(page_size - 1).revision_number())));
   }
   return response;
+}
+
+absl::StatusOr<v1::DefinitionDiff> Registry::DiffDefinition(
+    const v1::DiffDefinitionRequest& request) const {
+  ACCORD_ASSIGN_OR_RETURN(WatchHub::StatePtr state, Find("name", request.name()));
+  const v1::Definition& current = state->definition();
+  struct Side {
+    std::optional<v1::Definition> content;  // nullopt: this side does not exist yet
+    std::string label;
+    int64_t revision = 0;
+  };
+  auto side = [&](absl::string_view field, absl::string_view token) -> absl::StatusOr<Side> {
+    if (token == "draft") {
+      return Side{current, "draft", 0};
+    }
+    int64_t number = 0;
+    if (token == "published") {
+      number = current.published_revision();
+    } else if (token == "latest") {
+      number = current.latest_revision();
+    } else if (!absl::SimpleAtoi(token, &number) || number <= 0) {
+      return InvalidField(field, "must be published, latest, draft or a revision number");
+    }
+    if (number == 0) {
+      return Side{std::nullopt, absl::StrCat("(no ", token, " revision)"), 0};
+    }
+    ACCORD_ASSIGN_OR_RETURN(v1::Revision revision, store_.GetRevision(current.name(), number));
+    return Side{revision.snapshot(), absl::StrCat("revision ", number), number};
+  };
+  ACCORD_ASSIGN_OR_RETURN(Side from,
+                          side("from", request.from().empty() ? "published" : request.from()));
+  ACCORD_ASSIGN_OR_RETURN(Side to, side("to", request.to().empty() ? "draft" : request.to()));
+  v1::DefinitionDiff diff;
+  diff.set_name(current.name());
+  diff.set_from(from.label);
+  diff.set_to(to.label);
+  diff.set_from_revision(from.revision);
+  diff.set_to_revision(to.revision);
+  if (from.content.has_value() || to.content.has_value()) {
+    for (v1::DefinitionChange& change : DiffDefinitions(from.content ? &*from.content : nullptr,
+                                                        to.content ? &*to.content : nullptr)) {
+      *diff.add_changes() = std::move(change);
+    }
+  }
+  return diff;
 }
 
 absl::StatusOr<v1::Revision> Registry::ProposeRevision(const Principal& caller,

@@ -62,6 +62,9 @@ class Registry final {
                                                   const v1::RollbackDefinitionRequest& request);
   absl::StatusOr<v1::ListAuditEventsResponse> ListAuditEvents(
       const v1::ListAuditEventsRequest& request) const;
+  // The semantic diff of two sides of a definition (definition_diff.h). INVALID_ARGUMENT for a
+  // malformed side, NOT_FOUND for a revision that does not exist.
+  absl::StatusOr<v1::DefinitionDiff> DiffDefinition(const v1::DiffDefinitionRequest& request) const;
 
   // "sha256:<hex>" of a definition's content (output-only fields cleared, deterministic).
   static std::string ContentHash(const v1::Definition& definition);

@@ -149,6 +149,25 @@ class WatchStream final : public grpc::ServerWriteReactor<grpc::ByteBuffer> {
 
 }  // namespace
 
+v1::Caller DescribeCaller(const Principal& principal) {
+  v1::Caller caller;
+  caller.set_principal(principal.name);
+  for (Role role : principal.roles) {
+    caller.add_roles(std::string(RoleName(role)));
+  }
+  for (const std::string& team : principal.ApproverTeams()) {
+    caller.add_approver_teams(team);
+  }
+  for (Permission p :
+       {Permission::kRead, Permission::kWatch, Permission::kEdit, Permission::kReview,
+        Permission::kPublish, Permission::kManage, Permission::kScore}) {
+    if (Allows(principal, p)) {
+      caller.add_permissions(std::string(PermissionName(p)));
+    }
+  }
+  return caller;
+}
+
 RegistryServiceImpl::RegistryServiceImpl(Registry& registry, WatchHub& hub, Executor& executor,
                                          const CallAuthorizer& authorizer,
                                          RegistryServiceOptions options)
@@ -322,6 +341,22 @@ grpc::ServerUnaryReactor* RegistryServiceImpl::ListAuditEvents(
     v1::ListAuditEventsResponse* response) {
   return Handle(context, "ListAuditEvents", request, response, false,
                 [this](const Principal&, const auto& r) { return registry_.ListAuditEvents(r); });
+}
+
+grpc::ServerUnaryReactor* RegistryServiceImpl::GetCaller(grpc::CallbackServerContext* context,
+                                                         const v1::GetCallerRequest* request,
+                                                         v1::Caller* response) {
+  return Handle(context, "GetCaller", request, response, true,
+                [](const Principal& caller, const auto&) -> absl::StatusOr<v1::Caller> {
+                  return DescribeCaller(caller);
+                });
+}
+
+grpc::ServerUnaryReactor* RegistryServiceImpl::DiffDefinition(
+    grpc::CallbackServerContext* context, const v1::DiffDefinitionRequest* request,
+    v1::DefinitionDiff* response) {
+  return Handle(context, "DiffDefinition", request, response, false,
+                [this](const Principal&, const auto& r) { return registry_.DiffDefinition(r); });
 }
 
 grpc::ServerWriteReactor<grpc::ByteBuffer>* RegistryServiceImpl::WatchDefinitions(

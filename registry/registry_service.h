@@ -20,6 +20,9 @@ struct RegistryServiceOptions {
 // on the executor (reads served from memory run inline), and maps errors with ToGrpcStatus.
 // GetDefinition and WatchDefinitions are registered raw: they send bytes the hub serialized
 // once per change (and once for every watcher of a message).
+// What GetCaller returns for `principal`: its name, roles, approver teams and permissions.
+v1::Caller DescribeCaller(const Principal& principal);
+
 class RegistryServiceImpl final
     : public v1::Registry::WithRawCallbackMethod_WatchDefinitions<
           v1::Registry::WithRawCallbackMethod_GetDefinition<v1::Registry::CallbackService>> {
@@ -72,6 +75,12 @@ class RegistryServiceImpl final
   grpc::ServerUnaryReactor* ListAuditEvents(grpc::CallbackServerContext* context,
                                             const v1::ListAuditEventsRequest* request,
                                             v1::ListAuditEventsResponse* response) override;
+  grpc::ServerUnaryReactor* GetCaller(grpc::CallbackServerContext* context,
+                                      const v1::GetCallerRequest* request,
+                                      v1::Caller* response) override;
+  grpc::ServerUnaryReactor* DiffDefinition(grpc::CallbackServerContext* context,
+                                           const v1::DiffDefinitionRequest* request,
+                                           v1::DefinitionDiff* response) override;
 
  private:
   template <typename Request, typename Response, typename Fn>

@@ -1,6 +1,8 @@
 #include "scoring/scorer.h"
 
+#include <map>
 #include <set>
+#include <tuple>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
@@ -31,6 +33,30 @@ int FindByRef(const std::unordered_map<std::string, int>& index, const std::stri
               const std::string& ref) {
   auto it = index.find(ResolveReferenceName(ns, ref));
   return it == index.end() ? -1 : it->second;
+}
+
+// The rules whose points differ between two scores of one lead (by kind, group and rule).
+void AddReasonDeltas(const sv1::LeadScore& before, const sv1::LeadScore& after,
+                     sv1::LevelChange& change) {
+  using Key = std::tuple<int, std::string, std::string>;
+  std::map<Key, std::pair<double, double>> points;
+  for (const sv1::Reason& r : before.reasons()) {
+    points[{r.kind(), r.group(), r.rule()}].first += r.points();
+  }
+  for (const sv1::Reason& r : after.reasons()) {
+    points[{r.kind(), r.group(), r.rule()}].second += r.points();
+  }
+  for (const auto& [key, p] : points) {
+    if (p.first == p.second) {
+      continue;
+    }
+    sv1::ReasonDelta* d = change.add_reasons();
+    d->set_kind(static_cast<sv1::Reason::Kind>(std::get<0>(key)));
+    d->set_group(std::get<1>(key));
+    d->set_rule(std::get<2>(key));
+    d->set_points_before(p.first);
+    d->set_points_after(p.second);
+  }
 }
 
 }  // namespace
@@ -601,6 +627,7 @@ absl::StatusOr<sv1::PreviewDefinitionResponse> Scorer::PreviewDefinition(
   ACCORD_ASSIGN_OR_RETURN(Evaluation ea, ResolveIn(**after, request.selector(), "selector"));
   const absl::Time as_of = AsOf(request.as_of());
   sv1::PreviewDefinitionResponse response;
+  std::map<std::pair<std::string, std::string>, int64_t> transitions;
   for (const sv1::Lead& lead : request.leads()) {
     ACCORD_RETURN_IF_ERROR(CallScope::Check());
     sv1::LeadScore b = Score(eb, lead, as_of);
@@ -613,6 +640,8 @@ absl::StatusOr<sv1::PreviewDefinitionResponse> Scorer::PreviewDefinition(
     ++(*response.mutable_levels_after())[a.level().empty() ? "(none)" : a.level()];
     ++(*response.mutable_grades_before())[b.grade().empty() ? "(none)" : b.grade()];
     ++(*response.mutable_grades_after())[a.grade().empty() ? "(none)" : a.grade()];
+    ++transitions[{b.level().empty() ? "(none)" : b.level(),
+                   a.level().empty() ? "(none)" : a.level()}];
     if (a.level() != b.level()) {
       response.set_changed_count(response.changed_count() + 1);
       if (response.changed_size() < 1000) {
@@ -620,8 +649,18 @@ absl::StatusOr<sv1::PreviewDefinitionResponse> Scorer::PreviewDefinition(
         c->set_lead_id(lead.id());
         c->set_before(b.level());
         c->set_after(a.level());
+        c->set_total_before(b.total());
+        c->set_total_after(a.total());
+        AddReasonDeltas(b, a, *c);
       }
     }
+  }
+  response.set_lead_count(request.leads_size());
+  for (const auto& [levels, count] : transitions) {
+    sv1::LevelTransition* t = response.add_level_transitions();
+    t->set_before(levels.first);
+    t->set_after(levels.second);
+    t->set_count(count);
   }
   return response;
 }

@@ -30,7 +30,8 @@ gateway = Gateway(d, registry.address, scoring.address, jwt_flags + ["--quota_bu
 # The specification, written independently of common/auth.cc: method -> permission and
 # role -> permissions (docs/registry.md, "Roles").
 PERMISSION = {}
-for m in ["GetDefinition", "ListDefinitions", "GetRevision", "ListRevisions", "ListAuditEvents"]:
+for m in ["GetDefinition", "ListDefinitions", "GetRevision", "ListRevisions", "ListAuditEvents",
+          "GetCaller", "DiffDefinition"]:
     PERMISSION["/accord.registry.v1.Registry/" + m] = "read"
 PERMISSION["/accord.registry.v1.Registry/WatchDefinitions"] = "watch"
 for m in ["CreateDefinition", "UpdateDefinition", "ProposeRevision"]:
@@ -58,7 +59,7 @@ for service in [registry_pb2.DESCRIPTOR.services_by_name["Registry"],
         methods.append((path, m.client_streaming, m.server_streaming))
         if service.name == "Scoring":
             PERMISSION.setdefault(path, "score")
-check(len(methods) == 24, f"24 methods in the compiled descriptors ({len(methods)})")
+check(len(methods) == 26, f"26 methods in the compiled descriptors ({len(methods)})")
 check(all(p in PERMISSION for p, _, _ in methods), "every method has an expected permission")
 
 
