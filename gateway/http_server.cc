@@ -5,6 +5,7 @@
 #include <future>
 
 #include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "google/protobuf/message.h"
@@ -142,6 +143,35 @@ class StreamRelay final : public grpc::ClientBidiReactor<grpc::ByteBuffer, grpc:
   grpc::Status status_;
 };
 
+// A console file with its security headers, gzip-encoded when the client takes it; "/" and
+// "/console" redirect to "/console/".
+void ServeConsole(const ConsoleFiles& console, const httplib::Request& req,
+                  httplib::Response& res) {
+  for (const auto& [key, value] : ConsoleFiles::SecurityHeaders()) {
+    if (!res.has_header(key)) {  // nosniff and no-store are set for every response already
+      res.set_header(key, value);
+    }
+  }
+  if (req.path == "/" || req.path == "/console") {
+    res.status = 302;
+    res.set_header("Location", "/console/");
+    return;
+  }
+  const ConsoleFile* file = console.Find(req.path);
+  if (file == nullptr) {
+    res.status = 404;
+    res.set_content("not found", "text/plain; charset=utf-8");
+    return;
+  }
+  res.set_header("Vary", "Accept-Encoding");
+  if (!file->gzip.empty() && absl::StrContains(req.get_header_value("Accept-Encoding"), "gzip")) {
+    res.set_header("Content-Encoding", "gzip");
+    res.set_content(file->gzip, file->content_type);
+    return;
+  }
+  res.set_content(file->body, file->content_type);
+}
+
 }  // namespace
 
 int HttpStatusFor(absl::StatusCode code) {
@@ -238,6 +268,11 @@ absl::Status HttpServer::Start() {
   });
 
   auto handle = [this](const httplib::Request& req, httplib::Response& res) {
+    if (options_.console != nullptr && req.method == "GET" &&
+        (req.path == "/" || req.path == "/console" || absl::StartsWith(req.path, "/console/"))) {
+      ServeConsole(*options_.console, req, res);
+      return;
+    }
     if (req.method == "GET" && req.path == "/openapi.json") {
       res.set_content(openapi_, "application/json");
       return;

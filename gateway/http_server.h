@@ -6,6 +6,7 @@
 
 #include "absl/status/status.h"
 
+#include "gateway/console_files.h"
 #include "gateway/gate.h"
 #include "gateway/http_rules.h"
 
@@ -26,6 +27,8 @@ struct HttpOptions {
   int read_timeout_seconds = 5;  // headers and body must arrive within this
   // An idle keep-alive connection holds its thread: short, so idle clients cannot starve others.
   int idle_timeout_seconds = 5;
+  // The review console served at /console/ (and / redirects there); null: no console.
+  const ConsoleFiles* console = nullptr;
 };
 
 class HttpServer final {

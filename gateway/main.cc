@@ -1,6 +1,7 @@
 // accord-gateway: wiring only. Flags -> catalog -> gate -> backends -> gRPC and HTTP fronts.
 #include <algorithm>
 #include <iostream>
+#include <optional>
 #include <thread>
 
 #include "CLI/CLI.hpp"
@@ -22,6 +23,7 @@ namespace {
 struct Options {
   std::string listen = "127.0.0.1:7400";
   std::string http_listen = "127.0.0.1:7480";
+  std::string console_dir;  // the built review console; empty: not served
   std::string health_listen;
   std::string admin_listen = "127.0.0.1:9400";
   accord::gateway::BackendOptions backends;
@@ -130,6 +132,16 @@ int Run(Options& o) {
   HttpOptions http_options;
   http_options.listen = o.http_listen;
   http_options.threads = o.http_threads;
+  std::optional<ConsoleFiles> console;
+  if (!o.console_dir.empty()) {
+    absl::StatusOr<ConsoleFiles> loaded = ConsoleFiles::Load(o.console_dir);
+    if (!loaded.ok()) {
+      Log(LogLevel::kError, "cannot load the console", {{"error", loaded.status().ToString()}});
+      return 1;
+    }
+    console = *std::move(loaded);
+    http_options.console = &*console;
+  }
   HttpServer http(gate, *router, http_options);
   if (absl::Status s = http.Start(); !s.ok()) {
     Log(LogLevel::kError, "cannot start HTTP", {{"error", s.ToString()}});
@@ -204,6 +216,9 @@ int main(int argc, char** argv) {
   app.add_option("--max_deadline", o.max_deadline_seconds, "cap on unary deadlines, seconds")
       ->check(CLI::Range(0.01, 3600.0))
       ->capture_default_str();
+  app.add_option("--console_dir", o.console_dir,
+                 "serve the review console built here (build/console) at /console/")
+      ->envname("ACCORD_CONSOLE_DIR");
   app.add_option("--http_threads", o.http_threads, "HTTP connections served at once")
       ->check(CLI::Range(1, 1024))
       ->capture_default_str();
