@@ -675,29 +675,10 @@ int main(int argc, char** argv) {
     }
     v1::Definition proposed = rev->snapshot();
     proposed.set_name(c.Name(name));
-    // Volume targets of the published SLAs, to say whether they would still be met.
-    std::vector<accord::cli::VolumeTarget> volumes;
-    v1::ListDefinitionsRequest list;
-    list.set_parent(absl::StrCat("namespaces/", g.ns));
-    list.set_filter("kind = SERVICE_LEVEL_AGREEMENT AND published = true");
-    auto slas = c.Call<v1::ListDefinitionsRequest, v1::ListDefinitionsResponse>(
-        &v1::Registry::Stub::ListDefinitions, list);
-    for (const auto& d : slas.ok() ? slas->definitions() : decltype(slas->definitions()){}) {
-      v1::GetRevisionRequest pr;
-      pr.set_name(absl::StrCat(d.name(), "/revisions/published"));
-      auto published =
-          c.Call<v1::GetRevisionRequest, v1::Revision>(&v1::Registry::Stub::GetRevision, pr);
-      if (!published.ok()) {
-        continue;
-      }
-      for (const auto& v : published->snapshot().service_level_agreement().volume()) {
-        volumes.push_back({d.name(), v.id(), v.level(), v.min_count()});
-      }
-    }
     accord::cli::ScoringTarget target{scoring_server.empty() ? g.server : scoring_server, g.token,
                                       g.timeout_seconds};
     accord::cli::ScoreOptions options{file, model, g.ns, as_of, g.output};
-    return accord::cli::Preview(target, options, proposed, volumes);
+    return accord::cli::Preview(target, options, proposed);
   }
   if (*del) {
     v1::DeleteDefinitionRequest r;

@@ -338,7 +338,7 @@ int Explain(const ScoringTarget& target, const ScoreOptions& o) {
 }
 
 int Preview(const ScoringTarget& target, const ScoreOptions& o,
-            const registry::v1::Definition& proposed, const std::vector<VolumeTarget>& volumes) {
+            const registry::v1::Definition& proposed) {
   absl::StatusOr<std::vector<sv1::Lead>> leads = ReadLeads(o.file);
   if (!leads.ok()) {
     std::cerr << leads.status().message() << "\n";
@@ -393,19 +393,14 @@ int Preview(const ScoringTarget& target, const ScoreOptions& o,
                 c.before().empty() ? "(none)" : c.before().c_str(),
                 c.after().empty() ? "(none)" : c.after().c_str());
   }
-  for (const VolumeTarget& v : volumes) {
-    auto count = [&](const auto& levels) {
-      auto it = levels.find(v.level);
-      return it == levels.end() ? int64_t{0} : it->second;
-    };
-    int64_t before = count(r.levels_before());
-    int64_t after = count(r.levels_after());
+  for (const sv1::VolumeCheck& v : r.volume_checks()) {
     std::printf(
-        "\n  SLA %s, %s: at least %lld %s leads per period: before %lld (%s), after %lld "
-        "(%s)\n",
-        Name(v.sla).c_str(), v.commitment.c_str(), static_cast<long long>(v.min_count),
-        v.level.c_str(), static_cast<long long>(before), before >= v.min_count ? "met" : "not met",
-        static_cast<long long>(after), after >= v.min_count ? "met" : "NOT MET");
+        "\n  SLA %s, %s: %s delivers at least %lld %s per %s; leads of this file at %s or "
+        "higher: before %lld, after %lld\n",
+        Name(v.sla()).c_str(), v.commitment().c_str(), v.team().c_str(),
+        static_cast<long long>(v.min_count()), v.level().c_str(),
+        absl::AsciiStrToLower(registry::v1::Period_Name(v.period())).c_str(), v.level().c_str(),
+        static_cast<long long>(v.reached_before()), static_cast<long long>(v.reached_after()));
   }
   return 0;
 }

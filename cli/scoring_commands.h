@@ -27,19 +27,11 @@ struct ScoreOptions {
 int ScoreFile(const ScoringTarget& target, const ScoreOptions& options);
 int Explain(const ScoringTarget& target, const ScoreOptions& options);
 
-// A volume commitment to check the preview against: at least `min_count` leads at `level`.
-struct VolumeTarget {
-  std::string sla;
-  std::string commitment;
-  std::string level;
-  int64_t min_count = 0;
-};
-
 // Scores the file with the published definitions and with `proposed` in its place, and prints
-// counts per level and grade before/after, the leads that change level, and each volume target
-// before/after.
+// counts per level and grade before/after, the leads that change level, and how many leads of
+// the file reach the level of each volume commitment of the SLAs on the model, before/after.
 int Preview(const ScoringTarget& target, const ScoreOptions& options,
-            const registry::v1::Definition& proposed, const std::vector<VolumeTarget>& volumes);
+            const registry::v1::Definition& proposed);
 
 // Checks each lead of `leads_file` (.jsonl or .csv) against the field dictionary of every
 // qualification model in `definitions` that has one: attributes it does not name, values of

@@ -16,10 +16,14 @@ constexpr absl::string_view kPrefix = "/console/";
 
 std::string ContentType(absl::string_view name) {
   const std::pair<const char*, const char*> types[] = {
-      {".html", "text/html; charset=utf-8"},  {".js", "text/javascript; charset=utf-8"},
-      {".css", "text/css; charset=utf-8"},    {".svg", "image/svg+xml"},
-      {".png", "image/png"},                  {".json", "application/json"},
-      {".jsonl", "application/x-ndjson"},     {".txt", "text/plain; charset=utf-8"},
+      {".html", "text/html; charset=utf-8"},
+      {".js", "text/javascript; charset=utf-8"},
+      {".css", "text/css; charset=utf-8"},
+      {".svg", "image/svg+xml"},
+      {".png", "image/png"},
+      {".json", "application/json"},
+      {".jsonl", "application/x-ndjson"},
+      {".txt", "text/plain; charset=utf-8"},
   };
   for (const auto& [ext, type] : types) {
     if (absl::EndsWith(name, ext)) {

@@ -1613,8 +1613,6 @@ absl::StatusOr<sv1::CheckTransitionResponse> CheckTransition(const Journey& j,
   return refuse();
 }
 
-namespace {
-
 int LevelRank(const Model& m, const std::string& level) {
   for (size_t i = 0; i < m.levels.size(); ++i) {
     if (m.levels[i].name == level) {
@@ -1624,7 +1622,7 @@ int LevelRank(const Model& m, const std::string& level) {
   return -1;
 }
 
-}  // namespace
+namespace {}  // namespace
 
 SlaTally::SlaTally(const CompiledSet& set, int sla, absl::Time as_of)
     : set_(set),

@@ -285,6 +285,10 @@ class SlaTally {
   std::vector<int64_t> accepted_;
 };
 
+// The position of `level` in the model's ordered levels, or -1 (no level, DISQUALIFIED, or a
+// name the model lacks). A lead "reaches" a level when its own rank is at least that one.
+int LevelRank(const Model& m, const std::string& level);
+
 // The match of every persona of the set with `lead`, best first.
 std::vector<sv1::PersonaMatch> MatchPersonas(const CompiledSet& set, const sv1::Lead& lead,
                                              absl::Time as_of);

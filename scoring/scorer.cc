@@ -579,6 +579,7 @@ absl::StatusOr<Scorer::SlaReportState> Scorer::StartSlaReport(
 absl::StatusOr<sv1::PreviewDefinitionResponse> Scorer::PreviewDefinition(
     const sv1::PreviewDefinitionRequest& request) const {
   constexpr int kMaxPreviewLeads = 10000;
+  constexpr int kMaxPreviewScores = 100;
   // Previews compile a definition nobody has reviewed yet: a few at a time, whatever the
   // number of callers, so that they cannot take the cores from scoring.
   if (previews_running_.fetch_add(1) >= kMaxConcurrentPreviews) {
@@ -628,6 +629,33 @@ absl::StatusOr<sv1::PreviewDefinitionResponse> Scorer::PreviewDefinition(
   const absl::Time as_of = AsOf(request.as_of());
   sv1::PreviewDefinitionResponse response;
   std::map<std::pair<std::string, std::string>, int64_t> transitions;
+  if (request.return_scores() && request.leads_size() > kMaxPreviewScores) {
+    return InvalidField("return_scores",
+                        absl::StrCat("at most ", kMaxPreviewScores, " leads with their scores"));
+  }
+  // The volume commitments of the SLAs on this model (after the change: a proposed SLA counts).
+  struct Check {
+    sv1::VolumeCheck* out;
+    int need_before, need_after;
+  };
+  const Model& model_before = before->models[eb.model];
+  const Model& model_after = (*after)->models[ea.model];
+  std::vector<Check> checks;
+  for (const Sla& sla : (*after)->slas) {
+    if (sla.model != ea.model) {
+      continue;
+    }
+    for (const rv1::VolumeCommitment& v : sla.spec.volume()) {
+      sv1::VolumeCheck* c = response.add_volume_checks();
+      c->set_sla(sla.name);
+      c->set_commitment(v.id());
+      c->set_team(v.team());
+      c->set_level(v.level());
+      c->set_period(v.period());
+      c->set_min_count(v.min_count());
+      checks.push_back({c, LevelRank(model_before, v.level()), LevelRank(model_after, v.level())});
+    }
+  }
   for (const sv1::Lead& lead : request.leads()) {
     ACCORD_RETURN_IF_ERROR(CallScope::Check());
     sv1::LeadScore b = Score(eb, lead, as_of);
@@ -640,6 +668,14 @@ absl::StatusOr<sv1::PreviewDefinitionResponse> Scorer::PreviewDefinition(
     ++(*response.mutable_levels_after())[a.level().empty() ? "(none)" : a.level()];
     ++(*response.mutable_grades_before())[b.grade().empty() ? "(none)" : b.grade()];
     ++(*response.mutable_grades_after())[a.grade().empty() ? "(none)" : a.grade()];
+    const int rank_b = b.disqualified() ? -1 : LevelRank(model_before, b.level());
+    const int rank_a = a.disqualified() ? -1 : LevelRank(model_after, a.level());
+    for (Check& c : checks) {
+      c.out->set_reached_before(c.out->reached_before() +
+                                (c.need_before >= 0 && rank_b >= c.need_before));
+      c.out->set_reached_after(c.out->reached_after() +
+                               (c.need_after >= 0 && rank_a >= c.need_after));
+    }
     ++transitions[{b.level().empty() ? "(none)" : b.level(),
                    a.level().empty() ? "(none)" : a.level()}];
     if (a.level() != b.level()) {
@@ -653,6 +689,10 @@ absl::StatusOr<sv1::PreviewDefinitionResponse> Scorer::PreviewDefinition(
         c->set_total_after(a.total());
         AddReasonDeltas(b, a, *c);
       }
+    }
+    if (request.return_scores()) {
+      *response.add_scores_before() = std::move(b);
+      *response.add_scores_after() = std::move(a);
     }
   }
   response.set_lead_count(request.leads_size());

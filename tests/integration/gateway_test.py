@@ -9,7 +9,7 @@ import threading
 import time
 
 sys.path.insert(0, os.path.dirname(__file__))
-from harness import (Gateway, Registry, Scoring, accordctl, check, error_details,  # noqa: E402
+from harness import (Gateway, Registry, Scoring, accordctl, SOURCE, check, error_details,  # noqa: E402
                      health_status, metric, publish_examples, python_stubs, workdir,
                      write_keys)
 
@@ -239,6 +239,10 @@ with open(os.path.join(d, "accord-api.d.ts")) as f:
     generated = f.read()
 check("missingAttributes" in generated and "pageSize" in generated,
       "the generated TypeScript has the API's fields and query parameters")
+with open(os.path.join(SOURCE, "console", "src", "generated", "api.d.ts")) as f:
+    check(f.read() == generated,
+          "console/src/generated/api.d.ts is what openapi-typescript makes of /openapi.json: "
+          "regenerate it (tests/integration/node/openapi_check.mjs)")
 # HTTP watch: newline-delimited JSON.
 out = subprocess.run(["curl", "-sN", "--max-time", "2", "-H",
                       f"Authorization: Bearer {tokens['viewer']}",

@@ -230,6 +230,49 @@ try:
     check(not r.stdout.split("leads change level")[0].rstrip().endswith(" 0"), r.stdout)
     check(model_revision(score(stub, leads[0])) == 1, "preview changed the published scores")
 
+    # The same preview over gRPC: the level x level matrix, each changed lead's rules, the SLA
+    # volume check and (return_scores) both sides' scores, checked against one another.
+    from accord.registry.v1 import registry_pb2, registry_pb2_grpc  # noqa: E402
+    rstub = registry_pb2_grpc.RegistryStub(grpc.insecure_channel(registry.address))
+    revision = rstub.GetRevision(registry_pb2.GetRevisionRequest(
+        name="namespaces/default/definitions/b2b-lead-score/revisions/latest"),
+        metadata=(("authorization", "Bearer " + svc),), timeout=5)
+    proposed = revision.snapshot
+    proposed.name = "namespaces/default/definitions/b2b-lead-score"
+    n = len(leads)
+    request = scoring_pb2.PreviewDefinitionRequest(proposed=proposed, leads=leads,
+                                                   return_scores=True)
+    request.as_of.FromJsonString(AS_OF)
+    p = stub.PreviewDefinition(request, metadata=service, timeout=30)
+    check(p.lead_count == n and len(p.scores_before) == n and len(p.scores_after) == n, p)
+    check(sum(t.count for t in p.level_transitions) == n, p.level_transitions)
+    moved = sum(t.count for t in p.level_transitions if t.before != t.after)
+    check(moved == p.changed_count and p.changed_count > 0, (moved, p.changed_count))
+    by_id = {lead.id: i for i, lead in enumerate(leads)}
+    for c in p.changed:
+        i = by_id[c.lead_id]
+        b, a = p.scores_before[i], p.scores_after[i]
+        check(c.total_before == b.total and c.total_after == a.total, (c, b.total, a.total))
+        check((a.level, b.level) == (c.after, c.before), c)
+        moved_points = sum(r.points_after - r.points_before for r in c.reasons)
+        check(abs(moved_points - (a.total - b.total)) < 1e-6 or a.disqualified or b.disqualified,
+              f"the rules that moved {c.lead_id} add up to its change of total: {c}")
+    rank = {"LEAD": 0, "MQL": 1, "SQL": 2}
+    mql = [v for v in p.volume_checks if v.commitment == "monthly-mqls"]
+    check(len(mql) == 1 and mql[0].min_count == 200 and mql[0].level == "MQL", p.volume_checks)
+    reached = [sum(1 for x in side if not x.disqualified and rank.get(x.level, -1) >= 1)
+               for side in (p.scores_before, p.scores_after)]
+    check([mql[0].reached_before, mql[0].reached_after] == reached, (mql, reached))
+    check(reached[1] > reached[0], f"a lower MQL bar reaches more leads: {reached}")
+    while len(request.leads) <= 100:
+        request.leads.extend(leads)
+    try:
+        stub.PreviewDefinition(request, metadata=service, timeout=30)
+        raise AssertionError("return_scores with 101 leads")
+    except grpc.RpcError as e:
+        check(e.code() == grpc.StatusCode.INVALID_ARGUMENT and
+              error_details(e)[1][0][0] == "return_scores", e)
+
     # Issue 13, case 6: one editor's 38 KB definition with 1,000 patterns like \pL{50}q1x1 took
     # scoring to 535 MB and 36 CPU-seconds in a preview, and the registry's cores for 42 s.
     heavy = definition_pb2.Definition(name="namespaces/default/definitions/heavy")
