@@ -16,7 +16,7 @@ BENCH_DEPS := nghttp2-client etcd-server util-linux nginx
 # What `make run` runs: it builds these four, not the tests, fuzz targets and benchmarks.
 RUN_TARGETS := accord-registry accord-scoring accord-gateway accordctl
 
-.PHONY: deps install-packages node-deps configure build run test bench clean
+.PHONY: deps install-packages node console node-deps configure build run test bench clean
 
 deps:
 	@$(MAKE) --no-print-directory install-packages PACKAGES="$(DEPS)"
@@ -35,18 +35,32 @@ configure: deps
 	@cmake -S . -B $(BUILD_DIR) -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
 
 # CMake's progress lines and the compilers' errors, without make's directory chatter.
-build: configure
+build: configure console
 	@cmake --build $(BUILD_DIR) -j $(JOBS) -- --no-print-directory
 
-run: configure
+run: configure console
 	@cmake --build $(BUILD_DIR) -j $(JOBS) --target $(RUN_TARGETS) -- --no-print-directory
 	@scripts/run.sh $(BUILD_DIR)
 
-# npm packages for the tests, pinned by committed lock files: @grpc/grpc-js (interoperability)
-# and the Kubernetes schema validators (deploy).
-node-deps:
+# Node.js and npm: the machine's if it has them (Node 18 or newer), else Debian's (Node 18).
+node:
 	@command -v npm >/dev/null || $(MAKE) --no-print-directory install-packages PACKAGES="nodejs npm"
-	@for pair in tests/integration/node:node tests/deploy:deploy-node; do \
+
+# The review console (console/): npm packages pinned by console/package-lock.json, installed
+# again only when the lock file changes; type-checked and bundled into $(BUILD_DIR)/console,
+# which accord-gateway serves at /console/ (--console_dir).
+console: node
+	@cd console && if ! cmp -s package-lock.json node_modules/.accord-lock; then \
+	  npm ci --no-audit --no-fund --loglevel=error && cp package-lock.json node_modules/.accord-lock; \
+	fi
+	@node console/build.mjs $(BUILD_DIR)/console
+
+# npm packages for the tests, pinned by committed lock files: @grpc/grpc-js (interoperability),
+# the Kubernetes schema validators (deploy) and playwright-core, which drives Debian's chromium
+# through the console (no browser download).
+node-deps: node
+	@$(MAKE) --no-print-directory install-packages PACKAGES="chromium"
+	@for pair in tests/integration/node:node tests/deploy:deploy-node tests/console:console-e2e; do \
 	  src=$${pair%%:*}; dst=$(BUILD_DIR)/$${pair##*:}; mkdir -p $$dst; \
 	  if ! cmp -s $$src/package-lock.json $$dst/package-lock.json || [ ! -d $$dst/node_modules ]; then \
 	    cp $$src/package.json $$src/package-lock.json $$dst/ && \
@@ -65,4 +79,4 @@ bench: build
 	@bench/storage_bench.py --build $(BUILD_DIR)
 
 clean:
-	rm -rf $(BUILD_DIR) var
+	rm -rf $(BUILD_DIR) var console/node_modules

@@ -60,7 +60,7 @@ pids+=($!)
 
 "$bin/accord-gateway" --listen="$gateway" --http_listen="$http" \
   --admin_listen=127.0.0.1:$((base + 2000)) --registry="$registry" --scoring="$scoring" \
-  --keys="$var/dev-keys.yaml" 2>>"$var/gateway.log" &
+  --keys="$var/dev-keys.yaml" --console_dir="$build/console" 2>>"$var/gateway.log" &
 pids+=($!)
 wait_for env ACCORD_TOKEN="$ACCORD_TOKEN_VIEWER" "$bin/accordctl" --server "$gateway" list \
   || fail "the gateway did not start"
