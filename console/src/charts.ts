@@ -33,7 +33,9 @@ export function beforeAfterBars(title: string, categories: string[],
 // each recycle edge as an arc below, labelled with its reason codes.
 export function journeyGraph(j: BuyerJourney): SVGElement {
   const stages = j.stages ?? [];
-  const boxW = 120, boxH = 46, gapX = 40, left = 10, top = 20;
+  const longest = Math.max(8, ...stages.map((s) => (s.displayName || s.id || "").length));
+  const boxW = Math.min(220, Math.max(120, Math.round(longest * 7.6) + 20));
+  const boxH = 46, gapX = 40, left = 10, top = 20;
   const index = new Map(stages.map((s, i) => [s.id ?? "", i]));
   const recycle = j.recycle ?? [];
   const height = top + boxH + 40 + recycle.length * 26 + 10;

@@ -65,7 +65,7 @@ export function conditionWords(c: Condition | undefined, nested = false): string
   if (c.event) {
     const e = c.event;
     const where = (e.where ?? []).map(attributeWords).join(" and ");
-    return `${e.minCount && e.minCount > 1 ? `at least ${e.minCount}` : "a"} ${e.type} event` +
+    return `${e.minCount && e.minCount > 1 ? `at least ${e.minCount}` : article(e.type)} ${e.type} event` +
       (e.minCount && e.minCount > 1 ? "s" : "") + (where ? ` where ${where}` : "") +
       (e.window ? ` in the last ${durationWords(e.window)}` : "");
   }
@@ -76,6 +76,11 @@ export function conditionWords(c: Condition | undefined, nested = false): string
     return `${metric} ${OPS[s.op ?? ""] ?? s.op} ${value}` + (s.model ? ` (model ${s.model})` : "");
   }
   return "always";
+}
+
+// "a" or "an" before a word.
+export function article(word: string | undefined): string {
+  return /^[aeiou]/i.test(word ?? "") ? "an" : "a";
 }
 
 export function pct(fraction: number | undefined): string {
@@ -121,7 +126,7 @@ export const PERIOD_DAYS: Record<string, number> = { DAY: 1, WEEK: 7, MONTH: 365
 export function slaSentences(sla: ServiceLevelAgreement): string[] {
   const out: string[] = [];
   for (const r of sla.response ?? []) {
-    out.push(`${cap(r.team)} records a ${r.eventType} within ${durationWords(r.within)} of a ` +
+    out.push(`${cap(r.team)} records ${article(r.eventType)} ${r.eventType} within ${durationWords(r.within)} of a ` +
       `lead entering stage ${r.stage} (at risk after ${pct(r.warnFraction ?? 0.75)} of that).`);
   }
   for (const v of sla.volume ?? []) {
@@ -130,7 +135,7 @@ export function slaSentences(sla: ServiceLevelAgreement): string[] {
   }
   for (const q of sla.quality ?? []) {
     const accepted = q.acceptedStage ? `reach stage ${q.acceptedStage}` :
-      `get a ${q.acceptedEventType} event`;
+      `get ${article(q.acceptedEventType)} ${q.acceptedEventType} event`;
     out.push(`Of the ${q.level} leads ${q.team} delivers, at least ` +
       `${pct(q.minAcceptedFraction)} ${accepted} each ${periodWords(q.period)}.`);
   }

@@ -209,8 +209,18 @@ function decisionPanel(ctx: Ctx, d: Definition, r: Revision): HTMLElement {
 export async function renderReview(main: HTMLElement, ctx: Ctx, ns: string, id: string,
     rev: string): Promise<void> {
   const name = `namespaces/${ns}/definitions/${id}`;
-  const [d, r, diff] = await Promise.all([api.getDefinition(name),
-    api.getRevision(`${name}/revisions/${rev}`), api.diff(name, "published", rev)]);
+  const [d, r] = await Promise.all([api.getDefinition(name), api.getRevision(`${name}/revisions/${rev}`)]);
+  // An open proposal compares with the revision in force; a published one with the one it
+  // replaced.
+  let base = "published";
+  if (r.state === "PUBLISHED" || r.state === "SUPERSEDED") {
+    const earlier = (await api.listRevisions(name)).revisions ?? [];
+    const previous = earlier.find((x) => n(x.revisionNumber) < n(r.revisionNumber) &&
+      (x.state === "PUBLISHED" || x.state === "SUPERSEDED"));
+    base = previous ? String(previous.revisionNumber) : "draft";
+  }
+  const diff = base === "draft" ? { from: "nothing", to: `revision ${rev}`, changes: [] } :
+    await api.diff(name, base, rev);
   const published = n(d.publishedRevision) > 0 && n(d.publishedRevision) !== n(r.revisionNumber) ?
     await api.getRevision(`${name}/revisions/published`) : null;
   const open = r.state === "PROPOSED" || r.state === "APPROVED";
@@ -233,5 +243,5 @@ export async function renderReview(main: HTMLElement, ctx: Ctx, ns: string, id: 
     section(`What changes (${diff.from} → ${diff.to})`, diffList(diff.changes ?? [])),
     decisionPanel(ctx, d, r),
     previewPanel(proposed, ns, model, testHash),
-    section("The proposed content", renderContent(proposed)));
+    section(open ? "The proposed content" : "The content of this revision", renderContent(proposed)));
 }

@@ -45,7 +45,7 @@ function reasonsTable(before: LeadScore, after: LeadScore | null): HTMLElement {
         h("td", {}, r.rule ?? r.description ?? ""),
         h("td", {}, b ? round(b.points) : "—"),
         after ? h("td", {}, a ? round(a.points) : "—") : null,
-        h("td", {}, r.evidence ?? "", r.eventsCounted ? ` (${r.eventsCounted} events)` : ""),
+        h("td", {}, r.evidence ?? ""),
         h("td", {}, r.detail ?? ""));
     })));
 }
