@@ -139,6 +139,15 @@ Try next, in another shell: lower the MQL bar and see $lead become an MQL.
   ACCORD_TOKEN=\$ACCORD_TOKEN_MARKETING_EDITOR $ctl_path publish b2b-lead-score
   ACCORD_TOKEN=\$ACCORD_TOKEN_SERVICE $ctl_path explain -f $var/$lead.json --as-of $as_of
 Also: accordctl get b2b-lead-score -o yaml, accordctl history b2b-lead-score, accordctl watch.
+
+The review console, where marketing and sales read, test, approve and publish:
+http://$http/console/ (sign in with the demo key of a role; one browser window per role):
+  marketing editor    $ACCORD_TOKEN_MARKETING_EDITOR
+  marketing approver  $ACCORD_TOKEN_MARKETING_APPROVER
+  sales approver      $ACCORD_TOKEN_SALES_APPROVER
+  sales editor        $ACCORD_TOKEN_SALES_EDITOR
+  viewer              $ACCORD_TOKEN_VIEWER
+(the keys are in $var/dev.env; they are development keys of this machine only)
 Logs: $var/gateway.log, $var/registry.log, $var/scoring.log. Press Ctrl-C to stop.
 TXT
 wait

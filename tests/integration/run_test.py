@@ -147,6 +147,13 @@ check("published 6 new definition(s)" in out, out)
 check("make run:" not in out and "UNAVAILABLE" not in out and "rpc error" not in out.lower(),
       f"the demo shows an error: {out}")
 check(re.search(r"240 leads scored", out), out)
+# The review console is served and its URL printed with a key per role.
+check(re.search(r"http://127\.0\.0\.1:\d+/console/", out) and "marketing approver" in out, out)
+console_url = re.search(r"(http://127\.0\.0\.1:\d+/console/)", out).group(1)
+page = subprocess.run(["curl", "-s", "-D", "-", console_url], capture_output=True, text=True,
+                      timeout=10).stdout
+check("200" in page.split("\n", 1)[0] and "frame-ancestors 'none'" in page and
+      '<script src="app.js"' in page, page)
 steps = try_next(out)
 check(len(steps) == 10 and "publish" in steps[-2] and "explain" in steps[-1], steps)
 # The steps, verbatim and in order: edit, apply, diff, propose, both approvals, publish, score.
