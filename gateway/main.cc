@@ -218,7 +218,7 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   app.add_option("--console_dir", o.console_dir,
                  "serve the review console built here (build/console) at /console/")
-      ->envname("ACCORD_CONSOLE_DIR");
+      ->envname("ACCORD_GATEWAY_CONSOLE_DIR");
   app.add_option("--http_threads", o.http_threads, "HTTP connections served at once")
       ->check(CLI::Range(1, 1024))
       ->capture_default_str();

@@ -102,8 +102,11 @@ lint = subprocess.run([os.path.join(NODE, "node_modules/.bin/dockerfile-utils"),
 check(lint.returncode == 0 and lint.stdout.strip() == "",
       f"dockerfile-utils lint is clean: {lint.stdout}")
 text = open(dockerfile).read()
-check(len(re.findall(r"^FROM \$\{DEBIAN\}", text, re.M)) == 2 and
-      "ARG DEBIAN=debian:bookworm-slim" in text, "two stages, both debian:bookworm-slim")
+check(len(re.findall(r"^FROM \$\{DEBIAN\}", text, re.M)) == 3 and
+      "ARG DEBIAN=debian:bookworm-slim" in text,
+      "three stages (build, console, runtime), all debian:bookworm-slim")
+check("COPY --from=console /console/ /usr/share/accord/console/" in text,
+      "the image carries the console the gateway serves")
 check(re.search(r"^USER 65532:65532$", text, re.M), "runs as 65532")
 check(re.search(r'^ENTRYPOINT \["/usr/local/bin/', text, re.M), "exec-form entrypoint")
 block = text.split("# runtime-packages:begin")[1].split("# runtime-packages:end")[0]
