@@ -3,6 +3,7 @@
 #include <condition_variable>
 #include <deque>
 #include <future>
+#include <optional>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
@@ -18,9 +19,66 @@
 #include "common/status.h"
 #include "gateway/openapi.h"
 #include "httplib.h"
+#include "zlib.h"
 
 namespace accord::gateway {
 namespace {
+
+// `body` gzip-compressed (zlib level 1: about 1 ms for 100 KB of JSON), or nullopt.
+std::optional<std::string> Gzip(const std::string& body) {
+  z_stream z{};
+  if (deflateInit2(&z, 1, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY) != Z_OK) {
+    return std::nullopt;
+  }
+  std::string out(deflateBound(&z, body.size()), '\0');
+  z.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(body.data()));
+  z.avail_in = static_cast<uInt>(body.size());
+  z.next_out = reinterpret_cast<Bytef*>(out.data());
+  z.avail_out = static_cast<uInt>(out.size());
+  const int done = deflate(&z, Z_FINISH);
+  out.resize(z.total_out);
+  deflateEnd(&z);
+  return done == Z_STREAM_END ? std::optional<std::string>(std::move(out)) : std::nullopt;
+}
+
+// Where the gateway keeps the client's Accept-Encoding (see TakeAcceptEncoding).
+constexpr char kAcceptEncoding[] = "X-Accord-Accept-Encoding";
+
+// cpp-httplib compresses every response whose client accepts it, by itself: with Brotli at its
+// highest quality when the client takes `br` (every browser, most HTTP stacks: 213 ms for the
+// 98 KB list of 200 definitions, against 4 ms uncompressed), and again on top of a
+// Content-Encoding the handler set. The gateway encodes its responses itself, so it takes the
+// header from the library before any handler runs and keeps it under kAcceptEncoding. (The
+// request is httplib's own mutable object, handed to handlers as const.)
+void TakeAcceptEncoding(const httplib::Request& req) {
+  auto& headers = const_cast<httplib::Request&>(req).headers;
+  std::string accepted;
+  for (auto it = headers.find("Accept-Encoding");
+       it != headers.end() && absl::EqualsIgnoreCase(it->first, "Accept-Encoding");
+       it = headers.erase(it)) {
+    absl::StrAppend(&accepted, accepted.empty() ? "" : ",", it->second);
+  }
+  headers.erase(kAcceptEncoding);
+  headers.emplace(kAcceptEncoding, accepted);
+}
+
+bool AcceptsGzip(const httplib::Request& req) {
+  return absl::StrContains(absl::AsciiStrToLower(req.get_header_value(kAcceptEncoding)), "gzip");
+}
+
+// A JSON response, gzip-encoded (level 1) when the client takes gzip.
+void SetJson(const httplib::Request& req, httplib::Response& res, std::string json) {
+  constexpr size_t kMinCompressed = 128;
+  if (json.size() >= kMinCompressed && AcceptsGzip(req)) {
+    if (std::optional<std::string> gz = Gzip(json); gz.has_value()) {
+      res.set_header("Content-Encoding", "gzip");
+      res.set_header("Vary", "Accept-Encoding");
+      res.set_content(*std::move(gz), "application/json");
+      return;
+    }
+  }
+  res.set_content(std::move(json), "application/json");
+}
 
 std::string StatusJson(const absl::Status& status) {
   std::string out;
@@ -164,7 +222,7 @@ void ServeConsole(const ConsoleFiles& console, const httplib::Request& req,
     return;
   }
   res.set_header("Vary", "Accept-Encoding");
-  if (!file->gzip.empty() && absl::StrContains(req.get_header_value("Accept-Encoding"), "gzip")) {
+  if (!file->gzip.empty() && AcceptsGzip(req)) {
     res.set_header("Content-Encoding", "gzip");
     res.set_content(file->gzip, file->content_type);
     return;
@@ -250,6 +308,7 @@ absl::Status HttpServer::Start() {
     }
     res.set_header("X-Content-Type-Options", "nosniff");
     res.set_header("Cache-Control", "no-store");
+    TakeAcceptEncoding(req);
     if (total > max_header_bytes) {
       res.status = 431;
       res.set_content(StatusJson(absl::InvalidArgumentError("request headers larger than 16 KiB")),
@@ -274,7 +333,7 @@ absl::Status HttpServer::Start() {
       return;
     }
     if (req.method == "GET" && req.path == "/openapi.json") {
-      res.set_content(openapi_, "application/json");
+      SetJson(req, res, openapi_);
       return;
     }
     bool path_known = false;
@@ -373,7 +432,7 @@ absl::Status HttpServer::Start() {
       SendError(res, json.status());
       return;
     }
-    res.set_content(*json, "application/json");
+    SetJson(req, res, *std::move(json));
   };
   svr.Get(".*", handle);
   svr.Post(".*", handle);

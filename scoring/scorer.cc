@@ -656,10 +656,20 @@ absl::StatusOr<sv1::PreviewDefinitionResponse> Scorer::PreviewDefinition(
       checks.push_back({c, LevelRank(model_before, v.level()), LevelRank(model_after, v.level())});
     }
   }
+  // Counting needs scores only (the BASIC view, about half the cost); a lead whose level
+  // changes, or whose scores are returned, is scored again with every reason.
+  const bool full = request.return_scores();
+  Evaluation counts_b = eb, counts_a = ea;
+  counts_b.reasons = full;
+  counts_a.reasons = full;
   for (const sv1::Lead& lead : request.leads()) {
     ACCORD_RETURN_IF_ERROR(CallScope::Check());
-    sv1::LeadScore b = Score(eb, lead, as_of);
-    sv1::LeadScore a = Score(ea, lead, as_of);
+    sv1::LeadScore b = Score(counts_b, lead, as_of);
+    sv1::LeadScore a = Score(counts_a, lead, as_of);
+    if (!full && a.level() != b.level() && response.changed_size() < 1000) {
+      b = Score(eb, lead, as_of);
+      a = Score(ea, lead, as_of);
+    }
     if (response.before_size() == 0) {
       *response.mutable_before() = b.definitions();
       *response.mutable_after() = a.definitions();

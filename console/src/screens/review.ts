@@ -11,7 +11,7 @@ import { errorBox, h, link, replace, section } from "../dom";
 import { chunkLeads, latestEvent, mergePreviews, projectVolume, sampleDays } from "../sample";
 import type { Preview } from "../sample";
 import { EXAMPLE_AS_OF, currentSample, loadExampleLeads, loadFile } from "../sample_store";
-import type { Definition, DefinitionChange, Lead, Revision } from "../types";
+import type { Definition, DefinitionChange, Lead, PreviewResponse, Revision } from "../types";
 import { KIND_WORDS, periodWords, shortName } from "../words";
 
 const n = (v: string | number | undefined) => Number(v ?? 0);
@@ -82,16 +82,25 @@ function changedTable(p: Preview, testHash: (lead: string) => string): HTMLEleme
 
 const round = (v: number | undefined) => String(Math.round((v ?? 0) * 100) / 100);
 
+// The service runs two previews at once: two parts in flight keep it busy while the browser
+// prepares the next one. Answers are merged in the order of the parts.
+const IN_FLIGHT = 2;
+
 async function runPreview(proposed: Definition, ns: string, model: string, leads: Lead[],
     asOf: string, progress: (done: number, total: number) => void): Promise<Preview> {
   const parts = chunkLeads(leads, PART_BYTES);
-  const answers = [];
-  for (let i = 0; i < parts.length; ++i) {
-    progress(i, parts.length);
-    answers.push(await api.preview({ selector: { namespace: ns, model }, proposed,
-      leads: parts[i], asOf: asOf || undefined }));
-  }
-  progress(parts.length, parts.length);
+  const answers: PreviewResponse[] = new Array(parts.length);
+  let next = 0, done = 0;
+  const worker = async () => {
+    while (next < parts.length) {
+      const i = next++;
+      answers[i] = await api.preview({ selector: { namespace: ns, model }, proposed,
+        leads: parts[i], asOf: asOf || undefined });
+      progress(++done, parts.length);
+    }
+  };
+  progress(0, parts.length);
+  await Promise.all(Array.from({ length: Math.min(IN_FLIGHT, parts.length) }, worker));
   return mergePreviews(answers);
 }
 
@@ -124,7 +133,7 @@ function previewPanel(proposed: Definition, ns: string, model: string, testHash:
     const started = performance.now();
     try {
       const p = await runPreview(proposed, ns, model, sample.leads, asOf.value.trim(),
-        (done, total) => replace(out, h("p", {}, `Scoring part ${done + 1 > total ? total : done + 1} of ${total}…`)));
+        (done, total) => replace(out, h("p", {}, `Scored ${done} of ${total} part(s)…`)));
       const levels = [...new Set([...Object.keys(p.levelsBefore), ...Object.keys(p.levelsAfter)])].sort();
       const grades = [...new Set([...Object.keys(p.gradesBefore), ...Object.keys(p.gradesAfter)])].sort();
       replace(out,
