@@ -202,6 +202,17 @@ for (const [role, team] of [["marketing_approver", "marketing"], ["sales_approve
   assert.match(card, new RegExp(`${MODEL} #${revision}`), card);
   assert.match(card, /MQL|SQL/, card);
   await shot(page, "12-test-lead-published");
+  // The timeline, and "propose rollback to #1": a new proposal that restores the old bar,
+  // which the diff calls a tightening and which still needs both teams.
+  await page.goto(`${url}#/def/default/${MODEL}`);
+  await waitFor(page, "button:has-text('Propose rollback to #1')", "rollback-button");
+  await page.click("button:has-text('Propose rollback to #1')");
+  await waitFor(page, "h1:has-text('Review:')", "rollback-review");
+  assert.match(await text(page, "#change-summary"), /Roll back to revision 1/);
+  assert.match(await text(page, "ul.diff"), /MQL needs fit >= 40 \(was 20\)/);
+  assert.equal(await page.locator("ul.diff .tag.tightens").count(), 2);
+  assert.match(await text(page, ".teams"), /marketing: waiting/);
+  await shot(page, "14-rollback-proposed");
 }
 
 // ---- a 768-px tablet: the review page fits

@@ -243,7 +243,7 @@ export async function renderReview(main: HTMLElement, ctx: Ctx, ns: string, id: 
       h("span", { class: `state ${(r.state ?? "").toLowerCase()}` }, (r.state ?? "").toLowerCase()),
       ` · proposed by ${r.proposer} ${age(r.createTime)}`,
       (r.authors ?? []).length ? ` · written by ${(r.authors ?? []).join(", ")}` : ""),
-    h("p", { class: "summary" }, r.changeSummary || "(no summary)"),
+    h("p", { class: "summary", id: "change-summary" }, r.changeSummary || "(no summary)"),
     stale ? h("p", { class: "warning", role: "status" }, `The published revision moved since this ` +
       `proposal: #${published?.revisionNumber} was published ${age(published?.publishTime)}. ` +
       `The changes below compare with the revision in force now.`) : null,
