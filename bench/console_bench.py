@@ -100,19 +100,19 @@ def main():
                              "--quota_burst=100000"], f"{work}/gateway.log")
         ready(f"{work}/gateway.log", "gateway ready")
 
-        # 200 definitions: the 6 examples, published, and 194 personas, 20 of them proposed.
+        # 200 definitions: the 7 examples, published, and 193 personas, 20 of them proposed.
         ed, ma, sa = (tokens["ACCORD_TOKEN_MARKETING_EDITOR"],
                       tokens["ACCORD_TOKEN_MARKETING_APPROVER"], tokens["ACCORD_TOKEN_SALES_APPROVER"])
         ctl(bin_dir, gateway, ed, "apply", "-f", os.path.join(ROOT, "examples/definitions"))
         for name in ["it-director", "revops-leader", "student", "b2b-lead-score", "b2b-journey",
-                     "marketing-sales-sla"]:
+                     "marketing-sales-sla", "b2b-account-score"]:
             ctl(bin_dir, gateway, ed, "propose", name)
             ctl(bin_dir, gateway, ma, "approve", name)
             ctl(bin_dir, gateway, sa, "approve", name)
             ctl(bin_dir, gateway, ed, "publish", name)
         extra = os.path.join(work, "personas")
         os.makedirs(extra)
-        for i in range(194):
+        for i in range(193):
             with open(os.path.join(extra, f"p{i:03}.yaml"), "w") as f:
                 f.write(f"name: namespaces/default/definitions/bench-persona-{i:03}\n"
                         f"display_name: Bench persona {i}\nbuyer_persona:\n  criteria:\n"

@@ -131,6 +131,8 @@ std::string ShortKind(v1::DefinitionKind k) {
       return "journey";
     case v1::SERVICE_LEVEL_AGREEMENT:
       return "sla";
+    case v1::ACCOUNT_MODEL:
+      return "account";
     default:
       return "?";
   }
@@ -447,6 +449,31 @@ int main(int argc, char** argv) {
     sub->add_option("--model", model, "qualification model (default: the only one)");
     sub->add_option("--as-of", as_of, "score as of this RFC 3339 time (default: now)");
   }
+  std::string account_model, before_file, after_file, as_of_after;
+  int64_t revision_before = 0, revision_after = 0;
+  bool account_change = false;
+  auto* score_account =
+      app.add_subcommand("score-account", "qualify an account from its attributes and members");
+  score_account->add_option("-f,--file", file, "the account (JSON: id, attributes, members)")
+      ->required();
+  score_account->add_option("--account-model", account_model,
+                            "account model (default: the only one)");
+  score_account->add_option("--as-of", as_of, "score as of this RFC 3339 time (default: now)");
+  auto* explain_change =
+      app.add_subcommand("explain-change", "split a score's change into definition, data and time");
+  explain_change->add_option("--before", before_file, "the lead (or account) then, JSON")
+      ->required();
+  explain_change->add_option("--after", after_file, "the lead (or account) now, JSON")->required();
+  explain_change->add_option("--as-of", as_of, "the first moment, RFC 3339")->required();
+  explain_change->add_option("--as-of-after", as_of_after, "the second moment (default: --as-of)");
+  explain_change->add_option("--revision-before", revision_before,
+                             "model (or account model) revision then (default: published)");
+  explain_change->add_option("--revision-after", revision_after,
+                             "model (or account model) revision now (default: published)");
+  explain_change->add_flag("--account", account_change, "the files are accounts");
+  explain_change->add_option("--model", model, "qualification model (default: the only one)");
+  explain_change->add_option("--account-model", account_model,
+                             "account model (default: the only one)");
   auto* preview = app.add_subcommand("preview", "impact of a proposed revision on a file of leads");
   preview->add_option("name", name, "the definition")->required();
   preview->add_option("-f,--file", file, "leads (.jsonl or .csv)")->required();
@@ -478,6 +505,16 @@ int main(int argc, char** argv) {
     accord::cli::ScoreOptions options{
         file, model, g.ns, as_of, g.output == "yaml" || g.output == "json" ? "jsonl" : g.output};
     return *score ? accord::cli::ScoreFile(target, options) : accord::cli::Explain(target, options);
+  }
+  if (*score_account || *explain_change) {
+    accord::cli::ScoringTarget target{scoring_server.empty() ? g.server : scoring_server, g.token,
+                                      g.timeout_seconds};
+    accord::cli::ScoreOptions options{file, model, g.ns, as_of, g.output, account_model};
+    if (*score_account) {
+      return accord::cli::ScoreAccountFile(target, options);
+    }
+    return accord::cli::ExplainChange(target, {options, before_file, after_file, account_change,
+                                               as_of_after, revision_before, revision_after});
   }
   Client c(g);
   auto revision_name = [&](const std::string& def) -> absl::StatusOr<std::string> {

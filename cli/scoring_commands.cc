@@ -8,8 +8,10 @@
 #include <map>
 #include <thread>
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
@@ -173,6 +175,44 @@ absl::Status FillRequest(const ScoreOptions& o, sv1::Selector* selector,
 
 std::string Name(const std::string& full) { return full.substr(full.rfind('/') + 1); }
 
+const char* KindWord(sv1::Reason::Kind kind) {
+  return kind == sv1::Reason::FIT          ? "fit"
+         : kind == sv1::Reason::ENGAGEMENT ? "engagement"
+         : kind == sv1::Reason::CAP        ? "cap"
+                                           : "disqualifier";
+}
+
+// One reason, as `explain` and `score-account` print it.
+void PrintReason(const sv1::Reason& r) {
+  std::printf("    %+7.1f  %-11s %-14s %-20s %s%s%s%s\n", r.points(), KindWord(r.kind()),
+              r.group().c_str(), r.rule().c_str(), r.description().c_str(),
+              r.evidence().empty() ? "" : ("  [" + r.evidence() + "]").c_str(),
+              r.detail().empty() ? "" : "  ", r.detail().c_str());
+}
+
+// A JSON file as `message` (a Lead, an Account); false after printing why not.
+bool ReadJson(const std::string& file, google::protobuf::Message* message) {
+  std::ifstream in(file);
+  if (!in) {
+    std::cerr << file << ": cannot be read\n";
+    return false;
+  }
+  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  auto parsed = google::protobuf::util::JsonStringToMessage(text, message);
+  if (!parsed.ok()) {
+    std::cerr << file << ": " << parsed.message() << "\n";
+    return false;
+  }
+  return true;
+}
+
+// The client context of one call: the credential and the deadline.
+void Prepare(grpc::ClientContext& ctx, const ScoringTarget& t) {
+  AddAuth(ctx, t);
+  ctx.set_deadline(std::chrono::system_clock::now() +
+                   std::chrono::milliseconds(static_cast<int64_t>(t.timeout_seconds * 1000)));
+}
+
 }  // namespace
 
 int ScoreFile(const ScoringTarget& target, const ScoreOptions& o) {
@@ -314,14 +354,7 @@ int Explain(const ScoringTarget& target, const ScoreOptions& o) {
     std::printf("    no rule of the model matched this lead\n");
   }
   for (const sv1::Reason& r : s.reasons()) {
-    const char* kind = r.kind() == sv1::Reason::FIT          ? "fit"
-                       : r.kind() == sv1::Reason::ENGAGEMENT ? "engagement"
-                       : r.kind() == sv1::Reason::CAP        ? "cap"
-                                                             : "disqualifier";
-    std::printf("    %+7.1f  %-11s %-14s %-20s %s%s%s%s\n", r.points(), kind, r.group().c_str(),
-                r.rule().c_str(), r.description().c_str(),
-                r.evidence().empty() ? "" : ("  [" + r.evidence() + "]").c_str(),
-                r.detail().empty() ? "" : "  ", r.detail().c_str());
+    PrintReason(r);
   }
   // A misspelled attribute shows twice: what the rules read and did not find, and what the lead
   // sent that nothing reads.
@@ -503,6 +536,169 @@ int CheckLeads(const std::string& leads_file,
     return 1;
   }
   std::cout << leads->size() << " lead(s) match the field dictionary\n";
+  return 0;
+}
+
+// ------------------------------------------------------------------ accounts
+
+namespace {
+
+void PrintDefinitions(const google::protobuf::RepeatedPtrField<sv1::DefinitionRef>& refs) {
+  std::vector<std::string> parts;
+  for (const auto& d : refs) {
+    parts.push_back(d.revision() > 0 ? absl::StrCat(Name(d.name()), " revision ", d.revision())
+                                     : absl::StrCat(Name(d.name()), " (proposed)"));
+  }
+  std::printf("  using %s\n", absl::StrJoin(parts, ", ").c_str());
+}
+
+void PrintAccount(const sv1::AccountScore& s) {
+  std::printf("Account %s, as of %s\n", s.account_id().c_str(),
+              google::protobuf::util::TimeUtil::ToString(s.as_of()).c_str());
+  PrintDefinitions(s.definitions());
+  std::printf("\n  Level %s   Fit %.1f + Engagement %.1f = %.1f   Buying group %.0f%% covered\n",
+              s.level().empty() ? "(none)" : s.level().c_str(), s.fit(), s.engagement(), s.total(),
+              s.coverage() * 100);
+  std::printf("\n  Account fit:\n");
+  if (s.reasons().empty()) {
+    std::printf("    no fit rule matched the account\n");
+  }
+  for (const sv1::Reason& r : s.reasons()) {
+    PrintReason(r);
+  }
+  std::printf("\n  Buying group:\n");
+  for (const sv1::RoleCoverage& r : s.roles()) {
+    std::printf("    %-20s weight %-4g %s\n", r.role().c_str(), r.weight(),
+                r.covered()
+                    ? absl::StrCat("covered by ", absl::StrJoin(r.covered_by(), ", ")).c_str()
+                    : "MISSING");
+  }
+  std::printf("\n  Members:\n");
+  for (const sv1::MemberContribution& m : s.members()) {
+    if (m.excluded() == "consent") {
+      std::printf("    %-14s excluded: no consent to profiling (not scored)\n",
+                  m.lead_id().c_str());
+      continue;
+    }
+    std::printf("    %-14s %-12s %-3s value %7.1f  contributes %7.1f%s%s%s\n", m.lead_id().c_str(),
+                m.level().empty() ? "(none)" : m.level().c_str(),
+                m.grade().empty() ? "-" : m.grade().c_str(), m.value(), m.contribution(),
+                m.excluded().empty() ? "" : absl::StrCat("  excluded: ", m.excluded()).c_str(),
+                m.roles().empty() ? "" : "  plays ", absl::StrJoin(m.roles(), ", ").c_str());
+  }
+  if (s.excluded_for_consent() > 0) {
+    std::printf("\n  %d member(s) excluded: their consent does not allow profiling\n",
+                s.excluded_for_consent());
+  }
+}
+
+const char* CauseWord(sv1::ScoreChangePart::Cause cause) {
+  switch (cause) {
+    case sv1::ScoreChangePart::DEFINITION:
+      return "definition change";
+    case sv1::ScoreChangePart::DATA:
+      return "data change";
+    default:
+      return "passage of time";
+  }
+}
+
+}  // namespace
+
+int ScoreAccountFile(const ScoringTarget& target, const ScoreOptions& o) {
+  sv1::ScoreAccountRequest request;
+  if (!ReadJson(o.file, request.mutable_account())) {
+    return 1;
+  }
+  if (absl::Status s = FillRequest(o, request.mutable_selector(), request.mutable_as_of());
+      !s.ok()) {
+    return Fail(s);
+  }
+  request.mutable_selector()->set_account_model(o.account_model);
+  grpc::ClientContext ctx;
+  Prepare(ctx, target);
+  sv1::AccountScore s;
+  grpc::Status status = Stub(target)->ScoreAccount(&ctx, request, &s);
+  if (!status.ok()) {
+    return Fail(FromGrpcStatus(status));
+  }
+  if (o.output == "json") {
+    std::string json;
+    google::protobuf::util::JsonPrintOptions print;
+    print.add_whitespace = true;
+    (void)google::protobuf::util::MessageToJsonString(s, &json, print);
+    std::cout << json;
+    return 0;
+  }
+  PrintAccount(s);
+  return 0;
+}
+
+int ExplainChange(const ScoringTarget& target, const ExplainOptions& o) {
+  sv1::ExplainScoreChangeRequest request;
+  const bool ok = o.account ? ReadJson(o.before, request.mutable_account_before()) &&
+                                  ReadJson(o.after, request.mutable_account_after())
+                            : ReadJson(o.before, request.mutable_lead_before()) &&
+                                  ReadJson(o.after, request.mutable_lead_after());
+  if (!ok) {
+    return 1;
+  }
+  ScoreOptions times = o.scoring;
+  if (absl::Status s =
+          FillRequest(times, request.mutable_selector(), request.mutable_as_of_before());
+      !s.ok()) {
+    return Fail(s);
+  }
+  times.as_of = o.as_of_after.empty() ? o.scoring.as_of : o.as_of_after;
+  if (absl::Status s =
+          FillRequest(times, request.mutable_selector(), request.mutable_as_of_after());
+      !s.ok()) {
+    return Fail(s);
+  }
+  if (o.scoring.as_of.empty()) {
+    return Fail(InvalidField("--as-of", "is required: the moment of the first file"));
+  }
+  request.mutable_selector()->set_account_model(o.scoring.account_model);
+  request.set_revision_before(o.revision_before);
+  request.set_revision_after(o.revision_after);
+  grpc::ClientContext ctx;
+  Prepare(ctx, target);
+  sv1::ExplainScoreChangeResponse r;
+  grpc::Status status = Stub(target)->ExplainScoreChange(&ctx, request, &r);
+  if (!status.ok()) {
+    return Fail(FromGrpcStatus(status));
+  }
+  const bool account = o.account;
+  const std::string id = account ? r.account_before().account_id() : r.before().lead_id();
+  const double before = account ? r.account_before().total() : r.before().total();
+  const double after = account ? r.account_after().total() : r.after().total();
+  const std::string level_before = account ? r.account_before().level() : r.before().level();
+  const std::string level_after = account ? r.account_after().level() : r.after().level();
+  std::printf("%s %s: total %.1f -> %.1f (%+.1f), level %s -> %s\n", account ? "Account" : "Lead",
+              id.c_str(), before, after, r.total_change(),
+              level_before.empty() ? "(none)" : level_before.c_str(),
+              level_after.empty() ? "(none)" : level_after.c_str());
+  PrintDefinitions(account ? r.account_before().definitions() : r.before().definitions());
+  PrintDefinitions(account ? r.account_after().definitions() : r.after().definitions());
+  for (const sv1::ScoreChangePart& p : r.parts()) {
+    std::printf(
+        "\n  %-18s %+8.1f  (fit %+.1f, engagement %+.1f%s)", CauseWord(p.cause()), p.total(),
+        p.fit(), p.engagement(),
+        account
+            ? absl::StrCat(", coverage ", absl::StrFormat("%+.0f%%", p.coverage() * 100)).c_str()
+            : "");
+    if (p.level_before() != p.level_after()) {
+      std::printf("  level %s -> %s",
+                  p.level_before().empty() ? "(none)" : p.level_before().c_str(),
+                  p.level_after().empty() ? "(none)" : p.level_after().c_str());
+    }
+    std::printf("\n");
+    for (const sv1::ReasonDelta& d : p.reasons()) {
+      std::printf("      %-11s %-14s %-20s %+.1f -> %+.1f\n", KindWord(d.kind()), d.group().c_str(),
+                  d.rule().c_str(), d.points_before(), d.points_after());
+    }
+  }
+  std::printf("\n  The three parts add up to the change: %+.1f\n", r.total_change());
   return 0;
 }
 

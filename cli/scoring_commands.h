@@ -1,12 +1,13 @@
 #pragma once
 
+#include <cstdint>
 #include <string>
 #include <vector>
 
 #include "accord/registry/v1/definition.pb.h"
 
-// accordctl's scoring commands: `score` (a file of leads through StreamScoreLeads) and
-// `explain` (one lead, every reason, for a sales rep).
+// accordctl's scoring commands: `score` (a file of leads through StreamScoreLeads), `explain`
+// (one lead, every reason, for a sales rep), `preview`, `score-account` and `explain-change`.
 namespace accord::cli {
 
 struct ScoringTarget {
@@ -21,7 +22,21 @@ struct ScoreOptions {
   std::string ns = "default";
   std::string as_of;             // RFC 3339; "" = now
   std::string output = "table";  // table, jsonl, csv
+  std::string account_model;     // "" = the namespace's only account model
 };
+
+struct ExplainOptions {
+  ScoreOptions scoring;       // namespace, model or account model, as_of (the first moment)
+  std::string before, after;  // JSON files: a Lead each, or an Account each (`account`)
+  bool account = false;
+  std::string as_of_after;                          // RFC 3339; "" = the first moment
+  int64_t revision_before = 0, revision_after = 0;  // 0: the published revision
+};
+
+// `score-account`: one account (a JSON file: id, attributes, members) with the account model.
+int ScoreAccountFile(const ScoringTarget& target, const ScoreOptions& options);
+// `explain-change`: why a lead's (or account's) score changed between two moments.
+int ExplainChange(const ScoringTarget& target, const ExplainOptions& options);
 
 // Exit codes: 0 ok, 1 refused (error on stderr, with file:line for bad input).
 int ScoreFile(const ScoringTarget& target, const ScoreOptions& options);

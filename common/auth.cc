@@ -68,7 +68,8 @@ const std::unordered_map<std::string, Permission>& MethodTable() {
     const std::string s = "/accord.scoring.v1.Scoring/";
     for (const char* m :
          {"ScoreLead", "BatchScoreLeads", "StreamScoreLeads", "MatchPersona", "EvaluateJourney",
-          "CheckTransition", "EvaluateSla", "PreviewDefinition", "ReportSla"}) {
+          "CheckTransition", "EvaluateSla", "PreviewDefinition", "ReportSla", "ScoreAccount",
+          "BatchScoreAccounts", "ExplainScoreChange"}) {
       (*t)[s + m] = P::kScore;
     }
     return t;

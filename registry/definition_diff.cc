@@ -459,10 +459,11 @@ void DiffLevelThreshold(Differ& d, const std::string& path, const std::string& l
         EffectOf(Raising::kTightens, a > b), std::move(summary));
 }
 
-void DiffModel(Differ& d, const v1::QualificationModel& b, const v1::QualificationModel& a) {
-  const std::string m = "qualification_model";
+void DiffFitGroups(Differ& d, const std::string& path,
+                   const google::protobuf::RepeatedPtrField<v1::FitGroup>& b,
+                   const google::protobuf::RepeatedPtrField<v1::FitGroup>& a) {
   d.Keyed<v1::FitGroup>(
-      m + ".fit", "fit group", b.fit(), a.fit(), ByName<v1::FitGroup>(),
+      path, "fit group", b, a, ByName<v1::FitGroup>(),
       [](const v1::FitGroup& g) { return absl::StrCat(g.rules_size(), " rule(s)"); },
       EffectOfGroup<v1::FitGroup>,
       [&d](const std::string& path, const std::string& subject, const v1::FitGroup& gb,
@@ -474,6 +475,11 @@ void DiffModel(Differ& d, const v1::QualificationModel& b, const v1::Qualificati
             [&d](const std::string& p, const std::string& s, const v1::FitRule& rb,
                  const v1::FitRule& ra) { DiffFitRule(d, p, s, rb, ra); });
       });
+}
+
+void DiffModel(Differ& d, const v1::QualificationModel& b, const v1::QualificationModel& a) {
+  const std::string m = "qualification_model";
+  DiffFitGroups(d, m + ".fit", b.fit(), a.fit());
   d.Keyed<v1::EngagementGroup>(
       m + ".engagement", "engagement group", b.engagement(), a.engagement(),
       ByName<v1::EngagementGroup>(),
@@ -739,6 +745,108 @@ void DiffSla(Differ& d, const v1::ServiceLevelAgreement& b, const v1::ServiceLev
       });
 }
 
+std::string ValuesWords(const google::protobuf::RepeatedPtrField<google::protobuf::Value>& values) {
+  std::vector<std::string> parts;
+  for (const auto& v : values) {
+    parts.push_back(ValueWords(v));
+  }
+  return absl::StrJoin(parts, ", ");
+}
+
+std::string AggregationWords(const v1::MemberAggregation& e) {
+  std::string metric = e.metric() == v1::FIT     ? "fit"
+                       : e.metric() == v1::TOTAL ? "total"
+                                                 : "engagement";
+  std::string how;
+  switch (e.method()) {
+    case v1::MemberAggregation::AVERAGE:
+      how = "average";
+      break;
+    case v1::MemberAggregation::MAX:
+      how = "highest";
+      break;
+    case v1::MemberAggregation::TOP_N:
+      how = absl::StrCat("sum of the top ", e.top_n());
+      break;
+    case v1::MemberAggregation::TRIMMED_MEAN:
+      how = absl::StrCat("mean trimmed by ", e.trim_fraction() * 100, " % each end");
+      break;
+    default:
+      how = "sum";
+  }
+  return absl::StrCat(how, " of the members' ", metric,
+                      e.drop_negative() ? ", negatives left out" : "");
+}
+
+std::string RoleWords(const v1::BuyingRole& r) {
+  return absl::StrCat(r.persona().empty()
+                          ? absl::StrCat(r.attribute(), " one of ", ValuesWords(r.values()))
+                          : absl::StrCat("persona ", r.persona()),
+                      ", weight ", r.weight() > 0 ? r.weight() : 1.0,
+                      r.min_level().empty() ? "" : absl::StrCat(", from level ", r.min_level()));
+}
+
+std::string AccountLevelWords(const v1::AccountLevel& l) {
+  std::vector<std::string> parts;
+  if (l.has_min_fit()) {
+    parts.push_back(absl::StrCat("fit >= ", l.min_fit()));
+  }
+  if (l.has_min_engagement()) {
+    parts.push_back(absl::StrCat("engagement >= ", l.min_engagement()));
+  }
+  if (l.has_min_coverage()) {
+    parts.push_back(absl::StrCat("coverage >= ", l.min_coverage()));
+  }
+  return parts.empty() ? "no threshold" : absl::StrJoin(parts, " and ");
+}
+
+void DiffAccountModel(Differ& d, const v1::AccountModel& b, const v1::AccountModel& a) {
+  const std::string m = "account_model";
+  d.Text(m + ".model", "account model", "member model", b.model(), a.model(), Change::UNDECIDED);
+  DiffFitGroups(d, m + ".fit", b.fit(), a.fit());
+  const v1::MemberAggregation& eb = b.engagement();
+  const v1::MemberAggregation& ea = a.engagement();
+  if (eb.method() != ea.method() || eb.metric() != ea.metric() ||
+      eb.drop_negative() != ea.drop_negative()) {
+    d.Add(m + ".engagement", Change::CHANGED, AggregationWords(eb), AggregationWords(ea),
+          Change::UNDECIDED,
+          absl::StrCat("account engagement: ", AggregationWords(ea), " (was ", AggregationWords(eb),
+                       ")"));
+  } else {
+    d.Num(m + ".engagement.top_n", "account engagement", "members counted", eb.top_n(), ea.top_n(),
+          Raising::kLoosens);
+    d.Num(m + ".engagement.trim_fraction", "account engagement", "trimmed share",
+          eb.trim_fraction(), ea.trim_fraction(), Raising::kUndecided);
+  }
+  d.Keyed<v1::BuyingRole>(
+      m + ".buying_group", "buying role", b.buying_group(), a.buying_group(),
+      ById<v1::BuyingRole>(), RoleWords, Always<v1::BuyingRole>(Change::TIGHTENS),
+      [&d](const std::string& path, const std::string& subject, const v1::BuyingRole& rb,
+           const v1::BuyingRole& ra) {
+        d.Text(path, subject, "who plays it", RoleWords(rb), RoleWords(ra), Change::UNDECIDED);
+      });
+  d.Keyed<v1::AccountLevel>(
+      m + ".levels", "account level", b.levels(), a.levels(), ByName<v1::AccountLevel>(),
+      [](const v1::AccountLevel& l) { return absl::StrCat("needs ", AccountLevelWords(l)); },
+      Always<v1::AccountLevel>(Change::UNDECIDED),
+      [&d](const std::string& path, const std::string&, const v1::AccountLevel& lb,
+           const v1::AccountLevel& la) {
+        DiffLevelThreshold(d, path + ".min_fit", la.name(), "fit", lb.has_min_fit(), lb.min_fit(),
+                           la.has_min_fit(), la.min_fit());
+        DiffLevelThreshold(d, path + ".min_engagement", la.name(), "engagement",
+                           lb.has_min_engagement(), lb.min_engagement(), la.has_min_engagement(),
+                           la.min_engagement());
+        DiffLevelThreshold(d, path + ".min_coverage", la.name(), "coverage", lb.has_min_coverage(),
+                           lb.min_coverage(), la.has_min_coverage(), la.min_coverage());
+      });
+  auto consent = [](const v1::AccountModel& x) {
+    return x.has_consent() ? absl::StrCat(x.consent().attribute(), " one of ",
+                                          ValuesWords(x.consent().allowed()))
+                           : std::string("no consent rule");
+  };
+  d.Text(m + ".consent", "account model", "consent", consent(b), consent(a), Change::UNDECIDED);
+}
+
 std::string LabelsWords(const google::protobuf::Map<std::string, std::string>& labels) {
   std::map<std::string, std::string> sorted(labels.begin(), labels.end());
   std::vector<std::string> parts;
@@ -823,6 +931,9 @@ std::vector<v1::DefinitionChange> DiffDefinitions(const v1::Definition* before,
       break;
     case v1::Definition::kServiceLevelAgreement:
       DiffSla(d, b.service_level_agreement(), a.service_level_agreement());
+      break;
+    case v1::Definition::kAccountModel:
+      DiffAccountModel(d, b.account_model(), a.account_model());
       break;
     default:
       break;

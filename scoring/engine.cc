@@ -903,12 +903,13 @@ absl::StatusOr<std::shared_ptr<const CompiledSet>> Compile(
       set->personas[i].criteria.push_back(std::move(criterion));
     }
   }
-  for (const PublishedDefinition* d : sorted(rv1::QUALIFICATION_MODEL)) {
-    set->model_index[d->name] = static_cast<int>(set->models.size());
+  // Compiles a qualification model into set->models (an account model's fit rules too, as a
+  // model of fit groups only).
+  auto compile_model = [&](const std::string& name, int64_t revision,
+                           const rv1::QualificationModel& in) -> absl::Status {
     Model& m = set->models.emplace_back();
-    m.name = d->name;
-    m.revision = d->revision;
-    const rv1::QualificationModel& in = d->content.qualification_model();
+    m.name = name;
+    m.revision = revision;
     for (const auto& l : in.levels()) {
       Level& level = m.levels.emplace_back();
       level.name = l.name();
@@ -984,6 +985,11 @@ absl::StatusOr<std::shared_ptr<const CompiledSet>> Compile(
     for (const std::string& ref : in.personas()) {
       m.personas.push_back(IndexOf(set->persona_index, namespace_id, ref));
     }
+    return absl::OkStatus();
+  };
+  for (const PublishedDefinition* d : sorted(rv1::QUALIFICATION_MODEL)) {
+    set->model_index[d->name] = static_cast<int>(set->models.size());
+    ACCORD_RETURN_IF_ERROR(compile_model(d->name, d->revision, d->content.qualification_model()));
   }
   for (const PublishedDefinition* d : sorted(rv1::BUYER_JOURNEY)) {
     set->journey_index[d->name] = static_cast<int>(set->journeys.size());
@@ -1028,6 +1034,36 @@ absl::StatusOr<std::shared_ptr<const CompiledSet>> Compile(
     s.journey = IndexOf(set->journey_index, namespace_id, s.spec.journey());
     s.model = IndexOf(set->model_index, namespace_id, s.spec.model());
   }
+  for (const PublishedDefinition* d : sorted(rv1::ACCOUNT_MODEL)) {
+    const rv1::AccountModel& in = d->content.account_model();
+    AccountModelSpec a;
+    a.name = d->name;
+    a.revision = d->revision;
+    a.member_model = IndexOf(set->model_index, namespace_id, in.model());
+    rv1::QualificationModel fit;
+    *fit.mutable_fit() = in.fit();
+    a.fit_model = static_cast<int>(set->models.size());
+    ACCORD_RETURN_IF_ERROR(compile_model(d->name, d->revision, fit));
+    set->models.back().personas.clear();  // an account matches no persona
+    a.aggregation = in.engagement();
+    const Model* members = a.member_model >= 0 ? &set->models[a.member_model] : nullptr;
+    for (const rv1::BuyingRole& r : in.buying_group()) {
+      AccountModelSpec::Role& role = a.roles.emplace_back();
+      role.id = r.id();
+      role.weight = r.weight() > 0 ? r.weight() : 1;
+      role.persona =
+          r.persona().empty() ? -1 : IndexOf(set->persona_index, namespace_id, r.persona());
+      role.attribute = r.attribute();
+      role.values.assign(r.values().begin(), r.values().end());
+      role.min_level =
+          members != nullptr && !r.min_level().empty() ? LevelRank(*members, r.min_level()) : -1;
+    }
+    a.levels.assign(in.levels().begin(), in.levels().end());
+    a.has_consent = in.has_consent();
+    a.consent = in.consent();
+    set->account_index[d->name] = static_cast<int>(set->accounts.size());
+    set->accounts.push_back(std::move(a));
+  }
   LeafIds leaves;
   for (Model& m : set->models) {
     for (size_t g = 0; g < m.fit_rules.size(); ++g) {
@@ -1067,7 +1103,19 @@ absl::StatusOr<std::shared_ptr<const CompiledSet>> Compile(
   // What the rules read, for the attribute reports of FULL results.
   std::set<std::string> everything;
   for (const PublishedDefinition& d : definitions) {
-    CollectAttributePaths(d.content, &everything);
+    if (KindOf(d.content) != rv1::ACCOUNT_MODEL) {
+      CollectAttributePaths(d.content, &everything);
+      continue;
+    }
+    // Of an account model, the member attributes it reads (its fit reads the account's).
+    for (const rv1::BuyingRole& r : d.content.account_model().buying_group()) {
+      if (!r.attribute().empty()) {
+        everything.insert(r.attribute());
+      }
+    }
+    if (d.content.account_model().has_consent()) {
+      everything.insert(d.content.account_model().consent().attribute());
+    }
   }
   for (const std::string& path : everything) {
     set->read_tree.Add(path);

@@ -200,6 +200,28 @@ struct Sla {
   rv1::ServiceLevelAgreement spec;  // commitments, evaluated rarely
 };
 
+// An account model, compiled; scoring/account.h scores accounts with it.
+struct AccountModelSpec {
+  std::string name;
+  int64_t revision = 0;
+  int member_model = -1;  // index into CompiledSet::models: scores the member leads
+  int fit_model = -1;     // index into CompiledSet::models: the account fit rules (fit groups
+                          // only; not in model_index)
+  rv1::MemberAggregation aggregation;
+  struct Role {
+    std::string id;
+    double weight = 1;
+    int persona = -1;       // index into CompiledSet::personas, or -1 (an attribute role)
+    std::string attribute;  // dotted path into the member's attributes
+    std::vector<google::protobuf::Value> values;
+    int min_level = -1;  // rank of the member model's level it needs; -1: any
+  };
+  std::vector<Role> roles;
+  std::vector<rv1::AccountLevel> levels;
+  bool has_consent = false;
+  rv1::ConsentRule consent;
+};
+
 // Everything published in one namespace, compiled. Immutable once built; shared by readers.
 struct CompiledSet {
   std::string namespace_id;
@@ -207,7 +229,9 @@ struct CompiledSet {
   std::vector<Model> models;
   std::vector<Journey> journeys;
   std::vector<Sla> slas;
-  std::unordered_map<std::string, int> persona_index, model_index, journey_index, sla_index;
+  std::vector<AccountModelSpec> accounts;
+  std::unordered_map<std::string, int> persona_index, model_index, journey_index, sla_index,
+      account_index;
   // The distinct lead attribute paths the conditions test: each is looked up once per lead.
   int attribute_paths = 0;
   // The distinct lead attribute tests: each is evaluated at most once per lead.

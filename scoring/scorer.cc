@@ -1,5 +1,6 @@
 #include "scoring/scorer.h"
 
+#include <algorithm>
 #include <map>
 #include <set>
 #include <tuple>
@@ -12,6 +13,7 @@
 #include "common/definition_validation.h"
 #include "common/log.h"
 #include "common/status.h"
+#include "scoring/account.h"
 
 namespace accord::scoring {
 namespace {
@@ -33,30 +35,6 @@ int FindByRef(const std::unordered_map<std::string, int>& index, const std::stri
               const std::string& ref) {
   auto it = index.find(ResolveReferenceName(ns, ref));
   return it == index.end() ? -1 : it->second;
-}
-
-// The rules whose points differ between two scores of one lead (by kind, group and rule).
-void AddReasonDeltas(const sv1::LeadScore& before, const sv1::LeadScore& after,
-                     sv1::LevelChange& change) {
-  using Key = std::tuple<int, std::string, std::string>;
-  std::map<Key, std::pair<double, double>> points;
-  for (const sv1::Reason& r : before.reasons()) {
-    points[{r.kind(), r.group(), r.rule()}].first += r.points();
-  }
-  for (const sv1::Reason& r : after.reasons()) {
-    points[{r.kind(), r.group(), r.rule()}].second += r.points();
-  }
-  for (const auto& [key, p] : points) {
-    if (p.first == p.second) {
-      continue;
-    }
-    sv1::ReasonDelta* d = change.add_reasons();
-    d->set_kind(static_cast<sv1::Reason::Kind>(std::get<0>(key)));
-    d->set_group(std::get<1>(key));
-    d->set_rule(std::get<2>(key));
-    d->set_points_before(p.first);
-    d->set_points_after(p.second);
-  }
 }
 
 }  // namespace
@@ -170,7 +148,7 @@ std::vector<std::string> Scorer::Apply(const std::vector<rv1::WatchDefinitionsRe
       continue;  // cannot happen: `accepted` compiled; keep the previous set to be safe
     }
     if ((*set)->personas.empty() && (*set)->models.empty() && (*set)->journeys.empty() &&
-        (*set)->slas.empty()) {
+        (*set)->accounts.empty() && (*set)->slas.empty()) {
       next.namespaces.erase(ns);
     } else {
       next.namespaces[ns] = *std::move(set);
@@ -247,19 +225,21 @@ absl::StatusOr<Evaluation> Scorer::ResolveIn(const CompiledSet& set, const sv1::
   Evaluation e;
   e.set = &set;
   if (selector.model().empty()) {
-    if (set.models.size() != 1) {
+    // The qualification models by name (set.models also holds account models' fit rules).
+    if (set.model_index.size() != 1) {
       std::vector<std::string> names;
-      for (const Model& m : set.models) {
-        names.push_back(m.name);
+      for (const auto& [name, index] : set.model_index) {
+        names.push_back(name);
       }
-      return set.models.empty()
+      std::sort(names.begin(), names.end());
+      return set.model_index.empty()
                  ? ErrorWithReason(absl::StatusCode::kFailedPrecondition, "NO_MODEL",
                                    absl::StrCat("no qualification model is published in ", ns))
                  : InvalidField(absl::StrCat(field, ".model"),
                                 absl::StrCat("several models are published (",
                                              absl::StrJoin(names, ", "), "); name one"));
     }
-    e.model = 0;
+    e.model = set.model_index.begin()->second;
   } else {
     e.model = FindByRef(set.model_index, ns, selector.model());
     if (e.model < 0) {
@@ -697,7 +677,7 @@ absl::StatusOr<sv1::PreviewDefinitionResponse> Scorer::PreviewDefinition(
         c->set_after(a.level());
         c->set_total_before(b.total());
         c->set_total_after(a.total());
-        AddReasonDeltas(b, a, *c);
+        AddReasonDeltas(b.reasons(), a.reasons(), c->mutable_reasons());
       }
     }
     if (request.return_scores()) {
@@ -706,6 +686,34 @@ absl::StatusOr<sv1::PreviewDefinitionResponse> Scorer::PreviewDefinition(
     }
   }
   response.set_lead_count(request.leads_size());
+  if (request.accounts_size() > 0) {
+    constexpr int kMaxPreviewAccounts = 100, kMaxPreviewMembers = 10000;
+    if (request.accounts_size() > kMaxPreviewAccounts) {
+      return InvalidField("accounts", absl::StrCat("at most ", kMaxPreviewAccounts, " accounts"));
+    }
+    int members = 0;
+    for (int i = 0; i < request.accounts_size(); ++i) {
+      members += request.accounts(i).members_size();
+      if (members > kMaxPreviewMembers) {
+        return InvalidField(absl::StrCat("accounts[", i, "].members"),
+                            absl::StrCat("at most ", kMaxPreviewMembers, " members in all"));
+      }
+      ACCORD_RETURN_IF_ERROR(CheckAccount(request.accounts(i), absl::StrCat("accounts[", i, "]")));
+    }
+    ACCORD_ASSIGN_OR_RETURN(AccountEvaluation ab,
+                            ResolveAccount(before, request.selector(), 0, "selector"));
+    ACCORD_ASSIGN_OR_RETURN(AccountEvaluation aa,
+                            ResolveAccount(*after, request.selector(), 0, "selector"));
+    for (const sv1::Account& account : request.accounts()) {
+      ACCORD_RETURN_IF_ERROR(CallScope::Check());
+      const std::string b =
+          accord::scoring::ScoreAccount(*ab.set, ab.index, account, as_of).level();
+      const std::string a =
+          accord::scoring::ScoreAccount(*aa.set, aa.index, account, as_of).level();
+      ++(*response.mutable_account_levels_before())[b.empty() ? "(none)" : b];
+      ++(*response.mutable_account_levels_after())[a.empty() ? "(none)" : a];
+    }
+  }
   for (const auto& [levels, count] : transitions) {
     sv1::LevelTransition* t = response.add_level_transitions();
     t->set_before(levels.first);
@@ -713,6 +721,197 @@ absl::StatusOr<sv1::PreviewDefinitionResponse> Scorer::PreviewDefinition(
     t->set_count(count);
   }
   return response;
+}
+
+// ------------------------------------------------------------------ accounts
+
+absl::Status Scorer::CheckAccount(const sv1::Account& account, const std::string& field) const {
+  if (account.members_size() > kMaxAccountMembers) {
+    return InvalidField(absl::StrCat(field, ".members"),
+                        absl::StrCat("at most ", kMaxAccountMembers, " members per account (",
+                                     account.members_size(), " sent)"));
+  }
+  std::unordered_map<std::string, int> seen;
+  for (int i = 0; i < account.members_size(); ++i) {
+    const std::string member = absl::StrCat(field, ".members[", i, "]");
+    const std::string& id = account.members(i).id();
+    if (id.empty()) {
+      return InvalidField(absl::StrCat(member, ".id"), "is required: members are told apart by id");
+    }
+    if (auto [it, fresh] = seen.emplace(id, i); !fresh) {
+      return InvalidField(absl::StrCat(member, ".id"),
+                          absl::StrCat("'", id, "' is also members[", it->second, "]"));
+    }
+    ACCORD_RETURN_IF_ERROR(CheckLead(account.members(i), member));
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<Scorer::AccountEvaluation> Scorer::ResolveAccount(
+    const std::shared_ptr<const CompiledSet>& set, const sv1::Selector& selector, int64_t revision,
+    absl::string_view field) const {
+  const std::string& ns = set->namespace_id;
+  ACCORD_ASSIGN_OR_RETURN(int index, Pick(set->account_index, ns, selector.account_model(),
+                                          absl::StrCat(field, ".account_model"), "account model"));
+  const AccountModelSpec& spec = set->accounts[index];
+  if (spec.member_model < 0) {
+    return ErrorWithReason(absl::StatusCode::kFailedPrecondition, "NOT_PUBLISHED",
+                           absl::StrCat("the member model of ", spec.name, " is not published"));
+  }
+  if (revision <= 0 || revision == spec.revision) {
+    return AccountEvaluation{set, index};
+  }
+  if (loader_ == nullptr) {
+    return ErrorWithReason(absl::StatusCode::kFailedPrecondition, "REVISION_NOT_LOADED",
+                           absl::StrCat(spec.name, " revision ", revision,
+                                        " is not the published one (", spec.revision, ")"));
+  }
+  ACCORD_ASSIGN_OR_RETURN(std::shared_ptr<const CompiledSet> pinned,
+                          PinnedSet(ns, spec.name, revision));
+  return ResolveAccount(pinned, selector, 0, field);
+}
+
+absl::StatusOr<sv1::AccountScore> Scorer::ScoreAccount(
+    const sv1::ScoreAccountRequest& request) const {
+  std::shared_ptr<const Snapshot> snapshot = Current();
+  ACCORD_ASSIGN_OR_RETURN(auto set, SetFor(snapshot.get(), request.selector()));
+  ACCORD_RETURN_IF_ERROR(CheckAccount(request.account(), "account"));
+  ACCORD_ASSIGN_OR_RETURN(AccountEvaluation a,
+                          ResolveAccount(set, request.selector(), 0, "selector"));
+  return accord::scoring::ScoreAccount(*a.set, a.index, request.account(), AsOf(request.as_of()));
+}
+
+absl::StatusOr<sv1::BatchScoreAccountsResponse> Scorer::BatchScoreAccounts(
+    const sv1::BatchScoreAccountsRequest& request) const {
+  constexpr int kMaxAccounts = 100;
+  constexpr int kMaxMembers = 10000;
+  if (request.accounts_size() > kMaxAccounts) {
+    return InvalidField("accounts", absl::StrCat("at most ", kMaxAccounts, " accounts"));
+  }
+  int members = 0;
+  for (int i = 0; i < request.accounts_size(); ++i) {
+    members += request.accounts(i).members_size();
+    if (members > kMaxMembers) {
+      return InvalidField(absl::StrCat("accounts[", i, "].members"),
+                          absl::StrCat("at most ", kMaxMembers, " members in all"));
+    }
+    ACCORD_RETURN_IF_ERROR(CheckAccount(request.accounts(i), absl::StrCat("accounts[", i, "]")));
+  }
+  std::shared_ptr<const Snapshot> snapshot = Current();
+  ACCORD_ASSIGN_OR_RETURN(auto set, SetFor(snapshot.get(), request.selector()));
+  ACCORD_ASSIGN_OR_RETURN(AccountEvaluation a,
+                          ResolveAccount(set, request.selector(), 0, "selector"));
+  const absl::Time as_of = AsOf(request.as_of());
+  sv1::BatchScoreAccountsResponse response;
+  for (const sv1::Account& account : request.accounts()) {
+    ACCORD_RETURN_IF_ERROR(CallScope::Check());
+    *response.add_scores() = accord::scoring::ScoreAccount(*a.set, a.index, account, as_of);
+  }
+  return response;
+}
+
+namespace {
+
+// One step of an explained change, from score `a` to score `b`.
+template <typename Score>
+void AddStep(sv1::ScoreChangePart::Cause cause, const Score& a, const Score& b,
+             sv1::ExplainScoreChangeResponse& out) {
+  sv1::ScoreChangePart* part = out.add_parts();
+  part->set_cause(cause);
+  part->set_total(b.total() - a.total());
+  part->set_fit(b.fit() - a.fit());
+  part->set_engagement(b.engagement() - a.engagement());
+  part->set_level_before(a.level());
+  part->set_level_after(b.level());
+  AddReasonDeltas(a.reasons(), b.reasons(), part->mutable_reasons());
+  if constexpr (std::is_same_v<Score, sv1::LeadScore>) {
+    part->set_grade_before(a.grade());
+    part->set_grade_after(b.grade());
+  } else {
+    part->set_coverage(b.coverage() - a.coverage());
+  }
+}
+
+}  // namespace
+
+absl::StatusOr<sv1::ExplainScoreChangeResponse> Scorer::ExplainScoreChange(
+    const sv1::ExplainScoreChangeRequest& request) const {
+  const bool leads = request.has_lead_before() || request.has_lead_after();
+  const bool accounts = request.has_account_before() || request.has_account_after();
+  if (leads == accounts) {
+    return InvalidField("lead_before",
+                        "set lead_before and lead_after, or account_before and "
+                        "account_after");
+  }
+  if (!request.has_as_of_before() || !request.has_as_of_after()) {
+    return InvalidField(request.has_as_of_before() ? "as_of_after" : "as_of_before",
+                        "is required: the two moments to compare");
+  }
+  if (request.revision_before() < 0 || request.revision_after() < 0) {
+    return InvalidField(request.revision_before() < 0 ? "revision_before" : "revision_after",
+                        "must not be negative (0: the published revision)");
+  }
+  const absl::Time t1 = AsOf(request.as_of_before()), t2 = AsOf(request.as_of_after());
+  std::shared_ptr<const Snapshot> snapshot = Current();
+  ACCORD_ASSIGN_OR_RETURN(auto set, SetFor(snapshot.get(), request.selector()));
+  sv1::ExplainScoreChangeResponse out;
+  // The waterfall: the definition changes first (old data, old time), then the data (new
+  // definition, old time), then the time (new definition, new data). Each step's deltas are
+  // differences of real scores, so the three add up to the whole change.
+  if (leads) {
+    if (!request.has_lead_before() || !request.has_lead_after()) {
+      return InvalidField(request.has_lead_before() ? "lead_after" : "lead_before", "is required");
+    }
+    ACCORD_RETURN_IF_ERROR(CheckLead(request.lead_before(), "lead_before"));
+    ACCORD_RETURN_IF_ERROR(CheckLead(request.lead_after(), "lead_after"));
+    sv1::Selector s1 = request.selector(), s2 = request.selector();
+    s1.set_model_revision(request.revision_before());
+    s2.set_model_revision(request.revision_after());
+    ACCORD_ASSIGN_OR_RETURN(Evaluation e1, ResolveIn(*set, s1, "selector"));
+    ACCORD_ASSIGN_OR_RETURN(Evaluation e2, ResolveIn(*set, s2, "selector"));
+    const sv1::LeadScore s0 = Score(e1, request.lead_before(), t1);
+    const sv1::LeadScore defined = Score(e2, request.lead_before(), t1);
+    const sv1::LeadScore data = Score(e2, request.lead_after(), t1);
+    const sv1::LeadScore s3 = Score(e2, request.lead_after(), t2);
+    AddStep(sv1::ScoreChangePart::DEFINITION, s0, defined, out);
+    AddStep(sv1::ScoreChangePart::DATA, defined, data, out);
+    AddStep(sv1::ScoreChangePart::TIME, data, s3, out);
+    out.set_total_change(s3.total() - s0.total());
+    out.set_fit_change(s3.fit() - s0.fit());
+    out.set_engagement_change(s3.engagement() - s0.engagement());
+    *out.mutable_before() = s0;
+    *out.mutable_after() = s3;
+    return out;
+  }
+  if (!request.has_account_before() || !request.has_account_after()) {
+    return InvalidField(request.has_account_before() ? "account_after" : "account_before",
+                        "is required");
+  }
+  ACCORD_RETURN_IF_ERROR(CheckAccount(request.account_before(), "account_before"));
+  ACCORD_RETURN_IF_ERROR(CheckAccount(request.account_after(), "account_after"));
+  ACCORD_ASSIGN_OR_RETURN(
+      AccountEvaluation a1,
+      ResolveAccount(set, request.selector(), request.revision_before(), "selector"));
+  ACCORD_ASSIGN_OR_RETURN(
+      AccountEvaluation a2,
+      ResolveAccount(set, request.selector(), request.revision_after(), "selector"));
+  auto score = [](const AccountEvaluation& a, const sv1::Account& account, absl::Time t) {
+    return accord::scoring::ScoreAccount(*a.set, a.index, account, t);
+  };
+  const sv1::AccountScore s0 = score(a1, request.account_before(), t1);
+  const sv1::AccountScore defined = score(a2, request.account_before(), t1);
+  const sv1::AccountScore data = score(a2, request.account_after(), t1);
+  const sv1::AccountScore s3 = score(a2, request.account_after(), t2);
+  AddStep(sv1::ScoreChangePart::DEFINITION, s0, defined, out);
+  AddStep(sv1::ScoreChangePart::DATA, defined, data, out);
+  AddStep(sv1::ScoreChangePart::TIME, data, s3, out);
+  out.set_total_change(s3.total() - s0.total());
+  out.set_fit_change(s3.fit() - s0.fit());
+  out.set_engagement_change(s3.engagement() - s0.engagement());
+  out.set_coverage_change(s3.coverage() - s0.coverage());
+  *out.mutable_account_before() = s0;
+  *out.mutable_account_after() = s3;
+  return out;
 }
 
 }  // namespace accord::scoring

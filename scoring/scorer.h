@@ -91,6 +91,20 @@ class Scorer final {
   absl::StatusOr<sv1::PreviewDefinitionResponse> PreviewDefinition(
       const sv1::PreviewDefinitionRequest& request) const;
 
+  // Account-level qualification with the selector's account model (scoring/account.h).
+  // INVALID_ARGUMENT for a bad account (field path: more than kMaxAccountMembers members, a
+  // member without an id or with another member's id, a bad lead), FAILED_PRECONDITION when no
+  // account model is published.
+  absl::StatusOr<sv1::AccountScore> ScoreAccount(const sv1::ScoreAccountRequest& request) const;
+  absl::StatusOr<sv1::BatchScoreAccountsResponse> BatchScoreAccounts(
+      const sv1::BatchScoreAccountsRequest& request) const;
+  // Splits the change of a lead's (or account's) score between two moments into the
+  // definition change, the data change and the passage of time (scoring.proto). The parts
+  // add up to the whole change.
+  absl::StatusOr<sv1::ExplainScoreChangeResponse> ExplainScoreChange(
+      const sv1::ExplainScoreChangeRequest& request) const;
+  absl::Status CheckAccount(const sv1::Account& account, const std::string& field) const;
+
   // A ReportSla in progress: the tally and the snapshot it reads (kept alive with it).
   struct SlaReportState {
     std::shared_ptr<const Snapshot> snapshot;
@@ -139,6 +153,16 @@ class Scorer final {
   // CheckLead with the lead's field path built only when there is a violation.
   template <typename Field>
   absl::Status CheckLeadAt(const LeadSet& leads, size_t index, Field field) const;
+
+  // An account model to score with: the set holding it (kept alive) and its index.
+  struct AccountEvaluation {
+    std::shared_ptr<const CompiledSet> set;
+    int index = -1;
+  };
+  // The selector's account model, at `revision` (0: the published one).
+  absl::StatusOr<AccountEvaluation> ResolveAccount(const std::shared_ptr<const CompiledSet>& set,
+                                                   const sv1::Selector& selector, int64_t revision,
+                                                   absl::string_view field) const;
 
   // A set where `model` is at `revision` and the rest is published, compiled once.
   absl::StatusOr<std::shared_ptr<const CompiledSet>> PinnedSet(const std::string& ns,

@@ -325,6 +325,27 @@ grpc::ServerUnaryReactor* ScoringServiceImpl::PreviewDefinition(
                [this](const auto& r) { return scorer_.PreviewDefinition(r); });
 }
 
+grpc::ServerUnaryReactor* ScoringServiceImpl::ScoreAccount(grpc::CallbackServerContext* context,
+                                                           const sv1::ScoreAccountRequest* request,
+                                                           sv1::AccountScore* response) {
+  return Unary(context, "ScoreAccount", request, response,
+               [this](const auto& r) { return scorer_.ScoreAccount(r); });
+}
+
+grpc::ServerUnaryReactor* ScoringServiceImpl::BatchScoreAccounts(
+    grpc::CallbackServerContext* context, const sv1::BatchScoreAccountsRequest* request,
+    sv1::BatchScoreAccountsResponse* response) {
+  return Unary(context, "BatchScoreAccounts", request, response,
+               [this](const auto& r) { return scorer_.BatchScoreAccounts(r); });
+}
+
+grpc::ServerUnaryReactor* ScoringServiceImpl::ExplainScoreChange(
+    grpc::CallbackServerContext* context, const sv1::ExplainScoreChangeRequest* request,
+    sv1::ExplainScoreChangeResponse* response) {
+  return Unary(context, "ExplainScoreChange", request, response,
+               [this](const auto& r) { return scorer_.ExplainScoreChange(r); });
+}
+
 grpc::ServerBidiReactor<grpc::ByteBuffer, grpc::ByteBuffer>* ScoringServiceImpl::StreamScoreLeads(
     grpc::CallbackServerContext* context) {
   absl::StatusOr<Principal> principal =

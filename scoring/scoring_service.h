@@ -43,7 +43,10 @@ using ScoringBase = sv1::Scoring::WithRawCallbackMethod_ScoreLead<
                         sv1::Scoring::WithCallbackMethod_EvaluateSla<
                             sv1::Scoring::WithCallbackMethod_ReportSla<
                                 sv1::Scoring::WithCallbackMethod_PreviewDefinition<
-                                    sv1::Scoring::Service>>>>>>>>>;
+                                    sv1::Scoring::WithCallbackMethod_ScoreAccount<
+                                        sv1::Scoring::WithCallbackMethod_BatchScoreAccounts<
+                                            sv1::Scoring::WithCallbackMethod_ExplainScoreChange<
+                                                sv1::Scoring::Service>>>>>>>>>>>>;
 
 // The gRPC adapter of scoring: authorizes each call and scores inline on the reactor (the work
 // is bounded: at most 1000 leads per message, pure CPU, no I/O).
@@ -78,6 +81,15 @@ class ScoringServiceImpl final : public ScoringBase {
   grpc::ServerUnaryReactor* PreviewDefinition(grpc::CallbackServerContext* context,
                                               const sv1::PreviewDefinitionRequest* request,
                                               sv1::PreviewDefinitionResponse* response) override;
+  grpc::ServerUnaryReactor* ScoreAccount(grpc::CallbackServerContext* context,
+                                         const sv1::ScoreAccountRequest* request,
+                                         sv1::AccountScore* response) override;
+  grpc::ServerUnaryReactor* BatchScoreAccounts(grpc::CallbackServerContext* context,
+                                               const sv1::BatchScoreAccountsRequest* request,
+                                               sv1::BatchScoreAccountsResponse* response) override;
+  grpc::ServerUnaryReactor* ExplainScoreChange(grpc::CallbackServerContext* context,
+                                               const sv1::ExplainScoreChangeRequest* request,
+                                               sv1::ExplainScoreChangeResponse* response) override;
 
  private:
   // Authorizes `method`, runs `fn` inline and finishes the call.

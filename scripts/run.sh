@@ -109,6 +109,25 @@ for pattern in ',SQL,|,MQL,' ',DISQUALIFIED,'; do
   ACCORD_TOKEN=$ACCORD_TOKEN_SERVICE ctl explain -f "$var/$id.json" --as-of "$as_of"
 done
 echo
+echo "== the account Initech Inc (examples/account.json: 17 of the example leads), as of $as_of"
+ACCORD_TOKEN=$ACCORD_TOKEN_SERVICE ctl score-account -f examples/account.json --as-of "$as_of"
+# "Why did this score change?": the same lead a month later: the CRM now knows the company has
+# 5000 employees, and the lead asked for a demo on the way (an event after the first moment
+# counts as time passing: at the first moment it had not happened yet).
+if [ -n "$explained" ]; then
+  python3 - "$var/$explained.json" "$var/$explained-later.json" <<'PY'
+import json, sys
+lead = json.load(open(sys.argv[1]))
+lead["attributes"].setdefault("company", {})["employees"] = 5000
+lead.setdefault("events", []).append({"type": "demo_request", "time": "2026-11-25T10:00:00Z"})
+json.dump(lead, open(sys.argv[2], "w"))
+PY
+  echo
+  echo "== why did $explained's score change between $as_of and a month later?"
+  ACCORD_TOKEN=$ACCORD_TOKEN_SERVICE ctl explain-change --before "$var/$explained.json" \
+    --after "$var/$explained-later.json" --as-of "$as_of" --as-of-after 2026-12-01T12:00:00Z
+fi
+echo
 echo "== the same over HTTP/JSON through the gateway (curl)"
 curl -s -H "Authorization: Bearer $ACCORD_TOKEN_SERVICE" -H 'Content-Type: application/json' \
   -d '{"lead": {"id": "curl-1", "attributes": {"contact": {"title": "IT Director"},

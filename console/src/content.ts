@@ -5,7 +5,8 @@ import { journeyGraph } from "./charts";
 import { h } from "./dom";
 import type { Definition } from "./types";
 import {
-  capWords, conditionWords, decayWords, durationWords, levelWords, pct, points, slaSentences,
+  aggregationWords, capWords, conditionWords, decayWords, durationWords, levelWords, pct, points,
+  slaSentences, valueWords,
 } from "./words";
 
 function table(headers: string[], rows: (string | Node)[][]): HTMLTableElement {
@@ -78,6 +79,30 @@ export function renderContent(d: Definition): HTMLElement {
   if (s) {
     out.append(h("p", {}, `Journey ${s.journey}, qualification model ${s.model}.`));
     out.append(h("ul", { class: "sentences" }, slaSentences(s).map((t) => h("li", {}, t))));
+  }
+  const a = d.accountModel;
+  if (a) {
+    out.append(h("p", {}, `Members are scored with ${a.model}; the account's engagement is `,
+      aggregationWords(a.engagement), "."));
+    for (const g of a.fit ?? []) {
+      out.append(h("h3", {}, `Account fit: ${g.name}`, capWords(g) ? ` (${capWords(g)})` : ""));
+      out.append(table(["Rule", "Points", "When the account's"], (g.rules ?? []).map((r) => [
+        r.id ?? "", points(r.points), conditionWords(r.condition)])));
+    }
+    out.append(h("h3", {}, "Buying group"));
+    out.append(table(["Role", "Weight", "Played by", "From level"], (a.buyingGroup ?? []).map((r) => [
+      r.id ?? "", String(r.weight || 1),
+      r.persona ? `persona ${r.persona}` : `${r.attribute} is one of ${(r.values ?? []).map(valueWords).join(", ")}`,
+      r.minLevel || "any"])));
+    out.append(h("h3", {}, "Account levels (the last that holds applies)"));
+    out.append(h("ol", {}, (a.levels ?? []).map((l) => h("li", {}, h("strong", {}, l.name ?? ""), ": ",
+      [l.minFit !== undefined ? `fit ≥ ${l.minFit}` : "", l.minEngagement !== undefined ?
+        `engagement ≥ ${l.minEngagement}` : "", l.minCoverage !== undefined ?
+        `buying group ≥ ${pct(l.minCoverage)} covered` : ""].filter(Boolean).join(" and ") || "every account"))));
+    if (a.consent) {
+      out.append(h("p", {}, `Members whose ${a.consent.attribute} is not ` +
+        `${(a.consent.allowed ?? []).map(valueWords).join(" or ")} are excluded and never scored.`));
+    }
   }
   const teams = d.approvalPolicy?.requiredTeams?.length ? d.approvalPolicy.requiredTeams : ["marketing", "sales"];
   out.append(h("p", { class: "policy" }, `Changes need the approval of: ${teams.join(" and ")}.`));

@@ -122,6 +122,17 @@ export function periodWords(p: string | undefined): string { return PERIODS[p ??
 export const PERIOD_DAYS: Record<string, number> = { DAY: 1, WEEK: 7, MONTH: 365.25 / 12,
   QUARTER: 365.25 / 4 };
 
+// How an account model combines its members: "the sum of the 3 highest engagement scores".
+export function aggregationWords(e: { method?: string; metric?: string; topN?: number;
+    dropNegative?: boolean; trimFraction?: number } | undefined): string {
+  const metric = (e?.metric === "FIT" ? "fit" : e?.metric === "TOTAL" ? "total" : "engagement");
+  const how: Record<string, string> = { AVERAGE: "the average", MAX: "the highest",
+    TOP_N: `the sum of the ${e?.topN ?? 0} highest`,
+    TRIMMED_MEAN: `the mean without the top and bottom ${pct(e?.trimFraction)}` };
+  return `${how[e?.method ?? ""] ?? "the sum"} of the members' ${metric} scores` +
+    (e?.dropNegative ? ", leaving out negative ones" : "");
+}
+
 // Every commitment of an SLA as a sentence.
 export function slaSentences(sla: ServiceLevelAgreement): string[] {
   const out: string[] = [];
@@ -152,7 +163,7 @@ function cap(s: string | undefined): string {
 
 export const KIND_WORDS: Record<string, string> = {
   BUYER_PERSONA: "Buyer persona", QUALIFICATION_MODEL: "Qualification model",
-  BUYER_JOURNEY: "Buyer journey", SERVICE_LEVEL_AGREEMENT: "SLA",
+  BUYER_JOURNEY: "Buyer journey", SERVICE_LEVEL_AGREEMENT: "SLA", ACCOUNT_MODEL: "Account model",
 };
 
 // The definition id of a resource name: "namespaces/x/definitions/b2b" -> "b2b".
@@ -191,6 +202,11 @@ export function referencesOf(d: Definition): string[] {
   if (s) {
     refs.add(full(s.journey));
     refs.add(full(s.model));
+  }
+  const a = d.accountModel;
+  if (a) {
+    refs.add(full(a.model));
+    (a.buyingGroup ?? []).forEach((r) => refs.add(full(r.persona)));
   }
   refs.delete("");
   return [...refs];

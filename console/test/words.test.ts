@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 import type { Definition } from "../src/types";
 import {
-  conditionWords, decayWords, durationWords, levelWords, referencedBy, referencesOf, slaSentences,
+  aggregationWords, conditionWords, decayWords, durationWords, levelWords, referencedBy, referencesOf, slaSentences,
 } from "../src/words";
 
 test("durations read in their largest whole unit", () => {
@@ -55,4 +55,12 @@ test("references: what a definition refers to, and who refers to it", () => {
   assert.deepEqual(referencesOf(model).sort(), [ns + "p", ns + "student"]);
   assert.deepEqual(referencedBy(ns + "m", [model, journey, sla, deleted]).map((d) => d.name),
     [ns + "j", ns + "s"]);
+});
+
+test("account aggregations read as words", () => {
+  assert.equal(aggregationWords({ method: "TOP_N", topN: 3, dropNegative: true }),
+    "the sum of the 3 highest of the members' engagement scores, leaving out negative ones");
+  assert.equal(aggregationWords({ method: "TRIMMED_MEAN", trimFraction: 0.1, metric: "TOTAL" }),
+    "the mean without the top and bottom 10 % of the members' total scores");
+  assert.equal(aggregationWords(undefined), "the sum of the members' engagement scores");
 });

@@ -211,6 +211,31 @@ check(code == 400 and "lead.unknownField" in json.dumps(body), f"curl: unknown f
 code, body = curl(f"{gateway.http}/v1/scoring:scoreLead", token=tokens["service"],
                   body='{"lead": {"id": 5, "events": "not a list"}}')
 check(code == 400 and body["code"] == 3, f"curl: wrong type ({body})")
+# Accounts over HTTP/JSON (issue 19): the example account, and why a lead's score changed.
+with open(os.path.join(SOURCE, "examples/account.json")) as f:
+    account = json.load(f)
+code, body = curl(f"{gateway.http}/v1/scoring:scoreAccount", token=tokens["service"],
+                  body=json.dumps({"account": account, "asOf": "2026-11-01T12:00:00Z"}))
+check(code == 200 and len(body["members"]) == 17 and body["excludedForConsent"] == 2, body)
+check(abs(sum(m.get("contribution", 0) for m in body["members"]) - body["engagement"]) < 1e-9,
+      "the members' contributions add up to the account's engagement")
+check(body["level"] == "MQA" and body["definitions"][0]["name"].endswith("b2b-account-score"),
+      body)
+dup = dict(account, members=account["members"][:2] + account["members"][:1])
+code, body = curl(f"{gateway.http}/v1/scoring:scoreAccount", token=tokens["service"],
+                  body=json.dumps({"account": dup}))
+check(code == 400 and "account.members[2].id" in json.dumps(body), body)
+member = account["members"][5]
+later = json.loads(json.dumps(member))
+later["attributes"]["company"]["employees"] = 5000
+code, body = curl(f"{gateway.http}/v1/scoring:explainScoreChange", token=tokens["service"],
+                  body=json.dumps({"leadBefore": member, "leadAfter": later,
+                                   "asOfBefore": "2026-11-01T12:00:00Z",
+                                   "asOfAfter": "2026-12-01T12:00:00Z"}))
+check(code == 200 and [p.get("cause") for p in body["parts"]] == ["DEFINITION", "DATA", "TIME"],
+      body)
+check(abs(sum(p.get("total", 0) for p in body["parts"]) - body.get("totalChange", 0)) < 1e-9,
+      f"the parts add up to the change: {body}")
 # Response encoding: one gzip layer for a client that takes gzip (browsers also offer br, which
 # cpp-httplib would otherwise answer with Brotli at its slowest, on top of our own encoding),
 # and the identity for one that does not.

@@ -216,7 +216,7 @@ def publish_examples(address, tokens):
     examples = os.path.join(SOURCE, "examples/definitions")
     accordctl(address, tokens["marketing_editor"], "apply", "-f", examples, check=True)
     for name in ["it-director", "revops-leader", "student", "b2b-lead-score", "b2b-journey",
-                 "marketing-sales-sla"]:
+                 "marketing-sales-sla", "b2b-account-score"]:
         accordctl(address, tokens["marketing_editor"], "propose", name, check=True)
         accordctl(address, tokens["marketing_approver"], "approve", name, check=True)
         accordctl(address, tokens["sales_approver"], "approve", name, check=True)

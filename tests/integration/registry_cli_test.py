@@ -11,7 +11,7 @@ reg = Registry(d)
 try:
     examples = os.path.join(SOURCE, "examples/definitions")
     r = accordctl(reg.address, None, "validate", "-f", examples, check=True)
-    check("6 definition(s) valid" in r.stdout, r.stdout)
+    check("7 definition(s) valid" in r.stdout, r.stdout)
 
     bad = os.path.join(d, "bad.yaml")
     with open(bad, "w") as f:
@@ -40,9 +40,9 @@ try:
 
     ed, ma, sa = tokens["marketing_editor"], tokens["marketing_approver"], tokens["sales_approver"]
     r = accordctl(reg.address, ed, "apply", "-f", examples, check=True)
-    check(r.stdout.count(" created") == 6, r.stdout)
+    check(r.stdout.count(" created") == 7, r.stdout)
     r = accordctl(reg.address, ed, "apply", "-f", examples, check=True)
-    check(r.stdout.count(" unchanged") == 6, r.stdout)
+    check(r.stdout.count(" unchanged") == 7, r.stdout)
 
     # Publishing the model before the personas it references is refused.
     accordctl(reg.address, ed, "propose", "b2b-lead-score", check=True)

@@ -143,10 +143,15 @@ def try_next(output):
 # First run: a fresh var/.
 run = Run()
 out = run.output()
-check("published 6 new definition(s)" in out, out)
+check("published 7 new definition(s)" in out, out)
 check("make run:" not in out and "UNAVAILABLE" not in out and "rpc error" not in out.lower(),
       f"the demo shows an error: {out}")
 check(re.search(r"240 leads scored", out), out)
+# Issue 19: the example account is qualified and a change explained, part by part.
+check("Account initech" in out and "Level MQA" in out and "MISSING" in out and
+      "excluded: no consent to profiling" in out, out)
+check("data change" in out and "passage of time" in out and
+      "The three parts add up to the change" in out, out)
 # The review console is served and its URL printed with a key per role.
 check(re.search(r"http://127\.0\.0\.1:\d+/console/", out) and "marketing approver" in out, out)
 console_url = re.search(r"(http://127\.0\.0\.1:\d+/console/)", out).group(1)

@@ -273,6 +273,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/scoring:batchScoreAccounts": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** gRPC /accord.scoring.v1.Scoring/BatchScoreAccounts */
+        post: operations["Scoring_BatchScoreAccounts"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/scoring:batchScoreLeads": {
         parameters: {
             query?: never;
@@ -341,6 +358,27 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/scoring:explainScoreChange": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * gRPC /accord.scoring.v1.Scoring/ExplainScoreChange
+         * @description Splits the change of a lead's (or account's) score between two moments into the
+         *     definition change, the data change and the passage of time, reason by reason.
+         */
+        post: operations["Scoring_ExplainScoreChange"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/scoring:matchPersona": {
         parameters: {
             query?: never;
@@ -375,6 +413,27 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/scoring:scoreAccount": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * gRPC /accord.scoring.v1.Scoring/ScoreAccount
+         * @description Account-level qualification with the published account model: account fit, the members'
+         *     combined engagement, buying-group coverage and level, member by member.
+         */
+        post: operations["Scoring_ScoreAccount"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/scoring:scoreLead": {
         parameters: {
             query?: never;
@@ -396,6 +455,27 @@ export interface paths {
 export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
+        /** @description Levels are ordered; the account's level is the last whose thresholds all hold. */
+        "accord.registry.v1.AccountLevel": {
+            /** @description in [0, 1]: the weighted share of the buying roles covered */
+            minCoverage?: number;
+            minEngagement?: number;
+            minFit?: number;
+            /** @description REQUIRED, unique ("MQA") */
+            name?: string;
+        };
+        /** @description Account-level qualification: the account's own fit, its members' combined engagement and the
+         *     coverage of its buying group (docs/definitions.md, "AccountModel"). */
+        "accord.registry.v1.AccountModel": {
+            buyingGroup?: components["schemas"]["accord.registry.v1.BuyingRole"][];
+            consent?: components["schemas"]["accord.registry.v1.ConsentRule"];
+            engagement?: components["schemas"]["accord.registry.v1.MemberAggregation"];
+            /** @description account fit: attribute conditions on the account's attributes */
+            fit?: components["schemas"]["accord.registry.v1.FitGroup"][];
+            levels?: components["schemas"]["accord.registry.v1.AccountLevel"][];
+            /** @description REQUIRED: the qualification model that scores the members */
+            model?: string;
+        };
         /** @description The teams whose approval a revision needs. Default: marketing and sales. A revision that
          *     would weaken the currently published policy needs the published policy's teams as well. */
         "accord.registry.v1.ApprovalPolicy": {
@@ -464,6 +544,22 @@ export interface components {
             preferredChannels?: string[];
             summary?: string;
         };
+        /** @description A role a complete buying group needs. A member covers it when it matches `persona` (its best
+         *     persona) or its `attribute` has one of `values`, and its level reaches `min_level`. */
+        "accord.registry.v1.BuyingRole": {
+            /** @description a lead attribute path ("contact.role") ... */
+            attribute?: string;
+            /** @description REQUIRED, unique within the model */
+            id?: string;
+            /** @description a level of the model the member must reach; empty: any level */
+            minLevel?: string;
+            /** @description a persona id or name; or: */
+            persona?: string;
+            /** @description ... with one of these values (1..100) */
+            values?: unknown[];
+            /** @description > 0; 0 means 1 */
+            weight?: number;
+        };
         "accord.registry.v1.Caller": {
             /** @description the teams whose approval this caller may give */
             approverTeams?: string[];
@@ -489,6 +585,14 @@ export interface components {
             /** @description journeys and SLAs only */
             score?: components["schemas"]["accord.registry.v1.ScoreCondition"];
         };
+        /** @description Members whose `attribute` is not one of `allowed` (or is missing) do not allow profiling:
+         *     they are excluded and counted, never scored. */
+        "accord.registry.v1.ConsentRule": {
+            /** @description REQUIRED: 1..100 values */
+            allowed?: unknown[];
+            /** @description REQUIRED when the rule is set: a lead attribute path */
+            attribute?: string;
+        };
         "accord.registry.v1.Decay": {
             /** @description LINEAR, in (0, 1] */
             fraction?: number;
@@ -508,6 +612,7 @@ export interface components {
         /** @description A definition: metadata, the approval policy and a typed body. The definition resource holds
          *     the mutable draft; revisions hold immutable snapshots of it. */
         "accord.registry.v1.Definition": {
+            accountModel?: components["schemas"]["accord.registry.v1.AccountModel"];
             approvalPolicy?: components["schemas"]["accord.registry.v1.ApprovalPolicy"];
             buyerJourney?: components["schemas"]["accord.registry.v1.BuyerJourney"];
             buyerPersona?: components["schemas"]["accord.registry.v1.BuyerPersona"];
@@ -531,7 +636,7 @@ export interface components {
              * @description OUTPUT_ONLY, derived from the body
              * @enum {string}
              */
-            kind?: "DEFINITION_KIND_UNSPECIFIED" | "BUYER_PERSONA" | "QUALIFICATION_MODEL" | "BUYER_JOURNEY" | "SERVICE_LEVEL_AGREEMENT";
+            kind?: "DEFINITION_KIND_UNSPECIFIED" | "BUYER_PERSONA" | "QUALIFICATION_MODEL" | "BUYER_JOURNEY" | "SERVICE_LEVEL_AGREEMENT" | "ACCOUNT_MODEL";
             labels?: {
                 [key: string]: string;
             };
@@ -768,6 +873,25 @@ export interface components {
             nextPageToken?: string;
             /** @description newest first */
             revisions?: components["schemas"]["accord.registry.v1.Revision"][];
+        };
+        /** @description How the member leads' scores combine into the account's engagement. */
+        "accord.registry.v1.MemberAggregation": {
+            /** @description members whose metric is negative do not count */
+            dropNegative?: boolean;
+            /** @enum {string} */
+            method?: "METHOD_UNSPECIFIED" | "SUM" | "AVERAGE" | "MAX" | "TOP_N" | "TRIMMED_MEAN";
+            /**
+             * @description FIT, ENGAGEMENT (default) or TOTAL of each member
+             * @enum {string}
+             */
+            metric?: "SCORE_METRIC_UNSPECIFIED" | "FIT" | "ENGAGEMENT" | "TOTAL" | "LEVEL";
+            /**
+             * Format: int32
+             * @description TOP_N: >= 1
+             */
+            topN?: number;
+            /** @description TRIMMED_MEAN: in [0, 0.5) */
+            trimFraction?: number;
         };
         /** @description Holds when the lead matches the persona with a match >= min_match. */
         "accord.registry.v1.PersonaCondition": {
@@ -1020,7 +1144,7 @@ export interface components {
              *     re-created) forces a resync. */
             historyId?: string;
             /** @description empty = all kinds */
-            kinds?: ("DEFINITION_KIND_UNSPECIFIED" | "BUYER_PERSONA" | "QUALIFICATION_MODEL" | "BUYER_JOURNEY" | "SERVICE_LEVEL_AGREEMENT")[];
+            kinds?: ("DEFINITION_KIND_UNSPECIFIED" | "BUYER_PERSONA" | "QUALIFICATION_MODEL" | "BUYER_JOURNEY" | "SERVICE_LEVEL_AGREEMENT" | "ACCOUNT_MODEL")[];
             /** @description namespaces/{namespace} or namespaces/- (default: all) */
             parent?: string;
             /**
@@ -1051,13 +1175,57 @@ export interface components {
         "accord.registry.v1.WatchEvent": {
             definition?: string;
             /** @enum {string} */
-            kind?: "DEFINITION_KIND_UNSPECIFIED" | "BUYER_PERSONA" | "QUALIFICATION_MODEL" | "BUYER_JOURNEY" | "SERVICE_LEVEL_AGREEMENT";
+            kind?: "DEFINITION_KIND_UNSPECIFIED" | "BUYER_PERSONA" | "QUALIFICATION_MODEL" | "BUYER_JOURNEY" | "SERVICE_LEVEL_AGREEMENT" | "ACCOUNT_MODEL";
             /** @description UPSERT only */
             revision?: components["schemas"]["accord.registry.v1.Revision"];
             /** Format: int64 */
             sequence?: string;
             /** @enum {string} */
             type?: "TYPE_UNSPECIFIED" | "UPSERT" | "DELETE";
+        };
+        /** @description An account and its member leads (Accord stores no leads: the caller sends them). */
+        "accord.scoring.v1.Account": {
+            /** @description the account's own: {"company": {"employees": 500}} */
+            attributes?: {
+                [key: string]: unknown;
+            };
+            id?: string;
+            /** @description at most 1000, with distinct non-empty ids */
+            members?: components["schemas"]["accord.scoring.v1.Lead"][];
+        };
+        "accord.scoring.v1.AccountScore": {
+            accountId?: string;
+            /** Format: date-time */
+            asOf?: string;
+            /** @description weighted share of the buying roles covered, in [0, 1] */
+            coverage?: number;
+            definitions?: components["schemas"]["accord.scoring.v1.DefinitionRef"][];
+            /** @description the members' aggregated metric */
+            engagement?: number;
+            /** Format: int32 */
+            excludedForConsent?: number;
+            /** @description from the account model's fit rules on the account's attributes */
+            fit?: number;
+            /** @description the last account level whose thresholds hold; "" if none */
+            level?: string;
+            /** @description in request order */
+            members?: components["schemas"]["accord.scoring.v1.MemberContribution"][];
+            namespace?: string;
+            /** @description the account fit rules and caps that counted */
+            reasons?: components["schemas"]["accord.scoring.v1.Reason"][];
+            roles?: components["schemas"]["accord.scoring.v1.RoleCoverage"][];
+            /** @description fit + engagement */
+            total?: number;
+        };
+        "accord.scoring.v1.BatchScoreAccountsRequest": {
+            /** @description at most 100, and 10000 members in all */
+            accounts?: components["schemas"]["accord.scoring.v1.Account"][];
+            /** Format: date-time */
+            asOf?: string;
+            selector?: components["schemas"]["accord.scoring.v1.Selector"];
+        };
+        "accord.scoring.v1.BatchScoreAccountsResponse": {
+            scores?: components["schemas"]["accord.scoring.v1.AccountScore"][];
         };
         "accord.scoring.v1.BatchScoreLeadsRequest": {
             /** Format: date-time */
@@ -1123,6 +1291,47 @@ export interface components {
             time?: string;
             /** @description REQUIRED */
             type?: string;
+        };
+        /** @description A lead (or an account) at two moments, possibly scored with two revisions of its model. */
+        "accord.scoring.v1.ExplainScoreChangeRequest": {
+            accountAfter?: components["schemas"]["accord.scoring.v1.Account"];
+            accountBefore?: components["schemas"]["accord.scoring.v1.Account"];
+            /**
+             * Format: date-time
+             * @description REQUIRED
+             */
+            asOfAfter?: string;
+            /**
+             * Format: date-time
+             * @description REQUIRED
+             */
+            asOfBefore?: string;
+            leadAfter?: components["schemas"]["accord.scoring.v1.Lead"];
+            /** @description set both leads, or both accounts */
+            leadBefore?: components["schemas"]["accord.scoring.v1.Lead"];
+            /** Format: int64 */
+            revisionAfter?: string;
+            /**
+             * Format: int64
+             * @description Revisions of the model (leads) or account model (accounts); 0: the published one.
+             */
+            revisionBefore?: string;
+            /** @description namespace and model (leads) or account_model (accounts) */
+            selector?: components["schemas"]["accord.scoring.v1.Selector"];
+        };
+        "accord.scoring.v1.ExplainScoreChangeResponse": {
+            accountAfter?: components["schemas"]["accord.scoring.v1.AccountScore"];
+            /** @description accounts */
+            accountBefore?: components["schemas"]["accord.scoring.v1.AccountScore"];
+            after?: components["schemas"]["accord.scoring.v1.LeadScore"];
+            /** @description leads */
+            before?: components["schemas"]["accord.scoring.v1.LeadScore"];
+            coverageChange?: number;
+            engagementChange?: number;
+            fitChange?: number;
+            /** @description DEFINITION, DATA, TIME: they add up to the change */
+            parts?: components["schemas"]["accord.scoring.v1.ScoreChangePart"][];
+            totalChange?: number;
         };
         "accord.scoring.v1.JourneyEvaluation": {
             /** @description "sal", "engaged (recycle: no-budget|bad-timing)" */
@@ -1209,6 +1418,24 @@ export interface components {
             /** @description every published persona, best first */
             matches?: components["schemas"]["accord.scoring.v1.PersonaMatch"][];
         };
+        /** @description One member lead of a scored account. */
+        "accord.scoring.v1.MemberContribution": {
+            /** @description its share of the account's engagement; the shares add up to it */
+            contribution?: number;
+            /** @description counted by the aggregation (TOP_N: among the top; TRIMMED_MEAN: kept) */
+            counted?: boolean;
+            /** @description Why it is left out: "consent" (never scored), "disqualified", "negative" (drop_negative). */
+            excluded?: string;
+            grade?: string;
+            leadId?: string;
+            level?: string;
+            /** @description its best persona, if any reaches its min_match */
+            persona?: string;
+            /** @description the buying roles it covers */
+            roles?: string[];
+            /** @description its score on the aggregated metric (0 when excluded) */
+            value?: number;
+        };
         "accord.scoring.v1.PersonaMatch": {
             /** @description ids of the criteria that held (FULL view) */
             criteriaMet?: string[];
@@ -1220,6 +1447,10 @@ export interface components {
             revision?: string;
         };
         "accord.scoring.v1.PreviewDefinitionRequest": {
+            /** @description Accounts to score on both sides (at most 100, 10000 members in all): their levels are
+             *     counted in account_levels_before/after. For a proposed AccountModel, or any change that
+             *     moves member scores. */
+            accounts?: components["schemas"]["accord.scoring.v1.Account"][];
             /** Format: date-time */
             asOf?: string;
             /** @description at most 10000 */
@@ -1233,6 +1464,13 @@ export interface components {
             selector?: components["schemas"]["accord.scoring.v1.Selector"];
         };
         "accord.scoring.v1.PreviewDefinitionResponse": {
+            accountLevelsAfter?: {
+                [key: string]: string;
+            };
+            /** @description accounts per account level ("(none)") */
+            accountLevelsBefore?: {
+                [key: string]: string;
+            };
             after?: components["schemas"]["accord.scoring.v1.DefinitionRef"][];
             before?: components["schemas"]["accord.scoring.v1.DefinitionRef"][];
             /** @description leads whose level changes (at most 1000 listed) */
@@ -1259,6 +1497,16 @@ export interface components {
             /** @description return_scores only, in the order of `leads` */
             scoresBefore?: components["schemas"]["accord.scoring.v1.LeadScore"][];
             volumeChecks?: components["schemas"]["accord.scoring.v1.VolumeCheck"][];
+        };
+        "accord.scoring.v1.PreviewDefinitionResponse.AccountLevelsAfterEntry": {
+            key?: string;
+            /** Format: int64 */
+            value?: string;
+        };
+        "accord.scoring.v1.PreviewDefinitionResponse.AccountLevelsBeforeEntry": {
+            key?: string;
+            /** Format: int64 */
+            value?: string;
         };
         "accord.scoring.v1.PreviewDefinitionResponse.GradesAfterEntry": {
             key?: string;
@@ -1323,6 +1571,42 @@ export interface components {
             status?: "STATUS_UNSPECIFIED" | "NOT_APPLICABLE" | "PENDING" | "AT_RISK" | "MET" | "BREACHED";
             team?: string;
         };
+        "accord.scoring.v1.RoleCoverage": {
+            covered?: boolean;
+            /** @description lead ids */
+            coveredBy?: string[];
+            role?: string;
+            weight?: number;
+        };
+        "accord.scoring.v1.ScoreAccountRequest": {
+            account?: components["schemas"]["accord.scoring.v1.Account"];
+            /**
+             * Format: date-time
+             * @description default: now
+             */
+            asOf?: string;
+            /** @description namespace, account_model */
+            selector?: components["schemas"]["accord.scoring.v1.Selector"];
+        };
+        /** @description One cause's share of the change, measured from the state the previous cause left:
+         *     DEFINITION (old lead, old time, the revision changes), then DATA (new revision, old time,
+         *     the lead changes), then TIME (new revision, new lead, the time moves). */
+        "accord.scoring.v1.ScoreChangePart": {
+            /** @enum {string} */
+            cause?: "CAUSE_UNSPECIFIED" | "DEFINITION" | "DATA" | "TIME";
+            /** @description accounts */
+            coverage?: number;
+            engagement?: number;
+            fit?: number;
+            gradeAfter?: string;
+            /** @description leads */
+            gradeBefore?: string;
+            levelAfter?: string;
+            levelBefore?: string;
+            /** @description the rules whose points moved in this step */
+            reasons?: components["schemas"]["accord.scoring.v1.ReasonDelta"][];
+            total?: number;
+        };
         "accord.scoring.v1.ScoreLeadRequest": {
             /**
              * Format: date-time
@@ -1337,6 +1621,8 @@ export interface components {
         /** @description Which published definitions to use. Empty fields pick the namespace's only model (and its
          *     journey and SLA); a revision pins a published or formerly published revision. */
         "accord.scoring.v1.Selector": {
+            /** @description id or name; empty: the namespace's only account model */
+            accountModel?: string;
             journey?: string;
             /** @description id or name */
             model?: string;
@@ -1932,7 +2218,7 @@ export interface operations {
         parameters: {
             query?: {
                 /** @description empty = all kinds */
-                kinds?: ("DEFINITION_KIND_UNSPECIFIED" | "BUYER_PERSONA" | "QUALIFICATION_MODEL" | "BUYER_JOURNEY" | "SERVICE_LEVEL_AGREEMENT")[];
+                kinds?: ("DEFINITION_KIND_UNSPECIFIED" | "BUYER_PERSONA" | "QUALIFICATION_MODEL" | "BUYER_JOURNEY" | "SERVICE_LEVEL_AGREEMENT" | "ACCOUNT_MODEL")[];
                 /** @description 0: the full published state first, then live changes. N: every change after N. */
                 startAfterSequence?: string;
                 /** @description The history_id of the stream the cursor came from; a different one (the store was
@@ -1957,6 +2243,37 @@ export interface operations {
                 };
                 content: {
                     "application/x-ndjson": components["schemas"]["accord.registry.v1.WatchDefinitionsResponse"];
+                };
+            };
+            /** @description google.rpc.Status */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    Scoring_BatchScoreAccounts: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["accord.scoring.v1.BatchScoreAccountsRequest"];
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["accord.scoring.v1.BatchScoreAccountsResponse"];
                 };
             };
             /** @description google.rpc.Status */
@@ -2092,6 +2409,37 @@ export interface operations {
             };
         };
     };
+    Scoring_ExplainScoreChange: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["accord.scoring.v1.ExplainScoreChangeRequest"];
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["accord.scoring.v1.ExplainScoreChangeResponse"];
+                };
+            };
+            /** @description google.rpc.Status */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
     Scoring_MatchPersona: {
         parameters: {
             query?: never;
@@ -2143,6 +2491,37 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["accord.scoring.v1.PreviewDefinitionResponse"];
+                };
+            };
+            /** @description google.rpc.Status */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    Scoring_ScoreAccount: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["accord.scoring.v1.ScoreAccountRequest"];
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["accord.scoring.v1.AccountScore"];
                 };
             };
             /** @description google.rpc.Status */
