@@ -12,57 +12,56 @@
 namespace accord::scoring {
 namespace {
 
-// The attribute at dotted `path` of `attributes`, or null.
-const google::protobuf::Value* Lookup(const google::protobuf::Struct& attributes,
-                                      const std::string& path) {
-  const google::protobuf::Struct* node = &attributes;
-  const google::protobuf::Value* value = nullptr;
+// The attribute at dotted `path` of lead `lead`, or null.
+const LeadSet::Value* Lookup(const LeadSet& leads, size_t lead, const std::string& path) {
+  int32_t node = leads.lead(lead).attributes;
+  const LeadSet::Value* value = nullptr;
   for (absl::string_view key : absl::StrSplit(path, '.')) {
-    if (node == nullptr) {
+    if (node < 0 || leads.value(node).kind != LeadSet::Value::Kind::kStruct) {
       return nullptr;
     }
-    auto it = node->fields().find(std::string(key));
-    if (it == node->fields().end()) {
+    node = leads.FieldIndex(node, key);
+    if (node < 0) {
       return nullptr;
     }
-    value = &it->second;
-    node = value->has_struct_value() ? &value->struct_value() : nullptr;
+    value = &leads.value(node);
   }
   return value;
 }
 
-bool SameValue(const google::protobuf::Value& a, const google::protobuf::Value& b) {
-  if (a.kind_case() != b.kind_case()) {
-    return false;
-  }
-  switch (a.kind_case()) {
-    case google::protobuf::Value::kStringValue:
-      return a.string_value() == b.string_value();
-    case google::protobuf::Value::kNumberValue:
-      return a.number_value() == b.number_value();
-    case google::protobuf::Value::kBoolValue:
-      return a.bool_value() == b.bool_value();
+bool SameValue(const LeadSet::Value& a, const google::protobuf::Value& b) {
+  switch (a.kind) {
+    case LeadSet::Value::Kind::kString:
+      return b.kind_case() == google::protobuf::Value::kStringValue && a.text == b.string_value();
+    case LeadSet::Value::Kind::kNumber:
+      return b.kind_case() == google::protobuf::Value::kNumberValue && a.number == b.number_value();
+    case LeadSet::Value::Kind::kBool:
+      return b.kind_case() == google::protobuf::Value::kBoolValue && a.boolean == b.bool_value();
     default:
       return false;
   }
 }
 
-// Whether the attribute at `path` of `lead` is one of `values` (for a list, any element).
-bool HasOneOf(const sv1::Lead& lead, const std::string& path,
+// Whether the attribute at `path` of lead `lead` is one of `values` (for a list: any element).
+bool HasOneOf(const LeadSet& leads, size_t lead, const std::string& path,
               const std::vector<google::protobuf::Value>& values) {
-  const google::protobuf::Value* v = Lookup(lead.attributes(), path);
+  const LeadSet::Value* v = Lookup(leads, lead, path);
   if (v == nullptr) {
     return false;
   }
-  auto matches = [&values](const google::protobuf::Value& x) {
+  auto matches = [&values](const LeadSet::Value& x) {
     return std::any_of(values.begin(), values.end(),
                        [&x](const google::protobuf::Value& y) { return SameValue(x, y); });
   };
-  if (v->has_list_value()) {
-    const auto& items = v->list_value().values();
-    return std::any_of(items.begin(), items.end(), matches);
+  if (v->kind != LeadSet::Value::Kind::kList) {
+    return matches(*v);
   }
-  return matches(*v);
+  for (int32_t i = v->first; i >= 0; i = leads.value(i).next) {
+    if (matches(leads.value(i))) {
+      return true;
+    }
+  }
+  return false;
 }
 
 double MetricOf(const sv1::LeadScore& s, rv1::ScoreMetric metric) {
@@ -150,22 +149,20 @@ void AddReasonDeltas(const google::protobuf::RepeatedPtrField<sv1::Reason>& befo
   }
 }
 
-sv1::AccountScore ScoreAccount(const CompiledSet& set, int account_model,
-                               const sv1::Account& account, absl::Time as_of) {
+sv1::AccountScore ScoreAccount(const CompiledSet& set, int account_model, const LeadSet& leads,
+                               size_t account, size_t members, absl::Time as_of) {
   const AccountModelSpec& spec = set.accounts[account_model];
   const Model& members_model = set.models[spec.member_model];
   sv1::AccountScore out;
-  out.set_account_id(account.id());
+  out.set_account_id(std::string(leads.lead(account).id));
   out.set_namespace_(set.namespace_id);
   // The account's fit: its fit rules on its own attributes, scored as a lead without events.
   {
-    sv1::Lead as_lead;
-    as_lead.set_id(account.id());
-    *as_lead.mutable_attributes() = account.attributes();
     Evaluation fit;
     fit.set = &set;
     fit.model = spec.fit_model;
-    sv1::LeadScore scored = Score(fit, as_lead, as_of);
+    sv1::LeadScore scored;
+    ScoreInto(fit, leads, account, as_of, &scored);
     out.set_fit(scored.fit());
     for (sv1::Reason& r : *scored.mutable_reasons()) {
       if (r.kind() == sv1::Reason::FIT || r.kind() == sv1::Reason::CAP) {
@@ -174,25 +171,26 @@ sv1::AccountScore ScoreAccount(const CompiledSet& set, int account_model,
     }
   }
   // The members: consent first, then scores (BASIC: no reasons), roles and the aggregation.
-  Evaluation members;
-  members.set = &set;
-  members.model = spec.member_model;
-  members.reasons = false;
+  Evaluation evaluation;
+  evaluation.set = &set;
+  evaluation.model = spec.member_model;
+  evaluation.reasons = false;
   std::vector<double> values;
   std::vector<int> eligible;  // member index of each value
   std::vector<std::vector<std::string>> covered_by(spec.roles.size());
-  for (int i = 0; i < account.members_size(); ++i) {
-    const sv1::Lead& lead = account.members(i);
+  sv1::LeadScore s;
+  for (size_t i = 0; i < members; ++i) {
+    const size_t lead = account + 1 + i;
+    const std::string id(leads.lead(lead).id);
     sv1::MemberContribution* m = out.add_members();
-    m->set_lead_id(lead.id());
-    if (spec.has_consent &&
-        !HasOneOf(lead, spec.consent.attribute(),
-                  {spec.consent.allowed().begin(), spec.consent.allowed().end()})) {
+    m->set_lead_id(id);
+    if (spec.has_consent && !HasOneOf(leads, lead, spec.consent.attribute(), spec.allowed)) {
       m->set_excluded("consent");
       out.set_excluded_for_consent(out.excluded_for_consent() + 1);
       continue;
     }
-    sv1::LeadScore s = Score(members, lead, as_of);
+    s.Clear();
+    ScoreInto(evaluation, leads, lead, as_of, &s);
     m->set_level(s.level());
     m->set_grade(s.grade());
     if (s.has_persona()) {
@@ -207,10 +205,10 @@ sv1::AccountScore ScoreAccount(const CompiledSet& set, int account_model,
       const AccountModelSpec::Role& role = spec.roles[r];
       const bool plays = role.persona >= 0 ? s.has_persona() && s.persona().persona() ==
                                                                     set.personas[role.persona].name
-                                           : HasOneOf(lead, role.attribute, role.values);
+                                           : HasOneOf(leads, lead, role.attribute, role.values);
       if (plays && rank >= role.min_level) {
         m->add_roles(role.id);
-        covered_by[r].push_back(lead.id());
+        covered_by[r].push_back(id);
       }
     }
     const double value = MetricOf(s, spec.aggregation.metric());
@@ -220,7 +218,7 @@ sv1::AccountScore ScoreAccount(const CompiledSet& set, int account_model,
       continue;
     }
     values.push_back(value);
-    eligible.push_back(i);
+    eligible.push_back(static_cast<int>(i));
   }
   std::vector<double> share;
   std::vector<bool> counted;
@@ -266,6 +264,13 @@ sv1::AccountScore ScoreAccount(const CompiledSet& set, int account_model,
   *out.mutable_as_of() =
       google::protobuf::util::TimeUtil::NanosecondsToTimestamp(absl::ToUnixNanos(as_of));
   return out;
+}
+
+sv1::AccountScore ScoreAccount(const CompiledSet& set, int account_model,
+                               const sv1::Account& account, absl::Time as_of) {
+  LeadSet leads;
+  leads.Add(account);
+  return ScoreAccount(set, account_model, leads, 0, account.members_size(), as_of);
 }
 
 }  // namespace accord::scoring

@@ -4,6 +4,7 @@
 
 #include "accord/scoring/v1/scoring.pb.h"
 #include "scoring/engine.h"
+#include "scoring/lead_view.h"
 
 // Account-level qualification (docs/scoring.md, "Accounts"): the account's own fit from the
 // account model's fit rules, its member leads scored with the member model and combined, the
@@ -14,9 +15,14 @@ namespace accord::scoring {
 // Members an account may have in one request.
 inline constexpr int kMaxAccountMembers = 1000;
 
-// Scores `account` with account model `account_model` (an index into set.accounts, whose
-// member model the set holds) as of `as_of`. The account must have been checked
-// (CheckAccount). Thread-safe: the set is read-only.
+// Scores the account at lead `account` of `leads` (its id and attributes, as
+// LeadSet::DecodeAccountRequest or LeadSet::Add(Account) put it) and its `members` leads after it,
+// with account model `account_model` (an index into set.accounts, whose member model the set holds)
+// as of `as_of`. The members must have been checked (Scorer::CheckAccount). Thread-safe: the
+// set and the leads are only read.
+sv1::AccountScore ScoreAccount(const CompiledSet& set, int account_model, const LeadSet& leads,
+                               size_t account, size_t members, absl::Time as_of);
+// The same for an Account message.
 sv1::AccountScore ScoreAccount(const CompiledSet& set, int account_model,
                                const sv1::Account& account, absl::Time as_of);
 

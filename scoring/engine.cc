@@ -1061,6 +1061,7 @@ absl::StatusOr<std::shared_ptr<const CompiledSet>> Compile(
     a.levels.assign(in.levels().begin(), in.levels().end());
     a.has_consent = in.has_consent();
     a.consent = in.consent();
+    a.allowed.assign(in.consent().allowed().begin(), in.consent().allowed().end());
     set->account_index[d->name] = static_cast<int>(set->accounts.size());
     set->accounts.push_back(std::move(a));
   }

@@ -220,6 +220,7 @@ struct AccountModelSpec {
   std::vector<rv1::AccountLevel> levels;
   bool has_consent = false;
   rv1::ConsentRule consent;
+  std::vector<google::protobuf::Value> allowed;  // consent.allowed
 };
 
 // Everything published in one namespace, compiled. Immutable once built; shared by readers.

@@ -224,6 +224,20 @@ void LeadSet::Add(const sv1::Lead& lead) {
   }
 }
 
+void LeadSet::Add(const sv1::Account& account) {
+  Lead& out = leads_.emplace_back();
+  out.id = account.id();
+  out.first_event = static_cast<int32_t>(events_.size());
+  if (account.has_attributes()) {
+    const int32_t s = NewValue();
+    leads_.back().attributes = s;
+    AddStruct(account.attributes(), s);
+  }
+  for (const sv1::Lead& member : account.members()) {
+    Add(member);
+  }
+}
+
 // ------------------------------------------------------------------ from wire bytes
 
 bool MergeInto(absl::string_view bytes, google::protobuf::MessageLite* message) {
@@ -724,6 +738,92 @@ class WireDecoder {
     return true;
   }
 
+  // A ScoreAccountRequest: selector 1, account 2 (id 1, attributes 2, members 3), as_of 3. The
+  // account becomes a lead of its own (its id and attributes), its members the leads after it.
+ public:
+  bool AccountRequest(absl::string_view bytes, LeadSet::Request* request) {
+    Reader in(bytes);
+    bool account_seen = false;
+    while (!in.done()) {
+      uint32_t field, type;
+      if (!in.Tag(&field, &type)) {
+        return Fail("", "is not a valid protobuf message");
+      }
+      absl::string_view sub;
+      if (field == 1 && type == kLen) {
+        if (!in.Bytes(&sub) || !MergeInto(sub, &request->selector)) {
+          return Fail("selector", "is not a valid accord.scoring.v1.Selector");
+        }
+        request->has_selector = true;
+      } else if (field == 2 && type == kLen) {
+        if (account_seen) {
+          return Fail("account", "is sent twice");
+        }
+        account_seen = true;
+        if (!in.Bytes(&sub) || !Account(sub)) {
+          return Fail("account", "");
+        }
+      } else if (field == 3 && type == kLen) {
+        LeadSet::Time t{request->as_of.seconds(), request->as_of.nanos()};
+        if (!in.Bytes(&sub) || !Timestamp(sub, &t)) {
+          return Fail("as_of", "is not a valid google.protobuf.Timestamp");
+        }
+        request->as_of.set_seconds(t.seconds);
+        request->as_of.set_nanos(t.nanos);
+      } else if (!in.Skip(field, type, 1)) {
+        return Fail("", "is not a valid protobuf message");
+      }
+    }
+    if (!account_seen) {
+      set_.leads_.emplace_back().first_event = static_cast<int32_t>(set_.events_.size());
+    }
+    return true;
+  }
+
+ private:
+  bool Account(absl::string_view bytes) {
+    const size_t account = set_.leads_.size();
+    set_.leads_.emplace_back().first_event = static_cast<int32_t>(set_.events_.size());
+    Reader in(bytes);
+    int member = 0;
+    while (!in.done()) {
+      uint32_t field, type;
+      if (!in.Tag(&field, &type)) {
+        return Fail("", "is not a valid accord.scoring.v1.Account");
+      }
+      absl::string_view sub;
+      if (field == 1 && type == kLen) {
+        if (!String(in, &sub)) {
+          return Fail("id", "");
+        }
+        set_.leads_[account].id = sub;
+      } else if (field == 2 && type == kLen) {
+        if (!in.Bytes(&sub)) {
+          return Fail("attributes", "is truncated");
+        }
+        int32_t s = set_.leads_[account].attributes;
+        const bool ok = StructField(sub, &s, 2);
+        set_.leads_[account].attributes = s;
+        if (!ok) {
+          return Fail("attributes", "");
+        }
+      } else if (field == 3 && type == kLen) {
+        if (!in.Bytes(&sub)) {
+          return Fail(absl::StrCat("members[", member, "]"), "is truncated");
+        }
+        const size_t index = set_.leads_.size();
+        set_.leads_.emplace_back().first_event = static_cast<int32_t>(set_.events_.size());
+        if (!Lead(sub, index, 2)) {
+          return Fail(absl::StrCat("members[", member, "]"), "");
+        }
+        ++member;
+      } else if (!in.Skip(field, type, 2)) {
+        return Fail("", "is not a valid accord.scoring.v1.Account");
+      }
+    }
+    return true;
+  }
+
   bool Lead(absl::string_view bytes, size_t lead, int depth) {
     Reader in(bytes);
     int event_index = set_.leads_[lead].events;
@@ -774,6 +874,18 @@ class WireDecoder {
 
   LeadSet& set_;
 };
+
+absl::Status LeadSet::DecodeAccountRequest(absl::string_view bytes, Request* request) {
+  WireDecoder decoder(*this);
+  if (decoder.AccountRequest(bytes, request)) {
+    return absl::OkStatus();
+  }
+  const std::string description = decoder.error.empty() ? "is malformed" : decoder.error;
+  if (decoder.error_path.empty()) {
+    return absl::InvalidArgumentError(absl::StrCat("the request ", description));
+  }
+  return InvalidField(decoder.error_path, description);
+}
 
 absl::Status LeadSet::DecodeRequest(absl::string_view bytes, bool single,
                                     absl::string_view leads_field, Request* request) {

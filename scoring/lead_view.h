@@ -71,6 +71,10 @@ class LeadSet {
   // Appends a view of `lead` (stage history is not kept: the engine's scoring does not read
   // it).
   void Add(const sv1::Lead& lead);
+  // Appends `account` as a lead of its own (its id and attributes, no events), then its
+  // members: what DecodeAccountRequest makes of a ScoreAccountRequest. `account` must outlive
+  // the set.
+  void Add(const sv1::Account& account);
 
   // Decodes a ScoreLeadRequest (`single` = true), a BatchScoreLeadsRequest or a
   // StreamScoreLeadsRequest from `bytes` (all three: selector 1, lead or leads 2, as_of 3,
@@ -85,6 +89,10 @@ class LeadSet {
   };
   absl::Status DecodeRequest(absl::string_view bytes, bool single, absl::string_view leads_field,
                              Request* request);
+  // Decodes a ScoreAccountRequest (selector 1, account 2, as_of 3): the account is appended as
+  // a lead of its own (its id and attributes), then its members, in order. Errors as
+  // DecodeRequest's, under "account" ("account.members[2].events[0].time").
+  absl::Status DecodeAccountRequest(absl::string_view bytes, Request* request);
 
  private:
   friend class WireDecoder;

@@ -5,6 +5,7 @@
 #include <set>
 #include <tuple>
 
+#include "absl/container/flat_hash_map.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "google/protobuf/util/time_util.h"
@@ -687,19 +688,7 @@ absl::StatusOr<sv1::PreviewDefinitionResponse> Scorer::PreviewDefinition(
   }
   response.set_lead_count(request.leads_size());
   if (request.accounts_size() > 0) {
-    constexpr int kMaxPreviewAccounts = 100, kMaxPreviewMembers = 10000;
-    if (request.accounts_size() > kMaxPreviewAccounts) {
-      return InvalidField("accounts", absl::StrCat("at most ", kMaxPreviewAccounts, " accounts"));
-    }
-    int members = 0;
-    for (int i = 0; i < request.accounts_size(); ++i) {
-      members += request.accounts(i).members_size();
-      if (members > kMaxPreviewMembers) {
-        return InvalidField(absl::StrCat("accounts[", i, "].members"),
-                            absl::StrCat("at most ", kMaxPreviewMembers, " members in all"));
-      }
-      ACCORD_RETURN_IF_ERROR(CheckAccount(request.accounts(i), absl::StrCat("accounts[", i, "]")));
-    }
+    ACCORD_RETURN_IF_ERROR(CheckAccounts(request.accounts()));
     ACCORD_ASSIGN_OR_RETURN(AccountEvaluation ab,
                             ResolveAccount(before, request.selector(), 0, "selector"));
     ACCORD_ASSIGN_OR_RETURN(AccountEvaluation aa,
@@ -725,26 +714,59 @@ absl::StatusOr<sv1::PreviewDefinitionResponse> Scorer::PreviewDefinition(
 
 // ------------------------------------------------------------------ accounts
 
+absl::Status Scorer::CheckAccount(const LeadSet& leads, size_t account, size_t members,
+                                  const std::string& field) const {
+  if (members > static_cast<size_t>(kMaxAccountMembers)) {
+    return InvalidField(
+        absl::StrCat(field, ".members"),
+        absl::StrCat("at most ", kMaxAccountMembers, " members per account (", members, " sent)"));
+  }
+  absl::flat_hash_map<absl::string_view, size_t> seen;
+  for (size_t i = 0; i < members; ++i) {
+    const size_t lead = account + 1 + i;
+    auto member = [&field, i] { return absl::StrCat(field, ".members[", i, "]"); };
+    const absl::string_view id = leads.lead(lead).id;
+    if (id.empty()) {
+      return InvalidField(absl::StrCat(member(), ".id"),
+                          "is required: members are told apart by id");
+    }
+    if (auto [it, fresh] = seen.emplace(id, i); !fresh) {
+      return InvalidField(absl::StrCat(member(), ".id"),
+                          absl::StrCat("'", id, "' is also members[", it->second, "]"));
+    }
+    ACCORD_RETURN_IF_ERROR(CheckLeadAt(leads, lead, member));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status Scorer::CheckAccounts(
+    const google::protobuf::RepeatedPtrField<sv1::Account>& accounts) const {
+  constexpr int kMaxAccounts = 100;
+  constexpr int kMaxMembers = 10000;
+  if (accounts.size() > kMaxAccounts) {
+    return InvalidField("accounts", absl::StrCat("at most ", kMaxAccounts, " accounts"));
+  }
+  int members = 0;
+  for (int i = 0; i < accounts.size(); ++i) {
+    members += accounts[i].members_size();
+    if (members > kMaxMembers) {
+      return InvalidField(absl::StrCat("accounts[", i, "].members"),
+                          absl::StrCat("at most ", kMaxMembers, " members in all"));
+    }
+    ACCORD_RETURN_IF_ERROR(CheckAccount(accounts[i], absl::StrCat("accounts[", i, "]")));
+  }
+  return absl::OkStatus();
+}
+
 absl::Status Scorer::CheckAccount(const sv1::Account& account, const std::string& field) const {
-  if (account.members_size() > kMaxAccountMembers) {
+  if (account.members_size() > kMaxAccountMembers) {  // before copying them
     return InvalidField(absl::StrCat(field, ".members"),
                         absl::StrCat("at most ", kMaxAccountMembers, " members per account (",
                                      account.members_size(), " sent)"));
   }
-  std::unordered_map<std::string, int> seen;
-  for (int i = 0; i < account.members_size(); ++i) {
-    const std::string member = absl::StrCat(field, ".members[", i, "]");
-    const std::string& id = account.members(i).id();
-    if (id.empty()) {
-      return InvalidField(absl::StrCat(member, ".id"), "is required: members are told apart by id");
-    }
-    if (auto [it, fresh] = seen.emplace(id, i); !fresh) {
-      return InvalidField(absl::StrCat(member, ".id"),
-                          absl::StrCat("'", id, "' is also members[", it->second, "]"));
-    }
-    ACCORD_RETURN_IF_ERROR(CheckLead(account.members(i), member));
-  }
-  return absl::OkStatus();
+  LeadSet leads;
+  leads.Add(account);
+  return CheckAccount(leads, 0, account.members_size(), field);
 }
 
 absl::StatusOr<Scorer::AccountEvaluation> Scorer::ResolveAccount(
@@ -771,32 +793,33 @@ absl::StatusOr<Scorer::AccountEvaluation> Scorer::ResolveAccount(
   return ResolveAccount(pinned, selector, 0, field);
 }
 
+absl::StatusOr<sv1::AccountScore> Scorer::ScoreAccount(const LeadSet& leads,
+                                                       const LeadSet::Request& request) const {
+  std::shared_ptr<const Snapshot> snapshot = Current();
+  ACCORD_ASSIGN_OR_RETURN(auto set, SetFor(snapshot.get(), request.selector));
+  const size_t members = leads.size() - 1;  // lead 0 is the account
+  ACCORD_RETURN_IF_ERROR(CheckAccount(leads, 0, members, "account"));
+  ACCORD_ASSIGN_OR_RETURN(AccountEvaluation a,
+                          ResolveAccount(set, request.selector, 0, "selector"));
+  return accord::scoring::ScoreAccount(*a.set, a.index, leads, 0, members, AsOf(request.as_of));
+}
+
 absl::StatusOr<sv1::AccountScore> Scorer::ScoreAccount(
     const sv1::ScoreAccountRequest& request) const {
-  std::shared_ptr<const Snapshot> snapshot = Current();
-  ACCORD_ASSIGN_OR_RETURN(auto set, SetFor(snapshot.get(), request.selector()));
-  ACCORD_RETURN_IF_ERROR(CheckAccount(request.account(), "account"));
-  ACCORD_ASSIGN_OR_RETURN(AccountEvaluation a,
-                          ResolveAccount(set, request.selector(), 0, "selector"));
-  return accord::scoring::ScoreAccount(*a.set, a.index, request.account(), AsOf(request.as_of()));
+  if (request.account().members_size() > kMaxAccountMembers) {
+    return CheckAccount(request.account(), "account");
+  }
+  LeadSet leads;
+  leads.Add(request.account());
+  LeadSet::Request decoded;
+  decoded.selector = request.selector();
+  decoded.as_of = request.as_of();
+  return ScoreAccount(leads, decoded);
 }
 
 absl::StatusOr<sv1::BatchScoreAccountsResponse> Scorer::BatchScoreAccounts(
     const sv1::BatchScoreAccountsRequest& request) const {
-  constexpr int kMaxAccounts = 100;
-  constexpr int kMaxMembers = 10000;
-  if (request.accounts_size() > kMaxAccounts) {
-    return InvalidField("accounts", absl::StrCat("at most ", kMaxAccounts, " accounts"));
-  }
-  int members = 0;
-  for (int i = 0; i < request.accounts_size(); ++i) {
-    members += request.accounts(i).members_size();
-    if (members > kMaxMembers) {
-      return InvalidField(absl::StrCat("accounts[", i, "].members"),
-                          absl::StrCat("at most ", kMaxMembers, " members in all"));
-    }
-    ACCORD_RETURN_IF_ERROR(CheckAccount(request.accounts(i), absl::StrCat("accounts[", i, "]")));
-  }
+  ACCORD_RETURN_IF_ERROR(CheckAccounts(request.accounts()));
   std::shared_ptr<const Snapshot> snapshot = Current();
   ACCORD_ASSIGN_OR_RETURN(auto set, SetFor(snapshot.get(), request.selector()));
   ACCORD_ASSIGN_OR_RETURN(AccountEvaluation a,

@@ -96,6 +96,9 @@ class Scorer final {
   // member without an id or with another member's id, a bad lead), FAILED_PRECONDITION when no
   // account model is published.
   absl::StatusOr<sv1::AccountScore> ScoreAccount(const sv1::ScoreAccountRequest& request) const;
+  // The same for a request decoded by LeadSet::DecodeAccountRequest (the serving path).
+  absl::StatusOr<sv1::AccountScore> ScoreAccount(const LeadSet& leads,
+                                                 const LeadSet::Request& request) const;
   absl::StatusOr<sv1::BatchScoreAccountsResponse> BatchScoreAccounts(
       const sv1::BatchScoreAccountsRequest& request) const;
   // Splits the change of a lead's (or account's) score between two moments into the
@@ -104,6 +107,12 @@ class Scorer final {
   absl::StatusOr<sv1::ExplainScoreChangeResponse> ExplainScoreChange(
       const sv1::ExplainScoreChangeRequest& request) const;
   absl::Status CheckAccount(const sv1::Account& account, const std::string& field) const;
+  // The accounts of a batch or a preview: at most 100, 10000 members in all, each checked.
+  absl::Status CheckAccounts(
+      const google::protobuf::RepeatedPtrField<sv1::Account>& accounts) const;
+  // The account at lead `account` of `leads` and its `members` leads after it.
+  absl::Status CheckAccount(const LeadSet& leads, size_t account, size_t members,
+                            const std::string& field) const;
 
   // A ReportSla in progress: the tally and the snapshot it reads (kept alive with it).
   struct SlaReportState {

@@ -326,10 +326,34 @@ grpc::ServerUnaryReactor* ScoringServiceImpl::PreviewDefinition(
 }
 
 grpc::ServerUnaryReactor* ScoringServiceImpl::ScoreAccount(grpc::CallbackServerContext* context,
-                                                           const sv1::ScoreAccountRequest* request,
-                                                           sv1::AccountScore* response) {
-  return Unary(context, "ScoreAccount", request, response,
-               [this](const auto& r) { return scorer_.ScoreAccount(r); });
+                                                           const grpc::ByteBuffer* request,
+                                                           grpc::ByteBuffer* response) {
+  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  absl::Status status =
+      authorizer_.Authorize(*context, absl::StrCat(kPrefix, "ScoreAccount")).status();
+  grpc::Slice slice;
+  absl::string_view bytes;
+  if (status.ok()) {
+    status = Contiguous(*request, &slice, &bytes);
+  }
+  if (status.ok()) {
+    Scratch& scratch = ThreadScratch();
+    scratch.leads.Clear();
+    LeadSet::Request decoded;
+    status = scratch.leads.DecodeAccountRequest(bytes, &decoded);
+    if (status.ok()) {
+      absl::StatusOr<sv1::AccountScore> scored = scorer_.ScoreAccount(scratch.leads, decoded);
+      status = scored.status();
+      if (scored.ok()) {
+        auto out = std::make_unique<std::string>();
+        scored->SerializeToString(out.get());
+        WriteTo(std::move(out), response);
+      }
+    }
+    scratch.Trim();
+  }
+  reactor->Finish(ToGrpcStatus(status));
+  return reactor;
 }
 
 grpc::ServerUnaryReactor* ScoringServiceImpl::BatchScoreAccounts(

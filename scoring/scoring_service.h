@@ -32,8 +32,8 @@ class StreamScoring final {
   int64_t index_ = 0;
 };
 
-// The scoring methods take their requests as bytes (decoded into a LeadSet, never into Lead
-// messages) and write their response bytes themselves; the others are typed.
+// The scoring methods (and ScoreAccount) take their requests as bytes (decoded into a LeadSet,
+// never into Lead messages) and write their response bytes themselves; the others are typed.
 using ScoringBase = sv1::Scoring::WithRawCallbackMethod_ScoreLead<
     sv1::Scoring::WithRawCallbackMethod_BatchScoreLeads<
         sv1::Scoring::WithRawCallbackMethod_StreamScoreLeads<
@@ -43,7 +43,7 @@ using ScoringBase = sv1::Scoring::WithRawCallbackMethod_ScoreLead<
                         sv1::Scoring::WithCallbackMethod_EvaluateSla<
                             sv1::Scoring::WithCallbackMethod_ReportSla<
                                 sv1::Scoring::WithCallbackMethod_PreviewDefinition<
-                                    sv1::Scoring::WithCallbackMethod_ScoreAccount<
+                                    sv1::Scoring::WithRawCallbackMethod_ScoreAccount<
                                         sv1::Scoring::WithCallbackMethod_BatchScoreAccounts<
                                             sv1::Scoring::WithCallbackMethod_ExplainScoreChange<
                                                 sv1::Scoring::Service>>>>>>>>>>>>;
@@ -81,9 +81,11 @@ class ScoringServiceImpl final : public ScoringBase {
   grpc::ServerUnaryReactor* PreviewDefinition(grpc::CallbackServerContext* context,
                                               const sv1::PreviewDefinitionRequest* request,
                                               sv1::PreviewDefinitionResponse* response) override;
+  // From request bytes, as ScoreLead: the members are decoded into a LeadSet, never into
+  // Lead messages.
   grpc::ServerUnaryReactor* ScoreAccount(grpc::CallbackServerContext* context,
-                                         const sv1::ScoreAccountRequest* request,
-                                         sv1::AccountScore* response) override;
+                                         const grpc::ByteBuffer* request,
+                                         grpc::ByteBuffer* response) override;
   grpc::ServerUnaryReactor* BatchScoreAccounts(grpc::CallbackServerContext* context,
                                                const sv1::BatchScoreAccountsRequest* request,
                                                sv1::BatchScoreAccountsResponse* response) override;
