@@ -8,6 +8,7 @@
 #include "absl/strings/str_cat.h"
 
 #include "common/call_auth.h"
+#include "common/fronted_server.h"
 #include "common/h2_relay.h"
 #include "common/log.h"
 #include "common/server.h"
@@ -71,8 +72,7 @@ int Run(Options& o) {
   // method to the gRPC server, which then listens on loopback only, in plaintext.
   const bool relay_front = o.grpc_front == "relay";
   if (relay_front) {
-    server_options.front_listen = o.listen;
-    server_options.listen = "127.0.0.1:0";
+    FrontedServer::PutBehindFront(server_options);
   }
   if (absl::Status s = server_options.Validate(); !s.ok()) {
     Log(LogLevel::kError, "invalid options", {{"error", s.ToString()}});
@@ -104,30 +104,20 @@ int Run(Options& o) {
   GateRoutes routes(gate);
   std::unique_ptr<H2Relay> relay;
   if (relay_front) {
-    RelayOptions relay_options;
-    relay_options.listen = o.listen;
+    // An event loop per CPU (unless set): client connections are dealt to them in turn.
+    RelayOptions relay_options = FrontedServer::FrontOptions(server_options, o.relay_threads);
     relay_options.backends = {{"registry", o.backends.registry}, {"scoring", o.backends.scoring}};
-    relay_options.server_tls = o.security.tls;
     relay_options.backend_tls = o.backends.tls;
-    relay_options.max_concurrent_streams = server_options.max_concurrent_streams;
-    relay_options.max_message_bytes = server_options.max_receive_message_bytes;
-    // An event loop per CPU: client connections are dealt to them in turn.
-    relay_options.threads =
-        o.relay_threads > 0 ? o.relay_threads
-                            : std::max(1, static_cast<int>(std::thread::hardware_concurrency()));
-    relay = std::make_unique<H2Relay>(routes, relay_options, server.rpc_metrics());
-    if (absl::Status s = relay->Listen(); !s.ok()) {
-      Log(LogLevel::kError, "cannot start", {{"error", s.ToString()}});
+    absl::StatusOr<std::unique_ptr<H2Relay>> started =
+        FrontedServer::Start(server, routes, std::move(relay_options));
+    if (!started.ok()) {
+      Log(LogLevel::kError, "cannot start", {{"error", started.status().ToString()}});
       return 1;
     }
-    server.set_front_port(relay->port());
-  }
-  if (absl::Status s = server.Start(); !s.ok()) {
+    relay = *std::move(started);
+  } else if (absl::Status s = server.Start(); !s.ok()) {
     Log(LogLevel::kError, "cannot start", {{"error", s.ToString()}});
     return 1;
-  }
-  if (relay != nullptr) {
-    relay->Start(absl::StrCat("127.0.0.1:", server.port()));
   }
   HttpOptions http_options;
   http_options.listen = o.http_listen;

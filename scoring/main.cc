@@ -10,6 +10,7 @@
 #include "prometheus/gauge.h"
 
 #include "common/call_auth.h"
+#include "common/fronted_server.h"
 #include "common/h2_relay.h"
 #include "common/log.h"
 #include "common/server.h"
@@ -64,8 +65,7 @@ int Run(const Options& o) {
   // itself and relays the others to the gRPC server, which then listens on loopback only.
   const bool h2_front = o.grpc_front == "h2";
   if (h2_front) {
-    server_options.front_listen = o.listen;
-    server_options.listen = "127.0.0.1:0";
+    FrontedServer::PutBehindFront(server_options);
   }
   if (absl::Status s = server_options.Validate(); !s.ok()) {
     Log(LogLevel::kError, "invalid options", {{"error", s.ToString()}});
@@ -132,34 +132,25 @@ int Run(const Options& o) {
   ScoringRoutes routes(scorer, authorizer);
   std::unique_ptr<H2Relay> front;
   if (h2_front) {
-    RelayOptions front_options;
-    front_options.listen = o.listen;
-    front_options.server_tls = o.security.tls;
     // A loop per core for many connections, and a worker per core for one connection's
     // batches and streams.
-    front_options.threads =
-        o.front_threads > 0 ? o.front_threads
-                            : std::max(1, static_cast<int>(std::thread::hardware_concurrency()));
+    RelayOptions front_options = FrontedServer::FrontOptions(server_options, o.front_threads);
     front_options.workers = front_options.threads;
     // As a gRPC server: idle connections stay open (a gateway's connection may be quiet for
     // long, and closing it under a new call would fail that call).
     front_options.idle_timeout = absl::InfiniteDuration();
-    front_options.max_concurrent_streams = server_options.max_concurrent_streams;
-    front_options.max_message_bytes = server_options.max_receive_message_bytes;
-    front = std::make_unique<H2Relay>(routes, front_options, server.rpc_metrics());
-    if (absl::Status s = front->Listen(); !s.ok()) {
-      Log(LogLevel::kError, "cannot start", {{"error", s.ToString()}});
+    absl::StatusOr<std::unique_ptr<H2Relay>> started =
+        FrontedServer::Start(server, routes, std::move(front_options));
+    if (!started.ok()) {
+      Log(LogLevel::kError, "cannot start", {{"error", started.status().ToString()}});
       return 1;
     }
-    server.set_front_port(front->port());
-  }
-  if (absl::Status s = server.Start(); !s.ok()) {
+    front = *std::move(started);
+  } else if (absl::Status s = server.Start(); !s.ok()) {
     Log(LogLevel::kError, "cannot start", {{"error", s.ToString()}});
     return 1;
   }
-  if (front != nullptr) {
-    front->Start(absl::StrCat("127.0.0.1:", server.port()));
-  }
+
   watcher.Start();
 
   std::atomic<bool> stop{false};
