@@ -743,7 +743,9 @@ class WireDecoder {
  public:
   bool AccountRequest(absl::string_view bytes, LeadSet::Request* request) {
     Reader in(bytes);
-    bool account_seen = false;
+    // Lead 0 is the account; protobuf merges a repeated `account` into it (members appended).
+    const size_t account = set_.leads_.size();
+    set_.leads_.emplace_back().first_event = static_cast<int32_t>(set_.events_.size());
     while (!in.done()) {
       uint32_t field, type;
       if (!in.Tag(&field, &type)) {
@@ -756,11 +758,7 @@ class WireDecoder {
         }
         request->has_selector = true;
       } else if (field == 2 && type == kLen) {
-        if (account_seen) {
-          return Fail("account", "is sent twice");
-        }
-        account_seen = true;
-        if (!in.Bytes(&sub) || !Account(sub)) {
+        if (!in.Bytes(&sub) || !Account(sub, account)) {
           return Fail("account", "");
         }
       } else if (field == 3 && type == kLen) {
@@ -774,18 +772,13 @@ class WireDecoder {
         return Fail("", "is not a valid protobuf message");
       }
     }
-    if (!account_seen) {
-      set_.leads_.emplace_back().first_event = static_cast<int32_t>(set_.events_.size());
-    }
     return true;
   }
 
  private:
-  bool Account(absl::string_view bytes) {
-    const size_t account = set_.leads_.size();
-    set_.leads_.emplace_back().first_event = static_cast<int32_t>(set_.events_.size());
+  bool Account(absl::string_view bytes, size_t account) {
     Reader in(bytes);
-    int member = 0;
+    int member = static_cast<int>(set_.leads_.size() - account - 1);
     while (!in.done()) {
       uint32_t field, type;
       if (!in.Tag(&field, &type)) {

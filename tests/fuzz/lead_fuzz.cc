@@ -1,4 +1,5 @@
-// Fuzz target: request bytes of the scoring RPCs. The LeadSet decoder must never crash or hang,
+// Fuzz target: request bytes of the scoring RPCs (ScoreLead, BatchScoreLeads, ScoreAccount).
+// The LeadSet decoder must never crash or hang,
 // must accept exactly the bytes protobuf's parser accepts, and must read them as protobuf does;
 // the reasons written as wire bytes must parse as the Reason messages of the typed path. Scores
 // with the example definitions (examples/definitions). Any disagreement aborts.
@@ -13,6 +14,7 @@
 
 #include "cli/yaml_documents.h"
 
+#include "scoring/account.h"
 #include "scoring/engine.h"
 
 namespace {
@@ -94,6 +96,38 @@ void Check(const std::string& bytes, bool single) {
   }
 }
 
+// A ScoreAccountRequest: the decoder must accept what protobuf accepts, read the account and
+// its members as protobuf does, and score the account as the message path does.
+void CheckAccount(const std::string& bytes) {
+  LeadSet decoded;
+  LeadSet::Request request;
+  const bool ok = decoded.DecodeAccountRequest(bytes, &request).ok();
+  sv1::ScoreAccountRequest parsed;
+  if (ok != parsed.ParseFromString(bytes)) {
+    Fail("the account decoder and protobuf disagree on whether the bytes are valid");
+  }
+  if (!ok) {
+    return;
+  }
+  LeadSet expected;
+  expected.Add(parsed.account());
+  if (expected.size() != decoded.size()) {
+    Fail("the account decoder and protobuf disagree on the number of members");
+  }
+  const auto& set = Examples();
+  if (set.accounts.empty() || decoded.size() > 101) {
+    return;
+  }
+  const size_t members = decoded.size() - 1;
+  const std::string typed =
+      accord::scoring::ScoreAccount(set, 0, expected, 0, members, kAsOf).SerializeAsString();
+  const std::string wire =
+      accord::scoring::ScoreAccount(set, 0, decoded, 0, members, kAsOf).SerializeAsString();
+  if (typed != wire) {
+    Fail("the account decoder and the message path score the account differently");
+  }
+}
+
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
@@ -103,5 +137,6 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const std::string bytes(reinterpret_cast<const char*>(data), size);
   Check<sv1::ScoreLeadRequest>(bytes, true);
   Check<sv1::BatchScoreLeadsRequest>(bytes, false);
+  CheckAccount(bytes);
   return 0;
 }
