@@ -12,9 +12,9 @@
 
 #include "absl/strings/str_cat.h"
 #include "benchmark/benchmark.h"
-#include "cli/yaml_documents.h"
 #include "google/protobuf/util/time_util.h"
 
+#include "definitions/loader.h"
 #include "scoring/engine.h"
 
 namespace {
@@ -280,7 +280,7 @@ int main(int argc, char** argv) {
   std::ifstream in(path);
   std::stringstream text;
   text << in.rdbuf();
-  auto docs = accord::cli::ParseDefinitions(text.str(), path);
+  auto docs = accord::definitions::ParseDefinitions(text.str(), path);
   if (!docs.ok() || docs->empty()) {
     std::cerr << "cannot read " << path << ": " << docs.status() << "\n";
     return 1;

@@ -10,19 +10,19 @@
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "cli/scoring_commands.h"
-#include "cli/yaml_documents.h"
 #include "google/protobuf/util/json_util.h"
 #include "google/protobuf/util/time_util.h"
 #include "grpcpp/grpcpp.h"
 
 #include "accord/registry/v1/registry.grpc.pb.h"
-#include "common/definition_validation.h"
 #include "common/status.h"
+#include "definitions/loader.h"
+#include "definitions/validation.h"
 
 namespace {
 
 namespace v1 = accord::registry::v1;
-using accord::cli::DefinitionDocument;
+using accord::definitions::DefinitionDocument;
 
 struct Globals {
   std::string server = "127.0.0.1:7400";
@@ -117,7 +117,7 @@ void Print(const Globals& g, const google::protobuf::Message& m) {
   } else if (g.output == "jsonl") {
     std::cout << JsonLine(m) << "\n";
   } else {
-    std::cout << accord::cli::ToYaml(m);
+    std::cout << accord::definitions::ToYaml(m);
   }
 }
 
@@ -205,7 +205,7 @@ class FileResolver final : public accord::ReferenceResolver {
 };
 
 int Validate(const std::string& path) {
-  absl::StatusOr<std::vector<DefinitionDocument>> docs = accord::cli::ReadDefinitions(path);
+  absl::StatusOr<std::vector<DefinitionDocument>> docs = accord::definitions::ReadDefinitions(path);
   if (!docs.ok()) {
     std::cerr << docs.status().message() << "\n";
     return 1;
@@ -243,7 +243,7 @@ int Validate(const std::string& path) {
 // Creates or updates the drafts of every definition in `path`; with `create_only`, definitions
 // that exist already are left as they are (reported "exists").
 int Apply(const Client& c, const std::string& path, bool create_only) {
-  absl::StatusOr<std::vector<DefinitionDocument>> docs = accord::cli::ReadDefinitions(path);
+  absl::StatusOr<std::vector<DefinitionDocument>> docs = accord::definitions::ReadDefinitions(path);
   if (!docs.ok()) {
     std::cerr << docs.status().message() << "\n";
     return 1;
@@ -492,7 +492,7 @@ int main(int argc, char** argv) {
     if (valid != 0 || leads_file.empty()) {
       return valid;
     }
-    auto docs = accord::cli::ReadDefinitions(file);
+    auto docs = accord::definitions::ReadDefinitions(file);
     std::vector<v1::Definition> definitions;
     for (auto& d : *docs) {
       definitions.push_back(std::move(d.definition));

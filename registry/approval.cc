@@ -6,8 +6,8 @@
 #include "absl/strings/str_join.h"
 #include "google/protobuf/util/time_util.h"
 
-#include "common/definition_validation.h"
 #include "common/status.h"
+#include "definitions/validation.h"
 
 namespace accord::registry::approval {
 namespace {

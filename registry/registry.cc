@@ -17,12 +17,12 @@
 #include "google/protobuf/util/time_util.h"
 
 #include "common/call_scope.h"
-#include "common/definition_validation.h"
 #include "common/hash.h"
 #include "common/log.h"
 #include "common/status.h"
+#include "definitions/diff.h"
+#include "definitions/validation.h"
 #include "registry/approval.h"
-#include "registry/definition_diff.h"
 
 namespace accord::registry {
 namespace {
@@ -794,8 +794,8 @@ absl::StatusOr<v1::DefinitionDiff> Registry::DiffDefinition(
   diff.set_from_revision(from.revision);
   diff.set_to_revision(to.revision);
   if (from.content.has_value() || to.content.has_value()) {
-    for (v1::DefinitionChange& change : DiffDefinitions(from.content ? &*from.content : nullptr,
-                                                        to.content ? &*to.content : nullptr)) {
+    for (v1::DefinitionChange& change : definitions::DiffDefinitions(
+             from.content ? &*from.content : nullptr, to.content ? &*to.content : nullptr)) {
       *diff.add_changes() = std::move(change);
     }
   }

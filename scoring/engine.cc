@@ -16,8 +16,8 @@
 #include "google/protobuf/util/time_util.h"
 
 #include "common/call_scope.h"
-#include "common/definition_validation.h"
 #include "common/status.h"
+#include "definitions/validation.h"
 
 namespace accord::scoring {
 namespace {

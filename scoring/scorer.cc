@@ -11,9 +11,9 @@
 #include "google/protobuf/util/time_util.h"
 
 #include "common/call_scope.h"
-#include "common/definition_validation.h"
 #include "common/log.h"
 #include "common/status.h"
+#include "definitions/validation.h"
 #include "scoring/account.h"
 
 namespace accord::scoring {

@@ -4,8 +4,8 @@
 #include "google/protobuf/descriptor.h"
 #include "google/protobuf/reflection.h"
 
-#include "common/definition_validation.h"
 #include "common/status.h"
+#include "definitions/validation.h"
 
 namespace accord::registry {
 

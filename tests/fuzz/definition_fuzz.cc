@@ -4,16 +4,15 @@
 #include <cstdint>
 #include <string>
 
-#include "cli/yaml_documents.h"
-
-#include "common/definition_validation.h"
+#include "definitions/loader.h"
+#include "definitions/validation.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (size > 64 * 1024) {
     return 0;
   }
   const std::string input(reinterpret_cast<const char*>(data), size);
-  auto docs = accord::cli::ParseDefinitions(input, "fuzz");
+  auto docs = accord::definitions::ParseDefinitions(input, "fuzz");
   if (docs.ok()) {
     for (const auto& d : *docs) {
       (void)accord::ValidateDefinition(d.definition, "definition", nullptr);

@@ -12,8 +12,7 @@
 #include <iterator>
 #include <string>
 
-#include "cli/yaml_documents.h"
-
+#include "definitions/loader.h"
 #include "scoring/account.h"
 #include "scoring/engine.h"
 
@@ -36,7 +35,7 @@ const accord::scoring::CompiledSet& Examples() {
     for (const auto& entry : std::filesystem::directory_iterator(ACCORD_EXAMPLES_DIR)) {
       std::ifstream in(entry.path());
       std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-      auto docs = accord::cli::ParseDefinitions(text, entry.path().string());
+      auto docs = accord::definitions::ParseDefinitions(text, entry.path().string());
       if (!docs.ok()) {
         Fail("cannot read the example definitions");
       }

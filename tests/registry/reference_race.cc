@@ -7,8 +7,8 @@
 #include <thread>
 
 #include "absl/strings/str_cat.h"
-#include "cli/yaml_documents.h"
 
+#include "definitions/loader.h"
 #include "registry/registry.h"
 #include "tests/registry/store_conformance.h"
 #include "tests/testing/status_matchers.h"
@@ -45,7 +45,7 @@ class ReferenceRace {
   ReferenceRace(Replica& one, Replica& two) : one_(one), two_(two) {}
 
   static v1::Definition Persona(const std::string& summary) {
-    return cli::ParseDefinitions(
+    return definitions::ParseDefinitions(
                "buyer_persona: {summary: " + summary +
                    ", criteria: [{id: a, condition: {attribute: {field: x, op: EXISTS}}}]}\n",
                "t")
@@ -54,8 +54,8 @@ class ReferenceRace {
   }
   static v1::Definition Model(const std::string& persona) {
     std::string personas = persona.empty() ? "" : "personas: [" + persona + "], ";
-    return cli::ParseDefinitions("qualification_model: {" + personas + "levels: [{name: MQL}]}\n",
-                                 "t")
+    return definitions::ParseDefinitions(
+               "qualification_model: {" + personas + "levels: [{name: MQL}]}\n", "t")
         ->front()
         .definition;
   }

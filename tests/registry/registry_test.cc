@@ -2,10 +2,10 @@
 
 #include <filesystem>
 
-#include "cli/yaml_documents.h"
 #include "gtest/gtest.h"
 
 #include "common/call_scope.h"
+#include "definitions/loader.h"
 #include "registry/storage/sqlite_definition_store.h"
 #include "tests/testing/sqlite_registry.h"
 #include "tests/testing/status_matchers.h"
@@ -22,7 +22,7 @@ Principal P(const std::string& name, std::vector<Role> roles) { return Principal
 class RegistryTest : public testing::SqliteRegistryTest {
  protected:
   v1::Definition Persona(const std::string& summary = "s") {
-    auto docs = cli::ParseDefinitions(
+    auto docs = definitions::ParseDefinitions(
         "buyer_persona: {summary: " + summary +
             ", criteria: [{id: a, condition: {attribute: {field: x, op: EXISTS}}}]}\n",
         "t");
@@ -191,8 +191,8 @@ TEST_F(RegistryTest, PublishedReferencesBlockDeleteAndRollbackRepublishes) {
   ASSERT_TRUE(Approve(r.name(), marketing_).ok());
   ASSERT_TRUE(Approve(r.name(), sales_).ok());
   ASSERT_TRUE(Publish(r.name()).ok());
-  auto docs =
-      cli::ParseDefinitions("qualification_model: {personas: [p], levels: [{name: MQL}]}\n", "t");
+  auto docs = definitions::ParseDefinitions(
+      "qualification_model: {personas: [p], levels: [{name: MQL}]}\n", "t");
   ASSERT_TRUE(Create("m", docs->front().definition).ok());
   ACCORD_ASSERT_OK_AND_ASSIGN(v1::Revision mr, Propose("m", editor_));
   ASSERT_TRUE(Approve(mr.name(), marketing_).ok());

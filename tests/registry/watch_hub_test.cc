@@ -6,9 +6,9 @@
 #include <filesystem>
 #include <mutex>
 
-#include "cli/yaml_documents.h"
 #include "gtest/gtest.h"
 
+#include "definitions/loader.h"
 #include "registry/registry.h"
 #include "registry/storage/sqlite_definition_store.h"
 #include "tests/testing/sqlite_registry.h"
@@ -57,7 +57,7 @@ class WatchHubTest : public testing::SqliteRegistryTest {
  protected:
   // Creates persona `id` and publishes it with both teams' approval.
   void Publish(const std::string& id) {
-    auto docs = cli::ParseDefinitions(
+    auto docs = definitions::ParseDefinitions(
         "buyer_persona: {criteria: [{id: a, condition: {attribute: {field: x, op: EXISTS}}}]}\n",
         "t");
     v1::CreateDefinitionRequest create;

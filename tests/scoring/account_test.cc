@@ -5,11 +5,11 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_replace.h"
-#include "cli/yaml_documents.h"
 #include "google/protobuf/util/json_util.h"
 #include "google/protobuf/util/time_util.h"
 #include "gtest/gtest.h"
 
+#include "definitions/loader.h"
 #include "scoring/scorer.h"
 #include "tests/testing/status_matchers.h"
 
@@ -83,7 +83,7 @@ account_model:
 std::vector<PublishedDefinition> Definitions(const std::string& method) {
   const std::string yaml =
       absl::StrCat(kBase, "---\n", absl::StrReplaceAll(kAccountModel, {{"METHOD", method}}));
-  auto docs = cli::ParseDefinitions(yaml, "test.yaml");
+  auto docs = definitions::ParseDefinitions(yaml, "test.yaml");
   EXPECT_TRUE(docs.ok()) << docs.status();
   std::vector<PublishedDefinition> defs;
   for (const auto& d : *docs) {

@@ -5,13 +5,13 @@
 #include <thread>
 
 #include "absl/strings/str_cat.h"
-#include "cli/yaml_documents.h"
 #include "gmock/gmock.h"
 #include "google/protobuf/util/json_util.h"
 #include "google/protobuf/util/message_differencer.h"
 #include "google/protobuf/util/time_util.h"
 #include "gtest/gtest.h"
 
+#include "definitions/loader.h"
 #include "tests/testing/status_matchers.h"
 
 namespace accord::scoring {
@@ -23,7 +23,7 @@ const absl::Time kAsOf = absl::FromUnixSeconds(1800000000);
 constexpr int64_t kDay = 86400;
 
 std::shared_ptr<const CompiledSet> Set(const std::string& yaml) {
-  auto docs = cli::ParseDefinitions(yaml, "test.yaml");
+  auto docs = definitions::ParseDefinitions(yaml, "test.yaml");
   EXPECT_TRUE(docs.ok()) << docs.status();
   std::vector<PublishedDefinition> defs;
   int64_t revision = 1;
@@ -336,7 +336,7 @@ TEST(EngineTest, EveryOperatorMissingAndListValuedAttributes) {
   for (const auto& r : s.reasons()) {
     matched.insert(r.rule());
   }
-  auto docs = cli::ParseDefinitions(kOperators, "t");
+  auto docs = definitions::ParseDefinitions(kOperators, "t");
   for (const auto& rule : docs->front().definition.qualification_model().fit(0).rules()) {
     bool expect = rule.id().rfind("yes-", 0) == 0;
     EXPECT_EQ(matched.count(rule.id()) > 0, expect) << rule.id();
@@ -473,11 +473,11 @@ TEST(EngineTest, JourneyStageIsTheFurthestWhoseEntryHolds) {
 }
 
 TEST(EngineTest, CompileRejectsDanglingReferencesWholesale) {
-  auto docs = cli::ParseDefinitions(R"(
+  auto docs = definitions::ParseDefinitions(R"(
 name: namespaces/default/definitions/m
 qualification_model: {personas: [ghost]}
 )",
-                                    "t");
+                                            "t");
   std::vector<PublishedDefinition> defs{
       {docs->front().definition.name(), 1, docs->front().definition}};
   auto set = Compile("default", defs);

@@ -2,9 +2,9 @@
 
 #include <filesystem>
 
-#include "cli/yaml_documents.h"
 #include "gtest/gtest.h"
 
+#include "definitions/loader.h"
 #include "scoring/cache_file.h"
 #include "tests/testing/status_matchers.h"
 
@@ -14,7 +14,7 @@ namespace {
 using accord::testing::StatusIs;
 
 rv1::WatchEvent Upsert(const std::string& yaml, int64_t revision) {
-  auto docs = cli::ParseDefinitions(yaml, "t");
+  auto docs = definitions::ParseDefinitions(yaml, "t");
   EXPECT_TRUE(docs.ok()) << docs.status();
   rv1::WatchEvent e;
   e.set_type(rv1::WatchEvent::UPSERT);

@@ -6,7 +6,6 @@
 #include <string>
 
 #include "absl/strings/str_cat.h"
-#include "cli/yaml_documents.h"
 #include "google/protobuf/util/json_util.h"
 #include "google/protobuf/util/message_differencer.h"
 #include "google/protobuf/util/time_util.h"
@@ -18,6 +17,7 @@
 #include "common/hash.h"
 #include "common/server.h"
 #include "common/status.h"
+#include "definitions/loader.h"
 
 // The scoring service's gRPC adapter in process, on port 0, with the example definitions:
 // ScoreAccount is served from the request bytes (LeadSet::DecodeAccountRequest), so it is
@@ -39,7 +39,7 @@ class ScoringServiceTest : public ::testing::Test {
  protected:
   void SetUp() override {
     // The example definitions, published at sequence 1.
-    auto docs = cli::ReadDefinitions(ACCORD_EXAMPLES_DIR);
+    auto docs = definitions::ReadDefinitions(ACCORD_EXAMPLES_DIR);
     ASSERT_TRUE(docs.ok()) << docs.status();
     rv1::WatchDefinitionsResponse begin, changes, end;
     for (auto* m : {&begin, &changes, &end}) {

@@ -1,12 +1,12 @@
-#include "common/definition_validation.h"
+#include "definitions/validation.h"
 
 #include <cmath>
 #include <limits>
 
-#include "cli/yaml_documents.h"
 #include "gtest/gtest.h"
 
 #include "common/call_scope.h"
+#include "definitions/loader.h"
 #include "tests/testing/status_matchers.h"
 
 namespace accord {
@@ -15,7 +15,7 @@ namespace {
 namespace v1 = ::accord::registry::v1;
 
 v1::Definition Parse(const std::string& yaml) {
-  auto docs = cli::ParseDefinitions(yaml, "test.yaml");
+  auto docs = definitions::ParseDefinitions(yaml, "test.yaml");
   EXPECT_TRUE(docs.ok()) << docs.status();
   return docs.ok() && !docs->empty() ? docs->front().definition : v1::Definition();
 }
@@ -331,7 +331,7 @@ TEST(NamespaceOfNameTest, ReadsOnlyWellFormedNames) {
 }
 
 TEST(YamlDocumentsTest, RejectsUnknownFieldsAndDuplicateKeysWithLines) {
-  auto docs = cli::ParseDefinitions(
+  auto docs = definitions::ParseDefinitions(
       "name: namespaces/default/definitions/x\nbuyer_persona:\n  summary: a\n  summary: b\n"
       "  colour: red\n",
       "f.yaml");
@@ -343,7 +343,7 @@ TEST(YamlDocumentsTest, RejectsUnknownFieldsAndDuplicateKeysWithLines) {
 }
 
 TEST(YamlDocumentsTest, AcceptsFriendlyDurationsAndJson) {
-  auto docs = cli::ParseDefinitions(
+  auto docs = definitions::ParseDefinitions(
       R"({"name": "namespaces/default/definitions/j", "buyer_journey": {"stages": [{"id": "a", "max_duration": "30d"}]}})",
       "f.json");
   ASSERT_TRUE(docs.ok()) << docs.status();
@@ -352,19 +352,19 @@ TEST(YamlDocumentsTest, AcceptsFriendlyDurationsAndJson) {
 }
 
 TEST(YamlDocumentsTest, PrintsDurationsAsFilesWriteThemAndReadsThemBack) {
-  auto docs = cli::ParseDefinitions(
+  auto docs = definitions::ParseDefinitions(
       "name: namespaces/default/definitions/j\n"
       "buyer_journey:\n  stages:\n    - {id: a, max_duration: 90d}\n"
       "    - {id: b, max_duration: 4h}\n    - {id: c, max_duration: 90s}\n"
       "    - {id: d, max_duration: 1.5s}\n",
       "f.yaml");
   ASSERT_TRUE(docs.ok()) << docs.status();
-  std::string yaml = cli::ToYaml(docs->front().definition);
+  std::string yaml = definitions::ToYaml(docs->front().definition);
   EXPECT_NE(yaml.find("max_duration: 90d\n"), std::string::npos) << yaml;
   EXPECT_NE(yaml.find("max_duration: 4h\n"), std::string::npos) << yaml;
   EXPECT_NE(yaml.find("max_duration: 90s\n"), std::string::npos) << yaml;
   EXPECT_NE(yaml.find("max_duration: 1.500s\n"), std::string::npos) << yaml;
-  auto again = cli::ParseDefinitions(yaml, "printed.yaml");
+  auto again = definitions::ParseDefinitions(yaml, "printed.yaml");
   ASSERT_TRUE(again.ok()) << again.status() << "\n" << yaml;
   EXPECT_EQ(again->front().definition.SerializeAsString(),
             docs->front().definition.SerializeAsString());

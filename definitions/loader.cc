@@ -1,4 +1,4 @@
-#include "cli/yaml_documents.h"
+#include "definitions/loader.h"
 
 #include <algorithm>
 #include <filesystem>
@@ -19,7 +19,7 @@
 #include "common/status.h"
 #include "common/yaml.h"
 
-namespace accord::cli {
+namespace accord::definitions {
 namespace {
 
 using google::protobuf::Descriptor;
@@ -393,4 +393,4 @@ std::string ToYaml(const google::protobuf::Message& message) {
   return EmitYaml(docs->front());
 }
 
-}  // namespace accord::cli
+}  // namespace accord::definitions

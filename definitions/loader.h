@@ -10,7 +10,7 @@
 // Definitions as code: YAML or JSON files (several documents per file) read into Definition
 // messages, with every problem reported as file:line. Stricter than protobuf's JSON parser:
 // duplicate keys and unknown fields are errors, and durations may be written "4h" or "30d".
-namespace accord::cli {
+namespace accord::definitions {
 
 struct DefinitionDocument {
   std::string file;
@@ -29,4 +29,4 @@ absl::StatusOr<std::vector<DefinitionDocument>> ParseDefinitions(const std::stri
 // A message as YAML (through its proto JSON form), durations as files write them ("90d").
 std::string ToYaml(const google::protobuf::Message& message);
 
-}  // namespace accord::cli
+}  // namespace accord::definitions

@@ -1,4 +1,4 @@
-#include "common/definition_validation.h"
+#include "definitions/validation.h"
 
 #include <algorithm>
 #include <cmath>

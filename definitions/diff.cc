@@ -1,4 +1,4 @@
-#include "registry/definition_diff.h"
+#include "definitions/diff.h"
 
 #include <algorithm>
 #include <cmath>
@@ -14,7 +14,7 @@
 #include "google/protobuf/util/json_util.h"
 #include "google/protobuf/util/message_differencer.h"
 
-namespace accord::registry {
+namespace accord::definitions {
 namespace {
 
 using Change = v1::DefinitionChange;
@@ -941,4 +941,4 @@ std::vector<v1::DefinitionChange> DiffDefinitions(const v1::Definition* before,
   return std::move(d.changes);
 }
 
-}  // namespace accord::registry
+}  // namespace accord::definitions

@@ -1,4 +1,4 @@
-#include "registry/definition_diff.h"
+#include "definitions/diff.h"
 
 #include <string>
 #include <vector>
@@ -6,7 +6,7 @@
 #include "google/protobuf/text_format.h"
 #include "gtest/gtest.h"
 
-namespace accord::registry {
+namespace accord::definitions {
 namespace {
 
 using Change = v1::DefinitionChange;
@@ -344,4 +344,4 @@ TEST(DefinitionDiff, ConditionsReadAsWords) {
 }
 
 }  // namespace
-}  // namespace accord::registry
+}  // namespace accord::definitions

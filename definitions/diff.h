@@ -11,7 +11,7 @@
 // position, and each change is tagged with its effect on qualification where that is
 // decidable. Pure functions, no store: `Registry::DiffDefinition` serves them, `accordctl diff`
 // and the review console print them. docs/registry.md lists the effect of every field.
-namespace accord::registry {
+namespace accord::definitions {
 
 namespace v1 = ::accord::registry::v1;
 
@@ -24,4 +24,4 @@ std::vector<v1::DefinitionChange> DiffDefinitions(const v1::Definition* before,
 // A condition in words: "company.employees >= 500 and contact.title matches \"(?i)cto\"".
 std::string DescribeCondition(const v1::Condition& condition);
 
-}  // namespace accord::registry
+}  // namespace accord::definitions
