@@ -24,17 +24,12 @@ import sys
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from registry_bench import (ROOT, dev_tokens, frame, h2load, quiet, start_pinned,  # noqa: E402
-                            wait_port_from_log)
+from registry_bench import (ROOT, dev_tokens, frame, h2load, median_range,  # noqa: E402
+                            quiet, start_pinned, stop_all, wait_port_from_log)
 from scoring_bench import stubs  # noqa: E402
 
 MEMBERS = 50
 AS_OF = "2026-11-01T12:00:00Z"
-
-
-def median_range(values, fmt="{:,.0f}"):
-    return (f"{fmt.format(statistics.median(values))} "
-            f"[{fmt.format(min(values))}-{fmt.format(max(values))}]")
 
 
 def main():
@@ -151,13 +146,7 @@ def main():
         print(f"- against BatchScoreLeads BASIC (scores only, as ScoreAccount scores its members): "
               f"{median_range(ratio['BASIC'], '{:.2f}')}")
     finally:
-        for p in procs:
-            p.terminate()
-        for p in procs:
-            try:
-                p.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                p.kill()
+        stop_all(procs)
 
 
 if __name__ == "__main__":

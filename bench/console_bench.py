@@ -18,15 +18,14 @@ Needs `make build` (the console) and `make test`'s node packages (playwright-cor
 import argparse
 import json
 import os
-import random
 import shutil
-import statistics
 import subprocess
 import sys
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from registry_bench import ROOT, cpu_seconds, dev_tokens, quiet, start_pinned  # noqa: E402
+from registry_bench import (ROOT, cpu_seconds, dev_tokens, median_range,  # noqa: E402
+                            quiet, start_pinned, stop_all)
 from scoring_bench import stubs  # noqa: E402
 
 AS_OF = "2026-11-01T12:00:00Z"
@@ -56,10 +55,6 @@ def ready(log, text, timeout=20):
             return next(json.loads(line) for line in open(log) if text in line)
         time.sleep(0.05)
     raise RuntimeError(f"{text} not in {log}")
-
-
-def median_range(values, fmt="{:,.0f}"):
-    return f"{fmt.format(statistics.median(values))} [{fmt.format(min(values))}-{fmt.format(max(values))}]"
 
 
 def main():
@@ -228,13 +223,7 @@ def main():
               "(a preview scores every lead twice, with the published set and with the proposal, "
               "and compiles the proposal once per call)")
     finally:
-        for p in procs:
-            p.terminate()
-        for p in procs:
-            try:
-                p.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                p.kill()
+        stop_all(procs)
 
 
 if __name__ == "__main__":

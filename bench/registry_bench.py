@@ -133,6 +133,23 @@ def start_pinned(procs, cmd, log, cpu="0"):
     return p
 
 
+def stop_all(procs, timeout=15):
+    """Stops what start_pinned started: SIGTERM to all, then SIGKILL to any still running."""
+    for p in procs:
+        p.send_signal(signal.SIGTERM)
+    for p in procs:
+        try:
+            p.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            p.kill()
+
+
+def median_range(values, fmt="{:,.0f}"):
+    """"median [min-max]" of `values`, each formatted with `fmt`."""
+    return (f"{fmt.format(statistics.median(values))} "
+            f"[{fmt.format(min(values))}-{fmt.format(max(values))}]")
+
+
 def quiet(max_busy=0.3, timeout=10):
     def busy():
         with open("/proc/stat") as f:
@@ -304,13 +321,7 @@ def main():
                           f"{r.get('missed', '?')} |")
         raw.close()
     finally:
-        for p in procs:
-            p.send_signal(signal.SIGTERM)
-        for p in procs:
-            try:
-                p.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                p.kill()
+        stop_all(procs)
 
 
 if __name__ == "__main__":

@@ -4,6 +4,8 @@
 #include <map>
 #include <set>
 #include <tuple>
+#include <type_traits>
+#include <utility>
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/strings/str_cat.h"
@@ -855,6 +857,27 @@ void AddStep(sv1::ScoreChangePart::Cause cause, const Score& a, const Score& b,
   }
 }
 
+// The waterfall of a change: `score(new_definition, new_subject, new_time)` at the four corners
+// the causes pass through in order (definition, then data, then time). The steps are
+// differences of real scores, so they add up to the whole change. Returns the first and last.
+template <typename ScoreFn>
+auto Waterfall(ScoreFn score, sv1::ExplainScoreChangeResponse& out) {
+  const auto s0 = score(false, false, false);
+  const auto defined = score(true, false, false);
+  const auto data = score(true, true, false);
+  const auto s3 = score(true, true, true);
+  AddStep(sv1::ScoreChangePart::DEFINITION, s0, defined, out);
+  AddStep(sv1::ScoreChangePart::DATA, defined, data, out);
+  AddStep(sv1::ScoreChangePart::TIME, data, s3, out);
+  out.set_total_change(s3.total() - s0.total());
+  out.set_fit_change(s3.fit() - s0.fit());
+  out.set_engagement_change(s3.engagement() - s0.engagement());
+  if constexpr (std::is_same_v<std::decay_t<decltype(s0)>, sv1::AccountScore>) {
+    out.set_coverage_change(s3.coverage() - s0.coverage());
+  }
+  return std::make_pair(s0, s3);
+}
+
 }  // namespace
 
 absl::StatusOr<sv1::ExplainScoreChangeResponse> Scorer::ExplainScoreChange(
@@ -878,9 +901,6 @@ absl::StatusOr<sv1::ExplainScoreChangeResponse> Scorer::ExplainScoreChange(
   std::shared_ptr<const Snapshot> snapshot = Current();
   ACCORD_ASSIGN_OR_RETURN(auto set, SetFor(snapshot.get(), request.selector()));
   sv1::ExplainScoreChangeResponse out;
-  // The waterfall: the definition changes first (old data, old time), then the data (new
-  // definition, old time), then the time (new definition, new data). Each step's deltas are
-  // differences of real scores, so the three add up to the whole change.
   if (leads) {
     if (!request.has_lead_before() || !request.has_lead_after()) {
       return InvalidField(request.has_lead_before() ? "lead_after" : "lead_before", "is required");
@@ -892,18 +912,14 @@ absl::StatusOr<sv1::ExplainScoreChangeResponse> Scorer::ExplainScoreChange(
     s2.set_model_revision(request.revision_after());
     ACCORD_ASSIGN_OR_RETURN(Evaluation e1, ResolveIn(*set, s1, "selector"));
     ACCORD_ASSIGN_OR_RETURN(Evaluation e2, ResolveIn(*set, s2, "selector"));
-    const sv1::LeadScore s0 = Score(e1, request.lead_before(), t1);
-    const sv1::LeadScore defined = Score(e2, request.lead_before(), t1);
-    const sv1::LeadScore data = Score(e2, request.lead_after(), t1);
-    const sv1::LeadScore s3 = Score(e2, request.lead_after(), t2);
-    AddStep(sv1::ScoreChangePart::DEFINITION, s0, defined, out);
-    AddStep(sv1::ScoreChangePart::DATA, defined, data, out);
-    AddStep(sv1::ScoreChangePart::TIME, data, s3, out);
-    out.set_total_change(s3.total() - s0.total());
-    out.set_fit_change(s3.fit() - s0.fit());
-    out.set_engagement_change(s3.engagement() - s0.engagement());
-    *out.mutable_before() = s0;
-    *out.mutable_after() = s3;
+    auto [first, last] = Waterfall(
+        [&](bool definition, bool data, bool time) {
+          return Score(definition ? e2 : e1, data ? request.lead_after() : request.lead_before(),
+                       time ? t2 : t1);
+        },
+        out);
+    *out.mutable_before() = std::move(first);
+    *out.mutable_after() = std::move(last);
     return out;
   }
   if (!request.has_account_before() || !request.has_account_after()) {
@@ -918,22 +934,16 @@ absl::StatusOr<sv1::ExplainScoreChangeResponse> Scorer::ExplainScoreChange(
   ACCORD_ASSIGN_OR_RETURN(
       AccountEvaluation a2,
       ResolveAccount(set, request.selector(), request.revision_after(), "selector"));
-  auto score = [](const AccountEvaluation& a, const sv1::Account& account, absl::Time t) {
-    return accord::scoring::ScoreAccount(*a.set, a.index, account, t);
-  };
-  const sv1::AccountScore s0 = score(a1, request.account_before(), t1);
-  const sv1::AccountScore defined = score(a2, request.account_before(), t1);
-  const sv1::AccountScore data = score(a2, request.account_after(), t1);
-  const sv1::AccountScore s3 = score(a2, request.account_after(), t2);
-  AddStep(sv1::ScoreChangePart::DEFINITION, s0, defined, out);
-  AddStep(sv1::ScoreChangePart::DATA, defined, data, out);
-  AddStep(sv1::ScoreChangePart::TIME, data, s3, out);
-  out.set_total_change(s3.total() - s0.total());
-  out.set_fit_change(s3.fit() - s0.fit());
-  out.set_engagement_change(s3.engagement() - s0.engagement());
-  out.set_coverage_change(s3.coverage() - s0.coverage());
-  *out.mutable_account_before() = s0;
-  *out.mutable_account_after() = s3;
+  auto [first, last] = Waterfall(
+      [&](bool definition, bool data, bool time) {
+        const AccountEvaluation& a = definition ? a2 : a1;
+        return accord::scoring::ScoreAccount(
+            *a.set, a.index, data ? request.account_after() : request.account_before(),
+            time ? t2 : t1);
+      },
+      out);
+  *out.mutable_account_before() = std::move(first);
+  *out.mutable_account_after() = std::move(last);
   return out;
 }
 
