@@ -166,6 +166,22 @@ export const KIND_WORDS: Record<string, string> = {
   BUYER_JOURNEY: "Buyer journey", SERVICE_LEVEL_AGREEMENT: "SLA", ACCOUNT_MODEL: "Account model",
 };
 
+// A kind in the middle of a sentence: "buyer journey", "qualification model", "SLA".
+export function kindInSentence(kind: string | undefined): string {
+  const words = KIND_WORDS[kind ?? ""] ?? "";
+  return words === "SLA" ? words : words.toLowerCase();
+}
+
+// What an audit event did, as the people who did it would say it.
+const ACTIONS: Record<string, string> = {
+  CreateDefinition: "created", UpdateDefinition: "edited the draft", ProposeRevision: "proposed",
+  ApproveRevision: "approved", RejectRevision: "rejected", PublishRevision: "published",
+  RollbackDefinition: "rolled back", DeleteDefinition: "withdrew", UndeleteDefinition: "restored",
+};
+export function actionWords(action: string | undefined): string {
+  return ACTIONS[action ?? ""] ?? action ?? "";
+}
+
 // The definition id of a resource name: "namespaces/x/definitions/b2b" -> "b2b".
 export function shortName(name: string | undefined): string {
   return (name ?? "").split("/").pop() ?? "";

@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 import type { Definition } from "../src/types";
 import {
-  aggregationWords, conditionWords, decayWords, durationWords, levelWords, referencedBy, referencesOf, slaSentences,
+  actionWords, aggregationWords, conditionWords, kindInSentence, decayWords, durationWords, levelWords, referencedBy, referencesOf, slaSentences,
 } from "../src/words";
 
 test("durations read in their largest whole unit", () => {
@@ -63,4 +63,11 @@ test("account aggregations read as words", () => {
   assert.equal(aggregationWords({ method: "TRIMMED_MEAN", trimFraction: 0.1, metric: "TOTAL" }),
     "the mean without the top and bottom 10 % of the members' total scores");
   assert.equal(aggregationWords(undefined), "the sum of the members' engagement scores");
+});
+
+test("audit actions and kinds read as words", () => {
+  assert.equal(actionWords("ApproveRevision"), "approved");
+  assert.equal(actionWords("SomethingNew"), "SomethingNew");
+  assert.equal(kindInSentence("BUYER_JOURNEY"), "buyer journey");
+  assert.equal(kindInSentence("SERVICE_LEVEL_AGREEMENT"), "SLA");
 });

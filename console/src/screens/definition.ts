@@ -7,7 +7,7 @@ import { age, can, revisionHash } from "../app";
 import { renderContent } from "../content";
 import { errorBox, h, link, replace, section } from "../dom";
 import type { Definition, Revision } from "../types";
-import { KIND_WORDS } from "../words";
+import { KIND_WORDS, actionWords } from "../words";
 
 const n = (v: string | number | undefined) => Number(v ?? 0);
 
@@ -71,5 +71,5 @@ export async function renderDefinition(main: HTMLElement, ctx: Ctx, ns: string,
       h("thead", {}, h("tr", {}, ["When", "Who", "Action", "Detail"].map((c) => h("th", { scope: "col" }, c)))),
       h("tbody", {}, (audit.events ?? []).map((e) => h("tr", {},
         h("td", { title: e.time ?? "" }, age(e.time)), h("td", {}, e.principal ?? ""),
-        h("td", {}, e.action ?? ""), h("td", {}, e.detail ?? "")))))));
+        h("td", {}, actionWords(e.action)), h("td", {}, e.detail ?? "")))))));
 }

@@ -6,7 +6,7 @@ import type { Ctx } from "../app";
 import { age, can, revisionHash, waitsFor } from "../app";
 import { h, link, replace, section } from "../dom";
 import type { Definition, Revision } from "../types";
-import { KIND_WORDS, namespaceOf, referencedBy, shortName } from "../words";
+import { KIND_WORDS, kindInSentence, namespaceOf, referencedBy, shortName } from "../words";
 
 const n = (v: string | number | undefined) => Number(v ?? 0);
 
@@ -31,7 +31,7 @@ export async function renderInbox(main: HTMLElement, ctx: Ctx): Promise<void> {
     h("td", {}, age(r.createTime)),
     h("td", {}, extra),
     h("td", {}, referencedBy(d.name ?? "", defs).map((x) =>
-      `${(KIND_WORDS[x.kind ?? ""] ?? "").toLowerCase()} ${shortName(x.name)}`).join(", ") || "—"));
+      `${kindInSentence(x.kind)} ${shortName(x.name)}`).join(", ") || "—"));
   const revisionTable = (rows: { d: Definition; r: Revision }[], extra: (r: Revision) => string,
       extraTitle: string, empty: string) => rows.length === 0 ? h("p", { class: "empty" }, empty) :
     h("table", {}, h("thead", {}, h("tr", {}, ["Definition", "Revision", "Summary", "Proposed by",
