@@ -216,6 +216,49 @@ TEST(ValidationTest, ChecksReferencesAndTheirKinds) {
                                                       "definition.service_level_agreement.model"));
 }
 
+TEST(ValidationTest, AnAccountModelIsCheckedFieldByField) {
+  MapResolver resolver;
+  resolver.defs["namespaces/default/definitions/p"] = Parse(kPersona);
+  resolver.defs["namespaces/default/definitions/m"] = Parse(
+      "name: namespaces/default/definitions/m\nqualification_model: {levels: [{name: MQL}]}\n");
+  auto fields = [&resolver](const std::string& body) {
+    std::vector<std::string> out;
+    for (const auto& v : ValidateDefinition(
+             Parse("name: namespaces/default/definitions/a\naccount_model: " + body + "\n"),
+             "definition", &resolver)) {
+      out.push_back(v.field);
+    }
+    return out;
+  };
+  EXPECT_TRUE(fields("{model: m, buying_group: [{id: r, persona: p, min_level: MQL}], "
+                     "levels: [{name: MQA, min_coverage: 1}], "
+                     "consent: {attribute: consent.ok, allowed: [true]}}")
+                  .empty());
+  EXPECT_THAT(fields("{model: ghost}"), ::testing::ElementsAre("definition.account_model.model"));
+  EXPECT_THAT(fields("{model: p}"), ::testing::ElementsAre("definition.account_model.model"));
+  EXPECT_THAT(fields("{model: m, buying_group: [{id: r, persona: ghost}]}"),
+              ::testing::ElementsAre("definition.account_model.buying_group[0].persona"));
+  EXPECT_THAT(fields("{model: m, buying_group: [{id: r, persona: p, min_level: SQL}]}"),
+              ::testing::ElementsAre("definition.account_model.buying_group[0].min_level"));
+  EXPECT_THAT(fields("{model: m, buying_group: [{id: r, persona: p, attribute: x, values: [1]}]}"),
+              ::testing::ElementsAre("definition.account_model.buying_group[0]"));
+  EXPECT_THAT(fields("{model: m, buying_group: [{id: r, attribute: x}]}"),
+              ::testing::ElementsAre("definition.account_model.buying_group[0].values"));
+  EXPECT_THAT(fields("{model: m, engagement: {method: TOP_N}}"),
+              ::testing::ElementsAre("definition.account_model.engagement.top_n"));
+  EXPECT_THAT(fields("{model: m, engagement: {method: TRIMMED_MEAN, trim_fraction: 0.5}}"),
+              ::testing::ElementsAre("definition.account_model.engagement.trim_fraction"));
+  EXPECT_THAT(fields("{model: m, engagement: {metric: LEVEL}}"),
+              ::testing::ElementsAre("definition.account_model.engagement.metric"));
+  EXPECT_THAT(fields("{model: m, levels: [{name: A, min_coverage: 1.5}]}"),
+              ::testing::ElementsAre("definition.account_model.levels[0].min_coverage"));
+  EXPECT_THAT(fields("{model: m, consent: {attribute: x}}"),
+              ::testing::ElementsAre("definition.account_model.consent.allowed"));
+  EXPECT_THAT(fields("{model: m, fit: [{name: g, rules: [{id: r, points: 1, "
+                     "condition: {persona: {persona: p}}}]}]}"),
+              ::testing::ElementsAre("definition.account_model.fit[0].rules[0].condition.persona"));
+}
+
 // A persona with `count` MATCHES criteria on `pattern` (issue 13, case 6: 1,000 patterns like
 // \pL{50}q1x1, each about 57k RE2 instructions, took scoring to 535 MB and 36 CPU-seconds).
 v1::Definition PatternPersona(int count, const std::string& pattern) {

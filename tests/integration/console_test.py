@@ -36,6 +36,15 @@ buyer_persona:
 """)
 accordctl(registry.address, tokens["marketing_editor"], "apply", "-f", xss, check=True)
 
+# The console's files: "/" leads to it, a path it does not have is 404 (never the file system).
+for path, want in [("/", "302"), ("/console", "302"), ("/console/nope.js", "404"),
+                   ("/console/../keys.yaml", "404"), ("/console/%2e%2e/keys.yaml", "404")]:
+    got = subprocess.run(["curl", "-s", "-o", "/dev/null", "-w", "%{http_code} %{redirect_url}",
+                          "--path-as-is", gateway.http + path], capture_output=True, text=True,
+                         timeout=10).stdout
+    check(got.startswith(want) and (want != "302" or got.endswith("/console/")),
+          f"GET {path}: {got}")
+
 shots = os.path.join(os.path.dirname(BIN), "console-screenshots")
 shutil.rmtree(shots, ignore_errors=True)
 os.makedirs(shots)

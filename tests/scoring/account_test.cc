@@ -379,6 +379,15 @@ TEST_F(AccountScorerTest, BadAccountsAreRefusedWithTheirFieldPaths) {
     batch.add_accounts()->set_id(absl::StrCat("a", i));
   }
   EXPECT_THAT(scorer_.BatchScoreAccounts(batch), Refused("accounts"));
+  batch.clear_accounts();
+  for (int i = 0; i < 11; ++i) {
+    sv1::Account* a = batch.add_accounts();
+    a->set_id(absl::StrCat("a", i));
+    for (int m = 0; m < 1000; ++m) {
+      a->add_members()->set_id(absl::StrCat("m", m));
+    }
+  }
+  EXPECT_THAT(scorer_.BatchScoreAccounts(batch), Refused("accounts[10].members"));
 }
 
 // Every combination of the three causes, for a lead and for an account: the parts add up to
@@ -458,6 +467,12 @@ TEST_F(AccountScorerTest, ExplainNeedsBothSidesAndBothTimes) {
   EXPECT_THAT(scorer_.ExplainScoreChange(request), Refused("as_of_after"));
   *request.mutable_as_of_after() = TimeUtil::SecondsToTimestamp(2);
   EXPECT_THAT(scorer_.ExplainScoreChange(request), Refused("lead_after"));
+  *request.mutable_lead_after() = Member("a", 2);
+  request.set_revision_before(-1);
+  EXPECT_THAT(scorer_.ExplainScoreChange(request), Refused("revision_before"));
+  request.set_revision_before(0);
+  *request.mutable_account_after() = Account();
+  EXPECT_THAT(scorer_.ExplainScoreChange(request), Refused("lead_before"));  // both kinds
 }
 
 }  // namespace
