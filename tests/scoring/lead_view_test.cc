@@ -303,6 +303,8 @@ TEST(LeadViewTest, DecoderKnowsEveryFieldOfTheMessagesItReads) {
             "1:selector 2:leads 3:as_of 4:view ");
   EXPECT_EQ(fields(sv1::StreamScoreLeadsRequest::descriptor()),
             "1:selector 2:leads 3:as_of 4:view ");
+  EXPECT_EQ(fields(sv1::ScoreAccountRequest::descriptor()), "1:selector 2:account 3:as_of ");
+  EXPECT_EQ(fields(sv1::Account::descriptor()), "1:id 2:attributes 3:members ");
 }
 
 TEST(LeadViewTest, Utf8Validation) {
