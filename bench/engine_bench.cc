@@ -16,6 +16,7 @@
 
 #include "definitions/loader.h"
 #include "scoring/engine.h"
+#include "scoring/wire/lead_decoder.h"
 
 namespace {
 
@@ -81,8 +82,8 @@ BENCHMARK(BM_ParseLead);
 // the bytes do not decode.
 bool Decode(benchmark::State& state, const std::string& bytes, accord::scoring::LeadSet& leads) {
   leads.Clear();
-  accord::scoring::LeadSet::Request request;
-  if (!leads.DecodeRequest(bytes, true, "lead", &request).ok()) {
+  accord::scoring::LeadRequest request;
+  if (!DecodeLeadRequest(bytes, true, "lead", leads, &request).ok()) {
     state.SkipWithError("decode failed");
     return false;
   }
@@ -132,9 +133,9 @@ void BM_TypicalDecodeWire(benchmark::State& state) {
   accord::scoring::LeadSet leads;
   for (auto _ : state) {
     leads.Clear();
-    accord::scoring::LeadSet::Request request;
-    benchmark::DoNotOptimize(
-        leads.DecodeRequest(g_typical_bytes[i++ % g_typical_bytes.size()], true, "lead", &request));
+    accord::scoring::LeadRequest request;
+    benchmark::DoNotOptimize(DecodeLeadRequest(g_typical_bytes[i++ % g_typical_bytes.size()], true,
+                                               "lead", leads, &request));
   }
   state.SetItemsProcessed(state.iterations());
 }
@@ -193,8 +194,8 @@ void TypicalBatch(benchmark::State& state, bool whole) {
     const size_t batch = b++ % g_batch_bytes.size();
     if (whole) {
       leads.Clear();
-      accord::scoring::LeadSet::Request request;
-      if (!leads.DecodeRequest(g_batch_bytes[batch], false, "leads", &request).ok()) {
+      accord::scoring::LeadRequest request;
+      if (!DecodeLeadRequest(g_batch_bytes[batch], false, "leads", leads, &request).ok()) {
         state.SkipWithError("decode failed");
         return;
       }

@@ -4,7 +4,7 @@
 
 #include "accord/scoring/v1/scoring.pb.h"
 #include "scoring/engine.h"
-#include "scoring/lead_view.h"
+#include "scoring/lead_set.h"
 
 // Account-level qualification (docs/scoring.md, "Accounts"): the account's own fit from the
 // account model's fit rules, its member leads scored with the member model and combined, the
@@ -16,7 +16,7 @@ namespace accord::scoring {
 inline constexpr int kMaxAccountMembers = 1000;
 
 // Scores the account at lead `account` of `leads` (its id and attributes, as
-// LeadSet::DecodeAccountRequest or LeadSet::Add(Account) put it) and its `members` leads after it,
+// DecodeAccountRequest or LeadSet::Add(Account) put it) and its `members` leads after it,
 // with account model `account_model` (an index into set.accounts, whose member model the set holds)
 // as of `as_of`. The members must have been checked (Scorer::CheckAccount). Thread-safe: the
 // set and the leads are only read.

@@ -384,7 +384,7 @@ absl::Status Scorer::CheckLeads(const LeadSet& leads, absl::string_view leads_fi
   return absl::OkStatus();
 }
 
-absl::Status Scorer::ScoreLeads(const LeadSet& leads, const LeadSet::Request& request, bool single,
+absl::Status Scorer::ScoreLeads(const LeadSet& leads, const LeadRequest& request, bool single,
                                 EmitScore emit) const {
   std::shared_ptr<const Snapshot> snapshot = Current();
   if (snapshot == nullptr) {
@@ -412,48 +412,6 @@ void Scorer::ScoreWith(const Evaluation& evaluation, const LeadSet& leads, absl:
     ScoreWire(evaluation, leads, i, as_of, &score, &reasons);
     emit(score, reasons);
   }
-}
-
-absl::Status Scorer::ScoreLeadInto(const sv1::ScoreLeadRequest& request,
-                                   sv1::LeadScore* response) const {
-  LeadSet leads;
-  if (request.has_lead()) {
-    leads.Add(request.lead());
-  }
-  LeadSet::Request r{request.selector(), request.has_selector(), request.as_of(), request.view()};
-  return ScoreLeads(leads, r, true,
-                    [response](const sv1::LeadScore& score, const std::string& reasons) {
-                      *response = score;
-                      response->MergeFromString(reasons);
-                    });
-}
-
-absl::StatusOr<sv1::LeadScore> Scorer::ScoreLead(const sv1::ScoreLeadRequest& request) const {
-  sv1::LeadScore response;
-  ACCORD_RETURN_IF_ERROR(ScoreLeadInto(request, &response));
-  return response;
-}
-
-absl::Status Scorer::BatchScoreLeadsInto(const sv1::BatchScoreLeadsRequest& request,
-                                         sv1::BatchScoreLeadsResponse* response) const {
-  LeadSet leads;
-  for (const sv1::Lead& lead : request.leads()) {
-    leads.Add(lead);
-  }
-  LeadSet::Request r{request.selector(), request.has_selector(), request.as_of(), request.view()};
-  return ScoreLeads(leads, r, false,
-                    [response](const sv1::LeadScore& score, const std::string& reasons) {
-                      sv1::LeadScore* added = response->add_scores();
-                      *added = score;
-                      added->MergeFromString(reasons);
-                    });
-}
-
-absl::StatusOr<sv1::BatchScoreLeadsResponse> Scorer::BatchScoreLeads(
-    const sv1::BatchScoreLeadsRequest& request) const {
-  sv1::BatchScoreLeadsResponse response;
-  ACCORD_RETURN_IF_ERROR(BatchScoreLeadsInto(request, &response));
-  return response;
 }
 
 namespace {
@@ -796,7 +754,7 @@ absl::StatusOr<Scorer::AccountEvaluation> Scorer::ResolveAccount(
 }
 
 absl::StatusOr<sv1::AccountScore> Scorer::ScoreAccount(const LeadSet& leads,
-                                                       const LeadSet::Request& request) const {
+                                                       const LeadRequest& request) const {
   std::shared_ptr<const Snapshot> snapshot = Current();
   ACCORD_ASSIGN_OR_RETURN(auto set, SetFor(snapshot.get(), request.selector));
   const size_t members = leads.size() - 1;  // lead 0 is the account
@@ -813,7 +771,7 @@ absl::StatusOr<sv1::AccountScore> Scorer::ScoreAccount(
   }
   LeadSet leads;
   leads.Add(request.account());
-  LeadSet::Request decoded;
+  LeadRequest decoded;
   decoded.selector = request.selector();
   decoded.as_of = request.as_of();
   return ScoreAccount(leads, decoded);

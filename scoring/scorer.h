@@ -21,6 +21,7 @@
 #include "scoring/engine.h"
 #include "scoring/lru_cache.h"
 #include "scoring/revision_loader.h"
+#include "scoring/wire/lead_decoder.h"
 
 // The scoring domain: the current compiled definitions (swapped atomically, never half
 // applied) and the scoring requests answered with them.
@@ -68,13 +69,6 @@ class Scorer final {
   // Error codes: INVALID_ARGUMENT (field path), FAILED_PRECONDITION (nothing published for
   // the selector, or a pinned revision that is not the published one), UNAVAILABLE (no
   // definitions loaded yet).
-  absl::StatusOr<sv1::LeadScore> ScoreLead(const sv1::ScoreLeadRequest& request) const;
-  absl::StatusOr<sv1::BatchScoreLeadsResponse> BatchScoreLeads(
-      const sv1::BatchScoreLeadsRequest& request) const;
-  // The same, writing into `response` (e.g. on the call's arena).
-  absl::Status ScoreLeadInto(const sv1::ScoreLeadRequest& request, sv1::LeadScore* response) const;
-  absl::Status BatchScoreLeadsInto(const sv1::BatchScoreLeadsRequest& request,
-                                   sv1::BatchScoreLeadsResponse* response) const;
   absl::StatusOr<sv1::MatchPersonaResponse> MatchPersona(
       const sv1::MatchPersonaRequest& request) const;
   absl::StatusOr<sv1::JourneyEvaluation> EvaluateJourney(
@@ -96,9 +90,9 @@ class Scorer final {
   // member without an id or with another member's id, a bad lead), FAILED_PRECONDITION when no
   // account model is published.
   absl::StatusOr<sv1::AccountScore> ScoreAccount(const sv1::ScoreAccountRequest& request) const;
-  // The same for a request decoded by LeadSet::DecodeAccountRequest (the serving path).
+  // The same for a request decoded by DecodeAccountRequest (the serving path).
   absl::StatusOr<sv1::AccountScore> ScoreAccount(const LeadSet& leads,
-                                                 const LeadSet::Request& request) const;
+                                                 const LeadRequest& request) const;
   absl::StatusOr<sv1::BatchScoreAccountsResponse> BatchScoreAccounts(
       const sv1::BatchScoreAccountsRequest& request) const;
   // Splits the change of a lead's (or account's) score between two moments into the
@@ -135,12 +129,12 @@ class Scorer final {
   absl::Status CheckLeads(const LeadSet& leads, absl::string_view leads_field, bool single) const;
 
   // Scores leads decoded from a ScoreLeadRequest (`single`) or BatchScoreLeadsRequest: the
-  // serving path of ScoreLead and BatchScoreLeads, which the message APIs above also take.
+  // serving path of ScoreLead and BatchScoreLeads.
   // `emit` gets each lead's score in order, without its reasons, and the reasons as wire bytes
   // (see ScoreWire).
   using EmitScore =
       absl::FunctionRef<void(const sv1::LeadScore& score, const std::string& reasons)>;
-  absl::Status ScoreLeads(const LeadSet& leads, const LeadSet::Request& request, bool single,
+  absl::Status ScoreLeads(const LeadSet& leads, const LeadRequest& request, bool single,
                           EmitScore emit) const;
   // Scores every lead of `leads`, already checked, with `evaluation` (a stream's, resolved once).
   static void ScoreWith(const Evaluation& evaluation, const LeadSet& leads, absl::Time as_of,

@@ -4,6 +4,7 @@
 
 #include "common/call_scope.h"
 #include "common/status.h"
+#include "scoring/wire/score_encoder.h"
 
 namespace accord::scoring {
 namespace {
@@ -19,29 +20,6 @@ absl::Status Contiguous(const grpc::ByteBuffer& buffer, grpc::Slice* slice,
   *bytes = absl::string_view(reinterpret_cast<const char*>(slice->begin()), slice->size());
   return absl::OkStatus();
 }
-
-// Writes scoring responses without building them as messages: a LeadScore (ScoreLead), or
-// one LeadScore per lead in field 1 (BatchScoreLeadsResponse, StreamScoreLeadsResponse).
-class ScoreWriter {
- public:
-  ScoreWriter(bool single, std::string& out) : single_(single), out_(out) {}
-
-  void Add(const sv1::LeadScore& score, const std::string& reasons) {
-    const size_t size = score.ByteSizeLong();
-    if (!single_) {
-      out_.push_back(0x0a);  // field 1, length-delimited
-      AppendWireVarint(out_, size + reasons.size());
-    }
-    const size_t at = out_.size();
-    out_.resize(at + size);
-    score.SerializeWithCachedSizesToArray(reinterpret_cast<uint8_t*>(out_.data() + at));
-    out_.append(reasons);
-  }
-
- private:
-  bool single_;
-  std::string& out_;
-};
 
 // Hands `bytes` to gRPC as they are, not copied.
 void WriteTo(std::unique_ptr<std::string> bytes, grpc::ByteBuffer* buffer) {
@@ -75,9 +53,9 @@ absl::Status ScoreRequest(const Scorer& scorer, absl::string_view request, bool 
                           std::string& out) {
   Scratch& scratch = ThreadScratch();
   scratch.leads.Clear();
-  LeadSet::Request decoded;
+  LeadRequest decoded;
   absl::Status status =
-      scratch.leads.DecodeRequest(request, single, single ? "lead" : "leads", &decoded);
+      DecodeLeadRequest(request, single, single ? "lead" : "leads", scratch.leads, &decoded);
   if (status.ok()) {
     ScoreWriter writer(single, out);
     status = scorer.ScoreLeads(scratch.leads, decoded, single,
@@ -101,8 +79,8 @@ absl::Status StreamScoring::Score(absl::string_view message, std::string& out) {
 
 absl::Status StreamScoring::ScoreInto(LeadSet& leads, absl::string_view message,
                                       const std::string& field, std::string& out) {
-  LeadSet::Request request;
-  ACCORD_RETURN_IF_ERROR(leads.DecodeRequest(message, false, field, &request));
+  LeadRequest request;
+  ACCORD_RETURN_IF_ERROR(DecodeLeadRequest(message, false, field, leads, &request));
   if (snapshot_ == nullptr || request.has_selector) {
     snapshot_ = scorer_.Current();
     if (snapshot_ == nullptr) {
@@ -339,8 +317,8 @@ grpc::ServerUnaryReactor* ScoringServiceImpl::ScoreAccount(grpc::CallbackServerC
   if (status.ok()) {
     Scratch& scratch = ThreadScratch();
     scratch.leads.Clear();
-    LeadSet::Request decoded;
-    status = scratch.leads.DecodeAccountRequest(bytes, &decoded);
+    LeadRequest decoded;
+    status = DecodeAccountRequest(bytes, scratch.leads, &decoded);
     if (status.ok()) {
       absl::StatusOr<sv1::AccountScore> scored = scorer_.ScoreAccount(scratch.leads, decoded);
       status = scored.status();

@@ -15,10 +15,12 @@
 #include "definitions/loader.h"
 #include "scoring/account.h"
 #include "scoring/engine.h"
+#include "scoring/wire/lead_decoder.h"
 
 namespace {
 
 namespace sv1 = accord::scoring::v1;
+using accord::scoring::LeadRequest;
 using accord::scoring::LeadSet;
 
 const absl::Time kAsOf = absl::FromUnixSeconds(1793534400);  // 2026-11-01T12:00:00Z
@@ -55,8 +57,9 @@ const accord::scoring::CompiledSet& Examples() {
 template <typename Request>
 void Check(const std::string& bytes, bool single) {
   LeadSet decoded;
-  LeadSet::Request request;
-  const bool ok = decoded.DecodeRequest(bytes, single, single ? "lead" : "leads", &request).ok();
+  LeadRequest request;
+  const bool ok =
+      DecodeLeadRequest(bytes, single, single ? "lead" : "leads", decoded, &request).ok();
   Request parsed;
   if (ok != parsed.ParseFromString(bytes)) {
     Fail("the decoder and protobuf disagree on whether the bytes are valid");
@@ -99,8 +102,8 @@ void Check(const std::string& bytes, bool single) {
 // its members as protobuf does, and score the account as the message path does.
 void CheckAccount(const std::string& bytes) {
   LeadSet decoded;
-  LeadSet::Request request;
-  const bool ok = decoded.DecodeAccountRequest(bytes, &request).ok();
+  LeadRequest request;
+  const bool ok = DecodeAccountRequest(bytes, decoded, &request).ok();
   sv1::ScoreAccountRequest parsed;
   if (ok != parsed.ParseFromString(bytes)) {
     Fail("the account decoder and protobuf disagree on whether the bytes are valid");

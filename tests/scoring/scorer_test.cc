@@ -59,7 +59,9 @@ TEST(ScorerTest, NotReadyUntilASnapshotEnds) {
   Scorer scorer(clock);
   scorer.Apply({Marker(5, true), Changes(5, {Upsert(kModelV1, 1)})});
   EXPECT_FALSE(scorer.ready());
-  EXPECT_THAT(scorer.ScoreLead({}), StatusIs(absl::StatusCode::kUnavailable));
+  EXPECT_THAT(scorer.ScoreLeads(LeadSet(), LeadRequest(), true,
+                                [](const sv1::LeadScore&, const std::string&) {}),
+              StatusIs(absl::StatusCode::kUnavailable));
   scorer.Apply({Marker(5, false)});
   ASSERT_TRUE(scorer.ready());
   EXPECT_EQ(scorer.Current()->sequence, 5);

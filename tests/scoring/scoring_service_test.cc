@@ -20,7 +20,7 @@
 #include "definitions/loader.h"
 
 // The scoring service's gRPC adapter in process, on port 0, with the example definitions:
-// ScoreAccount is served from the request bytes (LeadSet::DecodeAccountRequest), so it is
+// ScoreAccount is served from the request bytes (DecodeAccountRequest), so it is
 // compared with the message path (Scorer::ScoreAccount of the parsed request) on the example
 // account, field for field; bad accounts get their field paths on the wire.
 namespace accord::scoring {

@@ -1,4 +1,4 @@
-#include "scoring/lead_view.h"
+#include "scoring/wire/lead_decoder.h"
 
 #include <cstring>
 
@@ -6,239 +6,9 @@
 #include "google/protobuf/io/coded_stream.h"
 
 #include "common/status.h"
+#include "scoring/wire/utf8.h"
 
 namespace accord::scoring {
-
-void AppendWireVarint(std::string& to, uint64_t v) {
-  while (v >= 0x80) {
-    to.push_back(static_cast<char>(v | 0x80));
-    v >>= 7;
-  }
-  to.push_back(static_cast<char>(v));
-}
-
-bool IsValidUtf8(absl::string_view text) {
-  const auto* p = reinterpret_cast<const unsigned char*>(text.data());
-  const unsigned char* end = p + text.size();
-  // Strings of up to 16 bytes (keys, most values) are checked for ASCII with two loads that
-  // may overlap (fixed sizes: no call to memcpy).
-  if (text.size() <= 16) {
-    uint64_t word = 0;
-    if (text.size() >= 8) {
-      uint64_t head, tail;
-      std::memcpy(&head, p, 8);
-      std::memcpy(&tail, end - 8, 8);
-      word = head | tail;
-    } else if (text.size() >= 4) {
-      uint32_t head, tail;
-      std::memcpy(&head, p, 4);
-      std::memcpy(&tail, end - 4, 4);
-      word = head | tail;
-    } else {
-      for (const unsigned char* q = p; q < end; ++q) {
-        word |= *q;
-      }
-    }
-    if ((word & 0x8080808080808080ULL) == 0) {
-      return true;
-    }
-  }
-  // Most strings are ASCII: one pass that only ORs the bytes together.
-  uint64_t high = 0;
-  const unsigned char* q = p;
-  for (; end - q >= 8; q += 8) {
-    uint64_t word;
-    std::memcpy(&word, q, 8);
-    high |= word;
-  }
-  for (; q < end; ++q) {
-    high |= *q;
-  }
-  if ((high & 0x8080808080808080ULL) == 0) {
-    return true;
-  }
-  while (p < end) {
-    // ASCII runs, eight bytes at a time.
-    while (end - p >= 8) {
-      uint64_t word;
-      std::memcpy(&word, p, 8);
-      if ((word & 0x8080808080808080ULL) != 0) {
-        break;
-      }
-      p += 8;
-    }
-    if (p == end) {
-      return true;
-    }
-    const unsigned char c = *p;
-    if (c < 0x80) {
-      ++p;
-      continue;
-    }
-    int length;
-    uint32_t min;
-    uint32_t code;
-    if ((c & 0xE0) == 0xC0) {
-      length = 2, min = 0x80, code = c & 0x1F;
-    } else if ((c & 0xF0) == 0xE0) {
-      length = 3, min = 0x800, code = c & 0x0F;
-    } else if ((c & 0xF8) == 0xF0) {
-      length = 4, min = 0x10000, code = c & 0x07;
-    } else {
-      return false;
-    }
-    if (end - p < length) {
-      return false;
-    }
-    for (int i = 1; i < length; ++i) {
-      if ((p[i] & 0xC0) != 0x80) {
-        return false;
-      }
-      code = (code << 6) | (p[i] & 0x3F);
-    }
-    if (code < min || code > 0x10FFFF || (code >= 0xD800 && code <= 0xDFFF)) {
-      return false;
-    }
-    p += length;
-  }
-  return true;
-}
-
-void LeadSet::Clear() {
-  values_.clear();
-  entries_.clear();
-  events_.clear();
-  leads_.clear();
-}
-
-size_t LeadSet::MemoryBytes() const {
-  return values_.capacity() * sizeof(Value) + entries_.capacity() * sizeof(Entry) +
-         events_.capacity() * sizeof(Event) + leads_.capacity() * sizeof(Lead);
-}
-
-int32_t LeadSet::NewValue() {
-  values_.emplace_back();
-  return static_cast<int32_t>(values_.size() - 1);
-}
-
-int32_t LeadSet::FieldIndex(int32_t s, absl::string_view key) const {
-  const Value* v = Field(s, key);
-  return v == nullptr ? -1 : static_cast<int32_t>(v - values_.data());
-}
-
-const LeadSet::Value* LeadSet::Field(int32_t s, absl::string_view key) const {
-  if (s < 0 || values_[s].kind != Value::Kind::kStruct) {
-    return nullptr;
-  }
-  int32_t found = -1;
-  const char head = key.empty() ? '\0' : key.front();
-  for (int32_t e = values_[s].first; e >= 0; e = entries_[e].next) {
-    const absl::string_view k = entries_[e].key;
-    // Most keys differ in size or first byte: compared without a call.
-    if (k.size() == key.size() && (k.empty() || (k.front() == head && k == key))) {
-      found = entries_[e].value;  // a later entry with the same key replaces an earlier one
-    }
-  }
-  return found < 0 || values_[found].kind == Value::Kind::kUnset ? nullptr : &values_[found];
-}
-
-// ------------------------------------------------------------------ from messages
-
-void LeadSet::SetValue(const google::protobuf::Value& v, int32_t into) {
-  using Message = google::protobuf::Value;
-  switch (v.kind_case()) {
-    case Message::kNullValue:
-      values_[into].kind = Value::Kind::kNull;
-      break;
-    case Message::kNumberValue:
-      values_[into].kind = Value::Kind::kNumber;
-      values_[into].number = v.number_value();
-      break;
-    case Message::kStringValue:
-      values_[into].kind = Value::Kind::kString;
-      values_[into].text = v.string_value();
-      break;
-    case Message::kBoolValue:
-      values_[into].kind = Value::Kind::kBool;
-      values_[into].boolean = v.bool_value();
-      break;
-    case Message::kStructValue:
-      values_[into].kind = Value::Kind::kStruct;
-      AddStruct(v.struct_value(), into);
-      break;
-    case Message::kListValue: {
-      values_[into].kind = Value::Kind::kList;
-      for (const google::protobuf::Value& element : v.list_value().values()) {
-        const int32_t e = NewValue();
-        if (values_[into].last < 0) {
-          values_[into].first = e;
-        } else {
-          values_[values_[into].last].next = e;
-        }
-        values_[into].last = e;
-        SetValue(element, e);
-      }
-      break;
-    }
-    default:
-      break;
-  }
-}
-
-void LeadSet::AddStruct(const google::protobuf::Struct& s, int32_t into) {
-  values_[into].kind = Value::Kind::kStruct;
-  for (const auto& [key, v] : s.fields()) {
-    const int32_t value = NewValue();
-    entries_.push_back({key, value, -1});
-    const auto e = static_cast<int32_t>(entries_.size() - 1);
-    if (values_[into].last < 0) {
-      values_[into].first = e;
-    } else {
-      entries_[values_[into].last].next = e;
-    }
-    values_[into].last = e;
-    SetValue(v, value);
-  }
-}
-
-void LeadSet::Add(const sv1::Lead& lead) {
-  Lead& out = leads_.emplace_back();
-  out.id = lead.id();
-  if (lead.has_attributes()) {
-    const int32_t s = NewValue();
-    leads_.back().attributes = s;
-    AddStruct(lead.attributes(), s);
-  }
-  leads_.back().first_event = static_cast<int32_t>(events_.size());
-  leads_.back().events = lead.events_size();
-  for (const sv1::Event& e : lead.events()) {
-    Event& view = events_.emplace_back();
-    view.type = e.type();
-    view.has_time = e.has_time();
-    view.time = {e.time().seconds(), e.time().nanos()};
-    if (e.has_properties()) {
-      const int32_t s = NewValue();
-      events_.back().properties = s;
-      AddStruct(e.properties(), s);
-    }
-  }
-}
-
-void LeadSet::Add(const sv1::Account& account) {
-  Lead& out = leads_.emplace_back();
-  out.id = account.id();
-  out.first_event = static_cast<int32_t>(events_.size());
-  if (account.has_attributes()) {
-    const int32_t s = NewValue();
-    leads_.back().attributes = s;
-    AddStruct(account.attributes(), s);
-  }
-  for (const sv1::Lead& member : account.members()) {
-    Add(member);
-  }
-}
-
-// ------------------------------------------------------------------ from wire bytes
 
 bool MergeInto(absl::string_view bytes, google::protobuf::MessageLite* message) {
   google::protobuf::io::CodedInputStream in(reinterpret_cast<const uint8_t*>(bytes.data()),
@@ -259,7 +29,7 @@ class WireDecoder {
   std::string error;
 
   bool Request(absl::string_view bytes, bool single, absl::string_view leads_field,
-               LeadSet::Request* request) {
+               LeadRequest* request) {
     Reader in(bytes);
     int32_t lead = -1;
     while (!in.done()) {
@@ -741,7 +511,7 @@ class WireDecoder {
   // A ScoreAccountRequest: selector 1, account 2 (id 1, attributes 2, members 3), as_of 3. The
   // account becomes a lead of its own (its id and attributes), its members the leads after it.
  public:
-  bool AccountRequest(absl::string_view bytes, LeadSet::Request* request) {
+  bool AccountRequest(absl::string_view bytes, LeadRequest* request) {
     Reader in(bytes);
     // Lead 0 is the account; protobuf merges a repeated `account` into it (members appended).
     const size_t account = set_.leads_.size();
@@ -868,8 +638,8 @@ class WireDecoder {
   LeadSet& set_;
 };
 
-absl::Status LeadSet::DecodeAccountRequest(absl::string_view bytes, Request* request) {
-  WireDecoder decoder(*this);
+absl::Status DecodeAccountRequest(absl::string_view bytes, LeadSet& leads, LeadRequest* request) {
+  WireDecoder decoder(leads);
   if (decoder.AccountRequest(bytes, request)) {
     return absl::OkStatus();
   }
@@ -880,9 +650,9 @@ absl::Status LeadSet::DecodeAccountRequest(absl::string_view bytes, Request* req
   return InvalidField(decoder.error_path, description);
 }
 
-absl::Status LeadSet::DecodeRequest(absl::string_view bytes, bool single,
-                                    absl::string_view leads_field, Request* request) {
-  WireDecoder decoder(*this);
+absl::Status DecodeLeadRequest(absl::string_view bytes, bool single, absl::string_view leads_field,
+                               LeadSet& leads, LeadRequest* request) {
+  WireDecoder decoder(leads);
   if (decoder.Request(bytes, single, leads_field, request)) {
     return absl::OkStatus();
   }

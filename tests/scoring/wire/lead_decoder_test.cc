@@ -1,7 +1,7 @@
 // LeadSet: leads decoded from wire bytes read the same as the Lead messages protobuf's parser
 // builds from the same bytes (merges, repeated keys, unknown fields included), bad bytes are
 // refused exactly when protobuf refuses them, and errors name the field.
-#include "scoring/lead_view.h"
+#include "scoring/wire/lead_decoder.h"
 
 #include <map>
 #include <random>
@@ -10,6 +10,9 @@
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
 #include "gtest/gtest.h"
+
+#include "scoring/lead_set.h"
+#include "scoring/wire/utf8.h"
 
 namespace accord::scoring {
 namespace {
@@ -129,8 +132,8 @@ void ExpectSameAsProtobuf(const std::string& bytes) {
   sv1::BatchScoreLeadsRequest parsed;
   const bool protobuf_ok = parsed.ParseFromString(bytes);
   LeadSet decoded;
-  LeadSet::Request request;
-  const absl::Status status = decoded.DecodeRequest(bytes, false, "leads", &request);
+  LeadRequest request;
+  const absl::Status status = DecodeLeadRequest(bytes, false, "leads", decoded, &request);
   ASSERT_EQ(status.ok(), protobuf_ok) << status << " " << absl::CEscape(bytes);
   if (!protobuf_ok) {
     EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument);
@@ -149,7 +152,7 @@ void ExpectSameAsProtobuf(const std::string& bytes) {
   EXPECT_EQ(request.selector.SerializeAsString(), parsed.selector().SerializeAsString());
 }
 
-TEST(LeadViewTest, DecodesGeneratedLeadsLikeProtobuf) {
+TEST(LeadDecoderTest, DecodesGeneratedLeadsLikeProtobuf) {
   std::mt19937 rng(7);
   for (int round = 0; round < 200; ++round) {
     sv1::BatchScoreLeadsRequest request;
@@ -163,7 +166,7 @@ TEST(LeadViewTest, DecodesGeneratedLeadsLikeProtobuf) {
   }
 }
 
-TEST(LeadViewTest, RepeatedKeysMergesAndUnknownFieldsFollowProtobuf) {
+TEST(LeadDecoderTest, RepeatedKeysMergesAndUnknownFieldsFollowProtobuf) {
   sv1::Lead a;
   a.set_id("first");
   (*a.mutable_attributes()->mutable_fields())["x"].set_number_value(1);
@@ -193,15 +196,15 @@ TEST(LeadViewTest, RepeatedKeysMergesAndUnknownFieldsFollowProtobuf) {
   LeadSet expected;
   expected.Add(parsed.lead());
   LeadSet decoded;
-  LeadSet::Request request;
-  ASSERT_TRUE(decoded.DecodeRequest(bytes, true, "lead", &request).ok());
+  LeadRequest request;
+  ASSERT_TRUE(DecodeLeadRequest(bytes, true, "lead", decoded, &request).ok());
   ASSERT_EQ(decoded.size(), 1u);
   EXPECT_EQ(DumpLead(decoded, 0), DumpLead(expected, 0));
   EXPECT_EQ(request.view, sv1::BASIC);
   EXPECT_EQ(decoded.Field(decoded.lead(0).attributes, "x")->text, "replaced");
 }
 
-TEST(LeadViewTest, TruncatedAndMutatedBytesAreRefusedExactlyWhenProtobufRefusesThem) {
+TEST(LeadDecoderTest, TruncatedAndMutatedBytesAreRefusedExactlyWhenProtobufRefusesThem) {
   std::mt19937 rng(11);
   sv1::BatchScoreLeadsRequest request;
   for (int i = 0; i < 3; ++i) {
@@ -220,7 +223,7 @@ TEST(LeadViewTest, TruncatedAndMutatedBytesAreRefusedExactlyWhenProtobufRefusesT
   }
 }
 
-TEST(LeadViewTest, TagAndLengthVarintsFollowProtobuf) {
+TEST(LeadDecoderTest, TagAndLengthVarintsFollowProtobuf) {
   for (const std::string& bytes : {
            std::string("\xd0\x9a\x9a\x9a\x65\x9a\x06", 7),  // 5-byte tag, bits past 32
            std::string("\xd0\x9a\x9a\x9a\xe5\x01\x00", 7),  // 6-byte tag
@@ -233,11 +236,11 @@ TEST(LeadViewTest, TagAndLengthVarintsFollowProtobuf) {
   }
 }
 
-TEST(LeadViewTest, ErrorsNameTheField) {
+TEST(LeadDecoderTest, ErrorsNameTheField) {
   auto decode = [](const std::string& bytes, bool single) {
     LeadSet set;
-    LeadSet::Request request;
-    return set.DecodeRequest(bytes, single, single ? "lead" : "leads", &request);
+    LeadRequest request;
+    return DecodeLeadRequest(bytes, single, single ? "lead" : "leads", set, &request);
   };
   // Valid messages serialized, then one byte of a string patched to make it invalid UTF-8.
   sv1::ScoreLeadRequest one;
@@ -266,7 +269,7 @@ TEST(LeadViewTest, ErrorsNameTheField) {
   EXPECT_NE(status.ToString().find("lead"), std::string::npos) << status;
 }
 
-TEST(LeadViewTest, NestingDeeperThanProtobufAllowsIsRefused) {
+TEST(LeadDecoderTest, NestingDeeperThanProtobufAllowsIsRefused) {
   Value root;
   Value* v = &root;
   for (int i = 0; i < 120; ++i) {
@@ -278,16 +281,16 @@ TEST(LeadViewTest, NestingDeeperThanProtobufAllowsIsRefused) {
   std::string bytes;
   ASSERT_TRUE(request.SerializeToString(&bytes));
   LeadSet set;
-  LeadSet::Request decoded;
-  const absl::Status status = set.DecodeRequest(bytes, true, "lead", &decoded);
+  LeadRequest decoded;
+  const absl::Status status = DecodeLeadRequest(bytes, true, "lead", set, &decoded);
   EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument);
   EXPECT_NE(status.ToString().find("nested"), std::string::npos) << status;
 }
 
 // The decoder knows these messages' fields by number. A field added to them in the proto must
-// be added to scoring/lead_view.cc too; this test fails until the lists here are updated with
-// it.
-TEST(LeadViewTest, DecoderKnowsEveryFieldOfTheMessagesItReads) {
+// be added to scoring/wire/lead_decoder.cc too; this test fails until the lists here are updated
+// with it.
+TEST(LeadDecoderTest, DecoderKnowsEveryFieldOfTheMessagesItReads) {
   auto fields = [](const google::protobuf::Descriptor* d) {
     std::string out;
     for (int i = 0; i < d->field_count(); ++i) {
@@ -307,7 +310,7 @@ TEST(LeadViewTest, DecoderKnowsEveryFieldOfTheMessagesItReads) {
   EXPECT_EQ(fields(sv1::Account::descriptor()), "1:id 2:attributes 3:members ");
 }
 
-TEST(LeadViewTest, Utf8Validation) {
+TEST(LeadDecoderTest, Utf8Validation) {
   EXPECT_TRUE(IsValidUtf8(""));
   EXPECT_TRUE(IsValidUtf8("plain ascii, longer than eight bytes"));
   EXPECT_TRUE(IsValidUtf8("\xc3\xa9\xe2\x82\xac\xf0\x9f\x98\x80"));

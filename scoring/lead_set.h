@@ -10,9 +10,10 @@
 #include "accord/scoring/v1/scoring.pb.h"
 
 // Leads as the engine reads them: flat arrays of views, either decoded straight from the wire
-// bytes of a scoring request (no google.protobuf.Struct maps, no per-field allocations) or
-// taken from Lead messages. Every view points into the bytes or messages it came from, which
-// must outlive the set. A set is cleared and reused: in steady state it allocates nothing.
+// bytes of a scoring request (scoring/wire/lead_decoder.h) (no google.protobuf.Struct maps, no
+// per-field allocations) or taken from Lead messages. Every view points into the bytes or messages
+// it came from, which must outlive the set. A set is cleared and reused: in steady state it
+// allocates nothing.
 namespace accord::scoring {
 
 namespace sv1 = ::accord::scoring::v1;
@@ -72,30 +73,13 @@ class LeadSet {
   // it).
   void Add(const sv1::Lead& lead);
   // Appends `account` as a lead of its own (its id and attributes, no events), then its
-  // members: what DecodeAccountRequest makes of a ScoreAccountRequest. `account` must outlive
+  // members: what DecodeAccountRequest (scoring/wire/lead_decoder.h) makes of a
+  // ScoreAccountRequest. `account` must outlive
   // the set.
   void Add(const sv1::Account& account);
 
-  // Decodes a ScoreLeadRequest (`single` = true), a BatchScoreLeadsRequest or a
-  // StreamScoreLeadsRequest from `bytes` (all three: selector 1, lead or leads 2, as_of 3,
-  // view 4), appending its leads. `leads_field` names the leads in errors ("lead", "leads",
-  // "messages[3].leads"). INVALID_ARGUMENT with the field path for bytes that are not such a
-  // message or hold a string that is not UTF-8.
-  struct Request {
-    sv1::Selector selector;
-    bool has_selector = false;
-    google::protobuf::Timestamp as_of;
-    int view = 0;  // sv1::ScoreView
-  };
-  absl::Status DecodeRequest(absl::string_view bytes, bool single, absl::string_view leads_field,
-                             Request* request);
-  // Decodes a ScoreAccountRequest (selector 1, account 2, as_of 3): the account is appended as
-  // a lead of its own (its id and attributes), then its members, in order. Errors as
-  // DecodeRequest's, under "account" ("account.members[2].events[0].time").
-  absl::Status DecodeAccountRequest(absl::string_view bytes, Request* request);
-
  private:
-  friend class WireDecoder;
+  friend class WireDecoder;  // scoring/wire/lead_decoder.cc
   int32_t NewValue();
   void AddStruct(const google::protobuf::Struct& s, int32_t into);
   void SetValue(const google::protobuf::Value& v, int32_t into);
@@ -105,12 +89,5 @@ class LeadSet {
   std::vector<Event> events_;
   std::vector<Lead> leads_;
 };
-
-// Appends `v` as a protobuf varint.
-void AppendWireVarint(std::string& to, uint64_t v);
-
-// Whether `text` is structurally valid UTF-8 (no overlong forms, surrogates or code points
-// above U+10FFFF), as protobuf requires of string fields.
-bool IsValidUtf8(absl::string_view text);
 
 }  // namespace accord::scoring
