@@ -1,6 +1,6 @@
 #include "scoring/scoring_front.h"
 
-#include "scoring/scoring_service.h"
+#include "scoring/serving.h"
 
 namespace accord::scoring {
 namespace {

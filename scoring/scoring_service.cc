@@ -4,7 +4,7 @@
 
 #include "common/call_scope.h"
 #include "common/status.h"
-#include "scoring/wire/score_encoder.h"
+#include "scoring/serving.h"
 
 namespace accord::scoring {
 namespace {
@@ -30,81 +30,7 @@ void WriteTo(std::unique_ptr<std::string> bytes, grpc::ByteBuffer* buffer) {
   buffer->Swap(&message);
 }
 
-// What a scoring call (or a stream's message) reuses from the last one on its thread.
-struct Scratch {
-  LeadSet leads;
-
-  // Gives back what one very large request grew.
-  void Trim() {
-    if (leads.MemoryBytes() > (8u << 20)) {
-      leads = LeadSet();
-    }
-  }
-};
-
-Scratch& ThreadScratch() {
-  thread_local std::unique_ptr<Scratch> scratch = std::make_unique<Scratch>();
-  return *scratch;
-}
-
 }  // namespace
-
-absl::Status ScoreRequest(const Scorer& scorer, absl::string_view request, bool single,
-                          std::string& out) {
-  Scratch& scratch = ThreadScratch();
-  scratch.leads.Clear();
-  LeadRequest decoded;
-  absl::Status status =
-      DecodeLeadRequest(request, single, single ? "lead" : "leads", scratch.leads, &decoded);
-  if (status.ok()) {
-    ScoreWriter writer(single, out);
-    status = scorer.ScoreLeads(scratch.leads, decoded, single,
-                               [&writer](const sv1::LeadScore& score, const std::string& reasons) {
-                                 writer.Add(score, reasons);
-                               });
-  }
-  scratch.Trim();
-  return status;
-}
-
-absl::Status StreamScoring::Score(absl::string_view message, std::string& out) {
-  const std::string field = absl::StrCat("messages[", index_, "].leads");
-  // The thread's scratch, not the stream's: many open streams hold no decoded leads.
-  Scratch& scratch = ThreadScratch();
-  scratch.leads.Clear();
-  absl::Status status = ScoreInto(scratch.leads, message, field, out);
-  scratch.Trim();
-  return status;
-}
-
-absl::Status StreamScoring::ScoreInto(LeadSet& leads, absl::string_view message,
-                                      const std::string& field, std::string& out) {
-  LeadRequest request;
-  ACCORD_RETURN_IF_ERROR(DecodeLeadRequest(message, false, field, leads, &request));
-  if (snapshot_ == nullptr || request.has_selector) {
-    snapshot_ = scorer_.Current();
-    if (snapshot_ == nullptr) {
-      return absl::UnavailableError("no definitions loaded yet");
-    }
-    if (request.has_selector) {
-      selector_ = request.selector;
-    }
-    ACCORD_ASSIGN_OR_RETURN(evaluation_, scorer_.Resolve(*snapshot_, selector_, "selector"));
-  }
-  if (leads.size() > static_cast<size_t>(Scorer::kMaxBatch)) {
-    return InvalidField(field, absl::StrCat("at most ", Scorer::kMaxBatch, " leads per message"));
-  }
-  ACCORD_RETURN_IF_ERROR(scorer_.CheckLeads(leads, field, false));
-  const absl::Time as_of = scorer_.AsOf(request.as_of);
-  evaluation_.reasons = request.view != sv1::BASIC;
-  ScoreWriter writer(false, out);
-  Scorer::ScoreWith(evaluation_, leads, as_of,
-                    [&writer](const sv1::LeadScore& score, const std::string& reasons) {
-                      writer.Add(score, reasons);
-                    });
-  ++index_;
-  return absl::OkStatus();
-}
 
 namespace {
 
@@ -315,20 +241,11 @@ grpc::ServerUnaryReactor* ScoringServiceImpl::ScoreAccount(grpc::CallbackServerC
     status = Contiguous(*request, &slice, &bytes);
   }
   if (status.ok()) {
-    Scratch& scratch = ThreadScratch();
-    scratch.leads.Clear();
-    LeadRequest decoded;
-    status = DecodeAccountRequest(bytes, scratch.leads, &decoded);
+    auto out = std::make_unique<std::string>();
+    status = ScoreAccountRequest(scorer_, bytes, *out);
     if (status.ok()) {
-      absl::StatusOr<sv1::AccountScore> scored = scorer_.ScoreAccount(scratch.leads, decoded);
-      status = scored.status();
-      if (scored.ok()) {
-        auto out = std::make_unique<std::string>();
-        scored->SerializeToString(out.get());
-        WriteTo(std::move(out), response);
-      }
+      WriteTo(std::move(out), response);
     }
-    scratch.Trim();
   }
   reactor->Finish(ToGrpcStatus(status));
   return reactor;
