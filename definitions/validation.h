@@ -13,9 +13,12 @@
 
 #include "accord/registry/v1/definition.pb.h"
 #include "common/status.h"
+#include "definitions/approval_policy.h"
+#include "definitions/resource_name.h"
 
 // Validation of definitions (DESIGN.md 2.1-2.5): every problem is reported with the proto
-// field path, all problems at once. Pure functions, thread-safe.
+// field path, all problems at once. Pure functions, thread-safe. The checks of each kind are in
+// definitions/validation/, one file per kind.
 namespace accord {
 
 // Limits of the definition format.
@@ -33,10 +36,6 @@ inline constexpr int kMaxPatterns = 256;
 inline constexpr int64_t kMaxPatternProgram = 100000;
 inline constexpr absl::Duration kMaxPatternCompileTime = absl::Seconds(1);
 
-// The teams an approval policy may name, and the default policy.
-const std::vector<std::string>& KnownTeams();
-const std::vector<std::string>& DefaultApprovalTeams();
-
 // Finds the definitions that a definition refers to (personas, models, journeys).
 class ReferenceResolver {
  public:
@@ -47,14 +46,6 @@ class ReferenceResolver {
   virtual std::optional<registry::v1::Definition> Resolve(absl::string_view namespace_id,
                                                           absl::string_view ref) const = 0;
 };
-
-// The namespace of a resource name, "namespaces/{ns}" or "namespaces/{ns}/..." with {ns} a
-// valid id; nullopt for any other name. The one parser of it: the stores, scoring, the audit
-// log and validation all read a name's namespace through it.
-std::optional<std::string> NamespaceOfName(absl::string_view name);
-
-// "namespaces/{ns}/definitions/{id}" for a reference, relative to `namespace_id`.
-std::string ResolveReferenceName(absl::string_view namespace_id, absl::string_view ref);
 
 // Every definition name (normalized) that `definition` refers to.
 std::vector<std::string> CollectReferences(const registry::v1::Definition& definition);
@@ -92,8 +83,5 @@ std::vector<FieldViolation> ValidateDefinition(const registry::v1::Definition& d
 std::vector<FieldViolation> ValidateDefinition(const registry::v1::Definition& definition,
                                                absl::string_view prefix,
                                                const ValidationOptions& options);
-
-// True for a valid resource id: [a-z][a-z0-9-]{0,62}.
-bool IsValidId(absl::string_view id);
 
 }  // namespace accord

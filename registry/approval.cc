@@ -18,14 +18,6 @@ bool Contains(const std::vector<std::string>& list, const std::string& item) {
 
 }  // namespace
 
-std::set<std::string> PolicyTeams(const v1::Definition& content) {
-  if (content.approval_policy().required_teams_size() == 0) {
-    return {DefaultApprovalTeams().begin(), DefaultApprovalTeams().end()};
-  }
-  return {content.approval_policy().required_teams().begin(),
-          content.approval_policy().required_teams().end()};
-}
-
 std::vector<std::string> RequiredTeams(const v1::Definition& content,
                                        const records::DefinitionState& state) {
   std::set<std::string> teams = PolicyTeams(content);

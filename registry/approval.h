@@ -12,6 +12,7 @@
 #include "accord/registry/storage/v1/records.pb.h"
 #include "accord/registry/v1/definition.pb.h"
 #include "common/auth.h"
+#include "definitions/approval_policy.h"
 
 // Dual approval, the point of the product, as pure functions over a revision, a principal, a
 // team and a verdict: who must approve, who may review and for which team, when a revision is
@@ -27,8 +28,6 @@ namespace accord::registry::approval {
 namespace v1 = ::accord::registry::v1;
 namespace records = ::accord::registry::storage::v1;
 
-// The teams a definition's approval policy names (the default teams for an empty policy).
-std::set<std::string> PolicyTeams(const v1::Definition& content);
 
 // The teams that must approve a new revision of `content`: its own policy plus the policy in
 // force (the published revision's, if any), so that a team leaves a policy only by approving

@@ -34,52 +34,6 @@ constexpr int kMaxPageSize = 1000;
 // Plans of one mutation tried before a run of concurrent commits makes it give up (ABORTED).
 constexpr int kMaxCommitAttempts = 8;
 
-struct DefinitionName {
-  std::string namespace_id;
-  std::string id;
-  std::string full;
-};
-
-absl::StatusOr<std::string> ParseParent(absl::string_view field, absl::string_view parent,
-                                        bool allow_all) {
-  absl::string_view rest = parent;
-  if (!absl::ConsumePrefix(&rest, "namespaces/") ||
-      !(IsValidId(rest) || (allow_all && rest == "-"))) {
-    return InvalidField(field, absl::StrCat("'", parent, "' is not namespaces/{namespace}",
-                                            allow_all ? " (or namespaces/-)" : ""));
-  }
-  return std::string(rest);
-}
-
-absl::StatusOr<DefinitionName> ParseDefinitionName(absl::string_view field,
-                                                   absl::string_view name) {
-  std::vector<absl::string_view> parts = absl::StrSplit(name, '/');
-  if (parts.size() != 4 || parts[0] != "namespaces" || parts[2] != "definitions" ||
-      !IsValidId(parts[1]) || !IsValidId(parts[3])) {
-    return InvalidField(
-        field, absl::StrCat("'", name, "' is not namespaces/{namespace}/definitions/{id}"));
-  }
-  return DefinitionName{std::string(parts[1]), std::string(parts[3]), std::string(name)};
-}
-
-// ".../revisions/{n|published|latest}" -> definition name and the revision token.
-absl::StatusOr<std::pair<DefinitionName, std::string>> ParseRevisionName(absl::string_view field,
-                                                                         absl::string_view name) {
-  size_t at = name.rfind("/revisions/");
-  if (at == absl::string_view::npos) {
-    return InvalidField(field,
-                        absl::StrCat("'", name, "' is not a revision name (.../revisions/{n})"));
-  }
-  ACCORD_ASSIGN_OR_RETURN(DefinitionName def, ParseDefinitionName(field, name.substr(0, at)));
-  std::string token(name.substr(at + 11));
-  int64_t n = 0;
-  if (token != "published" && token != "latest" && !(absl::SimpleAtoi(token, &n) && n > 0)) {
-    return InvalidField(
-        field, absl::StrCat("revision '", token, "' is not a number, 'published' or 'latest'"));
-  }
-  return std::make_pair(std::move(def), std::move(token));
-}
-
 std::string RevisionName(const std::string& definition, int64_t number) {
   return absl::StrCat(definition, "/revisions/", number);
 }

@@ -362,17 +362,6 @@ qualification_model:
 
 // One parser of "the namespace of a name": stores, scoring, audit and validation agree, on
 // malformed names too (they once gave three different answers).
-TEST(NamespaceOfNameTest, ReadsOnlyWellFormedNames) {
-  EXPECT_EQ(NamespaceOfName("namespaces/emea/definitions/x"), "emea");
-  EXPECT_EQ(NamespaceOfName("namespaces/emea/definitions/x/revisions/3"), "emea");
-  EXPECT_EQ(NamespaceOfName("namespaces/emea"), "emea");
-  for (const char* name :
-       {"", "namespaces/", "namespaces//definitions/x", "definitions/x", "x/emea/definitions/y",
-        "namespaces/Bad_Id/definitions/x", "namespacesX/emea"}) {
-    EXPECT_EQ(NamespaceOfName(name), std::nullopt) << name;
-  }
-}
-
 TEST(YamlDocumentsTest, RejectsUnknownFieldsAndDuplicateKeysWithLines) {
   auto docs = definitions::ParseDefinitions(
       "name: namespaces/default/definitions/x\nbuyer_persona:\n  summary: a\n  summary: b\n"
