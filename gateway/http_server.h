@@ -9,14 +9,15 @@
 #include "gateway/console_files.h"
 #include "gateway/gate.h"
 #include "gateway/http_rules.h"
+#include "gateway/http_transcoder.h"
 
 namespace httplib {
 class Server;
 }
 
-// The HTTP/JSON front end: every google.api.http route, transcoded with protobuf's JSON
-// utilities, behind the same gate as gRPC. Hardened: body <= 1 MiB, headers <= 16 KiB,
-// read/idle timeouts, no Content-Encoding, no exception text to clients.
+// The HTTP/JSON front end on cpp-httplib: every google.api.http route, transcoded by
+// HttpTranscoder (http_transcoder.h), behind the same gate as gRPC. Hardened: body <= 1 MiB,
+// headers <= 16 KiB, read/idle timeouts, no Content-Encoding, no exception text to clients.
 namespace accord::gateway {
 
 struct HttpOptions {
@@ -42,16 +43,11 @@ class HttpServer final {
   void Stop();
 
  private:
-  Gate& gate_;
-  const Router& router_;
   HttpOptions options_;
+  HttpTranscoder transcoder_;
   std::unique_ptr<httplib::Server> server_;
   std::thread thread_;
-  std::string openapi_;
   int port_ = 0;
 };
-
-// The HTTP status for a gRPC code (google/rpc/code.proto's mapping).
-int HttpStatusFor(absl::StatusCode code);
 
 }  // namespace accord::gateway
