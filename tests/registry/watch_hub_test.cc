@@ -55,28 +55,7 @@ class CollectingSink final : public WatchSink {
 
 class WatchHubTest : public testing::SqliteRegistryTest {
  protected:
-  // Creates persona `id` and publishes it with both teams' approval.
-  void Publish(const std::string& id) {
-    auto docs = definitions::ParseDefinitions(
-        "buyer_persona: {criteria: [{id: a, condition: {attribute: {field: x, op: EXISTS}}}]}\n",
-        "t");
-    v1::CreateDefinitionRequest create;
-    create.set_parent("namespaces/default");
-    create.set_definition_id(id);
-    *create.mutable_definition() = docs->front().definition;
-    ASSERT_TRUE(registry_->CreateDefinition(editor_, create).ok());
-    v1::ProposeRevisionRequest propose;
-    propose.set_name("namespaces/default/definitions/" + id);
-    absl::StatusOr<v1::Revision> r = registry_->ProposeRevision(editor_, propose);
-    ASSERT_TRUE(r.ok()) << r.status();
-    v1::ReviewRevisionRequest review;
-    review.set_name(r->name());
-    ASSERT_TRUE(registry_->ApproveRevision({"max", {Role::kMarketingApprover}}, review).ok());
-    ASSERT_TRUE(registry_->ApproveRevision({"sam", {Role::kSalesApprover}}, review).ok());
-    v1::PublishRevisionRequest publish;
-    publish.set_name(r->name());
-    ASSERT_TRUE(registry_->PublishRevision(editor_, publish).ok());
-  }
+  void Publish(const std::string& id) { PublishPersona(id); }
 
   // The UPSERTed definition names in `messages`, in order.
   static std::vector<std::string> Upserts(
@@ -91,8 +70,6 @@ class WatchHubTest : public testing::SqliteRegistryTest {
     }
     return names;
   }
-
-  Principal editor_{"mia", {Role::kMarketingEditor}};
 };
 
 TEST_F(WatchHubTest, FromZeroASnapshotThenLiveChanges) {

@@ -8,7 +8,9 @@
 
 #include "gtest/gtest.h"
 
+#include "common/auth.h"
 #include "common/clock.h"
+#include "definitions/loader.h"
 #include "registry/registry.h"
 #include "registry/storage/sqlite_definition_store.h"
 
@@ -37,11 +39,36 @@ class SqliteRegistryTest : public ::testing::Test {
   }
   void TearDown() override { hub_->Stop(); }
 
+  // Creates persona `id` and publishes it with both teams' approval.
+  void PublishPersona(const std::string& id) {
+    auto docs = definitions::ParseDefinitions(
+        "buyer_persona: {criteria: [{id: a, condition: {attribute: {field: x, op: EXISTS}}}]}\n",
+        "t");
+    ASSERT_TRUE(docs.ok()) << docs.status();
+    v1::CreateDefinitionRequest create;
+    create.set_parent("namespaces/default");
+    create.set_definition_id(id);
+    *create.mutable_definition() = docs->front().definition;
+    ASSERT_TRUE(registry_->CreateDefinition(editor_, create).ok());
+    v1::ProposeRevisionRequest propose;
+    propose.set_name("namespaces/default/definitions/" + id);
+    absl::StatusOr<v1::Revision> r = registry_->ProposeRevision(editor_, propose);
+    ASSERT_TRUE(r.ok()) << r.status();
+    v1::ReviewRevisionRequest review;
+    review.set_name(r->name());
+    ASSERT_TRUE(registry_->ApproveRevision({"max", {Role::kMarketingApprover}}, review).ok());
+    ASSERT_TRUE(registry_->ApproveRevision({"sam", {Role::kSalesApprover}}, review).ok());
+    v1::PublishRevisionRequest publish;
+    publish.set_name(r->name());
+    ASSERT_TRUE(registry_->PublishRevision(editor_, publish).ok());
+  }
+
   std::string path_;
   SystemClock clock_;
   std::unique_ptr<SqliteDefinitionStore> store_;
   std::unique_ptr<WatchHub> hub_;
   std::unique_ptr<Registry> registry_;
+  Principal editor_{"mia", {Role::kMarketingEditor}};
 };
 
 }  // namespace accord::registry::testing
