@@ -92,6 +92,7 @@ struct Stream {
   std::shared_ptr<LocalCall> local;  // while a local call runs (then up_open is true)
   std::string encoding;              // a local call's grpc-encoding (compressed messages)
   bool local_busy = false;           // a message of the local call is on a worker
+  bool pushes = false;               // the local call answers through a LocalPush
   size_t local_messages = 0;         // request messages a local call was given
   size_t local_owed = 0;             // request bytes a local call received and has not credited yet
   std::vector<Header> headers;       // being received: the request's, then the response's
@@ -374,9 +375,14 @@ class H2Relay::Loop {
     std::shared_ptr<LocalCall> call;
     absl::Status status;
     std::string response;
+    bool pushed = false;  // from the call's LocalPush, not an answer to a request message
+    bool end = false;     // LocalPush::Finish: the call ends with `status`
   };
-  // Hands a worker's result to this loop (from the worker's thread).
+  class Push;
+  // Hands a worker's result (or a push) to this loop (from another thread).
   void Deliver(LocalResult result);
+  // Applies what a call's LocalPush sent.
+  void ApplyPush(Stream* s, LocalResult& r);
   void ApplyResults(std::vector<LocalResult> results);
   void Reject(Stream* s, const absl::Status& status);
   void EndResponse(Stream* s, const absl::Status& status);
@@ -406,6 +412,13 @@ class H2Relay::Loop {
   int port_ = 0;
   std::vector<Loop*> loops_;  // every loop, this one included; the first accepts
   size_t next_loop_ = 0;
+  // What pushes reach this loop through; `loop` is cleared when the loop goes.
+  struct PushInbox {
+    explicit PushInbox(Loop* l) : loop(l) {}
+    std::mutex mu;
+    Loop* loop;  // guarded by mu
+  };
+  std::shared_ptr<PushInbox> push_inbox_ = std::make_shared<PushInbox>(this);
   std::mutex inbox_mu_;
   std::vector<int> inbox_;            // guarded by inbox_mu_: connections given by the first loop
   std::vector<LocalResult> results_;  // guarded by inbox_mu_: from the workers
@@ -841,6 +854,10 @@ H2Relay::Loop::~Loop() {
     Stop(absl::ZeroDuration());
     Join();
   }
+  {
+    std::lock_guard lock(push_inbox_->mu);
+    push_inbox_->loop = nullptr;  // pushes from now on are dropped
+  }
   streams_.clear();
   conns_.clear();
   for (int fd : inbox_) {
@@ -1153,10 +1170,67 @@ void H2Relay::Loop::OnRequestData(Stream* s, const uint8_t* data, size_t size) {
   }
 }
 
+// A call's LocalPush: holds the loop's inbox (not the loop) and the call weakly, so that a push
+// after the call or the loop has gone is dropped.
+class H2Relay::Loop::Push final : public LocalPush {
+ public:
+  Push(std::shared_ptr<PushInbox> inbox, Stream* stream, uint64_t serial,
+       std::weak_ptr<LocalCall> call)
+      : inbox_(std::move(inbox)), stream_(stream), serial_(serial), call_(std::move(call)) {}
+
+  bool Write(std::string messages) override {
+    return Send({stream_, serial_, nullptr, absl::OkStatus(), std::move(messages), true, false});
+  }
+  void Finish(const absl::Status& status) override {
+    Send({stream_, serial_, nullptr, status, {}, true, true});
+  }
+
+ private:
+  bool Send(LocalResult result) {
+    std::lock_guard lock(inbox_->mu);
+    if (inbox_->loop == nullptr) {
+      return false;
+    }
+    result.call = call_.lock();
+    if (result.call == nullptr) {
+      return false;  // the call has ended
+    }
+    inbox_->loop->Deliver(std::move(result));
+    return true;
+  }
+
+  std::shared_ptr<PushInbox> inbox_;
+  Stream* stream_;
+  uint64_t serial_;
+  std::weak_ptr<LocalCall> call_;
+};
+
 void H2Relay::Loop::BeginLocal(Stream* s) {
   s->local = s->route->local->Begin();
   s->up_open = true;  // the local call takes the request's bytes
+  s->pushes = s->local->Attach(std::make_shared<Push>(push_inbox_, s, s->serial, s->local));
   RunLocal(s);
+}
+
+void H2Relay::Loop::ApplyPush(Stream* s, LocalResult& r) {
+  if (s->response.size() + r.response.size() > options_.max_push_backlog) {
+    EndResponse(s, ErrorWithReason(absl::StatusCode::kResourceExhausted, "WATCHER_TOO_SLOW",
+                                   "the watcher fell too far behind; resume from your last "
+                                   "sequence"));
+    return;
+  }
+  if (!r.response.empty()) {
+    if (s->response.size() == 0) {
+      s->response.data.swap(r.response);
+      s->response.offset = 0;
+    } else {
+      s->response.data.append(r.response);
+    }
+    Respond(s);  // the headers go out with the first message, before any trailers
+  }
+  if (r.end || !r.status.ok()) {
+    EndResponse(s, r.status);
+  }
 }
 
 void H2Relay::Loop::RunLocal(Stream* s) {
@@ -1172,6 +1246,9 @@ void H2Relay::Loop::RunLocal(Stream* s) {
       return;
     }
     if (in.size() < 5) {
+      if (in.eof && in.size() == 0 && s->pushes && s->local_messages > 0) {
+        return;  // the call goes on answering through its push
+      }
       if (in.eof && in.size() == 0) {
         EndResponse(s, s->route->unary && s->local_messages == 0
                            ? absl::InvalidArgumentError("a unary call sends one request message")
@@ -1294,6 +1371,10 @@ void H2Relay::Loop::ApplyResults(std::vector<LocalResult> results) {
     Stream* s = r.stream;
     if (streams_.count(s) == 0 || s->serial != r.serial || s->local != r.call) {
       continue;  // the call ended while its message was on a worker
+    }
+    if (r.pushed) {
+      ApplyPush(s, r);
+      continue;
     }
     s->local_busy = false;
     if (!r.status.ok()) {

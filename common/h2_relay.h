@@ -25,12 +25,31 @@ namespace accord {
 
 using RelayHeader = std::pair<std::string, std::string>;
 
+// How a local call that goes on answering after its request sends (a server stream fed by
+// another thread, as a registry watch is): thread-safe, and harmless once the call has ended.
+// What is written from any thread reaches the call's loop through its inbox; the loop writes
+// every connection's new messages together, one write per connection per turn.
+class LocalPush {
+ public:
+  virtual ~LocalPush() = default;
+  // Sends whole response messages (AppendMessage). False once the call has ended. A caller
+  // that leaves more than RelayOptions::max_push_backlog bytes unread is ended with
+  // RESOURCE_EXHAUSTED (reason WATCHER_TOO_SLOW).
+  virtual bool Write(std::string messages) = 0;
+  // Ends the call with `status` after what was written.
+  virtual void Finish(const absl::Status& status) = 0;
+};
+
 // One call answered by the front end: it receives the request's messages in order and writes
 // its response messages. Runs on a loop's thread or a worker's (RelayOptions::workers), never
-// on two at once, and must not block.
+// on two at once, and must not block. It is destroyed on its loop's thread.
 class LocalCall {
  public:
   virtual ~LocalCall() = default;
+  // Offered before the first message: a call that keeps `push` (returns true) answers through
+  // it and is not ended by the caller's half-close (OnHalfClose is not called); it ends by
+  // Finish, the caller's cancel, its deadline or a drain.
+  virtual bool Attach(std::shared_ptr<LocalPush> /*push*/) { return false; }
   // One request message (the payload, unframed). Appends whole response messages to `out`
   // (AppendMessage); a non-OK status ends the call with it.
   virtual absl::Status OnMessage(absl::string_view message, std::string& out) = 0;
@@ -113,6 +132,7 @@ struct RelayOptions {
   int max_concurrent_streams = 100;            // per client connection
   size_t max_header_bytes = 16 * 1024;         // a request's headers, names and values
   size_t max_message_bytes = 4 * 1024 * 1024;  // one gRPC message of a request
+  size_t max_push_backlog = 8 * 1024 * 1024;   // a pushing call's bytes its caller has not read
   absl::Duration connect_timeout = absl::Seconds(5);
   absl::Duration keepalive_time = absl::Seconds(30);     // a backend connection quiet this long
   absl::Duration keepalive_timeout = absl::Seconds(10);  // is PINGed, and closed without answer

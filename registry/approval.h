@@ -28,7 +28,6 @@ namespace accord::registry::approval {
 namespace v1 = ::accord::registry::v1;
 namespace records = ::accord::registry::storage::v1;
 
-
 // The teams that must approve a new revision of `content`: its own policy plus the policy in
 // force (the published revision's, if any), so that a team leaves a policy only by approving
 // its removal. Sorted.

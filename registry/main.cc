@@ -9,10 +9,13 @@
 
 #include "common/call_auth.h"
 #include "common/executor.h"
+#include "common/fronted_server.h"
+#include "common/h2_relay.h"
 #include "common/log.h"
 #include "common/server.h"
 #include "common/status.h"
 #include "registry/registry.h"
+#include "registry/registry_front.h"
 #include "registry/registry_service.h"
 #include "registry/storage/postgres_definition_store.h"
 #include "registry/storage/sqlite_definition_store.h"
@@ -26,6 +29,7 @@ struct Options {
   std::string store = "sqlite:var/registry.db";
   accord::SecurityOptions security;
   int executor_threads = 4;
+  int front_threads = 0;
   int64_t change_retention = 100000;
   double poll_interval_seconds = 1.0;
   int pg_connections = 4;
@@ -94,6 +98,9 @@ int Run(const Options& o) {
   server_options.health_services = {"accord.registry.v1.Registry"};
   server_options.tls = o.security.tls;
   server_options.allow_plaintext = o.security.allow_plaintext;
+  // The HTTP/2 front end owns the public address (and its TLS), answers GetDefinition and the
+  // watches itself, and relays the other methods to the gRPC server on loopback.
+  FrontedServer::PutBehindFront(server_options);
   if (absl::Status s = server_options.Validate(); !s.ok()) {
     Log(LogLevel::kError, "invalid options", {{"error", s.ToString()}});
     return 2;
@@ -125,8 +132,14 @@ int Run(const Options& o) {
   CallAuthorizer authorizer(*std::move(keys));
   RegistryServiceImpl service(registry, hub, executor, authorizer);
   server.AddService(&service);
-  if (absl::Status s = server.Start(); !s.ok()) {
-    Log(LogLevel::kError, "cannot start", {{"error", s.ToString()}});
+  RegistryRoutes routes(registry, hub, executor, authorizer);
+  RelayOptions front_options = FrontedServer::FrontOptions(server_options, o.front_threads);
+  // As a gRPC server: idle connections (quiet watchers' among them) stay open.
+  front_options.idle_timeout = absl::InfiniteDuration();
+  absl::StatusOr<std::unique_ptr<H2Relay>> front =
+      FrontedServer::Start(server, routes, std::move(front_options));
+  if (!front.ok()) {
+    Log(LogLevel::kError, "cannot start", {{"error", front.status().ToString()}});
     return 1;
   }
   server.SetServing(true);
@@ -147,6 +160,10 @@ int Run(const Options& o) {
     }
   });
   server.WaitForShutdownSignal();
+  // Watches end at once with UNAVAILABLE (their clients resume elsewhere); calls in flight
+  // finish within the grace.
+  (*front)->Shutdown(absl::Seconds(10));
+  Log(LogLevel::kInfo, "front end drained");
   server.Shutdown([&] { hub.Stop(); });
   stop = true;
   compactor.join();
@@ -182,6 +199,11 @@ int main(int argc, char** argv) {
   accord::AddSecurityFlags(app, o.security);
   app.add_option("--executor_threads", o.executor_threads, "threads for storage work")
       ->check(CLI::Range(1, 64))
+      ->capture_default_str();
+  app.add_option("--front_threads", o.front_threads,
+                 "event loops of the HTTP/2 front end (0: one per CPU)")
+      ->envname("ACCORD_REGISTRY_FRONT_THREADS")
+      ->check(CLI::Range(0, 256))
       ->capture_default_str();
   app.add_option("--change_retention", o.change_retention, "change records kept for watch resumes")
       ->check(CLI::Range(int64_t{100}, int64_t{1} << 40))

@@ -375,40 +375,12 @@ grpc::ServerWriteReactor<grpc::ByteBuffer>* RegistryServiceImpl::WatchDefinition
     sink->End(principal.status());
     return stream;
   }
-  WatchSpec spec;
-  if (!request->parent().empty() && request->parent() != "namespaces/-") {
-    absl::string_view parent = request->parent();
-    if (parent.substr(0, 11) != "namespaces/" || parent.size() == 11 ||
-        parent.find('/', 11) != absl::string_view::npos) {
-      sink->End(InvalidField("parent", "must be namespaces/{namespace} or namespaces/-"));
-      return stream;
-    }
-    spec.namespace_id = std::string(parent.substr(11));
-  }
-  for (int kind : request->kinds()) {
-    if (kind == v1::DEFINITION_KIND_UNSPECIFIED || !v1::DefinitionKind_IsValid(kind)) {
-      sink->End(InvalidField("kinds", absl::StrCat("unknown kind ", kind)));
-      return stream;
-    }
-    spec.kinds.push_back(static_cast<v1::DefinitionKind>(kind));
-  }
-  if (request->start_after_sequence() < 0) {
-    sink->End(InvalidField("start_after_sequence", "must not be negative"));
+  absl::StatusOr<WatchSpec> spec = WatchSpecOf(*request);
+  if (!spec.ok()) {
+    sink->End(spec.status());
     return stream;
   }
-  spec.start_after_sequence = request->start_after_sequence();
-  spec.history_id = request->history_id();
-  spec.fail_if_too_old = request->too_old_policy() == v1::WatchDefinitionsRequest::FAIL;
-  int interval = request->progress_interval_seconds();
-  spec.progress_interval = absl::Seconds(interval <= 0 ? 10 : std::clamp(interval, 1, 300));
-  if (!executor_.TrySubmit([this, sink, spec] {
-        if (absl::Status s = hub_.Subscribe(sink, spec); !s.ok()) {
-          sink->End(s);
-        }
-      })) {
-    sink->End(ErrorWithReason(absl::StatusCode::kResourceExhausted, "SERVER_BUSY",
-                              "the registry is busy; retry with back-off"));
-  }
+  SubscribeOn(executor_, hub_, sink, *std::move(spec));
   return stream;
 }
 

@@ -440,4 +440,43 @@ std::vector<WatchHub::StatePtr> WatchHub::List(
   return out;
 }
 
+absl::StatusOr<WatchSpec> WatchSpecOf(const v1::WatchDefinitionsRequest& request) {
+  WatchSpec spec;
+  if (!request.parent().empty() && request.parent() != "namespaces/-") {
+    absl::string_view parent = request.parent();
+    if (parent.substr(0, 11) != "namespaces/" || parent.size() == 11 ||
+        parent.find('/', 11) != absl::string_view::npos) {
+      return InvalidField("parent", "must be namespaces/{namespace} or namespaces/-");
+    }
+    spec.namespace_id = std::string(parent.substr(11));
+  }
+  for (int kind : request.kinds()) {
+    if (kind == v1::DEFINITION_KIND_UNSPECIFIED || !v1::DefinitionKind_IsValid(kind)) {
+      return InvalidField("kinds", absl::StrCat("unknown kind ", kind));
+    }
+    spec.kinds.push_back(static_cast<v1::DefinitionKind>(kind));
+  }
+  if (request.start_after_sequence() < 0) {
+    return InvalidField("start_after_sequence", "must not be negative");
+  }
+  spec.start_after_sequence = request.start_after_sequence();
+  spec.history_id = request.history_id();
+  spec.fail_if_too_old = request.too_old_policy() == v1::WatchDefinitionsRequest::FAIL;
+  int interval = request.progress_interval_seconds();
+  spec.progress_interval = absl::Seconds(interval <= 0 ? 10 : std::clamp(interval, 1, 300));
+  return spec;
+}
+
+void SubscribeOn(Executor& executor, WatchHub& hub, std::shared_ptr<WatchSink> sink,
+                 WatchSpec spec) {
+  if (!executor.TrySubmit([&hub, sink, spec = std::move(spec)] {
+        if (absl::Status s = hub.Subscribe(sink, spec); !s.ok()) {
+          sink->End(s);
+        }
+      })) {
+    sink->End(ErrorWithReason(absl::StatusCode::kResourceExhausted, "SERVER_BUSY",
+                              "the registry is busy; retry with back-off"));
+  }
+}
+
 }  // namespace accord::registry

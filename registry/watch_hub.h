@@ -13,8 +13,10 @@
 #include <vector>
 
 #include "absl/status/status.h"
+#include "absl/status/statusor.h"
 #include "absl/time/time.h"
 
+#include "common/executor.h"
 #include "registry/storage/definition_store.h"
 
 namespace prometheus {
@@ -55,6 +57,9 @@ struct WatchSpec {
   bool fail_if_too_old = false;
   absl::Duration progress_interval = absl::Seconds(10);
 };
+
+// The spec a WatchDefinitionsRequest asks for; INVALID_ARGUMENT naming the field otherwise.
+absl::StatusOr<WatchSpec> WatchSpecOf(const v1::WatchDefinitionsRequest& request);
 
 struct WatchHubOptions {
   // How often the store is polled for changes committed elsewhere (another replica); local
@@ -151,5 +156,10 @@ class WatchHub final {
   bool stopping_ = false;
   std::thread follower_;
 };
+
+// Subscribes `sink` on `executor` (the first snapshot may be large): the sink is ended with the
+// hub's refusal, or RESOURCE_EXHAUSTED (SERVER_BUSY) when the executor's queue is full.
+void SubscribeOn(Executor& executor, WatchHub& hub, std::shared_ptr<WatchSink> sink,
+                 WatchSpec spec);
 
 }  // namespace accord::registry

@@ -1,0 +1,163 @@
+#include "registry/registry_front.h"
+
+#include <mutex>
+
+#include "common/status.h"
+
+namespace accord::registry {
+namespace {
+
+// GetDefinition: the bytes the registry serialized once per change.
+class GetDefinitionCall final : public LocalCall {
+ public:
+  explicit GetDefinitionCall(Registry& registry) : registry_(registry) {}
+  absl::Status OnMessage(absl::string_view message, std::string& out) override {
+    v1::GetDefinitionRequest request;
+    if (!request.ParseFromArray(message.data(), static_cast<int>(message.size()))) {
+      return InvalidField("", "the request is not a GetDefinitionRequest");
+    }
+    absl::StatusOr<std::shared_ptr<const std::string>> definition =
+        registry_.GetDefinitionSerialized(request);
+    if (!definition.ok()) {
+      return definition.status();
+    }
+    AppendMessage(out, [&](std::string& payload) { payload.append(**definition); });
+    return absl::OkStatus();
+  }
+  absl::Status OnHalfClose() override { return absl::OkStatus(); }
+
+ private:
+  Registry& registry_;
+};
+
+// The hub's side of one watch: each message framed and pushed to the watcher's loop.
+class PushSink final : public WatchSink {
+ public:
+  explicit PushSink(std::shared_ptr<LocalPush> push) : push_(std::move(push)) {}
+
+  bool Deliver(std::shared_ptr<const WatchMessage> message) override {
+    std::lock_guard lock(mu_);
+    if (ended_) {
+      return false;
+    }
+    std::string framed;
+    framed.reserve(message->bytes.size() + 5);
+    AppendMessage(framed, [&](std::string& payload) { payload.append(message->bytes); });
+    if (!push_->Write(std::move(framed))) {
+      ended_ = true;  // the call has ended: the hub forgets this watcher
+      return false;
+    }
+    return true;
+  }
+  void End(const absl::Status& status) override {
+    std::lock_guard lock(mu_);
+    if (!ended_) {
+      ended_ = true;
+      push_->Finish(status);
+    }
+  }
+  // The relay bounds what a watcher leaves unread (RelayOptions::max_push_backlog); progress
+  // messages are small.
+  bool Idle() const override { return true; }
+
+ private:
+  std::mutex mu_;
+  std::shared_ptr<LocalPush> push_;
+  bool ended_ = false;
+};
+
+// WatchDefinitions: subscribes on its request message; the hub feeds it from then on. Leaving
+// the hub is on destruction, when the call ends for any reason.
+class WatchCall final : public LocalCall {
+ public:
+  WatchCall(WatchHub& hub, Executor& executor) : hub_(hub), executor_(executor) {}
+  ~WatchCall() override {
+    if (sink_ != nullptr) {
+      hub_.Unsubscribe(sink_.get());
+    }
+  }
+  bool Attach(std::shared_ptr<LocalPush> push) override {
+    push_ = std::move(push);
+    return true;
+  }
+  absl::Status OnMessage(absl::string_view message, std::string& /*out*/) override {
+    v1::WatchDefinitionsRequest request;
+    if (!request.ParseFromArray(message.data(), static_cast<int>(message.size()))) {
+      return InvalidField("", "the request is not a WatchDefinitionsRequest");
+    }
+    ACCORD_ASSIGN_OR_RETURN(WatchSpec spec, WatchSpecOf(request));
+    sink_ = std::make_shared<PushSink>(push_);
+    SubscribeOn(executor_, hub_, sink_, std::move(spec));
+    return absl::OkStatus();
+  }
+  absl::Status OnHalfClose() override { return absl::OkStatus(); }
+
+ private:
+  WatchHub& hub_;
+  Executor& executor_;
+  std::shared_ptr<LocalPush> push_;
+  std::shared_ptr<PushSink> sink_;
+};
+
+class GetDefinitionMethod final : public LocalMethod {
+ public:
+  explicit GetDefinitionMethod(Registry& registry) : registry_(registry) {}
+  std::unique_ptr<LocalCall> Begin() override {
+    return std::make_unique<GetDefinitionCall>(registry_);
+  }
+
+ private:
+  Registry& registry_;
+};
+
+class WatchMethod final : public LocalMethod {
+ public:
+  WatchMethod(WatchHub& hub, Executor& executor) : hub_(hub), executor_(executor) {}
+  std::unique_ptr<LocalCall> Begin() override {
+    return std::make_unique<WatchCall>(hub_, executor_);
+  }
+
+ private:
+  WatchHub& hub_;
+  Executor& executor_;
+};
+
+}  // namespace
+
+RegistryRoutes::RegistryRoutes(Registry& registry, WatchHub& hub, Executor& executor,
+                               const CallAuthorizer& authorizer)
+    : authorizer_(authorizer) {
+  methods_.push_back(std::make_unique<GetDefinitionMethod>(registry));
+  methods_.push_back(std::make_unique<WatchMethod>(hub, executor));
+  RelayRoute& get = routes_.emplace_back();
+  get.path = "/accord.registry.v1.Registry/GetDefinition";
+  get.local = methods_[0].get();
+  get.unary = true;
+  RelayRoute& watch = routes_.emplace_back();
+  watch.path = "/accord.registry.v1.Registry/WatchDefinitions";
+  watch.local = methods_[1].get();
+  watch.unary = false;
+}
+
+RegistryRoutes::~RegistryRoutes() = default;
+
+const RelayRoute* RegistryRoutes::Find(absl::string_view path) const {
+  for (const RelayRoute& route : routes_) {
+    if (route.path == path) {
+      return &route;
+    }
+  }
+  return nullptr;
+}
+
+absl::StatusOr<std::unique_ptr<RelayTicket>> RegistryRoutes::Admit(const RelayRoute& route,
+                                                                   const CallerHeaders& caller) {
+  absl::StatusOr<Principal> principal =
+      authorizer_.Authorize(caller.authorization, caller.roles, route.path);
+  if (!principal.ok()) {
+    return principal.status();
+  }
+  return nullptr;
+}
+
+}  // namespace accord::registry
