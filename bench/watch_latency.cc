@@ -4,6 +4,10 @@
 //   --mode=accord --target=REGISTRY  (tokens from ACCORD_TOKEN_{MARKETING_EDITOR,
 //                                     MARKETING_APPROVER,SALES_APPROVER,SERVICE})
 //   --mode=etcd   --target=ETCD
+// --client=typed (the default) parses Accord's messages whole, as a consumer applying them
+// does; --client=lean reads only the event's identity and keeps the definition as bytes, as
+// the etcd client keeps a value, so that the two servers' fan-out is compared with the same
+// client work.
 #include <algorithm>
 #include <atomic>
 #include <chrono>
@@ -16,8 +20,11 @@
 #include <vector>
 
 #include "CLI/CLI.hpp"
+#include "grpcpp/generic/generic_stub.h"
 #include "grpcpp/grpcpp.h"
+#include "grpcpp/support/proto_buffer_reader.h"
 
+#include "accord/bench/v1/watch_lean.pb.h"
 #include "accord/registry/v1/registry.grpc.pb.h"
 #include "third_party/etcd/etcd_min.grpc.pb.h"
 
@@ -111,6 +118,57 @@ class AccordWatcher final : public grpc::ClientReadReactor<v1::WatchDefinitionsR
   std::atomic<int>& ready_;
 };
 
+// The same watch read lean (--client=lean): raw messages parsed as LeanWatchResponse.
+class LeanWatcher final : public grpc::ClientBidiReactor<grpc::ByteBuffer, grpc::ByteBuffer> {
+ public:
+  LeanWatcher(grpc::GenericStub* stub, const std::string& token, const std::string& name,
+              Recorder& recorder, std::atomic<int64_t>& base, std::atomic<int>& ready)
+      : name_(name), recorder_(recorder), base_(base), ready_(ready) {
+    context_.AddMetadata("authorization", "Bearer " + token);
+    v1::WatchDefinitionsRequest request;
+    request.set_parent("namespaces/-");
+    grpc::Slice slice(request.SerializeAsString());
+    request_ = grpc::ByteBuffer(&slice, 1);
+    stub->PrepareBidiStreamingCall(&context_, "/accord.registry.v1.Registry/WatchDefinitions",
+                                   grpc::StubOptions(), this);
+    StartWriteLast(&request_, grpc::WriteOptions());
+    StartRead(&buffer_);
+    StartCall();
+  }
+  void OnReadDone(bool ok) override {
+    if (!ok) {
+      return;
+    }
+    accord::bench::v1::LeanWatchResponse response;
+    grpc::ProtoBufferReader reader(&buffer_);
+    if (response.ParseFromZeroCopyStream(&reader)) {
+      if (response.has_changes()) {
+        for (const auto& e : response.changes().events()) {
+          if (e.definition() == name_ && e.type() == v1::WatchEvent::UPSERT) {
+            recorder_.Arrived(e.revision().revision_number() - base_.load());
+          }
+        }
+      }
+      if (response.has_snapshot_end()) {
+        ready_.fetch_add(1);
+      }
+    }
+    StartRead(&buffer_);
+  }
+  void OnWriteDone(bool /*ok*/) override {}
+  void OnDone(const grpc::Status& /*status*/) override {}
+  void Cancel() { context_.TryCancel(); }
+
+ private:
+  grpc::ClientContext context_;
+  grpc::ByteBuffer request_;
+  grpc::ByteBuffer buffer_;
+  std::string name_;
+  Recorder& recorder_;
+  std::atomic<int64_t>& base_;
+  std::atomic<int>& ready_;
+};
+
 class EtcdWatcher final
     : public grpc::ClientBidiReactor<etcdserverpb::WatchRequest, etcdserverpb::WatchResponse> {
  public:
@@ -172,7 +230,9 @@ int main(int argc, char** argv) {
   std::string mode = "accord", target, name = "namespaces/default/definitions/bench-watch";
   int watchers = 100, channels = 10, events = 40, interval_ms = 50;
   CLI::App app{"publish-to-watch latency"};
+  std::string client = "typed";
   app.add_option("--mode", mode)->check(CLI::IsMember({"accord", "etcd"}));
+  app.add_option("--client", client)->check(CLI::IsMember({"typed", "lean"}));
   app.add_option("--target", target)->required();
   app.add_option("--watchers", watchers);
   app.add_option("--channels", channels);
@@ -202,10 +262,20 @@ int main(int argc, char** argv) {
     for (auto& c : chans) {
       stubs.push_back(v1::Registry::NewStub(c));
     }
+    std::vector<std::unique_ptr<grpc::GenericStub>> generic;
+    for (auto& c : chans) {
+      generic.push_back(std::make_unique<grpc::GenericStub>(c));
+    }
     std::vector<std::unique_ptr<AccordWatcher>> ws;
+    std::vector<std::unique_ptr<LeanWatcher>> lean;
     for (int i = 0; i < watchers; ++i) {
-      ws.push_back(std::make_unique<AccordWatcher>(stubs[i % channels].get(), service, name,
-                                                   recorder, base, ready));
+      if (client == "lean") {
+        lean.push_back(std::make_unique<LeanWatcher>(generic[i % channels].get(), service, name,
+                                                     recorder, base, ready));
+      } else {
+        ws.push_back(std::make_unique<AccordWatcher>(stubs[i % channels].get(), service, name,
+                                                     recorder, base, ready));
+      }
     }
     while (ready.load() < watchers) {
       std::this_thread::sleep_for(std::chrono::milliseconds(10));
@@ -266,6 +336,9 @@ int main(int argc, char** argv) {
     for (auto& w : ws) {
       w->Cancel();
     }
+    for (auto& w : lean) {
+      w->Cancel();
+    }
     std::this_thread::sleep_for(std::chrono::milliseconds(200));
   } else {
     std::vector<std::unique_ptr<etcdserverpb::Watch::Stub>> stubs;
@@ -313,9 +386,10 @@ int main(int argc, char** argv) {
     return lat[std::min(lat.size() - 1, static_cast<size_t>(p * lat.size()))];
   };
   std::printf(
-      "{\"mode\":\"%s\",\"watchers\":%d,\"channels\":%d,\"events\":%d,\"p50_ms\":%.3f,"
-      "\"p99_ms\":%.3f,\"max_ms\":%.3f,\"missed\":%d}\n",
-      mode.c_str(), watchers, channels, events, pct(0.5), pct(0.99), lat.back(), missed);
+      "{\"mode\":\"%s\",\"client\":\"%s\",\"watchers\":%d,\"channels\":%d,\"events\":%d,"
+      "\"p50_ms\":%.3f,\"p99_ms\":%.3f,\"max_ms\":%.3f,\"missed\":%d}\n",
+      mode.c_str(), client.c_str(), watchers, channels, events, pct(0.5), pct(0.99), lat.back(),
+      missed);
   std::fflush(stdout);
   std::_Exit(missed == 0 ? 0 : 3);
 }

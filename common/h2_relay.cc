@@ -379,8 +379,11 @@ class H2Relay::Loop {
     bool end = false;     // LocalPush::Finish: the call ends with `status`
   };
   class Push;
-  // Hands a worker's result (or a push) to this loop (from another thread).
+  // Hands a worker's result (or a push) to this loop (from another thread). A push on a thread
+  // with an open PushBatch wakes the loop when the batch closes.
   void Deliver(LocalResult result);
+  // Wakes the loop for its results.
+  void WakeForResults();
   // Applies what a call's LocalPush sent.
   void ApplyPush(Stream* s, LocalResult& r);
   void ApplyResults(std::vector<LocalResult> results);
@@ -419,6 +422,16 @@ class H2Relay::Loop {
     Loop* loop;  // guarded by mu
   };
   std::shared_ptr<PushInbox> push_inbox_ = std::make_shared<PushInbox>(this);
+  // The loops this thread's open PushBatch will wake.
+  struct Batch {
+    int depth = 0;
+    std::vector<std::shared_ptr<PushInbox>> loops;
+  };
+  static Batch& ThreadBatch() {
+    thread_local Batch batch;
+    return batch;
+  }
+  friend class H2Relay::PushBatch;
   std::mutex inbox_mu_;
   std::vector<int> inbox_;            // guarded by inbox_mu_: connections given by the first loop
   std::vector<LocalResult> results_;  // guarded by inbox_mu_: from the workers
@@ -1358,12 +1371,45 @@ void H2Relay::Loop::Respond(Stream* s) {
 }
 
 void H2Relay::Loop::Deliver(LocalResult result) {
+  const bool pushed = result.pushed;
+  bool first;
   {
     std::lock_guard lock(inbox_mu_);
+    first = results_.empty();  // else the loop has a wake-up coming for them already
     results_.push_back(std::move(result));
   }
+  Batch& batch = ThreadBatch();
+  if (pushed && batch.depth > 0) {
+    if (std::find(batch.loops.begin(), batch.loops.end(), push_inbox_) == batch.loops.end()) {
+      batch.loops.push_back(push_inbox_);
+    }
+    return;
+  }
+  if (first) {
+    WakeForResults();
+  }
+}
+
+void H2Relay::Loop::WakeForResults() {
   uint64_t one = 1;
   [[maybe_unused]] ssize_t n = write(wake_fd_, &one, sizeof one);
+}
+
+H2Relay::PushBatch::PushBatch() { ++Loop::ThreadBatch().depth; }
+
+H2Relay::PushBatch::~PushBatch() {
+  Loop::Batch& batch = Loop::ThreadBatch();
+  if (--batch.depth > 0) {
+    return;
+  }
+  std::vector<std::shared_ptr<Loop::PushInbox>> loops;
+  loops.swap(batch.loops);
+  for (const auto& inbox : loops) {
+    std::lock_guard lock(inbox->mu);
+    if (inbox->loop != nullptr) {
+      inbox->loop->WakeForResults();
+    }
+  }
 }
 
 void H2Relay::Loop::ApplyResults(std::vector<LocalResult> results) {

@@ -120,6 +120,11 @@ int Run(const Options& o) {
   hub_options.poll_interval = absl::Seconds(o.poll_interval_seconds);
   hub_options.watchers_gauge = &watchers;
   hub_options.sequence_gauge = &sequence;
+  // Watches are answered by the front end: a change wakes each of its loops once.
+  hub_options.around_fan_out = [](const std::function<void()>& fan_out) {
+    H2Relay::PushBatch batch;
+    fan_out();
+  };
   WatchHub hub(**store, hub_options);
   (*store)->SetChangeListener([&hub] { hub.Notify(); });
   if (absl::Status s = hub.Start(); !s.ok()) {

@@ -140,8 +140,15 @@ absl::Status WatchHub::CatchUp() {
       break;
     }
     std::vector<std::shared_ptr<WatchSink>> dropped;
-    for (const records::ChangeRecord& record : page->records) {
-      Apply(record, dropped);
+    auto fan_out = [&] {
+      for (const records::ChangeRecord& record : page->records) {
+        Apply(record, dropped);
+      }
+    };
+    if (options_.around_fan_out) {
+      options_.around_fan_out(fan_out);
+    } else {
+      fan_out();
     }
     for (const auto& sink : dropped) {
       sink->End(ErrorWithReason(absl::StatusCode::kResourceExhausted, "WATCHER_TOO_SLOW",

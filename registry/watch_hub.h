@@ -68,6 +68,10 @@ struct WatchHubOptions {
   size_t ring_capacity = 4096;  // recent change records kept in memory for resumes
   prometheus::Gauge* watchers_gauge = nullptr;
   prometheus::Gauge* sequence_gauge = nullptr;
+  // Runs each fan-out of changes to the watchers (given as a function); null: as it is. The
+  // registry's front end wraps it in an H2Relay::PushBatch, so that a change reaches each
+  // event loop in one wake-up and each connection in one write.
+  std::function<void(const std::function<void()>& fan_out)> around_fan_out;
 };
 
 // The registry replica's in-memory view of the store, kept current from the change log, and

@@ -27,8 +27,13 @@ std::string Name(const std::string& id) { return "namespaces/default/definitions
 
 // One registry replica: a store connection of its own, its view, the domain on top.
 struct Replica {
+  static WatchHubOptions FastPolls() {
+    WatchHubOptions options;
+    options.poll_interval = absl::Milliseconds(20);
+    return options;
+  }
   explicit Replica(std::unique_ptr<DefinitionStore> s)
-      : store(std::move(s)), hub(*store, WatchHubOptions{absl::Milliseconds(20)}) {
+      : store(std::move(s)), hub(*store, FastPolls()) {
     EXPECT_TRUE(hub.Start().ok());
     registry = std::make_unique<Registry>(*store, hub, clock);
   }

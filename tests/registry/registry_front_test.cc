@@ -27,6 +27,16 @@ namespace {
 
 class RegistryFrontTest : public testing::SqliteRegistryTest {
  protected:
+  // As accord-registry runs it: each fan-out wakes the front's loops once.
+  WatchHubOptions HubOptions() override {
+    WatchHubOptions options;
+    options.around_fan_out = [](const std::function<void()>& fan_out) {
+      H2Relay::PushBatch batch;
+      fan_out();
+    };
+    return options;
+  }
+
   void SetUp() override {
     SqliteRegistryTest::SetUp();
     auto keys = KeyStore::LoadYaml(

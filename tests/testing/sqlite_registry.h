@@ -33,11 +33,14 @@ class SqliteRegistryTest : public ::testing::Test {
     auto store = SqliteDefinitionStore::Open(path_);
     ASSERT_TRUE(store.ok()) << store.status();
     store_ = std::move(*store);
-    hub_ = std::make_unique<WatchHub>(*store_, WatchHubOptions{});
+    hub_ = std::make_unique<WatchHub>(*store_, HubOptions());
     ASSERT_TRUE(hub_->Start().ok());
     registry_ = std::make_unique<Registry>(*store_, *hub_, clock_);
   }
   void TearDown() override { hub_->Stop(); }
+
+  // The hub's options (a fixture may change them).
+  virtual WatchHubOptions HubOptions() { return {}; }
 
   // Creates persona `id` and publishes it with both teams' approval.
   void PublishPersona(const std::string& id) {
