@@ -126,38 +126,11 @@ class WatchMethod final : public LocalMethod {
 
 RegistryRoutes::RegistryRoutes(Registry& registry, WatchHub& hub, Executor& executor,
                                const CallAuthorizer& authorizer)
-    : authorizer_(authorizer) {
-  methods_.push_back(std::make_unique<GetDefinitionMethod>(registry));
-  methods_.push_back(std::make_unique<WatchMethod>(hub, executor));
-  RelayRoute& get = routes_.emplace_back();
-  get.path = "/accord.registry.v1.Registry/GetDefinition";
-  get.local = methods_[0].get();
-  get.unary = true;
-  RelayRoute& watch = routes_.emplace_back();
-  watch.path = "/accord.registry.v1.Registry/WatchDefinitions";
-  watch.local = methods_[1].get();
-  watch.unary = false;
-}
-
-RegistryRoutes::~RegistryRoutes() = default;
-
-const RelayRoute* RegistryRoutes::Find(absl::string_view path) const {
-  for (const RelayRoute& route : routes_) {
-    if (route.path == path) {
-      return &route;
-    }
-  }
-  return nullptr;
-}
-
-absl::StatusOr<std::unique_ptr<RelayTicket>> RegistryRoutes::Admit(const RelayRoute& route,
-                                                                   const CallerHeaders& caller) {
-  absl::StatusOr<Principal> principal =
-      authorizer_.Authorize(caller.authorization, caller.roles, route.path);
-  if (!principal.ok()) {
-    return principal.status();
-  }
-  return nullptr;
+    : LocalRoutes(authorizer) {
+  Add("/accord.registry.v1.Registry/GetDefinition", std::make_unique<GetDefinitionMethod>(registry),
+      true);
+  Add("/accord.registry.v1.Registry/WatchDefinitions", std::make_unique<WatchMethod>(hub, executor),
+      false);
 }
 
 }  // namespace accord::registry

@@ -5,7 +5,7 @@
 
 #include "common/call_auth.h"
 #include "common/executor.h"
-#include "common/h2_relay.h"
+#include "common/local_routes.h"
 #include "registry/registry.h"
 #include "registry/watch_hub.h"
 
@@ -17,20 +17,10 @@
 // "The registry's front end").
 namespace accord::registry {
 
-class RegistryRoutes final : public RelayRoutes {
+class RegistryRoutes final : public LocalRoutes {
  public:
   RegistryRoutes(Registry& registry, WatchHub& hub, Executor& executor,
                  const CallAuthorizer& authorizer);
-  ~RegistryRoutes() override;
-
-  const RelayRoute* Find(absl::string_view path) const override;
-  absl::StatusOr<std::unique_ptr<RelayTicket>> Admit(const RelayRoute& route,
-                                                     const CallerHeaders& caller) override;
-
- private:
-  const CallAuthorizer& authorizer_;
-  std::vector<std::unique_ptr<LocalMethod>> methods_;
-  std::vector<RelayRoute> routes_;
 };
 
 }  // namespace accord::registry

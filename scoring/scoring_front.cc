@@ -60,40 +60,12 @@ class StreamingScoring final : public LocalMethod {
 }  // namespace
 
 ScoringRoutes::ScoringRoutes(const Scorer& scorer, const CallAuthorizer& authorizer)
-    : authorizer_(authorizer) {
-  methods_.push_back(std::make_unique<UnaryScoring>(scorer, true));
-  methods_.push_back(std::make_unique<UnaryScoring>(scorer, false));
-  methods_.push_back(std::make_unique<StreamingScoring>(scorer));
-  const char* paths[] = {"/accord.scoring.v1.Scoring/ScoreLead",
-                         "/accord.scoring.v1.Scoring/BatchScoreLeads",
-                         "/accord.scoring.v1.Scoring/StreamScoreLeads"};
-  for (size_t i = 0; i < methods_.size(); ++i) {
-    RelayRoute& route = routes_.emplace_back();
-    route.path = paths[i];
-    route.local = methods_[i].get();
-    route.unary = i < 2;
-  }
-}
-
-ScoringRoutes::~ScoringRoutes() = default;
-
-const RelayRoute* ScoringRoutes::Find(absl::string_view path) const {
-  for (const RelayRoute& route : routes_) {
-    if (route.path == path) {
-      return &route;
-    }
-  }
-  return nullptr;
-}
-
-absl::StatusOr<std::unique_ptr<RelayTicket>> ScoringRoutes::Admit(const RelayRoute& route,
-                                                                  const CallerHeaders& caller) {
-  absl::StatusOr<Principal> principal =
-      authorizer_.Authorize(caller.authorization, caller.roles, route.path);
-  if (!principal.ok()) {
-    return principal.status();
-  }
-  return nullptr;
+    : LocalRoutes(authorizer) {
+  Add("/accord.scoring.v1.Scoring/ScoreLead", std::make_unique<UnaryScoring>(scorer, true), true);
+  Add("/accord.scoring.v1.Scoring/BatchScoreLeads", std::make_unique<UnaryScoring>(scorer, false),
+      true);
+  Add("/accord.scoring.v1.Scoring/StreamScoreLeads", std::make_unique<StreamingScoring>(scorer),
+      false);
 }
 
 }  // namespace accord::scoring

@@ -4,7 +4,7 @@
 #include <vector>
 
 #include "common/call_auth.h"
-#include "common/h2_relay.h"
+#include "common/local_routes.h"
 #include "scoring/scorer.h"
 
 // The scoring front end's policy (common/h2_relay.h): ScoreLead, BatchScoreLeads and
@@ -14,20 +14,9 @@
 // front end".
 namespace accord::scoring {
 
-class ScoringRoutes final : public RelayRoutes {
+class ScoringRoutes final : public LocalRoutes {
  public:
   ScoringRoutes(const Scorer& scorer, const CallAuthorizer& authorizer);
-  ~ScoringRoutes() override;
-
-  const RelayRoute* Find(absl::string_view path) const override;
-  // Authorization only: the scoring server has no quotas of its own (the gateway's apply).
-  absl::StatusOr<std::unique_ptr<RelayTicket>> Admit(const RelayRoute& route,
-                                                     const CallerHeaders& caller) override;
-
- private:
-  const CallAuthorizer& authorizer_;
-  std::vector<std::unique_ptr<LocalMethod>> methods_;
-  std::vector<RelayRoute> routes_;
 };
 
 }  // namespace accord::scoring

@@ -16,6 +16,7 @@
 #include "common/server.h"
 #include "gateway/catalog.h"
 #include "registry/registry_service.h"
+#include "tests/testing/api_keys.h"
 #include "tests/testing/sqlite_registry.h"
 #include "zlib.h"
 
@@ -30,16 +31,7 @@ class HttpTranscoderTest : public registry::testing::SqliteRegistryTest {
  protected:
   void SetUp() override {
     SqliteRegistryTest::SetUp();
-    std::string yaml = "keys:\n";
-    for (const char* role : {"viewer", "marketing_editor"}) {
-      absl::StrAppend(&yaml, "  - principal: ", role, "@test\n    roles: [", role,
-                      "]\n    sha256: ", Sha256Hex(absl::StrCat("token-", role)), "\n");
-    }
-    auto keys = KeyStore::LoadYaml(yaml);
-    ASSERT_TRUE(keys.ok()) << keys.status();
-    Authenticators authenticators;
-    authenticators.keys = std::make_shared<const KeyStore>(*std::move(keys));
-    authorizer_ = std::make_unique<CallAuthorizer>(std::move(authenticators));
+    authorizer_ = accord::testing::AuthorizerWithKeys({"viewer", "marketing_editor"});
     executor_ = std::make_unique<Executor>(2, 100);
     service_ = std::make_unique<registry::RegistryServiceImpl>(*registry_, *hub_, *executor_,
                                                                *authorizer_);

@@ -17,6 +17,7 @@
 #include "common/server.h"
 #include "common/status.h"
 #include "registry/registry_service.h"
+#include "tests/testing/api_keys.h"
 #include "tests/testing/sqlite_registry.h"
 
 // The registry behind its HTTP/2 front end, in process: GetDefinition and WatchDefinitions
@@ -39,16 +40,7 @@ class RegistryFrontTest : public testing::SqliteRegistryTest {
 
   void SetUp() override {
     SqliteRegistryTest::SetUp();
-    auto keys = KeyStore::LoadYaml(
-        absl::StrCat("keys:\n  - principal: viewer@test\n    roles: [viewer]\n    sha256: ",
-                     Sha256Hex("token-viewer"),
-                     "\n  - principal: editor@test\n    roles: "
-                     "[marketing_editor]\n    sha256: ",
-                     Sha256Hex("token-editor"), "\n"));
-    ASSERT_TRUE(keys.ok()) << keys.status();
-    Authenticators authenticators;
-    authenticators.keys = std::make_shared<const KeyStore>(*std::move(keys));
-    authorizer_ = std::make_unique<CallAuthorizer>(std::move(authenticators));
+    authorizer_ = accord::testing::AuthorizerWithKeys({"viewer", "marketing_editor"});
     executor_ = std::make_unique<Executor>(2, 100);
     service_ = std::make_unique<RegistryServiceImpl>(*registry_, *hub_, *executor_, *authorizer_);
     routes_ = std::make_unique<RegistryRoutes>(*registry_, *hub_, *executor_, *authorizer_);

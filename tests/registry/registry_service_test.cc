@@ -14,6 +14,7 @@
 #include "common/hash.h"
 #include "common/server.h"
 #include "common/status.h"
+#include "tests/testing/api_keys.h"
 #include "tests/testing/sqlite_registry.h"
 
 // The registry's gRPC adapter in process: the real service on a real server bound to port 0,
@@ -28,19 +29,12 @@ class RegistryServiceTest : public testing::SqliteRegistryTest {
  protected:
   void SetUp() override {
     SqliteRegistryTest::SetUp();
-    std::string yaml = "keys:\n";
     for (const char* role :
          {"viewer", "marketing_editor", "marketing_approver", "sales_approver"}) {
-      const std::string token = absl::StrCat("token-", role);
-      tokens_[role] = token;
-      absl::StrAppend(&yaml, "  - principal: ", role, "@test\n    roles: [", role,
-                      "]\n    sha256: ", Sha256Hex(token), "\n");
+      tokens_[role] = absl::StrCat("token-", role);
     }
-    auto keys = KeyStore::LoadYaml(yaml);
-    ASSERT_TRUE(keys.ok()) << keys.status();
-    Authenticators authenticators;
-    authenticators.keys = std::make_shared<const KeyStore>(*std::move(keys));
-    authorizer_ = std::make_unique<CallAuthorizer>(std::move(authenticators));
+    authorizer_ = accord::testing::AuthorizerWithKeys(
+        {"viewer", "marketing_editor", "marketing_approver", "sales_approver"});
     executor_ = std::make_unique<Executor>(2, 100);
     service_ = std::make_unique<RegistryServiceImpl>(*registry_, *hub_, *executor_, *authorizer_);
     ServerOptions options;

@@ -14,6 +14,7 @@
 #include "common/server.h"
 #include "registry/registry_service.h"
 #include "scoring/cache_file.h"
+#include "tests/testing/api_keys.h"
 #include "tests/testing/sqlite_registry.h"
 
 // Scoring's registry watcher in process: a real registry service on a loopback port over
@@ -27,13 +28,7 @@ class RegistryWatcherTest : public registry::testing::SqliteRegistryTest {
  protected:
   void SetUp() override {
     SqliteRegistryTest::SetUp();
-    auto keys = KeyStore::LoadYaml(
-        absl::StrCat("keys:\n  - principal: scoring@test\n    roles: [service]\n    sha256: ",
-                     Sha256Hex("token-service"), "\n"));
-    ASSERT_TRUE(keys.ok()) << keys.status();
-    Authenticators authenticators;
-    authenticators.keys = std::make_shared<const KeyStore>(*std::move(keys));
-    authorizer_ = std::make_unique<CallAuthorizer>(std::move(authenticators));
+    authorizer_ = accord::testing::AuthorizerWithKeys({"service"});
     executor_ = std::make_unique<Executor>(2, 100);
     service_ = std::make_unique<registry::RegistryServiceImpl>(*registry_, *hub_, *executor_,
                                                                *authorizer_);
