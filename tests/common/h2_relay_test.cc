@@ -16,7 +16,9 @@
 #include <cstring>
 #include <functional>
 #include <map>
+#include <mutex>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
@@ -53,9 +55,45 @@ class Echo final : public LocalMethod {
   size_t copies_;
 };
 
+// A call the test answers from its own thread through the call's LocalPush.
+class Pusher final : public LocalMethod {
+ public:
+  std::unique_ptr<LocalCall> Begin() override { return std::make_unique<Call>(this); }
+  // The push of the latest call, once it has its request message.
+  std::shared_ptr<LocalPush> push() {
+    std::lock_guard lock(mu_);
+    return push_;
+  }
+
+ private:
+  class Call final : public LocalCall {
+   public:
+    explicit Call(Pusher* owner) : owner_(owner) {}
+    bool Attach(std::shared_ptr<LocalPush> push) override {
+      push_ = std::move(push);
+      return true;
+    }
+    absl::Status OnMessage(absl::string_view, std::string&) override {
+      std::lock_guard lock(owner_->mu_);
+      owner_->push_ = push_;
+      return absl::OkStatus();
+    }
+    absl::Status OnHalfClose() override { return absl::InternalError("not called"); }
+
+   private:
+    Pusher* owner_;
+    std::shared_ptr<LocalPush> push_;
+  };
+  std::mutex mu_;
+  std::shared_ptr<LocalPush> push_;
+};
+
 class Routes final : public RelayRoutes {
  public:
   Routes() {
+    push_.path = "/t.T/Push";
+    push_.local = &pusher;
+    push_.unary = false;
     echo_.path = "/t.T/Echo";
     echo_.local = &echo_method_;
     echo_.unary = false;
@@ -64,7 +102,10 @@ class Routes final : public RelayRoutes {
     big_.unary = false;
   }
   const RelayRoute* Find(absl::string_view path) const override {
-    return path == echo_.path ? &echo_ : path == big_.path ? &big_ : nullptr;
+    return path == echo_.path   ? &echo_
+           : path == big_.path  ? &big_
+           : path == push_.path ? &push_
+                                : nullptr;
   }
   absl::StatusOr<std::unique_ptr<RelayTicket>> Admit(const RelayRoute&,
                                                      const CallerHeaders& caller) override {
@@ -79,6 +120,10 @@ class Routes final : public RelayRoutes {
   Echo big_method_{64};  // a 1 KiB message answered with 64 KiB
   RelayRoute echo_;
   RelayRoute big_;
+  RelayRoute push_;
+
+ public:
+  Pusher pusher;
 };
 
 // One HTTP/2 client connection, driven by Pump().
@@ -274,6 +319,7 @@ class H2RelayTest : public ::testing::Test {
     options.threads = 2;
     options.workers = 1;
     options.worker_min_bytes = 512;
+    options.max_push_backlog = 256 * 1024;
     relay_ = std::make_unique<H2Relay>(routes_, options, nullptr);
     ASSERT_TRUE(relay_->Listen().ok());
     relay_->Start("127.0.0.1:1");
@@ -384,6 +430,91 @@ TEST_F(H2RelayTest, MessagesOverTheLimitAndCutShortAreRefused) {
   id = client.Call("/t.T/Echo", Framed("whole").substr(0, 7), true);
   ASSERT_TRUE(client.Pump([&] { return client.stream(id).closed; }, 5));
   EXPECT_EQ(client.stream(id).headers["grpc-status"], "3");  // INVALID_ARGUMENT
+}
+
+// Waits for the pusher's call to have its request (the push arrives on the loop's thread).
+std::shared_ptr<LocalPush> WaitForPush(Client& client, Pusher& pusher) {
+  std::shared_ptr<LocalPush> push;
+  client.Pump(
+      [&] {
+        push = pusher.push();
+        return push != nullptr;
+      },
+      5);
+  return push;
+}
+
+TEST_F(H2RelayTest, APushingCallAnswersFromAnotherThreadAfterTheRequestEnds) {
+  Client client(relay_->port(), true);
+  int32_t id = client.Call("/t.T/Push", Framed("watch"), true);  // the request ends at once
+  std::shared_ptr<LocalPush> push = WaitForPush(client, routes_.pusher);
+  ASSERT_NE(push, nullptr);
+  std::string expected;
+  std::thread writer([&] {
+    for (int i = 0; i < 200; ++i) {
+      std::string message;
+      AppendMessage(message, [&](std::string& out) { out += absl::StrCat("m", i); });
+      expected += message;
+      EXPECT_TRUE(push->Write(std::move(message)));
+    }
+    H2Relay::PushBatch batch;  // what a batch sends arrives when it closes
+    push->Finish(absl::OkStatus());
+  });
+  ASSERT_TRUE(client.Pump([&] { return client.stream(id).closed; }, 5));
+  writer.join();
+  EXPECT_EQ(client.stream(id).headers["grpc-status"], "0");
+  EXPECT_EQ(client.stream(id).data, expected);  // every message, in order
+  // The call has ended: what is written now is dropped.
+  for (int i = 0; i < 100 && push->Write(Framed("late")); ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  EXPECT_FALSE(push->Write(Framed("late")));
+}
+
+TEST_F(H2RelayTest, APushingCallsCallerThatDoesNotReadIsEndedAtTheBacklog) {
+  Client client(relay_->port(), false);  // receives, but gives no window back
+  int32_t id = client.Call("/t.T/Push", Framed("watch"), true);
+  std::shared_ptr<LocalPush> push = WaitForPush(client, routes_.pusher);
+  ASSERT_NE(push, nullptr);
+  const std::string message = Framed(std::string(16 * 1024, 'p'));
+  size_t written = 0;
+  for (int i = 0; i < 500; ++i) {
+    if (!push->Write(message)) {
+      break;
+    }
+    written += message.size();
+    client.Pump([] { return false; }, 0.01);
+  }
+  // Refused once the unread bytes passed the backlog (256 KiB) beyond what the caller's window
+  // took (64 KiB): bounded, not the 8 MB offered.
+  EXPECT_LT(written, size_t{1} << 20);
+  // The caller reads again: what was accepted, then RESOURCE_EXHAUSTED (WATCHER_TOO_SLOW).
+  client.Widen(id);
+  ASSERT_TRUE(client.Pump(
+      [&] {
+        client.ConsumeAll(id);
+        return client.stream(id).closed;
+      },
+      10));
+  EXPECT_EQ(client.stream(id).headers["grpc-status"], "8");
+  EXPECT_NE(client.stream(id).headers["grpc-message"].find("behind"), std::string::npos);
+  EXPECT_LE(client.stream(id).data.size(), written);
+}
+
+TEST_F(H2RelayTest, ACancelledPushingCallDropsLaterWrites) {
+  Client client(relay_->port(), true);
+  int32_t id = client.Call("/t.T/Push", Framed("watch"), false, {{"grpc-timeout", "100m"}});
+  std::shared_ptr<LocalPush> push = WaitForPush(client, routes_.pusher);
+  ASSERT_NE(push, nullptr);
+  ASSERT_TRUE(  // its deadline
+      client.Pump([&] { return client.stream(id).headers.count("grpc-status") > 0; }, 5));
+  EXPECT_EQ(client.stream(id).headers["grpc-status"], "4");
+  bool dropped = false;
+  for (int i = 0; i < 100 && !dropped; ++i) {
+    dropped = !push->Write(Framed("late"));
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  EXPECT_TRUE(dropped);
 }
 
 }  // namespace
