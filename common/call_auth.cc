@@ -122,8 +122,24 @@ absl::StatusOr<Principal> CallAuthorizer::Authenticate(
   return principal;
 }
 
+static absl::Status RepeatedAuthorizationError() {
+  return ErrorWithReason(absl::StatusCode::kUnauthenticated, "REPEATED_CREDENTIALS",
+                         "the call carries more than one authorization header; send one");
+}
+
+absl::StatusOr<Principal> CallAuthorizer::Authorize(const CallerHeaders& caller,
+                                                    absl::string_view method) const {
+  if (caller.repeated_authorization) {
+    return RepeatedAuthorizationError();
+  }
+  return Authorize(caller.authorization, caller.roles, method);
+}
+
 absl::StatusOr<Principal> CallAuthorizer::Authorize(const grpc::ServerContextBase& context,
                                                     absl::string_view method) const {
+  if (context.client_metadata().count("authorization") > 1) {
+    return RepeatedAuthorizationError();
+  }
   return Authorize(ClientMetadata(context, "authorization"),
                    ClientMetadata(context, "x-accord-roles"), method);
 }

@@ -63,6 +63,9 @@ struct CallerHeaders {
   std::optional<std::string> request_id;
   std::optional<std::string> traceparent;
   std::optional<std::string> tracestate;
+  // More than one authorization header came: the call is refused (UNAUTHENTICATED) on every
+  // front end, rather than one reading the first and another the last.
+  bool repeated_authorization = false;
 };
 
 class CallAuthorizer final {
@@ -74,6 +77,7 @@ class CallAuthorizer final {
   // Thread-safe.
   absl::StatusOr<Principal> Authorize(const grpc::ServerContextBase& context,
                                       absl::string_view method) const;
+  absl::StatusOr<Principal> Authorize(const CallerHeaders& caller, absl::string_view method) const;
   // The same from header values (the HTTP front end).
   absl::StatusOr<Principal> Authorize(std::optional<absl::string_view> authorization,
                                       std::optional<absl::string_view> roles_header,

@@ -38,6 +38,8 @@
 #include "common/rpc_metrics.h"
 #include "common/status.h"
 #include "common/trace.h"
+#include "frontdoor/connection_limits.h"
+#include "frontdoor/memory.h"
 #include <nghttp2/nghttp2.h>
 
 namespace accord {
@@ -51,11 +53,17 @@ constexpr size_t kWriteChunk = 64 * 1024;
 // A local call's response this far behind is not added to, and its request's bytes are not
 // credited: the caller's flow-control window stops a caller that does not read.
 constexpr size_t kResponseBacklog = 1 << 20;
+// A local call's request buffer this small is credited without counting the connection's.
+constexpr size_t kSmallRequest = 64 * 1024;
 // A local call's response is reserved this many times its request's size (scores with every
 // reason are about twice the lead), so that it is rarely copied as it grows.
 constexpr size_t kResponseReserve = 3;
-// During a backend's back-off, calls try a connection at most this often (per loop).
-constexpr absl::Duration kProbeInterval = absl::Milliseconds(10);
+// A request header block is decoded up to this many times the header limit; a client
+// connection that sends more than kMaxOversizedBlocks blocks past that is closed.
+constexpr size_t kHeaderBlockCutoff = 2;
+constexpr int kMaxOversizedBlocks = 8;
+// A backend connection that fails is logged at most this often per backend and loop.
+constexpr absl::Duration kFailureLogInterval = absl::Seconds(5);
 
 // Bytes on their way from one connection to the other, in arrival order.
 struct Pipe {
@@ -81,6 +89,7 @@ class Upstream;
 // One call: its stream on a client connection and, once admitted, on a backend connection or
 // answered by a local call.
 struct Stream {
+  explicit Stream(size_t max_message_bytes) : framing(max_message_bytes) {}
   ClientConn* client = nullptr;
   int32_t client_id = 0;
   Upstream* up = nullptr;
@@ -106,12 +115,15 @@ struct Stream {
   bool recorded = false;
   absl::Time started;
   absl::Time deadline = absl::InfiniteFuture();
+  // The last time request bytes arrived, and response bytes went out (or the response had none
+  // waiting): a call that makes no progress for RelayOptions::stall_timeout is ended.
+  absl::Time request_progress;
+  absl::Time response_progress;
+  bool reset = false;       // RST_STREAM sent to the client
   std::string traceparent;  // sent to the backend: its trace id goes in the edge log
   bool watch = false;       // a watch stream (RelayOptions::watch_paths): ended by a drain
-  // The request's gRPC framing, checked as it passes: 5-byte prefixes and payloads.
-  uint8_t prefix[5] = {};
-  int prefix_have = 0;
-  uint64_t payload_left = 0;
+  // The request's gRPC framing, checked as it passes.
+  frontdoor::MessageScanner framing;
 };
 
 absl::StatusOr<std::pair<std::string, std::string>> SplitHostPort(const std::string& address) {
@@ -312,7 +324,8 @@ class H2Relay::Workers {
 // drained to the sockets. All state below is touched by that thread only, except the inbox.
 class H2Relay::Loop {
  public:
-  Loop(RelayRoutes& routes, const RelayOptions& options, RpcMetrics* rpc_metrics, Workers* workers);
+  Loop(RelayRoutes& routes, const RelayOptions& options, RpcMetrics* rpc_metrics, Workers* workers,
+       frontdoor::ConnectionLimits* limits);
   ~Loop();
   // The first loop binds the public address; every loop opens its epoll (`listen`: false).
   absl::Status Listen(bool listen);
@@ -342,10 +355,12 @@ class H2Relay::Loop {
  private:
   void Run();
   void Accept();
-  // Takes over an accepted connection (on this loop's thread).
-  void Adopt(int fd);
+  // Takes over an accepted connection from `peer` (on this loop's thread).
+  void Adopt(int fd, std::string peer);
   // Hands an accepted connection to this loop (from another loop's thread).
-  void Give(int fd);
+  void Give(int fd, std::string peer);
+  // Listens again after Accept paused (out of file descriptors).
+  void ResumeAccepting();
   void Sweep(absl::Time now);
   // Ends a call on both sides: RST_STREAM to its backend, `status` in trailers to its client.
   void Cancel(Stream* s, const absl::Status& status);
@@ -364,6 +379,9 @@ class H2Relay::Loop {
   void RunLocal(Stream* s);
   // Runs the local calls whose responses drained and flushes every connection, until quiet.
   void Settle();
+  // Whether a local call's request bytes may be credited to its client now (its buffer is
+  // within the connection's budget).
+  bool MayCredit(const Stream* s) const;
   // Drops a local call's request message of `length` bytes from the request pipe.
   void TakeRequest(Stream* s, size_t length);
   // Sends what a local call wrote: the response headers with its first message.
@@ -433,7 +451,8 @@ class H2Relay::Loop {
   }
   friend class H2Relay::PushBatch;
   std::mutex inbox_mu_;
-  std::vector<int> inbox_;            // guarded by inbox_mu_: connections given by the first loop
+  // Guarded by inbox_mu_: connections (and their peers) given by the first loop.
+  std::vector<std::pair<int, std::string>> inbox_;
   std::vector<LocalResult> results_;  // guarded by inbox_mu_: from the workers
   Workers* workers_;                  // null: local calls run on the loop only
   uint64_t next_serial_ = 0;
@@ -450,12 +469,16 @@ class H2Relay::Loop {
   bool resolver_stopping_ = false;                       // guarded by resolve_mu_
   std::vector<std::vector<sockaddr_storage>> resolved_;  // guarded by resolve_mu_
   std::vector<size_t> next_;
-  std::vector<absl::Time> retry_at_;
-  std::vector<absl::Duration> backoff_;
-  std::vector<absl::Time> probed_at_;  // the last connection a call made during back-off
+  std::vector<absl::Time> failure_logged_;  // per target: the last failed connection logged
   std::unordered_map<Stream*, std::unique_ptr<Stream>> streams_;
   std::vector<Conn*> dirty_;
-  std::vector<Stream*> local_pending_;  // local calls whose response drained: run them again
+  std::vector<Stream*> local_pending_;   // local calls whose response drained: run them again
+  absl::Time now_ = absl::Now();         // this turn of the loop's
+  frontdoor::ConnectionLimits* limits_;  // the relay's, over every loop
+  // Large buffers freed (an attack's, a burst's): returned to the system at the next sweep.
+  frontdoor::ReleaseAfter release_{16 << 20, absl::Seconds(2)};
+  bool accept_paused_ = false;
+  absl::Time accept_failure_logged_ = absl::InfinitePast();
 };
 
 namespace {
@@ -688,7 +711,9 @@ class Conn {
 
 class ClientConn final : public Conn {
  public:
-  ClientConn(H2Relay::Loop* loop, int fd) : Conn(loop, fd) {
+  // Holds a place in `limits` for `peer` (taken by the accepting loop) until it goes.
+  ClientConn(H2Relay::Loop* loop, int fd, frontdoor::ConnectionLimits* limits, std::string peer)
+      : Conn(loop, fd), limits_(limits), peer_(std::move(peer)) {
     const RelayOptions& o = loop->options();
     OpenSession(
         true, &ClientConn::BeginHeaders, &ClientConn::OnHeader, &ClientConn::OnFrame,
@@ -699,14 +724,20 @@ class ClientConn final : public Conn {
          {NGHTTP2_SETTINGS_NO_RFC7540_PRIORITIES, 1}});
     opened = last_active = absl::Now();
   }
+  ~ClientConn() override { limits_->Remove(peer_); }
   bool upstream() const override { return false; }
 
   std::unordered_set<Stream*> streams;
   absl::Time opened;
   absl::Time last_active;
-  bool greeted = false;  // the client's SETTINGS arrived
+  bool called = false;          // a call was made on it
+  absl::Time request_progress;  // request bytes last arrived, on any of its calls
+  bool greeted = false;         // the client's SETTINGS arrived
+  int oversized_blocks = 0;     // header blocks cut off (kHeaderBlockCutoff)
 
  private:
+  frontdoor::ConnectionLimits* limits_;
+  std::string peer_;
   static int BeginHeaders(nghttp2_session* session, const nghttp2_frame* frame, void* user) {
     if (frame->hd.type != NGHTTP2_HEADERS || frame->headers.cat != NGHTTP2_HCAT_REQUEST) {
       return 0;
@@ -724,10 +755,22 @@ class ClientConn final : public Conn {
         frame->headers.cat != NGHTTP2_HCAT_REQUEST) {
       return 0;  // request trailers carry nothing a gRPC call needs
     }
+    auto* self = static_cast<ClientConn*>(user);
+    const size_t limit = self->loop_->options().max_header_bytes;
     s->header_bytes += name_length + value_length;
-    if (s->header_bytes <= static_cast<ClientConn*>(user)->loop_->options().max_header_bytes) {
+    if (s->header_bytes <= limit) {
       s->headers.emplace_back(std::string(reinterpret_cast<const char*>(name), name_length),
                               std::string(reinterpret_cast<const char*>(value), value_length));
+      return 0;
+    }
+    // Past the limit the call is refused (RESOURCE_EXHAUSTED, OnRequest). A block that goes on
+    // well past it is not decoded further: a few KB of HPACK can name one 4 KB table entry
+    // thousands of times (an HPACK bomb), and every field decoded is checked byte by byte.
+    // nghttp2 resets the stream and skips the rest of the block; a connection that keeps
+    // sending such blocks is closed.
+    if (s->header_bytes > kHeaderBlockCutoff * limit) {
+      return ++self->oversized_blocks > kMaxOversizedBlocks ? NGHTTP2_ERR_CALLBACK_FAILURE
+                                                            : NGHTTP2_ERR_TEMPORAL_CALLBACK_FAILURE;
     }
     return 0;
   }
@@ -838,12 +881,13 @@ void NoDelay(int fd) {
 }  // namespace
 
 H2Relay::Loop::Loop(RelayRoutes& routes, const RelayOptions& options, RpcMetrics* rpc_metrics,
-                    Workers* workers)
+                    Workers* workers, frontdoor::ConnectionLimits* limits)
     : routes_(routes),
       options_(options),
       internal_(static_cast<int>(options.backends.size())),
       rpc_metrics_(rpc_metrics),
-      workers_(workers) {
+      workers_(workers),
+      limits_(limits) {
   const size_t targets = options_.backends.size() + 1;
   for (const RelayBackend& b : options_.backends) {
     // A gRPC target ("dns:///registry:7401", as the Kubernetes manifests give the gateway)
@@ -857,9 +901,7 @@ H2Relay::Loop::Loop(RelayRoutes& routes, const RelayOptions& options, RpcMetrics
   addresses_.resize(targets);
   resolved_.resize(targets);
   next_.assign(targets, 0);
-  retry_at_.assign(targets, absl::InfinitePast());
-  backoff_.assign(targets, absl::Milliseconds(200));
-  probed_at_.assign(targets, absl::InfinitePast());
+  failure_logged_.assign(targets, absl::InfinitePast());
 }
 
 H2Relay::Loop::~Loop() {
@@ -873,8 +915,9 @@ H2Relay::Loop::~Loop() {
   }
   streams_.clear();
   conns_.clear();
-  for (int fd : inbox_) {
+  for (const auto& [fd, peer] : inbox_) {
     close(fd);
+    limits_->Remove(peer);
   }
   for (int fd : {listen_fd_, wake_fd_, epoll_}) {
     if (fd >= 0) {
@@ -969,13 +1012,15 @@ void H2Relay::Loop::Join() {
 const std::string& H2Relay::Loop::TargetName(int target) const { return target_name_[target]; }
 
 Stream* H2Relay::Loop::NewStream(ClientConn* client, int32_t id) {
-  auto owned = std::make_unique<Stream>();
+  auto owned = std::make_unique<Stream>(options_.max_message_bytes);
   Stream* s = owned.get();
   s->headers.reserve(16);
   s->client = client;
   s->client_id = id;
   s->serial = ++next_serial_;
+  s->request_progress = s->response_progress = now_;
   client->streams.insert(s);
+  client->called = true;
   client->last_active = absl::Now();
   streams_.emplace(s, std::move(owned));
   return s;
@@ -1023,6 +1068,7 @@ void H2Relay::Loop::OnRequest(Stream* s, bool end_stream) {
     } else if (name == "grpc-timeout") {
       timeout = value;
     } else if (name == "authorization") {
+      caller.repeated_authorization = caller.authorization.has_value();
       caller.authorization = value;
     } else if (name == "x-accord-roles") {
       caller.roles = value;
@@ -1134,6 +1180,7 @@ void H2Relay::Loop::OnRequest(Stream* s, bool end_stream) {
 void H2Relay::Loop::OnRequestData(Stream* s, const uint8_t* data, size_t size) {
   ClientConn* client = s->client;
   if (size > 0) {
+    s->request_progress = client->request_progress = now_;
     if (!s->up_open) {
       // Refused or over: nobody takes these bytes, the window is given back at once.
       nghttp2_session_consume(client->session(), s->client_id, size);
@@ -1142,32 +1189,16 @@ void H2Relay::Loop::OnRequestData(Stream* s, const uint8_t* data, size_t size) {
     }
     // gRPC framing: a message longer than the limit is refused before it reaches a backend.
     if (s->route != nullptr) {
-      for (size_t i = 0; i < size;) {
-        if (s->payload_left > 0) {
-          uint64_t take = std::min<uint64_t>(s->payload_left, size - i);
-          s->payload_left -= take;
-          i += take;
-          continue;
+      if (absl::Status framing =
+              s->framing.Feed(absl::string_view(reinterpret_cast<const char*>(data), size));
+          !framing.ok()) {
+        if (s->up != nullptr) {
+          nghttp2_submit_rst_stream(s->up->session(), NGHTTP2_FLAG_NONE, s->up_id, NGHTTP2_CANCEL);
+          MarkDirty(s->up);
         }
-        s->prefix[s->prefix_have++] = data[i++];
-        if (s->prefix_have == 5) {
-          s->prefix_have = 0;
-          s->payload_left = (uint64_t{s->prefix[1]} << 24) | (uint64_t{s->prefix[2]} << 16) |
-                            (uint64_t{s->prefix[3]} << 8) | uint64_t{s->prefix[4]};
-          if (s->payload_left > options_.max_message_bytes) {
-            const uint64_t length = s->payload_left;
-            if (s->up != nullptr) {
-              nghttp2_submit_rst_stream(s->up->session(), NGHTTP2_FLAG_NONE, s->up_id,
-                                        NGHTTP2_CANCEL);
-              MarkDirty(s->up);
-            }
-            nghttp2_session_consume(client->session(), s->client_id, size);
-            EndResponse(s, absl::ResourceExhaustedError(absl::StrCat(
-                               "a request message of ", length, " bytes exceeds the limit of ",
-                               options_.max_message_bytes)));
-            return;
-          }
-        }
+        nghttp2_session_consume(client->session(), s->client_id, size);
+        EndResponse(s, framing);
+        return;
       }
     }
     s->request.data.append(reinterpret_cast<const char*>(data), size);
@@ -1249,9 +1280,10 @@ void H2Relay::Loop::ApplyPush(Stream* s, LocalResult& r) {
 void H2Relay::Loop::RunLocal(Stream* s) {
   Pipe& in = s->request;
   while (s->local != nullptr && !s->local_busy && s->response.size() < kResponseBacklog) {
-    if (s->local_owed > 0 && s->client_open) {
+    if (s->local_owed > 0 && s->client_open && MayCredit(s)) {
       nghttp2_session_consume(s->client->session(), s->client_id, s->local_owed);
       s->local_owed = 0;
+      s->request_progress = now_;  // the caller may send again from now
       MarkDirty(s->client);
     }
     if (absl::Now() > s->deadline) {
@@ -1271,8 +1303,14 @@ void H2Relay::Loop::RunLocal(Stream* s) {
       }
       return;
     }
-    const auto* p = reinterpret_cast<const uint8_t*>(in.data.data() + in.offset);
-    const size_t length = (size_t{p[1]} << 24) | (size_t{p[2]} << 16) | (size_t{p[3]} << 8) | p[4];
+    absl::StatusOr<std::optional<frontdoor::MessageHead>> head =
+        frontdoor::ReadPrefix(absl::string_view(in.data).substr(in.offset));
+    if (!head.ok()) {
+      EndResponse(s, head.status());
+      return;
+    }
+    const bool compressed = (*head)->compressed;
+    const size_t length = (*head)->length;
     if (in.size() - 5 < length) {
       if (in.eof) {
         EndResponse(s, absl::InvalidArgumentError("the request ended inside a message"));
@@ -1284,14 +1322,48 @@ void H2Relay::Loop::RunLocal(Stream* s) {
       return;
     }
     absl::string_view message(in.data.data() + in.offset + 5, length);
-    std::string inflated;
-    if (p[0] != 0) {
-      if (s->encoding != "gzip" && s->encoding != "deflate") {
-        EndResponse(s, absl::UnimplementedError(absl::StrCat(
-                           "grpc-encoding ", s->encoding.empty() ? "(none)" : s->encoding,
-                           " is not supported: send identity, gzip or deflate")));
-        return;
+    if (compressed && s->encoding != "gzip" && s->encoding != "deflate") {
+      EndResponse(s, absl::UnimplementedError(absl::StrCat(
+                         "grpc-encoding ", s->encoding.empty() ? "(none)" : s->encoding,
+                         " is not supported: send identity, gzip or deflate")));
+      return;
+    }
+    ++s->local_messages;
+    // A large message goes to a worker, so that one connection's batches use every core; so
+    // does every compressed one, whose size is known only once inflated (a few KB of gzip can
+    // inflate to the 4 MiB limit): inflating and answering it on the loop would stall every
+    // other call of the loop.
+    if (workers_ != nullptr && (compressed || length >= options_.worker_min_bytes)) {
+      s->local_busy = true;
+      std::string bytes;
+      size_t skip = 0;
+      if (in.offset == 0 && in.data.size() == 5 + length) {
+        bytes.swap(in.data);  // the whole pipe is this message (a unary call's, usually)
+        skip = 5;
+      } else {
+        bytes = std::string(message);
+        TakeRequest(s, length);
       }
+      workers_->Post([this, s, serial = s->serial, call = s->local, bytes = std::move(bytes), skip,
+                      encoding = compressed ? s->encoding : std::string(),
+                      limit = options_.max_message_bytes] {
+        LocalResult result{s, serial, call, {}, {}};
+        absl::string_view message = absl::string_view(bytes).substr(skip);
+        std::string inflated;
+        if (!encoding.empty()) {
+          result.status = Inflate(message, encoding, limit, &inflated);
+          message = inflated;
+        }
+        if (result.status.ok()) {
+          result.response.reserve(kResponseReserve * message.size() + 64);
+          result.status = call->OnMessage(message, result.response);
+        }
+        Deliver(std::move(result));
+      });
+      return;
+    }
+    std::string inflated;
+    if (compressed) {
       if (absl::Status inflate =
               Inflate(message, s->encoding, options_.max_message_bytes, &inflated);
           !inflate.ok()) {
@@ -1299,31 +1371,6 @@ void H2Relay::Loop::RunLocal(Stream* s) {
         return;
       }
       message = inflated;
-    }
-    ++s->local_messages;
-    if (workers_ != nullptr && length >= options_.worker_min_bytes) {
-      // A large message: scored on a worker, so one connection's batches use every core.
-      s->local_busy = true;
-      std::string bytes = std::move(inflated);
-      size_t skip = 0;
-      if (p[0] != 0) {
-        TakeRequest(s, length);
-      } else if (in.offset == 0 && in.data.size() == 5 + length) {
-        bytes.swap(in.data);  // the whole pipe is this message (a unary call's, usually)
-        skip = 5;
-      } else {
-        bytes = std::string(message);
-        TakeRequest(s, length);
-      }
-      workers_->Post(
-          [this, s, serial = s->serial, call = s->local, bytes = std::move(bytes), skip] {
-            LocalResult result{s, serial, call, {}, {}};
-            const absl::string_view message = absl::string_view(bytes).substr(skip);
-            result.response.reserve(kResponseReserve * message.size() + 64);
-            result.status = call->OnMessage(message, result.response);
-            Deliver(std::move(result));
-          });
-      return;
     }
     const size_t before = s->response.data.size();
     if (before == 0) {
@@ -1338,6 +1385,28 @@ void H2Relay::Loop::RunLocal(Stream* s) {
     }
     Respond(s);
   }
+}
+
+bool H2Relay::Loop::MayCredit(const Stream* s) const {
+  if (s->request.size() <= kSmallRequest) {
+    return true;  // the common case: no count to make
+  }
+  // Bytes are credited while the connection's local calls buffer at most
+  // max_connection_buffer, or to the connection's largest message (so that one message always
+  // completes and frees its bytes). A client that sends most of many large messages and stops
+  // is held at its windows (16 MiB for the connection), then ended by the stall timeout.
+  size_t buffered = 0;
+  bool largest = true;
+  for (const Stream* other : s->client->streams) {
+    if (other->local != nullptr) {
+      buffered += other->request.size();
+      // Ties go to the older stream: one stream only is the largest.
+      largest = largest &&
+                (other == s || other->request.size() < s->request.size() ||
+                 (other->request.size() == s->request.size() && other->client_id > s->client_id));
+    }
+  }
+  return largest || buffered <= options_.max_connection_buffer;
 }
 
 void H2Relay::Loop::TakeRequest(Stream* s, size_t length) {
@@ -1522,6 +1591,9 @@ void H2Relay::Loop::OnResponseEnd(Stream* s) {
 ssize_t H2Relay::Loop::ReadResponse(Stream* s, size_t length, uint32_t* flags) {
   ssize_t n = Forward(s->response, s->up, s->up_id, s->up_open && s->up != nullptr, s->response.eof,
                       length, flags);
+  if (n > 0) {
+    s->response_progress = now_;
+  }
   if (s->local != nullptr &&
       s->response.size() - static_cast<size_t>(std::max<ssize_t>(n, 0)) < kResponseBacklog) {
     local_pending_.push_back(s);  // its response drained: it may take more of the request
@@ -1555,6 +1627,7 @@ void H2Relay::Loop::EndResponse(Stream* s, const absl::Status& status) {
       nghttp2_session_consume(s->client->session(), s->client_id, s->local_owed);
       s->local_owed = 0;
     }
+    release_.Freed(s->request.data.capacity());
     s->request = Pipe();
   }
   if (!s->responded) {
@@ -1630,6 +1703,7 @@ void H2Relay::Loop::OnUpstreamStreamClosed(Stream* s, uint32_t error_code) {
 
 void H2Relay::Loop::MaybeFree(Stream* s) {
   if (!s->client_open && !s->up_open) {
+    release_.Freed(s->request.data.capacity() + s->response.data.capacity());
     streams_.erase(s);
   }
 }
@@ -1643,27 +1717,18 @@ Upstream* H2Relay::Loop::Pick(int target) {
       return up;
     }
   }
-  const absl::Time now = absl::Now();
-  if (now < retry_at_[target]) {
-    // Failed recently. A call still tries one connection when none was tried for
-    // kProbeInterval, so a backend that is back (a registry restart) is found by the next
-    // call rather than after the back-off, which grows to 5 s; calls that come while that
-    // connection is made wait on it (it is usable while connecting). A backend still down
-    // costs one refused connection per interval.
-    if (now < probed_at_[target] + kProbeInterval) {
-      return nullptr;
-    }
-    probed_at_[target] = now;
-  }
-  // Every address the name had at its last resolution, one connection each; the resolver
-  // looks again for the next time.
+  // No connection is open or being made: this call makes one, whatever the last attempt did,
+  // and the calls that come while it is made wait on it (it is usable while connecting). So
+  // no call fails without an attempt of its own or of the calls beside it, and a backend that
+  // is back (a registry restart) is used by the next call on every loop. A backend still down
+  // costs one refused connection per call that finds no attempt under way. Every address the
+  // name had at its last resolution gets one connection; the resolver looks again for the
+  // next time.
   for (const sockaddr_storage& address : addresses_[target]) {
     Connect(target, address);
   }
   RequestResolve();
   if (pool.empty()) {
-    retry_at_[target] = now + backoff_[target];
-    backoff_[target] = std::min(backoff_[target] * 2, absl::Seconds(5));
     return nullptr;
   }
   Upstream* up = pool[next_[target] % pool.size()];
@@ -1765,13 +1830,12 @@ void H2Relay::Loop::ApplyResolved() {
 }
 
 void H2Relay::Loop::FailUpstream(Upstream* up, const std::string& why) {
-  if (!up->ready) {
+  if (!up->ready && absl::Now() - failure_logged_[up->target] >= kFailureLogInterval) {
+    failure_logged_[up->target] = absl::Now();
     Log(LogLevel::kWarning, "backend connection failed",
         {{"backend", TargetName(up->target)},
          {"address", target_address_[up->target]},
          {"error", why}});
-    retry_at_[up->target] = absl::Now() + backoff_[up->target];
-    backoff_[up->target] = std::min(backoff_[up->target] * 2, absl::Seconds(5));
   }
   up->Kill();
   std::vector<Stream*> streams(up->streams.begin(), up->streams.end());
@@ -1803,30 +1867,62 @@ void H2Relay::Loop::Accept() {
   for (;;) {
     int fd = accept4(listen_fd_, nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC);
     if (fd < 0) {
+      if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM) {
+        // Out of descriptors or memory: the pending connection stays in the backlog, and the
+        // listening socket stays readable. Accepting pauses (epoll would wake at once and
+        // spin) until the next sweep, when connections closed since may have made room.
+        epoll_ctl(epoll_, EPOLL_CTL_DEL, listen_fd_, nullptr);
+        accept_paused_ = true;
+        if (now_ - accept_failure_logged_ >= kFailureLogInterval) {
+          accept_failure_logged_ = now_;
+          Log(LogLevel::kWarning, "cannot accept connections", {{"error", std::strerror(errno)}});
+        }
+      }
       return;
+    }
+    std::string peer = frontdoor::PeerAddress(fd);
+    std::string why;
+    if (!limits_->TryAdd(peer, &why)) {
+      close(fd);
+      routes_.CountRejected("connections");
+      if (now_ - accept_failure_logged_ >= kFailureLogInterval) {
+        accept_failure_logged_ = now_;
+        Log(LogLevel::kWarning, "connection refused", {{"peer", peer}, {"why", why}});
+      }
+      continue;
     }
     NoDelay(fd);
     // Dealt in turn, so that even two connections (a gateway's) use two loops.
     Loop* to = loops_[next_loop_++ % loops_.size()];
     if (to == this) {
-      Adopt(fd);
+      Adopt(fd, std::move(peer));
     } else {
-      to->Give(fd);
+      to->Give(fd, std::move(peer));
     }
   }
 }
 
-void H2Relay::Loop::Give(int fd) {
+void H2Relay::Loop::ResumeAccepting() {
+  if (accept_paused_ && !stopping_.load()) {
+    accept_paused_ = false;
+    epoll_event ev{};
+    ev.events = EPOLLIN;
+    ev.data.ptr = &listen_fd_;
+    epoll_ctl(epoll_, EPOLL_CTL_ADD, listen_fd_, &ev);
+  }
+}
+
+void H2Relay::Loop::Give(int fd, std::string peer) {
   {
     std::lock_guard lock(inbox_mu_);
-    inbox_.push_back(fd);
+    inbox_.emplace_back(fd, std::move(peer));
   }
   uint64_t one = 1;
   [[maybe_unused]] ssize_t n = write(wake_fd_, &one, sizeof one);
 }
 
-void H2Relay::Loop::Adopt(int fd) {
-  auto owned = std::make_unique<ClientConn>(this, fd);
+void H2Relay::Loop::Adopt(int fd, std::string peer) {
+  auto owned = std::make_unique<ClientConn>(this, fd, limits_, std::move(peer));
   ClientConn* c = owned.get();
   if (server_tls_ != nullptr) {
     // Renewed files are looked for at every new connection (a stat of each, far below the
@@ -1909,14 +2005,58 @@ void H2Relay::Loop::Sweep(absl::Time now) {
       }
     }
   }
-  std::vector<Stream*> expired;
+  // Deadlines hold until the caller has the last byte: a call past its deadline whose
+  // response is not all taken yet is reset. So are calls that stall (stall_timeout).
+  std::vector<std::pair<Stream*, absl::Status>> ended;
+  std::vector<Stream*> reset;
   for (const auto& [s, owned] : streams_) {
-    if (s->client_open && !s->response.eof && s->deadline < now) {
-      expired.push_back(s);
+    if (!s->client_open || s->reset) {
+      continue;
+    }
+    if (s->response.size() == 0) {
+      s->response_progress = now;  // nothing waits on the caller
+    }
+    if (s->local_owed > 0 && s->local != nullptr && !s->local_busy) {
+      local_pending_.push_back(s);  // credit held back (MayCredit): try again
+    }
+    if (s->deadline < now) {
+      if (s->response.eof) {
+        reset.push_back(s);
+      } else {
+        ended.emplace_back(s, absl::DeadlineExceededError("deadline exceeded"));
+      }
+    } else if (now - s->response_progress > options_.stall_timeout) {
+      reset.push_back(s);  // the caller has not read for that long
+    } else if (s->response.eof && s->response.size() == 0 && !s->request.eof &&
+               now - s->request_progress > options_.stall_timeout) {
+      reset.push_back(s);  // answered, and the caller neither sends nor ends its side
+    } else if (s->framing.partial_bytes() > 0 && !s->request.eof && !s->response.eof &&
+               now - (s->local_owed == 0 ? s->request_progress : s->client->request_progress) >
+                   options_.stall_timeout) {
+      // A call whose bytes the front end holds back (local_owed) waits on the connection's
+      // other calls: it stalls only when the whole connection does.
+      ended.emplace_back(
+          s, ErrorWithReason(absl::StatusCode::kResourceExhausted, "REQUEST_STALLED",
+                             absl::StrCat("the request stopped inside a message for ",
+                                          absl::FormatDuration(options_.stall_timeout))));
     }
   }
-  for (Stream* s : expired) {
-    Cancel(s, absl::DeadlineExceededError("deadline exceeded"));
+  for (auto& [s, status] : ended) {
+    Cancel(s, status);
+    if (s->local == nullptr && s->up == nullptr) {
+      release_.Freed(s->request.data.capacity());
+      s->request = Pipe();  // what the caller sent of it is no longer needed
+    }
+  }
+  for (Stream* s : reset) {
+    s->reset = true;
+    nghttp2_submit_rst_stream(s->client->session(), NGHTTP2_FLAG_NONE, s->client_id,
+                              NGHTTP2_CANCEL);
+    MarkDirty(s->client);
+    if (s->up_open && s->up != nullptr) {
+      nghttp2_submit_rst_stream(s->up->session(), NGHTTP2_FLAG_NONE, s->up_id, NGHTTP2_CANCEL);
+      MarkDirty(s->up);
+    }
   }
   for (const auto& [c, owned] : conns_) {
     if (c->dead()) {
@@ -1949,7 +2089,17 @@ void H2Relay::Loop::Sweep(absl::Time now) {
     }
     auto* client = static_cast<ClientConn*>(c);
     if ((!client->greeted && now - client->opened > options_.handshake_timeout) ||
+        (!client->called && now - client->opened > options_.first_call_timeout) ||
         (client->streams.empty() && now - client->last_active > options_.idle_timeout)) {
+      // GOAWAY first: a client whose call crosses the close learns that the server took none
+      // of its streams, and retries the call on a new connection.
+      if (client->ready) {
+        nghttp2_submit_goaway(client->session(), NGHTTP2_FLAG_NONE,
+                              nghttp2_session_get_last_proc_stream_id(client->session()),
+                              NGHTTP2_NO_ERROR, nullptr, 0);
+        bool blocked = false;
+        client->Flush(&blocked);
+      }
       CloseClient(client);
     }
   }
@@ -1962,6 +2112,7 @@ void H2Relay::Loop::Run() {
   absl::Time drain_until = absl::InfiniteFuture();
   for (;;) {
     int n = epoll_wait(epoll_, events, 64, 100);
+    now_ = absl::Now();
     for (int i = 0; i < n; ++i) {
       void* ptr = events[i].data.ptr;
       if (ptr == &listen_fd_) {
@@ -1972,7 +2123,7 @@ void H2Relay::Loop::Run() {
         uint64_t value = 0;
         [[maybe_unused]] ssize_t r = read(wake_fd_, &value, sizeof value);
         ApplyResolved();
-        std::vector<int> given;
+        std::vector<std::pair<int, std::string>> given;
         std::vector<LocalResult> results;
         {
           std::lock_guard lock(inbox_mu_);
@@ -1980,11 +2131,12 @@ void H2Relay::Loop::Run() {
           results.swap(results_);
         }
         ApplyResults(std::move(results));
-        for (int fd : given) {
+        for (auto& [fd, peer] : given) {
           if (stopping_.load()) {
             close(fd);
+            limits_->Remove(peer);
           } else {
-            Adopt(fd);
+            Adopt(fd, std::move(peer));
           }
         }
         continue;
@@ -2026,9 +2178,6 @@ void H2Relay::Loop::Run() {
         }
         events[i].events |= EPOLLIN;  // records may have come with the handshake's last flight
       }
-      if (c->upstream() && c->ready) {
-        backoff_[static_cast<Upstream*>(c)->target] = absl::Milliseconds(200);
-      }
       if (events[i].events & (EPOLLIN | EPOLLERR | EPOLLHUP)) {
         if (!c->ReadSome()) {
           if (c->upstream()) {
@@ -2045,7 +2194,9 @@ void H2Relay::Loop::Run() {
     const absl::Time now = absl::Now();
     if (now - last_sweep >= absl::Milliseconds(100)) {
       last_sweep = now;
+      ResumeAccepting();
       Sweep(now);
+      release_.MaybeRelease(now);
       Settle();
     }
     if (stopping_.load() && !draining) {
@@ -2091,13 +2242,17 @@ void H2Relay::Loop::Run() {
   CloseWhere([](const Conn& c) { return c.upstream(); });
 }
 
-H2Relay::H2Relay(RelayRoutes& routes, RelayOptions options, RpcMetrics* rpc_metrics) {
+H2Relay::H2Relay(RelayRoutes& routes, RelayOptions options, RpcMetrics* rpc_metrics)
+    : limits_(std::make_unique<frontdoor::ConnectionLimits>(frontdoor::ConnectionLimitOptions{
+          options.max_connections, options.max_connections_per_address})) {
+  frontdoor::RaiseDescriptorLimit();
   if (options.workers > 0) {
     workers_ = std::make_unique<Workers>(options.workers);
   }
   const int threads = std::max(1, options.threads);
   for (int i = 0; i < threads; ++i) {
-    loops_.push_back(std::make_unique<Loop>(routes, options, rpc_metrics, workers_.get()));
+    loops_.push_back(
+        std::make_unique<Loop>(routes, options, rpc_metrics, workers_.get(), limits_.get()));
   }
 }
 

@@ -13,6 +13,7 @@
 #include "common/call_auth.h"
 #include "common/rpc_metrics.h"
 #include "common/tls.h"
+#include "frontdoor/grpc_frame.h"
 
 // A gRPC front end of our own: event loops on libnghttp2 (OpenSSL for TLS) that own a server's
 // public gRPC address. Each call is routed by its owner (RelayRoutes): its frames are relayed
@@ -22,6 +23,9 @@
 // scoring answers its scoring methods itself. docs/gateway.md, "The gRPC front end", and
 // docs/scoring.md, "The scoring front end", describe what it checks and why.
 namespace accord {
+namespace frontdoor {
+class ConnectionLimits;
+}
 
 using RelayHeader = std::pair<std::string, std::string>;
 
@@ -58,16 +62,7 @@ class LocalCall {
 };
 
 // Appends one gRPC message (5-byte prefix, then the payload `write` appends) to `out`.
-template <typename Write>
-void AppendMessage(std::string& out, Write write) {
-  const size_t at = out.size();
-  out.append(5, '\0');
-  write(out);
-  const size_t length = out.size() - at - 5;
-  for (int i = 0; i < 4; ++i) {
-    out[at + 1 + i] = static_cast<char>((length >> (8 * (3 - i))) & 0xff);
-  }
-}
+using frontdoor::AppendMessage;
 
 // A method the front end answers: a call per request, once admitted.
 class LocalMethod {
@@ -133,11 +128,21 @@ struct RelayOptions {
   size_t max_header_bytes = 16 * 1024;         // a request's headers, names and values
   size_t max_message_bytes = 4 * 1024 * 1024;  // one gRPC message of a request
   size_t max_push_backlog = 8 * 1024 * 1024;   // a pushing call's bytes its caller has not read
+  // Request bytes of a connection's local calls held before they make whole messages: past
+  // it, only the connection's largest message gets window credit (the rest wait).
+  size_t max_connection_buffer = 16 * 1024 * 1024;
+  // A call whose request stops inside a message, or whose response waits on a caller that
+  // reads nothing (a zero window), this long is ended: its bytes and its slot go back.
+  absl::Duration stall_timeout = absl::Seconds(10);
+  // Client connections: in all and per source address; over either, a new one is closed.
+  size_t max_connections = 20000;
+  size_t max_connections_per_address = 1000;
   absl::Duration connect_timeout = absl::Seconds(5);
-  absl::Duration keepalive_time = absl::Seconds(30);     // a backend connection quiet this long
-  absl::Duration keepalive_timeout = absl::Seconds(10);  // is PINGed, and closed without answer
-  absl::Duration handshake_timeout = absl::Seconds(10);  // client preface and settings
-  absl::Duration idle_timeout = absl::Minutes(5);        // a client connection with no calls
+  absl::Duration keepalive_time = absl::Seconds(30);      // a backend connection quiet this long
+  absl::Duration keepalive_timeout = absl::Seconds(10);   // is PINGed, and closed without answer
+  absl::Duration handshake_timeout = absl::Seconds(10);   // client preface and settings
+  absl::Duration idle_timeout = absl::Minutes(5);         // a client connection with no calls
+  absl::Duration first_call_timeout = absl::Seconds(10);  // one that has made no call yet
   // Streams that watch rather than call: when the relay drains they end at once with
   // UNAVAILABLE (their clients resume elsewhere) instead of holding the drain for its grace.
   std::vector<std::string> watch_paths = {"/grpc.health.v1.Health/Watch",
@@ -180,6 +185,7 @@ class H2Relay final {
   class Workers;
 
  private:
+  std::unique_ptr<frontdoor::ConnectionLimits> limits_;  // outlives the loops' connections
   std::unique_ptr<Workers> workers_;  // ended before the loops: results go to live loops
   std::vector<std::unique_ptr<Loop>> loops_;
 };

@@ -21,8 +21,7 @@ const RelayRoute* LocalRoutes::Find(absl::string_view path) const {
 
 absl::StatusOr<std::unique_ptr<RelayTicket>> LocalRoutes::Admit(const RelayRoute& route,
                                                                 const CallerHeaders& caller) {
-  absl::StatusOr<Principal> principal =
-      authorizer_.Authorize(caller.authorization, caller.roles, route.path);
+  absl::StatusOr<Principal> principal = authorizer_.Authorize(caller, route.path);
   if (!principal.ok()) {
     return principal.status();
   }

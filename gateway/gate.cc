@@ -15,11 +15,14 @@ std::optional<std::string> Get(const grpc::ServerContextBase& context, absl::str
   return value ? std::optional<std::string>(std::string(*value)) : std::nullopt;
 }
 
+int ShareOf(int limit, double share) { return std::max(1, static_cast<int>(limit * share)); }
+
 }  // namespace
 
 CallerHeaders HeadersOf(const grpc::ServerContextBase& context) {
   CallerHeaders h;
   h.authorization = Get(context, "authorization");
+  h.repeated_authorization = context.client_metadata().count("authorization") > 1;
   h.roles = Get(context, "x-accord-roles");
   h.request_id = Get(context, "x-request-id");
   h.traceparent = Get(context, "traceparent");
@@ -35,6 +38,8 @@ Gate::Gate(const Catalog& catalog, const CallAuthorizer& authorizer, GateOptions
       quotas_(options.quota),
       unary_limit_(options.max_in_flight),
       stream_limit_(options.max_streams),
+      unary_share_(ShareOf(options.max_in_flight, options.principal_share)),
+      stream_share_(ShareOf(options.max_streams, options.principal_share)),
       rejected_(prometheus::BuildCounter()
                     .Name("accord_gateway_rejected_total")
                     .Help("calls refused before reaching a backend, by reason")
@@ -79,8 +84,7 @@ void Gate::CountRejected(absl::string_view reason) {
 }
 
 absl::StatusOr<Admission> Gate::Admit(const MethodInfo& method, const CallerHeaders& headers) {
-  absl::StatusOr<Principal> principal =
-      authorizer_.Authorize(headers.authorization, headers.roles, method.path);
+  absl::StatusOr<Principal> principal = authorizer_.Authorize(headers, method.path);
   if (!principal.ok()) {
     CountRejected(principal.status().code() == absl::StatusCode::kUnauthenticated
                       ? "unauthenticated"
@@ -98,7 +102,18 @@ absl::StatusOr<Admission> Gate::Admit(const MethodInfo& method, const CallerHead
         retry_after);
   }
   InFlightLimit& limit = method.unary() ? unary_limit_ : stream_limit_;
+  PrincipalLimit& share = method.unary() ? unary_share_ : stream_share_;
+  if (!share.TryAcquire(principal->name)) {
+    CountRejected(method.unary() ? "principal_in_flight" : "principal_streams");
+    return WithRetryAfter(
+        ErrorWithReason(absl::StatusCode::kResourceExhausted, "PRINCIPAL_OVERLOADED",
+                        absl::StrCat(principal->name, " holds its limit of ", share.limit(),
+                                     method.unary() ? " calls in flight" : " open streams",
+                                     " (a share of the gateway's)")),
+        1);
+  }
   if (!limit.TryAcquire()) {
+    share.Release(principal->name);
     CountRejected(method.unary() ? "in_flight" : "streams");
     return WithRetryAfter(
         ErrorWithReason(absl::StatusCode::kResourceExhausted, "OVERLOADED",
@@ -106,7 +121,8 @@ absl::StatusOr<Admission> Gate::Admit(const MethodInfo& method, const CallerHead
                                      method.unary() ? " calls in flight" : " open streams")),
         1);
   }
-  return Admission{*std::move(principal), Ticket(&limit)};
+  std::string name = principal->name;
+  return Admission{*std::move(principal), Ticket(&limit, &share, std::move(name))};
 }
 
 absl::Time Gate::DownstreamDeadline(const MethodInfo& method, absl::Time client_deadline) const {

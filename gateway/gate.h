@@ -28,28 +28,40 @@ struct GateOptions {
   absl::Duration default_deadline = absl::Seconds(5);  // unary calls without a deadline
   absl::Duration max_deadline = absl::Seconds(30);     // longer unary deadlines are capped
   int max_in_flight = 256;                             // unary calls at once, over both front ends
-  int max_streams = 1000;  // streaming calls at once (watches, bulk scoring)
+  int max_streams = 1000;        // streaming calls at once (watches, bulk scoring)
+  double principal_share = 0.5;  // of each of the two limits, the most one principal holds
   QuotaOptions quota;
 };
 
-// Releases an in-flight slot when it goes away.
+// Releases an in-flight slot, and its principal's share, when it goes away.
 class Ticket final {
  public:
   Ticket() = default;
-  explicit Ticket(InFlightLimit* limit) : limit_(limit) {}
-  Ticket(Ticket&& other) noexcept : limit_(std::exchange(other.limit_, nullptr)) {}
+  Ticket(InFlightLimit* limit, PrincipalLimit* share, std::string principal)
+      : limit_(limit), share_(share), principal_(std::move(principal)) {}
+  Ticket(Ticket&& other) noexcept
+      : limit_(std::exchange(other.limit_, nullptr)),
+        share_(std::exchange(other.share_, nullptr)),
+        principal_(std::move(other.principal_)) {}
   Ticket& operator=(Ticket&& other) noexcept {
     std::swap(limit_, other.limit_);
+    std::swap(share_, other.share_);
+    std::swap(principal_, other.principal_);
     return *this;
   }
   ~Ticket() {
     if (limit_ != nullptr) {
       limit_->Release();
     }
+    if (share_ != nullptr) {
+      share_->Release(principal_);
+    }
   }
 
  private:
   InFlightLimit* limit_ = nullptr;
+  PrincipalLimit* share_ = nullptr;
+  std::string principal_;
 };
 
 struct Admission {
@@ -102,6 +114,8 @@ class Gate final {
   Quotas quotas_;
   InFlightLimit unary_limit_;
   InFlightLimit stream_limit_;
+  PrincipalLimit unary_share_;
+  PrincipalLimit stream_share_;
   std::unique_ptr<grpc::GenericStub> stubs_[2];
   std::shared_ptr<grpc::Channel> channels_[2];
   std::unordered_map<const MethodInfo*, std::unique_ptr<grpc::internal::RpcMethod>> registered_;

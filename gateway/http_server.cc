@@ -66,6 +66,7 @@ HttpRequest ToHttpRequest(const httplib::Request& req) {
   out.content_type = req.get_header_value("Content-Type");
   out.accepts_gzip = AcceptsGzip(req);
   out.caller.authorization = Header(req, "Authorization");
+  out.caller.repeated_authorization = req.get_header_value_count("Authorization") > 1;
   out.caller.roles = Header(req, "X-Accord-Roles");
   out.caller.request_id = Header(req, "X-Request-Id");
   out.caller.traceparent = Header(req, "traceparent");

@@ -54,6 +54,33 @@ void Quotas::EvictLocked(Shard& shard, std::chrono::steady_clock::time_point now
   }
 }
 
+PrincipalLimit::Shard& PrincipalLimit::ShardOf(const std::string& principal) {
+  return shards_[absl::Hash<std::string>()(principal) % kShards];
+}
+
+bool PrincipalLimit::TryAcquire(const std::string& principal) {
+  Shard& shard = ShardOf(principal);
+  std::lock_guard lock(shard.mu);
+  int& held = shard.held[principal];
+  if (held >= limit_) {
+    if (held == 0) {
+      shard.held.erase(principal);
+    }
+    return false;
+  }
+  ++held;
+  return true;
+}
+
+void PrincipalLimit::Release(const std::string& principal) {
+  Shard& shard = ShardOf(principal);
+  std::lock_guard lock(shard.mu);
+  auto it = shard.held.find(principal);
+  if (it != shard.held.end() && --it->second <= 0) {
+    shard.held.erase(it);
+  }
+}
+
 size_t Quotas::size() const {
   size_t n = 0;
   for (const Shard& s : shards_) {

@@ -65,4 +65,26 @@ class InFlightLimit final {
   std::atomic<int> in_flight_{0};
 };
 
+// How many calls each principal holds at once, each at most `limit`: one caller cannot take
+// the whole of a shared limit (a client that never reads its responses holds its calls until
+// their deadlines). Thread-safe.
+class PrincipalLimit final {
+ public:
+  explicit PrincipalLimit(int limit) : limit_(limit) {}
+  bool TryAcquire(const std::string& principal);
+  void Release(const std::string& principal);
+  int limit() const { return limit_; }
+
+ private:
+  struct Shard {
+    std::mutex mu;
+    std::unordered_map<std::string, int> held;  // only principals holding some
+  };
+  static constexpr size_t kShards = 16;
+  Shard& ShardOf(const std::string& principal);
+
+  const int limit_;
+  std::array<Shard, kShards> shards_;
+};
+
 }  // namespace accord::gateway

@@ -199,6 +199,11 @@ int main(int argc, char** argv) {
       ->check(CLI::Range(1, 1000000))
       ->envname("ACCORD_GATEWAY_MAX_STREAMS")
       ->capture_default_str();
+  app.add_option("--principal_share", o.gate.principal_share,
+                 "the share of --max_in_flight and of --max_streams one principal may hold")
+      ->check(CLI::Range(0.01, 1.0))
+      ->envname("ACCORD_GATEWAY_PRINCIPAL_SHARE")
+      ->capture_default_str();
   app.add_option("--default_deadline", o.default_deadline_seconds,
                  "seconds given to unary calls without a deadline")
       ->check(CLI::Range(0.01, 3600.0))

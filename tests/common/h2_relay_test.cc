@@ -5,13 +5,16 @@
 #include "common/h2_relay.h"
 
 #include <arpa/inet.h>
+#include <fcntl.h>
 #include <netinet/in.h>
 #include <poll.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <unistd.h>
 #include <zlib.h>
 
 #include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <cstring>
 #include <functional>
@@ -88,9 +91,24 @@ class Pusher final : public LocalMethod {
   std::shared_ptr<LocalPush> push_;
 };
 
+// Counts the tickets of admitted calls still held.
+class CountedTicket final : public RelayTicket {
+ public:
+  explicit CountedTicket(std::atomic<int>& held) : held_(held) { ++held_; }
+  ~CountedTicket() override { --held_; }
+
+ private:
+  std::atomic<int>& held_;
+};
+
 class Routes final : public RelayRoutes {
  public:
-  Routes() {
+  // `answer_relayed`: this relay is the backend, and answers /t.T/Relayed with its Echo.
+  explicit Routes(bool answer_relayed = false) {
+    relayed_.path = "/t.T/Relayed";
+    relayed_.backend = answer_relayed ? -1 : 0;
+    relayed_.local = answer_relayed ? &echo_method_ : nullptr;
+    relayed_.unary = false;
     push_.path = "/t.T/Push";
     push_.local = &pusher;
     push_.unary = false;
@@ -102,18 +120,27 @@ class Routes final : public RelayRoutes {
     big_.unary = false;
   }
   const RelayRoute* Find(absl::string_view path) const override {
-    return path == echo_.path   ? &echo_
-           : path == big_.path  ? &big_
-           : path == push_.path ? &push_
-                                : nullptr;
+    return path == echo_.path      ? &echo_
+           : path == big_.path     ? &big_
+           : path == push_.path    ? &push_
+           : path == relayed_.path ? &relayed_
+                                   : nullptr;
   }
   absl::StatusOr<std::unique_ptr<RelayTicket>> Admit(const RelayRoute&,
                                                      const CallerHeaders& caller) override {
+    if (caller.repeated_authorization) {
+      return absl::UnauthenticatedError("repeated");
+    }
     if (caller.authorization != "Bearer ok") {
       return absl::UnauthenticatedError("no");
     }
-    return nullptr;
+    return std::make_unique<CountedTicket>(held);
   }
+  std::vector<RelayHeader> BackendHeaders(const CallerHeaders&) const override {
+    return {{"authorization", "Bearer ok"}};
+  }
+
+  std::atomic<int> held{0};  // tickets of calls not ended
 
  private:
   Echo echo_method_{1};
@@ -121,6 +148,7 @@ class Routes final : public RelayRoutes {
   RelayRoute echo_;
   RelayRoute big_;
   RelayRoute push_;
+  RelayRoute relayed_;  // to the Echo of another relay (backend 0)
 
  public:
   Pusher pusher;
@@ -249,6 +277,11 @@ class Client {
     nghttp2_session_set_local_window_size(session_, NGHTTP2_FLAG_NONE, id, 16 << 20);
   }
   Stream& stream(int32_t id) { return streams_[id]; }
+  // The server closed the connection.
+  bool eof() const { return eof_; }
+  bool AllClosed(const std::vector<int32_t>& ids) {
+    return std::all_of(ids.begin(), ids.end(), [&](int32_t id) { return streams_[id].closed; });
+  }
   int32_t SendWindow(int32_t id) {
     return nghttp2_session_get_stream_remote_window_size(session_, id);
   }
@@ -275,6 +308,7 @@ class Client {
         char buf[65536];
         ssize_t r = read(fd_, buf, sizeof buf);
         if (r <= 0) {
+          eof_ = true;
           return done();
         }
         nghttp2_session_mem_recv(session_, reinterpret_cast<uint8_t*>(buf), r);
@@ -284,6 +318,7 @@ class Client {
 
  private:
   int fd_;
+  bool eof_ = false;
   bool consume_;
   nghttp2_session* session_ = nullptr;
   std::map<int32_t, Stream> streams_;
@@ -313,14 +348,17 @@ std::string Gzip(const std::string& data) {
 
 class H2RelayTest : public ::testing::Test {
  protected:
-  void SetUp() override {
+  virtual RelayOptions Options() {
     RelayOptions options;
     options.listen = "127.0.0.1:0";
     options.threads = 2;
     options.workers = 1;
     options.worker_min_bytes = 512;
     options.max_push_backlog = 256 * 1024;
-    relay_ = std::make_unique<H2Relay>(routes_, options, nullptr);
+    return options;
+  }
+  void SetUp() override {
+    relay_ = std::make_unique<H2Relay>(routes_, Options(), nullptr);
     ASSERT_TRUE(relay_->Listen().ok());
     relay_->Start("127.0.0.1:1");
   }
@@ -515,6 +553,326 @@ TEST_F(H2RelayTest, ACancelledPushingCallDropsLaterWrites) {
     std::this_thread::sleep_for(std::chrono::milliseconds(10));
   }
   EXPECT_TRUE(dropped);
+}
+
+// Limits tried as an attacker would: short timeouts and small budgets, so that each shows.
+class H2RelayLimitsTest : public H2RelayTest {
+ protected:
+  RelayOptions Options() override {
+    RelayOptions options = H2RelayTest::Options();
+    options.stall_timeout = absl::Milliseconds(700);
+    options.first_call_timeout = absl::Milliseconds(500);
+    options.max_connection_buffer = 1 << 20;
+    options.max_connections_per_address = 4;
+    options.backends = {{"echo", absl::StrCat("127.0.0.1:", FreePort())}};
+    return options;
+  }
+  // A port nothing listens on (yet).
+  static int FreePort() {
+    static int port = [] {
+      int fd = socket(AF_INET, SOCK_STREAM, 0);
+      sockaddr_in a{};
+      a.sin_family = AF_INET;
+      a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+      bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a);
+      socklen_t length = sizeof a;
+      getsockname(fd, reinterpret_cast<sockaddr*>(&a), &length);
+      close(fd);
+      return static_cast<int>(ntohs(a.sin_port));
+    }();
+    return port;
+  }
+  // A call that must still be served.
+  void ExpectServed(Client& client) {
+    int32_t id = client.Call("/t.T/Echo", Framed("ok"), true);
+    ASSERT_TRUE(client.Pump([&] { return client.stream(id).closed; }, 5));
+    EXPECT_EQ(client.stream(id).headers["grpc-status"], "0");
+    EXPECT_EQ(client.stream(id).data, Framed("ok"));
+  }
+};
+
+TEST_F(H2RelayLimitsTest, ACallerThatDoesNotReadIsResetAtItsDeadlineAndGivesItsSlotBack) {
+  Client client(relay_->port(), false);  // gives no window back
+  std::string many;
+  for (int i = 0; i < 32; ++i) {
+    many += Framed(std::string(1024, 'm'));  // each answered with 64 KiB
+  }
+  int32_t id = client.Call("/t.T/Big", many, true, {{"grpc-timeout", "300m"}});
+  client.Pump([] { return false; }, 0.1);
+  EXPECT_EQ(routes_.held.load(), 1);
+  // Its response cannot all go out (a 64 KiB window): at the deadline the stream is reset, and
+  // the call's slot is free, although the caller never read.
+  ASSERT_TRUE(client.Pump([&] { return client.stream(id).closed; }, 3));
+  EXPECT_EQ(client.stream(id).headers.count("grpc-status"), 0u);
+  EXPECT_EQ(routes_.held.load(), 0);
+}
+
+TEST_F(H2RelayLimitsTest, ACallerThatStopsReadingIsResetAfterTheStallTimeout) {
+  Client client(relay_->port(), false);
+  std::string many;
+  for (int i = 0; i < 32; ++i) {
+    many += Framed(std::string(1024, 'm'));
+  }
+  int32_t id = client.Call("/t.T/Big", many, true);  // no deadline
+  const auto start = std::chrono::steady_clock::now();
+  ASSERT_TRUE(client.Pump([&] { return client.stream(id).closed; }, 5));
+  EXPECT_GE(std::chrono::steady_clock::now() - start, std::chrono::milliseconds(600));
+  EXPECT_EQ(routes_.held.load(), 0);
+  client.ConsumeAll(id);
+  ExpectServed(client);
+}
+
+TEST_F(H2RelayLimitsTest, AMessageLeftHalfSentIsEndedAndItsBytesGoBack) {
+  Client client(relay_->port(), true);
+  std::string half = Framed(std::string(3 << 20, 'h'));
+  half.resize(half.size() / 2);
+  int32_t id = client.Call("/t.T/Echo", half, false);
+  ASSERT_TRUE(client.Pump([&] { return client.stream(id).closed; }, 5));
+  EXPECT_EQ(client.stream(id).headers["grpc-status"], "8");  // RESOURCE_EXHAUSTED
+  EXPECT_NE(client.stream(id).headers["grpc-message"].find("stopped inside a message"),
+            std::string::npos);
+  EXPECT_EQ(routes_.held.load(), 0);
+  ExpectServed(client);  // the connection's window came back
+}
+
+TEST_F(H2RelayLimitsTest, ManyLargeMessagesOnOneConnectionAreHeldAtTheBufferBudget) {
+  Client client(relay_->port(), true);
+  // Twelve streams each send 2.5 MiB of a 3 MiB message and stop: 30 MiB offered. Within the
+  // budget (1 MiB) only the largest message gets credit; the rest stop at their windows.
+  std::string most = Framed(std::string(3 << 20, 'b'));
+  most.resize((5 << 20) / 2);
+  std::vector<int32_t> ids;
+  size_t offered = 0;
+  for (int i = 0; i < 12; ++i) {
+    ids.push_back(client.Call("/t.T/Echo", most, false));
+    offered += most.size();
+  }
+  client.Pump([] { return false; }, 0.4);
+  size_t waiting = 0;
+  for (int32_t id : ids) {
+    waiting += client.stream(id).to_send.size();
+  }
+  const size_t transmitted = offered - waiting;
+  EXPECT_LT(transmitted, size_t{18} << 20);  // 12 windows of 1 MiB, and the largest's 2.5 MiB
+  // Then each is ended by the stall timeout, and the connection serves calls again.
+  ASSERT_TRUE(client.Pump([&] { return client.AllClosed(ids); }, 5));
+  for (int32_t id : ids) {
+    EXPECT_EQ(client.stream(id).headers["grpc-status"], "8");
+  }
+  ExpectServed(client);
+}
+
+TEST_F(H2RelayLimitsTest, ManyLargeMessagesSentWholeAllComplete) {
+  // The budget holds bytes back but never stops whole messages: one always completes.
+  Client client(relay_->port(), true);
+  const std::string message = Framed(std::string(3 << 20, 'w'));
+  std::vector<int32_t> ids;
+  for (int i = 0; i < 6; ++i) {
+    ids.push_back(client.Call("/t.T/Echo", message, true));
+  }
+  client.Widen(ids[0]);
+  ASSERT_TRUE(client.Pump([&] { return client.AllClosed(ids); }, 10));
+  for (int32_t id : ids) {
+    EXPECT_EQ(client.stream(id).headers["grpc-status"], "0");
+    EXPECT_EQ(client.stream(id).data.size(), message.size());
+  }
+}
+
+// HPACK by hand (RFC 7541): an integer with an N-bit prefix, and a string without Huffman.
+void HpackInt(std::string& out, uint8_t first, int bits, size_t value) {
+  const size_t max = (size_t{1} << bits) - 1;
+  if (value < max) {
+    out.push_back(static_cast<char>(first | value));
+    return;
+  }
+  out.push_back(static_cast<char>(first | max));
+  for (value -= max; value >= 128; value >>= 7) {
+    out.push_back(static_cast<char>((value & 0x7f) | 0x80));
+  }
+  out.push_back(static_cast<char>(value));
+}
+void HpackString(std::string& out, const std::string& text) {
+  HpackInt(out, 0, 7, text.size());
+  out += text;
+}
+// An HTTP/2 frame.
+std::string Frame(uint8_t type, uint8_t flags, uint32_t stream, const std::string& payload) {
+  std::string f = {static_cast<char>(payload.size() >> 16), static_cast<char>(payload.size() >> 8),
+                   static_cast<char>(payload.size()), static_cast<char>(type),
+                   static_cast<char>(flags)};
+  for (int i = 3; i >= 0; --i) {
+    f.push_back(static_cast<char>((stream >> (8 * i)) & 0xff));
+  }
+  return f + payload;
+}
+
+TEST_F(H2RelayLimitsTest, AnHpackBombIsCutOffAndItsConnectionClosed) {
+  // A block of 15 KB: one 3 KB header added to the dynamic table, then named 12,000 times by
+  // one byte (indexed field 62): it decodes to 36 MB.
+  auto bomb = [](uint32_t stream) {
+    std::string block = "\x83\x86";  // :method POST, :scheme http
+    HpackInt(block, 0, 4, 4);        // :path, literal value
+    HpackString(block, "/t.T/Echo");
+    HpackInt(block, 0, 4, 1);  // :authority
+    HpackString(block, "relay");
+    HpackInt(block, 0x40, 6, 0);  // x-bomb, indexed from now on
+    HpackString(block, "x-bomb");
+    HpackString(block, std::string(3000, 'b'));
+    block.append(12000, '\xbe');
+    return Frame(1, 0x4 | 0x1, stream, block);  // HEADERS, END_HEADERS | END_STREAM
+  };
+  int fd = socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_port = htons(static_cast<uint16_t>(relay_->port()));
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ASSERT_EQ(connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a), 0);
+  // Reads until `until` holds of what arrived or the server closes (true).
+  std::string in;
+  auto read_until = [&](const std::function<bool()>& until) {
+    while (!until()) {
+      pollfd p{fd, POLLIN, 0};
+      char buf[4096];
+      if (poll(&p, 1, 3000) <= 0) {
+        return false;  // nothing for 3 s
+      }
+      ssize_t r = read(fd, buf, sizeof buf);
+      if (r <= 0) {
+        return r == 0 || errno == ECONNRESET;  // closed (with our bytes unread: reset)
+      }
+      in.append(buf, r);
+    }
+    return false;
+  };
+  const auto start = std::chrono::steady_clock::now();
+  std::string out = "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n" + Frame(4, 0, 0, "") + bomb(1);
+  send(fd, out.data(), out.size(), MSG_NOSIGNAL);
+  // The first: its stream is reset (RST_STREAM on stream 1), the rest of its block skipped.
+  const std::string reset = Frame(3, 0, 1, "").substr(0, 9).replace(2, 1, "\x04");
+  EXPECT_FALSE(read_until([&] { return in.find(reset) != std::string::npos; }));
+  // More of them: the connection is closed.
+  out.clear();
+  for (uint32_t id = 3; id < 40; id += 2) {
+    out += bomb(id);
+  }
+  send(fd, out.data(), out.size(), MSG_NOSIGNAL);  // 19 more: 680 MB to decode
+  EXPECT_TRUE(read_until([] { return false; }));
+  close(fd);
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(1));
+  EXPECT_EQ(routes_.held.load(), 0);
+  Client other(relay_->port(), true);
+  ExpectServed(other);
+}
+
+TEST_F(H2RelayLimitsTest, HeadersOverTheLimitAreRefusedWithTheirSize) {
+  Client client(relay_->port(), true);
+  int32_t id = client.Call("/t.T/Echo", Framed("a"), true, {{"x-big", std::string(20000, 'h')}});
+  ASSERT_TRUE(client.Pump([&] { return client.stream(id).closed; }, 5));
+  EXPECT_EQ(client.stream(id).headers["grpc-status"], "8");
+  ExpectServed(client);
+}
+
+TEST_F(H2RelayLimitsTest, RepeatedAuthorizationHeadersAreRefused) {
+  Client client(relay_->port(), true);
+  int32_t id = client.Call("/t.T/Echo", Framed("a"), true,
+                           {{"authorization", "Bearer ok"}, {"authorization", "Bearer ok"}});
+  ASSERT_TRUE(client.Pump([&] { return client.stream(id).closed; }, 5));
+  EXPECT_EQ(client.stream(id).headers["grpc-status"], "16");  // UNAUTHENTICATED
+}
+
+TEST_F(H2RelayLimitsTest, ConnectionsFromOneAddressAreLimited) {
+  std::vector<std::unique_ptr<Client>> clients;
+  for (int i = 0; i < 6; ++i) {
+    clients.push_back(std::make_unique<Client>(relay_->port(), true));
+  }
+  int served = 0;
+  for (auto& client : clients) {
+    int32_t id = client->Call("/t.T/Echo", Framed("ok"), true);
+    client->Pump([&] { return client->stream(id).closed || client->eof(); }, 2);
+    served += client->stream(id).headers["grpc-status"] == "0" ? 1 : 0;
+  }
+  EXPECT_EQ(served, 4);  // the limit per address; the others were closed at once
+  clients.resize(1);
+  std::this_thread::sleep_for(std::chrono::milliseconds(100));  // the server sees them go
+  Client again(relay_->port(), true);
+  ExpectServed(again);
+}
+
+TEST_F(H2RelayLimitsTest, AConnectionThatMakesNoCallIsClosed) {
+  Client idle(relay_->port(), true);
+  idle.Pump([&] { return idle.eof(); }, 3);
+  EXPECT_TRUE(idle.eof());
+}
+
+class H2RelayDescriptorTest : public H2RelayLimitsTest {
+ protected:
+  RelayOptions Options() override {
+    RelayOptions options = H2RelayLimitsTest::Options();
+    options.max_connections_per_address = 1000;
+    return options;
+  }
+};
+
+TEST_F(H2RelayDescriptorTest, OutOfFileDescriptorsTheServerWaitsInsteadOfSpinning) {
+  rlimit saved{};
+  getrlimit(RLIMIT_NOFILE, &saved);
+  // Few descriptors left: the connections below fill them, and the server cannot accept more.
+  int open_now = 0;
+  for (int fd = 0; fd < 4096; ++fd) {
+    open_now += fcntl(fd, F_GETFD) != -1 ? 1 : 0;
+  }
+  rlimit low = saved;
+  low.rlim_cur = open_now + 16;
+  ASSERT_EQ(setrlimit(RLIMIT_NOFILE, &low), 0);
+  std::vector<int> sockets;
+  for (int i = 0; i < 40; ++i) {
+    int fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
+    if (fd < 0) {
+      break;
+    }
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_port = htons(static_cast<uint16_t>(relay_->port()));
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a);
+    sockets.push_back(fd);
+  }
+  std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  rusage before{}, after{};
+  getrusage(RUSAGE_SELF, &before);
+  std::this_thread::sleep_for(std::chrono::seconds(1));
+  getrusage(RUSAGE_SELF, &after);
+  auto cpu = [](const rusage& r) {
+    return r.ru_utime.tv_sec + r.ru_stime.tv_sec + (r.ru_utime.tv_usec + r.ru_stime.tv_usec) / 1e6;
+  };
+  EXPECT_LT(cpu(after) - cpu(before), 0.2);  // not a core spinning on accept
+  for (int fd : sockets) {
+    close(fd);
+  }
+  ASSERT_EQ(setrlimit(RLIMIT_NOFILE, &saved), 0);
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  Client client(relay_->port(), true);
+  ExpectServed(client);
+}
+
+TEST_F(H2RelayLimitsTest, ABackendThatComesBackIsUsedByTheNextCall) {
+  Client client(relay_->port(), true);
+  auto relayed = [&] {
+    int32_t id = client.Call("/t.T/Relayed", Framed("r"), true);
+    EXPECT_TRUE(client.Pump([&] { return client.stream(id).closed; }, 5));
+    return client.stream(id).headers["grpc-status"];
+  };
+  EXPECT_EQ(relayed(), "14");  // UNAVAILABLE: nothing listens
+  EXPECT_EQ(relayed(), "14");
+  // The backend starts: the very next call reaches it, with no back-off to wait out.
+  Routes backend_routes(true);
+  RelayOptions options = H2RelayTest::Options();
+  options.listen = absl::StrCat("127.0.0.1:", FreePort());
+  H2Relay backend(backend_routes, options, nullptr);
+  ASSERT_TRUE(backend.Listen().ok());
+  backend.Start("127.0.0.1:1");
+  EXPECT_EQ(relayed(), "0");
+  backend.Shutdown(absl::ZeroDuration());
 }
 
 }  // namespace
