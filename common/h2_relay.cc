@@ -47,7 +47,11 @@ namespace {
 
 using Header = RelayHeader;
 
-constexpr int32_t kStreamWindow = 1 << 20;       // per stream, both directions
+// Per stream: what a client may send on a call before the front end credits it (bounding what
+// a call that stops inside a message holds: 100 streams of a connection hold 25 MiB), and what
+// a backend may send on a call before the caller takes it.
+constexpr int32_t kRequestStreamWindow = 256 << 10;
+constexpr int32_t kResponseStreamWindow = 1 << 20;
 constexpr int32_t kConnectionWindow = 16 << 20;  // per connection
 constexpr size_t kWriteChunk = 64 * 1024;
 // A local call's response this far behind is not added to, and its request's bytes are not
@@ -719,7 +723,7 @@ class ClientConn final : public Conn {
         true, &ClientConn::BeginHeaders, &ClientConn::OnHeader, &ClientConn::OnFrame,
         &OnDataTo<&H2Relay::Loop::OnRequestData>, &OnCloseTo<&H2Relay::Loop::OnClientStreamClosed>,
         {{NGHTTP2_SETTINGS_MAX_CONCURRENT_STREAMS, static_cast<uint32_t>(o.max_concurrent_streams)},
-         {NGHTTP2_SETTINGS_INITIAL_WINDOW_SIZE, kStreamWindow},
+         {NGHTTP2_SETTINGS_INITIAL_WINDOW_SIZE, kRequestStreamWindow},
          {NGHTTP2_SETTINGS_MAX_HEADER_LIST_SIZE, static_cast<uint32_t>(o.max_header_bytes)},
          {NGHTTP2_SETTINGS_NO_RFC7540_PRIORITIES, 1}});
     opened = last_active = absl::Now();
@@ -801,7 +805,7 @@ class Upstream final : public Conn {
                 &OnDataTo<&H2Relay::Loop::OnResponseData>,
                 &OnCloseTo<&H2Relay::Loop::OnUpstreamStreamClosed>,
                 {{NGHTTP2_SETTINGS_ENABLE_PUSH, 0},
-                 {NGHTTP2_SETTINGS_INITIAL_WINDOW_SIZE, kStreamWindow},
+                 {NGHTTP2_SETTINGS_INITIAL_WINDOW_SIZE, kResponseStreamWindow},
                  {NGHTTP2_SETTINGS_NO_RFC7540_PRIORITIES, 1}});
     connected = false;
     ready = false;
@@ -1206,6 +1210,11 @@ void H2Relay::Loop::OnRequestData(Stream* s, const uint8_t* data, size_t size) {
     s->request.eof = true;
   }
   if (s->local != nullptr) {
+    // The connection's window is credited at once, the stream's when the call takes the
+    // bytes (MayCredit): a call held back never holds up the connection's other calls (on a
+    // gateway's connection, other callers').
+    nghttp2_session_consume_connection(client->session(), size);
+    MarkDirty(client);
     s->local_owed += size;
     RunLocal(s);
   } else if (s->up_open) {
@@ -1281,7 +1290,7 @@ void H2Relay::Loop::RunLocal(Stream* s) {
   Pipe& in = s->request;
   while (s->local != nullptr && !s->local_busy && s->response.size() < kResponseBacklog) {
     if (s->local_owed > 0 && s->client_open && MayCredit(s)) {
-      nghttp2_session_consume(s->client->session(), s->client_id, s->local_owed);
+      nghttp2_session_consume_stream(s->client->session(), s->client_id, s->local_owed);
       s->local_owed = 0;
       s->request_progress = now_;  // the caller may send again from now
       MarkDirty(s->client);
@@ -1394,7 +1403,7 @@ bool H2Relay::Loop::MayCredit(const Stream* s) const {
   // Bytes are credited while the connection's local calls buffer at most
   // max_connection_buffer, or to the connection's largest message (so that one message always
   // completes and frees its bytes). A client that sends most of many large messages and stops
-  // is held at its windows (16 MiB for the connection), then ended by the stall timeout.
+  // is held at its streams' windows, then ended by the stall timeout.
   size_t buffered = 0;
   bool largest = true;
   for (const Stream* other : s->client->streams) {
@@ -1624,7 +1633,7 @@ void H2Relay::Loop::EndResponse(Stream* s, const absl::Status& status) {
     s->local.reset();
     s->up_open = false;
     if (s->local_owed > 0) {  // what the call will not read: its window comes back
-      nghttp2_session_consume(s->client->session(), s->client_id, s->local_owed);
+      nghttp2_session_consume_stream(s->client->session(), s->client_id, s->local_owed);
       s->local_owed = 0;
     }
     release_.Freed(s->request.data.capacity());
@@ -1662,7 +1671,8 @@ void H2Relay::Loop::OnClientStreamClosed(Stream* s, uint32_t /*error_code*/) {
     s->client->last_active = absl::Now();
     // Bytes still waiting for the backend (or a local call) are credited to the connection's
     // window now: ReadRequest credits only streams that are open.
-    const size_t owed = s->local != nullptr ? s->local_owed : s->request.size();
+    // (A local call's bytes were credited to the connection as they came.)
+    const size_t owed = s->local != nullptr ? 0 : s->request.size();
     if (owed > 0) {
       nghttp2_session_consume_connection(s->client->session(), owed);
       MarkDirty(s->client);
