@@ -16,7 +16,7 @@
 #include "prometheus/registry.h"
 
 #include "common/call_auth.h"
-#include "common/h2_relay.h"
+#include "frontdoor/h2_relay.h"
 #include "gateway/catalog.h"
 #include "gateway/limits.h"
 

@@ -8,10 +8,10 @@
 #include "absl/strings/str_cat.h"
 
 #include "common/call_auth.h"
-#include "common/fronted_server.h"
-#include "common/h2_relay.h"
 #include "common/log.h"
 #include "common/server.h"
+#include "frontdoor/fronted_server.h"
+#include "frontdoor/h2_relay.h"
 #include "gateway/backends.h"
 #include "gateway/catalog.h"
 #include "gateway/gate.h"

@@ -9,11 +9,11 @@
 
 #include "common/call_auth.h"
 #include "common/executor.h"
-#include "common/fronted_server.h"
-#include "common/h2_relay.h"
 #include "common/log.h"
 #include "common/server.h"
 #include "common/status.h"
+#include "frontdoor/fronted_server.h"
+#include "frontdoor/h2_relay.h"
 #include "registry/registry.h"
 #include "registry/registry_front.h"
 #include "registry/registry_service.h"

@@ -10,10 +10,10 @@
 #include "prometheus/gauge.h"
 
 #include "common/call_auth.h"
-#include "common/fronted_server.h"
-#include "common/h2_relay.h"
 #include "common/log.h"
 #include "common/server.h"
+#include "frontdoor/fronted_server.h"
+#include "frontdoor/h2_relay.h"
 #include "scoring/cache_file.h"
 #include "scoring/registry_watcher.h"
 #include "scoring/scorer.h"

@@ -12,8 +12,8 @@ import time
 import http.client
 
 sys.path.insert(0, os.path.dirname(__file__))
-from harness import (Gateway, Registry, Scoring, check, publish_examples,  # noqa: E402
-                     python_stubs, workdir, write_keys)
+from harness import (Gateway, Registry, Scoring, check, process_rss_mb,  # noqa: E402
+                     publish_examples, python_stubs, workdir, write_keys)
 
 python_stubs()
 import grpc  # noqa: E402
@@ -28,14 +28,6 @@ from accord.scoring.v1 import scoring_pb2, scoring_pb2_grpc  # noqa: E402
 d = workdir("front_abuse")
 tokens = write_keys(d)
 SCORE_LEAD = "/accord.scoring.v1.Scoring/ScoreLead"
-
-
-def rss_mb(pid):
-    with open(f"/proc/{pid}/status") as f:
-        for line in f:
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1]) / 1024
-    return 0.0
 
 
 def lead_request(i=0):
@@ -201,9 +193,9 @@ try:
                 break
         time.sleep(1)
         c.close()
-    before = rss_mb(gateway.proc.pid)
+    before = process_rss_mb(gateway.proc.pid)
     good.during("PING and SETTINGS floods", floods)
-    grew = rss_mb(gateway.proc.pid) - before
+    grew = process_rss_mb(gateway.proc.pid) - before
     check(grew < 32, f"PING and SETTINGS floods: gateway memory grew {grew:.0f} MB")
 
     # CONTINUATION flood: one header block that never ends.
@@ -222,9 +214,9 @@ try:
         closed = c.read_until_closed(3)
         c.close()
         return sent, closed
-    before = rss_mb(gateway.proc.pid)
+    before = process_rss_mb(gateway.proc.pid)
     sent, closed = good.during("CONTINUATION flood", continuation_flood)
-    grew = rss_mb(gateway.proc.pid) - before
+    grew = process_rss_mb(gateway.proc.pid) - before
     print(f"CONTINUATION flood: closed after {sent} frames, gateway +{grew:.0f} MB")
     check(closed and sent < 4000, f"CONTINUATION flood: connection closed after {sent} frames")
     check(grew < 64, f"CONTINUATION flood: gateway memory grew {grew:.0f} MB")
@@ -338,31 +330,23 @@ try:
                     idle_until = time.monotonic() + 0.5
             conns.append(c)
         return conns
-    sc_before = rss_mb(scoring.proc.pid)
-    conns = good.during("half-sent messages", lambda: half_sent(sc_port, 100, 1))
-    time.sleep(0.5)
-    sc_peak = rss_mb(scoring.proc.pid) - sc_before
-    for c in conns:
-        c.close()
-    time.sleep(3)
-    sc_after = rss_mb(scoring.proc.pid) - sc_before
-    print(f"half-sent to scoring: +{sc_peak:.0f} MB at the peak, +{sc_after:.0f} MB after")
-    check(sc_peak < 120, f"half-sent messages: scoring grew {sc_peak:.0f} MB (was 410 MB)")
-    check(sc_after < 40, f"half-sent messages: scoring gave back memory ({sc_after:.0f} MB left)")
+    def half_sent_memory(what, server, port, connections, peak_limit, after_limit, was):
+        before = process_rss_mb(server.proc.pid)
+        conns = good.during(what, lambda: half_sent(port, 100, connections))
+        time.sleep(0.5)
+        peak = process_rss_mb(server.proc.pid) - before
+        for c in conns:
+            c.close()
+        time.sleep(3)
+        after = process_rss_mb(server.proc.pid) - before
+        print(f"{what}: +{peak:.0f} MB at the peak, +{after:.0f} MB after")
+        check(peak < peak_limit, f"{what}: grew {peak:.0f} MB (was {was})")
+        check(after < after_limit, f"{what}: memory given back ({after:.0f} MB left)")
 
+    half_sent_memory("half-sent messages to scoring", scoring, sc_port, 1, 120, 40, "410 MB")
     # The same through the gateway, three connections.
-    gw_before = rss_mb(gateway.proc.pid)
-    conns = good.during("half-sent messages via the gateway",
-                        lambda: half_sent(gw_port, 100, 3))
-    time.sleep(0.5)
-    gw_peak = rss_mb(gateway.proc.pid) - gw_before
-    for c in conns:
-        c.close()
-    time.sleep(3)
-    gw_after = rss_mb(gateway.proc.pid) - gw_before
-    print(f"half-sent via the gateway: +{gw_peak:.0f} MB at the peak, +{gw_after:.0f} MB after")
-    check(gw_peak < 200, f"half-sent via the gateway: it grew {gw_peak:.0f} MB (was 1.2 GB)")
-    check(gw_after < 60, f"half-sent via the gateway: memory given back ({gw_after:.0f} MB left)")
+    half_sent_memory("half-sent messages via the gateway", gateway, gw_port, 3, 200, 60,
+                     "1.2 GB")
 
     # Compressed ScoreLeads of 4 KB inflating to 4 MiB, straight to scoring: inflated on a
     # worker, the good caller's latency stays low.

@@ -280,6 +280,15 @@ def error_details(rpc_error):
     return reason, fields
 
 
+def process_rss_mb(pid):
+    """The resident memory of process `pid`, in MB."""
+    with open(f"/proc/{pid}/status") as f:
+        for line in f:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+    return 0
+
+
 def check(condition, message):
     if not condition:
         raise AssertionError(message)

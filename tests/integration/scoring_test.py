@@ -11,7 +11,7 @@ import time
 
 sys.path.insert(0, os.path.dirname(__file__))
 from harness import (SOURCE, Registry, Scoring, accordctl, check, error_details,  # noqa: E402
-                     publish_examples, python_stubs, workdir, write_keys)
+                     process_rss_mb, publish_examples, python_stubs, workdir, write_keys)
 
 python_stubs()
 import grpc  # noqa: E402
@@ -45,14 +45,6 @@ def process_cpu_seconds(pid):
     with open(f"/proc/{pid}/stat") as f:
         fields = f.read().rsplit(")", 1)[1].split()
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
-def process_rss_mb(pid):
-    with open(f"/proc/{pid}/status") as f:
-        for line in f:
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1]) / 1024
-    return 0
 
 
 def score_pinned(stub, request):

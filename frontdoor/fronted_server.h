@@ -5,8 +5,8 @@
 
 #include "absl/status/statusor.h"
 
-#include "common/h2_relay.h"
 #include "common/server.h"
+#include "frontdoor/h2_relay.h"
 
 // The start-up of a server whose public gRPC port is an HTTP/2 front (H2Relay): the gateway's
 // relay and scoring's front end. The front takes the public address and its TLS; the gRPC

@@ -1,4 +1,4 @@
-#include "common/relay_tls.h"
+#include "frontdoor/relay_tls.h"
 
 #include <arpa/inet.h>
 #include <sys/stat.h>

@@ -2,7 +2,7 @@
 // socket: what gRPC clients cannot show (their own deadlines and flow control hide the
 // server's). Deadlines enforced by the server, back-pressure on a caller that does not read,
 // compressed messages that are corrupt or inflate past the limit.
-#include "common/h2_relay.h"
+#include "frontdoor/h2_relay.h"
 
 #include <arpa/inet.h>
 #include <fcntl.h>

@@ -1,4 +1,4 @@
-#include "common/local_routes.h"
+#include "frontdoor/local_routes.h"
 
 namespace accord {
 

@@ -1,4 +1,4 @@
-#include "common/h2_relay.h"
+#include "frontdoor/h2_relay.h"
 
 #include <netdb.h>
 #include <netinet/in.h>
@@ -34,12 +34,12 @@
 
 #include "common/host_port.h"
 #include "common/log.h"
-#include "common/relay_tls.h"
 #include "common/rpc_metrics.h"
 #include "common/status.h"
 #include "common/trace.h"
 #include "frontdoor/connection_limits.h"
 #include "frontdoor/memory.h"
+#include "frontdoor/relay_tls.h"
 #include <nghttp2/nghttp2.h>
 
 namespace accord {

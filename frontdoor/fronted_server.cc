@@ -1,4 +1,4 @@
-#include "common/fronted_server.h"
+#include "frontdoor/fronted_server.h"
 
 #include <algorithm>
 #include <thread>

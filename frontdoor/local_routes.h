@@ -6,7 +6,7 @@
 #include <vector>
 
 #include "common/call_auth.h"
-#include "common/h2_relay.h"
+#include "frontdoor/h2_relay.h"
 
 // The front-end policy of a server that answers some of its methods on the front end itself
 // (LocalMethod) and sends the rest to its own gRPC server behind it: scoring's and the
