@@ -1,0 +1,163 @@
+// The HTTP/2 front end (frontdoor/h2_relay) fed arbitrary frames: a running front end on
+// loopback, with a local method that echoes, one that pushes, and a route to a backend that
+// is down. Each input is what a client sends after the connection preface; the connection is
+// then half-closed and read until the server closes it. Crashes, leaks (ASan) and hangs are
+// what it finds: a front end must survive any bytes.
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cstddef>
+#include <cstdint>
+#include <cstring>
+#include <memory>
+#include <string>
+
+#include "frontdoor/h2_relay.h"
+
+namespace {
+
+using namespace accord;
+
+class Echo final : public LocalMethod {
+ public:
+  std::unique_ptr<LocalCall> Begin() override { return std::make_unique<Call>(); }
+
+ private:
+  class Call final : public LocalCall {
+   public:
+    absl::Status OnMessage(absl::string_view message, std::string& out) override {
+      if (message == "fail") {
+        return absl::InvalidArgumentError("asked to fail");
+      }
+      AppendMessage(out, [&](std::string& o) { o.append(message.data(), message.size()); });
+      return absl::OkStatus();
+    }
+    absl::Status OnHalfClose() override { return absl::OkStatus(); }
+  };
+};
+
+class Pusher final : public LocalMethod {
+ public:
+  std::unique_ptr<LocalCall> Begin() override { return std::make_unique<Call>(); }
+
+ private:
+  class Call final : public LocalCall {
+   public:
+    bool Attach(std::shared_ptr<LocalPush> push) override {
+      push_ = std::move(push);
+      return true;
+    }
+    absl::Status OnMessage(absl::string_view message, std::string&) override {
+      std::string out;
+      AppendMessage(out, [&](std::string& o) { o.append(message.data(), message.size()); });
+      push_->Write(out + out);
+      if (message.size() % 2 == 1) {
+        push_->Finish(absl::OkStatus());
+      }
+      return absl::OkStatus();
+    }
+    absl::Status OnHalfClose() override { return absl::OkStatus(); }
+
+   private:
+    std::shared_ptr<LocalPush> push_;
+  };
+};
+
+class Routes final : public RelayRoutes {
+ public:
+  Routes() {
+    echo_ = {"/f.F/Echo", -1, &echo_method_, false};
+    unary_ = {"/f.F/Unary", -1, &echo_method_, true};
+    push_ = {"/f.F/Push", -1, &push_method_, false};
+    down_ = {"/f.F/Down", 0, nullptr, true};
+  }
+  const RelayRoute* Find(absl::string_view path) const override {
+    for (const RelayRoute* r : {&echo_, &unary_, &push_, &down_}) {
+      if (path == r->path) {
+        return r;
+      }
+    }
+    return nullptr;
+  }
+  absl::StatusOr<std::unique_ptr<RelayTicket>> Admit(const RelayRoute&,
+                                                     const CallerHeaders& caller) override {
+    if (caller.repeated_authorization || caller.authorization != "Bearer f") {
+      return absl::UnauthenticatedError("no");
+    }
+    return nullptr;
+  }
+
+ private:
+  Echo echo_method_;
+  Pusher push_method_;
+  RelayRoute echo_, unary_, push_, down_;
+};
+
+// Started once, never stopped (the process ends with it); held here, so that leak checks see
+// them reachable.
+Routes* routes = nullptr;
+H2Relay* relay = nullptr;
+
+int Port() {
+  static int port = [] {
+    routes = new Routes();
+    RelayOptions options;
+    options.listen = "127.0.0.1:0";
+    options.threads = 1;
+    options.workers = 1;
+    options.worker_min_bytes = 64;
+    options.max_message_bytes = 64 * 1024;
+    options.max_header_bytes = 2048;
+    options.max_push_backlog = 64 * 1024;
+    options.stall_timeout = absl::Milliseconds(200);
+    options.backends = {{"down", "127.0.0.1:1"}};
+    relay = new H2Relay(*routes, options, nullptr);
+    if (!relay->Listen().ok()) {
+      std::abort();
+    }
+    relay->Start("127.0.0.1:1");
+    return relay->port();
+  }();
+  return port;
+}
+
+}  // namespace
+
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
+  int fd = socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_port = htons(static_cast<uint16_t>(Port()));
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  if (connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0) {
+    std::abort();
+  }
+  std::string out = "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n";
+  out.append(reinterpret_cast<const char*>(data), size);
+  send(fd, out.data(), out.size(), MSG_NOSIGNAL);
+  // Read what comes back for a moment (so that answers are written, pushes delivered), then
+  // half-close: the server reads to the end and closes.
+  char buf[65536];
+  pollfd p{fd, POLLIN, 0};
+  for (int i = 0; i < 4 && poll(&p, 1, 2) > 0; ++i) {
+    if (read(fd, buf, sizeof buf) <= 0) {
+      break;
+    }
+  }
+  shutdown(fd, SHUT_WR);
+  // The server must close: a connection it keeps after the client's end is a leak.
+  for (;;) {
+    if (poll(&p, 1, 5000) <= 0) {
+      std::abort();
+    }
+    ssize_t n = read(fd, buf, sizeof buf);
+    if (n <= 0) {
+      break;
+    }
+  }
+  close(fd);
+  return 0;
+}
