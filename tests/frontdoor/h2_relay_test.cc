@@ -706,6 +706,62 @@ std::string Frame(uint8_t type, uint8_t flags, uint32_t stream, const std::strin
   return f + payload;
 }
 
+const std::string kPreface = "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n";
+
+// A connection whose bytes the test writes and reads itself.
+class RawConnection {
+ public:
+  explicit RawConnection(int port) {
+    fd_ = socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_port = htons(static_cast<uint16_t>(port));
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    EXPECT_EQ(connect(fd_, reinterpret_cast<sockaddr*>(&a), sizeof a), 0);
+  }
+  ~RawConnection() { close(fd_); }
+  void Send(const std::string& bytes) { send(fd_, bytes.data(), bytes.size(), MSG_NOSIGNAL); }
+  // Reads until `until` holds of what arrived (false), or the server closes (true), or nothing
+  // comes for 3 s (false).
+  bool ReadUntil(const std::function<bool()>& until) {
+    while (!until()) {
+      pollfd p{fd_, POLLIN, 0};
+      char buf[4096];
+      if (poll(&p, 1, 3000) <= 0) {
+        return false;
+      }
+      ssize_t r = read(fd_, buf, sizeof buf);
+      if (r <= 0) {
+        return r == 0 || errno == ECONNRESET;  // closed (with our bytes unread: reset)
+      }
+      in.append(buf, r);
+    }
+    return false;
+  }
+  bool Received(const std::string& bytes) const { return in.find(bytes) != std::string::npos; }
+
+  std::string in;
+
+ private:
+  int fd_;
+};
+
+// A request's header block for `path` with the test's key, in HPACK without indexing.
+std::string RequestBlock(const std::string& path) {
+  std::string block = "\x83\x86";  // :method POST, :scheme http
+  for (const auto& [name, value] :
+       std::vector<std::pair<std::string, std::string>>{{":path", path},
+                                                        {":authority", "relay"},
+                                                        {"content-type", "application/grpc"},
+                                                        {"te", "trailers"},
+                                                        {"authorization", "Bearer ok"}}) {
+    block += '\0';  // literal, new name, not indexed
+    HpackString(block, name);
+    HpackString(block, value);
+  }
+  return block;
+}
+
 TEST_F(H2RelayLimitsTest, AnHpackBombIsCutOffAndItsConnectionClosed) {
   // A block of 15 KB: one 3 KB header added to the dynamic table, then named 12,000 times by
   // one byte (indexed field 62): it decodes to 36 MB.
@@ -721,47 +777,68 @@ TEST_F(H2RelayLimitsTest, AnHpackBombIsCutOffAndItsConnectionClosed) {
     block.append(12000, '\xbe');
     return Frame(1, 0x4 | 0x1, stream, block);  // HEADERS, END_HEADERS | END_STREAM
   };
-  int fd = socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_port = htons(static_cast<uint16_t>(relay_->port()));
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  ASSERT_EQ(connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a), 0);
-  // Reads until `until` holds of what arrived or the server closes (true).
-  std::string in;
-  auto read_until = [&](const std::function<bool()>& until) {
-    while (!until()) {
-      pollfd p{fd, POLLIN, 0};
-      char buf[4096];
-      if (poll(&p, 1, 3000) <= 0) {
-        return false;  // nothing for 3 s
-      }
-      ssize_t r = read(fd, buf, sizeof buf);
-      if (r <= 0) {
-        return r == 0 || errno == ECONNRESET;  // closed (with our bytes unread: reset)
-      }
-      in.append(buf, r);
-    }
-    return false;
-  };
+  RawConnection raw(relay_->port());
+  std::string& in = raw.in;
+  auto read_until = [&](const std::function<bool()>& until) { return raw.ReadUntil(until); };
   const auto start = std::chrono::steady_clock::now();
-  std::string out = "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n" + Frame(4, 0, 0, "") + bomb(1);
-  send(fd, out.data(), out.size(), MSG_NOSIGNAL);
+  raw.Send(kPreface + Frame(4, 0, 0, "") + bomb(1));
   // The first: its stream is reset (RST_STREAM on stream 1), the rest of its block skipped.
   const std::string reset = Frame(3, 0, 1, "").substr(0, 9).replace(2, 1, "\x04");
   EXPECT_FALSE(read_until([&] { return in.find(reset) != std::string::npos; }));
   // More of them: the connection is closed.
-  out.clear();
+  std::string out;
   for (uint32_t id = 3; id < 40; id += 2) {
     out += bomb(id);
   }
-  send(fd, out.data(), out.size(), MSG_NOSIGNAL);  // 19 more: 680 MB to decode
+  raw.Send(out);  // 19 more: 680 MB to decode
   EXPECT_TRUE(read_until([] { return false; }));
-  close(fd);
   EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(1));
   EXPECT_EQ(routes_.held.load(), 0);
   Client other(relay_->port(), true);
   ExpectServed(other);
+}
+
+TEST_F(H2RelayLimitsTest, AHeaderBlockContinuesInContinuationFrames) {
+  RawConnection raw(relay_->port());
+  const std::string block = RequestBlock("/t.T/Echo");
+  const size_t cut = block.size() / 3;
+  raw.Send(kPreface + Frame(4, 0, 0, "") + Frame(1, 0, 1, block.substr(0, cut)) +  // HEADERS
+           Frame(9, 0, 1, block.substr(cut, cut)) +                                // CONTINUATION
+           Frame(9, 0x4, 1, block.substr(2 * cut)) +  // CONTINUATION, END_HEADERS
+           Frame(0, 0x1, 1, Framed("continued")));    // DATA, END_STREAM
+  EXPECT_FALSE(raw.ReadUntil([&] { return raw.Received(Framed("continued")); }));
+  EXPECT_TRUE(raw.Received(Framed("continued")));  // answered
+}
+
+TEST_F(H2RelayLimitsTest, AWindowPastTwoToTheThirtyOneIsAFlowControlError) {
+  RawConnection raw(relay_->port());
+  raw.Send(kPreface + Frame(4, 0, 0, "") + Frame(8, 0, 0, std::string("\x7f\xff\xff\xff", 4)));
+  EXPECT_TRUE(raw.ReadUntil([] { return false; }));  // closed, after
+  const size_t goaway = raw.in.find(std::string("\x00\x00\x08\x07\x00\x00\x00\x00\x00", 9));
+  ASSERT_NE(goaway, std::string::npos);
+  EXPECT_EQ(raw.in.substr(goaway + 13, 4), std::string("\x00\x00\x00\x03", 4));  // FLOW_CONTROL
+}
+
+TEST_F(H2RelayLimitsTest, BytesOfStreamsResetMidMessageAreCreditedToTheConnection) {
+  // 80 calls each send 240 KB of a 1 MiB message and are cancelled: 19 MB, past the 16 MiB
+  // connection window. Unless those bytes were credited, the last call could not be sent.
+  RawConnection raw(relay_->port());
+  std::string out = kPreface + Frame(4, 0, 0, "");
+  const std::string block = RequestBlock("/t.T/Echo");
+  std::string part = Framed(std::string(1 << 20, 'r')).substr(0, 240 * 1000);
+  uint32_t id = 1;
+  for (; id < 160; id += 2) {
+    out += Frame(1, 0x4, id, block);
+    for (size_t at = 0; at < part.size(); at += 16384) {
+      out += Frame(0, 0, id, part.substr(at, 16384));
+    }
+    out += Frame(3, 0, id, std::string("\x00\x00\x00\x08", 4));  // RST_STREAM, CANCEL
+  }
+  out += Frame(1, 0x4, id, block) + Frame(0, 0x1, id, Framed("last"));
+  raw.Send(out);
+  EXPECT_FALSE(raw.ReadUntil([&] { return raw.Received(Framed("last")); }));
+  EXPECT_TRUE(raw.Received(Framed("last")));
+  EXPECT_FALSE(raw.Received(std::string("\x00\x00\x08\x07", 4)));  // no GOAWAY
 }
 
 TEST_F(H2RelayLimitsTest, HeadersOverTheLimitAreRefusedWithTheirSize) {
