@@ -355,6 +355,7 @@ class H2Relay::Loop {
   Stream* NewStream(ClientConn* client, int32_t id);
   void MarkDirty(Conn* c);
   const RelayOptions& options() const { return options_; }
+  absl::Time Now() const { return clock_->Now(); }
 
  private:
   void Run();
@@ -424,6 +425,7 @@ class H2Relay::Loop {
 
   RelayRoutes& routes_;
   RelayOptions options_;
+  const Clock* clock_;
   const int internal_;  // the target of the loopback gRPC server, after the backends
   std::unique_ptr<RelayTls> server_tls_;  // null: plaintext (h2c) clients
   std::unique_ptr<RelayTls> client_tls_;  // null: plaintext backends
@@ -477,7 +479,7 @@ class H2Relay::Loop {
   std::unordered_map<Stream*, std::unique_ptr<Stream>> streams_;
   std::vector<Conn*> dirty_;
   std::vector<Stream*> local_pending_;   // local calls whose response drained: run them again
-  absl::Time now_ = absl::Now();         // this turn of the loop's
+  absl::Time now_;                       // this turn of the loop's
   frontdoor::ConnectionLimits* limits_;  // the relay's, over every loop
   // Large buffers freed (an attack's, a burst's): returned to the system at the next sweep.
   frontdoor::ReleaseAfter release_{16 << 20, absl::Seconds(2)};
@@ -726,7 +728,7 @@ class ClientConn final : public Conn {
          {NGHTTP2_SETTINGS_INITIAL_WINDOW_SIZE, kRequestStreamWindow},
          {NGHTTP2_SETTINGS_MAX_HEADER_LIST_SIZE, static_cast<uint32_t>(o.max_header_bytes)},
          {NGHTTP2_SETTINGS_NO_RFC7540_PRIORITIES, 1}});
-    opened = last_active = absl::Now();
+    opened = last_active = loop->Now();
   }
   ~ClientConn() override { limits_->Remove(peer_); }
   bool upstream() const override { return false; }
@@ -809,7 +811,7 @@ class Upstream final : public Conn {
                  {NGHTTP2_SETTINGS_NO_RFC7540_PRIORITIES, 1}});
     connected = false;
     ready = false;
-    started = absl::Now();
+    started = heard = loop->Now();
   }
   bool upstream() const override { return true; }
 
@@ -828,7 +830,7 @@ class Upstream final : public Conn {
   bool going_away = false;
   // Keepalive: a frame arrived since the last sweep; when one last did; an unanswered PING.
   bool heard_recently = false;
-  absl::Time heard = absl::Now();
+  absl::Time heard;
   absl::Time ping_sent = absl::InfinitePast();
 
  private:
@@ -877,6 +879,11 @@ ssize_t ReadResponseCallback(nghttp2_session*, int32_t, uint8_t*, size_t length,
                                                         flags);
 }
 
+const Clock& SystemTime() {
+  static const SystemClock clock;
+  return clock;
+}
+
 void NoDelay(int fd) {
   int one = 1;
   setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
@@ -888,10 +895,12 @@ H2Relay::Loop::Loop(RelayRoutes& routes, const RelayOptions& options, RpcMetrics
                     Workers* workers, frontdoor::ConnectionLimits* limits)
     : routes_(routes),
       options_(options),
+      clock_(options.clock != nullptr ? options.clock : &SystemTime()),
       internal_(static_cast<int>(options.backends.size())),
       rpc_metrics_(rpc_metrics),
       workers_(workers),
       limits_(limits) {
+  now_ = Now();
   const size_t targets = options_.backends.size() + 1;
   for (const RelayBackend& b : options_.backends) {
     // A gRPC target ("dns:///registry:7401", as the Kubernetes manifests give the gateway)
@@ -1025,7 +1034,7 @@ Stream* H2Relay::Loop::NewStream(ClientConn* client, int32_t id) {
   s->request_progress = s->response_progress = now_;
   client->streams.insert(s);
   client->called = true;
-  client->last_active = absl::Now();
+  client->last_active = Now();
   streams_.emplace(s, std::move(owned));
   return s;
 }
@@ -1056,7 +1065,7 @@ void H2Relay::Loop::Record(Stream* s, int code, absl::string_view message) {
   }
   s->recorded = true;
   rpc_metrics_->Record(s->route->path, code, message, TraceIdFromTraceparent(s->traceparent),
-                       absl::ToDoubleSeconds(absl::Now() - s->started));
+                       absl::ToDoubleSeconds(Now() - s->started));
 }
 
 void H2Relay::Loop::OnRequest(Stream* s, bool end_stream) {
@@ -1106,7 +1115,7 @@ void H2Relay::Loop::OnRequest(Stream* s, bool end_stream) {
     return;
   }
   std::vector<Header> headers;
-  const absl::Time now = absl::Now();
+  const absl::Time now = Now();
   s->started = now;
   s->watch = std::find(options_.watch_paths.begin(), options_.watch_paths.end(), path) !=
              options_.watch_paths.end();
@@ -1295,7 +1304,7 @@ void H2Relay::Loop::RunLocal(Stream* s) {
       s->request_progress = now_;  // the caller may send again from now
       MarkDirty(s->client);
     }
-    if (absl::Now() > s->deadline) {
+    if (Now() > s->deadline) {
       EndResponse(s, absl::DeadlineExceededError("deadline exceeded"));
       return;
     }
@@ -1668,7 +1677,7 @@ void H2Relay::Loop::OnClientStreamClosed(Stream* s, uint32_t /*error_code*/) {
   s->client_open = false;
   if (s->client != nullptr) {
     s->client->streams.erase(s);
-    s->client->last_active = absl::Now();
+    s->client->last_active = Now();
     // Bytes still waiting for the backend (or a local call) are credited to the connection's
     // window now: ReadRequest credits only streams that are open.
     // (A local call's bytes were credited to the connection as they came.)
@@ -1840,8 +1849,8 @@ void H2Relay::Loop::ApplyResolved() {
 }
 
 void H2Relay::Loop::FailUpstream(Upstream* up, const std::string& why) {
-  if (!up->ready && absl::Now() - failure_logged_[up->target] >= kFailureLogInterval) {
-    failure_logged_[up->target] = absl::Now();
+  if (!up->ready && Now() - failure_logged_[up->target] >= kFailureLogInterval) {
+    failure_logged_[up->target] = Now();
     Log(LogLevel::kWarning, "backend connection failed",
         {{"backend", TargetName(up->target)},
          {"address", target_address_[up->target]},
@@ -2117,12 +2126,12 @@ void H2Relay::Loop::Sweep(absl::Time now) {
 
 void H2Relay::Loop::Run() {
   epoll_event events[64];
-  absl::Time last_sweep = absl::Now();
+  absl::Time last_sweep = Now();
   bool draining = false;
   absl::Time drain_until = absl::InfiniteFuture();
   for (;;) {
     int n = epoll_wait(epoll_, events, 64, 100);
-    now_ = absl::Now();
+    now_ = Now();
     for (int i = 0; i < n; ++i) {
       void* ptr = events[i].data.ptr;
       if (ptr == &listen_fd_) {
@@ -2201,7 +2210,7 @@ void H2Relay::Loop::Run() {
       MarkDirty(c);
     }
     Settle();
-    const absl::Time now = absl::Now();
+    const absl::Time now = Now();
     if (now - last_sweep >= absl::Milliseconds(100)) {
       last_sweep = now;
       ResumeAccepting();

@@ -11,6 +11,7 @@
 #include "absl/time/time.h"
 
 #include "common/call_auth.h"
+#include "common/clock.h"
 #include "common/rpc_metrics.h"
 #include "common/tls.h"
 #include "frontdoor/grpc_frame.h"
@@ -143,6 +144,9 @@ struct RelayOptions {
   absl::Duration handshake_timeout = absl::Seconds(10);   // client preface and settings
   absl::Duration idle_timeout = absl::Minutes(5);         // a client connection with no calls
   absl::Duration first_call_timeout = absl::Seconds(10);  // one that has made no call yet
+  // Every timeout and deadline is read from this clock (null: the system's); the loops still
+  // look at it at least every 100 ms of real time.
+  const Clock* clock = nullptr;
   // Streams that watch rather than call: when the relay drains they end at once with
   // UNAVAILABLE (their clients resume elsewhere) instead of holding the drain for its grace.
   std::vector<std::string> watch_paths = {"/grpc.health.v1.Health/Watch",

@@ -27,6 +27,7 @@
 #include "absl/strings/str_cat.h"
 #include "gtest/gtest.h"
 
+#include "tests/testing/fake_clock.h"
 #include <nghttp2/nghttp2.h>
 
 namespace accord {
@@ -950,6 +951,54 @@ TEST_F(H2RelayLimitsTest, ABackendThatComesBackIsUsedByTheNextCall) {
   backend.Start("127.0.0.1:1");
   EXPECT_EQ(relayed(), "0");
   backend.Shutdown(absl::ZeroDuration());
+}
+
+// Timeouts of minutes, on a clock the test moves.
+class H2RelayClockTest : public H2RelayLimitsTest {
+ protected:
+  RelayOptions Options() override {
+    RelayOptions options = H2RelayLimitsTest::Options();
+    options.clock = &clock_;
+    options.first_call_timeout = absl::Minutes(1);
+    options.stall_timeout = absl::Minutes(1);
+    return options;
+  }
+  testing::FakeClock clock_;
+};
+
+TEST_F(H2RelayClockTest, AConnectionIdleForFiveMinutesIsClosed) {
+  Client client(relay_->port(), true);
+  ExpectServed(client);
+  clock_.Advance(absl::Minutes(4));
+  client.Pump([] { return false; }, 0.3);
+  EXPECT_FALSE(client.eof());
+  clock_.Advance(absl::Minutes(1) + absl::Seconds(1));
+  EXPECT_TRUE(client.Pump([&] { return client.eof(); }, 2));
+}
+
+TEST_F(H2RelayClockTest, ABackendThatStopsAnsweringIsFoundByItsKeepalive) {
+  // A backend that accepts connections and never says a word (a node gone silent).
+  int listener = socket(AF_INET, SOCK_STREAM, 0);
+  int one = 1;
+  setsockopt(listener, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_port = htons(static_cast<uint16_t>(FreePort()));
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ASSERT_EQ(bind(listener, reinterpret_cast<sockaddr*>(&a), sizeof a), 0);
+  ASSERT_EQ(listen(listener, 8), 0);
+  Client client(relay_->port(), true);
+  int32_t id = client.Call("/t.T/Relayed", Framed("r"), true);  // no deadline
+  client.Pump([] { return false; }, 0.3);
+  EXPECT_FALSE(client.stream(id).closed);
+  clock_.Advance(absl::Seconds(31));  // quiet past keepalive_time: a PING goes out
+  client.Pump([] { return false; }, 0.3);
+  EXPECT_FALSE(client.stream(id).closed);
+  clock_.Advance(absl::Seconds(11));  // no answer within keepalive_timeout
+  ASSERT_TRUE(client.Pump([&] { return client.stream(id).closed; }, 2));
+  EXPECT_EQ(client.stream(id).headers["grpc-status"], "14");  // UNAVAILABLE
+  EXPECT_NE(client.stream(id).headers["grpc-message"].find("keepalive"), std::string::npos);
+  close(listener);
 }
 
 }  // namespace

@@ -6,29 +6,15 @@
 
 #include "gtest/gtest.h"
 
+#include "tests/testing/fake_clock.h"
 #include "tests/testing/status_matchers.h"
 
 namespace accord::scoring {
 namespace {
 
+using accord::testing::FakeClock;
 using accord::testing::HasReason;
 using accord::testing::StatusIs;
-
-class FakeClock final : public Clock {
- public:
-  absl::Time Now() const override {
-    std::lock_guard lock(mu_);
-    return now_;
-  }
-  void Advance(absl::Duration d) {
-    std::lock_guard lock(mu_);
-    now_ += d;
-  }
-
- private:
-  mutable std::mutex mu_;
-  absl::Time now_ = absl::FromUnixSeconds(1700000000);
-};
 
 // A registry that answers only when the test lets it (a hung registry until then).
 class Registry {
