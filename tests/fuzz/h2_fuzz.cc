@@ -150,7 +150,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   shutdown(fd, SHUT_WR);
   // The server must close: a connection it keeps after the client's end is a leak.
   for (;;) {
-    if (poll(&p, 1, 5000) <= 0) {
+    if (poll(&p, 1, 20000) <= 0) {
       std::abort();
     }
     ssize_t n = read(fd, buf, sizeof buf);
