@@ -123,9 +123,11 @@ struct Stream {
   // waiting): a call that makes no progress for RelayOptions::stall_timeout is ended.
   absl::Time request_progress;
   absl::Time response_progress;
-  bool reset = false;       // RST_STREAM sent to the client
-  std::string traceparent;  // sent to the backend: its trace id goes in the edge log
-  bool watch = false;       // a watch stream (RelayOptions::watch_paths): ended by a drain
+  bool reset = false;          // RST_STREAM sent to the client
+  std::string traceparent;     // sent to the backend: its trace id goes in the edge log
+  bool watch = false;          // a watch stream (RelayOptions::watch_paths): ended by a drain
+  bool headers_whole = false;  // its request's header block is complete (OnRequest)
+  absl::Time opened;           // its HEADERS frame began
   // The request's gRPC framing, checked as it passes.
   frontdoor::MessageScanner framing;
 };
@@ -1031,7 +1033,7 @@ Stream* H2Relay::Loop::NewStream(ClientConn* client, int32_t id) {
   s->client = client;
   s->client_id = id;
   s->serial = ++next_serial_;
-  s->request_progress = s->response_progress = now_;
+  s->request_progress = s->response_progress = s->opened = now_;
   client->streams.insert(s);
   client->called = true;
   client->last_active = Now();
@@ -1069,6 +1071,7 @@ void H2Relay::Loop::Record(Stream* s, int code, absl::string_view message) {
 }
 
 void H2Relay::Loop::OnRequest(Stream* s, bool end_stream) {
+  s->headers_whole = true;
   s->request.eof = end_stream;
   absl::string_view path, content_type, timeout, encoding;
   CallerHeaders caller;
@@ -2028,8 +2031,13 @@ void H2Relay::Loop::Sweep(absl::Time now) {
   // response is not all taken yet is reset. So are calls that stall (stall_timeout).
   std::vector<std::pair<Stream*, absl::Status>> ended;
   std::vector<Stream*> reset;
+  std::unordered_set<ClientConn*> trickling;  // a header block not whole in header_timeout
   for (const auto& [s, owned] : streams_) {
     if (!s->client_open || s->reset) {
+      continue;
+    }
+    if (!s->headers_whole && now - s->opened > options_.header_timeout) {
+      trickling.insert(s->client);
       continue;
     }
     if (s->response.size() == 0) {
@@ -2076,6 +2084,11 @@ void H2Relay::Loop::Sweep(absl::Time now) {
       nghttp2_submit_rst_stream(s->up->session(), NGHTTP2_FLAG_NONE, s->up_id, NGHTTP2_CANCEL);
       MarkDirty(s->up);
     }
+  }
+  for (ClientConn* c : trickling) {
+    Log(LogLevel::kInfo, "closing a connection whose request headers did not end in time",
+        {{"timeout", absl::FormatDuration(options_.header_timeout)}});
+    CloseClient(c);
   }
   for (const auto& [c, owned] : conns_) {
     if (c->dead()) {

@@ -139,9 +139,13 @@ struct RelayOptions {
   size_t max_connections = 20000;
   size_t max_connections_per_address = 1000;
   absl::Duration connect_timeout = absl::Seconds(5);
-  absl::Duration keepalive_time = absl::Seconds(30);      // a backend connection quiet this long
-  absl::Duration keepalive_timeout = absl::Seconds(10);   // is PINGed, and closed without answer
-  absl::Duration handshake_timeout = absl::Seconds(10);   // client preface and settings
+  absl::Duration keepalive_time = absl::Seconds(30);     // a backend connection quiet this long
+  absl::Duration keepalive_timeout = absl::Seconds(10);  // is PINGed, and closed without answer
+  absl::Duration handshake_timeout = absl::Seconds(10);  // client preface and settings
+  // A request's header block (HEADERS and its CONTINUATIONs) must be whole within this: a
+  // client that trickles one holds its connection (no other frame may come in between), so
+  // the connection is closed.
+  absl::Duration header_timeout = absl::Seconds(10);
   absl::Duration idle_timeout = absl::Minutes(5);         // a client connection with no calls
   absl::Duration first_call_timeout = absl::Seconds(10);  // one that has made no call yet
   // Every timeout and deadline is read from this clock (null: the system's); the loops still

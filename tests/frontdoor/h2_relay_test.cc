@@ -1001,5 +1001,20 @@ TEST_F(H2RelayClockTest, ABackendThatStopsAnsweringIsFoundByItsKeepalive) {
   close(listener);
 }
 
+TEST_F(H2RelayClockTest, AHeaderBlockTrickledPastTheHeaderTimeoutClosesItsConnection) {
+  // HTTP/2's slowloris: a HEADERS frame without END_HEADERS, then a CONTINUATION now and then.
+  // Nothing else may come on the connection meanwhile, so the connection is what is held.
+  RawConnection raw(relay_->port());
+  const std::string block = RequestBlock("/t.T/Echo");
+  raw.Send(kPreface + Frame(4, 0, 0, "") + Frame(1, 0, 1, block.substr(0, 10)));
+  EXPECT_FALSE(raw.ReadUntil([&] { return raw.in.size() > 9; }));  // the server's SETTINGS
+  clock_.Advance(absl::Seconds(5));
+  raw.Send(Frame(9, 0, 1, block.substr(10, 5)));     // a little more, well within 10 s
+  clock_.Advance(absl::Seconds(6));                  // 11 s since the block began
+  EXPECT_TRUE(raw.ReadUntil([] { return false; }));  // closed
+  Client client(relay_->port(), true);
+  ExpectServed(client);
+}
+
 }  // namespace
 }  // namespace accord
