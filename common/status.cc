@@ -1,11 +1,14 @@
 #include "common/status.h"
 
 #include "absl/strings/cord.h"
+#include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/string_view.h"
 #include "google/protobuf/any.pb.h"
 #include "google/rpc/error_details.pb.h"
 #include "google/rpc/status.pb.h"
+
+#include "common/utf8.h"
 
 namespace accord {
 namespace {
@@ -102,7 +105,10 @@ google::rpc::Status ToRpcStatus(const absl::Status& status) {
     rpc_status.set_message("internal error");
     return rpc_status;
   }
-  rpc_status.set_message(std::string(status.message()));
+  // A message may quote what a client sent (a header's value): a string field must be UTF-8,
+  // so anything else is escaped (\xff) rather than sent as bytes a client cannot parse.
+  rpc_status.set_message(IsValidUtf8(status.message()) ? std::string(status.message())
+                                                       : absl::CHexEscape(status.message()));
   status.ForEachPayload([&](absl::string_view type_url, const absl::Cord& payload) {
     google::protobuf::Any* any = rpc_status.add_details();
     any->set_type_url(std::string(type_url));

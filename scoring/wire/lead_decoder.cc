@@ -6,7 +6,7 @@
 #include "google/protobuf/io/coded_stream.h"
 
 #include "common/status.h"
-#include "scoring/wire/utf8.h"
+#include "common/utf8.h"
 
 namespace accord::scoring {
 

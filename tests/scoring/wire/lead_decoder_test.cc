@@ -12,7 +12,7 @@
 #include "gtest/gtest.h"
 
 #include "scoring/lead_set.h"
-#include "scoring/wire/utf8.h"
+#include "common/utf8.h"
 
 namespace accord::scoring {
 namespace {

@@ -1,9 +1,9 @@
-#include "scoring/wire/utf8.h"
+#include "common/utf8.h"
 
 #include <cstdint>
 #include <cstring>
 
-namespace accord::scoring {
+namespace accord {
 
 bool IsValidUtf8(absl::string_view text) {
   const auto* p = reinterpret_cast<const unsigned char*>(text.data());
@@ -92,4 +92,4 @@ bool IsValidUtf8(absl::string_view text) {
   return true;
 }
 
-}  // namespace accord::scoring
+}  // namespace accord
