@@ -83,8 +83,9 @@ try:
           f"{http_wait} s")
     check(all(w is not None and w < 0.5 for w in waits),
           f"every gRPC connection is served within 0.5 s of the restart: {waits}")
-    check(http_wait is not None and http_wait < 1.5,
-          f"HTTP/JSON is served within 1.5 s of the restart: {http_wait}")
+    # The HTTP/JSON port still calls through gRPC channels (back-off 0.1-1 s, with jitter).
+    check(http_wait is not None and http_wait < 2.5,
+          f"HTTP/JSON is served within 2.5 s of the restart: {http_wait}")
 finally:
     for s in (gateway, scoring, second):
         if s is not None:
