@@ -14,6 +14,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <memory>
 #include <string>
@@ -168,6 +169,11 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       pollfd q{probe, POLLIN, 0};
       std::fprintf(stderr, "h2_fuzz: no close in 20 s; %d descriptors open; a new connection %s\n",
                    fds, poll(&q, 1, 2000) > 0 ? "is answered" : "is not answered");
+      // The sockets' states as the kernel sees them (CLOSE-WAIT on the server's side: it had the
+      // client's end and did not close), where `ss` is installed.
+      const std::string ss = "ss -tnoi state all '( sport = :" + std::to_string(Port()) +
+                             " or dport = :" + std::to_string(Port()) + " )' >&2";
+      [[maybe_unused]] int ignored = std::system(ss.c_str());
       std::abort();
     }
     ssize_t n = read(fd, buf, sizeof buf);
