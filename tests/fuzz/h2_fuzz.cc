@@ -145,7 +145,14 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   a.sin_family = AF_INET;
   a.sin_port = htons(static_cast<uint16_t>(Port()));
   a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  if (connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0) {
+  // (libFuzzer's timer interrupts a connect now and then: it goes on, and is waited for.)
+  int connected = connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a);
+  while (connected != 0 && (errno == EINTR || errno == EALREADY)) {
+    pollfd w{fd, POLLOUT, 0};
+    poll(&w, 1, 1000);
+    connected = connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a);
+  }
+  if (connected != 0 && errno != EISCONN) {
     std::fprintf(stderr, "h2_fuzz: connect: %s\n", std::strerror(errno));
     std::abort();
   }
