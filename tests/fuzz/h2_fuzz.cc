@@ -134,8 +134,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   int fd = socket(AF_INET, SOCK_STREAM, 0);
   // From a different loopback address each time (127.x.y.z): the client ends first, so its
   // side keeps each connection in TIME_WAIT for a minute, and at a thousand inputs a second the
-  // ports of one address are reused while old connections linger, which looked like a server
-  // that never answered.
+  // ports of one address would be reused while old connections linger.
   static uint32_t next_source = 0;
   sockaddr_in source{};
   source.sin_family = AF_INET;
