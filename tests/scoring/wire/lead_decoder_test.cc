@@ -11,8 +11,8 @@
 #include "absl/strings/str_cat.h"
 #include "gtest/gtest.h"
 
-#include "scoring/lead_set.h"
 #include "common/utf8.h"
+#include "scoring/lead_set.h"
 
 namespace accord::scoring {
 namespace {
