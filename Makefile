@@ -6,7 +6,7 @@ JOBS ?= 2
 # Every Debian package the build, the tests and `make run` need.
 DEPS := cmake make g++ pkg-config git ca-certificates \
   libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler libabsl-dev \
-  libsqlite3-dev libpq-dev postgresql libssl-dev libre2-dev libyaml-dev libcli11-dev libjwt-dev libcpp-httplib-dev libhttp-parser-dev libnghttp2-dev zlib1g-dev libgoogle-perftools-dev prometheus-cpp-dev \
+  libsqlite3-dev libpq-dev postgresql libssl-dev libre2-dev libyaml-dev libcli11-dev libjwt-dev libhttp-parser-dev libnghttp2-dev zlib1g-dev libgoogle-perftools-dev prometheus-cpp-dev \
   libgtest-dev libgmock-dev libbenchmark-dev golang-github-gogo-googleapis-dev grpc-proto \
   python3 python3-grpcio python3-protobuf python3-jwt python3-cryptography python3-yaml python3-h2 curl procps openssl
 

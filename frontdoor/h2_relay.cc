@@ -40,12 +40,16 @@
 #include "frontdoor/connection_limits.h"
 #include "frontdoor/memory.h"
 #include "frontdoor/relay_tls.h"
+#include "frontdoor/sockets.h"
 #include <nghttp2/nghttp2.h>
 
 namespace accord {
 namespace {
 
 using Header = RelayHeader;
+using frontdoor::AddressLength;
+using frontdoor::NoDelay;
+using frontdoor::Resolve;
 
 // Per stream: what a client may send on a call before the front end credits it (bounding what
 // a call that stops inside a message holds: 100 streams of a connection hold 25 MiB), and what
@@ -131,40 +135,6 @@ struct Stream {
   // The request's gRPC framing, checked as it passes.
   frontdoor::MessageScanner framing;
 };
-
-absl::StatusOr<std::pair<std::string, std::string>> SplitHostPort(const std::string& address) {
-  ACCORD_ASSIGN_OR_RETURN(HostPort parsed, ParseHostPort(address));
-  return std::make_pair(parsed.host, std::to_string(parsed.port));
-}
-
-// Every address `address` resolves to (numeric hosts resolve to themselves).
-std::vector<sockaddr_storage> Resolve(const std::string& address, bool passive) {
-  std::vector<sockaddr_storage> out;
-  auto hp = SplitHostPort(address);
-  if (!hp.ok()) {
-    return out;
-  }
-  addrinfo hints{};
-  hints.ai_family = AF_UNSPEC;
-  hints.ai_socktype = SOCK_STREAM;
-  hints.ai_flags = passive ? AI_PASSIVE : 0;
-  addrinfo* result = nullptr;
-  if (getaddrinfo(hp->first.empty() ? nullptr : hp->first.c_str(), hp->second.c_str(), &hints,
-                  &result) != 0) {
-    return out;
-  }
-  for (addrinfo* a = result; a != nullptr; a = a->ai_next) {
-    sockaddr_storage s{};
-    std::memcpy(&s, a->ai_addr, a->ai_addrlen);
-    out.push_back(s);
-  }
-  freeaddrinfo(result);
-  return out;
-}
-
-socklen_t AddressLength(const sockaddr_storage& a) {
-  return a.ss_family == AF_INET6 ? sizeof(sockaddr_in6) : sizeof(sockaddr_in);
-}
 
 // grpc-timeout ("100m", "5S"): the caller's deadline, InfiniteFuture when absent or malformed.
 absl::Time DeadlineFromTimeout(absl::string_view value, absl::Time now) {
@@ -886,11 +856,6 @@ const Clock& SystemTime() {
   return clock;
 }
 
-void NoDelay(int fd) {
-  int one = 1;
-  setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-}
-
 }  // namespace
 
 H2Relay::Loop::Loop(RelayRoutes& routes, const RelayOptions& options, RpcMetrics* rpc_metrics,
@@ -965,25 +930,12 @@ absl::Status H2Relay::Loop::Listen(bool listen_too) {
   if (!listen_too) {
     return absl::OkStatus();
   }
-  std::vector<sockaddr_storage> addresses = Resolve(options_.listen, true);
-  if (addresses.empty()) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("--listen ", options_.listen, ": not a HOST:PORT this machine resolves"));
+  absl::StatusOr<int> fd = frontdoor::ListenOn(options_.listen, "--listen");
+  if (!fd.ok()) {
+    return fd.status();
   }
-  listen_fd_ = socket(addresses[0].ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-  int one = 1;
-  setsockopt(listen_fd_, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-  if (bind(listen_fd_, reinterpret_cast<sockaddr*>(&addresses[0]), AddressLength(addresses[0])) !=
-          0 ||
-      listen(listen_fd_, 1024) != 0) {
-    return absl::UnavailableError(
-        absl::StrCat("cannot listen on ", options_.listen, ": ", std::strerror(errno)));
-  }
-  sockaddr_storage bound{};
-  socklen_t length = sizeof bound;
-  getsockname(listen_fd_, reinterpret_cast<sockaddr*>(&bound), &length);
-  port_ = ntohs(bound.ss_family == AF_INET6 ? reinterpret_cast<sockaddr_in6*>(&bound)->sin6_port
-                                            : reinterpret_cast<sockaddr_in*>(&bound)->sin_port);
+  listen_fd_ = *fd;
+  port_ = frontdoor::LocalPort(listen_fd_);
   ev.data.ptr = &listen_fd_;
   epoll_ctl(epoll_, EPOLL_CTL_ADD, listen_fd_, &ev);
   return absl::OkStatus();
@@ -1772,8 +1724,8 @@ void H2Relay::Loop::Connect(int target, const sockaddr_storage& address) {
   auto owned = std::make_unique<Upstream>(this, fd, target, address);
   Upstream* up = owned.get();
   if (client_tls_ != nullptr && target != internal_) {
-    auto host = SplitHostPort(target_address_[target]);
-    up->UseTls(client_tls_->NewConnection(fd, host.ok() ? host->first : ""));
+    absl::StatusOr<HostPort> host = ParseHostPort(target_address_[target]);
+    up->UseTls(client_tls_->NewConnection(fd, host.ok() ? host->host : ""));
   }
   epoll_event ev{};
   ev.events = EPOLLIN | EPOLLOUT;

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <climits>
+#include <utility>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
@@ -41,15 +42,18 @@ struct Http1Decoder::State {
   bool in_headers = true;   // the bytes now fed are a request's head (obs-fold is looked for)
   bool line_start = false;  // the last head byte ended a line
   bool value_last = false;  // the last callback was a header value (a new field starts a header)
+  bool continue_wanted = false;
   size_t head_bytes = 0;
   std::optional<Http1Error> error;
   std::vector<Http1Request>* out = nullptr;
 
+  // Returns what stops the parser from every callback (on_headers_complete takes 1 to mean
+  // "no body", so -1).
   int Fail(int status, std::string message) {
     if (!error) {
       error = Http1Error{status, std::move(message)};
     }
-    return 1;
+    return -1;
   }
 
   static State& Of(http_parser* p) { return *static_cast<State*>(p->data); }
@@ -113,6 +117,13 @@ struct Http1Decoder::State {
       return s.Fail(413, absl::StrCat("the body of ", p->content_length,
                                       " bytes exceeds the limit of ", s.limits.max_body_bytes));
     }
+    if (const std::string* expect = r.Header("expect");
+        expect != nullptr && r.version_minor >= 1 &&
+        absl::EqualsIgnoreCase(*expect, "100-continue") &&
+        ((p->content_length != ULLONG_MAX && p->content_length > 0) ||
+         (p->flags & F_CHUNKED) != 0)) {
+      s.continue_wanted = true;
+    }
     // An Upgrade (to h2c, say) is not taken: the request is answered in HTTP/1.1.
     p->flags &= ~F_UPGRADE;
     s.in_headers = false;
@@ -130,6 +141,9 @@ struct Http1Decoder::State {
   }
   static int OnMessageComplete(http_parser* p) {
     State& s = Of(p);
+    if (s.error) {
+      return -1;  // a refused request is never handed over
+    }
     s.request.keep_alive = http_should_keep_alive(p) != 0;
     s.out->push_back(std::move(s.request));
     s.request = Http1Request();
@@ -226,6 +240,8 @@ bool Http1Decoder::idle() const { return !state_->in_message; }
 size_t Http1Decoder::partial_bytes() const {
   return state_->in_message ? state_->head_bytes + state_->request.body.size() : 0;
 }
+
+bool Http1Decoder::TakeContinue() { return std::exchange(state_->continue_wanted, false); }
 
 absl::string_view ReasonPhrase(int status) {
   switch (status) {

@@ -55,6 +55,10 @@ class Http1Decoder {
   bool idle() const;
   // Bytes of the request under way so far (headers and body).
   size_t partial_bytes() const;
+  // True once for each request whose head asked for "Expect: 100-continue" before sending a
+  // body: the server answers "100 Continue" (when no earlier response is due) or the client
+  // waits a second before it sends the body anyway.
+  bool TakeContinue();
 
   struct State;  // the parser's callbacks' state
 

@@ -63,34 +63,6 @@ absl::Status Compile(const std::string& pattern, Route& route) {
   return absl::OkStatus();
 }
 
-std::string PercentDecode(absl::string_view in) {
-  std::string out;
-  out.reserve(in.size());
-  for (size_t i = 0; i < in.size(); ++i) {
-    int hi = 0;
-    int lo = 0;
-    auto hex = [](char c, int* v) {
-      if (c >= '0' && c <= '9') {
-        *v = c - '0';
-      } else if (c >= 'a' && c <= 'f') {
-        *v = c - 'a' + 10;
-      } else if (c >= 'A' && c <= 'F') {
-        *v = c - 'A' + 10;
-      } else {
-        return false;
-      }
-      return true;
-    };
-    if (in[i] == '%' && i + 2 < in.size() && hex(in[i + 1], &hi) && hex(in[i + 2], &lo)) {
-      out.push_back(static_cast<char>(hi * 16 + lo));
-      i += 2;
-    } else {
-      out.push_back(in[i]);
-    }
-  }
-  return out;
-}
-
 std::string JsonEscape(absl::string_view in) {
   std::string out;
   for (char c : in) {
@@ -333,7 +305,8 @@ std::optional<Router::Match> Router::Find(absl::string_view verb, absl::string_v
     match.route = &route;
     for (int i = 0; i < n; ++i) {
       match.bindings.emplace_back(
-          route.variables[i], PercentDecode(absl::string_view(groups[i].data(), groups[i].size())));
+          route.variables[i],
+          PercentDecode(absl::string_view(groups[i].data(), groups[i].size()), false));
     }
     return match;
   }
@@ -387,6 +360,36 @@ absl::Status BuildRequest(const Router::Match& match, absl::string_view body,
     ACCORD_RETURN_IF_ERROR(SetField(request, name, value));
   }
   return absl::OkStatus();
+}
+
+std::string PercentDecode(absl::string_view in, bool plus_is_space) {
+  std::string out;
+  out.reserve(in.size());
+  for (size_t i = 0; i < in.size(); ++i) {
+    int hi = 0;
+    int lo = 0;
+    auto hex = [](char c, int* v) {
+      if (c >= '0' && c <= '9') {
+        *v = c - '0';
+      } else if (c >= 'a' && c <= 'f') {
+        *v = c - 'a' + 10;
+      } else if (c >= 'A' && c <= 'F') {
+        *v = c - 'A' + 10;
+      } else {
+        return false;
+      }
+      return true;
+    };
+    if (in[i] == '%' && i + 2 < in.size() && hex(in[i + 1], &hi) && hex(in[i + 2], &lo)) {
+      out.push_back(static_cast<char>(hi * 16 + lo));
+      i += 2;
+    } else if (plus_is_space && in[i] == '+') {
+      out.push_back(' ');
+    } else {
+      out.push_back(in[i]);
+    }
+  }
+  return out;
 }
 
 }  // namespace accord::gateway

@@ -57,4 +57,8 @@ absl::Status BuildRequest(const Router::Match& match, absl::string_view body,
 int JsonDepth(absl::string_view json);
 inline constexpr int kMaxJsonDepth = 32;
 
+// `in` with %XX escapes decoded (a malformed escape is kept as it is); `plus_is_space`: '+' is
+// a space too, as in a query string.
+std::string PercentDecode(absl::string_view in, bool plus_is_space);
+
 }  // namespace accord::gateway

@@ -2,52 +2,56 @@
 
 #include <memory>
 #include <string>
-#include <thread>
 
 #include "absl/status/status.h"
+#include "absl/time/time.h"
 
+#include "frontdoor/http1_server.h"
 #include "gateway/console_files.h"
 #include "gateway/gate.h"
 #include "gateway/http_rules.h"
 #include "gateway/http_transcoder.h"
 
-namespace httplib {
-class Server;
-}
-
-// The HTTP/JSON front end on cpp-httplib: every google.api.http route, transcoded by
-// HttpTranscoder (http_transcoder.h), behind the same gate as gRPC. Hardened: body <= 1 MiB,
-// headers <= 16 KiB, read/idle timeouts, no Content-Encoding, no exception text to clients.
+// The HTTP/JSON front end: the front door's HTTP/1.1 server (frontdoor/http1_server.h) on event
+// loops, every google.api.http route transcoded by HttpTranscoder (http_transcoder.h) behind
+// the same gate as gRPC. No thread per connection or per watch: idle keep-alive clients and
+// open watch streams cost a connection's buffers. Body <= 1 MiB, headers <= 16 KiB, no
+// Content-Encoding, a request whole within 10 s of its first byte.
 namespace accord::gateway {
 
 struct HttpOptions {
   std::string listen = "127.0.0.1:7480";
-  int threads = 64;  // connections served at once (one thread each)
+  int threads = 1;  // event loops
   size_t max_body_bytes = 1024 * 1024;
   size_t max_header_bytes = 16 * 1024;
-  int read_timeout_seconds = 5;  // headers and body must arrive within this
-  // An idle keep-alive connection holds its thread: short, so idle clients cannot starve others.
-  int idle_timeout_seconds = 5;
+  absl::Duration request_timeout = absl::Seconds(10);  // a request's head and body
+  absl::Duration idle_timeout = absl::Seconds(60);     // a keep-alive connection between requests
   // The review console served at /console/ (and / redirects there); null: no console.
   const ConsoleFiles* console = nullptr;
 };
 
-class HttpServer final {
+class HttpServer final : public frontdoor::HttpHandler {
  public:
   HttpServer(Gate& gate, const Router& router, HttpOptions options);
-  ~HttpServer();
+  ~HttpServer() override;
 
-  // Binds and serves on a thread; UNAVAILABLE if the address cannot be bound.
+  // Binds and serves; UNAVAILABLE if the address cannot be bound.
   absl::Status Start();
-  int port() const { return port_; }
+  int port() const { return server_.port(); }
+  // Stops accepting; requests under way finish (watches end) for up to 5 s.
   void Stop();
 
+  void Handle(frontdoor::Http1Request request,
+              std::shared_ptr<frontdoor::HttpExchange> exchange) override;
+  void Refused(int status, absl::string_view message, frontdoor::HttpHeaders& headers,
+               std::string& body) override;
+  void CountRejected(absl::string_view reason) override;
+
  private:
-  HttpOptions options_;
+  Gate& gate_;
   HttpTranscoder transcoder_;
-  std::unique_ptr<httplib::Server> server_;
-  std::thread thread_;
-  int port_ = 0;
+  frontdoor::Http1Server server_;
+  bool started_ = false;
 };
 
 }  // namespace accord::gateway

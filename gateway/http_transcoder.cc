@@ -1,8 +1,7 @@
 #include "gateway/http_transcoder.h"
 
-#include <condition_variable>
-#include <future>
-#include <mutex>
+#include <memory>
+#include <optional>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
@@ -47,10 +46,10 @@ HttpResponse Error(const absl::Status& status) {
 }
 
 // A JSON response, gzip-encoded (level 1) when the client takes gzip.
-HttpResponse Json(const HttpRequest& req, std::string json) {
+HttpResponse Json(bool accepts_gzip, std::string json) {
   constexpr size_t kMinCompressed = 128;
   HttpResponse res;
-  if (json.size() >= kMinCompressed && req.accepts_gzip) {
+  if (json.size() >= kMinCompressed && accepts_gzip) {
     if (std::optional<std::string> gz = Gzip(json); gz.has_value()) {
       res.headers.emplace_back("Content-Encoding", "gzip");
       res.headers.emplace_back("Vary", "Accept-Encoding");
@@ -95,104 +94,75 @@ absl::StatusOr<std::string> ToJson(const google::protobuf::Descriptor* type,
   return json;
 }
 
-// A server-streaming call relayed to an HttpStream.
+// A server-streaming call relayed to an HTTP exchange as JSON lines. It keeps itself alive
+// until the call is done; the exchange's cancel (the client left) cancels the call.
 class StreamRelay final : public grpc::ClientBidiReactor<grpc::ByteBuffer, grpc::ByteBuffer> {
  public:
-  void Start(grpc::GenericStub& stub, const std::string& path, const std::string& request) {
-    request_ = ToByteBuffer(request);
-    stub.PrepareBidiStreamingCall(&context_, path, grpc::StubOptions(), this);
-    StartWriteLast(&request_, grpc::WriteOptions());
-    StartRead(&response_);
-    StartCall();
+  StreamRelay(std::shared_ptr<frontdoor::HttpExchange> exchange,
+              const google::protobuf::Descriptor* output, Ticket ticket)
+      : exchange_(std::move(exchange)), output_(output), ticket_(std::move(ticket)) {}
+
+  static void Start(std::shared_ptr<StreamRelay> self, grpc::GenericStub& stub,
+                    const std::string& path, const std::string& request, HttpResponse head) {
+    StreamRelay& r = *self;
+    r.self_ = self;
+    std::weak_ptr<StreamRelay> weak = self;
+    r.exchange_->OnCancel([weak] {
+      if (std::shared_ptr<StreamRelay> relay = weak.lock()) {
+        relay->context_.TryCancel();
+      }
+    });
+    HttpResponse response = std::move(head);
+    response.content_type = "application/x-ndjson";
+    response.stream = true;
+    Send(*r.exchange_, std::move(response));
+    r.request_ = ToByteBuffer(request);
+    stub.PrepareBidiStreamingCall(&r.context_, path, grpc::StubOptions(), &r);
+    r.StartWriteLast(&r.request_, grpc::WriteOptions());
+    r.StartRead(&r.response_);
+    r.StartCall();
   }
 
   void OnReadDone(bool ok) override {
-    std::lock_guard lock(mu_);
-    if (ok) {
-      pending_ = FromByteBuffer(response_);
+    if (!ok) {
+      return;  // OnDone follows
     }
-    cv_.notify_all();
+    absl::StatusOr<std::string> json = ToJson(output_, FromByteBuffer(response_));
+    std::string line = json.ok() ? absl::StrCat("{\"result\":", *json, "}\n")
+                                 : absl::StrCat("{\"error\":", StatusJson(json.status()), "}\n");
+    if (!exchange_->Write(std::move(line))) {
+      context_.TryCancel();  // the client left, or reads too slowly
+      return;
+    }
+    StartRead(&response_);
   }
 
   void OnDone(const grpc::Status& status) override {
-    std::lock_guard lock(mu_);
-    status_ = status;
-    done_ = true;
-    cv_.notify_all();
-  }
-
-  // Waits up to `timeout` for the next message. True with `message` set, or true with
-  // `finished` set at the end (then `status` holds the backend's status); false on timeout.
-  bool Next(std::chrono::milliseconds timeout, std::string* message, bool* finished,
-            grpc::Status* status) {
-    std::unique_lock lock(mu_);
-    if (!cv_.wait_for(lock, timeout, [&] { return pending_.has_value() || done_; })) {
-      return false;
+    if (!status.ok()) {
+      exchange_->Write(absl::StrCat("{\"error\":", StatusJson(FromGrpcStatus(status)), "}\n"));
     }
-    if (pending_.has_value()) {
-      *message = std::move(*pending_);
-      pending_.reset();
-      *finished = false;
-      lock.unlock();
-      StartRead(&response_);
-      return true;
-    }
-    *finished = true;
-    *status = status_;
-    return true;
-  }
-
-  void CancelAndWait() {
-    context_.TryCancel();
-    std::unique_lock lock(mu_);
-    cv_.wait(lock, [&] { return done_; });
+    exchange_->End();
+    std::shared_ptr<StreamRelay> keep = std::move(self_);  // the last reference may go here
   }
 
   grpc::ClientContext& context() { return context_; }
 
  private:
+  std::shared_ptr<frontdoor::HttpExchange> exchange_;
+  const google::protobuf::Descriptor* output_;
+  Ticket ticket_;  // the gate's stream slot, held until the call is done
+  std::shared_ptr<StreamRelay> self_;
   grpc::ClientContext context_;
   grpc::ByteBuffer request_;
   grpc::ByteBuffer response_;
-  std::mutex mu_;
-  std::condition_variable cv_;
-  std::optional<std::string> pending_;
-  bool done_ = false;
-  grpc::Status status_;
 };
 
-// The HttpStream of a StreamRelay: its lines, the gate's stream slot held until the end.
-class JsonLines final : public HttpStream {
- public:
-  JsonLines(std::shared_ptr<StreamRelay> relay, const google::protobuf::Descriptor* output,
-            Ticket ticket)
-      : relay_(std::move(relay)), output_(output), ticket_(std::move(ticket)) {}
-  ~JsonLines() override { relay_->CancelAndWait(); }
-
-  Step Next(std::chrono::milliseconds timeout, std::string* line) override {
-    std::string message;
-    bool finished = false;
-    grpc::Status status;
-    line->clear();
-    if (!relay_->Next(timeout, &message, &finished, &status)) {
-      return Step::kWaiting;
-    }
-    if (!finished) {
-      absl::StatusOr<std::string> json = ToJson(output_, message);
-      *line = json.ok() ? absl::StrCat("{\"result\":", *json, "}\n")
-                        : absl::StrCat("{\"error\":", StatusJson(json.status()), "}\n");
-      return Step::kLine;
-    }
-    if (!status.ok()) {
-      *line = absl::StrCat("{\"error\":", StatusJson(FromGrpcStatus(status)), "}\n");
-    }
-    return Step::kDone;
-  }
-
- private:
-  std::shared_ptr<StreamRelay> relay_;
-  const google::protobuf::Descriptor* output_;
-  Ticket ticket_;
+// A unary call under way: its context and buffers, and the gate's slot.
+struct UnaryCall {
+  grpc::ClientContext context;
+  grpc::ByteBuffer request;
+  grpc::ByteBuffer response;
+  Ticket ticket;
 };
 
 // A console file with its security headers, gzip-encoded when the client takes it; "/" and
@@ -269,13 +239,32 @@ std::string StatusJson(const absl::Status& status) {
 HttpTranscoder::HttpTranscoder(Gate& gate, const Router& router, const ConsoleFiles* console)
     : gate_(gate), router_(router), console_(console), openapi_(OpenApiJson(router)) {}
 
-HttpResponse HttpTranscoder::Handle(const HttpRequest& req) {
+void Send(frontdoor::HttpExchange& exchange, HttpResponse response) {
+  frontdoor::HttpHeaders headers = {{"X-Content-Type-Options", "nosniff"},
+                                    {"Cache-Control", "no-store"}};
+  if (!response.content_type.empty()) {
+    headers.emplace_back("Content-Type", response.content_type);
+  }
+  for (auto& [key, value] : response.headers) {
+    if (!absl::EqualsIgnoreCase(key, "X-Content-Type-Options")) {
+      headers.emplace_back(std::move(key), std::move(value));
+    }
+  }
+  if (response.stream) {
+    exchange.BeginStream(response.status, std::move(headers));
+    return;
+  }
+  exchange.Respond(response.status, std::move(headers), std::move(response.body));
+}
+
+void HttpTranscoder::Handle(const HttpRequest& req,
+                            std::shared_ptr<frontdoor::HttpExchange> exchange) {
   if (console_ != nullptr && req.method == "GET" &&
       (req.path == "/" || req.path == "/console" || absl::StartsWith(req.path, "/console/"))) {
-    return ServeConsole(*console_, req);
+    return Send(*exchange, ServeConsole(*console_, req));
   }
   if (req.method == "GET" && req.path == "/openapi.json") {
-    return Json(req, openapi_);
+    return Send(*exchange, Json(req.accepts_gzip, openapi_));
   }
   bool path_known = false;
   // Routed on the raw target (the decoded path would decode variables twice): variables are
@@ -288,63 +277,68 @@ HttpResponse HttpTranscoder::Handle(const HttpRequest& req) {
       res.status = 405;
       res.body = StatusJson(
           absl::InvalidArgumentError(absl::StrCat(req.method, " is not allowed on ", req.path)));
-      return res;
+      return Send(*exchange, std::move(res));
     }
-    return Error(absl::NotFoundError(absl::StrCat("no route for ", req.path)));
+    return Send(*exchange, Error(absl::NotFoundError(absl::StrCat("no route for ", req.path))));
   }
   const MethodInfo& method = *match->route->method;
   CallerHeaders headers = req.caller;
   if (!headers.request_id.has_value()) {
     headers.request_id = UniqueHex(16);
   }
-  const std::pair<std::string, std::string> request_id("X-Request-Id", *headers.request_id);
-  auto with_id = [&request_id](HttpResponse res) {
-    res.headers.insert(res.headers.begin(), request_id);
+  auto with_id = [request_id = *headers.request_id](HttpResponse res) {
+    res.headers.insert(res.headers.begin(), {"X-Request-Id", request_id});
     return res;
   };
   absl::StatusOr<Admission> admission = gate_.Admit(method, headers);
   if (!admission.ok()) {
-    return with_id(Error(admission.status()));
+    return Send(*exchange, with_id(Error(admission.status())));
   }
   if (!req.body.empty() &&
       absl::AsciiStrToLower(req.content_type).rfind("application/json", 0) != 0) {
     HttpResponse res;
     res.status = 415;
     res.body = StatusJson(absl::InvalidArgumentError("Content-Type must be application/json"));
-    return with_id(std::move(res));
+    return Send(*exchange, with_id(std::move(res)));
   }
   std::unique_ptr<google::protobuf::Message> request = NewMessage(method.descriptor->input_type());
   if (absl::Status s = BuildRequest(*match, req.body, req.query, *request); !s.ok()) {
-    return with_id(Error(s));
+    return Send(*exchange, with_id(Error(s)));
   }
   std::string bytes = request->SerializeAsString();
   if (method.server_streaming) {
-    auto relay = std::make_shared<StreamRelay>();
+    auto relay = std::make_shared<StreamRelay>(exchange, method.descriptor->output_type(),
+                                               std::move(admission->ticket));
     gate_.PrepareDownstream(relay->context(), method, headers, absl::InfiniteFuture());
-    relay->Start(gate_.stub(method.backend), method.path, bytes);
-    HttpResponse res;
-    res.content_type = "application/x-ndjson";
-    res.stream = std::make_unique<JsonLines>(relay, method.descriptor->output_type(),
-                                             std::move(admission->ticket));
-    return with_id(std::move(res));
+    StreamRelay::Start(relay, gate_.stub(method.backend), method.path, bytes,
+                       with_id(HttpResponse()));
+    return;
   }
-  grpc::ClientContext context;
-  gate_.PrepareDownstream(context, method, headers, absl::InfiniteFuture());
-  grpc::ByteBuffer request_buffer = ToByteBuffer(bytes);
-  grpc::ByteBuffer response_buffer;
-  std::promise<grpc::Status> done;
-  gate_.CallUnary(method, &context, &request_buffer, &response_buffer,
-                  [&done](grpc::Status status) { done.set_value(std::move(status)); });
-  grpc::Status status = done.get_future().get();
-  if (!status.ok()) {
-    return with_id(Error(FromGrpcStatus(status)));
-  }
-  absl::StatusOr<std::string> json =
-      ToJson(method.descriptor->output_type(), FromByteBuffer(response_buffer));
-  if (!json.ok()) {
-    return with_id(Error(json.status()));
-  }
-  return with_id(Json(req, *std::move(json)));
+  auto call = std::make_shared<UnaryCall>();
+  call->ticket = std::move(admission->ticket);
+  gate_.PrepareDownstream(call->context, method, headers, absl::InfiniteFuture());
+  call->request = ToByteBuffer(bytes);
+  std::weak_ptr<UnaryCall> weak = call;
+  exchange->OnCancel([weak] {
+    if (std::shared_ptr<UnaryCall> c = weak.lock()) {
+      c->context.TryCancel();
+    }
+  });
+  const google::protobuf::Descriptor* output = method.descriptor->output_type();
+  gate_.CallUnary(method, &call->context, &call->request, &call->response,
+                  [call, exchange = std::move(exchange), output, with_id,
+                   accepts_gzip = req.accepts_gzip](grpc::Status status) mutable {
+                    if (!status.ok()) {
+                      return Send(*exchange, with_id(Error(FromGrpcStatus(status))));
+                    }
+                    absl::StatusOr<std::string> json =
+                        ToJson(output, FromByteBuffer(call->response));
+                    if (!json.ok()) {
+                      return Send(*exchange, with_id(Error(json.status())));
+                    }
+                    Send(*exchange, with_id(Json(accepts_gzip, *std::move(json))));
+                    call->ticket = Ticket();  // the slot goes back as the response leaves
+                  });
 }
 
 }  // namespace accord::gateway

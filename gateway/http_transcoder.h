@@ -1,6 +1,5 @@
 #pragma once
 
-#include <chrono>
 #include <memory>
 #include <optional>
 #include <string>
@@ -9,6 +8,7 @@
 
 #include "absl/status/status.h"
 
+#include "frontdoor/http1_server.h"
 #include "gateway/console_files.h"
 #include "gateway/gate.h"
 #include "gateway/http_rules.h"
@@ -16,7 +16,8 @@
 // HTTP/JSON transcoding, apart from any HTTP server (as Envoy keeps it in a filter of its own):
 // a request's method, target, headers and JSON body in; the route's gRPC method called through
 // the gate; a JSON response (or a stream of JSON lines) out, with google.rpc.Status bodies for
-// errors. The console's files and /openapi.json are served here too. Thread-safe.
+// errors. The console's files and /openapi.json are served here too. Every response carries
+// X-Content-Type-Options: nosniff and Cache-Control: no-store. Thread-safe.
 namespace accord::gateway {
 
 struct HttpRequest {
@@ -30,24 +31,13 @@ struct HttpRequest {
   CallerHeaders caller;  // authorization, roles, request id, trace context as sent
 };
 
-// A server-streaming call's response: one JSON object per line, {"result": ...} for each
-// message and {"error": status} when the call fails. One message is held at a time, so a slow
-// reader slows the backend stream down. Destroying it cancels the call and waits for its end.
-class HttpStream {
- public:
-  virtual ~HttpStream() = default;
-  enum class Step { kLine, kWaiting, kDone };
-  // The next line (kLine), nothing within `timeout` (kWaiting), or the end (kDone; `line` then
-  // holds the error line, if any).
-  virtual Step Next(std::chrono::milliseconds timeout, std::string* line) = 0;
-};
-
+// A response, or a stream's head.
 struct HttpResponse {
   int status = 200;
   std::string content_type = "application/json";
   std::string body;
   std::vector<std::pair<std::string, std::string>> headers;
-  std::unique_ptr<HttpStream> stream;  // set for a server-streaming method; then body is empty
+  bool stream = false;  // the head of a stream: its lines follow (body unused)
 };
 
 class HttpTranscoder final {
@@ -55,8 +45,12 @@ class HttpTranscoder final {
   // `console`: the review console's files served at /console/ (null: none).
   HttpTranscoder(Gate& gate, const Router& router, const ConsoleFiles* console);
 
-  // Routes, admits, transcodes and calls. Blocks for a unary call's response.
-  HttpResponse Handle(const HttpRequest& request);
+  // Routes, admits, transcodes and calls; the response goes to `exchange` when the backend's
+  // comes (on a gRPC thread), or at once. Never blocks. A server-streaming method's response is
+  // one JSON object per line (application/x-ndjson): {"result": ...} for each message and
+  // {"error": status} when the call fails; it ends when the exchange is cancelled (the client
+  // left) or the backend ends it.
+  void Handle(const HttpRequest& request, std::shared_ptr<frontdoor::HttpExchange> exchange);
 
  private:
   Gate& gate_;
@@ -70,5 +64,8 @@ int HttpStatusFor(absl::StatusCode code);
 
 // `status` as a google.rpc.Status JSON object.
 std::string StatusJson(const absl::Status& status);
+
+// Sends `response` to `exchange` with the headers every response carries.
+void Send(frontdoor::HttpExchange& exchange, HttpResponse response);
 
 }  // namespace accord::gateway

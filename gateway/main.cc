@@ -32,7 +32,7 @@ struct Options {
   accord::gateway::GateOptions gate;
   double default_deadline_seconds = 5;
   double max_deadline_seconds = 30;
-  int http_threads = 64;
+  int http_threads = 1;
   bool rpc_metrics = true;
   std::string grpc_front = "relay";
   int relay_threads = 0;
@@ -214,8 +214,9 @@ int main(int argc, char** argv) {
   app.add_option("--console_dir", o.console_dir,
                  "serve the review console built here (build/console) at /console/")
       ->envname("ACCORD_GATEWAY_CONSOLE_DIR");
-  app.add_option("--http_threads", o.http_threads, "HTTP connections served at once")
-      ->check(CLI::Range(1, 1024))
+  app.add_option("--http_threads", o.http_threads,
+                 "HTTP/JSON event loops (connections are dealt to them in turn)")
+      ->check(CLI::Range(1, 64))
       ->capture_default_str();
   app.add_flag("!--no_rpc_metrics", o.rpc_metrics, "skip per-method metrics (benchmarks)");
   app.add_option("--grpc_front", o.grpc_front,

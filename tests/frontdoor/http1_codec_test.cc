@@ -143,6 +143,9 @@ TEST(Http1CodecTest, LimitsOnTheHeadAndTheBody) {
       ErrorStatus("GET / HTTP/1.1\r\nHost: a\r\nX: " + std::string(200, 'h') + "\r\n\r\n", small),
       431);
   EXPECT_EQ(ErrorStatus("POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 11\r\n\r\n", small), 413);
+  // The refused request itself is never handed over (its body is not read).
+  EXPECT_TRUE(Decode("POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 11\r\n\r\n", 0, small)
+                  .requests.empty());
   EXPECT_EQ(ErrorStatus("POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n"
                         "8\r\n12345678\r\n8\r\n12345678\r\n0\r\n\r\n",
                         small),

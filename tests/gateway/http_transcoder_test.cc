@@ -1,7 +1,11 @@
 #include "gateway/http_transcoder.h"
 
+#include <condition_variable>
+#include <functional>
 #include <memory>
+#include <mutex>
 #include <string>
+#include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
@@ -26,6 +30,87 @@
 // gzip, and a server stream's lines. gateway_test checks the same over HTTP with curl.
 namespace accord::gateway {
 namespace {
+
+// An HTTP exchange that records what the transcoder sends: the response, or a stream's head
+// and chunks. Thread-safe, as the server's is.
+class RecordingExchange final : public frontdoor::HttpExchange {
+ public:
+  void Respond(int status, frontdoor::HttpHeaders headers, std::string body) override {
+    std::lock_guard lock(mu_);
+    response_.status = status;
+    Take(std::move(headers));
+    response_.body = std::move(body);
+    ended_ = true;
+    cv_.notify_all();
+  }
+  void BeginStream(int status, frontdoor::HttpHeaders headers) override {
+    std::lock_guard lock(mu_);
+    response_.status = status;
+    Take(std::move(headers));
+    began_ = true;
+    cv_.notify_all();
+  }
+  bool Write(std::string chunk) override {
+    std::lock_guard lock(mu_);
+    chunks_.push_back(std::move(chunk));
+    cv_.notify_all();
+    return !ended_;
+  }
+  void End() override {
+    std::lock_guard lock(mu_);
+    ended_ = true;
+    cv_.notify_all();
+  }
+  void OnCancel(std::function<void()> cancel) override {
+    std::lock_guard lock(mu_);
+    cancel_ = std::move(cancel);
+  }
+
+  // The whole response (its head, for a stream), waiting for it.
+  HttpResponse Wait() {
+    std::unique_lock lock(mu_);
+    cv_.wait(lock, [&] { return ended_ || began_; });
+    return response_;
+  }
+  // The next chunk within `timeout` (empty: none came, or the stream ended).
+  std::string NextChunk(std::chrono::milliseconds timeout) {
+    std::unique_lock lock(mu_);
+    cv_.wait_for(lock, timeout, [&] { return next_ < chunks_.size() || ended_; });
+    return next_ < chunks_.size() ? chunks_[next_++] : "";
+  }
+  // Cancels as the server does when the client leaves, and waits for the stream's end.
+  void CancelAndWait() {
+    std::function<void()> cancel;
+    {
+      std::lock_guard lock(mu_);
+      cancel = cancel_;
+    }
+    ASSERT_TRUE(cancel);
+    cancel();
+    std::unique_lock lock(mu_);
+    cv_.wait(lock, [&] { return ended_; });
+  }
+
+ private:
+  void Take(frontdoor::HttpHeaders headers) {
+    for (auto& [k, v] : headers) {
+      if (k == "Content-Type") {
+        response_.content_type = v;
+      } else {
+        response_.headers.emplace_back(std::move(k), std::move(v));
+      }
+    }
+  }
+
+  std::mutex mu_;
+  std::condition_variable cv_;
+  HttpResponse response_;
+  bool began_ = false;
+  bool ended_ = false;
+  std::vector<std::string> chunks_;
+  size_t next_ = 0;
+  std::function<void()> cancel_;
+};
 
 class HttpTranscoderTest : public registry::testing::SqliteRegistryTest {
  protected:
@@ -61,6 +146,13 @@ class HttpTranscoderTest : public registry::testing::SqliteRegistryTest {
     transcoder_.reset();
     server_->Shutdown();
     SqliteRegistryTest::TearDown();
+  }
+
+  // Handles `request` and waits for its response (a stream's head).
+  HttpResponse Call(const HttpRequest& request) {
+    auto exchange = std::make_shared<RecordingExchange>();
+    transcoder_->Handle(request, exchange);
+    return exchange->Wait();
   }
 
   HttpRequest Request(const std::string& method, const std::string& target, const std::string& role,
@@ -99,7 +191,7 @@ class HttpTranscoderTest : public registry::testing::SqliteRegistryTest {
   }
 
   HttpResponse CreatePersona(const std::string& id) {
-    return transcoder_->Handle(Request(
+    return Call(Request(
         "POST", absl::StrCat("/v1/namespaces/default/definitions?definition_id=", id),
         "marketing_editor",
         R"({"buyer_persona": {"criteria": [{"id": "t", "condition": {"attribute": {"field": "contact.title", "op": "EXISTS"}}}]}})"));
@@ -124,7 +216,7 @@ TEST_F(HttpTranscoderTest, CreatesAndReadsADefinitionAsJson) {
 
   HttpRequest get = Request("GET", "/v1/namespaces/default/definitions/it-director", "viewer");
   get.caller.request_id = "req-1";
-  HttpResponse read = transcoder_->Handle(get);
+  HttpResponse read = Call(get);
   ASSERT_EQ(read.status, 200) << read.body;
   EXPECT_EQ(HeaderOf(read, "X-Request-Id"), "req-1");
   registry::v1::Definition definition;
@@ -136,36 +228,32 @@ TEST_F(HttpTranscoderTest, CreatesAndReadsADefinitionAsJson) {
 
 TEST_F(HttpTranscoderTest, ErrorsAreRpcStatusesWithTheirHttpCodes) {
   // No credential, then a role without the permission.
-  HttpResponse anonymous =
-      transcoder_->Handle(Request("GET", "/v1/namespaces/default/definitions/x", ""));
+  HttpResponse anonymous = Call(Request("GET", "/v1/namespaces/default/definitions/x", ""));
   EXPECT_EQ(anonymous.status, 401);
   EXPECT_EQ(ErrorOf(anonymous).code(), static_cast<int>(absl::StatusCode::kUnauthenticated));
-  HttpResponse denied = transcoder_->Handle(
-      Request("POST", "/v1/namespaces/default/definitions?definition_id=x", "viewer", "{}"));
+  HttpResponse denied =
+      Call(Request("POST", "/v1/namespaces/default/definitions?definition_id=x", "viewer", "{}"));
   EXPECT_EQ(denied.status, 403);
   // Not found, by the backend; no route; a method the path does not allow.
-  HttpResponse missing =
-      transcoder_->Handle(Request("GET", "/v1/namespaces/default/definitions/nope", "viewer"));
+  HttpResponse missing = Call(Request("GET", "/v1/namespaces/default/definitions/nope", "viewer"));
   EXPECT_EQ(missing.status, 404);
   EXPECT_EQ(ErrorOf(missing).code(), static_cast<int>(absl::StatusCode::kNotFound));
-  EXPECT_EQ(transcoder_->Handle(Request("GET", "/v2/nothing", "viewer")).status, 404);
-  EXPECT_EQ(
-      transcoder_->Handle(Request("PUT", "/v1/namespaces/default/definitions/x", "viewer")).status,
-      405);
+  EXPECT_EQ(Call(Request("GET", "/v2/nothing", "viewer")).status, 404);
+  EXPECT_EQ(Call(Request("PUT", "/v1/namespaces/default/definitions/x", "viewer")).status, 405);
   // A body that is not JSON, or JSON with an unknown field: 400 naming the field.
   HttpRequest text = Request("POST", "/v1/namespaces/default/definitions?definition_id=x",
                              "marketing_editor", "a=b");
   text.content_type = "text/plain";
-  EXPECT_EQ(transcoder_->Handle(text).status, 415);
+  EXPECT_EQ(Call(text).status, 415);
   HttpResponse unknown =
-      transcoder_->Handle(Request("POST", "/v1/namespaces/default/definitions?definition_id=x",
-                                  "marketing_editor", R"({"buyer_persona": {"colour": "red"}})"));
+      Call(Request("POST", "/v1/namespaces/default/definitions?definition_id=x", "marketing_editor",
+                   R"({"buyer_persona": {"colour": "red"}})"));
   EXPECT_EQ(unknown.status, 400);
   EXPECT_NE(unknown.body.find("colour"), std::string::npos) << unknown.body;
   // A validation error from the registry keeps its field violations.
   HttpResponse invalid =
-      transcoder_->Handle(Request("POST", "/v1/namespaces/default/definitions?definition_id=bad",
-                                  "marketing_editor", R"({"buyer_persona": {"criteria": []}})"));
+      Call(Request("POST", "/v1/namespaces/default/definitions?definition_id=bad",
+                   "marketing_editor", R"({"buyer_persona": {"criteria": []}})"));
   EXPECT_EQ(invalid.status, 400);
   EXPECT_NE(invalid.body.find("criteria"), std::string::npos) << invalid.body;
 }
@@ -175,11 +263,11 @@ TEST_F(HttpTranscoderTest, LargeResponsesAreGzippedForClientsThatTakeIt) {
     ASSERT_EQ(CreatePersona(absl::StrCat("p", i)).status, 200);
   }
   HttpRequest list = Request("GET", "/v1/namespaces/default/definitions", "viewer");
-  HttpResponse plain = transcoder_->Handle(list);
+  HttpResponse plain = Call(list);
   ASSERT_EQ(plain.status, 200);
   EXPECT_EQ(HeaderOf(plain, "Content-Encoding"), "");
   list.accepts_gzip = true;
-  HttpResponse gz = transcoder_->Handle(list);
+  HttpResponse gz = Call(list);
   ASSERT_EQ(gz.status, 200);
   EXPECT_EQ(HeaderOf(gz, "Content-Encoding"), "gzip");
   std::string inflated(plain.body.size() * 2, '\0');
@@ -197,18 +285,17 @@ TEST_F(HttpTranscoderTest, LargeResponsesAreGzippedForClientsThatTakeIt) {
 
 TEST_F(HttpTranscoderTest, AWatchIsAStreamOfJsonLines) {
   ASSERT_EQ(CreatePersona("a").status, 200);
-  HttpResponse watch =
-      transcoder_->Handle(Request("GET", "/v1/namespaces/default/definitions:watch", "viewer"));
-  ASSERT_EQ(watch.status, 200) << watch.body;
-  ASSERT_NE(watch.stream, nullptr);
-  EXPECT_EQ(watch.content_type, "application/x-ndjson");
+  auto watch = std::make_shared<RecordingExchange>();
+  transcoder_->Handle(Request("GET", "/v1/namespaces/default/definitions:watch", "viewer"), watch);
+  HttpResponse head = watch->Wait();
+  ASSERT_EQ(head.status, 200) << head.body;
+  EXPECT_EQ(head.content_type, "application/x-ndjson");
+  EXPECT_EQ(HeaderOf(head, "Cache-Control"), "no-store");
   // The snapshot of the published state (nothing is published): its beginning and its end.
   std::string lines;
   for (int i = 0; i < 20 && lines.find("snapshotEnd") == std::string::npos; ++i) {
-    std::string line;
-    HttpStream::Step step = watch.stream->Next(std::chrono::milliseconds(500), &line);
-    ASSERT_NE(step, HttpStream::Step::kDone) << line;
-    if (step == HttpStream::Step::kLine) {
+    std::string line = watch->NextChunk(std::chrono::milliseconds(500));
+    if (!line.empty()) {
       EXPECT_EQ(line.rfind("{\"result\":", 0), 0u) << line;
       EXPECT_EQ(line.back(), '\n');
       lines += line;
@@ -216,11 +303,11 @@ TEST_F(HttpTranscoderTest, AWatchIsAStreamOfJsonLines) {
   }
   EXPECT_NE(lines.find("snapshotBegin"), std::string::npos) << lines;
   EXPECT_NE(lines.find("snapshotEnd"), std::string::npos) << lines;
-  watch.stream.reset();  // cancels the backend stream and waits for its end
+  watch->CancelAndWait();  // the client left: the backend stream is cancelled and ends
 }
 
 TEST_F(HttpTranscoderTest, OpenApiIsServed) {
-  HttpResponse openapi = transcoder_->Handle(Request("GET", "/openapi.json", ""));
+  HttpResponse openapi = Call(Request("GET", "/openapi.json", ""));
   EXPECT_EQ(openapi.status, 200);
   EXPECT_NE(openapi.body.find("\"openapi\""), std::string::npos);
 }

@@ -1,0 +1,152 @@
+#include "frontdoor/event_loop.h"
+
+#include <sys/eventfd.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <chrono>
+
+namespace accord::frontdoor {
+namespace {
+
+const Clock& SystemTime() {
+  static const SystemClock clock;
+  return clock;
+}
+
+}  // namespace
+
+EventLoop::EventLoop(const Clock* clock)
+    : clock_(clock != nullptr ? clock : &SystemTime()),
+      epoll_(epoll_create1(EPOLL_CLOEXEC)),
+      wake_fd_(eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC)) {
+  epoll_event ev{};
+  ev.events = EPOLLIN;
+  ev.data.fd = wake_fd_;
+  epoll_ctl(epoll_, EPOLL_CTL_ADD, wake_fd_, &ev);
+}
+
+EventLoop::~EventLoop() {
+  Stop();
+  close(wake_fd_);
+  close(epoll_);
+}
+
+void EventLoop::Add(int fd, uint32_t events, Handler handler) {
+  epoll_event ev{};
+  ev.events = events;
+  ev.data.fd = fd;
+  epoll_ctl(epoll_, EPOLL_CTL_ADD, fd, &ev);
+  handlers_[fd] = std::make_unique<Handler>(std::move(handler));
+}
+
+void EventLoop::Modify(int fd, uint32_t events) {
+  epoll_event ev{};
+  ev.events = events;
+  ev.data.fd = fd;
+  epoll_ctl(epoll_, EPOLL_CTL_MOD, fd, &ev);
+}
+
+void EventLoop::Remove(int fd) {
+  epoll_ctl(epoll_, EPOLL_CTL_DEL, fd, nullptr);
+  auto it = handlers_.find(fd);
+  if (it != handlers_.end()) {
+    removed_.push_back(std::move(it->second));
+    handlers_.erase(it);
+  }
+}
+
+void EventLoop::Post(std::function<void()> job) {
+  bool wake = false;
+  {
+    std::lock_guard lock(mu_);
+    if (stopped_) {
+      return;
+    }
+    jobs_.push_back(std::move(job));
+    wake = !std::exchange(woken_, true);
+  }
+  if (wake) {
+    uint64_t one = 1;
+    [[maybe_unused]] ssize_t n = write(wake_fd_, &one, sizeof one);
+  }
+}
+
+void EventLoop::SetTick(absl::Duration every, std::function<void()> tick) {
+  tick_every_ = every;
+  tick_ = std::move(tick);
+}
+
+void EventLoop::Start() {
+  thread_ = std::thread([this] { Run(); });
+}
+
+void EventLoop::Stop() {
+  {
+    std::lock_guard lock(mu_);
+    stopped_ = true;
+  }
+  stopping_ = true;
+  uint64_t one = 1;
+  [[maybe_unused]] ssize_t n = write(wake_fd_, &one, sizeof one);
+  if (thread_.joinable() && !OnLoopThread()) {
+    thread_.join();
+  }
+  std::vector<std::function<void()>> dropped;
+  std::lock_guard lock(mu_);
+  dropped.swap(jobs_);
+}
+
+void EventLoop::RunJobs() {
+  std::vector<std::function<void()>> jobs;
+  {
+    std::lock_guard lock(mu_);
+    jobs.swap(jobs_);
+    woken_ = false;
+  }
+  for (auto& job : jobs) {
+    job();
+  }
+}
+
+void EventLoop::Run() {
+  constexpr int kEvents = 256;
+  epoll_event events[kEvents];
+  // The tick is kept on the real clock's milliseconds (epoll's timeout), and runs whenever
+  // that much real time has passed, however busy the loop.
+  auto next_tick = std::chrono::steady_clock::now();
+  const auto every = absl::ToChronoMilliseconds(tick_every_);
+  while (!stopping_.load()) {
+    const auto now = std::chrono::steady_clock::now();
+    if (now >= next_tick) {
+      next_tick = now + every;
+      if (tick_) {
+        tick_();
+      }
+    }
+    const int wait = static_cast<int>(
+        std::chrono::duration_cast<std::chrono::milliseconds>(next_tick - now).count());
+    const int n = epoll_wait(epoll_, events, kEvents, std::max(wait, 0));
+    if (n < 0 && errno != EINTR) {
+      break;
+    }
+    for (int i = 0; i < n; ++i) {
+      const int fd = events[i].data.fd;
+      if (fd == wake_fd_) {
+        uint64_t count;
+        [[maybe_unused]] ssize_t r = read(wake_fd_, &count, sizeof count);
+        RunJobs();
+        continue;
+      }
+      auto it = handlers_.find(fd);
+      if (it != handlers_.end()) {
+        Handler* handler = it->second.get();  // stays alive this turn even if removed
+        (*handler)(events[i].events);
+      }
+    }
+    removed_.clear();
+  }
+}
+
+}  // namespace accord::frontdoor

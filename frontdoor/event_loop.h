@@ -1,0 +1,76 @@
+#pragma once
+
+#include <sys/epoll.h>
+
+#include <atomic>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <unordered_map>
+#include <vector>
+
+#include "absl/time/time.h"
+
+#include "common/clock.h"
+
+// One thread's event loop: file descriptors watched with epoll, each with its handler; jobs
+// posted from other threads (woken through an eventfd, every job of a wake-up run in one
+// turn); and a tick at a fixed interval for timeouts. No protocol: the HTTP/1.1 server
+// (http1_server.h) is built on it.
+namespace accord::frontdoor {
+
+class EventLoop final {
+ public:
+  using Handler = std::function<void(uint32_t events)>;
+
+  // `clock`: where Now() reads time (null: the system's).
+  explicit EventLoop(const Clock* clock = nullptr);
+  // Stops and joins the thread; then closes nothing it was given (its owners close their fds).
+  ~EventLoop();
+  EventLoop(const EventLoop&) = delete;
+  EventLoop& operator=(const EventLoop&) = delete;
+
+  // On the loop's thread (or before Start): watches `fd` for `events` (EPOLLIN, EPOLLOUT, ...);
+  // `handler` runs on the loop's thread with the events that came.
+  void Add(int fd, uint32_t events, Handler handler);
+  void Modify(int fd, uint32_t events);
+  // Stops watching `fd` (before its owner closes it). The handler may be the one running.
+  void Remove(int fd);
+
+  // Runs `job` on the loop's thread, in the order posted. Thread-safe. A job posted after Stop
+  // is dropped (destroyed on the posting thread or the loop's).
+  void Post(std::function<void()> job);
+  // Runs `tick` on the loop's thread about every `every` (before Start).
+  void SetTick(absl::Duration every, std::function<void()> tick);
+
+  // Runs the loop on a thread of its own.
+  void Start();
+  // Ends the loop after its current turn and joins its thread. Thread-safe; idempotent.
+  void Stop();
+
+  absl::Time Now() const { return clock_->Now(); }
+  bool OnLoopThread() const { return std::this_thread::get_id() == thread_.get_id(); }
+
+ private:
+  void Run();
+  void RunJobs();
+
+  const Clock* clock_;
+  int epoll_ = -1;
+  int wake_fd_ = -1;
+  std::unordered_map<int, std::unique_ptr<Handler>> handlers_;
+  std::vector<std::unique_ptr<Handler>> removed_;  // freed after the turn that removed them
+  absl::Duration tick_every_ = absl::Milliseconds(100);
+  std::function<void()> tick_;
+  std::mutex mu_;
+  std::vector<std::function<void()>> jobs_;  // guarded by mu_
+  bool woken_ = false;                       // guarded by mu_: a wake-up is on its way
+  bool stopped_ = false;                     // guarded by mu_
+  std::atomic<bool> stopping_{false};
+  std::thread thread_;
+};
+
+}  // namespace accord::frontdoor

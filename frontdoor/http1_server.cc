@@ -1,0 +1,636 @@
+#include "frontdoor/http1_server.h"
+
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <cerrno>
+#include <deque>
+#include <mutex>
+#include <optional>
+#include <thread>
+#include <unordered_map>
+
+#include "absl/strings/str_cat.h"
+
+#include "common/log.h"
+#include "frontdoor/connection_limits.h"
+#include "frontdoor/event_loop.h"
+#include "frontdoor/memory.h"
+#include "frontdoor/sockets.h"
+
+namespace accord::frontdoor {
+namespace {
+
+constexpr size_t kReadChunk = 64 * 1024;
+// An output buffer larger than this is freed once written, not kept for the next response.
+constexpr size_t kKeptBuffer = 64 * 1024;
+constexpr absl::Duration kTick = absl::Milliseconds(100);
+constexpr absl::Duration kFailureLogInterval = absl::Seconds(5);
+
+class Exchange;
+
+struct Conn {
+  Conn(int fd, std::string peer, Http1Limits limits, absl::Time now)
+      : fd(fd), peer(std::move(peer)), decoder(limits), opened(now), last_active(now) {}
+
+  const int fd;
+  const std::string peer;
+  Http1Decoder decoder;
+  std::deque<Http1Request> pending;   // read ahead of the request being answered
+  std::optional<Http1Error> refused;  // answered after `pending`, then the connection closes
+  std::shared_ptr<Exchange> active;   // the request being answered
+  bool keep_alive = true;             // of the active request
+  bool head = false;                  // the active request is a HEAD: no body is sent
+  std::string out;                    // response bytes not yet written
+  size_t out_sent = 0;
+  bool reading = true;                         // wants EPOLLIN
+  uint32_t registered = EPOLLIN | EPOLLRDHUP;  // what epoll watches for now
+  bool close_after_write = false;
+  bool closed = false;
+  int served = 0;
+  absl::Time opened;
+  absl::Time last_active;                             // a request ended or began
+  absl::Time request_began = absl::InfiniteFuture();  // the first byte of a partial request
+  absl::Time write_progress;                          // the last write, or the first byte queued
+
+  bool Quiet() const {
+    return active == nullptr && pending.empty() && out_sent == out.size() && decoder.idle();
+  }
+};
+
+}  // namespace
+
+void HttpHandler::Refused(int /*status*/, absl::string_view message, HttpHeaders& headers,
+                          std::string& body) {
+  headers.emplace_back("Content-Type", "text/plain; charset=utf-8");
+  body = absl::StrCat(message, "\n");
+}
+
+struct Http1Server::Shared {
+  explicit Shared(const Http1ServerOptions& o)
+      : limits(ConnectionLimitOptions{o.max_connections, o.max_connections_per_address}) {}
+  ConnectionLimits limits;
+  std::atomic<size_t> open{0};
+};
+
+class Http1Server::Loop {
+ public:
+  Loop(HttpHandler& handler, const Http1ServerOptions& options, Shared& shared)
+      : handler_(handler), options_(options), shared_(shared), loop_(options.clock) {
+    loop_.SetTick(kTick, [this] { Tick(); });
+  }
+  ~Loop() {
+    loop_.Stop();
+    CloseAll();  // the loop's thread has ended: this thread owns the connections now
+  }
+
+  EventLoop& events() { return loop_; }
+
+  void Listen(int fd, std::vector<Loop*> loops) {
+    listen_fd_ = fd;
+    loops_ = std::move(loops);
+    loop_.Add(fd, EPOLLIN, [this](uint32_t) { Accept(); });
+  }
+
+  void Adopt(int fd, std::string peer);
+  // Shutdown: no new requests; quiet connections close, streams are interrupted.
+  void Drain();
+  void CloseAll();
+
+  // The exchange's calls, on the loop's thread.
+  void Reply(Conn* c, int status, HttpHeaders headers, std::string body);
+  void StreamHead(Conn* c, int status, HttpHeaders headers);
+  void StreamChunk(Conn* c, const std::string& chunk);
+  void StreamEnd(Conn* c);
+
+ private:
+  void Accept();
+  void OnEvents(Conn* c, uint32_t events);
+  void Read(Conn* c);
+  void Next(Conn* c);
+  void Append(Conn* c, absl::string_view bytes);
+  void Done(Conn* c);
+  void Flush(Conn* c);
+  void Interest(Conn* c);
+  void Close(Conn* c, absl::string_view reason);
+  void Tick();
+
+  HttpHandler& handler_;
+  const Http1ServerOptions& options_;
+  Shared& shared_;
+  EventLoop loop_;
+  int listen_fd_ = -1;
+  std::vector<Loop*> loops_;
+  size_t next_loop_ = 0;
+  bool accept_paused_ = false;
+  bool draining_ = false;
+  absl::Time failure_logged_ = absl::InfinitePast();
+  std::unordered_map<Conn*, std::unique_ptr<Conn>> conns_;
+  std::vector<char> buffer_ = std::vector<char>(kReadChunk);
+  ReleaseAfter release_{16 << 20, absl::Seconds(2)};
+};
+
+namespace {
+
+// The exchange of one request. Its calls may come from any thread; each is posted to the
+// connection's loop, so they reach the connection in the order they were made.
+class Exchange final : public HttpExchange, public std::enable_shared_from_this<Exchange> {
+ public:
+  Exchange(Http1Server::Loop* loop, EventLoop* events, Conn* conn)
+      : loop_(loop), events_(events), conn_(conn) {}
+
+  void Respond(int status, HttpHeaders headers, std::string body) override {
+    if (finished_.exchange(true)) {
+      return;
+    }
+    events_->Post([self = shared_from_this(), status, headers = std::move(headers),
+                   body = std::move(body)]() mutable {
+      if (self->conn_ != nullptr) {
+        self->loop_->Reply(self->conn_, status, std::move(headers), std::move(body));
+      }
+    });
+  }
+
+  void BeginStream(int status, HttpHeaders headers) override {
+    if (finished_.load() || began_.exchange(true)) {
+      return;
+    }
+    events_->Post([self = shared_from_this(), status, headers = std::move(headers)]() mutable {
+      if (self->conn_ != nullptr) {
+        self->loop_->StreamHead(self->conn_, status, std::move(headers));
+      }
+    });
+  }
+
+  bool Write(std::string chunk) override {
+    if (over_.load() || finished_.load() || !began_.load()) {
+      return false;
+    }
+    events_->Post([self = shared_from_this(), chunk = std::move(chunk)] {
+      if (self->conn_ != nullptr) {
+        self->loop_->StreamChunk(self->conn_, chunk);
+      }
+    });
+    return true;
+  }
+
+  void End() override {
+    if (!began_.load() || finished_.exchange(true)) {
+      return;
+    }
+    events_->Post([self = shared_from_this()] {
+      if (self->conn_ != nullptr) {
+        self->loop_->StreamEnd(self->conn_);
+      }
+    });
+  }
+
+  void OnCancel(std::function<void()> cancel) override {
+    std::unique_lock lock(mu_);
+    if (!cancelled_) {
+      cancel_ = std::move(cancel);
+      return;
+    }
+    lock.unlock();
+    events_->Post(std::move(cancel));
+  }
+
+  // On the loop: the response went out whole; the exchange lets go of its connection.
+  void Complete() {
+    conn_ = nullptr;
+    over_ = true;
+  }
+  // On the loop: the connection is going; the handler is told to stop.
+  void Detach() {
+    Complete();
+    Interrupt();
+  }
+  // On the loop: the handler is told to stop (a shutdown), and ends its response itself.
+  void Interrupt() {
+    std::function<void()> cancel;
+    {
+      std::lock_guard lock(mu_);
+      if (cancelled_) {
+        return;
+      }
+      cancelled_ = true;
+      cancel.swap(cancel_);
+    }
+    if (cancel) {
+      cancel();
+    }
+  }
+  bool streaming() const { return began_.load(); }
+
+ private:
+  Http1Server::Loop* const loop_;
+  EventLoop* const events_;
+  Conn* conn_;                         // on the loop's thread only; null once the exchange is over
+  std::atomic<bool> finished_{false};  // Respond or End was called
+  std::atomic<bool> began_{false};     // BeginStream was called
+  std::atomic<bool> over_{false};
+  std::mutex mu_;
+  bool cancelled_ = false;  // guarded by mu_
+  std::function<void()> cancel_;
+};
+
+}  // namespace
+
+void Http1Server::Loop::Accept() {
+  for (;;) {
+    int fd = accept4(listen_fd_, nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC);
+    if (fd < 0) {
+      if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM) {
+        // Out of descriptors: the connection waits in the backlog and the socket stays
+        // readable, so accepting pauses until the next tick instead of spinning.
+        loop_.Modify(listen_fd_, 0);
+        accept_paused_ = true;
+        handler_.CountRejected("descriptors");
+        if (loop_.Now() - failure_logged_ >= kFailureLogInterval) {
+          failure_logged_ = loop_.Now();
+          Log(LogLevel::kWarning, "cannot accept HTTP connections",
+              {{"error", std::strerror(errno)}});
+        }
+      }
+      return;
+    }
+    std::string peer = PeerAddress(fd);
+    std::string why;
+    if (!shared_.limits.TryAdd(peer, &why)) {
+      close(fd);
+      handler_.CountRejected("connections");
+      if (loop_.Now() - failure_logged_ >= kFailureLogInterval) {
+        failure_logged_ = loop_.Now();
+        Log(LogLevel::kWarning, "HTTP connection refused", {{"peer", peer}, {"why", why}});
+      }
+      continue;
+    }
+    shared_.open++;
+    NoDelay(fd);
+    Loop* to = loops_[next_loop_++ % loops_.size()];
+    if (to == this) {
+      Adopt(fd, std::move(peer));
+    } else {
+      to->loop_.Post(
+          [to, fd, peer = std::move(peer)]() mutable { to->Adopt(fd, std::move(peer)); });
+    }
+  }
+}
+
+void Http1Server::Loop::Adopt(int fd, std::string peer) {
+  auto owned = std::make_unique<Conn>(fd, std::move(peer), options_.limits, loop_.Now());
+  Conn* c = owned.get();
+  conns_.emplace(c, std::move(owned));
+  loop_.Add(fd, c->registered, [this, c](uint32_t events) { OnEvents(c, events); });
+  if (draining_) {
+    Close(c, "draining");
+  }
+}
+
+void Http1Server::Loop::OnEvents(Conn* c, uint32_t events) {
+  if (c->closed) {
+    return;
+  }
+  if ((events & (EPOLLHUP | EPOLLERR)) != 0) {
+    Close(c, "client_closed");  // reported even while not reading: nothing more can be sent
+    return;
+  }
+  if ((events & (EPOLLIN | EPOLLRDHUP)) != 0) {
+    Read(c);
+  }
+  if (!c->closed && (events & EPOLLOUT) != 0) {
+    Flush(c);
+  }
+}
+
+void Http1Server::Loop::Read(Conn* c) {
+  while (!c->closed && c->reading) {
+    const ssize_t n = read(c->fd, buffer_.data(), buffer_.size());
+    if (n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)) {
+      // The client left (or half-closed: a request it will not read the answer to). What it
+      // had under way is cancelled.
+      Close(c, "client_closed");
+      return;
+    }
+    if (n < 0) {
+      break;
+    }
+    std::vector<Http1Request> got;
+    std::optional<Http1Error> error =
+        c->decoder.Feed(absl::string_view(buffer_.data(), static_cast<size_t>(n)), got);
+    const absl::Time now = loop_.Now();
+    for (Http1Request& r : got) {
+      c->pending.push_back(std::move(r));
+    }
+    if (c->decoder.idle()) {
+      c->request_began = absl::InfiniteFuture();
+    } else if (!got.empty() || c->request_began == absl::InfiniteFuture()) {
+      c->request_began = now;
+    }
+    if (c->decoder.TakeContinue() && c->active == nullptr && c->pending.empty()) {
+      Append(c, "HTTP/1.1 100 Continue\r\n\r\n");
+    }
+    if (error.has_value()) {
+      c->refused = std::move(error);
+      handler_.CountRejected("malformed");
+    }
+    if (c->refused.has_value() || c->pending.size() >= options_.max_pipelined) {
+      c->reading = false;  // read on once the queue is answered
+    }
+  }
+  Next(c);
+  if (!c->closed) {
+    Flush(c);
+  }
+}
+
+void Http1Server::Loop::Next(Conn* c) {
+  if (c->closed || c->active != nullptr) {
+    return;
+  }
+  if (!c->pending.empty()) {
+    Http1Request request = std::move(c->pending.front());
+    c->pending.pop_front();
+    c->keep_alive = request.keep_alive && !draining_;
+    c->head = request.method == "HEAD";
+    c->last_active = loop_.Now();
+    c->active = std::make_shared<Exchange>(this, &loop_, c);
+    handler_.Handle(std::move(request), c->active);
+    if (!c->refused.has_value() && c->pending.size() < options_.max_pipelined &&
+        !c->close_after_write) {
+      c->reading = true;
+    }
+    Interest(c);
+    return;
+  }
+  if (c->refused.has_value()) {
+    HttpHeaders headers;
+    std::string body;
+    handler_.Refused(c->refused->status, c->refused->message, headers, body);
+    Append(c, EncodeResponse(c->refused->status, headers, body, false));
+    c->refused.reset();
+    c->close_after_write = true;
+    c->reading = false;
+  }
+}
+
+void Http1Server::Loop::Append(Conn* c, absl::string_view bytes) {
+  if (c->out_sent == c->out.size()) {
+    c->write_progress = loop_.Now();
+  }
+  c->out.append(bytes.data(), bytes.size());
+}
+
+void Http1Server::Loop::Reply(Conn* c, int status, HttpHeaders headers, std::string body) {
+  std::string response = EncodeResponse(status, headers, body, c->keep_alive);
+  if (c->head) {
+    response.resize(response.size() - body.size());
+  }
+  Append(c, response);
+  Done(c);
+}
+
+void Http1Server::Loop::StreamHead(Conn* c, int status, HttpHeaders headers) {
+  Append(c, EncodeChunkedHead(status, headers, c->keep_alive));
+  Flush(c);
+}
+
+void Http1Server::Loop::StreamChunk(Conn* c, const std::string& chunk) {
+  if (c->head) {
+    return;
+  }
+  Append(c, EncodeChunk(chunk));
+  if (c->out.size() - c->out_sent > options_.max_stream_backlog) {
+    handler_.CountRejected("slow_reader");
+    Close(c, "slow_reader");
+    return;
+  }
+  Flush(c);
+}
+
+void Http1Server::Loop::StreamEnd(Conn* c) {
+  if (!c->head) {
+    Append(c, EncodeLastChunk());
+  }
+  Done(c);
+}
+
+void Http1Server::Loop::Done(Conn* c) {
+  c->active->Complete();
+  c->active.reset();
+  c->served++;
+  c->last_active = loop_.Now();
+  if (!c->keep_alive) {
+    c->close_after_write = true;
+    c->pending.clear();
+    c->refused.reset();
+    c->reading = false;
+  }
+  Next(c);
+  Flush(c);
+}
+
+void Http1Server::Loop::Flush(Conn* c) {
+  while (!c->closed && c->out_sent < c->out.size()) {
+    const ssize_t n =
+        send(c->fd, c->out.data() + c->out_sent, c->out.size() - c->out_sent, MSG_NOSIGNAL);
+    if (n > 0) {
+      c->out_sent += static_cast<size_t>(n);
+      c->write_progress = loop_.Now();
+    } else if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)) {
+      break;
+    } else {
+      Close(c, "write_failed");
+      return;
+    }
+  }
+  if (c->out_sent == c->out.size()) {
+    if (c->out.capacity() > kKeptBuffer) {
+      release_.Freed(c->out.capacity());
+      std::string().swap(c->out);
+    } else {
+      c->out.clear();
+    }
+    c->out_sent = 0;
+    if (c->close_after_write) {
+      // Half-close first, so that a client still sending does not get a reset that would
+      // discard the response it has not read yet.
+      shutdown(c->fd, SHUT_WR);
+      Close(c, "done");
+      return;
+    }
+  }
+  Interest(c);
+}
+
+void Http1Server::Loop::Interest(Conn* c) {
+  if (c->closed) {
+    return;
+  }
+  uint32_t events = c->reading ? EPOLLIN | EPOLLRDHUP : 0;
+  if (c->out_sent < c->out.size()) {
+    events |= EPOLLOUT;
+  }
+  if (events != c->registered) {
+    c->registered = events;
+    loop_.Modify(c->fd, events);
+  }
+}
+
+void Http1Server::Loop::Close(Conn* c, absl::string_view /*reason*/) {
+  if (c->closed) {
+    return;
+  }
+  c->closed = true;
+  loop_.Remove(c->fd);
+  close(c->fd);
+  shared_.limits.Remove(c->peer);
+  shared_.open--;
+  if (c->active != nullptr) {
+    std::shared_ptr<Exchange> active = std::move(c->active);
+    active->Detach();
+  }
+  release_.Freed(c->out.capacity() + c->decoder.partial_bytes());
+  // Freed after this turn: the handler running now may be this connection's.
+  loop_.Post([this, c] { conns_.erase(c); });
+}
+
+void Http1Server::Loop::Drain() {
+  draining_ = true;
+  if (listen_fd_ >= 0) {
+    loop_.Remove(listen_fd_);
+  }
+  std::vector<Conn*> all;
+  for (auto& [c, owned] : conns_) {
+    all.push_back(c);
+  }
+  for (Conn* c : all) {
+    if (c->closed) {
+      continue;
+    }
+    if (c->Quiet()) {
+      Close(c, "draining");
+      continue;
+    }
+    c->keep_alive = false;
+    c->pending.clear();
+    c->refused.reset();
+    if (c->active != nullptr && c->active->streaming()) {
+      c->active->Interrupt();  // the handler ends the stream
+    }
+  }
+}
+
+void Http1Server::Loop::CloseAll() {
+  std::vector<Conn*> all;
+  for (auto& [c, owned] : conns_) {
+    all.push_back(c);
+  }
+  for (Conn* c : all) {
+    Close(c, "shutdown");
+  }
+}
+
+void Http1Server::Loop::Tick() {
+  const absl::Time now = loop_.Now();
+  if (accept_paused_ && !draining_) {
+    accept_paused_ = false;
+    loop_.Modify(listen_fd_, EPOLLIN);
+  }
+  std::vector<Conn*> all;
+  all.reserve(conns_.size());
+  for (auto& [c, owned] : conns_) {
+    all.push_back(c);
+  }
+  for (Conn* c : all) {
+    if (c->closed) {
+      continue;
+    }
+    if (c->out_sent < c->out.size() && now - c->write_progress >= options_.stall_timeout) {
+      handler_.CountRejected("stalled");
+      Close(c, "stalled");
+      continue;
+    }
+    if (c->request_began != absl::InfiniteFuture() &&
+        now - c->request_began >= options_.request_timeout && !c->refused.has_value()) {
+      // A request trickled in (slowloris): answered 408 when nothing is before it, then closed.
+      handler_.CountRejected("request_timeout");
+      c->request_began = absl::InfiniteFuture();
+      if (c->active == nullptr && c->pending.empty()) {
+        c->refused = Http1Error{408, absl::StrCat("the request did not arrive whole within ",
+                                                  absl::FormatDuration(options_.request_timeout))};
+        Next(c);
+        Flush(c);
+      } else {
+        Close(c, "request_timeout");
+      }
+      continue;
+    }
+    if (c->Quiet()) {
+      if (draining_) {
+        Close(c, "draining");
+      } else if (c->served == 0 && now - c->opened >= options_.first_request_timeout) {
+        handler_.CountRejected("first_request_timeout");
+        Close(c, "first_request_timeout");
+      } else if (now - c->last_active >= options_.idle_timeout) {
+        Close(c, "idle");
+      }
+    }
+  }
+  release_.MaybeRelease(now);
+}
+
+Http1Server::Http1Server(HttpHandler& handler, Http1ServerOptions options)
+    : handler_(handler),
+      options_(std::move(options)),
+      shared_(std::make_unique<Shared>(options_)) {}
+
+Http1Server::~Http1Server() {
+  loops_.clear();
+  if (listen_fd_ >= 0) {
+    close(listen_fd_);
+  }
+}
+
+absl::Status Http1Server::Listen() {
+  absl::StatusOr<int> fd = ListenOn(options_.listen, "--http_listen");
+  if (!fd.ok()) {
+    return fd.status();
+  }
+  listen_fd_ = *fd;
+  port_ = LocalPort(listen_fd_);
+  return absl::OkStatus();
+}
+
+void Http1Server::Start() {
+  RaiseDescriptorLimit();
+  std::vector<Loop*> loops;
+  for (int i = 0; i < std::max(options_.threads, 1); ++i) {
+    loops_.push_back(std::make_unique<Loop>(handler_, options_, *shared_));
+    loops.push_back(loops_.back().get());
+  }
+  loops_[0]->Listen(listen_fd_, loops);
+  for (auto& loop : loops_) {
+    loop->events().Start();
+  }
+}
+
+void Http1Server::Shutdown(absl::Duration grace) {
+  if (loops_.empty()) {
+    return;
+  }
+  for (auto& loop : loops_) {
+    Loop* l = loop.get();
+    l->events().Post([l] { l->Drain(); });
+  }
+  const absl::Time until = absl::Now() + grace;
+  while (shared_->open.load() > 0 && absl::Now() < until) {
+    absl::SleepFor(absl::Milliseconds(10));
+  }
+  loops_.clear();  // each loop stops, then closes what is still open
+}
+
+size_t Http1Server::connections() const { return shared_->open.load(); }
+
+}  // namespace accord::frontdoor

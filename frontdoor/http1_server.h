@@ -1,0 +1,109 @@
+#pragma once
+
+#include <functional>
+#include <memory>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/strings/string_view.h"
+#include "absl/time/time.h"
+
+#include "common/clock.h"
+#include "frontdoor/http1_codec.h"
+
+// An HTTP/1.1 server on event loops (event_loop.h): connections read and written without a
+// thread each, requests decoded by Http1Decoder and given to a handler that answers now or
+// later, from any thread. A connection's requests are answered in order (pipelined ones wait
+// for the one before). Every wait is bounded: a request must be whole within
+// `request_timeout` of its first byte (slowloris), a connection that makes no request is
+// closed, and one whose client does not read its response is closed. docs/frontdoor.md has
+// the limits.
+namespace accord::frontdoor {
+
+using HttpHeaders = std::vector<std::pair<std::string, std::string>>;
+
+// The response side of one request: thread-safe, answered once (Respond, or BeginStream then
+// Write... then End). What comes after the exchange is over is dropped.
+class HttpExchange {
+ public:
+  virtual ~HttpExchange() = default;
+  // The whole response (Content-Length is added).
+  virtual void Respond(int status, HttpHeaders headers, std::string body) = 0;
+  // A response sent as it is made: the head now (chunked), then each Write a chunk.
+  virtual void BeginStream(int status, HttpHeaders headers) = 0;
+  // False once the exchange is over: the client left, or it left more than
+  // Http1ServerOptions::max_stream_backlog unread (then its connection is closed).
+  virtual bool Write(std::string chunk) = 0;
+  virtual void End() = 0;
+  // `cancel` runs once, on the connection's loop, if the exchange ends before its response
+  // does (the client left, a timeout, a shutdown); at once if it already has.
+  virtual void OnCancel(std::function<void()> cancel) = 0;
+};
+
+class HttpHandler {
+ public:
+  virtual ~HttpHandler() = default;
+  // One request, on a loop's thread: must not block. The response goes to `exchange`, now or
+  // from another thread later.
+  virtual void Handle(Http1Request request, std::shared_ptr<HttpExchange> exchange) = 0;
+  // The response to a request the server refuses itself (malformed, too large, too slow):
+  // fills `headers` and `body` for `status` and `message`. Plain text unless overridden.
+  virtual void Refused(int status, absl::string_view message, HttpHeaders& headers,
+                       std::string& body);
+  // Counts a connection or request refused by the server's limits, by reason.
+  virtual void CountRejected(absl::string_view /*reason*/) {}
+};
+
+struct Http1ServerOptions {
+  std::string listen;  // HOST:PORT (port 0: any)
+  int threads = 1;     // event loops; accepted connections are dealt to them in turn
+  Http1Limits limits;
+  // A request's head and body must arrive within this of its first byte (408, then close).
+  absl::Duration request_timeout = absl::Seconds(10);
+  // A connection that has sent no request this long after it opened is closed.
+  absl::Duration first_request_timeout = absl::Seconds(10);
+  // A keep-alive connection with nothing under way this long is closed.
+  absl::Duration idle_timeout = absl::Seconds(60);
+  // A connection whose client reads nothing of its response this long is closed.
+  absl::Duration stall_timeout = absl::Seconds(10);
+  // A streamed response's bytes its client has not read; past it the connection is closed.
+  size_t max_stream_backlog = 8 * 1024 * 1024;
+  size_t max_pipelined = 16;  // requests read ahead of the one being answered
+  size_t max_connections = 20000;
+  size_t max_connections_per_address = 1000;
+  const Clock* clock = nullptr;  // timeouts' clock (null: the system's)
+};
+
+class Http1Server final {
+ public:
+  Http1Server(HttpHandler& handler, Http1ServerOptions options);
+  ~Http1Server();
+  Http1Server(const Http1Server&) = delete;
+  Http1Server& operator=(const Http1Server&) = delete;
+
+  // Binds the address: INVALID_ARGUMENT or UNAVAILABLE when it cannot.
+  absl::Status Listen();
+  int port() const { return port_; }
+  void Start();
+  // Stops accepting; idle connections close at once, the rest after their response (streams
+  // are cancelled); after `grace` every connection is closed.
+  void Shutdown(absl::Duration grace);
+
+  // Connections open now (tests and metrics).
+  size_t connections() const;
+
+  class Loop;
+
+ private:
+  HttpHandler& handler_;
+  Http1ServerOptions options_;
+  int listen_fd_ = -1;
+  int port_ = 0;
+  struct Shared;
+  std::unique_ptr<Shared> shared_;
+  std::vector<std::unique_ptr<Loop>> loops_;
+};
+
+}  // namespace accord::frontdoor
