@@ -4,6 +4,7 @@ the gateway with a 2 s deadline) must keep being served, and the servers' memory
 bounded and come back. docs/frontdoor.md lists the limits these attacks meet."""
 import gzip
 import os
+import resource
 import socket
 import struct
 import sys
@@ -107,6 +108,72 @@ class GoodCaller:
               f"p50 {p50:.1f} ms; failures {self.failures[:3]})")
         check(len(lat) >= 3, f"{what}: the good caller made calls ({len(lat)})")
         return result
+
+
+class GoodHttpCaller(GoodCaller):
+    """ScoreLead over HTTP/JSON through the gateway, one keep-alive connection, 2 s timeout."""
+
+    def __init__(self, http_port):
+        from google.protobuf import json_format
+        self.port = http_port
+        self.body = json_format.MessageToJson(lead_request())
+        self.conn = None
+        self.failures, self.latencies = [], []
+        self.stop = threading.Event()
+        self.call()
+
+    def call(self):
+        if self.conn is None:
+            self.conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=2)
+        try:
+            self.conn.request("POST", "/v1/scoring:scoreLead", body=self.body,
+                              headers={"Authorization": "Bearer " + tokens["service"],
+                                       "Content-Type": "application/json"})
+            response = self.conn.getresponse()
+            text = response.read()
+            if response.status != 200:
+                raise RuntimeError(f"HTTP {response.status} {text[:200]}")
+        except Exception:
+            self.conn.close()
+            self.conn = None
+            raise
+
+    def run(self):
+        while not self.stop.is_set():
+            start = time.monotonic()
+            try:
+                self.call()
+                self.latencies.append(time.monotonic() - start)
+            except Exception as e:  # noqa: BLE001: every failure is the finding
+                self.failures.append(repr(e))
+            time.sleep(0.02)
+
+
+def http_connect(port, source):
+    """A TCP connection to the gateway's HTTP port from loopback address `source`."""
+    s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    s.bind((source, 0))
+    s.connect(("127.0.0.1", port))
+    return s
+
+
+def closed_within(socks, seconds):
+    """How many of `socks` the server closed within `seconds` (what they were sent is read)."""
+    for s in socks:
+        s.setblocking(False)
+    open_ = set(range(len(socks)))
+    until = time.monotonic() + seconds
+    while open_ and time.monotonic() < until:
+        for i in list(open_):
+            try:
+                if not socks[i].recv(65536):
+                    open_.discard(i)
+            except BlockingIOError:
+                pass
+            except OSError:
+                open_.discard(i)
+        time.sleep(0.1)
+    return len(socks) - len(open_)
 
 
 class Raw:
@@ -407,6 +474,82 @@ try:
     for c in held:
         c.close()
     check(closed == 500, f"idle connections without a call are closed ({closed} of 500)")
+
+    # ---- HTTP/1.1 on the HTTP/JSON port: a good caller over HTTP/JSON goes on being served.
+    resource.setrlimit(resource.RLIMIT_NOFILE, (resource.getrlimit(resource.RLIMIT_NOFILE)[1],) * 2)
+    good_http = GoodHttpCaller(gateway.http_port)
+
+    # Slowloris: 1,000 connections (from another loopback address than the good caller's, so
+    # that the per-address limit is not what is tried) trickle a header line every 2 s. Each is
+    # answered 408 and closed 10 s after its first byte.
+    def slowloris():
+        socks = []
+        for i in range(1000):
+            s = http_connect(gateway.http_port, "127.0.0.2")
+            s.sendall(b"POST /v1/scoring:scoreLead HTTP/1.1\r\nHost: accord\r\n")
+            socks.append(s)
+        for round_ in range(2):
+            time.sleep(2)
+            for s in socks:
+                try:
+                    s.sendall(b"X-Slow-%d: 1\r\n" % round_)
+                except OSError:
+                    pass
+        return socks
+    started = time.monotonic()
+    before = process_rss_mb(gateway.proc.pid)
+    socks = good_http.during("HTTP slowloris, 1,000 connections", slowloris)
+    closed = closed_within(socks, 12 - (time.monotonic() - started))
+    for s in socks:
+        s.close()
+    grew = process_rss_mb(gateway.proc.pid) - before
+    print(f"HTTP slowloris: {closed} of 1000 closed within 12 s; gateway +{grew:.0f} MB")
+    check(closed == 1000, f"HTTP slowloris: every trickling connection is closed ({closed})")
+
+    # 1,000 keep-alive connections that made one request and stay idle: held without a thread
+    # each (the good caller goes on), and at a bounded cost each.
+    def idle_keep_alive():
+        socks = []
+        for i in range(1000):
+            s = http_connect(gateway.http_port, "127.0.0.3")
+            s.sendall(b"GET /openapi.json HTTP/1.1\r\nHost: accord\r\n\r\n")
+            socks.append(s)
+        for s in socks:
+            s.settimeout(5)
+            got = b""
+            while b"\r\n\r\n" not in got:
+                got += s.recv(65536)
+            check(got.startswith(b"HTTP/1.1 200"), f"keep-alive client served: {got[:40]}")
+        return socks
+    before = process_rss_mb(gateway.proc.pid)
+    socks = good_http.during("1,000 idle HTTP keep-alive connections", idle_keep_alive)
+    grew = process_rss_mb(gateway.proc.pid) - before
+    print(f"1,000 idle HTTP keep-alive connections: gateway +{grew:.1f} MB "
+          f"({grew * 1024 / 1000:.0f} KB each, response buffers included)")
+    check(grew < 64, f"1,000 idle keep-alive connections cost {grew:.0f} MB")
+    for s in socks:
+        s.close()
+
+    # 200 open watch streams over HTTP: no thread each, the good caller goes on.
+    def watches():
+        socks = []
+        for i in range(200):
+            s = http_connect(gateway.http_port, "127.0.0.4")
+            s.sendall(b"GET /v1/namespaces/default/definitions:watch HTTP/1.1\r\n"
+                      b"Host: accord\r\nAuthorization: Bearer " + tokens["viewer"].encode() +
+                      b"\r\n\r\n")
+            socks.append(s)
+        for s in socks:
+            s.settimeout(5)
+            got = b""
+            while b"snapshot" not in got:
+                got += s.recv(65536)
+            check(got.startswith(b"HTTP/1.1 200"), f"watch opened: {got[:40]}")
+        time.sleep(1)
+        return socks
+    socks = good_http.during("200 open HTTP watch streams", watches)
+    for s in socks:
+        s.close()
     check(gateway.proc.poll() is None and scoring.proc.poll() is None, "both servers still run")
 finally:
     for s in (gateway, scoring, registry):
