@@ -11,6 +11,7 @@
 #include "google/protobuf/util/json_util.h"
 
 #include "common/status.h"
+#include "gateway/json_codec.h"
 
 namespace accord::gateway {
 namespace {
@@ -230,11 +231,9 @@ absl::Status ParseJson(absl::string_view body, absl::string_view field_path, Mes
     return InvalidField(field_path.empty() ? "body" : field_path,
                         absl::StrCat("JSON nested deeper than ", kMaxJsonDepth, " levels"));
   }
-  google::protobuf::util::JsonParseOptions options;
-  options.ignore_unknown_fields = false;
-  auto s = google::protobuf::util::JsonStringToMessage(std::string(body), &target, options);
-  if (!s.ok()) {
-    return InvalidField(JsonErrorField(s.message().ToString(), field_path), s.message().ToString());
+  if (absl::Status s = JsonToMessage(body, target); !s.ok()) {
+    return InvalidField(JsonErrorField(std::string(s.message()), field_path),
+                        std::string(s.message()));
   }
   return absl::OkStatus();
 }

@@ -12,6 +12,7 @@
 
 #include "common/hash.h"
 #include "common/status.h"
+#include "gateway/json_codec.h"
 #include "gateway/openapi.h"
 #include "zlib.h"
 
@@ -81,15 +82,12 @@ std::string FromByteBuffer(const grpc::ByteBuffer& buffer) {
   return out;
 }
 
+// A backend's response as JSON, from its wire bytes (json_codec.h).
 absl::StatusOr<std::string> ToJson(const google::protobuf::Descriptor* type,
                                    const std::string& bytes) {
-  std::unique_ptr<google::protobuf::Message> message = NewMessage(type);
-  if (!message->ParseFromString(bytes)) {
-    return absl::InternalError("backend sent an unparsable response");
-  }
-  std::string json;
-  if (!google::protobuf::util::MessageToJsonString(*message, &json).ok()) {
-    return absl::InternalError("response not printable as JSON");
+  absl::StatusOr<std::string> json = WireToJson(type, bytes);
+  if (!json.ok()) {
+    return absl::InternalError("backend sent a response not printable as JSON");
   }
   return json;
 }
