@@ -37,6 +37,7 @@
 #include "common/rpc_metrics.h"
 #include "common/status.h"
 #include "common/trace.h"
+#include "frontdoor/buffer_budget.h"
 #include "frontdoor/connection_limits.h"
 #include "frontdoor/memory.h"
 #include "frontdoor/relay_tls.h"
@@ -132,6 +133,9 @@ struct Stream {
   bool watch = false;          // a watch stream (RelayOptions::watch_paths): ended by a drain
   bool headers_whole = false;  // its request's header block is complete (OnRequest)
   absl::Time opened;           // its HEADERS frame began
+  // The process's budget held for the local call's request message under way (MayCredit).
+  frontdoor::BufferReservation reserved;
+  bool budget_held = false;  // its message waits for the process's budget
   // The request's gRPC framing, checked as it passes.
   frontdoor::MessageScanner framing;
 };
@@ -301,7 +305,7 @@ class H2Relay::Workers {
 class H2Relay::Loop {
  public:
   Loop(RelayRoutes& routes, const RelayOptions& options, RpcMetrics* rpc_metrics, Workers* workers,
-       frontdoor::ConnectionLimits* limits);
+       frontdoor::ConnectionLimits* limits, frontdoor::BufferBudget* budget);
   ~Loop();
   // The first loop binds the public address; every loop opens its epoll (`listen`: false).
   absl::Status Listen(bool listen);
@@ -358,7 +362,7 @@ class H2Relay::Loop {
   void Settle();
   // Whether a local call's request bytes may be credited to its client now (its buffer is
   // within the connection's budget).
-  bool MayCredit(const Stream* s) const;
+  bool MayCredit(Stream* s);
   // Drops a local call's request message of `length` bytes from the request pipe.
   void TakeRequest(Stream* s, size_t length);
   // Sends what a local call wrote: the response headers with its first message.
@@ -453,6 +457,7 @@ class H2Relay::Loop {
   std::vector<Stream*> local_pending_;   // local calls whose response drained: run them again
   absl::Time now_;                       // this turn of the loop's
   frontdoor::ConnectionLimits* limits_;  // the relay's, over every loop
+  frontdoor::BufferBudget* budget_;      // the relay's, over every loop
   // Large buffers freed (an attack's, a burst's): returned to the system at the next sweep.
   frontdoor::ReleaseAfter release_{16 << 20, absl::Seconds(2)};
   bool accept_paused_ = false;
@@ -859,14 +864,16 @@ const Clock& SystemTime() {
 }  // namespace
 
 H2Relay::Loop::Loop(RelayRoutes& routes, const RelayOptions& options, RpcMetrics* rpc_metrics,
-                    Workers* workers, frontdoor::ConnectionLimits* limits)
+                    Workers* workers, frontdoor::ConnectionLimits* limits,
+                    frontdoor::BufferBudget* budget)
     : routes_(routes),
       options_(options),
       clock_(options.clock != nullptr ? options.clock : &SystemTime()),
       internal_(static_cast<int>(options.backends.size())),
       rpc_metrics_(rpc_metrics),
       workers_(workers),
-      limits_(limits) {
+      limits_(limits),
+      budget_(budget) {
   now_ = Now();
   const size_t targets = options_.backends.size() + 1;
   for (const RelayBackend& b : options_.backends) {
@@ -1313,6 +1320,7 @@ void H2Relay::Loop::RunLocal(Stream* s) {
       if (in.offset == 0 && in.data.size() == 5 + length) {
         bytes.swap(in.data);  // the whole pipe is this message (a unary call's, usually)
         skip = 5;
+        s->reserved.Release();
       } else {
         bytes = std::string(message);
         TakeRequest(s, length);
@@ -1360,7 +1368,7 @@ void H2Relay::Loop::RunLocal(Stream* s) {
   }
 }
 
-bool H2Relay::Loop::MayCredit(const Stream* s) const {
+bool H2Relay::Loop::MayCredit(Stream* s) {
   if (s->request.size() <= kSmallRequest) {
     return true;  // the common case: no count to make
   }
@@ -1379,10 +1387,26 @@ bool H2Relay::Loop::MayCredit(const Stream* s) const {
                  (other->request.size() == s->request.size() && other->client_id > s->client_id));
     }
   }
-  return largest || buffered <= options_.max_connection_buffer;
+  if (!largest && buffered > options_.max_connection_buffer) {
+    return false;
+  }
+  // And the message under way reserves its whole length from the process's budget: beyond
+  // what the budget holds, large messages wait at their windows (and the stall timeout ends
+  // those whose senders stopped, giving their reservations back).
+  if (s->reserved.bytes() > 0) {
+    return true;
+  }
+  absl::StatusOr<std::optional<frontdoor::MessageHead>> head =
+      frontdoor::ReadPrefix(absl::string_view(s->request.data).substr(s->request.offset));
+  if (!head.ok() || !head->has_value()) {
+    return true;  // RunLocal ends the call on a bad prefix
+  }
+  s->budget_held = !s->reserved.Reserve(*budget_, frontdoor::kMessagePrefixBytes + (*head)->length);
+  return !s->budget_held;
 }
 
 void H2Relay::Loop::TakeRequest(Stream* s, size_t length) {
+  s->reserved.Release();  // the message is whole: its bytes are the call's now
   Pipe& in = s->request;
   in.offset += 5 + length;
   if (in.offset == in.data.size()) {
@@ -2010,10 +2034,12 @@ void H2Relay::Loop::Sweep(absl::Time now) {
                now - s->request_progress > options_.stall_timeout) {
       reset.push_back(s);  // answered, and the caller neither sends nor ends its side
     } else if (s->framing.partial_bytes() > 0 && !s->request.eof && !s->response.eof &&
+               !s->budget_held &&
                now - (s->local_owed == 0 ? s->request_progress : s->client->request_progress) >
                    options_.stall_timeout) {
       // A call whose bytes the front end holds back (local_owed) waits on the connection's
-      // other calls: it stalls only when the whole connection does.
+      // other calls: it stalls only when the whole connection does. One waiting for the
+      // process's budget waits on calls that either complete or stall themselves.
       ended.emplace_back(
           s, ErrorWithReason(absl::StatusCode::kResourceExhausted, "REQUEST_STALLED",
                              absl::StrCat("the request stopped inside a message for ",
@@ -2228,15 +2254,16 @@ void H2Relay::Loop::Run() {
 
 H2Relay::H2Relay(RelayRoutes& routes, RelayOptions options, RpcMetrics* rpc_metrics)
     : limits_(std::make_unique<frontdoor::ConnectionLimits>(frontdoor::ConnectionLimitOptions{
-          options.max_connections, options.max_connections_per_address})) {
+          options.max_connections, options.max_connections_per_address})),
+      budget_(std::make_unique<frontdoor::BufferBudget>(options.max_process_buffer)) {
   frontdoor::RaiseDescriptorLimit();
   if (options.workers > 0) {
     workers_ = std::make_unique<Workers>(options.workers);
   }
   const int threads = std::max(1, options.threads);
   for (int i = 0; i < threads; ++i) {
-    loops_.push_back(
-        std::make_unique<Loop>(routes, options, rpc_metrics, workers_.get(), limits_.get()));
+    loops_.push_back(std::make_unique<Loop>(routes, options, rpc_metrics, workers_.get(),
+                                            limits_.get(), budget_.get()));
   }
 }
 

@@ -25,8 +25,9 @@
 // docs/scoring.md, "The scoring front end", describe what it checks and why.
 namespace accord {
 namespace frontdoor {
+class BufferBudget;
 class ConnectionLimits;
-}
+}  // namespace frontdoor
 
 using RelayHeader = std::pair<std::string, std::string>;
 
@@ -132,6 +133,10 @@ struct RelayOptions {
   // Request bytes of a connection's local calls held before they make whole messages: past
   // it, only the connection's largest message gets window credit (the rest wait).
   size_t max_connection_buffer = 16 * 1024 * 1024;
+  // The same over every connection of the process: a large message (past a stream's first
+  // 64 KiB) reserves its whole length from it before it is credited further, and waits at its
+  // window while the budget is taken (frontdoor/buffer_budget.h).
+  size_t max_process_buffer = 256 * 1024 * 1024;
   // A call whose request stops inside a message, or whose response waits on a caller that
   // reads nothing (a zero window), this long is ended: its bytes and its slot go back.
   absl::Duration stall_timeout = absl::Seconds(10);
@@ -194,6 +199,7 @@ class H2Relay final {
 
  private:
   std::unique_ptr<frontdoor::ConnectionLimits> limits_;  // outlives the loops' connections
+  std::unique_ptr<frontdoor::BufferBudget> budget_;      // outlives the loops' calls
   std::unique_ptr<Workers> workers_;  // ended before the loops: results go to live loops
   std::vector<std::unique_ptr<Loop>> loops_;
 };

@@ -326,6 +326,7 @@ void HttpTranscoder::Handle(const HttpRequest& req,
   gate_.CallUnary(method, &call->context, &call->request, &call->response,
                   [call, exchange = std::move(exchange), output, with_id,
                    accepts_gzip = req.accepts_gzip](grpc::Status status) mutable {
+                    call->ticket = Ticket();  // the slot goes back as the backend answers
                     if (!status.ok()) {
                       return Send(*exchange, with_id(Error(FromGrpcStatus(status))));
                     }
@@ -335,7 +336,6 @@ void HttpTranscoder::Handle(const HttpRequest& req,
                       return Send(*exchange, with_id(Error(json.status())));
                     }
                     Send(*exchange, with_id(Json(accepts_gzip, *std::move(json))));
-                    call->ticket = Ticket();  // the slot goes back as the response leaves
                   });
 }
 

@@ -679,6 +679,64 @@ TEST_F(H2RelayLimitsTest, ManyLargeMessagesSentWholeAllComplete) {
   }
 }
 
+// The budget over every connection: large messages reserve their length before more credit.
+class H2RelayProcessBufferTest : public H2RelayLimitsTest {
+ protected:
+  RelayOptions Options() override {
+    RelayOptions options = H2RelayLimitsTest::Options();
+    options.max_connection_buffer = 64 << 20;  // not what is tried here
+    options.max_process_buffer = 4 << 20;
+    return options;
+  }
+};
+
+TEST_F(H2RelayProcessBufferTest, AMessageWaitsForTheBudgetAHalfSentOneHoldsThenCompletes) {
+  // An attacker sends 2.5 MiB of a 3 MiB message and stops: it holds 3 MiB of the 4.
+  Client attacker(relay_->port(), true);
+  std::string most = Framed(std::string(3 << 20, 'a'));
+  most.resize((5 << 20) / 2);
+  const int32_t a = attacker.Call("/t.T/Echo", most, false);
+  attacker.Pump([] { return false; }, 0.3);
+  // Another connection's whole 3 MiB message waits at its window (it is not ended as stalled:
+  // the front end holds it) until the attacker's call is ended, then completes.
+  Client good(relay_->port(), true);
+  const std::string whole = Framed(std::string(3 << 20, 'g'));
+  const auto start = std::chrono::steady_clock::now();
+  const int32_t g = good.Call("/t.T/Echo", whole, true);
+  ASSERT_TRUE(good.Pump([&] { return good.stream(g).closed; }, 5));
+  EXPECT_EQ(good.stream(g).headers["grpc-status"], "0");
+  EXPECT_EQ(good.stream(g).data.size(), whole.size());
+  EXPECT_GE(std::chrono::steady_clock::now() - start, std::chrono::milliseconds(300));
+  ASSERT_TRUE(attacker.Pump([&] { return attacker.stream(a).closed; }, 5));
+  EXPECT_EQ(attacker.stream(a).headers["grpc-status"], "8");
+  EXPECT_EQ(routes_.held.load(), 0);
+}
+
+TEST_F(H2RelayProcessBufferTest, MessagesLargerTogetherThanTheBudgetAllComplete) {
+  // Three connections, each with a whole 3 MiB message: they take the budget in turn.
+  std::vector<std::unique_ptr<Client>> clients;
+  std::vector<int32_t> ids;
+  const std::string message = Framed(std::string(3 << 20, 'w'));
+  for (int i = 0; i < 3; ++i) {
+    clients.push_back(std::make_unique<Client>(relay_->port(), true));
+    ids.push_back(clients.back()->Call("/t.T/Echo", message, true));
+  }
+  for (int round = 0; round < 100; ++round) {
+    bool all = true;
+    for (int i = 0; i < 3; ++i) {
+      clients[i]->Pump([] { return false; }, 0.02);
+      all = all && clients[i]->stream(ids[i]).closed;
+    }
+    if (all) {
+      break;
+    }
+  }
+  for (int i = 0; i < 3; ++i) {
+    EXPECT_EQ(clients[i]->stream(ids[i]).headers["grpc-status"], "0") << i;
+    EXPECT_EQ(clients[i]->stream(ids[i]).data.size(), message.size()) << i;
+  }
+}
+
 // HPACK by hand (RFC 7541): an integer with an N-bit prefix, and a string without Huffman.
 void HpackInt(std::string& out, uint8_t first, int bits, size_t value) {
   const size_t max = (size_t{1} << bits) - 1;
