@@ -4,8 +4,7 @@
 1. gRPC pass-through: a null-RPC backend (accord-bench-null answers every method with an
    empty message) called directly, through accord-gateway and through Debian's nginx as a gRPC
    proxy (grpc_pass, one worker, upstream keepalive), with the same request path
-   (/accord.registry.v1.Registry/GetDefinition) and API key; the gateway with its HTTP/2 relay
-   front end and with --grpc_front=grpc (a gRPC server call and a backend call per request).
+   (/accord.registry.v1.Registry/GetDefinition) and API key.
    Backend and proxy pinned to CPU 0,
    h2load to CPU 1; targets alternate within each repetition; ratios are per repetition.
 2. ScoreLead through the gateway: gRPC (h2load, 1 connection x 16 streams) versus HTTP/JSON
@@ -31,8 +30,8 @@ from registry_bench import (ROOT, dev_tokens, frame, h2load, quiet, start_pinned
 from scoring_bench import stubs, typical_lead  # noqa: E402
 
 # Pass-through targets, in the order they alternate: the backend itself, the gateway (HTTP/2
-# relay front end), the gateway with --grpc_front=grpc, nginx.
-LABELS = ("direct", "gateway", "gateway-grpc", "nginx")
+# relay front end), nginx.
+LABELS = ("direct", "gateway", "nginx")
 
 NGINX_CONF = """
 worker_processes 1;
@@ -135,7 +134,6 @@ def main():
 
         gw, gw_port = null_gateway("gateway")
         # The same gateway with its former front end: a gRPC server call and a backend call.
-        gwg, gwg_port = null_gateway("gateway-grpc", "--grpc_front=grpc")
         gw1 = None
         if args.one_loop:
             gw1, gw1_port = null_gateway("gateway-1loop", "--relay_threads=1")
@@ -156,13 +154,12 @@ def main():
         body = os.path.join(work, "get.grpc")
         with open(body, "wb") as f:
             f.write(frame(request))
-        for port in (null_port, gw_port, gwg_port, nginx_port):  # every path answers OK once
+        for port in (null_port, gw_port, nginx_port):  # every path answers OK once
             grpc.insecure_channel(f"127.0.0.1:{port}").unary_unary(path)(
                 request, metadata=(("authorization", "Bearer " + token),), timeout=5)
         targets = {
             "direct": (f"http://127.0.0.1:{null_port}{path}", [null.pid]),
             "gateway": (f"http://127.0.0.1:{gw_port}{path}", [gw.pid, null.pid]),
-            "gateway-grpc": (f"http://127.0.0.1:{gwg_port}{path}", [gwg.pid, null.pid]),
             "nginx": (f"http://127.0.0.1:{nginx_port}{path}", [nginx_worker, null.pid]),
         }
         if gw1 is not None:
@@ -179,7 +176,7 @@ def main():
                     r.update(rep=rep, streams=streams, target=label, quiet_before=was_quiet)
                     runs.append(r)
                     print(json.dumps(r), file=sys.stderr)
-        for p in (gw, gwg, nginx, null) + ((gw1,) if gw1 is not None else ()):
+        for p in (gw, nginx, null) + ((gw1,) if gw1 is not None else ()):
             p.send_signal(signal.SIGTERM)
             p.wait()
 
@@ -269,20 +266,19 @@ def main():
                       f"{statistics.median(r['p50_us'] for r in rs):.0f} | "
                       f"{statistics.median(r['p99_us'] for r in rs):.0f} | "
                       f"{statistics.median(r['server_cpu_us_per_req'] for r in rs):.1f} |")
-        print("\n| streams | gateway/direct QPS | gateway-grpc/direct QPS | nginx/direct QPS | "
+        print("\n| streams | gateway/direct QPS | nginx/direct QPS | "
               "gateway added p50 us | nginx added p50 us |")
-        print("|---|---|---|---|---|---|")
+        print("|---|---|---|---|---|")
         for streams in (16, 64):
             by = lambda label, rep, key="qps": next(
                 r[key] for r in runs if r["streams"] == streams and r["target"] == label and
                 r["rep"] == rep)
             reps = range(args.reps)
             g = [by("gateway", i) / by("direct", i) for i in reps]
-            gg = [by("gateway-grpc", i) / by("direct", i) for i in reps]
             n = [by("nginx", i) / by("direct", i) for i in reps]
             gp = [by("gateway", i, "p50_us") - by("direct", i, "p50_us") for i in reps]
             np_ = [by("nginx", i, "p50_us") - by("direct", i, "p50_us") for i in reps]
-            print(f"| {streams} | {median_range(g, '{:.2f}')} | {median_range(gg, '{:.2f}')} | "
+            print(f"| {streams} | {median_range(g, '{:.2f}')} | "
                   f"{median_range(n, '{:.2f}')} | "
                   f"{median_range(gp)} | {median_range(np_)} |")
         if args.one_loop:

@@ -74,9 +74,6 @@ def main():
     ap.add_argument("--base", metavar="BIN",
                     help="another accord-scoring binary (an earlier build): measured beside the "
                          "current one, alternating, as the targets ending in @base")
-    ap.add_argument("--grpc_front", action="store_true",
-                    help="also measure the current build with --grpc_front=grpc (every method on "
-                         "the gRPC server), alternating, as the targets ending in @grpc")
     ap.add_argument("--both_cores_only", action="store_true",
                     help="bulk scoring only with the server and h2load sharing both cores")
     ap.add_argument("--flag", action="append", default=[],
@@ -135,9 +132,6 @@ def main():
         scorers = {"": (sc, sc_port)}
         if args.base:
             scorers["@base"] = scoring(args.base, "scoring-base")
-        if args.grpc_front:
-            scorers["@grpc"] = scoring(os.path.join(bindir, "accord-scoring"), "scoring-grpc",
-                                       "--grpc_front=grpc")
         null_log = os.path.join(work, "null.log")
         null = start([os.path.join(bindir, "accord-bench-null"), "--listen=127.0.0.1:0"],
                      null_log, "0")

@@ -15,9 +15,9 @@
 #include "gateway/backends.h"
 #include "gateway/catalog.h"
 #include "gateway/gate.h"
-#include "gateway/grpc_proxy.h"
 #include "gateway/http_rules.h"
 #include "gateway/http_server.h"
+#include "gateway/listed_service.h"
 
 namespace {
 
@@ -34,7 +34,6 @@ struct Options {
   double max_deadline_seconds = 30;
   int http_threads = 1;
   bool rpc_metrics = true;
-  std::string grpc_front = "relay";
   int relay_threads = 0;
 };
 
@@ -70,10 +69,7 @@ int Run(Options& o) {
   server_options.rpc_metrics = o.rpc_metrics;
   // The HTTP/2 relay owns the public address (and its TLS) and relays what is not a backend
   // method to the gRPC server, which then listens on loopback only, in plaintext.
-  const bool relay_front = o.grpc_front == "relay";
-  if (relay_front) {
-    FrontedServer::PutBehindFront(server_options);
-  }
+  FrontedServer::PutBehindFront(server_options);
   if (absl::Status s = server_options.Validate(); !s.ok()) {
     Log(LogLevel::kError, "invalid options", {{"error", s.ToString()}});
     return 2;
@@ -94,31 +90,24 @@ int Run(Options& o) {
     Log(LogLevel::kError, "invalid backend options", {{"error", s.ToString()}});
     return 2;
   }
-  GrpcProxy proxy(gate);
-  server.SetGenericService(&proxy);
-  std::vector<std::unique_ptr<UnaryProxyService>> unary;
+  // The backend services are listed for reflection; the front door relays their calls.
+  std::vector<std::unique_ptr<ListedService>> listed;
   for (const std::string& service : catalog->services()) {
-    unary.push_back(std::make_unique<UnaryProxyService>(gate, service));
-    server.AddService(unary.back().get());
+    listed.push_back(std::make_unique<ListedService>(*catalog, service));
+    server.AddService(listed.back().get());
   }
   GateRoutes routes(gate);
-  std::unique_ptr<H2Relay> relay;
-  if (relay_front) {
-    // An event loop per CPU (unless set): client connections are dealt to them in turn.
-    RelayOptions relay_options = FrontedServer::FrontOptions(server_options, o.relay_threads);
-    relay_options.backends = {{"registry", o.backends.registry}, {"scoring", o.backends.scoring}};
-    relay_options.backend_tls = o.backends.tls;
-    absl::StatusOr<std::unique_ptr<H2Relay>> started =
-        FrontedServer::Start(server, routes, std::move(relay_options));
-    if (!started.ok()) {
-      Log(LogLevel::kError, "cannot start", {{"error", started.status().ToString()}});
-      return 1;
-    }
-    relay = *std::move(started);
-  } else if (absl::Status s = server.Start(); !s.ok()) {
-    Log(LogLevel::kError, "cannot start", {{"error", s.ToString()}});
+  // An event loop per CPU (unless set): client connections are dealt to them in turn.
+  RelayOptions relay_options = FrontedServer::FrontOptions(server_options, o.relay_threads);
+  relay_options.backends = {{"registry", o.backends.registry}, {"scoring", o.backends.scoring}};
+  relay_options.backend_tls = o.backends.tls;
+  absl::StatusOr<std::unique_ptr<H2Relay>> started =
+      FrontedServer::Start(server, routes, std::move(relay_options));
+  if (!started.ok()) {
+    Log(LogLevel::kError, "cannot start", {{"error", started.status().ToString()}});
     return 1;
   }
+  std::unique_ptr<H2Relay> relay = *std::move(started);
   HttpOptions http_options;
   http_options.listen = o.http_listen;
   http_options.threads = o.http_threads;
@@ -149,9 +138,7 @@ int Run(Options& o) {
   server.WaitForShutdownSignal();
   health.Stop();
   http.Stop();
-  if (relay != nullptr) {
-    relay->Shutdown(absl::Seconds(10));
-  }
+  relay->Shutdown(absl::Seconds(10));
   server.Shutdown();
   return 0;
 }
@@ -219,11 +206,6 @@ int main(int argc, char** argv) {
       ->check(CLI::Range(1, 64))
       ->capture_default_str();
   app.add_flag("!--no_rpc_metrics", o.rpc_metrics, "skip per-method metrics (benchmarks)");
-  app.add_option("--grpc_front", o.grpc_front,
-                 "relay: HTTP/2 frames relayed to the backends; grpc: a gRPC server call and a "
-                 "backend call per request")
-      ->check(CLI::IsMember({"relay", "grpc"}))
-      ->capture_default_str();
   app.add_option("--relay_threads", o.relay_threads,
                  "event loops of the relay, client connections dealt in turn (0: one per CPU)")
       ->envname("ACCORD_GATEWAY_RELAY_THREADS")

@@ -29,7 +29,6 @@ struct Options {
   std::string registry = "127.0.0.1:7401";
   std::string cache_dir = "var/scoring-cache";
   std::string token_file;
-  std::string grpc_front = "h2";
   int front_threads = 0;
   accord::SecurityOptions security;
 };
@@ -63,10 +62,7 @@ int Run(const Options& o) {
   server_options.allow_plaintext = o.security.allow_plaintext;
   // The HTTP/2 front end owns the public address (and its TLS), answers the scoring methods
   // itself and relays the others to the gRPC server, which then listens on loopback only.
-  const bool h2_front = o.grpc_front == "h2";
-  if (h2_front) {
-    FrontedServer::PutBehindFront(server_options);
-  }
+  FrontedServer::PutBehindFront(server_options);
   if (absl::Status s = server_options.Validate(); !s.ok()) {
     Log(LogLevel::kError, "invalid options", {{"error", s.ToString()}});
     return 2;
@@ -130,26 +126,20 @@ int Run(const Options& o) {
     return watcher.FetchRevision(definition, number);
   });
   ScoringRoutes routes(scorer, authorizer);
-  std::unique_ptr<H2Relay> front;
-  if (h2_front) {
-    // A loop per core for many connections, and a worker per core for one connection's
-    // batches and streams.
-    RelayOptions front_options = FrontedServer::FrontOptions(server_options, o.front_threads);
-    front_options.workers = front_options.threads;
-    // As a gRPC server: idle connections stay open (a gateway's connection may be quiet for
-    // long, and closing it under a new call would fail that call).
-    front_options.idle_timeout = absl::InfiniteDuration();
-    absl::StatusOr<std::unique_ptr<H2Relay>> started =
-        FrontedServer::Start(server, routes, std::move(front_options));
-    if (!started.ok()) {
-      Log(LogLevel::kError, "cannot start", {{"error", started.status().ToString()}});
-      return 1;
-    }
-    front = *std::move(started);
-  } else if (absl::Status s = server.Start(); !s.ok()) {
-    Log(LogLevel::kError, "cannot start", {{"error", s.ToString()}});
+  // A loop per core for many connections, and a worker per core for one connection's batches
+  // and streams.
+  RelayOptions front_options = FrontedServer::FrontOptions(server_options, o.front_threads);
+  front_options.workers = front_options.threads;
+  // As a gRPC server: idle connections stay open (a gateway's connection may be quiet for long,
+  // and closing it under a new call would fail that call).
+  front_options.idle_timeout = absl::InfiniteDuration();
+  absl::StatusOr<std::unique_ptr<H2Relay>> started =
+      FrontedServer::Start(server, routes, std::move(front_options));
+  if (!started.ok()) {
+    Log(LogLevel::kError, "cannot start", {{"error", started.status().ToString()}});
     return 1;
   }
+  std::unique_ptr<H2Relay> front = *std::move(started);
 
   watcher.Start();
 
@@ -210,12 +200,6 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   app.add_option("--token_file", o.token_file, "API key for the registry (service role)")
       ->envname("ACCORD_SCORING_TOKEN_FILE");
-  app.add_option("--grpc_front", o.grpc_front,
-                 "h2: scoring methods answered by an HTTP/2 front end of its own, the rest "
-                 "relayed to the gRPC server; grpc: every method on the gRPC server")
-      ->envname("ACCORD_SCORING_GRPC_FRONT")
-      ->check(CLI::IsMember({"h2", "grpc"}))
-      ->capture_default_str();
   app.add_option("--front_threads", o.front_threads,
                  "event loops of the h2 front end, and workers for its large messages (0: one "
                  "per CPU)")

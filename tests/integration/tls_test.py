@@ -176,7 +176,7 @@ for binary, flags, flag in [
         ("accord-registry", ["--tls_cert=" + p("server.pem")], "--tls_key"),
         ("accord-gateway", ["--http_listen=127.0.0.1:notaport"], "--http_listen"),
         ("accord-gateway", ["--jwt_keys_dir=" + p("missing")], "--jwt_keys_dir"),
-        ("accord-gateway", ["--grpc_front=nghttp"], "--grpc_front")]:
+        ("accord-gateway", ["--relay_threads=-1"], "--relay_threads")]:
     store = [f"--store=sqlite:{d}/refused.db"] if binary == "accord-registry" else []
     result = subprocess.run([os.path.join(BIN, binary), "--listen=127.0.0.1:0",
                              "--admin_listen=127.0.0.1:0", *store, f"--keys={d}/keys.yaml",
