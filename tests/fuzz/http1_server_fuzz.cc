@@ -1,0 +1,155 @@
+// The HTTP/1.1 server (frontdoor/http1_server) fed arbitrary bytes: a running server on
+// loopback whose handler answers at once, later from another thread ("/late"), or as a stream
+// ("/stream"). Each input is what a client sends; the connection is then half-closed and read
+// until the server closes it. Crashes, leaks (ASan) and connections never closed are what it
+// finds: the server must survive any bytes.
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <condition_variable>
+#include <cstddef>
+#include <cstdint>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <deque>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+
+#include "frontdoor/http1_server.h"
+
+namespace {
+
+using namespace accord::frontdoor;
+
+// Answers "/late" from this thread, in order.
+class Later {
+ public:
+  Later() {
+    std::thread([this] {
+      for (;;) {
+        std::function<void()> job;
+        {
+          std::unique_lock lock(mu_);
+          cv_.wait(lock, [&] { return !jobs_.empty(); });
+          job = std::move(jobs_.front());
+          jobs_.pop_front();
+        }
+        job();
+      }
+    }).detach();
+  }
+  void Post(std::function<void()> job) {
+    std::lock_guard lock(mu_);
+    jobs_.push_back(std::move(job));
+    cv_.notify_one();
+  }
+
+ private:
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::deque<std::function<void()>> jobs_;
+};
+
+class Handler final : public HttpHandler {
+ public:
+  void Handle(Http1Request request, std::shared_ptr<HttpExchange> exchange) override {
+    if (request.target == "/stream") {
+      exchange->OnCancel([] {});
+      exchange->BeginStream(200, {{"Content-Type", "text/plain"}});
+      exchange->Write(request.body);
+      exchange->Write("line\n");
+      exchange->End();
+      return;
+    }
+    std::string body = request.method + " " + request.target + " " + request.body;
+    if (request.target == "/late") {
+      later_.Post([exchange, body] { exchange->Respond(200, {}, body); });
+      return;
+    }
+    exchange->Respond(request.target == "/404" ? 404 : 200, {{"X-Echo", "1"}}, body);
+  }
+
+ private:
+  Later later_;
+};
+
+// Started once, never stopped (the process ends with it).
+Handler* handler = nullptr;
+Http1Server* server = nullptr;
+
+int Port() {
+  static int port = [] {
+    handler = new Handler();
+    Http1ServerOptions options;
+    options.listen = "127.0.0.1:0";
+    options.limits.max_header_bytes = 2048;
+    options.limits.max_body_bytes = 64 * 1024;
+    options.max_stream_backlog = 64 * 1024;
+    options.max_pipelined = 4;
+    server = new Http1Server(*handler, options);
+    if (!server->Listen().ok()) {
+      std::abort();
+    }
+    server->Start();
+    return server->port();
+  }();
+  return port;
+}
+
+}  // namespace
+
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
+  int fd = socket(AF_INET, SOCK_STREAM, 0);
+  // From a different loopback address each time, so that the client's TIME_WAIT connections
+  // do not run one address out of ports (h2_fuzz.cc says more).
+  static uint32_t next_source = 0;
+  sockaddr_in source{};
+  source.sin_family = AF_INET;
+  source.sin_addr.s_addr = htonl(0x7f000000u | (1u + (next_source++ % 0xfffffdu)));
+  bind(fd, reinterpret_cast<sockaddr*>(&source), sizeof source);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_port = htons(static_cast<uint16_t>(Port()));
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  int connected = connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a);
+  while (connected != 0 && (errno == EINTR || errno == EALREADY)) {
+    pollfd w{fd, POLLOUT, 0};
+    poll(&w, 1, 1000);
+    connected = connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a);
+  }
+  if (connected != 0 && errno != EISCONN) {
+    std::fprintf(stderr, "http1_server_fuzz: connect: %s\n", std::strerror(errno));
+    std::abort();
+  }
+  send(fd, data, size, MSG_NOSIGNAL);
+  char buf[65536];
+  pollfd p{fd, POLLIN, 0};
+  for (int i = 0; i < 4 && poll(&p, 1, 2) > 0; ++i) {
+    if (read(fd, buf, sizeof buf) <= 0) {
+      break;
+    }
+  }
+  shutdown(fd, SHUT_WR);
+  // The server must close once the client has ended its side.
+  for (;;) {
+    if (poll(&p, 1, 20000) <= 0) {
+      std::fprintf(stderr, "http1_server_fuzz: no close in 20 s (%zu connections open)\n",
+                   server->connections());
+      std::abort();
+    }
+    ssize_t n = read(fd, buf, sizeof buf);
+    if (n <= 0) {
+      break;
+    }
+  }
+  close(fd);
+  return 0;
+}
