@@ -78,6 +78,24 @@ void EventLoop::SetTick(absl::Duration every, std::function<void()> tick) {
   tick_ = std::move(tick);
 }
 
+void EventLoop::SetTurn(std::function<void()> before, std::function<void()> after) {
+  turn_before_ = std::move(before);
+  turn_after_ = std::move(after);
+}
+
+void EventLoop::SetOnWake(std::function<void()> on_wake) { on_wake_ = std::move(on_wake); }
+
+void EventLoop::Wake() {
+  uint64_t one = 1;
+  [[maybe_unused]] ssize_t n = write(wake_fd_, &one, sizeof one);
+}
+
+void EventLoop::Join() {
+  if (thread_.joinable() && !OnLoopThread()) {
+    thread_.join();
+  }
+}
+
 void EventLoop::Start() {
   thread_ = std::thread([this] { Run(); });
 }
@@ -88,11 +106,8 @@ void EventLoop::Stop() {
     stopped_ = true;
   }
   stopping_ = true;
-  uint64_t one = 1;
-  [[maybe_unused]] ssize_t n = write(wake_fd_, &one, sizeof one);
-  if (thread_.joinable() && !OnLoopThread()) {
-    thread_.join();
-  }
+  Wake();
+  Join();
   std::vector<std::function<void()>> dropped;
   std::lock_guard lock(mu_);
   dropped.swap(jobs_);
@@ -131,11 +146,17 @@ void EventLoop::Run() {
     if (n < 0 && errno != EINTR) {
       break;
     }
+    if (turn_before_) {
+      turn_before_();
+    }
     for (int i = 0; i < n; ++i) {
       const int fd = events[i].data.fd;
       if (fd == wake_fd_) {
         uint64_t count;
         [[maybe_unused]] ssize_t r = read(wake_fd_, &count, sizeof count);
+        if (on_wake_) {
+          on_wake_();
+        }
         RunJobs();
         continue;
       }
@@ -144,6 +165,9 @@ void EventLoop::Run() {
         Handler* handler = it->second.get();  // stays alive this turn even if removed
         (*handler)(events[i].events);
       }
+    }
+    if (turn_after_) {
+      turn_after_();
     }
     removed_.clear();
   }

@@ -45,11 +45,23 @@ class EventLoop final {
   void Post(std::function<void()> job);
   // Runs `tick` on the loop's thread about every `every` (before Start).
   void SetTick(absl::Duration every, std::function<void()> tick);
+  // Before Start: `before` runs at the start of each turn (after epoll_wait returns), `after`
+  // at its end (after every handler and job of the turn).
+  void SetTurn(std::function<void()> before, std::function<void()> after);
+  // Before Start: `on_wake` runs on the loop's thread after each Wake (several Wakes before
+  // the loop gets to it: once). For owners that keep their own queue of work from other
+  // threads and want one wake-up for many items.
+  void SetOnWake(std::function<void()> on_wake);
+  // Wakes the loop (on_wake runs, posted jobs run). Thread-safe.
+  void Wake();
 
   // Runs the loop on a thread of its own.
   void Start();
-  // Ends the loop after its current turn and joins its thread. Thread-safe; idempotent.
+  // Ends the loop after its current turn and joins its thread (from the loop's own thread: it
+  // only ends the loop). Thread-safe; idempotent.
   void Stop();
+  // Waits for the loop's thread to end by itself (after a Stop from the loop's thread).
+  void Join();
 
   absl::Time Now() const { return clock_->Now(); }
   bool OnLoopThread() const { return std::this_thread::get_id() == thread_.get_id(); }
@@ -65,6 +77,9 @@ class EventLoop final {
   std::vector<std::unique_ptr<Handler>> removed_;  // freed after the turn that removed them
   absl::Duration tick_every_ = absl::Milliseconds(100);
   std::function<void()> tick_;
+  std::function<void()> turn_before_;
+  std::function<void()> turn_after_;
+  std::function<void()> on_wake_;
   std::mutex mu_;
   std::vector<std::function<void()>> jobs_;  // guarded by mu_
   bool woken_ = false;                       // guarded by mu_: a wake-up is on its way

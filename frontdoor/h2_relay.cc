@@ -4,7 +4,6 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <sys/epoll.h>
-#include <sys/eventfd.h>
 #include <sys/socket.h>
 #include <unistd.h>
 #include <zlib.h>
@@ -39,6 +38,7 @@
 #include "common/trace.h"
 #include "frontdoor/buffer_budget.h"
 #include "frontdoor/connection_limits.h"
+#include "frontdoor/event_loop.h"
 #include "frontdoor/memory.h"
 #include "frontdoor/relay_tls.h"
 #include "frontdoor/sockets.h"
@@ -334,7 +334,14 @@ class H2Relay::Loop {
   absl::Time Now() const { return clock_->Now(); }
 
  private:
-  void Run();
+  // The event loop's hooks: work from other threads (connections given, workers' results,
+  // resolved addresses); a connection's events; the end of each turn (settling, the sweep,
+  // the drain).
+  void OnWake();
+  void OnEvents(Conn* c, uint32_t events);
+  void EndTurn();
+  // After the drain: every connection closed, on the loop's thread.
+  void Finish();
   void Accept();
   // Takes over an accepted connection from `peer` (on this loop's thread).
   void Adopt(int fd, std::string peer);
@@ -408,10 +415,9 @@ class H2Relay::Loop {
   absl::Time tls_checked_ = absl::InfinitePast();
   std::vector<std::string> target_address_;
   std::vector<std::string> target_name_;
-  RpcMetrics* rpc_metrics_;  // null: not recorded
-  int epoll_ = -1;
+  RpcMetrics* rpc_metrics_;      // null: not recorded
+  frontdoor::EventLoop events_;  // its thread, epoll and wake-ups
   int listen_fd_ = -1;
-  int wake_fd_ = -1;
   int port_ = 0;
   std::vector<Loop*> loops_;  // every loop, this one included; the first accepts
   size_t next_loop_ = 0;
@@ -438,9 +444,11 @@ class H2Relay::Loop {
   std::vector<LocalResult> results_;  // guarded by inbox_mu_: from the workers
   Workers* workers_;                  // null: local calls run on the loop only
   uint64_t next_serial_ = 0;
-  std::thread thread_;
   std::atomic<bool> stopping_{false};
   std::atomic<int64_t> grace_ns_{0};
+  absl::Time last_sweep_;
+  bool draining_ = false;
+  absl::Time drain_until_ = absl::InfiniteFuture();
   std::unordered_map<Conn*, std::unique_ptr<Conn>> conns_;
   std::vector<std::vector<Upstream*>> upstreams_;
   std::vector<std::vector<sockaddr_storage>> addresses_;  // each target's last resolution
@@ -892,10 +900,8 @@ H2Relay::Loop::Loop(RelayRoutes& routes, const RelayOptions& options, RpcMetrics
 }
 
 H2Relay::Loop::~Loop() {
-  if (thread_.joinable()) {
-    Stop(absl::ZeroDuration());
-    Join();
-  }
+  Stop(absl::ZeroDuration());
+  Join();
   {
     std::lock_guard lock(push_inbox_->mu);
     push_inbox_->loop = nullptr;  // pushes from now on are dropped
@@ -906,10 +912,8 @@ H2Relay::Loop::~Loop() {
     close(fd);
     limits_->Remove(peer);
   }
-  for (int fd : {listen_fd_, wake_fd_, epoll_}) {
-    if (fd >= 0) {
-      close(fd);
-    }
+  if (listen_fd_ >= 0) {
+    close(listen_fd_);
   }
 }
 
@@ -928,12 +932,6 @@ absl::Status H2Relay::Loop::Listen(bool listen_too) {
     }
     client_tls_ = *std::move(tls);
   }
-  epoll_ = epoll_create1(EPOLL_CLOEXEC);
-  wake_fd_ = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
-  epoll_event ev{};
-  ev.events = EPOLLIN;
-  ev.data.ptr = &wake_fd_;
-  epoll_ctl(epoll_, EPOLL_CTL_ADD, wake_fd_, &ev);
   if (!listen_too) {
     return absl::OkStatus();
   }
@@ -943,8 +941,7 @@ absl::Status H2Relay::Loop::Listen(bool listen_too) {
   }
   listen_fd_ = *fd;
   port_ = frontdoor::LocalPort(listen_fd_);
-  ev.data.ptr = &listen_fd_;
-  epoll_ctl(epoll_, EPOLL_CTL_ADD, listen_fd_, &ev);
+  events_.Add(listen_fd_, EPOLLIN, [this](uint32_t) { Accept(); });
   return absl::OkStatus();
 }
 
@@ -954,7 +951,10 @@ void H2Relay::Loop::Start(const std::string& internal, std::vector<Loop*> loops)
   for (size_t t = 0; t < target_address_.size(); ++t) {
     addresses_[t] = Resolve(target_address_[t], false);
   }
-  thread_ = std::thread([this] { Run(); });
+  last_sweep_ = Now();
+  events_.SetTurn([this] { now_ = Now(); }, [this] { EndTurn(); });
+  events_.SetOnWake([this] { OnWake(); });
+  events_.Start();
   if (internal_ > 0) {
     resolver_ = std::thread([this] { ResolveLoop(); });
   }
@@ -963,16 +963,11 @@ void H2Relay::Loop::Start(const std::string& internal, std::vector<Loop*> loops)
 void H2Relay::Loop::Stop(absl::Duration grace) {
   grace_ns_.store(absl::ToInt64Nanoseconds(grace));
   stopping_.store(true);
-  uint64_t one = 1;
-  if (wake_fd_ >= 0) {
-    [[maybe_unused]] ssize_t n = write(wake_fd_, &one, sizeof one);
-  }
+  events_.Wake();
 }
 
 void H2Relay::Loop::Join() {
-  if (thread_.joinable()) {
-    thread_.join();
-  }
+  events_.Join();
   {
     std::lock_guard lock(resolve_mu_);
     resolver_stopping_ = true;
@@ -1456,10 +1451,7 @@ void H2Relay::Loop::Deliver(LocalResult result) {
   }
 }
 
-void H2Relay::Loop::WakeForResults() {
-  uint64_t one = 1;
-  [[maybe_unused]] ssize_t n = write(wake_fd_, &one, sizeof one);
-}
+void H2Relay::Loop::WakeForResults() { events_.Wake(); }
 
 H2Relay::PushBatch::PushBatch() { ++Loop::ThreadBatch().depth; }
 
@@ -1751,11 +1743,8 @@ void H2Relay::Loop::Connect(int target, const sockaddr_storage& address) {
     absl::StatusOr<HostPort> host = ParseHostPort(target_address_[target]);
     up->UseTls(client_tls_->NewConnection(fd, host.ok() ? host->host : ""));
   }
-  epoll_event ev{};
-  ev.events = EPOLLIN | EPOLLOUT;
-  up->events = ev.events;
-  ev.data.ptr = up;
-  epoll_ctl(epoll_, EPOLL_CTL_ADD, fd, &ev);
+  up->events = EPOLLIN | EPOLLOUT;
+  events_.Add(fd, up->events, [this, up](uint32_t events) { OnEvents(up, events); });
   conns_.emplace(up, std::move(owned));
   upstreams_[target].push_back(up);
 }
@@ -1788,8 +1777,7 @@ void H2Relay::Loop::ResolveLoop() {
         resolved_[t] = std::move(found[t]);
       }
     }
-    uint64_t one = 1;
-    [[maybe_unused]] ssize_t n = write(wake_fd_, &one, sizeof one);
+    events_.Wake();
     // At most one lookup a second, however often a failing backend asks.
     lock.unlock();
     std::this_thread::sleep_for(std::chrono::seconds(1));
@@ -1869,7 +1857,7 @@ void H2Relay::Loop::Accept() {
         // Out of descriptors or memory: the pending connection stays in the backlog, and the
         // listening socket stays readable. Accepting pauses (epoll would wake at once and
         // spin) until the next sweep, when connections closed since may have made room.
-        epoll_ctl(epoll_, EPOLL_CTL_DEL, listen_fd_, nullptr);
+        events_.Modify(listen_fd_, 0);
         accept_paused_ = true;
         if (now_ - accept_failure_logged_ >= kFailureLogInterval) {
           accept_failure_logged_ = now_;
@@ -1903,10 +1891,7 @@ void H2Relay::Loop::Accept() {
 void H2Relay::Loop::ResumeAccepting() {
   if (accept_paused_ && !stopping_.load()) {
     accept_paused_ = false;
-    epoll_event ev{};
-    ev.events = EPOLLIN;
-    ev.data.ptr = &listen_fd_;
-    epoll_ctl(epoll_, EPOLL_CTL_ADD, listen_fd_, &ev);
+    events_.Modify(listen_fd_, EPOLLIN);
   }
 }
 
@@ -1915,8 +1900,7 @@ void H2Relay::Loop::Give(int fd, std::string peer) {
     std::lock_guard lock(inbox_mu_);
     inbox_.emplace_back(fd, std::move(peer));
   }
-  uint64_t one = 1;
-  [[maybe_unused]] ssize_t n = write(wake_fd_, &one, sizeof one);
+  events_.Wake();
 }
 
 void H2Relay::Loop::Adopt(int fd, std::string peer) {
@@ -1928,11 +1912,8 @@ void H2Relay::Loop::Adopt(int fd, std::string peer) {
     server_tls_->ReloadIfChanged();
     c->UseTls(server_tls_->NewConnection(fd, ""));
   }
-  epoll_event ev{};
-  ev.events = EPOLLIN;
-  c->events = ev.events;
-  ev.data.ptr = c;
-  epoll_ctl(epoll_, EPOLL_CTL_ADD, fd, &ev);
+  c->events = EPOLLIN;
+  events_.Add(fd, c->events, [this, c](uint32_t events) { OnEvents(c, events); });
   conns_.emplace(c, std::move(owned));
   MarkDirty(c);
 }
@@ -1963,10 +1944,7 @@ void H2Relay::Loop::FlushDirty() {
 
 void H2Relay::Loop::Interest(Conn* c, uint32_t events) {
   if (events != c->events) {
-    epoll_event ev{};
-    ev.events = events;
-    ev.data.ptr = c;
-    epoll_ctl(epoll_, EPOLL_CTL_MOD, c->fd(), &ev);
+    events_.Modify(c->fd(), events);
     c->events = events;
   }
 }
@@ -1978,7 +1956,7 @@ void H2Relay::Loop::CloseDead() {
 void H2Relay::Loop::CloseWhere(const std::function<bool(const Conn&)>& which) {
   for (auto it = conns_.begin(); it != conns_.end();) {
     if (which(*it->first)) {
-      epoll_ctl(epoll_, EPOLL_CTL_DEL, it->first->fd(), nullptr);
+      events_.Remove(it->first->fd());
       it = conns_.erase(it);
     } else {
       ++it;
@@ -2115,132 +2093,121 @@ void H2Relay::Loop::Sweep(absl::Time now) {
   }
 }
 
-void H2Relay::Loop::Run() {
-  epoll_event events[64];
-  absl::Time last_sweep = Now();
-  bool draining = false;
-  absl::Time drain_until = absl::InfiniteFuture();
-  for (;;) {
-    int n = epoll_wait(epoll_, events, 64, 100);
-    now_ = Now();
-    for (int i = 0; i < n; ++i) {
-      void* ptr = events[i].data.ptr;
-      if (ptr == &listen_fd_) {
-        Accept();
-        continue;
-      }
-      if (ptr == &wake_fd_) {
-        uint64_t value = 0;
-        [[maybe_unused]] ssize_t r = read(wake_fd_, &value, sizeof value);
-        ApplyResolved();
-        std::vector<std::pair<int, std::string>> given;
-        std::vector<LocalResult> results;
-        {
-          std::lock_guard lock(inbox_mu_);
-          given.swap(inbox_);
-          results.swap(results_);
-        }
-        ApplyResults(std::move(results));
-        for (auto& [fd, peer] : given) {
-          if (stopping_.load()) {
-            close(fd);
-            limits_->Remove(peer);
-          } else {
-            Adopt(fd, std::move(peer));
-          }
-        }
-        continue;
-      }
-      auto* c = static_cast<Conn*>(ptr);
-      if (c->dead()) {
-        continue;
-      }
-      if (!c->connected) {
-        if (!(events[i].events & (EPOLLOUT | EPOLLERR | EPOLLHUP))) {
-          continue;
-        }
-        int error = 0;
-        socklen_t length = sizeof error;
-        getsockopt(c->fd(), SOL_SOCKET, SO_ERROR, &error, &length);
-        if (error != 0) {
-          FailUpstream(static_cast<Upstream*>(c), std::strerror(error));
-          continue;
-        }
-        c->connected = true;  // the preface and queued requests go out now (after TLS)
-        c->ready = !c->handshaking();
-      }
-      if (c->handshaking()) {
-        bool want_write = false;
-        std::string error;
-        int r = c->Handshake(&want_write, &error);
-        if (r < 0) {
-          if (c->upstream()) {
-            FailUpstream(static_cast<Upstream*>(c), "TLS: " + error);
-          } else {
-            Log(LogLevel::kInfo, "TLS handshake with a client failed", {{"error", error}});
-            CloseClient(static_cast<ClientConn*>(c));
-          }
-          continue;
-        }
-        if (r == 0) {
-          Interest(c, EPOLLIN | (want_write ? static_cast<uint32_t>(EPOLLOUT) : 0u));
-          continue;
-        }
-        events[i].events |= EPOLLIN;  // records may have come with the handshake's last flight
-      }
-      if (events[i].events & (EPOLLIN | EPOLLERR | EPOLLHUP)) {
-        if (!c->ReadSome()) {
-          if (c->upstream()) {
-            FailUpstream(static_cast<Upstream*>(c), "connection closed");
-          } else {
-            CloseClient(static_cast<ClientConn*>(c));
-          }
-          continue;
-        }
-      }
-      MarkDirty(c);
-    }
-    Settle();
-    const absl::Time now = Now();
-    if (now - last_sweep >= absl::Milliseconds(100)) {
-      last_sweep = now;
-      ResumeAccepting();
-      Sweep(now);
-      release_.MaybeRelease(now);
-      Settle();
-    }
-    if (stopping_.load() && !draining) {
-      draining = true;
-      drain_until = now + absl::Nanoseconds(grace_ns_.load());
-      if (listen_fd_ >= 0) {
-        epoll_ctl(epoll_, EPOLL_CTL_DEL, listen_fd_, nullptr);
-      }
-      for (const auto& [c, owned] : conns_) {
-        if (!c->upstream()) {
-          nghttp2_submit_goaway(c->session(), NGHTTP2_FLAG_NONE,
-                                nghttp2_session_get_last_proc_stream_id(c->session()),
-                                NGHTTP2_NO_ERROR, nullptr, 0);
-          MarkDirty(c);
-        }
-      }
-      // Watches are not calls in flight: they end now, and their clients resume elsewhere.
-      std::vector<Stream*> watches;
-      for (const auto& [s, owned] : streams_) {
-        if (s->watch && s->client_open && !s->response.eof) {
-          watches.push_back(s);
-        }
-      }
-      for (Stream* s : watches) {
-        Cancel(s, absl::UnavailableError("the server is shutting down; resume the watch"));
-      }
-      Settle();
-      FlushDirty();
-    }
-    CloseDead();
-    if (draining && (streams_.empty() || now >= drain_until)) {
-      break;
+void H2Relay::Loop::OnWake() {
+  ApplyResolved();
+  std::vector<std::pair<int, std::string>> given;
+  std::vector<LocalResult> results;
+  {
+    std::lock_guard lock(inbox_mu_);
+    given.swap(inbox_);
+    results.swap(results_);
+  }
+  ApplyResults(std::move(results));
+  for (auto& [fd, peer] : given) {
+    if (stopping_.load()) {
+      close(fd);
+      limits_->Remove(peer);
+    } else {
+      Adopt(fd, std::move(peer));
     }
   }
+}
+
+void H2Relay::Loop::OnEvents(Conn* c, uint32_t events) {
+  if (c->dead()) {
+    return;
+  }
+  if (!c->connected) {
+    if (!(events & (EPOLLOUT | EPOLLERR | EPOLLHUP))) {
+      return;
+    }
+    int error = 0;
+    socklen_t length = sizeof error;
+    getsockopt(c->fd(), SOL_SOCKET, SO_ERROR, &error, &length);
+    if (error != 0) {
+      FailUpstream(static_cast<Upstream*>(c), std::strerror(error));
+      return;
+    }
+    c->connected = true;  // the preface and queued requests go out now (after TLS)
+    c->ready = !c->handshaking();
+  }
+  if (c->handshaking()) {
+    bool want_write = false;
+    std::string error;
+    int r = c->Handshake(&want_write, &error);
+    if (r < 0) {
+      if (c->upstream()) {
+        FailUpstream(static_cast<Upstream*>(c), "TLS: " + error);
+      } else {
+        Log(LogLevel::kInfo, "TLS handshake with a client failed", {{"error", error}});
+        CloseClient(static_cast<ClientConn*>(c));
+      }
+      return;
+    }
+    if (r == 0) {
+      Interest(c, EPOLLIN | (want_write ? static_cast<uint32_t>(EPOLLOUT) : 0u));
+      return;
+    }
+    events |= EPOLLIN;  // records may have come with the handshake's last flight
+  }
+  if (events & (EPOLLIN | EPOLLERR | EPOLLHUP)) {
+    if (!c->ReadSome()) {
+      if (c->upstream()) {
+        FailUpstream(static_cast<Upstream*>(c), "connection closed");
+      } else {
+        CloseClient(static_cast<ClientConn*>(c));
+      }
+      return;
+    }
+  }
+  MarkDirty(c);
+}
+
+void H2Relay::Loop::EndTurn() {
+  Settle();
+  const absl::Time now = Now();
+  if (now - last_sweep_ >= absl::Milliseconds(100)) {
+    last_sweep_ = now;
+    ResumeAccepting();
+    Sweep(now);
+    release_.MaybeRelease(now);
+    Settle();
+  }
+  if (stopping_.load() && !draining_) {
+    draining_ = true;
+    drain_until_ = now + absl::Nanoseconds(grace_ns_.load());
+    if (listen_fd_ >= 0) {
+      events_.Modify(listen_fd_, 0);
+    }
+    for (const auto& [c, owned] : conns_) {
+      if (!c->upstream()) {
+        nghttp2_submit_goaway(c->session(), NGHTTP2_FLAG_NONE,
+                              nghttp2_session_get_last_proc_stream_id(c->session()),
+                              NGHTTP2_NO_ERROR, nullptr, 0);
+        MarkDirty(c);
+      }
+    }
+    // Watches are not calls in flight: they end now, and their clients resume elsewhere.
+    std::vector<Stream*> watches;
+    for (const auto& [s, owned] : streams_) {
+      if (s->watch && s->client_open && !s->response.eof) {
+        watches.push_back(s);
+      }
+    }
+    for (Stream* s : watches) {
+      Cancel(s, absl::UnavailableError("the server is shutting down; resume the watch"));
+    }
+    Settle();
+    FlushDirty();
+  }
+  CloseDead();
+  if (draining_ && (streams_.empty() || now >= drain_until_)) {
+    Finish();
+    events_.Stop();  // the loop ends after this turn
+  }
+}
+
+void H2Relay::Loop::Finish() {
   for (const auto& [c, owned] : conns_) {
     if (!c->upstream()) {
       CloseClient(static_cast<ClientConn*>(c));
