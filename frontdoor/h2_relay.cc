@@ -136,6 +136,9 @@ struct Stream {
   // The process's budget held for the local call's request message under way (MayCredit).
   frontdoor::BufferReservation reserved;
   bool budget_held = false;  // its message waits for the process's budget
+  // Set for a call the process makes itself (H2Relay::Call): it has no client, and its
+  // response is gathered and handed to this when the call ends.
+  H2Relay::CallDone internal;
   // The request's gRPC framing, checked as it passes.
   frontdoor::MessageScanner framing;
 };
@@ -193,6 +196,38 @@ std::string PercentEncode(absl::string_view message) {
     }
   }
   return out;
+}
+
+// A backend's status from its trailers (or trailers-only headers): grpc-status, grpc-message
+// (percent-decoded) and grpc-status-details-bin (base64).
+absl::Status StatusOfTrailers(const std::vector<Header>& trailers) {
+  int code = -1;
+  std::string message;
+  std::string details;
+  for (const auto& [name, value] : trailers) {
+    if (name == "grpc-status") {
+      if (!absl::SimpleAtoi(value, &code)) {
+        code = static_cast<int>(absl::StatusCode::kUnknown);
+      }
+    } else if (name == "grpc-message") {
+      for (size_t i = 0; i < value.size(); ++i) {
+        int byte = 0;
+        if (value[i] == '%' && i + 2 < value.size() &&
+            absl::SimpleHexAtoi(value.substr(i + 1, 2), &byte)) {
+          message.push_back(static_cast<char>(byte));
+          i += 2;
+        } else {
+          message.push_back(value[i]);
+        }
+      }
+    } else if (name == "grpc-status-details-bin") {
+      absl::Base64Unescape(value, &details);
+    }
+  }
+  if (code < 0) {
+    return absl::InternalError("the backend's response carries no grpc-status");
+  }
+  return FromGrpcStatus(grpc::Status(static_cast<grpc::StatusCode>(code), message, details));
 }
 
 // A compressed request message (grpc-encoding gzip or deflate) inflated into `out`;
@@ -304,6 +339,16 @@ class H2Relay::Workers {
 // drained to the sockets. All state below is touched by that thread only, except the inbox.
 class H2Relay::Loop {
  public:
+  // A call the process makes (H2Relay::Call), handed to this loop from any thread.
+  struct InternalCall {
+    int backend;
+    std::string path;
+    std::vector<Header> headers;
+    std::string request;
+    absl::Time deadline;
+    H2Relay::CallDone done;
+  };
+  void GiveCall(InternalCall call);
   Loop(RelayRoutes& routes, const RelayOptions& options, RpcMetrics* rpc_metrics, Workers* workers,
        frontdoor::ConnectionLimits* limits, frontdoor::BufferBudget* budget);
   ~Loop();
@@ -338,6 +383,9 @@ class H2Relay::Loop {
   // resolved addresses); a connection's events; the end of each turn (settling, the sweep,
   // the drain).
   void OnWake();
+  void StartCall(InternalCall call);
+  // Ends a call the process made with `status` (the first end only).
+  void FinishCall(Stream* s, const absl::Status& status);
   void OnEvents(Conn* c, uint32_t events);
   void EndTurn();
   // After the drain: every connection closed, on the loop's thread.
@@ -442,6 +490,7 @@ class H2Relay::Loop {
   // Guarded by inbox_mu_: connections (and their peers) given by the first loop.
   std::vector<std::pair<int, std::string>> inbox_;
   std::vector<LocalResult> results_;  // guarded by inbox_mu_: from the workers
+  std::vector<InternalCall> calls_;   // guarded by inbox_mu_: H2Relay::Call
   Workers* workers_;                  // null: local calls run on the loop only
   uint64_t next_serial_ = 0;
   std::atomic<bool> stopping_{false};
@@ -906,6 +955,13 @@ H2Relay::Loop::~Loop() {
     std::lock_guard lock(push_inbox_->mu);
     push_inbox_->loop = nullptr;  // pushes from now on are dropped
   }
+  for (const auto& [s, owned] : streams_) {
+    FinishCall(s, absl::UnavailableError("the server is shutting down"));
+  }
+  for (InternalCall& call : calls_) {
+    call.done(absl::UnavailableError("the server is shutting down"), "");
+  }
+  calls_.clear();
   streams_.clear();
   conns_.clear();
   for (const auto& [fd, peer] : inbox_) {
@@ -1539,6 +1595,12 @@ ssize_t H2Relay::Loop::ReadRequest(Stream* s, size_t length, uint32_t* flags) {
 
 void H2Relay::Loop::OnResponseHeaders(Stream* s, bool end_stream) {
   const std::vector<Header>& headers = s->headers;
+  if (s->internal) {
+    if (end_stream) {  // trailers-only
+      FinishCall(s, StatusOfTrailers(headers));
+    }
+    return;
+  }
   if (!s->client_open || s->responded) {
     return;
   }
@@ -1557,6 +1619,18 @@ void H2Relay::Loop::OnResponseHeaders(Stream* s, bool end_stream) {
 }
 
 void H2Relay::Loop::OnResponseData(Stream* s, const uint8_t* data, size_t size) {
+  if (s->internal) {
+    // Gathered whole (a unary response), and credited at once: the process reads it all.
+    nghttp2_session_consume(s->up->session(), s->up_id, size);
+    MarkDirty(s->up);
+    if (s->response.size() + size > options_.max_message_bytes + frontdoor::kMessagePrefixBytes) {
+      nghttp2_submit_rst_stream(s->up->session(), NGHTTP2_FLAG_NONE, s->up_id, NGHTTP2_CANCEL);
+      FinishCall(s, absl::ResourceExhaustedError("the backend's response exceeds the limit"));
+      return;
+    }
+    s->response.data.append(reinterpret_cast<const char*>(data), size);
+    return;
+  }
   if (!s->client_open || !s->responded || s->response.eof) {
     nghttp2_session_consume(s->up->session(), s->up_id, size);
     MarkDirty(s->up);
@@ -1568,6 +1642,10 @@ void H2Relay::Loop::OnResponseData(Stream* s, const uint8_t* data, size_t size) 
 }
 
 void H2Relay::Loop::OnResponseEnd(Stream* s) {
+  if (s->internal) {
+    FinishCall(s, StatusOfTrailers(s->trailers));
+    return;
+  }
   if (!s->client_open || !s->responded || s->response.eof) {
     return;
   }
@@ -1680,6 +1758,9 @@ void H2Relay::Loop::OnUpstreamStreamClosed(Stream* s, uint32_t error_code) {
     }
   }
   s->up = nullptr;
+  FinishCall(s, error_code == NGHTTP2_REFUSED_STREAM
+                    ? absl::UnavailableError("the backend refused the call")
+                    : absl::UnavailableError("the backend ended the call"));
   if (s->client_open && !s->response.eof) {
     EndResponse(s,
                 error_code == NGHTTP2_REFUSED_STREAM
@@ -1693,6 +1774,8 @@ void H2Relay::Loop::OnUpstreamStreamClosed(Stream* s, uint32_t error_code) {
 
 void H2Relay::Loop::MaybeFree(Stream* s) {
   if (!s->client_open && !s->up_open) {
+    // A call of the process's always hears its end, whatever ended it.
+    FinishCall(s, absl::UnavailableError("the call ended without an answer"));
     release_.Freed(s->request.data.capacity() + s->response.data.capacity());
     streams_.erase(s);
   }
@@ -1829,9 +1912,11 @@ void H2Relay::Loop::FailUpstream(Upstream* up, const std::string& why) {
   for (Stream* s : streams) {
     s->up_open = false;
     s->up = nullptr;
+    const absl::Status lost = absl::UnavailableError(
+        absl::StrCat("lost the connection to backend ", TargetName(up->target), ": ", why));
+    FinishCall(s, lost);
     if (s->client_open && !s->response.eof) {
-      EndResponse(s, absl::UnavailableError(absl::StrCat("lost the connection to backend ",
-                                                         TargetName(up->target), ": ", why)));
+      EndResponse(s, lost);
     }
     MaybeFree(s);
   }
@@ -1986,7 +2071,12 @@ void H2Relay::Loop::Sweep(absl::Time now) {
   std::vector<std::pair<Stream*, absl::Status>> ended;
   std::vector<Stream*> reset;
   std::unordered_set<ClientConn*> trickling;  // a header block not whole in header_timeout
+  std::vector<Stream*> late_calls;
   for (const auto& [s, owned] : streams_) {
+    if (s->internal && s->deadline < now) {
+      late_calls.push_back(s);
+      continue;
+    }
     if (!s->client_open || s->reset) {
       continue;
     }
@@ -2041,6 +2131,14 @@ void H2Relay::Loop::Sweep(absl::Time now) {
       MarkDirty(s->up);
     }
   }
+  for (Stream* s : late_calls) {
+    if (s->up_open && s->up != nullptr) {
+      nghttp2_submit_rst_stream(s->up->session(), NGHTTP2_FLAG_NONE, s->up_id, NGHTTP2_CANCEL);
+      MarkDirty(s->up);
+    }
+    FinishCall(s, absl::DeadlineExceededError("deadline exceeded"));
+    MaybeFree(s);
+  }
   for (ClientConn* c : trickling) {
     Log(LogLevel::kInfo, "closing a connection whose request headers did not end in time",
         {{"timeout", absl::FormatDuration(options_.header_timeout)}});
@@ -2093,16 +2191,102 @@ void H2Relay::Loop::Sweep(absl::Time now) {
   }
 }
 
+void H2Relay::Loop::GiveCall(InternalCall call) {
+  {
+    std::lock_guard lock(inbox_mu_);
+    if (!stopping_.load()) {
+      calls_.push_back(std::move(call));
+      call.done = nullptr;
+    }
+  }
+  if (call.done) {
+    call.done(absl::UnavailableError("the server is shutting down"), "");
+    return;
+  }
+  events_.Wake();
+}
+
+void H2Relay::Loop::StartCall(InternalCall call) {
+  if (stopping_.load()) {
+    call.done(absl::UnavailableError("the server is shutting down"), "");
+    return;
+  }
+  auto owned = std::make_unique<Stream>(options_.max_message_bytes);
+  Stream* s = owned.get();
+  streams_.emplace(s, std::move(owned));
+  s->serial = ++next_serial_;
+  s->client_open = false;  // no client: nothing is written to one
+  s->internal = std::move(call.done);
+  s->target = call.backend;
+  s->started = s->opened = now_;
+  s->deadline = call.deadline;
+  s->request.data = std::move(call.request);
+  s->request.eof = true;
+  std::vector<Header> headers = {{":method", "POST"},
+                                 {":scheme", client_tls_ != nullptr ? "https" : "http"},
+                                 {":path", std::move(call.path)},
+                                 {":authority", target_address_[s->target]},
+                                 {"content-type", "application/grpc"},
+                                 {"te", "trailers"}};
+  if (s->deadline != absl::InfiniteFuture()) {
+    headers.emplace_back("grpc-timeout", TimeoutValue(s->deadline - now_));
+  }
+  for (Header& h : call.headers) {
+    headers.push_back(std::move(h));
+  }
+  Upstream* up = Pick(s->target);
+  if (up == nullptr) {
+    FinishCall(s, absl::UnavailableError(absl::StrCat("backend ", TargetName(s->target), " (",
+                                                      target_address_[s->target],
+                                                      ") is unavailable")));
+    MaybeFree(s);
+    return;
+  }
+  std::vector<nghttp2_nv> nv = NameValues(headers);
+  nghttp2_data_provider provider{};
+  provider.source.ptr = s;
+  provider.read_callback = &ReadRequestCallback;
+  int32_t id = nghttp2_submit_request(up->session(), nullptr, nv.data(), nv.size(), &provider, s);
+  if (id < 0) {
+    FinishCall(s, absl::UnavailableError(absl::StrCat("backend ", TargetName(s->target),
+                                                      ": cannot open a stream (",
+                                                      nghttp2_strerror(id), ")")));
+    MaybeFree(s);
+    return;
+  }
+  s->up = up;
+  s->up_id = id;
+  s->up_open = true;
+  up->streams.insert(s);
+  MarkDirty(up);
+}
+
+void H2Relay::Loop::FinishCall(Stream* s, const absl::Status& status) {
+  if (!s->internal) {
+    return;
+  }
+  H2Relay::CallDone done = std::move(s->internal);
+  s->internal = nullptr;
+  std::string response = std::move(s->response.data);
+  s->response = Pipe();
+  done(status, std::move(response));
+}
+
 void H2Relay::Loop::OnWake() {
   ApplyResolved();
   std::vector<std::pair<int, std::string>> given;
   std::vector<LocalResult> results;
+  std::vector<InternalCall> calls;
   {
     std::lock_guard lock(inbox_mu_);
     given.swap(inbox_);
     results.swap(results_);
+    calls.swap(calls_);
   }
   ApplyResults(std::move(results));
+  for (InternalCall& call : calls) {
+    StartCall(std::move(call));
+  }
   for (auto& [fd, peer] : given) {
     if (stopping_.load()) {
       close(fd);
@@ -2208,6 +2392,9 @@ void H2Relay::Loop::EndTurn() {
 }
 
 void H2Relay::Loop::Finish() {
+  for (const auto& [s, owned] : streams_) {
+    FinishCall(s, absl::UnavailableError("the server is shutting down"));
+  }
   for (const auto& [c, owned] : conns_) {
     if (!c->upstream()) {
       CloseClient(static_cast<ClientConn*>(c));
@@ -2232,6 +2419,13 @@ H2Relay::H2Relay(RelayRoutes& routes, RelayOptions options, RpcMetrics* rpc_metr
     loops_.push_back(std::make_unique<Loop>(routes, options, rpc_metrics, workers_.get(),
                                             limits_.get(), budget_.get()));
   }
+}
+
+void H2Relay::Call(int backend, std::string path, std::vector<RelayHeader> headers,
+                   std::string request, absl::Time deadline, CallDone done) {
+  Loop* loop = loops_[next_call_loop_.fetch_add(1, std::memory_order_relaxed) % loops_.size()].get();
+  loop->GiveCall(Loop::InternalCall{backend, std::move(path), std::move(headers),
+                                    std::move(request), deadline, std::move(done)});
 }
 
 H2Relay::~H2Relay() {

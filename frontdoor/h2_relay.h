@@ -1,5 +1,7 @@
 #pragma once
 
+#include <atomic>
+#include <functional>
 #include <memory>
 #include <string>
 #include <utility>
@@ -189,6 +191,17 @@ class H2Relay final {
   // Starts serving; what has no route goes to `internal` (HOST:PORT of the server's own gRPC
   // server).
   void Start(const std::string& internal);
+
+  // A unary call the process makes itself (the gateway's HTTP/JSON front end) to `backend` (an
+  // index into RelayOptions::backends), over the front end's own backend connections: no gRPC
+  // client. `request` is the framed request message (AppendMessage); `headers` are sent
+  // besides the protocol's (credentials, trace context); past `deadline` the call is cancelled.
+  // `done` runs once, on a loop's thread (it must not block), with the call's status (from the
+  // backend's grpc-status, grpc-message and grpc-status-details-bin) and the framed response
+  // messages. Thread-safe; after Start.
+  using CallDone = std::function<void(absl::Status, std::string)>;
+  void Call(int backend, std::string path, std::vector<RelayHeader> headers, std::string request,
+            absl::Time deadline, CallDone done);
   // Stops accepting, tells clients to go away (GOAWAY), ends watch streams (`watch_paths`),
   // lets running calls finish for up to `grace`, then closes every connection. With no call
   // running it returns at once.
@@ -202,6 +215,7 @@ class H2Relay final {
   std::unique_ptr<frontdoor::BufferBudget> budget_;      // outlives the loops' calls
   std::unique_ptr<Workers> workers_;  // ended before the loops: results go to live loops
   std::vector<std::unique_ptr<Loop>> loops_;
+  std::atomic<size_t> next_call_loop_{0};
 };
 
 }  // namespace accord

@@ -62,21 +62,6 @@ void Gate::SetChannel(Backend backend, std::shared_ptr<grpc::Channel> channel) {
   int i = static_cast<int>(backend);
   channels_[i] = channel;
   stubs_[i] = std::make_unique<grpc::GenericStub>(channel);
-  for (const MethodInfo& m : catalog_.methods()) {
-    if (m.backend == backend && m.unary()) {
-      registered_[&m] = std::make_unique<grpc::internal::RpcMethod>(
-          m.path.c_str(), grpc::internal::RpcMethod::NORMAL_RPC, channels_[i]);
-    }
-  }
-}
-
-void Gate::CallUnary(const MethodInfo& method, grpc::ClientContext* context,
-                     const grpc::ByteBuffer* request, grpc::ByteBuffer* response,
-                     std::function<void(grpc::Status)> done) {
-  auto it = registered_.find(&method);
-  grpc::internal::CallbackUnaryCall<grpc::ByteBuffer, grpc::ByteBuffer>(
-      channels_[static_cast<int>(method.backend)].get(), *it->second, context, request, response,
-      std::move(done));
 }
 
 void Gate::CountRejected(absl::string_view reason) {

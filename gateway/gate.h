@@ -93,16 +93,11 @@ class Gate final {
   std::vector<std::pair<std::string, std::string>> DownstreamMetadata(
       const CallerHeaders& headers) const;
 
-  // Installs the channel to `backend`; its unary methods are registered on it (a registered
-  // call skips the per-call method lookup of a generic one).
+  // Installs the channel to `backend`: HTTP/JSON's server streams (watches) are called on it
+  // (unary calls go through the gRPC front end's backend connections, H2Relay::Call).
   void SetChannel(Backend backend, std::shared_ptr<grpc::Channel> channel);
   grpc::GenericStub& stub(Backend backend) { return *stubs_[static_cast<int>(backend)]; }
 
-  // Calls the unary `method` on its backend with the request's bytes; `done` runs once, on a
-  // gRPC thread, with the backend's status and `response` filled.
-  void CallUnary(const MethodInfo& method, grpc::ClientContext* context,
-                 const grpc::ByteBuffer* request, grpc::ByteBuffer* response,
-                 std::function<void(grpc::Status)> done);
 
   // Counts a call refused before it reached a backend, by reason.
   void CountRejected(absl::string_view reason);
@@ -118,7 +113,6 @@ class Gate final {
   PrincipalLimit stream_share_;
   std::unique_ptr<grpc::GenericStub> stubs_[2];
   std::shared_ptr<grpc::Channel> channels_[2];
-  std::unordered_map<const MethodInfo*, std::unique_ptr<grpc::internal::RpcMethod>> registered_;
   prometheus::Family<prometheus::Counter>& rejected_;
   prometheus::Gauge& in_flight_gauge_;
   prometheus::Gauge& streams_gauge_;

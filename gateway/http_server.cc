@@ -64,9 +64,9 @@ HttpRequest ToHttpRequest(frontdoor::Http1Request& req) {
 
 }  // namespace
 
-HttpServer::HttpServer(Gate& gate, const Router& router, HttpOptions options)
+HttpServer::HttpServer(Gate& gate, H2Relay& relay, const Router& router, HttpOptions options)
     : gate_(gate),
-      transcoder_(gate, router, options.console),
+      transcoder_(gate, relay, router, options.console),
       server_(*this, ServerOptions(options)) {}
 
 HttpServer::~HttpServer() { Stop(); }

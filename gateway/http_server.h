@@ -32,7 +32,8 @@ struct HttpOptions {
 
 class HttpServer final : public frontdoor::HttpHandler {
  public:
-  HttpServer(Gate& gate, const Router& router, HttpOptions options);
+  // Unary calls go through `relay` (HttpTranscoder).
+  HttpServer(Gate& gate, H2Relay& relay, const Router& router, HttpOptions options);
   ~HttpServer() override;
 
   // Binds and serves; UNAVAILABLE if the address cannot be bound.

@@ -12,6 +12,7 @@
 
 #include "common/hash.h"
 #include "common/status.h"
+#include "frontdoor/grpc_frame.h"
 #include "gateway/json_codec.h"
 #include "gateway/openapi.h"
 #include "zlib.h"
@@ -80,6 +81,16 @@ std::string FromByteBuffer(const grpc::ByteBuffer& buffer) {
     out.append(reinterpret_cast<const char*>(s.begin()), s.size());
   }
   return out;
+}
+
+// The payload of a unary response: exactly one uncompressed framed message.
+absl::StatusOr<std::string> OnlyMessage(const std::string& framed) {
+  absl::StatusOr<std::optional<frontdoor::MessageHead>> head = frontdoor::ReadPrefix(framed);
+  if (!head.ok() || !head->has_value() || (*head)->compressed ||
+      framed.size() != frontdoor::kMessagePrefixBytes + (*head)->length) {
+    return absl::InternalError("the backend's response is not one uncompressed message");
+  }
+  return framed.substr(frontdoor::kMessagePrefixBytes);
 }
 
 // A backend's response as JSON, from its wire bytes (json_codec.h).
@@ -155,13 +166,6 @@ class StreamRelay final : public grpc::ClientBidiReactor<grpc::ByteBuffer, grpc:
   grpc::ByteBuffer response_;
 };
 
-// A unary call under way: its context and buffers, and the gate's slot.
-struct UnaryCall {
-  grpc::ClientContext context;
-  grpc::ByteBuffer request;
-  grpc::ByteBuffer response;
-  Ticket ticket;
-};
 
 // A console file with its security headers, gzip-encoded when the client takes it; "/" and
 // "/console" redirect to "/console/".
@@ -234,8 +238,13 @@ std::string StatusJson(const absl::Status& status) {
   return out;
 }
 
-HttpTranscoder::HttpTranscoder(Gate& gate, const Router& router, const ConsoleFiles* console)
-    : gate_(gate), router_(router), console_(console), openapi_(OpenApiJson(router)) {}
+HttpTranscoder::HttpTranscoder(Gate& gate, H2Relay& relay, const Router& router,
+                               const ConsoleFiles* console)
+    : gate_(gate),
+      relay_(relay),
+      router_(router),
+      console_(console),
+      openapi_(OpenApiJson(router)) {}
 
 void Send(frontdoor::HttpExchange& exchange, HttpResponse response) {
   frontdoor::HttpHeaders headers = {{"X-Content-Type-Options", "nosniff"},
@@ -312,31 +321,29 @@ void HttpTranscoder::Handle(const HttpRequest& req,
                        with_id(HttpResponse()));
     return;
   }
-  auto call = std::make_shared<UnaryCall>();
-  call->ticket = std::move(admission->ticket);
-  gate_.PrepareDownstream(call->context, method, headers, absl::InfiniteFuture());
-  call->request = ToByteBuffer(bytes);
-  std::weak_ptr<UnaryCall> weak = call;
-  exchange->OnCancel([weak] {
-    if (std::shared_ptr<UnaryCall> c = weak.lock()) {
-      c->context.TryCancel();
-    }
-  });
+  // Unary: over the gRPC front end's own backend connections (H2Relay::Call), no gRPC client.
+  std::string framed;
+  frontdoor::AppendMessage(framed, [&](std::string& out) { out += bytes; });
+  auto ticket = std::make_shared<Ticket>(std::move(admission->ticket));
   const google::protobuf::Descriptor* output = method.descriptor->output_type();
-  gate_.CallUnary(method, &call->context, &call->request, &call->response,
-                  [call, exchange = std::move(exchange), output, with_id,
-                   accepts_gzip = req.accepts_gzip](grpc::Status status) mutable {
-                    call->ticket = Ticket();  // the slot goes back as the backend answers
-                    if (!status.ok()) {
-                      return Send(*exchange, with_id(Error(FromGrpcStatus(status))));
-                    }
-                    absl::StatusOr<std::string> json =
-                        ToJson(output, FromByteBuffer(call->response));
-                    if (!json.ok()) {
-                      return Send(*exchange, with_id(Error(json.status())));
-                    }
-                    Send(*exchange, with_id(Json(accepts_gzip, *std::move(json))));
-                  });
+  relay_.Call(static_cast<int>(method.backend), method.path, gate_.DownstreamMetadata(headers),
+              std::move(framed), gate_.DownstreamDeadline(method, absl::InfiniteFuture()),
+              [ticket, exchange = std::move(exchange), output, with_id,
+               accepts_gzip = req.accepts_gzip](absl::Status status, std::string response) {
+                *ticket = Ticket();  // the slot goes back as the backend answers
+                if (!status.ok()) {
+                  return Send(*exchange, with_id(Error(status)));
+                }
+                absl::StatusOr<std::string> message = OnlyMessage(response);
+                if (!message.ok()) {
+                  return Send(*exchange, with_id(Error(message.status())));
+                }
+                absl::StatusOr<std::string> json = ToJson(output, *message);
+                if (!json.ok()) {
+                  return Send(*exchange, with_id(Error(json.status())));
+                }
+                Send(*exchange, with_id(Json(accepts_gzip, *std::move(json))));
+              });
 }
 
 }  // namespace accord::gateway

@@ -42,8 +42,10 @@ struct HttpResponse {
 
 class HttpTranscoder final {
  public:
-  // `console`: the review console's files served at /console/ (null: none).
-  HttpTranscoder(Gate& gate, const Router& router, const ConsoleFiles* console);
+  // Unary methods are called through `relay` (the gRPC port's front end, whose backends are the
+  // registry and scoring, in that order), streams through the gate's gRPC stubs. `console`:
+  // the review console's files served at /console/ (null: none).
+  HttpTranscoder(Gate& gate, H2Relay& relay, const Router& router, const ConsoleFiles* console);
 
   // Routes, admits, transcodes and calls; the response goes to `exchange` when the backend's
   // comes (on a gRPC thread), or at once. Never blocks. A server-streaming method's response is
@@ -54,6 +56,7 @@ class HttpTranscoder final {
 
  private:
   Gate& gate_;
+  H2Relay& relay_;
   const Router& router_;
   const ConsoleFiles* console_;
   std::string openapi_;

@@ -121,7 +121,7 @@ int Run(Options& o) {
     console = *std::move(loaded);
     http_options.console = &*console;
   }
-  HttpServer http(gate, *router, http_options);
+  HttpServer http(gate, *relay, *router, http_options);
   if (absl::Status s = http.Start(); !s.ok()) {
     Log(LogLevel::kError, "cannot start HTTP", {{"error", s.ToString()}});
     return 1;

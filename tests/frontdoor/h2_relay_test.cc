@@ -20,6 +20,7 @@
 #include <functional>
 #include <map>
 #include <mutex>
+#include <future>
 #include <string>
 #include <thread>
 #include <vector>
@@ -1009,6 +1010,77 @@ TEST_F(H2RelayLimitsTest, ABackendThatComesBackIsUsedByTheNextCall) {
   backend.Start("127.0.0.1:1");
   EXPECT_EQ(relayed(), "0");
   backend.Shutdown(absl::ZeroDuration());
+}
+
+// Calls the process makes itself (H2Relay::Call, the gateway's HTTP/JSON front end): over the
+// relay's backend connections, to a backend front end answering locally.
+class H2RelayCallTest : public H2RelayLimitsTest {
+ protected:
+  void StartBackend() {
+    RelayOptions options = H2RelayTest::Options();
+    options.listen = absl::StrCat("127.0.0.1:", FreePort());
+    backend_ = std::make_unique<H2Relay>(backend_routes_, options, nullptr);
+    ASSERT_TRUE(backend_->Listen().ok());
+    backend_->Start("127.0.0.1:1");
+  }
+  void TearDown() override {
+    H2RelayLimitsTest::TearDown();
+    if (backend_ != nullptr) {
+      backend_->Shutdown(absl::ZeroDuration());
+    }
+  }
+  std::pair<absl::Status, std::string> CallAndWait(const std::string& path,
+                                                   std::vector<RelayHeader> headers,
+                                                   const std::string& request,
+                                                   absl::Time deadline = absl::InfiniteFuture()) {
+    auto done = std::make_shared<std::promise<std::pair<absl::Status, std::string>>>();
+    relay_->Call(0, path, std::move(headers), request, deadline,
+                 [done](absl::Status status, std::string response) {
+                   done->set_value({std::move(status), std::move(response)});
+                 });
+    auto future = done->get_future();
+    EXPECT_EQ(future.wait_for(std::chrono::seconds(5)), std::future_status::ready);
+    return future.get();
+  }
+
+  Routes backend_routes_{true};
+  std::unique_ptr<H2Relay> backend_;
+};
+
+TEST_F(H2RelayCallTest, ACallFromTheProcessGetsTheBackendsAnswer) {
+  StartBackend();
+  auto [status, response] =
+      CallAndWait("/t.T/Relayed", {{"authorization", "Bearer ok"}}, Framed("hi") + Framed("2"));
+  EXPECT_TRUE(status.ok()) << status;
+  EXPECT_EQ(response, Framed("hi") + Framed("2"));
+  // And the next ones, on the same backend connection.
+  for (int i = 0; i < 20; ++i) {
+    EXPECT_EQ(CallAndWait("/t.T/Relayed", {{"authorization", "Bearer ok"}}, Framed("n")).second,
+              Framed("n"));
+  }
+}
+
+TEST_F(H2RelayCallTest, TheBackendsErrorComesBackWithItsCodeAndMessage) {
+  StartBackend();
+  auto [status, response] = CallAndWait("/t.T/Relayed", {}, Framed("hi"));
+  EXPECT_EQ(status.code(), absl::StatusCode::kUnauthenticated) << status;
+  EXPECT_EQ(status.message(), "no");
+  EXPECT_EQ(response, "");
+}
+
+TEST_F(H2RelayCallTest, ABackendThatIsDownIsUnavailable) {
+  auto [status, response] = CallAndWait("/t.T/Relayed", {{"authorization", "Bearer ok"}}, "");
+  EXPECT_EQ(status.code(), absl::StatusCode::kUnavailable) << status;
+}
+
+TEST_F(H2RelayCallTest, ACallPastItsDeadlineEnds) {
+  StartBackend();
+  const auto start = std::chrono::steady_clock::now();
+  // The backend's pushing method keeps the call open until its deadline.
+  auto [status, response] = CallAndWait("/t.T/Push", {{"authorization", "Bearer ok"}},
+                                        Framed("w"), absl::Now() + absl::Milliseconds(200));
+  EXPECT_EQ(status.code(), absl::StatusCode::kDeadlineExceeded) << status;
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(2));
 }
 
 // Timeouts of minutes, on a clock the test moves.

@@ -25,7 +25,8 @@
 #include "zlib.h"
 
 // The HTTP/JSON transcoder in process, without an HTTP server: requests as the server hands
-// them over, through a real gate to a real registry on port 0 (SQLite). It checks routing,
+// them over, through a real gate and a real gRPC front end (H2Relay) to a real registry on
+// port 0 (SQLite). It checks routing,
 // admission, the JSON bodies both ways, errors as google.rpc.Status with their HTTP codes,
 // gzip, and a server stream's lines. gateway_test checks the same over HTTP with curl.
 namespace accord::gateway {
@@ -139,11 +140,21 @@ class HttpTranscoderTest : public registry::testing::SqliteRegistryTest {
     gate_->SetChannel(Backend::kRegistry,
                       grpc::CreateChannel(absl::StrCat("127.0.0.1:", server_->port()),
                                           grpc::InsecureChannelCredentials()));
-    transcoder_ = std::make_unique<HttpTranscoder>(*gate_, *router_, nullptr);
+    // Unary calls go through a gRPC front end's backend connections, as in the gateway.
+    routes_ = std::make_unique<GateRoutes>(*gate_);
+    RelayOptions relay_options;
+    relay_options.listen = "127.0.0.1:0";
+    relay_options.backends = {{"registry", absl::StrCat("127.0.0.1:", server_->port())},
+                              {"scoring", "127.0.0.1:1"}};
+    relay_ = std::make_unique<H2Relay>(*routes_, relay_options, nullptr);
+    ASSERT_TRUE(relay_->Listen().ok());
+    relay_->Start("127.0.0.1:1");
+    transcoder_ = std::make_unique<HttpTranscoder>(*gate_, *relay_, *router_, nullptr);
   }
 
   void TearDown() override {
     transcoder_.reset();
+    relay_->Shutdown(absl::ZeroDuration());
     server_->Shutdown();
     SqliteRegistryTest::TearDown();
   }
@@ -205,6 +216,8 @@ class HttpTranscoderTest : public registry::testing::SqliteRegistryTest {
   std::unique_ptr<Catalog> catalog_;
   std::unique_ptr<Router> router_;
   std::unique_ptr<Gate> gate_;
+  std::unique_ptr<GateRoutes> routes_;
+  std::unique_ptr<H2Relay> relay_;
   std::unique_ptr<HttpTranscoder> transcoder_;
 };
 
