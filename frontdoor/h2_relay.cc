@@ -2236,9 +2236,9 @@ void H2Relay::Loop::StartCall(InternalCall call) {
   }
   Upstream* up = Pick(s->target);
   if (up == nullptr) {
-    FinishCall(s, absl::UnavailableError(absl::StrCat("backend ", TargetName(s->target), " (",
-                                                      target_address_[s->target],
-                                                      ") is unavailable")));
+    FinishCall(
+        s, absl::UnavailableError(absl::StrCat("backend ", TargetName(s->target), " (",
+                                               target_address_[s->target], ") is unavailable")));
     MaybeFree(s);
     return;
   }
@@ -2423,7 +2423,8 @@ H2Relay::H2Relay(RelayRoutes& routes, RelayOptions options, RpcMetrics* rpc_metr
 
 void H2Relay::Call(int backend, std::string path, std::vector<RelayHeader> headers,
                    std::string request, absl::Time deadline, CallDone done) {
-  Loop* loop = loops_[next_call_loop_.fetch_add(1, std::memory_order_relaxed) % loops_.size()].get();
+  Loop* loop =
+      loops_[next_call_loop_.fetch_add(1, std::memory_order_relaxed) % loops_.size()].get();
   loop->GiveCall(Loop::InternalCall{backend, std::move(path), std::move(headers),
                                     std::move(request), deadline, std::move(done)});
 }

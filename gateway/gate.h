@@ -98,7 +98,6 @@ class Gate final {
   void SetChannel(Backend backend, std::shared_ptr<grpc::Channel> channel);
   grpc::GenericStub& stub(Backend backend) { return *stubs_[static_cast<int>(backend)]; }
 
-
   // Counts a call refused before it reached a backend, by reason.
   void CountRejected(absl::string_view reason);
 

@@ -166,7 +166,6 @@ class StreamRelay final : public grpc::ClientBidiReactor<grpc::ByteBuffer, grpc:
   grpc::ByteBuffer response_;
 };
 
-
 // A console file with its security headers, gzip-encoded when the client takes it; "/" and
 // "/console" redirect to "/console/".
 HttpResponse ServeConsole(const ConsoleFiles& console, const HttpRequest& req) {

@@ -18,9 +18,9 @@
 #include <chrono>
 #include <cstring>
 #include <functional>
+#include <future>
 #include <map>
 #include <mutex>
-#include <future>
 #include <string>
 #include <thread>
 #include <vector>
@@ -1077,8 +1077,8 @@ TEST_F(H2RelayCallTest, ACallPastItsDeadlineEnds) {
   StartBackend();
   const auto start = std::chrono::steady_clock::now();
   // The backend's pushing method keeps the call open until its deadline.
-  auto [status, response] = CallAndWait("/t.T/Push", {{"authorization", "Bearer ok"}},
-                                        Framed("w"), absl::Now() + absl::Milliseconds(200));
+  auto [status, response] = CallAndWait("/t.T/Push", {{"authorization", "Bearer ok"}}, Framed("w"),
+                                        absl::Now() + absl::Milliseconds(200));
   EXPECT_EQ(status.code(), absl::StatusCode::kDeadlineExceeded) << status;
   EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(2));
 }
