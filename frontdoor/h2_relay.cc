@@ -361,6 +361,11 @@ class H2Relay::Loop {
 
   // Called by the connections' nghttp2 callbacks.
   void OnRequest(Stream* s, bool end_stream);
+  // The protocol's headers of `s`'s backend call: to its target, with its deadline.
+  std::vector<Header> BackendRequestHeaders(const Stream* s, absl::string_view path,
+                                            absl::string_view content_type) const;
+  // Opens `s`'s stream on a connection to its target; UNAVAILABLE when there is none.
+  absl::Status OpenUpstream(Stream* s, const std::vector<Header>& headers);
   void OnRequestData(Stream* s, const uint8_t* data, size_t size);
   void OnClientStreamClosed(Stream* s, uint32_t error_code = 0);
   void OnResponseHeaders(Stream* s, bool end_stream);
@@ -1158,16 +1163,7 @@ void H2Relay::Loop::OnRequest(Stream* s, bool end_stream) {
       BeginLocal(s);
       return;
     }
-    headers.reserve(16);
-    headers = {{":method", "POST"},
-               {":scheme", client_tls_ != nullptr ? "https" : "http"},
-               {":path", std::string(path)},
-               {":authority", target_address_[s->target]},
-               {"content-type", std::string(content_type)},
-               {"te", "trailers"}};
-    if (s->deadline != absl::InfiniteFuture()) {
-      headers.emplace_back("grpc-timeout", TimeoutValue(s->deadline - now));
-    }
+    headers = BackendRequestHeaders(s, path, content_type);
     for (Header& h : passed) {
       headers.push_back(std::move(h));
     }
@@ -1179,11 +1175,32 @@ void H2Relay::Loop::OnRequest(Stream* s, bool end_stream) {
     }
   }
   s->headers.clear();  // its capacity (when not moved) takes the response's
+  if (absl::Status opened = OpenUpstream(s, headers); !opened.ok()) {
+    Reject(s, opened);
+  }
+}
+
+std::vector<Header> H2Relay::Loop::BackendRequestHeaders(const Stream* s, absl::string_view path,
+                                                         absl::string_view content_type) const {
+  std::vector<Header> headers;
+  headers.reserve(16);
+  headers = {{":method", "POST"},
+             {":scheme", client_tls_ != nullptr ? "https" : "http"},
+             {":path", std::string(path)},
+             {":authority", target_address_[s->target]},
+             {"content-type", std::string(content_type)},
+             {"te", "trailers"}};
+  if (s->deadline != absl::InfiniteFuture()) {
+    headers.emplace_back("grpc-timeout", TimeoutValue(s->deadline - now_));
+  }
+  return headers;
+}
+
+absl::Status H2Relay::Loop::OpenUpstream(Stream* s, const std::vector<Header>& headers) {
   Upstream* up = Pick(s->target);
   if (up == nullptr) {
-    Reject(s, absl::UnavailableError(absl::StrCat("backend ", TargetName(s->target), " (",
-                                                  target_address_[s->target], ") is unavailable")));
-    return;
+    return absl::UnavailableError(absl::StrCat("backend ", TargetName(s->target), " (",
+                                               target_address_[s->target], ") is unavailable"));
   }
   std::vector<nghttp2_nv> nv = NameValues(headers);
   nghttp2_data_provider provider{};
@@ -1191,16 +1208,15 @@ void H2Relay::Loop::OnRequest(Stream* s, bool end_stream) {
   provider.read_callback = &ReadRequestCallback;
   int32_t id = nghttp2_submit_request(up->session(), nullptr, nv.data(), nv.size(), &provider, s);
   if (id < 0) {
-    Reject(s, absl::UnavailableError(absl::StrCat("backend ", TargetName(s->target),
-                                                  ": cannot open a stream (", nghttp2_strerror(id),
-                                                  ")")));
-    return;
+    return absl::UnavailableError(absl::StrCat(
+        "backend ", TargetName(s->target), ": cannot open a stream (", nghttp2_strerror(id), ")"));
   }
   s->up = up;
   s->up_id = id;
   s->up_open = true;
   up->streams.insert(s);
   MarkDirty(up);
+  return absl::OkStatus();
 }
 
 void H2Relay::Loop::OnRequestData(Stream* s, const uint8_t* data, size_t size) {
@@ -2222,43 +2238,14 @@ void H2Relay::Loop::StartCall(InternalCall call) {
   s->deadline = call.deadline;
   s->request.data = std::move(call.request);
   s->request.eof = true;
-  std::vector<Header> headers = {{":method", "POST"},
-                                 {":scheme", client_tls_ != nullptr ? "https" : "http"},
-                                 {":path", std::move(call.path)},
-                                 {":authority", target_address_[s->target]},
-                                 {"content-type", "application/grpc"},
-                                 {"te", "trailers"}};
-  if (s->deadline != absl::InfiniteFuture()) {
-    headers.emplace_back("grpc-timeout", TimeoutValue(s->deadline - now_));
-  }
+  std::vector<Header> headers = BackendRequestHeaders(s, call.path, "application/grpc");
   for (Header& h : call.headers) {
     headers.push_back(std::move(h));
   }
-  Upstream* up = Pick(s->target);
-  if (up == nullptr) {
-    FinishCall(
-        s, absl::UnavailableError(absl::StrCat("backend ", TargetName(s->target), " (",
-                                               target_address_[s->target], ") is unavailable")));
+  if (absl::Status opened = OpenUpstream(s, headers); !opened.ok()) {
+    FinishCall(s, opened);
     MaybeFree(s);
-    return;
   }
-  std::vector<nghttp2_nv> nv = NameValues(headers);
-  nghttp2_data_provider provider{};
-  provider.source.ptr = s;
-  provider.read_callback = &ReadRequestCallback;
-  int32_t id = nghttp2_submit_request(up->session(), nullptr, nv.data(), nv.size(), &provider, s);
-  if (id < 0) {
-    FinishCall(s, absl::UnavailableError(absl::StrCat("backend ", TargetName(s->target),
-                                                      ": cannot open a stream (",
-                                                      nghttp2_strerror(id), ")")));
-    MaybeFree(s);
-    return;
-  }
-  s->up = up;
-  s->up_id = id;
-  s->up_open = true;
-  up->streams.insert(s);
-  MarkDirty(up);
 }
 
 void H2Relay::Loop::FinishCall(Stream* s, const absl::Status& status) {
