@@ -28,6 +28,7 @@
 #include "absl/strings/str_cat.h"
 #include "gtest/gtest.h"
 
+#include "tests/testing/descriptors.h"
 #include "tests/testing/fake_clock.h"
 #include <nghttp2/nghttp2.h>
 
@@ -951,43 +952,8 @@ class H2RelayDescriptorTest : public H2RelayLimitsTest {
 };
 
 TEST_F(H2RelayDescriptorTest, OutOfFileDescriptorsTheServerWaitsInsteadOfSpinning) {
-  rlimit saved{};
-  getrlimit(RLIMIT_NOFILE, &saved);
-  // Few descriptors left: the connections below fill them, and the server cannot accept more.
-  int open_now = 0;
-  for (int fd = 0; fd < 4096; ++fd) {
-    open_now += fcntl(fd, F_GETFD) != -1 ? 1 : 0;
-  }
-  rlimit low = saved;
-  low.rlim_cur = open_now + 16;
-  ASSERT_EQ(setrlimit(RLIMIT_NOFILE, &low), 0);
-  std::vector<int> sockets;
-  for (int i = 0; i < 40; ++i) {
-    int fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
-    if (fd < 0) {
-      break;
-    }
-    sockaddr_in a{};
-    a.sin_family = AF_INET;
-    a.sin_port = htons(static_cast<uint16_t>(relay_->port()));
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a);
-    sockets.push_back(fd);
-  }
-  std::this_thread::sleep_for(std::chrono::milliseconds(200));
-  rusage before{}, after{};
-  getrusage(RUSAGE_SELF, &before);
-  std::this_thread::sleep_for(std::chrono::seconds(1));
-  getrusage(RUSAGE_SELF, &after);
-  auto cpu = [](const rusage& r) {
-    return r.ru_utime.tv_sec + r.ru_stime.tv_sec + (r.ru_utime.tv_usec + r.ru_stime.tv_usec) / 1e6;
-  };
-  EXPECT_LT(cpu(after) - cpu(before), 0.2);  // not a core spinning on accept
-  for (int fd : sockets) {
-    close(fd);
-  }
-  ASSERT_EQ(setrlimit(RLIMIT_NOFILE, &saved), 0);
-  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  EXPECT_LT(testing::CpuSecondOutOfDescriptors(relay_->port()),
+            0.2);  // not a core spinning on accept
   Client client(relay_->port(), true);
   ExpectServed(client);
 }

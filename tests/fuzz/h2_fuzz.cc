@@ -20,6 +20,7 @@
 #include <string>
 
 #include "frontdoor/h2_relay.h"
+#include "tests/fuzz/loopback_client.h"
 
 namespace {
 
@@ -131,70 +132,30 @@ int Port() {
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
-  int fd = socket(AF_INET, SOCK_STREAM, 0);
-  // From a different loopback address each time (127.x.y.z): the client ends first, so its
-  // side keeps each connection in TIME_WAIT for a minute, and at a thousand inputs a second the
-  // ports of one address would be reused while old connections linger.
-  static uint32_t next_source = 0;
-  sockaddr_in source{};
-  source.sin_family = AF_INET;
-  source.sin_addr.s_addr = htonl(0x7f000000u | (1u + (next_source++ % 0xfffffdu)));
-  bind(fd, reinterpret_cast<sockaddr*>(&source), sizeof source);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_port = htons(static_cast<uint16_t>(Port()));
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  // (libFuzzer's timer interrupts a connect now and then: it goes on, and is waited for.)
-  int connected = connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a);
-  while (connected != 0 && (errno == EINTR || errno == EALREADY)) {
-    pollfd w{fd, POLLOUT, 0};
-    poll(&w, 1, 1000);
-    connected = connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a);
-  }
-  if (connected != 0 && errno != EISCONN) {
-    std::fprintf(stderr, "h2_fuzz: connect: %s\n", std::strerror(errno));
-    std::abort();
-  }
+  int fd = accord::fuzzing::ConnectFromNewLoopback(Port(), "h2_fuzz");
   std::string out = "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n";
   out.append(reinterpret_cast<const char*>(data), size);
-  send(fd, out.data(), out.size(), MSG_NOSIGNAL);
-  // Read what comes back for a moment (so that answers are written, pushes delivered), then
-  // half-close: the server reads to the end and closes.
-  char buf[65536];
-  pollfd p{fd, POLLIN, 0};
-  for (int i = 0; i < 4 && poll(&p, 1, 2) > 0; ++i) {
-    if (read(fd, buf, sizeof buf) <= 0) {
-      break;
-    }
-  }
-  shutdown(fd, SHUT_WR);
+  accord::fuzzing::SendThenHalfClose(fd, out);
   // The server must close: a connection it keeps after the client's end is a leak.
-  for (;;) {
-    if (poll(&p, 1, 20000) <= 0) {
-      // Say what state the server is in before failing: its open descriptors, and whether a
-      // new connection gets the server's SETTINGS (the loop is alive).
-      int fds = 0;
-      for (int i = 0; i < 65536; ++i) {
-        fds += fcntl(i, F_GETFD) != -1 ? 1 : 0;
-      }
-      int probe = socket(AF_INET, SOCK_STREAM, 0);
-      connect(probe, reinterpret_cast<sockaddr*>(&a), sizeof a);
-      const std::string preface = "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n";
-      send(probe, preface.data(), preface.size(), MSG_NOSIGNAL);
-      pollfd q{probe, POLLIN, 0};
-      std::fprintf(stderr, "h2_fuzz: no close in 20 s; %d descriptors open; a new connection %s\n",
-                   fds, poll(&q, 1, 2000) > 0 ? "is answered" : "is not answered");
-      // The sockets' states as the kernel sees them (CLOSE-WAIT on the server's side: it had the
-      // client's end and did not close), where `ss` is installed.
-      const std::string ss = "ss -tnoi state all '( sport = :" + std::to_string(Port()) +
-                             " or dport = :" + std::to_string(Port()) + " )' >&2";
-      [[maybe_unused]] int ignored = std::system(ss.c_str());
-      std::abort();
+  if (!accord::fuzzing::ReadUntilClosed(fd, 20000)) {
+    // Say what state the server is in before failing: its open descriptors, and whether a
+    // new connection gets the server's SETTINGS (the loop is alive).
+    int fds = 0;
+    for (int i = 0; i < 65536; ++i) {
+      fds += fcntl(i, F_GETFD) != -1 ? 1 : 0;
     }
-    ssize_t n = read(fd, buf, sizeof buf);
-    if (n <= 0) {
-      break;
-    }
+    int probe = accord::fuzzing::ConnectFromNewLoopback(Port(), "h2_fuzz (probe)");
+    const std::string preface = "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n";
+    send(probe, preface.data(), preface.size(), MSG_NOSIGNAL);
+    pollfd q{probe, POLLIN, 0};
+    std::fprintf(stderr, "h2_fuzz: no close in 20 s; %d descriptors open; a new connection %s\n",
+                 fds, poll(&q, 1, 2000) > 0 ? "is answered" : "is not answered");
+    // The sockets' states as the kernel sees them (CLOSE-WAIT on the server's side: it had the
+    // client's end and did not close), where `ss` is installed.
+    const std::string ss = "ss -tnoi state all '( sport = :" + std::to_string(Port()) +
+                           " or dport = :" + std::to_string(Port()) + " )' >&2";
+    [[maybe_unused]] int ignored = std::system(ss.c_str());
+    std::abort();
   }
   close(fd);
   return 0;

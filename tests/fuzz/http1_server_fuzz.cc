@@ -3,19 +3,12 @@
 // ("/stream"). Each input is what a client sends; the connection is then half-closed and read
 // until the server closes it. Crashes, leaks (ASan) and connections never closed are what it
 // finds: the server must survive any bytes.
-#include <arpa/inet.h>
-#include <netinet/in.h>
-#include <poll.h>
-#include <sys/socket.h>
 #include <unistd.h>
 
-#include <cerrno>
 #include <condition_variable>
 #include <cstddef>
 #include <cstdint>
 #include <cstdio>
-#include <cstdlib>
-#include <cstring>
 #include <deque>
 #include <functional>
 #include <memory>
@@ -24,6 +17,7 @@
 #include <thread>
 
 #include "frontdoor/http1_server.h"
+#include "tests/fuzz/loopback_client.h"
 
 namespace {
 
@@ -107,48 +101,13 @@ int Port() {
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
-  int fd = socket(AF_INET, SOCK_STREAM, 0);
-  // From a different loopback address each time, so that the client's TIME_WAIT connections
-  // do not run one address out of ports (h2_fuzz.cc says more).
-  static uint32_t next_source = 0;
-  sockaddr_in source{};
-  source.sin_family = AF_INET;
-  source.sin_addr.s_addr = htonl(0x7f000000u | (1u + (next_source++ % 0xfffffdu)));
-  bind(fd, reinterpret_cast<sockaddr*>(&source), sizeof source);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_port = htons(static_cast<uint16_t>(Port()));
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  int connected = connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a);
-  while (connected != 0 && (errno == EINTR || errno == EALREADY)) {
-    pollfd w{fd, POLLOUT, 0};
-    poll(&w, 1, 1000);
-    connected = connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a);
-  }
-  if (connected != 0 && errno != EISCONN) {
-    std::fprintf(stderr, "http1_server_fuzz: connect: %s\n", std::strerror(errno));
-    std::abort();
-  }
-  send(fd, data, size, MSG_NOSIGNAL);
-  char buf[65536];
-  pollfd p{fd, POLLIN, 0};
-  for (int i = 0; i < 4 && poll(&p, 1, 2) > 0; ++i) {
-    if (read(fd, buf, sizeof buf) <= 0) {
-      break;
-    }
-  }
-  shutdown(fd, SHUT_WR);
+  int fd = accord::fuzzing::ConnectFromNewLoopback(Port(), "http1_server_fuzz");
+  accord::fuzzing::SendThenHalfClose(fd, std::string(reinterpret_cast<const char*>(data), size));
   // The server must close once the client has ended its side.
-  for (;;) {
-    if (poll(&p, 1, 20000) <= 0) {
-      std::fprintf(stderr, "http1_server_fuzz: no close in 20 s (%zu connections open)\n",
-                   server->connections());
-      std::abort();
-    }
-    ssize_t n = read(fd, buf, sizeof buf);
-    if (n <= 0) {
-      break;
-    }
+  if (!accord::fuzzing::ReadUntilClosed(fd, 20000)) {
+    std::fprintf(stderr, "http1_server_fuzz: no close in 20 s (%zu connections open)\n",
+                 server->connections());
+    std::abort();
   }
   close(fd);
   return 0;
