@@ -10,6 +10,8 @@
 #include "google/protobuf/util/type_resolver.h"
 #include "google/protobuf/util/type_resolver_util.h"
 
+#include "gateway/json_direct.h"
+
 namespace accord::gateway {
 namespace {
 
@@ -83,6 +85,10 @@ absl::StatusOr<std::string> WireToJson(const google::protobuf::Descriptor* type,
     return absl::InvalidArgumentError(absl::StrCat("not a ", type->full_name()));
   }
   std::string json;
+  if (PrintJsonDirect(*message, json)) {
+    return json;
+  }
+  json.clear();
   google::protobuf::util::JsonPrintOptions options;
   google::protobuf::util::Status s = google::protobuf::util::BinaryToJsonString(
       &Resolver(), TypeUrl(type), std::string(bytes), &json, options);
@@ -93,6 +99,12 @@ absl::StatusOr<std::string> WireToJson(const google::protobuf::Descriptor* type,
 }
 
 absl::Status JsonToMessage(absl::string_view json, google::protobuf::Message& message) {
+  if (message.ByteSizeLong() == 0) {
+    if (ParseJsonDirect(json, message)) {
+      return absl::OkStatus();
+    }
+    message.Clear();
+  }
   google::protobuf::util::JsonParseOptions options;
   options.ignore_unknown_fields = false;
   std::string binary;

@@ -14,7 +14,8 @@
 // google.protobuf.Type built from the descriptor, field by field) and go through a parsed
 // message on the way; these convert the wire bytes directly, on descriptions made once. The
 // JSON is the same, byte for byte, and so are the errors: json_util does exactly this with a
-// resolver that forgets.
+// resolver that forgets. Before either, the direct conversion (json_direct.h) is tried: it takes
+// the messages the hot methods carry, several times faster, and declines the rest.
 namespace accord::gateway {
 
 // The message of `type` whose wire bytes are `bytes`, as proto3 JSON; INVALID_ARGUMENT when

@@ -1,0 +1,1033 @@
+#include "gateway/json_direct.h"
+
+#include <algorithm>
+#include <charconv>
+#include <cmath>
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <unordered_map>
+#include <vector>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "absl/time/civil_time.h"
+#include "absl/time/time.h"
+#include "google/protobuf/descriptor.h"
+#include "google/protobuf/struct.pb.h"
+#include "google/protobuf/stubs/strutil.h"
+#include "google/protobuf/timestamp.pb.h"
+
+namespace accord::gateway {
+namespace {
+
+using google::protobuf::Descriptor;
+using google::protobuf::FieldDescriptor;
+using google::protobuf::ListValue;
+using google::protobuf::Message;
+using google::protobuf::Reflection;
+using google::protobuf::Struct;
+using google::protobuf::Timestamp;
+using google::protobuf::Value;
+
+constexpr int kMaxDepth = 64;
+// The timestamps proto3 JSON has: 0001-01-01T00:00:00Z to 9999-12-31T23:59:59.999999999Z.
+constexpr int64_t kMinSeconds = -62135596800;
+constexpr int64_t kMaxSeconds = 253402300799;
+// Integers a double holds exactly; a larger integer literal is declined (json_util checks the
+// conversion its own way).
+constexpr int64_t kExactInteger = int64_t{1} << 53;
+
+// A message type's fields by JSON name and by proto name, gathered once per type.
+class FieldNames {
+ public:
+  static const FieldNames& For(const Descriptor* type) {
+    static std::mutex* mu = new std::mutex();
+    static auto* kept = new std::unordered_map<const Descriptor*, std::unique_ptr<FieldNames>>();
+    std::lock_guard lock(*mu);
+    std::unique_ptr<FieldNames>& names = (*kept)[type];
+    if (names == nullptr) {
+      names = std::make_unique<FieldNames>();
+      for (int i = 0; i < type->field_count(); ++i) {
+        const FieldDescriptor* field = type->field(i);
+        names->by_name_.emplace(field->json_name(), field);
+        names->by_name_.emplace(field->name(), field);
+      }
+    }
+    return *names;
+  }
+
+  const FieldDescriptor* Find(absl::string_view key) const {
+    auto it = by_name_.find(key);
+    return it == by_name_.end() ? nullptr : it->second;
+  }
+
+ private:
+  absl::flat_hash_map<std::string, const FieldDescriptor*> by_name_;
+};
+
+void AppendUtf8(uint32_t cp, std::string& out) {
+  if (cp < 0x80) {
+    out += static_cast<char>(cp);
+  } else if (cp < 0x800) {
+    out += static_cast<char>(0xC0 | (cp >> 6));
+    out += static_cast<char>(0x80 | (cp & 0x3F));
+  } else if (cp < 0x10000) {
+    out += static_cast<char>(0xE0 | (cp >> 12));
+    out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
+    out += static_cast<char>(0x80 | (cp & 0x3F));
+  } else {
+    out += static_cast<char>(0xF0 | (cp >> 18));
+    out += static_cast<char>(0x80 | ((cp >> 12) & 0x3F));
+    out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
+    out += static_cast<char>(0x80 | (cp & 0x3F));
+  }
+}
+
+// The code point of the UTF-8 sequence at `p` (before `end`) and its length; 0 when the bytes
+// are not well-formed UTF-8 (overlong forms, surrogates and values past U+10FFFF included).
+int DecodeUtf8(const char* p, const char* end, uint32_t& cp) {
+  const auto b0 = static_cast<unsigned char>(*p);
+  int n;
+  uint32_t min;
+  if (b0 < 0x80) {
+    cp = b0;
+    return 1;
+  } else if ((b0 & 0xE0) == 0xC0) {
+    n = 2, cp = b0 & 0x1F, min = 0x80;
+  } else if ((b0 & 0xF0) == 0xE0) {
+    n = 3, cp = b0 & 0x0F, min = 0x800;
+  } else if ((b0 & 0xF8) == 0xF0) {
+    n = 4, cp = b0 & 0x07, min = 0x10000;
+  } else {
+    return 0;
+  }
+  if (end - p < n) {
+    return 0;
+  }
+  for (int i = 1; i < n; ++i) {
+    const auto b = static_cast<unsigned char>(p[i]);
+    if ((b & 0xC0) != 0x80) {
+      return 0;
+    }
+    cp = (cp << 6) | (b & 0x3F);
+  }
+  if (cp < min || cp > 0x10FFFF || (cp >= 0xD800 && cp < 0xE000)) {
+    return 0;
+  }
+  return n;
+}
+
+// The code points json_util writes as \u escapes besides the ASCII controls: C1 controls and
+// Unicode's invisible format characters.
+bool EscapedCodePoint(uint32_t cp) {
+  return (cp >= 0x80 && cp <= 0x9F) || cp == 0xAD || (cp >= 0x600 && cp <= 0x603) || cp == 0x6DD ||
+         cp == 0x70F || cp == 0x17B4 || cp == 0x17B5 || (cp >= 0x200B && cp <= 0x200F) ||
+         (cp >= 0x2028 && cp <= 0x202E) || (cp >= 0x2060 && cp <= 0x2064) ||
+         (cp >= 0x206A && cp <= 0x206F) || cp == 0xFEFF || (cp >= 0xFFF9 && cp <= 0xFFFB) ||
+         (cp >= 0x1D173 && cp <= 0x1D17A) || cp == 0xE0001 || (cp >= 0xE0020 && cp <= 0xE007F);
+}
+
+void AppendEscape(uint32_t unit, std::string& out) {
+  constexpr char kHex[] = "0123456789abcdef";
+  out += "\\u";
+  out += kHex[(unit >> 12) & 0xF];
+  out += kHex[(unit >> 8) & 0xF];
+  out += kHex[(unit >> 4) & 0xF];
+  out += kHex[unit & 0xF];
+}
+
+// `s` as a JSON string, escaped as json_util escapes it; false when `s` is not UTF-8.
+bool AppendString(absl::string_view s, std::string& out) {
+  out += '"';
+  const char* p = s.data();
+  const char* end = p + s.size();
+  while (p < end) {
+    const auto c = static_cast<unsigned char>(*p);
+    if (c >= 0x20 && c < 0x7F && c != '"' && c != '\\' && c != '<' && c != '>') {
+      const char* run = p;
+      while (p < end && static_cast<unsigned char>(*p) >= 0x20 &&
+             static_cast<unsigned char>(*p) < 0x7F && *p != '"' && *p != '\\' && *p != '<' &&
+             *p != '>') {
+        ++p;
+      }
+      out.append(run, p);
+      continue;
+    }
+    switch (c) {
+      case '"':
+        out += "\\\"";
+        ++p;
+        continue;
+      case '\\':
+        out += "\\\\";
+        ++p;
+        continue;
+      case '\b':
+        out += "\\b";
+        ++p;
+        continue;
+      case '\f':
+        out += "\\f";
+        ++p;
+        continue;
+      case '\n':
+        out += "\\n";
+        ++p;
+        continue;
+      case '\r':
+        out += "\\r";
+        ++p;
+        continue;
+      case '\t':
+        out += "\\t";
+        ++p;
+        continue;
+      default:
+        break;
+    }
+    uint32_t cp;
+    const int n = DecodeUtf8(p, end, cp);
+    if (n == 0) {
+      return false;
+    }
+    if (cp < 0x80 || EscapedCodePoint(cp)) {
+      if (cp >= 0x10000) {
+        AppendEscape(0xD800 + ((cp - 0x10000) >> 10), out);
+        AppendEscape(0xDC00 + ((cp - 0x10000) & 0x3FF), out);
+      } else {
+        AppendEscape(cp, out);
+      }
+    } else {
+      out.append(p, n);
+    }
+    p += n;
+  }
+  out += '"';
+  return true;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Reading
+
+class Parser {
+ public:
+  explicit Parser(absl::string_view text) : p_(text.data()), end_(text.data() + text.size()) {}
+
+  bool Document(Message& message) {
+    if (!MessageValue(message, 0)) {
+      return false;
+    }
+    SkipSpace();
+    return p_ == end_;
+  }
+
+ private:
+  void SkipSpace() {
+    while (p_ < end_ && (*p_ == ' ' || *p_ == '\n' || *p_ == '\r' || *p_ == '\t')) {
+      ++p_;
+    }
+  }
+  // Skips space, then takes `c` if it is next.
+  bool Take(char c) {
+    SkipSpace();
+    if (p_ < end_ && *p_ == c) {
+      ++p_;
+      return true;
+    }
+    return false;
+  }
+  char Peek() {
+    SkipSpace();
+    return p_ < end_ ? *p_ : '\0';
+  }
+  bool Literal(absl::string_view word) {
+    if (static_cast<size_t>(end_ - p_) < word.size() ||
+        absl::string_view(p_, word.size()) != word) {
+      return false;
+    }
+    p_ += word.size();
+    return true;
+  }
+
+  // A JSON message value of `message`'s type: an object, or a well-known type's own form.
+  bool MessageValue(Message& message, int depth) {
+    if (depth > kMaxDepth) {
+      return false;
+    }
+    switch (message.GetDescriptor()->well_known_type()) {
+      case Descriptor::WELLKNOWNTYPE_UNSPECIFIED:
+        return Fields(message, depth);
+      case Descriptor::WELLKNOWNTYPE_TIMESTAMP: {
+        auto* t = google::protobuf::DynamicCastToGenerated<Timestamp>(&message);
+        return t != nullptr && TimestampValue(*t);
+      }
+      case Descriptor::WELLKNOWNTYPE_STRUCT: {
+        auto* s = google::protobuf::DynamicCastToGenerated<Struct>(&message);
+        return s != nullptr && StructValue(*s, depth);
+      }
+      case Descriptor::WELLKNOWNTYPE_VALUE: {
+        auto* v = google::protobuf::DynamicCastToGenerated<Value>(&message);
+        return v != nullptr && Peek() != 'n' && AnyValue(*v, depth);
+      }
+      case Descriptor::WELLKNOWNTYPE_LISTVALUE: {
+        auto* l = google::protobuf::DynamicCastToGenerated<ListValue>(&message);
+        return l != nullptr && ListValueOf(*l, depth);
+      }
+      default:
+        return false;
+    }
+  }
+
+  bool Fields(Message& message, int depth) {
+    if (!Take('{')) {
+      return false;
+    }
+    if (Take('}')) {
+      return true;
+    }
+    const FieldNames& names = FieldNames::For(message.GetDescriptor());
+    const Reflection* reflection = message.GetReflection();
+    std::vector<int> seen;
+    do {
+      SkipSpace();
+      if (!String(key_)) {
+        return false;
+      }
+      const FieldDescriptor* field = names.Find(key_);
+      if (field == nullptr || std::find(seen.begin(), seen.end(), field->number()) != seen.end()) {
+        return false;
+      }
+      seen.push_back(field->number());
+      if (field->containing_oneof() != nullptr &&
+          reflection->HasOneof(message, field->containing_oneof())) {
+        return false;
+      }
+      if (!Take(':') || !FieldValue(message, field, depth)) {
+        return false;
+      }
+    } while (Take(','));
+    return Take('}');
+  }
+
+  bool FieldValue(Message& message, const FieldDescriptor* field, int depth) {
+    if (field->is_map() || Peek() == 'n') {
+      return false;
+    }
+    const Reflection* reflection = message.GetReflection();
+    if (!field->is_repeated()) {
+      if (field->cpp_type() == FieldDescriptor::CPPTYPE_MESSAGE) {
+        return MessageValue(*reflection->MutableMessage(&message, field), depth + 1);
+      }
+      return Scalar(message, field, false);
+    }
+    if (!Take('[')) {
+      return false;
+    }
+    if (Take(']')) {
+      return true;
+    }
+    do {
+      if (Peek() == 'n') {
+        return false;
+      }
+      if (field->cpp_type() == FieldDescriptor::CPPTYPE_MESSAGE) {
+        if (!MessageValue(*reflection->AddMessage(&message, field), depth + 1)) {
+          return false;
+        }
+      } else if (!Scalar(message, field, true)) {
+        return false;
+      }
+    } while (Take(','));
+    return Take(']');
+  }
+
+  bool Scalar(Message& message, const FieldDescriptor* field, bool add) {
+    const Reflection* r = message.GetReflection();
+    SkipSpace();
+    switch (field->cpp_type()) {
+      case FieldDescriptor::CPPTYPE_STRING: {
+        std::string s;
+        if (field->type() == FieldDescriptor::TYPE_BYTES || !String(s)) {
+          return false;
+        }
+        add ? r->AddString(&message, field, std::move(s))
+            : r->SetString(&message, field, std::move(s));
+        return true;
+      }
+      case FieldDescriptor::CPPTYPE_BOOL: {
+        bool b;
+        if (Literal("true")) {
+          b = true;
+        } else if (Literal("false")) {
+          b = false;
+        } else {
+          return false;
+        }
+        add ? r->AddBool(&message, field, b) : r->SetBool(&message, field, b);
+        return true;
+      }
+      case FieldDescriptor::CPPTYPE_ENUM: {
+        if (!String(key_)) {
+          return false;
+        }
+        const google::protobuf::EnumValueDescriptor* value =
+            field->enum_type()->FindValueByName(key_);
+        if (value == nullptr) {
+          return false;
+        }
+        add ? r->AddEnumValue(&message, field, value->number())
+            : r->SetEnumValue(&message, field, value->number());
+        return true;
+      }
+      case FieldDescriptor::CPPTYPE_DOUBLE: {
+        double d;
+        if (!Number(d)) {
+          return false;
+        }
+        add ? r->AddDouble(&message, field, d) : r->SetDouble(&message, field, d);
+        return true;
+      }
+      case FieldDescriptor::CPPTYPE_INT32: {
+        int64_t v;
+        if (!Integer(v, false) || v < INT32_MIN || v > INT32_MAX) {
+          return false;
+        }
+        const auto i = static_cast<int32_t>(v);
+        add ? r->AddInt32(&message, field, i) : r->SetInt32(&message, field, i);
+        return true;
+      }
+      case FieldDescriptor::CPPTYPE_UINT32: {
+        int64_t v;
+        if (!Integer(v, false) || v < 0 || v > UINT32_MAX) {
+          return false;
+        }
+        const auto u = static_cast<uint32_t>(v);
+        add ? r->AddUInt32(&message, field, u) : r->SetUInt32(&message, field, u);
+        return true;
+      }
+      case FieldDescriptor::CPPTYPE_INT64: {
+        int64_t v;
+        if (!Integer(v, true)) {
+          return false;
+        }
+        add ? r->AddInt64(&message, field, v) : r->SetInt64(&message, field, v);
+        return true;
+      }
+      case FieldDescriptor::CPPTYPE_UINT64: {
+        int64_t v;
+        if (!Integer(v, true) || v < 0) {
+          return false;
+        }
+        const auto u = static_cast<uint64_t>(v);
+        add ? r->AddUInt64(&message, field, u) : r->SetUInt64(&message, field, u);
+        return true;
+      }
+      default:  // float and anything else: json_util's
+        return false;
+    }
+  }
+
+  // A JSON string into `out`, unescaped; false on a control character, a malformed escape, a
+  // lone surrogate or bytes that are not UTF-8.
+  bool String(std::string& out) {
+    out.clear();
+    if (p_ >= end_ || *p_ != '"') {
+      return false;
+    }
+    ++p_;
+    while (p_ < end_) {
+      const char* run = p_;
+      while (p_ < end_ && static_cast<unsigned char>(*p_) >= 0x20 &&
+             static_cast<unsigned char>(*p_) < 0x80 && *p_ != '"' && *p_ != '\\') {
+        ++p_;
+      }
+      out.append(run, p_);
+      if (p_ >= end_) {
+        return false;
+      }
+      const auto c = static_cast<unsigned char>(*p_);
+      if (c == '"') {
+        ++p_;
+        return true;
+      }
+      if (c < 0x20) {
+        return false;
+      }
+      if (c >= 0x80) {
+        uint32_t cp;
+        const int n = DecodeUtf8(p_, end_, cp);
+        if (n == 0) {
+          return false;
+        }
+        out.append(p_, n);
+        p_ += n;
+        continue;
+      }
+      // a backslash
+      if (end_ - p_ < 2) {
+        return false;
+      }
+      const char e = p_[1];
+      p_ += 2;
+      switch (e) {
+        case '"':
+        case '\\':
+        case '/':
+          out += e;
+          break;
+        case 'b':
+          out += '\b';
+          break;
+        case 'f':
+          out += '\f';
+          break;
+        case 'n':
+          out += '\n';
+          break;
+        case 'r':
+          out += '\r';
+          break;
+        case 't':
+          out += '\t';
+          break;
+        case 'u': {
+          uint32_t unit;
+          if (!Hex4(unit)) {
+            return false;
+          }
+          if (unit >= 0xDC00 && unit < 0xE000) {
+            return false;
+          }
+          if (unit >= 0xD800 && unit < 0xDC00) {
+            uint32_t low;
+            if (!Literal("\\u") || !Hex4(low) || low < 0xDC00 || low >= 0xE000) {
+              return false;
+            }
+            unit = 0x10000 + ((unit - 0xD800) << 10) + (low - 0xDC00);
+          }
+          AppendUtf8(unit, out);
+          break;
+        }
+        default:
+          return false;
+      }
+    }
+    return false;
+  }
+
+  bool Hex4(uint32_t& unit) {
+    if (end_ - p_ < 4) {
+      return false;
+    }
+    unit = 0;
+    for (int i = 0; i < 4; ++i) {
+      const char c = p_[i];
+      unit <<= 4;
+      if (c >= '0' && c <= '9') {
+        unit |= c - '0';
+      } else if (c >= 'a' && c <= 'f') {
+        unit |= c - 'a' + 10;
+      } else if (c >= 'A' && c <= 'F') {
+        unit |= c - 'A' + 10;
+      } else {
+        return false;
+      }
+    }
+    p_ += 4;
+    return true;
+  }
+
+  // A JSON number's text: -?(0|[1-9][0-9]*)(.[0-9]+)?([eE][+-]?[0-9]+)?; `integer` when it
+  // has neither fraction nor exponent.
+  bool NumberText(absl::string_view& text, bool& integer) {
+    const char* start = p_;
+    const char* q = p_;
+    auto digits = [&] {
+      const char* from = q;
+      while (q < end_ && *q >= '0' && *q <= '9') {
+        ++q;
+      }
+      return q > from;
+    };
+    if (q < end_ && *q == '-') {
+      ++q;
+    }
+    if (q < end_ && *q == '0') {
+      ++q;
+    } else if (!digits()) {
+      return false;
+    }
+    integer = true;
+    if (q < end_ && *q == '.') {
+      ++q;
+      integer = false;
+      if (!digits()) {
+        return false;
+      }
+    }
+    if (q < end_ && (*q == 'e' || *q == 'E')) {
+      ++q;
+      integer = false;
+      if (q < end_ && (*q == '+' || *q == '-')) {
+        ++q;
+      }
+      if (!digits()) {
+        return false;
+      }
+    }
+    text = absl::string_view(start, q - start);
+    p_ = q;
+    return true;
+  }
+
+  // An integer literal (or, when `quoted_too`, one in a string, as int64 fields are written);
+  // "-0" and values out of int64 are declined.
+  bool Integer(int64_t& v, bool quoted_too) {
+    const bool quoted = quoted_too && p_ < end_ && *p_ == '"';
+    if (quoted) {
+      ++p_;
+    }
+    absl::string_view text;
+    bool integer;
+    if (!NumberText(text, integer) || !integer || text == "-0") {
+      return false;
+    }
+    if (quoted && !Literal("\"")) {
+      return false;
+    }
+    const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
+    return ec == std::errc() && end == text.data() + text.size();
+  }
+
+  // A number literal as a double: integers only where a double holds them exactly, others
+  // only when finite and not underflowing.
+  bool Number(double& d) {
+    absl::string_view text;
+    bool integer;
+    if (!NumberText(text, integer) || text == "-0") {
+      return false;
+    }
+    if (integer) {
+      int64_t v;
+      const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
+      if (ec != std::errc() || v > kExactInteger || v < -kExactInteger) {
+        return false;
+      }
+      d = static_cast<double>(v);
+      return true;
+    }
+    const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), d);
+    return ec == std::errc() && end == text.data() + text.size();
+  }
+
+  // An RFC 3339 timestamp as proto3 JSON writes it: YYYY-MM-DDTHH:MM:SS[.1-9 digits] then Z or
+  // an offset +HH:MM / -HH:MM.
+  bool TimestampValue(Timestamp& t) {
+    SkipSpace();
+    if (!String(key_)) {
+      return false;
+    }
+    const absl::string_view s = key_;
+    size_t i = 0;
+    auto num = [&](int width, int& out) {
+      if (s.size() - i < static_cast<size_t>(width)) {
+        return false;
+      }
+      out = 0;
+      for (int k = 0; k < width; ++k, ++i) {
+        if (s[i] < '0' || s[i] > '9') {
+          return false;
+        }
+        out = out * 10 + (s[i] - '0');
+      }
+      return true;
+    };
+    auto sep = [&](char c) { return i < s.size() && s[i++] == c; };
+    int year, month, day, hour, minute, second;
+    if (!num(4, year) || !sep('-') || !num(2, month) || !sep('-') || !num(2, day) || !sep('T') ||
+        !num(2, hour) || !sep(':') || !num(2, minute) || !sep(':') || !num(2, second)) {
+      return false;
+    }
+    int nanos = 0;
+    if (i < s.size() && s[i] == '.') {
+      ++i;
+      int digits = 0;
+      while (i < s.size() && s[i] >= '0' && s[i] <= '9') {
+        nanos = nanos * 10 + (s[i++] - '0');
+        if (++digits > 9) {
+          return false;
+        }
+      }
+      if (digits == 0) {
+        return false;
+      }
+      for (; digits < 9; ++digits) {
+        nanos *= 10;
+      }
+    }
+    int64_t offset = 0;
+    if (i < s.size() && s[i] == 'Z') {
+      ++i;
+    } else if (i < s.size() && (s[i] == '+' || s[i] == '-')) {
+      const int sign = s[i++] == '+' ? 1 : -1;
+      int oh, om;
+      if (!num(2, oh) || !sep(':') || !num(2, om) || oh > 23 || om > 59) {
+        return false;
+      }
+      offset = sign * (oh * 3600 + om * 60);
+    } else {
+      return false;
+    }
+    if (i != s.size() || month < 1 || month > 12 || day < 1 || hour > 23 || minute > 59 ||
+        second > 59) {
+      return false;
+    }
+    const absl::CivilSecond civil(year, month, day, hour, minute, second);
+    if (civil.year() != year || civil.month() != month || civil.day() != day) {
+      return false;  // 2026-02-30 and the like
+    }
+    const int64_t seconds =
+        absl::ToUnixSeconds(absl::FromCivil(civil, absl::UTCTimeZone())) - offset;
+    if (seconds < kMinSeconds || seconds > kMaxSeconds) {
+      return false;
+    }
+    t.set_seconds(seconds);
+    t.set_nanos(nanos);
+    return true;
+  }
+
+  bool StructValue(Struct& s, int depth) {
+    if (!Take('{')) {
+      return false;
+    }
+    if (Take('}')) {
+      return true;
+    }
+    auto& fields = *s.mutable_fields();
+    do {
+      SkipSpace();
+      if (!String(key_) || fields.contains(key_) || !Take(':')) {
+        return false;
+      }
+      if (!AnyValue(fields[key_], depth + 1)) {
+        return false;
+      }
+    } while (Take(','));
+    return Take('}');
+  }
+
+  bool ListValueOf(ListValue& l, int depth) {
+    if (!Take('[')) {
+      return false;
+    }
+    if (Take(']')) {
+      return true;
+    }
+    do {
+      if (!AnyValue(*l.add_values(), depth + 1)) {
+        return false;
+      }
+    } while (Take(','));
+    return Take(']');
+  }
+
+  bool AnyValue(Value& v, int depth) {
+    if (depth > kMaxDepth) {
+      return false;
+    }
+    switch (Peek()) {
+      case 'n':
+        if (!Literal("null")) {
+          return false;
+        }
+        v.set_null_value(google::protobuf::NULL_VALUE);
+        return true;
+      case 't':
+      case 'f':
+        if (Literal("true")) {
+          v.set_bool_value(true);
+          return true;
+        }
+        if (Literal("false")) {
+          v.set_bool_value(false);
+          return true;
+        }
+        return false;
+      case '"':
+        return String(*v.mutable_string_value());
+      case '{':
+        return StructValue(*v.mutable_struct_value(), depth);
+      case '[':
+        return ListValueOf(*v.mutable_list_value(), depth);
+      default: {
+        double d;
+        if (!Number(d)) {
+          return false;
+        }
+        v.set_number_value(d);
+        return true;
+      }
+    }
+  }
+
+  const char* p_;
+  const char* end_;
+  std::string key_;  // scratch for keys, enum names and timestamps
+};
+
+// ---------------------------------------------------------------------------------------------
+// Writing
+
+class Printer {
+ public:
+  explicit Printer(std::string& out) : out_(out) {}
+
+  bool MessageValue(const Message& message, int depth) {
+    if (depth > kMaxDepth) {
+      return false;
+    }
+    switch (message.GetDescriptor()->well_known_type()) {
+      case Descriptor::WELLKNOWNTYPE_UNSPECIFIED:
+        return Fields(message, depth);
+      case Descriptor::WELLKNOWNTYPE_TIMESTAMP: {
+        const auto* t = google::protobuf::DynamicCastToGenerated<Timestamp>(&message);
+        return t != nullptr && TimestampValue(*t);
+      }
+      case Descriptor::WELLKNOWNTYPE_STRUCT: {
+        const auto* s = google::protobuf::DynamicCastToGenerated<Struct>(&message);
+        return s != nullptr && StructValue(*s, depth);
+      }
+      case Descriptor::WELLKNOWNTYPE_VALUE: {
+        const auto* v = google::protobuf::DynamicCastToGenerated<Value>(&message);
+        return v != nullptr && AnyValue(*v, depth);
+      }
+      case Descriptor::WELLKNOWNTYPE_LISTVALUE: {
+        const auto* l = google::protobuf::DynamicCastToGenerated<ListValue>(&message);
+        return l != nullptr && ListValueOf(*l, depth);
+      }
+      default:
+        return false;
+    }
+  }
+
+ private:
+  bool Fields(const Message& message, int depth) {
+    const Reflection* r = message.GetReflection();
+    std::vector<const FieldDescriptor*> fields;
+    r->ListFields(message, &fields);
+    out_ += '{';
+    bool first = true;
+    for (const FieldDescriptor* field : fields) {
+      if (field->is_map()) {
+        return false;
+      }
+      if (!first) {
+        out_ += ',';
+      }
+      first = false;
+      out_ += '"';
+      out_ += field->json_name();
+      out_ += "\":";
+      if (!field->is_repeated()) {
+        if (!FieldValue(message, field, -1, depth)) {
+          return false;
+        }
+        continue;
+      }
+      out_ += '[';
+      const int n = r->FieldSize(message, field);
+      for (int i = 0; i < n; ++i) {
+        if (i > 0) {
+          out_ += ',';
+        }
+        if (!FieldValue(message, field, i, depth)) {
+          return false;
+        }
+      }
+      out_ += ']';
+    }
+    out_ += '}';
+    return true;
+  }
+
+  // The value of `field` (element `index` of a repeated one, or -1).
+  bool FieldValue(const Message& message, const FieldDescriptor* field, int index, int depth) {
+    const Reflection* r = message.GetReflection();
+    const bool one = index < 0;
+    switch (field->cpp_type()) {
+      case FieldDescriptor::CPPTYPE_MESSAGE:
+        return MessageValue(
+            one ? r->GetMessage(message, field) : r->GetRepeatedMessage(message, field, index),
+            depth + 1);
+      case FieldDescriptor::CPPTYPE_STRING: {
+        if (field->type() == FieldDescriptor::TYPE_BYTES) {
+          return false;
+        }
+        std::string scratch;
+        const std::string& s = one ? r->GetStringReference(message, field, &scratch)
+                                   : r->GetRepeatedStringReference(message, field, index, &scratch);
+        return AppendString(s, out_);
+      }
+      case FieldDescriptor::CPPTYPE_BOOL:
+        out_ += (one ? r->GetBool(message, field) : r->GetRepeatedBool(message, field, index))
+                    ? "true"
+                    : "false";
+        return true;
+      case FieldDescriptor::CPPTYPE_ENUM: {
+        const int number =
+            one ? r->GetEnumValue(message, field) : r->GetRepeatedEnumValue(message, field, index);
+        if (field->enum_type()->full_name() == "google.protobuf.NullValue") {
+          return false;
+        }
+        const google::protobuf::EnumValueDescriptor* value =
+            field->enum_type()->FindValueByNumber(number);
+        if (value == nullptr) {
+          absl::StrAppend(&out_, number);
+          return true;
+        }
+        return AppendString(value->name(), out_);
+      }
+      case FieldDescriptor::CPPTYPE_DOUBLE:
+        return Double(one ? r->GetDouble(message, field)
+                          : r->GetRepeatedDouble(message, field, index));
+      case FieldDescriptor::CPPTYPE_FLOAT: {
+        const float f =
+            one ? r->GetFloat(message, field) : r->GetRepeatedFloat(message, field, index);
+        if (!std::isfinite(f)) {
+          return false;
+        }
+        out_ += google::protobuf::SimpleFtoa(f);
+        return true;
+      }
+      case FieldDescriptor::CPPTYPE_INT32:
+        absl::StrAppend(
+            &out_, one ? r->GetInt32(message, field) : r->GetRepeatedInt32(message, field, index));
+        return true;
+      case FieldDescriptor::CPPTYPE_UINT32:
+        absl::StrAppend(&out_, one ? r->GetUInt32(message, field)
+                                   : r->GetRepeatedUInt32(message, field, index));
+        return true;
+      case FieldDescriptor::CPPTYPE_INT64:
+        absl::StrAppend(
+            &out_, "\"",
+            one ? r->GetInt64(message, field) : r->GetRepeatedInt64(message, field, index), "\"");
+        return true;
+      case FieldDescriptor::CPPTYPE_UINT64:
+        absl::StrAppend(
+            &out_, "\"",
+            one ? r->GetUInt64(message, field) : r->GetRepeatedUInt64(message, field, index), "\"");
+        return true;
+    }
+    return false;
+  }
+
+  bool Double(double d) {
+    if (!std::isfinite(d)) {
+      return false;
+    }
+    out_ += google::protobuf::SimpleDtoa(d);
+    return true;
+  }
+
+  bool TimestampValue(const Timestamp& t) {
+    if (t.seconds() < kMinSeconds || t.seconds() > kMaxSeconds || t.nanos() < 0 ||
+        t.nanos() > 999999999) {
+      return false;
+    }
+    const absl::CivilSecond c =
+        absl::ToCivilSecond(absl::FromUnixSeconds(t.seconds()), absl::UTCTimeZone());
+    absl::StrAppendFormat(&out_, "\"%04d-%02d-%02dT%02d:%02d:%02d", c.year(), c.month(), c.day(),
+                          c.hour(), c.minute(), c.second());
+    const int nanos = t.nanos();
+    if (nanos % 1000000000 == 0) {
+    } else if (nanos % 1000000 == 0) {
+      absl::StrAppendFormat(&out_, ".%03d", nanos / 1000000);
+    } else if (nanos % 1000 == 0) {
+      absl::StrAppendFormat(&out_, ".%06d", nanos / 1000);
+    } else {
+      absl::StrAppendFormat(&out_, ".%09d", nanos);
+    }
+    out_ += "Z\"";
+    return true;
+  }
+
+  bool StructValue(const Struct& s, int depth) {
+    std::vector<const google::protobuf::MapPair<std::string, Value>*> entries;
+    entries.reserve(s.fields().size());
+    for (const auto& entry : s.fields()) {
+      entries.push_back(&entry);
+    }
+    std::sort(entries.begin(), entries.end(),
+              [](const auto* a, const auto* b) { return a->first < b->first; });
+    out_ += '{';
+    for (size_t i = 0; i < entries.size(); ++i) {
+      if (i > 0) {
+        out_ += ',';
+      }
+      if (!AppendString(entries[i]->first, out_)) {
+        return false;
+      }
+      out_ += ':';
+      if (!AnyValue(entries[i]->second, depth + 1)) {
+        return false;
+      }
+    }
+    out_ += '}';
+    return true;
+  }
+
+  bool ListValueOf(const ListValue& l, int depth) {
+    out_ += '[';
+    for (int i = 0; i < l.values_size(); ++i) {
+      if (i > 0) {
+        out_ += ',';
+      }
+      if (!AnyValue(l.values(i), depth + 1)) {
+        return false;
+      }
+    }
+    out_ += ']';
+    return true;
+  }
+
+  bool AnyValue(const Value& v, int depth) {
+    if (depth > kMaxDepth) {
+      return false;
+    }
+    switch (v.kind_case()) {
+      case Value::kNullValue:
+        out_ += "null";
+        return true;
+      case Value::kNumberValue:
+        return Double(v.number_value());
+      case Value::kStringValue:
+        return AppendString(v.string_value(), out_);
+      case Value::kBoolValue:
+        out_ += v.bool_value() ? "true" : "false";
+        return true;
+      case Value::kStructValue:
+        return StructValue(v.struct_value(), depth);
+      case Value::kListValue:
+        return ListValueOf(v.list_value(), depth);
+      case Value::KIND_NOT_SET:
+        return false;
+    }
+    return false;
+  }
+
+  std::string& out_;
+};
+
+}  // namespace
+
+bool ParseJsonDirect(absl::string_view json, Message& message) {
+  return Parser(json).Document(message);
+}
+
+bool PrintJsonDirect(const Message& message, std::string& out) {
+  return Printer(out).MessageValue(message, 0);
+}
+
+}  // namespace accord::gateway

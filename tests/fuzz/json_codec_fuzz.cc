@@ -1,0 +1,35 @@
+// The JSON of the HTTP/JSON port, differentially: the direct reader and printer
+// (gateway/json_direct.h) and json_codec must agree with protobuf's json_util on any input,
+// as DifferenceFromJsonUtil checks. The first byte picks the message type (the hot requests
+// and responses, and a bare Value); the rest is the JSON. Any disagreement aborts.
+#include <cstddef>
+#include <cstdint>
+#include <cstdlib>
+#include <iostream>
+#include <string>
+
+#include "google/protobuf/struct.pb.h"
+
+#include "accord/scoring/v1/scoring.pb.h"
+#include "tests/testing/json_reference.h"
+
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
+  if (size == 0 || size > 4096) {
+    return 0;
+  }
+  static const google::protobuf::Message* const kTypes[] = {
+      &accord::scoring::v1::ScoreLeadRequest::default_instance(),
+      &accord::scoring::v1::Lead::default_instance(),
+      &accord::scoring::v1::LeadScore::default_instance(),
+      &google::protobuf::Value::default_instance(),
+  };
+  const google::protobuf::Message& prototype = *kTypes[data[0] % 4];
+  const std::string json(reinterpret_cast<const char*>(data) + 1, size - 1);
+  const std::string difference = accord::testing::DifferenceFromJsonUtil(prototype, json);
+  if (!difference.empty()) {
+    std::cerr << "json_codec_fuzz: " << prototype.GetTypeName() << ": " << difference << "\n"
+              << json << "\n";
+    std::abort();
+  }
+  return 0;
+}
