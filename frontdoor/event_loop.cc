@@ -58,6 +58,7 @@ void EventLoop::Remove(int fd) {
 }
 
 void EventLoop::Post(std::function<void()> job) {
+  const bool here = OnLoopThread();  // the turn runs it before it ends: no wake-up
   bool wake = false;
   {
     std::lock_guard lock(mu_);
@@ -65,7 +66,7 @@ void EventLoop::Post(std::function<void()> job) {
       return;
     }
     jobs_.push_back(std::move(job));
-    wake = !std::exchange(woken_, true);
+    wake = !here && !std::exchange(woken_, true);
   }
   if (wake) {
     uint64_t one = 1;
@@ -73,9 +74,36 @@ void EventLoop::Post(std::function<void()> job) {
   }
 }
 
-void EventLoop::SetTick(absl::Duration every, std::function<void()> tick) {
-  tick_every_ = every;
-  tick_ = std::move(tick);
+int EventLoop::AddTick(absl::Duration every, std::function<void()> tick) {
+  const auto ms = std::max(absl::ToChronoMilliseconds(every), std::chrono::milliseconds(1));
+  ticks_.push_back(std::make_unique<Tick>(
+      Tick{++next_tick_id_, ms, std::chrono::steady_clock::now(), std::move(tick), false}));
+  return next_tick_id_;
+}
+
+void EventLoop::RemoveTick(int id) {
+  for (const auto& tick : ticks_) {
+    if (tick->id == id) {
+      tick->removed = true;  // erased after the ticks have run: it may be the one running
+    }
+  }
+}
+
+std::chrono::milliseconds EventLoop::RunTicks() {
+  const auto now = std::chrono::steady_clock::now();
+  auto wake = now + std::chrono::milliseconds(100);
+  for (size_t i = 0; i < ticks_.size(); ++i) {  // a tick may add ticks
+    Tick& tick = *ticks_[i];
+    if (!tick.removed && now >= tick.next) {
+      tick.next = now + tick.every;
+      tick.run();
+    }
+  }
+  std::erase_if(ticks_, [](const std::unique_ptr<Tick>& t) { return t->removed; });
+  for (const auto& tick : ticks_) {
+    wake = std::min(wake, tick->next);
+  }
+  return std::chrono::duration_cast<std::chrono::milliseconds>(wake - now);
 }
 
 void EventLoop::SetTurn(std::function<void()> before, std::function<void()> after) {
@@ -97,7 +125,10 @@ void EventLoop::Join() {
 }
 
 void EventLoop::Start() {
-  thread_ = std::thread([this] { Run(); });
+  thread_ = std::thread([this] {
+    loop_thread_ = std::this_thread::get_id();
+    Run();
+  });
 }
 
 void EventLoop::Stop() {
@@ -125,24 +156,21 @@ void EventLoop::RunJobs() {
   }
 }
 
+bool EventLoop::HasJobs() {
+  std::lock_guard lock(mu_);
+  return !jobs_.empty();
+}
+
 void EventLoop::Run() {
   constexpr int kEvents = 256;
   epoll_event events[kEvents];
-  // The tick is kept on the real clock's milliseconds (epoll's timeout), and runs whenever
-  // that much real time has passed, however busy the loop.
-  auto next_tick = std::chrono::steady_clock::now();
-  const auto every = absl::ToChronoMilliseconds(tick_every_);
+  // Ticks are kept on the real clock's milliseconds (epoll's timeout), and run whenever that
+  // much real time has passed, however busy the loop.
   while (!stopping_.load()) {
-    const auto now = std::chrono::steady_clock::now();
-    if (now >= next_tick) {
-      next_tick = now + every;
-      if (tick_) {
-        tick_();
-      }
-    }
-    const int wait = static_cast<int>(
-        std::chrono::duration_cast<std::chrono::milliseconds>(next_tick - now).count());
-    const int n = epoll_wait(epoll_, events, kEvents, std::max(wait, 0));
+    const auto until_tick = RunTicks();
+    // Jobs posted from this thread after the last turn's jobs ran (by `after`): no waiting.
+    const int wait = HasJobs() ? 0 : static_cast<int>(std::max<int64_t>(until_tick.count(), 0));
+    const int n = epoll_wait(epoll_, events, kEvents, wait);
     if (n < 0 && errno != EINTR) {
       break;
     }
@@ -165,6 +193,9 @@ void EventLoop::Run() {
         Handler* handler = it->second.get();  // stays alive this turn even if removed
         (*handler)(events[i].events);
       }
+    }
+    if (HasJobs()) {  // posted by this turn's handlers
+      RunJobs();
     }
     if (turn_after_) {
       turn_after_();

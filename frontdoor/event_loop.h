@@ -3,6 +3,7 @@
 #include <sys/epoll.h>
 
 #include <atomic>
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -41,10 +42,13 @@ class EventLoop final {
   void Remove(int fd);
 
   // Runs `job` on the loop's thread, in the order posted. Thread-safe. A job posted after Stop
-  // is dropped (destroyed on the posting thread or the loop's).
+  // is dropped (destroyed on the posting thread or the loop's). Posted from the loop's own
+  // thread it wakes nothing: it runs at the end of the current turn, before `after`.
   void Post(std::function<void()> job);
-  // Runs `tick` on the loop's thread about every `every` (before Start).
-  void SetTick(absl::Duration every, std::function<void()> tick);
+  // Runs `tick` on the loop's thread about every `every`, until RemoveTick with the id it
+  // returns. On the loop's thread (or before Start); several owners may each have theirs.
+  int AddTick(absl::Duration every, std::function<void()> tick);
+  void RemoveTick(int id);
   // Before Start: `before` runs at the start of each turn (after epoll_wait returns), `after`
   // at its end (after every handler and job of the turn).
   void SetTurn(std::function<void()> before, std::function<void()> after);
@@ -64,19 +68,31 @@ class EventLoop final {
   void Join();
 
   absl::Time Now() const { return clock_->Now(); }
-  bool OnLoopThread() const { return std::this_thread::get_id() == thread_.get_id(); }
+  bool OnLoopThread() const { return std::this_thread::get_id() == loop_thread_.load(); }
 
  private:
+  struct Tick {
+    int id;
+    std::chrono::milliseconds every;
+    std::chrono::steady_clock::time_point next;
+    std::function<void()> run;
+    bool removed;
+  };
+
   void Run();
   void RunJobs();
+  bool HasJobs();
+  // Runs the ticks that are due; returns the time until the next one (at most 100 ms: the
+  // loop looks at the clock at least that often).
+  std::chrono::milliseconds RunTicks();
 
   const Clock* clock_;
   int epoll_ = -1;
   int wake_fd_ = -1;
   std::unordered_map<int, std::unique_ptr<Handler>> handlers_;
   std::vector<std::unique_ptr<Handler>> removed_;  // freed after the turn that removed them
-  absl::Duration tick_every_ = absl::Milliseconds(100);
-  std::function<void()> tick_;
+  std::vector<std::unique_ptr<Tick>> ticks_;
+  int next_tick_id_ = 0;
   std::function<void()> turn_before_;
   std::function<void()> turn_after_;
   std::function<void()> on_wake_;
@@ -85,6 +101,7 @@ class EventLoop final {
   bool woken_ = false;                       // guarded by mu_: a wake-up is on its way
   bool stopped_ = false;                     // guarded by mu_
   std::atomic<bool> stopping_{false};
+  std::atomic<std::thread::id> loop_thread_{};
   std::thread thread_;
 };
 

@@ -349,6 +349,7 @@ class H2Relay::Loop {
     H2Relay::CallDone done;
   };
   void GiveCall(InternalCall call);
+  frontdoor::EventLoop& events() { return events_; }
   Loop(RelayRoutes& routes, const RelayOptions& options, RpcMetrics* rpc_metrics, Workers* workers,
        frontdoor::ConnectionLimits* limits, frontdoor::BufferBudget* budget);
   ~Loop();
@@ -2208,6 +2209,10 @@ void H2Relay::Loop::Sweep(absl::Time now) {
 }
 
 void H2Relay::Loop::GiveCall(InternalCall call) {
+  if (events_.OnLoopThread()) {  // started at the end of this turn, without a wake-up
+    events_.Post([this, call = std::move(call)]() mutable { StartCall(std::move(call)); });
+    return;
+  }
   {
     std::lock_guard lock(inbox_mu_);
     if (!stopping_.load()) {
@@ -2408,10 +2413,26 @@ H2Relay::H2Relay(RelayRoutes& routes, RelayOptions options, RpcMetrics* rpc_metr
   }
 }
 
+std::vector<frontdoor::EventLoop*> H2Relay::event_loops() const {
+  std::vector<frontdoor::EventLoop*> loops;
+  for (const auto& loop : loops_) {
+    loops.push_back(&loop->events());
+  }
+  return loops;
+}
+
 void H2Relay::Call(int backend, std::string path, std::vector<RelayHeader> headers,
                    std::string request, absl::Time deadline, CallDone done) {
-  Loop* loop =
-      loops_[next_call_loop_.fetch_add(1, std::memory_order_relaxed) % loops_.size()].get();
+  // From one of the loops (an HTTP/1.1 connection served on it): that loop's connections.
+  Loop* loop = nullptr;
+  for (const auto& l : loops_) {
+    if (l->events().OnLoopThread()) {
+      loop = l.get();
+    }
+  }
+  if (loop == nullptr) {
+    loop = loops_[next_call_loop_.fetch_add(1, std::memory_order_relaxed) % loops_.size()].get();
+  }
   loop->GiveCall(Loop::InternalCall{backend, std::move(path), std::move(headers),
                                     std::move(request), deadline, std::move(done)});
 }

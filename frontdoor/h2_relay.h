@@ -28,6 +28,7 @@
 namespace accord {
 namespace frontdoor {
 class BufferBudget;
+class EventLoop;
 class ConnectionLimits;
 }  // namespace frontdoor
 
@@ -199,9 +200,14 @@ class H2Relay final {
   // `done` runs once, on a loop's thread (it must not block), with the call's status (from the
   // backend's grpc-status, grpc-message and grpc-status-details-bin) and the framed response
   // messages. Thread-safe; after Start.
+  // Called from one of the relay's own loops (event_loops()), the call is made on that loop's
+  // backend connections and starts at the end of the loop's turn, without a wake-up.
   using CallDone = std::function<void(absl::Status, std::string)>;
   void Call(int backend, std::string path, std::vector<RelayHeader> headers, std::string request,
             absl::Time deadline, CallDone done);
+  // The relay's event loops, running after Start until Shutdown: another server may serve its
+  // connections on them (Http1ServerOptions::loops) and must stop before the relay does.
+  std::vector<frontdoor::EventLoop*> event_loops() const;
   // Stops accepting, tells clients to go away (GOAWAY), ends watch streams (`watch_paths`),
   // lets running calls finish for up to `grace`, then closes every connection. With no call
   // running it returns at once.

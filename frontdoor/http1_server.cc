@@ -6,6 +6,8 @@
 #include <atomic>
 #include <cerrno>
 #include <deque>
+#include <functional>
+#include <future>
 #include <mutex>
 #include <optional>
 #include <thread>
@@ -76,21 +78,47 @@ struct Http1Server::Shared {
 
 class Http1Server::Loop {
  public:
-  Loop(HttpHandler& handler, const Http1ServerOptions& options, Shared& shared)
-      : handler_(handler), options_(options), shared_(shared), loop_(options.clock) {
-    loop_.SetTick(kTick, [this] { Tick(); });
+  // On `events` (another owner's running loop), or on a loop of its own when null.
+  Loop(HttpHandler& handler, const Http1ServerOptions& options, Shared& shared, EventLoop* events)
+      : handler_(handler),
+        options_(options),
+        shared_(shared),
+        own_(events == nullptr ? std::make_unique<EventLoop>(options.clock) : nullptr),
+        events_(events != nullptr ? events : own_.get()) {
+    if (own_ != nullptr) {
+      own_->Start();
+    }
   }
   ~Loop() {
-    loop_.Stop();
-    CloseAll();  // the loop's thread has ended: this thread owns the connections now
+    if (own_ != nullptr) {
+      own_->Stop();
+    }
+    if (!finished_) {
+      Finish();  // the loop's thread has ended: this thread owns the connections now
+    }
   }
 
-  EventLoop& events() { return loop_; }
+  EventLoop& events() { return *events_; }
 
-  void Listen(int fd, std::vector<Loop*> loops) {
-    listen_fd_ = fd;
-    loops_ = std::move(loops);
-    loop_.Add(fd, EPOLLIN, [this](uint32_t) { Accept(); });
+  // On the loop: its tick, and for the first loop the listening socket dealing connections to
+  // `loops`.
+  void Attach(int listen_fd, std::vector<Loop*> loops) {
+    tick_ = events_->AddTick(kTick, [this] { Tick(); });
+    if (listen_fd >= 0) {
+      listen_fd_ = listen_fd;
+      loops_ = std::move(loops);
+      events_->Add(listen_fd, EPOLLIN, [this](uint32_t) { Accept(); });
+    }
+  }
+  // On the loop (or after it ended): every connection closed, the loop given back.
+  void Finish() {
+    finished_ = true;
+    CloseAll();
+    if (listen_fd_ >= 0 && !draining_) {
+      events_->Remove(listen_fd_);
+    }
+    listen_fd_ = -1;
+    events_->RemoveTick(tick_);
   }
 
   void Adopt(int fd, std::string peer);
@@ -119,7 +147,10 @@ class Http1Server::Loop {
   HttpHandler& handler_;
   const Http1ServerOptions& options_;
   Shared& shared_;
-  EventLoop loop_;
+  std::unique_ptr<EventLoop> own_;
+  EventLoop* const events_;
+  int tick_ = 0;
+  bool finished_ = false;
   int listen_fd_ = -1;
   std::vector<Loop*> loops_;
   size_t next_loop_ = 0;
@@ -244,11 +275,11 @@ void Http1Server::Loop::Accept() {
       if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM) {
         // Out of descriptors: the connection waits in the backlog and the socket stays
         // readable, so accepting pauses until the next tick instead of spinning.
-        loop_.Modify(listen_fd_, 0);
+        events_->Modify(listen_fd_, 0);
         accept_paused_ = true;
         handler_.CountRejected("descriptors");
-        if (loop_.Now() - failure_logged_ >= kFailureLogInterval) {
-          failure_logged_ = loop_.Now();
+        if (events_->Now() - failure_logged_ >= kFailureLogInterval) {
+          failure_logged_ = events_->Now();
           Log(LogLevel::kWarning, "cannot accept HTTP connections",
               {{"error", std::strerror(errno)}});
         }
@@ -260,8 +291,8 @@ void Http1Server::Loop::Accept() {
     if (!shared_.limits.TryAdd(peer, &why)) {
       close(fd);
       handler_.CountRejected("connections");
-      if (loop_.Now() - failure_logged_ >= kFailureLogInterval) {
-        failure_logged_ = loop_.Now();
+      if (events_->Now() - failure_logged_ >= kFailureLogInterval) {
+        failure_logged_ = events_->Now();
         Log(LogLevel::kWarning, "HTTP connection refused", {{"peer", peer}, {"why", why}});
       }
       continue;
@@ -272,17 +303,17 @@ void Http1Server::Loop::Accept() {
     if (to == this) {
       Adopt(fd, std::move(peer));
     } else {
-      to->loop_.Post(
+      to->events_->Post(
           [to, fd, peer = std::move(peer)]() mutable { to->Adopt(fd, std::move(peer)); });
     }
   }
 }
 
 void Http1Server::Loop::Adopt(int fd, std::string peer) {
-  auto owned = std::make_unique<Conn>(fd, std::move(peer), options_.limits, loop_.Now());
+  auto owned = std::make_unique<Conn>(fd, std::move(peer), options_.limits, events_->Now());
   Conn* c = owned.get();
   conns_.emplace(c, std::move(owned));
-  loop_.Add(fd, c->registered, [this, c](uint32_t events) { OnEvents(c, events); });
+  events_->Add(fd, c->registered, [this, c](uint32_t events) { OnEvents(c, events); });
   if (draining_) {
     Close(c, "draining");
   }
@@ -319,7 +350,7 @@ void Http1Server::Loop::Read(Conn* c) {
     std::vector<Http1Request> got;
     std::optional<Http1Error> error =
         c->decoder.Feed(absl::string_view(buffer_.data(), static_cast<size_t>(n)), got);
-    const absl::Time now = loop_.Now();
+    const absl::Time now = events_->Now();
     for (Http1Request& r : got) {
       c->pending.push_back(std::move(r));
     }
@@ -354,8 +385,8 @@ void Http1Server::Loop::Next(Conn* c) {
     c->pending.pop_front();
     c->keep_alive = request.keep_alive && !draining_;
     c->head = request.method == "HEAD";
-    c->last_active = loop_.Now();
-    c->active = std::make_shared<Exchange>(this, &loop_, c);
+    c->last_active = events_->Now();
+    c->active = std::make_shared<Exchange>(this, events_, c);
     handler_.Handle(std::move(request), c->active);
     if (!c->refused.has_value() && c->pending.size() < options_.max_pipelined &&
         !c->close_after_write) {
@@ -377,7 +408,7 @@ void Http1Server::Loop::Next(Conn* c) {
 
 void Http1Server::Loop::Append(Conn* c, absl::string_view bytes) {
   if (c->out_sent == c->out.size()) {
-    c->write_progress = loop_.Now();
+    c->write_progress = events_->Now();
   }
   c->out.append(bytes.data(), bytes.size());
 }
@@ -420,7 +451,7 @@ void Http1Server::Loop::Done(Conn* c) {
   c->active->Complete();
   c->active.reset();
   c->served++;
-  c->last_active = loop_.Now();
+  c->last_active = events_->Now();
   if (!c->keep_alive) {
     c->close_after_write = true;
     c->pending.clear();
@@ -437,7 +468,7 @@ void Http1Server::Loop::Flush(Conn* c) {
         send(c->fd, c->out.data() + c->out_sent, c->out.size() - c->out_sent, MSG_NOSIGNAL);
     if (n > 0) {
       c->out_sent += static_cast<size_t>(n);
-      c->write_progress = loop_.Now();
+      c->write_progress = events_->Now();
     } else if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)) {
       break;
     } else {
@@ -474,7 +505,7 @@ void Http1Server::Loop::Interest(Conn* c) {
   }
   if (events != c->registered) {
     c->registered = events;
-    loop_.Modify(c->fd, events);
+    events_->Modify(c->fd, events);
   }
 }
 
@@ -483,7 +514,7 @@ void Http1Server::Loop::Close(Conn* c, absl::string_view /*reason*/) {
     return;
   }
   c->closed = true;
-  loop_.Remove(c->fd);
+  events_->Remove(c->fd);
   close(c->fd);
   shared_.limits.Remove(c->peer);
   shared_.open--;
@@ -493,13 +524,13 @@ void Http1Server::Loop::Close(Conn* c, absl::string_view /*reason*/) {
   }
   release_.Freed(c->out.capacity() + c->decoder.partial_bytes());
   // Freed after this turn: the handler running now may be this connection's.
-  loop_.Post([this, c] { conns_.erase(c); });
+  events_->Post([this, c] { conns_.erase(c); });
 }
 
 void Http1Server::Loop::Drain() {
   draining_ = true;
   if (listen_fd_ >= 0) {
-    loop_.Remove(listen_fd_);
+    events_->Remove(listen_fd_);
   }
   std::vector<Conn*> all;
   for (auto& [c, owned] : conns_) {
@@ -533,10 +564,10 @@ void Http1Server::Loop::CloseAll() {
 }
 
 void Http1Server::Loop::Tick() {
-  const absl::Time now = loop_.Now();
+  const absl::Time now = events_->Now();
   if (accept_paused_ && !draining_) {
     accept_paused_ = false;
-    loop_.Modify(listen_fd_, EPOLLIN);
+    events_->Modify(listen_fd_, EPOLLIN);
   }
   std::vector<Conn*> all;
   all.reserve(conns_.size());
@@ -587,7 +618,7 @@ Http1Server::Http1Server(HttpHandler& handler, Http1ServerOptions options)
       shared_(std::make_unique<Shared>(options_)) {}
 
 Http1Server::~Http1Server() {
-  loops_.clear();
+  Shutdown(absl::ZeroDuration());
   if (listen_fd_ >= 0) {
     close(listen_fd_);
   }
@@ -603,16 +634,40 @@ absl::Status Http1Server::Listen() {
   return absl::OkStatus();
 }
 
+namespace {
+
+// Runs `job` on `loop` and waits for it; when the loop has stopped (the job is dropped), runs
+// it here: the loop's thread is gone, so this thread owns what it owned.
+void RunOn(EventLoop& loop, const std::function<void()>& job) {
+  auto done = std::make_shared<std::promise<void>>();
+  std::future<void> ran = done->get_future();
+  loop.Post([done, &job] {
+    job();
+    done->set_value();
+  });
+  done.reset();
+  try {
+    ran.get();
+  } catch (const std::future_error&) {
+    job();
+  }
+}
+
+}  // namespace
+
 void Http1Server::Start() {
   RaiseDescriptorLimit();
   std::vector<Loop*> loops;
-  for (int i = 0; i < std::max(options_.threads, 1); ++i) {
-    loops_.push_back(std::make_unique<Loop>(handler_, options_, *shared_));
+  const size_t n = options_.loops.empty() ? static_cast<size_t>(std::max(options_.threads, 1))
+                                          : options_.loops.size();
+  for (size_t i = 0; i < n; ++i) {
+    EventLoop* shared = options_.loops.empty() ? nullptr : options_.loops[i];
+    loops_.push_back(std::make_unique<Loop>(handler_, options_, *shared_, shared));
     loops.push_back(loops_.back().get());
   }
-  loops_[0]->Listen(listen_fd_, loops);
-  for (auto& loop : loops_) {
-    loop->events().Start();
+  for (size_t i = 0; i < loops.size(); ++i) {
+    Loop* l = loops[i];
+    RunOn(l->events(), [&, l, i] { l->Attach(i == 0 ? listen_fd_ : -1, loops); });
   }
 }
 
@@ -628,7 +683,12 @@ void Http1Server::Shutdown(absl::Duration grace) {
   while (shared_->open.load() > 0 && absl::Now() < until) {
     absl::SleepFor(absl::Milliseconds(10));
   }
-  loops_.clear();  // each loop stops, then closes what is still open
+  for (auto& loop : loops_) {
+    Loop* l = loop.get();
+    RunOn(l->events(), [l] { l->Finish(); });
+    RunOn(l->events(), [] {});  // what Finish posted (connections freed) has run
+  }
+  loops_.clear();
 }
 
 size_t Http1Server::connections() const { return shared_->open.load(); }

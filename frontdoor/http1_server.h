@@ -56,9 +56,15 @@ class HttpHandler {
   virtual void CountRejected(absl::string_view /*reason*/) {}
 };
 
+class EventLoop;
+
 struct Http1ServerOptions {
   std::string listen;  // HOST:PORT (port 0: any)
   int threads = 1;     // event loops; accepted connections are dealt to them in turn
+  // Serve on these running loops (another server's, e.g. the HTTP/2 relay's: a request and
+  // the backend call it makes then share a thread) instead of `threads` loops of its own. They
+  // must outlive the server.
+  std::vector<EventLoop*> loops;
   Http1Limits limits;
   // A request's head and body must arrive within this of its first byte (408, then close).
   absl::Duration request_timeout = absl::Seconds(10);

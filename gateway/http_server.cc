@@ -10,10 +10,13 @@
 namespace accord::gateway {
 namespace {
 
-frontdoor::Http1ServerOptions ServerOptions(const HttpOptions& o) {
+frontdoor::Http1ServerOptions ServerOptions(const HttpOptions& o, H2Relay& relay) {
   frontdoor::Http1ServerOptions out;
   out.listen = o.listen;
   out.threads = o.threads;
+  if (o.threads == 0) {
+    out.loops = relay.event_loops();
+  }
   out.limits.max_body_bytes = o.max_body_bytes;
   out.limits.max_header_bytes = o.max_header_bytes;
   out.request_timeout = o.request_timeout;
@@ -67,7 +70,7 @@ HttpRequest ToHttpRequest(frontdoor::Http1Request& req) {
 HttpServer::HttpServer(Gate& gate, H2Relay& relay, const Router& router, HttpOptions options)
     : gate_(gate),
       transcoder_(gate, relay, router, options.console),
-      server_(*this, ServerOptions(options)) {}
+      server_(*this, ServerOptions(options, relay)) {}
 
 HttpServer::~HttpServer() { Stop(); }
 

@@ -21,7 +21,9 @@ namespace accord::gateway {
 
 struct HttpOptions {
   std::string listen = "127.0.0.1:7480";
-  int threads = 1;  // event loops
+  // Event loops of its own; 0: the gRPC front end's (H2Relay::event_loops()), so that a
+  // request, its backend call and its response are made on one thread without a wake-up.
+  int threads = 0;
   size_t max_body_bytes = 1024 * 1024;
   size_t max_header_bytes = 16 * 1024;
   absl::Duration request_timeout = absl::Seconds(10);  // a request's head and body

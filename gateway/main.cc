@@ -32,7 +32,7 @@ struct Options {
   accord::gateway::GateOptions gate;
   double default_deadline_seconds = 5;
   double max_deadline_seconds = 30;
-  int http_threads = 1;
+  int http_threads = 0;
   bool rpc_metrics = true;
   int relay_threads = 0;
 };
@@ -202,8 +202,9 @@ int main(int argc, char** argv) {
                  "serve the review console built here (build/console) at /console/")
       ->envname("ACCORD_GATEWAY_CONSOLE_DIR");
   app.add_option("--http_threads", o.http_threads,
-                 "HTTP/JSON event loops (connections are dealt to them in turn)")
-      ->check(CLI::Range(1, 64))
+                 "HTTP/JSON event loops of its own, connections dealt in turn (0: the gRPC "
+                 "front end's loops, each request made on one thread)")
+      ->check(CLI::Range(0, 64))
       ->capture_default_str();
   app.add_flag("!--no_rpc_metrics", o.rpc_metrics, "skip per-method metrics (benchmarks)");
   app.add_option("--relay_threads", o.relay_threads,

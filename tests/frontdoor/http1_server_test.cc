@@ -12,6 +12,7 @@
 #include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <future>
 #include <mutex>
 #include <string>
 #include <thread>
@@ -21,6 +22,7 @@
 #include "absl/strings/str_cat.h"
 #include "gtest/gtest.h"
 
+#include "frontdoor/event_loop.h"
 #include "tests/testing/descriptors.h"
 #include "tests/testing/fake_clock.h"
 
@@ -194,6 +196,58 @@ TEST_F(Http1ServerTest, PipelinedRequestsAreAnsweredInOrderEvenWhenTheFirstIsLat
   EXPECT_LT(second, third);
   EXPECT_TRUE(absl::StrContains(got, "Connection: close\r\n"));
   EXPECT_TRUE(c.Closed());
+}
+
+// On another server's running loop (the gateway serves HTTP/1.1 on the relay's): requests
+// are served, answers made from the loop's own thread go out without a wake-up, and after
+// Shutdown the loop runs on for its owner, with nothing of the server left on it.
+TEST(Http1ServerSharedLoopTest, ServesOnAnotherServersLoopAndLeavesItRunning) {
+  EventLoop loop;
+  std::atomic<int> wakes{0};
+  loop.SetOnWake([&] { wakes++; });
+  loop.Start();
+  // Answers from the loop's thread, as a backend call finished on the loop does.
+  class OnLoop final : public HttpHandler {
+   public:
+    explicit OnLoop(EventLoop& loop) : loop_(loop) {}
+    void Handle(Http1Request request, std::shared_ptr<HttpExchange> exchange) override {
+      on_loop = on_loop && loop_.OnLoopThread();
+      loop_.Post([exchange, target = request.target] { exchange->Respond(200, {}, target); });
+    }
+    bool on_loop = true;
+
+   private:
+    EventLoop& loop_;
+  } handler(loop);
+  Http1ServerOptions options;
+  options.listen = "127.0.0.1:0";
+  options.loops = {&loop};
+  auto server = std::make_unique<Http1Server>(handler, options);
+  ASSERT_TRUE(server->Listen().ok());
+  server->Start();
+  const int wakes_before = wakes.load();
+  {
+    Client c(server->port());
+    for (int i = 0; i < 20; ++i) {
+      c.Send(absl::StrCat("GET /r", i, " HTTP/1.1\r\nHost: x\r\n\r\n"));
+      const std::string got = c.ReadUntil(absl::StrCat("/r", i));
+      EXPECT_TRUE(absl::EndsWith(got, absl::StrCat("/r", i))) << got;
+    }
+  }
+  EXPECT_TRUE(handler.on_loop);
+  EXPECT_EQ(wakes.load(), wakes_before);  // 20 requests, 20 answers: no wake-up
+  Client open(server->port());
+  ASSERT_TRUE(open.connected());
+  std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  const int port = server->port();
+  server->Shutdown(absl::Milliseconds(100));
+  server.reset();
+  EXPECT_TRUE(open.Closed());
+  Client refused(port);
+  EXPECT_FALSE(refused.connected());
+  std::promise<void> still;
+  loop.Post([&] { still.set_value(); });
+  EXPECT_EQ(still.get_future().wait_for(std::chrono::seconds(2)), std::future_status::ready);
 }
 
 TEST_F(Http1ServerTest, HeadGetsTheHeadersOnly) {
