@@ -369,6 +369,9 @@ void Http1Server::Loop::Read(Conn* c) {
     if (c->refused.has_value() || c->pending.size() >= options_.max_pipelined) {
       c->reading = false;  // read on once the queue is answered
     }
+    if (static_cast<size_t>(n) < buffer_.size()) {
+      break;  // drained (epoll is level-triggered: more wakes it again), one read() saved
+    }
   }
   Next(c);
   if (!c->closed) {

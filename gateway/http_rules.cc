@@ -12,6 +12,7 @@
 
 #include "common/status.h"
 #include "gateway/json_codec.h"
+#include "gateway/json_direct.h"
 
 namespace accord::gateway {
 namespace {
@@ -227,6 +228,14 @@ std::string JsonErrorField(const std::string& message, absl::string_view prefix)
 }
 
 absl::Status ParseJson(absl::string_view body, absl::string_view field_path, Message& target) {
+  // The direct reader takes no JSON nested deeper than kMaxJsonDepth; what it declines gets
+  // the depth check and json_util's answer.
+  if (target.ByteSizeLong() == 0) {
+    if (ParseJsonDirect(body, target)) {
+      return absl::OkStatus();
+    }
+    target.Clear();
+  }
   if (JsonDepth(body) > kMaxJsonDepth) {
     return InvalidField(field_path.empty() ? "body" : field_path,
                         absl::StrCat("JSON nested deeper than ", kMaxJsonDepth, " levels"));

@@ -32,6 +32,9 @@ using google::protobuf::Timestamp;
 using google::protobuf::Value;
 
 constexpr int kMaxDepth = 64;
+// Objects and arrays within each other the reader takes (the gateway refuses deeper JSON:
+// http_rules.h, kMaxJsonDepth).
+constexpr int kMaxNesting = 32;
 // The timestamps proto3 JSON has: 0001-01-01T00:00:00Z to 9999-12-31T23:59:59.999999999Z.
 constexpr int64_t kMinSeconds = -62135596800;
 constexpr int64_t kMaxSeconds = 253402300799;
@@ -238,6 +241,15 @@ class Parser {
     }
     return false;
   }
+  // Takes an opening brace or bracket: false past kMaxNesting levels.
+  bool Open(char c) { return Take(c) && ++nesting_ <= kMaxNesting; }
+  bool Close(char c) {
+    if (!Take(c)) {
+      return false;
+    }
+    --nesting_;
+    return true;
+  }
   char Peek() {
     SkipSpace();
     return p_ < end_ ? *p_ : '\0';
@@ -281,10 +293,10 @@ class Parser {
   }
 
   bool Fields(Message& message, int depth) {
-    if (!Take('{')) {
+    if (!Open('{')) {
       return false;
     }
-    if (Take('}')) {
+    if (Close('}')) {
       return true;
     }
     const FieldNames& names = FieldNames::For(message.GetDescriptor());
@@ -308,7 +320,7 @@ class Parser {
         return false;
       }
     } while (Take(','));
-    return Take('}');
+    return Close('}');
   }
 
   bool FieldValue(Message& message, const FieldDescriptor* field, int depth) {
@@ -322,10 +334,10 @@ class Parser {
       }
       return Scalar(message, field, false);
     }
-    if (!Take('[')) {
+    if (!Open('[')) {
       return false;
     }
-    if (Take(']')) {
+    if (Close(']')) {
       return true;
     }
     do {
@@ -340,7 +352,7 @@ class Parser {
         return false;
       }
     } while (Take(','));
-    return Take(']');
+    return Close(']');
   }
 
   bool Scalar(Message& message, const FieldDescriptor* field, bool add) {
@@ -699,10 +711,10 @@ class Parser {
   }
 
   bool StructValue(Struct& s, int depth) {
-    if (!Take('{')) {
+    if (!Open('{')) {
       return false;
     }
-    if (Take('}')) {
+    if (Close('}')) {
       return true;
     }
     auto& fields = *s.mutable_fields();
@@ -715,14 +727,14 @@ class Parser {
         return false;
       }
     } while (Take(','));
-    return Take('}');
+    return Close('}');
   }
 
   bool ListValueOf(ListValue& l, int depth) {
-    if (!Take('[')) {
+    if (!Open('[')) {
       return false;
     }
-    if (Take(']')) {
+    if (Close(']')) {
       return true;
     }
     do {
@@ -730,7 +742,7 @@ class Parser {
         return false;
       }
     } while (Take(','));
-    return Take(']');
+    return Close(']');
   }
 
   bool AnyValue(Value& v, int depth) {
@@ -775,6 +787,7 @@ class Parser {
   const char* p_;
   const char* end_;
   std::string key_;  // scratch for keys, enum names and timestamps
+  int nesting_ = 0;  // objects and arrays open
 };
 
 // ---------------------------------------------------------------------------------------------

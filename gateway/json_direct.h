@@ -16,7 +16,8 @@
 namespace accord::gateway {
 
 // Merges the JSON object `json` into `message`, which must be empty. False when it declines
-// (bad JSON among others): `message` is then in no particular state and should be cleared.
+// (bad JSON among others, and objects and arrays nested more than 32 deep): `message` is then
+// in no particular state and should be cleared.
 bool ParseJsonDirect(absl::string_view json, google::protobuf::Message& message);
 
 // Appends `message` as compact proto3 JSON to `out` (field names in lowerCamelCase, defaults

@@ -15,6 +15,7 @@
 
 #include "accord/registry/v1/registry.pb.h"
 #include "accord/scoring/v1/scoring.pb.h"
+#include "gateway/http_rules.h"
 #include "gateway/json_direct.h"
 #include "tests/testing/json_reference.h"
 
@@ -233,6 +234,19 @@ TEST(JsonCodecTest, StructureReadAsJsonUtilReadsIt) {
                            R"({"lead": {"events": [{"time": null}]}})"}) {
     ExpectSameAsJsonUtil(scoring::v1::ScoreLeadRequest(), json);
   }
+}
+
+TEST(JsonCodecTest, TheDirectReaderTakesNoDeeperNestingThanTheGatewayAllows) {
+  // {"lead":{"attributes":{"a":[[...]]}}}: three objects, then arrays to `levels` in all.
+  auto nested = [](int levels) {
+    return absl::StrCat(R"({"lead":{"attributes":{"a":)", std::string(levels - 3, '['),
+                        std::string(levels - 3, ']'), "}}}");
+  };
+  scoring::v1::ScoreLeadRequest request;
+  EXPECT_TRUE(ParseJsonDirect(nested(kMaxJsonDepth), request));
+  EXPECT_EQ(JsonDepth(nested(kMaxJsonDepth)), kMaxJsonDepth);
+  request.Clear();
+  EXPECT_FALSE(ParseJsonDirect(nested(kMaxJsonDepth + 1), request));
 }
 
 TEST(JsonCodecTest, AFullScoreIsWrittenDirectlyAsJsonUtilWritesIt) {
