@@ -249,6 +249,13 @@ absl::Status ParseJson(absl::string_view body, absl::string_view field_path, Mes
 
 }  // namespace
 
+bool RequestBytesFromBody(const Router::Match& match, absl::string_view body,
+                          const std::vector<std::pair<std::string, std::string>>& query,
+                          std::string& bytes) {
+  return match.route->binding.body == "*" && match.bindings.empty() && query.empty() &&
+         JsonToWireDirect(body, match.route->method->descriptor->input_type(), bytes);
+}
+
 int JsonDepth(absl::string_view json) {
   int depth = 0;
   int max_depth = 0;

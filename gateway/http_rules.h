@@ -53,6 +53,14 @@ absl::Status BuildRequest(const Router::Match& match, absl::string_view body,
                           const std::vector<std::pair<std::string, std::string>>& query,
                           google::protobuf::Message& request);
 
+// The request's wire bytes made straight from the JSON body, with no message built
+// (json_direct.h), when the rule binds the whole body and no path variable or query parameter
+// binds a field (POST ...:scoreLead and the like). False otherwise, and when the direct reader
+// declines the body: BuildRequest then makes the request, with json_util's errors.
+bool RequestBytesFromBody(const Router::Match& match, absl::string_view body,
+                          const std::vector<std::pair<std::string, std::string>>& query,
+                          std::string& bytes);
+
 // The deepest nesting of objects and arrays in `json` (strings skipped).
 int JsonDepth(absl::string_view json);
 inline constexpr int kMaxJsonDepth = 32;

@@ -307,11 +307,15 @@ void HttpTranscoder::Handle(const HttpRequest& req,
     res.body = StatusJson(absl::InvalidArgumentError("Content-Type must be application/json"));
     return Send(*exchange, with_id(std::move(res)));
   }
-  std::unique_ptr<google::protobuf::Message> request = NewMessage(method.descriptor->input_type());
-  if (absl::Status s = BuildRequest(*match, req.body, req.query, *request); !s.ok()) {
-    return Send(*exchange, with_id(Error(s)));
+  std::string bytes;
+  if (!RequestBytesFromBody(*match, req.body, req.query, bytes)) {
+    std::unique_ptr<google::protobuf::Message> request =
+        NewMessage(method.descriptor->input_type());
+    if (absl::Status s = BuildRequest(*match, req.body, req.query, *request); !s.ok()) {
+      return Send(*exchange, with_id(Error(s)));
+    }
+    bytes = request->SerializeAsString();
   }
-  std::string bytes = request->SerializeAsString();
   if (method.server_streaming) {
     auto relay = std::make_shared<StreamRelay>(exchange, method.descriptor->output_type(),
                                                std::move(admission->ticket));

@@ -1,6 +1,7 @@
 #include "gateway/json_direct.h"
 
 #include <algorithm>
+#include <array>
 #include <charconv>
 #include <cmath>
 #include <cstdint>
@@ -9,7 +10,11 @@
 #include <unordered_map>
 #include <vector>
 
+#include "absl/algorithm/container.h"
+#include "absl/base/casts.h"
 #include "absl/container/flat_hash_map.h"
+#include "absl/container/flat_hash_set.h"
+#include "absl/container/inlined_vector.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/time/civil_time.h"
@@ -214,12 +219,22 @@ bool AppendString(absl::string_view s, std::string& out) {
 // ---------------------------------------------------------------------------------------------
 // Reading
 
+// The bytes a JSON string holds as they are: printable ASCII but the quote and the backslash.
+constexpr std::array<bool, 256> kPlain = [] {
+  std::array<bool, 256> plain{};
+  for (int c = 0x20; c < 0x80; ++c) {
+    plain[c] = c != '"' && c != '\\';
+  }
+  return plain;
+}();
+
 class Parser {
  public:
-  explicit Parser(absl::string_view text) : p_(text.data()), end_(text.data() + text.size()) {}
+  Parser(absl::string_view text, std::string& out)
+      : p_(text.data()), end_(text.data() + text.size()), out_(out) {}
 
-  bool Document(Message& message) {
-    if (!MessageValue(message, 0)) {
+  bool Document(const Descriptor* type) {
+    if (!MessageValue(type)) {
       return false;
     }
     SkipSpace();
@@ -263,76 +278,106 @@ class Parser {
     return true;
   }
 
-  // A JSON message value of `message`'s type: an object, or a well-known type's own form.
-  bool MessageValue(Message& message, int depth) {
-    if (depth > kMaxDepth) {
+  // ---- the wire ----
+  void Varint(uint64_t v) {
+    while (v >= 0x80) {
+      out_ += static_cast<char>(v | 0x80);
+      v >>= 7;
+    }
+    out_ += static_cast<char>(v);
+  }
+  void Tag(int number, int wire_type) {
+    Varint((static_cast<uint64_t>(number) << 3) | static_cast<uint64_t>(wire_type));
+  }
+  void Fixed(uint64_t v, int bytes) {
+    for (int i = 0; i < bytes; ++i) {
+      out_ += static_cast<char>(v >> (8 * i));
+    }
+  }
+  // A length-delimited field: its tag, then what `content` writes, its length put before it
+  // (in the byte kept for it, which most lengths fit; longer ones move the content over).
+  template <typename F>
+  bool Delimited(int number, F content) {
+    Tag(number, 2);
+    const size_t at = out_.size();
+    out_ += '\0';
+    if (!content()) {
       return false;
     }
-    switch (message.GetDescriptor()->well_known_type()) {
+    uint64_t v = out_.size() - at - 1;
+    if (v < 0x80) {
+      out_[at] = static_cast<char>(v);
+      return true;
+    }
+    char length[10];
+    size_t n = 0;
+    for (;; v >>= 7) {
+      length[n++] = static_cast<char>(v >= 0x80 ? (v | 0x80) : v);
+      if (v < 0x80) {
+        break;
+      }
+    }
+    out_.replace(at, 1, length, n);
+    return true;
+  }
+
+  // The fields of a message of `type` (an object, or a well-known type's own form).
+  bool MessageValue(const Descriptor* type) {
+    switch (type->well_known_type()) {
       case Descriptor::WELLKNOWNTYPE_UNSPECIFIED:
-        return Fields(message, depth);
-      case Descriptor::WELLKNOWNTYPE_TIMESTAMP: {
-        auto* t = google::protobuf::DynamicCastToGenerated<Timestamp>(&message);
-        return t != nullptr && TimestampValue(*t);
-      }
-      case Descriptor::WELLKNOWNTYPE_STRUCT: {
-        auto* s = google::protobuf::DynamicCastToGenerated<Struct>(&message);
-        return s != nullptr && StructValue(*s, depth);
-      }
-      case Descriptor::WELLKNOWNTYPE_VALUE: {
-        auto* v = google::protobuf::DynamicCastToGenerated<Value>(&message);
-        return v != nullptr && Peek() != 'n' && AnyValue(*v, depth);
-      }
-      case Descriptor::WELLKNOWNTYPE_LISTVALUE: {
-        auto* l = google::protobuf::DynamicCastToGenerated<ListValue>(&message);
-        return l != nullptr && ListValueOf(*l, depth);
-      }
+        return Fields(type);
+      case Descriptor::WELLKNOWNTYPE_TIMESTAMP:
+        return TimestampValue();
+      case Descriptor::WELLKNOWNTYPE_STRUCT:
+        return StructValue();
+      case Descriptor::WELLKNOWNTYPE_VALUE:
+        return Peek() != 'n' && AnyValue();
+      case Descriptor::WELLKNOWNTYPE_LISTVALUE:
+        return ListValueOf();
       default:
         return false;
     }
   }
 
-  bool Fields(Message& message, int depth) {
+  bool Fields(const Descriptor* type) {
     if (!Open('{')) {
       return false;
     }
     if (Close('}')) {
       return true;
     }
-    const FieldNames& names = FieldNames::For(message.GetDescriptor());
-    const Reflection* reflection = message.GetReflection();
-    std::vector<int> seen;
+    const FieldNames& names = FieldNames::For(type);
+    absl::InlinedVector<int, 16> seen;        // field numbers
+    absl::InlinedVector<int, 4> seen_oneofs;  // oneof indices
     do {
       SkipSpace();
       if (!String(key_)) {
         return false;
       }
       const FieldDescriptor* field = names.Find(key_);
-      if (field == nullptr || std::find(seen.begin(), seen.end(), field->number()) != seen.end()) {
+      if (field == nullptr || absl::c_linear_search(seen, field->number())) {
         return false;
       }
       seen.push_back(field->number());
-      if (field->containing_oneof() != nullptr &&
-          reflection->HasOneof(message, field->containing_oneof())) {
-        return false;
+      if (const auto* oneof = field->containing_oneof(); oneof != nullptr) {
+        if (absl::c_linear_search(seen_oneofs, oneof->index())) {
+          return false;
+        }
+        seen_oneofs.push_back(oneof->index());
       }
-      if (!Take(':') || !FieldValue(message, field, depth)) {
+      if (!Take(':') || !FieldValue(field)) {
         return false;
       }
     } while (Take(','));
     return Close('}');
   }
 
-  bool FieldValue(Message& message, const FieldDescriptor* field, int depth) {
+  bool FieldValue(const FieldDescriptor* field) {
     if (field->is_map() || Peek() == 'n') {
       return false;
     }
-    const Reflection* reflection = message.GetReflection();
     if (!field->is_repeated()) {
-      if (field->cpp_type() == FieldDescriptor::CPPTYPE_MESSAGE) {
-        return MessageValue(*reflection->MutableMessage(&message, field), depth + 1);
-      }
-      return Scalar(message, field, false);
+      return OneValue(field);
     }
     if (!Open('[')) {
       return false;
@@ -341,46 +386,36 @@ class Parser {
       return true;
     }
     do {
-      if (Peek() == 'n') {
-        return false;
-      }
-      if (field->cpp_type() == FieldDescriptor::CPPTYPE_MESSAGE) {
-        if (!MessageValue(*reflection->AddMessage(&message, field), depth + 1)) {
-          return false;
-        }
-      } else if (!Scalar(message, field, true)) {
+      if (Peek() == 'n' || !OneValue(field)) {
         return false;
       }
     } while (Take(','));
     return Close(']');
   }
 
-  bool Scalar(Message& message, const FieldDescriptor* field, bool add) {
-    const Reflection* r = message.GetReflection();
+  // One value of `field` (an element of a repeated one), with its tag: repeated scalars are
+  // written unpacked, which every parser takes.
+  bool OneValue(const FieldDescriptor* field) {
+    const int number = field->number();
     SkipSpace();
-    switch (field->cpp_type()) {
-      case FieldDescriptor::CPPTYPE_STRING: {
-        std::string s;
-        if (field->type() == FieldDescriptor::TYPE_BYTES || !String(s)) {
-          return false;
-        }
-        add ? r->AddString(&message, field, std::move(s))
-            : r->SetString(&message, field, std::move(s));
-        return true;
-      }
-      case FieldDescriptor::CPPTYPE_BOOL: {
-        bool b;
+    switch (field->type()) {
+      case FieldDescriptor::TYPE_MESSAGE:
+        return Delimited(number, [&] { return MessageValue(field->message_type()); });
+      case FieldDescriptor::TYPE_STRING:
+        return Delimited(number, [&] { return String(out_, /*append=*/true); });
+      case FieldDescriptor::TYPE_BOOL:
         if (Literal("true")) {
-          b = true;
-        } else if (Literal("false")) {
-          b = false;
-        } else {
-          return false;
+          Tag(number, 0);
+          Varint(1);
+          return true;
         }
-        add ? r->AddBool(&message, field, b) : r->SetBool(&message, field, b);
-        return true;
-      }
-      case FieldDescriptor::CPPTYPE_ENUM: {
+        if (Literal("false")) {
+          Tag(number, 0);
+          Varint(0);
+          return true;
+        }
+        return false;
+      case FieldDescriptor::TYPE_ENUM: {
         if (!String(key_)) {
           return false;
         }
@@ -389,70 +424,96 @@ class Parser {
         if (value == nullptr) {
           return false;
         }
-        add ? r->AddEnumValue(&message, field, value->number())
-            : r->SetEnumValue(&message, field, value->number());
+        Tag(number, 0);
+        Varint(static_cast<uint64_t>(static_cast<int64_t>(value->number())));
         return true;
       }
-      case FieldDescriptor::CPPTYPE_DOUBLE: {
+      case FieldDescriptor::TYPE_DOUBLE: {
         double d;
         if (!Number(d)) {
           return false;
         }
-        add ? r->AddDouble(&message, field, d) : r->SetDouble(&message, field, d);
+        Tag(number, 1);
+        Fixed(absl::bit_cast<uint64_t>(d), 8);
         return true;
       }
-      case FieldDescriptor::CPPTYPE_INT32: {
-        int64_t v;
-        if (!Integer(v, false) || v < INT32_MIN || v > INT32_MAX) {
+      default:
+        return Integral(field);
+    }
+  }
+
+  // The integer types: in range for the field's type, or declined.
+  bool Integral(const FieldDescriptor* field) {
+    int64_t v;
+    const bool is64 = field->cpp_type() == FieldDescriptor::CPPTYPE_INT64 ||
+                      field->cpp_type() == FieldDescriptor::CPPTYPE_UINT64;
+    if (!Integer(v, is64)) {
+      return false;
+    }
+    const int number = field->number();
+    switch (field->type()) {
+      case FieldDescriptor::TYPE_INT32:
+      case FieldDescriptor::TYPE_SINT32:
+      case FieldDescriptor::TYPE_SFIXED32:
+        if (v < INT32_MIN || v > INT32_MAX) {
           return false;
         }
-        const auto i = static_cast<int32_t>(v);
-        add ? r->AddInt32(&message, field, i) : r->SetInt32(&message, field, i);
-        return true;
-      }
-      case FieldDescriptor::CPPTYPE_UINT32: {
-        int64_t v;
-        if (!Integer(v, false) || v < 0 || v > UINT32_MAX) {
+        break;
+      case FieldDescriptor::TYPE_UINT32:
+      case FieldDescriptor::TYPE_FIXED32:
+        if (v < 0 || v > UINT32_MAX) {
           return false;
         }
-        const auto u = static_cast<uint32_t>(v);
-        add ? r->AddUInt32(&message, field, u) : r->SetUInt32(&message, field, u);
-        return true;
-      }
-      case FieldDescriptor::CPPTYPE_INT64: {
-        int64_t v;
-        if (!Integer(v, true)) {
+        break;
+      case FieldDescriptor::TYPE_UINT64:
+      case FieldDescriptor::TYPE_FIXED64:
+        if (v < 0) {
           return false;
         }
-        add ? r->AddInt64(&message, field, v) : r->SetInt64(&message, field, v);
-        return true;
-      }
-      case FieldDescriptor::CPPTYPE_UINT64: {
-        int64_t v;
-        if (!Integer(v, true) || v < 0) {
-          return false;
-        }
-        const auto u = static_cast<uint64_t>(v);
-        add ? r->AddUInt64(&message, field, u) : r->SetUInt64(&message, field, u);
-        return true;
-      }
-      default:  // float and anything else: json_util's
+        break;
+      case FieldDescriptor::TYPE_INT64:
+      case FieldDescriptor::TYPE_SINT64:
+      case FieldDescriptor::TYPE_SFIXED64:
+        break;
+      default:  // float, bytes, groups: json_util's
         return false;
+    }
+    switch (field->type()) {
+      case FieldDescriptor::TYPE_SINT32:
+      case FieldDescriptor::TYPE_SINT64:
+        Tag(number, 0);
+        Varint((static_cast<uint64_t>(v) << 1) ^ static_cast<uint64_t>(v >> 63));
+        return true;
+      case FieldDescriptor::TYPE_SFIXED32:
+      case FieldDescriptor::TYPE_FIXED32:
+        Tag(number, 5);
+        Fixed(static_cast<uint64_t>(v), 4);
+        return true;
+      case FieldDescriptor::TYPE_SFIXED64:
+      case FieldDescriptor::TYPE_FIXED64:
+        Tag(number, 1);
+        Fixed(static_cast<uint64_t>(v), 8);
+        return true;
+      default:
+        Tag(number, 0);
+        Varint(static_cast<uint64_t>(v));  // negative int32s sign-extended, as protobuf does
+        return true;
     }
   }
 
   // A JSON string into `out`, unescaped; false on a control character, a malformed escape, a
   // lone surrogate or bytes that are not UTF-8.
-  bool String(std::string& out) {
-    out.clear();
+  bool String(std::string& out, bool append = false) {
+    if (!append) {
+      out.clear();
+    }
     if (p_ >= end_ || *p_ != '"') {
       return false;
     }
     ++p_;
     while (p_ < end_) {
       const char* run = p_;
-      while (p_ < end_ && static_cast<unsigned char>(*p_) >= 0x20 &&
-             static_cast<unsigned char>(*p_) < 0x80 && *p_ != '"' && *p_ != '\\') {
+      while (p_ < end_ && kPlain[static_cast<unsigned char>(*p_)]) {
         ++p_;
       }
       out.append(run, p_);
@@ -636,7 +697,8 @@ class Parser {
 
   // An RFC 3339 timestamp as proto3 JSON writes it: YYYY-MM-DDTHH:MM:SS[.1-9 digits] then Z or
   // an offset +HH:MM / -HH:MM.
-  bool TimestampValue(Timestamp& t) {
+  // Timestamp's fields: seconds (1) and nanos (2), left out when 0 as protobuf does.
+  bool TimestampValue() {
     SkipSpace();
     if (!String(key_)) {
       return false;
@@ -705,32 +767,64 @@ class Parser {
     if (seconds < kMinSeconds || seconds > kMaxSeconds) {
       return false;
     }
-    t.set_seconds(seconds);
-    t.set_nanos(nanos);
+    if (seconds != 0) {
+      Tag(1, 0);
+      Varint(static_cast<uint64_t>(seconds));
+    }
+    if (nanos != 0) {
+      Tag(2, 0);
+      Varint(static_cast<uint64_t>(nanos));
+    }
     return true;
   }
 
-  bool StructValue(Struct& s, int depth) {
+  // Struct's field 1, map<string, Value>: an entry (key 1, value 2) per member. A key given
+  // twice is declined (json_util's rule then applies).
+  bool StructValue() {
     if (!Open('{')) {
       return false;
     }
     if (Close('}')) {
       return true;
     }
-    auto& fields = *s.mutable_fields();
+    absl::InlinedVector<std::string, 8> keys;  // searched in turn while few
+    absl::flat_hash_set<std::string> many;
     do {
       SkipSpace();
-      if (!String(key_) || fields.contains(key_) || !Take(':')) {
+      if (!String(key_)) {
         return false;
       }
-      if (!AnyValue(fields[key_], depth + 1)) {
+      if (many.empty() && keys.size() < 16) {
+        if (absl::c_linear_search(keys, key_)) {
+          return false;
+        }
+        keys.push_back(key_);
+      } else {
+        if (many.empty()) {
+          many.insert(keys.begin(), keys.end());
+        }
+        if (!many.insert(key_).second) {
+          return false;
+        }
+      }
+      if (!Take(':')) {
+        return false;
+      }
+      const bool entry = Delimited(1, [&] {
+        Tag(1, 2);
+        Varint(key_.size());
+        out_ += key_;
+        return Delimited(2, [&] { return AnyValue(); });
+      });
+      if (!entry) {
         return false;
       }
     } while (Take(','));
     return Close('}');
   }
 
-  bool ListValueOf(ListValue& l, int depth) {
+  // ListValue's field 1, repeated Value.
+  bool ListValueOf() {
     if (!Open('[')) {
       return false;
     }
@@ -738,47 +832,47 @@ class Parser {
       return true;
     }
     do {
-      if (!AnyValue(*l.add_values(), depth + 1)) {
+      if (!Delimited(1, [&] { return AnyValue(); })) {
         return false;
       }
     } while (Take(','));
     return Close(']');
   }
 
-  bool AnyValue(Value& v, int depth) {
-    if (depth > kMaxDepth) {
-      return false;
-    }
+  // Value's oneof: null_value 1, number_value 2, string_value 3, bool_value 4, struct_value 5,
+  // list_value 6.
+  bool AnyValue() {
     switch (Peek()) {
       case 'n':
         if (!Literal("null")) {
           return false;
         }
-        v.set_null_value(google::protobuf::NULL_VALUE);
+        Tag(1, 0);
+        Varint(0);
         return true;
       case 't':
-      case 'f':
-        if (Literal("true")) {
-          v.set_bool_value(true);
-          return true;
+      case 'f': {
+        const bool b = Literal("true");
+        if (!b && !Literal("false")) {
+          return false;
         }
-        if (Literal("false")) {
-          v.set_bool_value(false);
-          return true;
-        }
-        return false;
+        Tag(4, 0);
+        Varint(b ? 1 : 0);
+        return true;
+      }
       case '"':
-        return String(*v.mutable_string_value());
+        return Delimited(3, [&] { return String(out_, /*append=*/true); });
       case '{':
-        return StructValue(*v.mutable_struct_value(), depth);
+        return Delimited(5, [&] { return StructValue(); });
       case '[':
-        return ListValueOf(*v.mutable_list_value(), depth);
+        return Delimited(6, [&] { return ListValueOf(); });
       default: {
         double d;
         if (!Number(d)) {
           return false;
         }
-        v.set_number_value(d);
+        Tag(2, 1);
+        Fixed(absl::bit_cast<uint64_t>(d), 8);
         return true;
       }
     }
@@ -786,6 +880,7 @@ class Parser {
 
   const char* p_;
   const char* end_;
+  std::string& out_;
   std::string key_;  // scratch for keys, enum names and timestamps
   int nesting_ = 0;  // objects and arrays open
 };
@@ -1035,8 +1130,14 @@ class Printer {
 
 }  // namespace
 
+bool JsonToWireDirect(absl::string_view json, const Descriptor* type, std::string& out) {
+  out.clear();
+  return Parser(json, out).Document(type);
+}
+
 bool ParseJsonDirect(absl::string_view json, Message& message) {
-  return Parser(json).Document(message);
+  std::string wire;
+  return JsonToWireDirect(json, message.GetDescriptor(), wire) && message.MergeFromString(wire);
 }
 
 bool PrintJsonDirect(const Message& message, std::string& out) {

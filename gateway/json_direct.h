@@ -3,6 +3,7 @@
 #include <string>
 
 #include "absl/strings/string_view.h"
+#include "google/protobuf/descriptor.h"
 #include "google/protobuf/message.h"
 
 // Proto3 JSON read and written directly between the text and the message, through reflection,
@@ -15,9 +16,16 @@
 // included. json_codec_test and json_codec_fuzz compare the two on every input they have.
 namespace accord::gateway {
 
-// Merges the JSON object `json` into `message`, which must be empty. False when it declines
-// (bad JSON among others, and objects and arrays nested more than 32 deep): `message` is then
-// in no particular state and should be cleared.
+// The protobuf wire bytes of the message of `type` that `json` describes, made straight from
+// the text: no message is built (the gateway sends them on as the request). Fields come in the
+// JSON's order and repeated scalars unpacked; parsed, they make the message json_util makes.
+// False when it declines (as ParseJsonDirect).
+bool JsonToWireDirect(absl::string_view json, const google::protobuf::Descriptor* type,
+                      std::string& out);
+
+// Merges the JSON object `json` into `message`, which must be empty (JsonToWireDirect, parsed).
+// False when it declines (bad JSON among others, and objects and arrays nested more than 32 deep):
+// `message` is then in no particular state and should be cleared.
 bool ParseJsonDirect(absl::string_view json, google::protobuf::Message& message);
 
 // Appends `message` as compact proto3 JSON to `out` (field names in lowerCamelCase, defaults

@@ -9,6 +9,7 @@
 #include "gateway/http_rules.h"
 #include "gateway/limits.h"
 #include "gateway/openapi.h"
+#include "tests/testing/json_reference.h"
 #include "tests/testing/status_matchers.h"
 
 namespace accord::gateway {
@@ -135,6 +136,29 @@ TEST_F(RouterTest, JsonErrorsNameTheirField) {
   deep += "}}";
   EXPECT_THAT(BuildRequest(score, deep, {}, request), StatusIs(absl::StatusCode::kInvalidArgument));
   EXPECT_EQ(JsonDepth(R"({"a": "[[[[{{{", "b": [1, {"c": 2}]})"), 3);
+}
+
+// The bytes made straight from the body are the request BuildRequest makes, and only where
+// the body is the whole request and nothing else binds a field.
+TEST_F(RouterTest, RequestBytesFromTheBodyAreTheRequestBuildRequestMakes) {
+  Router::Match score = Find("POST", "/v1/scoring:scoreLead");
+  const std::string body = R"({"lead": {"id": "l-1", "attributes": {"company": {"employees": 500},
+      "tags": ["a", null, true, -1.5]}, "events": [{"type": "webinar",
+      "time": "2026-10-01T10:00:00.250Z", "properties": {"asset": "guide"}}]},
+      "asOf": "2026-11-01T12:00:00+01:00", "view": "BASIC", "selector": {"modelRevision": "4"}})";
+  std::string bytes;
+  ASSERT_TRUE(RequestBytesFromBody(score, body, {}, bytes));
+  scoring::v1::ScoreLeadRequest direct;
+  ASSERT_TRUE(direct.ParseFromString(bytes));
+  scoring::v1::ScoreLeadRequest built;
+  ASSERT_TRUE(BuildRequest(score, body, {}, built).ok());
+  EXPECT_EQ(testing::CanonicalBytes(direct), testing::CanonicalBytes(built));
+  EXPECT_EQ(direct.selector().model_revision(), 4);
+  // Not taken: a body it declines (json_util's error then), a query, a path variable.
+  EXPECT_FALSE(RequestBytesFromBody(score, R"({"lead": {"bogus": 1}})", {}, bytes));
+  EXPECT_FALSE(RequestBytesFromBody(score, body, {{"view", "FULL"}}, bytes));
+  Router::Match propose = Find("POST", "/v1/namespaces/default/definitions/x:propose");
+  EXPECT_FALSE(RequestBytesFromBody(propose, "{}", {}, bytes));
 }
 
 TEST(OpenApiTest, PathsNameEachVariableSegment) {
