@@ -77,6 +77,9 @@ std::string TypeUrl(const google::protobuf::Descriptor* type) {
 
 absl::StatusOr<std::string> WireToJson(const google::protobuf::Descriptor* type,
                                        absl::string_view bytes) {
+  if (std::string json; WireToJsonDirect(type, bytes, json)) {
+    return json;
+  }
   // The converter reads what it can of malformed bytes without a word, so they are parsed
   // first (a few microseconds; the conversion is the cost).
   std::unique_ptr<google::protobuf::Message> message(
@@ -85,13 +88,11 @@ absl::StatusOr<std::string> WireToJson(const google::protobuf::Descriptor* type,
     return absl::InvalidArgumentError(absl::StrCat("not a ", type->full_name()));
   }
   std::string json;
-  if (PrintJsonDirect(*message, json)) {
-    return json;
-  }
-  json.clear();
   google::protobuf::util::JsonPrintOptions options;
+  // Printed from the message's own bytes, as MessageToJsonString does: json_util reads the
+  // bytes given in their order, so a field sent twice or out of order would be written so.
   google::protobuf::util::Status s = google::protobuf::util::BinaryToJsonString(
-      &Resolver(), TypeUrl(type), std::string(bytes), &json, options);
+      &Resolver(), TypeUrl(type), message->SerializeAsString(), &json, options);
   if (!s.ok()) {
     return absl::InternalError(absl::StrCat("not printable as JSON: ", s.message().ToString()));
   }

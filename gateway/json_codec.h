@@ -8,14 +8,12 @@
 #include "google/protobuf/descriptor.h"
 #include "google/protobuf/message.h"
 
-// Protobuf's own JSON conversion (google/protobuf/util/json_util.h), with the type descriptions
-// it works from kept for the life of the process. json_util's MessageToJsonString and
-// JsonStringToMessage describe every message type a conversion meets anew on each call (a
-// google.protobuf.Type built from the descriptor, field by field) and go through a parsed
-// message on the way; these convert the wire bytes directly, on descriptions made once. The
-// JSON is the same, byte for byte, and so are the errors: json_util does exactly this with a
-// resolver that forgets. Before either, the direct conversion (json_direct.h) is tried: it takes
-// the messages the hot methods carry, several times faster, and declines the rest.
+// JSON for the HTTP/JSON port: first the direct conversion (json_direct.h), which takes what
+// the hot methods carry, straight between text and wire bytes; for what it declines,
+// protobuf's own conversion (google/protobuf/util/json_util.h) with the type descriptions it
+// works from kept for the life of the process (json_util's MessageToJsonString and
+// JsonStringToMessage describe every message type a conversion meets anew on each call). The
+// JSON is json_util's, byte for byte (Struct keys aside: sorted), and so are the errors.
 namespace accord::gateway {
 
 // The message of `type` whose wire bytes are `bytes`, as proto3 JSON; INVALID_ARGUMENT when

@@ -886,106 +886,276 @@ class Parser {
 };
 
 // ---------------------------------------------------------------------------------------------
-// Writing
+// Reading the wire
+
+// Reads protobuf wire bytes in order. Every read checks the bounds; false on bytes that are not
+// well-formed.
+class WireReader {
+ public:
+  explicit WireReader(absl::string_view bytes) : p_(bytes.data()), end_(p_ + bytes.size()) {}
+  bool done() const { return p_ == end_; }
+
+  bool Varint(uint64_t& v) {
+    v = 0;
+    for (int shift = 0; shift < 64; shift += 7) {
+      if (p_ == end_) {
+        return false;
+      }
+      const auto b = static_cast<uint8_t>(*p_++);
+      v |= static_cast<uint64_t>(b & 0x7F) << shift;
+      if (b < 0x80) {
+        return true;
+      }
+    }
+    return false;
+  }
+  bool Fixed(int bytes, uint64_t& v) {
+    if (end_ - p_ < bytes) {
+      return false;
+    }
+    v = 0;
+    for (int i = 0; i < bytes; ++i) {
+      v |= static_cast<uint64_t>(static_cast<uint8_t>(p_[i])) << (8 * i);
+    }
+    p_ += bytes;
+    return true;
+  }
+  bool Delimited(absl::string_view& bytes) {
+    uint64_t n;
+    if (!Varint(n) || n > static_cast<uint64_t>(end_ - p_)) {
+      return false;
+    }
+    bytes = absl::string_view(p_, n);
+    p_ += n;
+    return true;
+  }
+  // The next field's number and wire type.
+  bool Tag(int& number, int& wire_type) {
+    uint64_t tag;
+    if (!Varint(tag) || (tag >> 3) == 0 || (tag >> 3) > 536870911) {
+      return false;
+    }
+    number = static_cast<int>(tag >> 3);
+    wire_type = static_cast<int>(tag & 7);
+    return true;
+  }
+
+ private:
+  const char* p_;
+  const char* end_;
+};
+
+// A message type's fields by number, gathered once per type.
+class FieldNumbers {
+ public:
+  static const FieldNumbers& For(const Descriptor* type) {
+    static std::mutex* mu = new std::mutex();
+    static auto* kept = new std::unordered_map<const Descriptor*, std::unique_ptr<FieldNumbers>>();
+    std::lock_guard lock(*mu);
+    std::unique_ptr<FieldNumbers>& numbers = (*kept)[type];
+    if (numbers == nullptr) {
+      numbers = std::make_unique<FieldNumbers>();
+      for (int i = 0; i < type->field_count(); ++i) {
+        const FieldDescriptor* field = type->field(i);
+        if (field->number() < 4096) {
+          numbers->by_number_.resize(std::max<size_t>(numbers->by_number_.size(),
+                                                      static_cast<size_t>(field->number()) + 1));
+          numbers->by_number_[static_cast<size_t>(field->number())] = field;
+        }
+      }
+    }
+    return *numbers;
+  }
+  // Null for a number the type does not have (or past 4095).
+  const FieldDescriptor* Find(int number) const {
+    return static_cast<size_t>(number) < by_number_.size() ? by_number_[number] : nullptr;
+  }
+
+ private:
+  std::vector<const FieldDescriptor*> by_number_;
+};
+
+// ---------------------------------------------------------------------------------------------
+// Writing: proto3 JSON straight from the wire bytes, for canonical bytes (fields in number order,
+// each once, defaults left out, no unknown fields: what protobuf's serializer writes). Other
+// bytes are declined and printed from the parsed message by json_util.
 
 class Printer {
  public:
   explicit Printer(std::string& out) : out_(out) {}
 
-  bool MessageValue(const Message& message, int depth) {
+  bool MessageValue(const Descriptor* type, absl::string_view wire, int depth) {
     if (depth > kMaxDepth) {
       return false;
     }
-    switch (message.GetDescriptor()->well_known_type()) {
+    switch (type->well_known_type()) {
       case Descriptor::WELLKNOWNTYPE_UNSPECIFIED:
-        return Fields(message, depth);
-      case Descriptor::WELLKNOWNTYPE_TIMESTAMP: {
-        const auto* t = google::protobuf::DynamicCastToGenerated<Timestamp>(&message);
-        return t != nullptr && TimestampValue(*t);
-      }
-      case Descriptor::WELLKNOWNTYPE_STRUCT: {
-        const auto* s = google::protobuf::DynamicCastToGenerated<Struct>(&message);
-        return s != nullptr && StructValue(*s, depth);
-      }
-      case Descriptor::WELLKNOWNTYPE_VALUE: {
-        const auto* v = google::protobuf::DynamicCastToGenerated<Value>(&message);
-        return v != nullptr && AnyValue(*v, depth);
-      }
-      case Descriptor::WELLKNOWNTYPE_LISTVALUE: {
-        const auto* l = google::protobuf::DynamicCastToGenerated<ListValue>(&message);
-        return l != nullptr && ListValueOf(*l, depth);
-      }
+        return Fields(type, wire, depth);
+      case Descriptor::WELLKNOWNTYPE_TIMESTAMP:
+        return TimestampValue(wire);
+      case Descriptor::WELLKNOWNTYPE_STRUCT:
+        return StructValue(wire, depth);
+      case Descriptor::WELLKNOWNTYPE_VALUE:
+        return AnyValue(wire, depth);
+      case Descriptor::WELLKNOWNTYPE_LISTVALUE:
+        return ListValueOf(wire, depth);
       default:
         return false;
     }
   }
 
  private:
-  bool Fields(const Message& message, int depth) {
-    const Reflection* r = message.GetReflection();
-    std::vector<const FieldDescriptor*> fields;
-    r->ListFields(message, &fields);
+  bool Fields(const Descriptor* type, absl::string_view wire, int depth) {
+    const FieldNumbers& numbers = FieldNumbers::For(type);
+    WireReader in(wire);
     out_ += '{';
+    int last = 0;
+    const FieldDescriptor* open = nullptr;  // the repeated field whose array is open
     bool first = true;
-    for (const FieldDescriptor* field : fields) {
-      if (field->is_map()) {
+    while (!in.done()) {
+      int number;
+      int wire_type;
+      if (!in.Tag(number, wire_type)) {
         return false;
       }
-      if (!first) {
-        out_ += ',';
+      const FieldDescriptor* field = numbers.Find(number);
+      if (field == nullptr || field->is_map()) {
+        return false;
       }
-      first = false;
-      out_ += '"';
-      out_ += field->json_name();
-      out_ += "\":";
-      if (!field->is_repeated()) {
-        if (!FieldValue(message, field, -1, depth)) {
+      if (field == open) {
+        out_ += ',';
+      } else {
+        if (number <= last) {
+          return false;  // out of order, or a singular field twice
+        }
+        last = number;
+        if (open != nullptr) {
+          out_ += ']';
+        }
+        if (!first) {
+          out_ += ',';
+        }
+        first = false;
+        out_ += '"';
+        out_ += field->json_name();
+        out_ += "\":";
+        open = nullptr;
+        if (field->is_repeated()) {
+          out_ += '[';
+          open = field;
+        }
+      }
+      if (field->is_repeated() && wire_type == 2 && field->is_packable()) {
+        absl::string_view packed;
+        if (!in.Delimited(packed) || packed.empty()) {
+          return false;
+        }
+        WireReader elements(packed);
+        const int element_type = WireTypeOf(field);
+        bool zero;
+        for (bool head = true; !elements.done(); head = false) {
+          if (!head) {
+            out_ += ',';
+          }
+          if (!Scalar(field, element_type, elements, zero)) {
+            return false;
+          }
+        }
+        continue;
+      }
+      if (wire_type != WireTypeOf(field)) {
+        return false;
+      }
+      if (field->type() == FieldDescriptor::TYPE_MESSAGE) {
+        absl::string_view sub;
+        if (!in.Delimited(sub) || !MessageValue(field->message_type(), sub, depth + 1)) {
           return false;
         }
         continue;
       }
-      out_ += '[';
-      const int n = r->FieldSize(message, field);
-      for (int i = 0; i < n; ++i) {
-        if (i > 0) {
-          out_ += ',';
-        }
-        if (!FieldValue(message, field, i, depth)) {
-          return false;
-        }
+      bool zero;
+      if (!Scalar(field, wire_type, in, zero)) {
+        return false;
       }
+      // A default value of a field without presence: protobuf does not write one.
+      if (zero && !field->is_repeated() && !field->has_presence()) {
+        return false;
+      }
+    }
+    if (open != nullptr) {
       out_ += ']';
     }
     out_ += '}';
     return true;
   }
 
-  // The value of `field` (element `index` of a repeated one, or -1).
-  bool FieldValue(const Message& message, const FieldDescriptor* field, int index, int depth) {
-    const Reflection* r = message.GetReflection();
-    const bool one = index < 0;
-    switch (field->cpp_type()) {
-      case FieldDescriptor::CPPTYPE_MESSAGE:
-        return MessageValue(
-            one ? r->GetMessage(message, field) : r->GetRepeatedMessage(message, field, index),
-            depth + 1);
-      case FieldDescriptor::CPPTYPE_STRING: {
-        if (field->type() == FieldDescriptor::TYPE_BYTES) {
-          return false;
-        }
-        std::string scratch;
-        const std::string& s = one ? r->GetStringReference(message, field, &scratch)
-                                   : r->GetRepeatedStringReference(message, field, index, &scratch);
-        return AppendString(s, out_);
-      }
-      case FieldDescriptor::CPPTYPE_BOOL:
-        out_ += (one ? r->GetBool(message, field) : r->GetRepeatedBool(message, field, index))
-                    ? "true"
-                    : "false";
+  static int WireTypeOf(const FieldDescriptor* field) {
+    switch (field->type()) {
+      case FieldDescriptor::TYPE_DOUBLE:
+      case FieldDescriptor::TYPE_FIXED64:
+      case FieldDescriptor::TYPE_SFIXED64:
+        return 1;
+      case FieldDescriptor::TYPE_FLOAT:
+      case FieldDescriptor::TYPE_FIXED32:
+      case FieldDescriptor::TYPE_SFIXED32:
+        return 5;
+      case FieldDescriptor::TYPE_STRING:
+      case FieldDescriptor::TYPE_BYTES:
+      case FieldDescriptor::TYPE_MESSAGE:
+        return 2;
+      case FieldDescriptor::TYPE_GROUP:
+        return 3;
+      default:
+        return 0;
+    }
+  }
+
+  // One scalar value of `field`, read from `in` as `wire_type`; `zero`: its bits are all 0 (a
+  // default value: -0.0 is not one).
+  bool Scalar(const FieldDescriptor* field, int wire_type, WireReader& in, bool& zero) {
+    uint64_t v;
+    if (wire_type == 2) {
+      absl::string_view bytes;
+      const bool ok = field->type() == FieldDescriptor::TYPE_STRING && in.Delimited(bytes) &&
+                      AppendString(bytes, out_);
+      zero = bytes.empty();
+      return ok;
+    }
+    if (wire_type == 0 ? !in.Varint(v) : !in.Fixed(wire_type == 1 ? 8 : 4, v)) {
+      return false;
+    }
+    zero = v == 0;
+    switch (field->type()) {
+      case FieldDescriptor::TYPE_DOUBLE:
+        return Double(absl::bit_cast<double>(v));
+      case FieldDescriptor::TYPE_INT32:
+      case FieldDescriptor::TYPE_SFIXED32:
+        absl::StrAppend(&out_, static_cast<int32_t>(v));
         return true;
-      case FieldDescriptor::CPPTYPE_ENUM: {
-        const int number =
-            one ? r->GetEnumValue(message, field) : r->GetRepeatedEnumValue(message, field, index);
+      case FieldDescriptor::TYPE_SINT32:
+        absl::StrAppend(&out_, static_cast<int32_t>((static_cast<uint32_t>(v) >> 1) ^
+                                                    -static_cast<int32_t>(v & 1)));
+        return true;
+      case FieldDescriptor::TYPE_UINT32:
+      case FieldDescriptor::TYPE_FIXED32:
+        absl::StrAppend(&out_, static_cast<uint32_t>(v));
+        return true;
+      case FieldDescriptor::TYPE_INT64:
+      case FieldDescriptor::TYPE_SFIXED64:
+        absl::StrAppend(&out_, "\"", static_cast<int64_t>(v), "\"");
+        return true;
+      case FieldDescriptor::TYPE_SINT64:
+        absl::StrAppend(&out_, "\"", static_cast<int64_t>((v >> 1) ^ -(v & 1)), "\"");
+        return true;
+      case FieldDescriptor::TYPE_UINT64:
+      case FieldDescriptor::TYPE_FIXED64:
+        absl::StrAppend(&out_, "\"", v, "\"");
+        return true;
+      case FieldDescriptor::TYPE_BOOL:
+        out_ += v != 0 ? "true" : "false";
+        return true;
+      case FieldDescriptor::TYPE_ENUM: {
+        const auto number = static_cast<int32_t>(v);
         if (field->enum_type()->full_name() == "google.protobuf.NullValue") {
           return false;
         }
@@ -997,38 +1167,9 @@ class Printer {
         }
         return AppendString(value->name(), out_);
       }
-      case FieldDescriptor::CPPTYPE_DOUBLE:
-        return Double(one ? r->GetDouble(message, field)
-                          : r->GetRepeatedDouble(message, field, index));
-      case FieldDescriptor::CPPTYPE_FLOAT: {
-        const float f =
-            one ? r->GetFloat(message, field) : r->GetRepeatedFloat(message, field, index);
-        if (!std::isfinite(f)) {
-          return false;
-        }
-        out_ += google::protobuf::SimpleFtoa(f);
-        return true;
-      }
-      case FieldDescriptor::CPPTYPE_INT32:
-        absl::StrAppend(
-            &out_, one ? r->GetInt32(message, field) : r->GetRepeatedInt32(message, field, index));
-        return true;
-      case FieldDescriptor::CPPTYPE_UINT32:
-        absl::StrAppend(&out_, one ? r->GetUInt32(message, field)
-                                   : r->GetRepeatedUInt32(message, field, index));
-        return true;
-      case FieldDescriptor::CPPTYPE_INT64:
-        absl::StrAppend(
-            &out_, "\"",
-            one ? r->GetInt64(message, field) : r->GetRepeatedInt64(message, field, index), "\"");
-        return true;
-      case FieldDescriptor::CPPTYPE_UINT64:
-        absl::StrAppend(
-            &out_, "\"",
-            one ? r->GetUInt64(message, field) : r->GetRepeatedUInt64(message, field, index), "\"");
-        return true;
+      default:  // float: json_util's
+        return false;
     }
-    return false;
   }
 
   bool Double(double d) {
@@ -1039,17 +1180,32 @@ class Printer {
     return true;
   }
 
-  bool TimestampValue(const Timestamp& t) {
-    if (t.seconds() < kMinSeconds || t.seconds() > kMaxSeconds || t.nanos() < 0 ||
-        t.nanos() > 999999999) {
+  // Timestamp: seconds (1), nanos (2).
+  bool TimestampValue(absl::string_view wire) {
+    WireReader in(wire);
+    int64_t seconds = 0;
+    int64_t nanos = 0;
+    int last = 0;
+    while (!in.done()) {
+      int number;
+      int wire_type;
+      uint64_t v;
+      if (!in.Tag(number, wire_type) || number <= last || number > 2 || wire_type != 0 ||
+          !in.Varint(v) || v == 0) {
+        return false;
+      }
+      last = number;
+      (number == 1 ? seconds : nanos) =
+          number == 1 ? static_cast<int64_t>(v) : static_cast<int32_t>(v);
+    }
+    if (seconds < kMinSeconds || seconds > kMaxSeconds || nanos < 0 || nanos > 999999999) {
       return false;
     }
     const absl::CivilSecond c =
-        absl::ToCivilSecond(absl::FromUnixSeconds(t.seconds()), absl::UTCTimeZone());
+        absl::ToCivilSecond(absl::FromUnixSeconds(seconds), absl::UTCTimeZone());
     absl::StrAppendFormat(&out_, "\"%04d-%02d-%02dT%02d:%02d:%02d", c.year(), c.month(), c.day(),
                           c.hour(), c.minute(), c.second());
-    const int nanos = t.nanos();
-    if (nanos % 1000000000 == 0) {
+    if (nanos == 0) {
     } else if (nanos % 1000000 == 0) {
       absl::StrAppendFormat(&out_, ".%03d", nanos / 1000000);
     } else if (nanos % 1000 == 0) {
@@ -1061,24 +1217,45 @@ class Printer {
     return true;
   }
 
-  bool StructValue(const Struct& s, int depth) {
-    std::vector<const google::protobuf::MapPair<std::string, Value>*> entries;
-    entries.reserve(s.fields().size());
-    for (const auto& entry : s.fields()) {
-      entries.push_back(&entry);
+  // Struct: entries (field 1) of key (1) and value (2), written in key order; a key twice (the
+  // last would win) is declined.
+  bool StructValue(absl::string_view wire, int depth) {
+    std::vector<std::pair<absl::string_view, absl::string_view>> entries;
+    WireReader in(wire);
+    while (!in.done()) {
+      int number;
+      int wire_type;
+      absl::string_view entry;
+      if (!in.Tag(number, wire_type) || number != 1 || wire_type != 2 || !in.Delimited(entry)) {
+        return false;
+      }
+      WireReader e(entry);
+      absl::string_view key;
+      absl::string_view value;
+      int k;
+      int kt;
+      int v;
+      int vt;
+      if (!e.Tag(k, kt) || k != 1 || kt != 2 || !e.Delimited(key) || !e.Tag(v, vt) || v != 2 ||
+          vt != 2 || !e.Delimited(value) || !e.done()) {
+        return false;  // not as protobuf writes an entry
+      }
+      entries.emplace_back(key, value);
     }
-    std::sort(entries.begin(), entries.end(),
-              [](const auto* a, const auto* b) { return a->first < b->first; });
+    std::sort(entries.begin(), entries.end());
     out_ += '{';
     for (size_t i = 0; i < entries.size(); ++i) {
       if (i > 0) {
+        if (entries[i].first == entries[i - 1].first) {
+          return false;
+        }
         out_ += ',';
       }
-      if (!AppendString(entries[i]->first, out_)) {
+      if (!AppendString(entries[i].first, out_)) {
         return false;
       }
       out_ += ':';
-      if (!AnyValue(entries[i]->second, depth + 1)) {
+      if (!AnyValue(entries[i].second, depth + 1)) {
         return false;
       }
     }
@@ -1086,13 +1263,21 @@ class Printer {
     return true;
   }
 
-  bool ListValueOf(const ListValue& l, int depth) {
+  // ListValue: values (field 1).
+  bool ListValueOf(absl::string_view wire, int depth) {
+    WireReader in(wire);
     out_ += '[';
-    for (int i = 0; i < l.values_size(); ++i) {
-      if (i > 0) {
+    for (bool first = true; !in.done(); first = false) {
+      int number;
+      int wire_type;
+      absl::string_view value;
+      if (!in.Tag(number, wire_type) || number != 1 || wire_type != 2 || !in.Delimited(value)) {
+        return false;
+      }
+      if (!first) {
         out_ += ',';
       }
-      if (!AnyValue(l.values(i), depth + 1)) {
+      if (!AnyValue(value, depth + 1)) {
         return false;
       }
     }
@@ -1100,29 +1285,50 @@ class Printer {
     return true;
   }
 
-  bool AnyValue(const Value& v, int depth) {
+  // Value: exactly one of null_value 1, number_value 2, string_value 3, bool_value 4,
+  // struct_value 5, list_value 6.
+  bool AnyValue(absl::string_view wire, int depth) {
     if (depth > kMaxDepth) {
       return false;
     }
-    switch (v.kind_case()) {
-      case Value::kNullValue:
-        out_ += "null";
-        return true;
-      case Value::kNumberValue:
-        return Double(v.number_value());
-      case Value::kStringValue:
-        return AppendString(v.string_value(), out_);
-      case Value::kBoolValue:
-        out_ += v.bool_value() ? "true" : "false";
-        return true;
-      case Value::kStructValue:
-        return StructValue(v.struct_value(), depth);
-      case Value::kListValue:
-        return ListValueOf(v.list_value(), depth);
-      case Value::KIND_NOT_SET:
-        return false;
+    WireReader in(wire);
+    int number;
+    int wire_type;
+    if (!in.Tag(number, wire_type)) {
+      return false;  // no kind
     }
-    return false;
+    uint64_t v;
+    absl::string_view bytes;
+    bool ok = false;
+    switch (number) {
+      case 1:
+        ok = wire_type == 0 && in.Varint(v) && v == 0;
+        if (ok) {
+          out_ += "null";
+        }
+        break;
+      case 2:
+        ok = wire_type == 1 && in.Fixed(8, v) && Double(absl::bit_cast<double>(v));
+        break;
+      case 3:
+        ok = wire_type == 2 && in.Delimited(bytes) && AppendString(bytes, out_);
+        break;
+      case 4:
+        ok = wire_type == 0 && in.Varint(v);
+        if (ok) {
+          out_ += v != 0 ? "true" : "false";
+        }
+        break;
+      case 5:
+        ok = wire_type == 2 && in.Delimited(bytes) && StructValue(bytes, depth + 1);
+        break;
+      case 6:
+        ok = wire_type == 2 && in.Delimited(bytes) && ListValueOf(bytes, depth + 1);
+        break;
+      default:
+        break;
+    }
+    return ok && in.done();  // a second kind (the last would win) is declined
   }
 
   std::string& out_;
@@ -1140,8 +1346,13 @@ bool ParseJsonDirect(absl::string_view json, Message& message) {
   return JsonToWireDirect(json, message.GetDescriptor(), wire) && message.MergeFromString(wire);
 }
 
+bool WireToJsonDirect(const Descriptor* type, absl::string_view wire, std::string& out) {
+  out.clear();
+  return Printer(out).MessageValue(type, wire, 0);
+}
+
 bool PrintJsonDirect(const Message& message, std::string& out) {
-  return Printer(out).MessageValue(message, 0);
+  return WireToJsonDirect(message.GetDescriptor(), message.SerializeAsString(), out);
 }
 
 }  // namespace accord::gateway

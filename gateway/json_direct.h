@@ -6,14 +6,15 @@
 #include "google/protobuf/descriptor.h"
 #include "google/protobuf/message.h"
 
-// Proto3 JSON read and written directly between the text and the message, through reflection,
-// for the kinds of fields the API's hot methods carry: scalars (except bytes), enums, messages,
-// repeated fields, oneofs, and the well-known Timestamp, Struct, Value and ListValue. What it
-// does not take (maps other than Struct, bytes, Any, Duration, FieldMask, wrappers, numbers
-// that are not finite or not exact, anything unusual in the text) it declines, and the caller
-// falls back to protobuf's json_util (json_codec.h does), so an input it accepts converts
-// exactly as json_util converts it and an input it declines gets json_util's answer, error text
-// included. json_codec_test and json_codec_fuzz compare the two on every input they have.
+// Proto3 JSON read and written directly between the text and the protobuf wire bytes, with no
+// message in between, for the kinds of fields the API's hot methods carry: scalars (except
+// bytes and float), enums, messages, repeated fields, oneofs, and the well-known Timestamp,
+// Struct, Value and ListValue. What it does not take (maps other than Struct, bytes, Any,
+// Duration, FieldMask, wrappers, numbers that are not finite or not exact, anything unusual in
+// the text or the bytes) it declines, and the caller falls back to protobuf's json_util
+// (json_codec.h does), so an input it takes converts exactly as json_util converts it and an
+// input it declines gets json_util's answer, error text included. json_codec_test and
+// json_codec_fuzz compare the two on every input they have.
 namespace accord::gateway {
 
 // The protobuf wire bytes of the message of `type` that `json` describes, made straight from
@@ -28,8 +29,14 @@ bool JsonToWireDirect(absl::string_view json, const google::protobuf::Descriptor
 // `message` is then in no particular state and should be cleared.
 bool ParseJsonDirect(absl::string_view json, google::protobuf::Message& message);
 
-// Appends `message` as compact proto3 JSON to `out` (field names in lowerCamelCase, defaults
-// left out, Struct keys sorted). False when it declines; `out` then holds a partial text.
+// The message of `type` whose wire bytes are `wire`, as compact proto3 JSON (field names in
+// lowerCamelCase, defaults left out, Struct keys sorted), written straight from the bytes. It
+// takes the bytes protobuf's serializer writes (fields in number order, each once, no default
+// values, no unknown fields); it declines others, and malformed bytes. `out` is replaced.
+bool WireToJsonDirect(const google::protobuf::Descriptor* type, absl::string_view wire,
+                      std::string& out);
+
+// `message` as WireToJsonDirect writes it (tests).
 bool PrintJsonDirect(const google::protobuf::Message& message, std::string& out);
 
 }  // namespace accord::gateway

@@ -1,7 +1,8 @@
 // The JSON of the HTTP/JSON port, differentially: the direct reader and printer
 // (gateway/json_direct.h) and json_codec must agree with protobuf's json_util on any input,
 // as DifferenceFromJsonUtil checks. The first byte picks the message type (the hot requests
-// and responses, and a bare Value); the rest is the JSON. Any disagreement aborts.
+// and responses, and a bare Value) and what the rest is: JSON to read (and write back), or wire
+// bytes to write as JSON (WireDifferenceFromJsonUtil). Any disagreement aborts.
 #include <cstddef>
 #include <cstdint>
 #include <cstdlib>
@@ -24,11 +25,13 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       &google::protobuf::Value::default_instance(),
   };
   const google::protobuf::Message& prototype = *kTypes[data[0] % 4];
-  const std::string json(reinterpret_cast<const char*>(data) + 1, size - 1);
-  const std::string difference = accord::testing::DifferenceFromJsonUtil(prototype, json);
+  const std::string rest(reinterpret_cast<const char*>(data) + 1, size - 1);
+  const std::string difference = (data[0] & 0x80) != 0
+                                     ? accord::testing::WireDifferenceFromJsonUtil(prototype, rest)
+                                     : accord::testing::DifferenceFromJsonUtil(prototype, rest);
   if (!difference.empty()) {
     std::cerr << "json_codec_fuzz: " << prototype.GetTypeName() << ": " << difference << "\n"
-              << json << "\n";
+              << rest << "\n";
     std::abort();
   }
   return 0;

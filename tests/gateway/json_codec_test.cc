@@ -293,6 +293,55 @@ TEST(JsonCodecTest, WhatTheDirectPrinterDeclinesJsonUtilWrites) {
   EXPECT_EQ(*json, R"("NaN")");
 }
 
+// Wire bytes protobuf's serializer would not write (fields out of order, a field twice, an
+// explicit default, an unknown field, unpacked and packed repeated values, another kind of a
+// Value after the first) are declined by the direct printer and written by json_util; the
+// bytes it writes itself are written as json_util writes their message.
+TEST(JsonCodecTest, WireBytesTheSerializerWouldNotWriteGetJsonUtilsAnswer) {
+  auto tag = [](int number, int wire_type) {
+    return std::string(1, static_cast<char>((number << 3) | wire_type));
+  };
+  auto str = [&](int number, const std::string& v) {
+    return tag(number, 2) + static_cast<char>(v.size()) + v;
+  };
+  const std::string id = str(1, "l-1");
+  const std::string ns = str(2, "default");
+  const std::string grade = str(8, "B4");
+  const std::string zero_fit = tag(3, 1) + std::string(8, '\0');
+  std::string reason;
+  reason += tag(1, 0) + '\x01';                   // kind FIT
+  reason += str(3, "size") + tag(6, 0) + '\x03';  // rule, events_counted 3
+  const std::string reasons = tag(14, 2) + static_cast<char>(reason.size()) + reason;
+  for (const auto& [wire, direct] : std::vector<std::pair<std::string, bool>>{
+           {id + ns + grade + reasons + reasons, true},  // as the serializer writes them
+           {ns + id, false},                             // out of order
+           {id + id, false},                             // a field twice
+           {id + zero_fit, false},                       // a default written out
+           {id + tag(99, 0) + '\x01', false},            // a field it does not know
+           {id + reasons + grade, false},
+           {std::string("\x0a\x05l-1"), false},  // cut short
+       }) {
+    bool took = false;
+    EXPECT_EQ(testing::WireDifferenceFromJsonUtil(scoring::v1::LeadScore(), wire, &took), "");
+    EXPECT_EQ(took, direct) << scoring::v1::LeadScore().GetTypeName();
+  }
+  // A Value with two kinds (the last wins), and one with none.
+  const std::string two_kinds = std::string("\x20\x01") + "\x1a\x01x";
+  bool took = true;
+  EXPECT_EQ(testing::WireDifferenceFromJsonUtil(google::protobuf::Value(), two_kinds, &took), "");
+  EXPECT_FALSE(took);
+  EXPECT_EQ(testing::WireDifferenceFromJsonUtil(google::protobuf::Value(), "", &took), "");
+  EXPECT_FALSE(took);
+  // A Struct with a key twice: the last wins.
+  google::protobuf::Struct one;
+  (*one.mutable_fields())["k"].set_number_value(1);
+  google::protobuf::Struct other;
+  (*other.mutable_fields())["k"].set_string_value("v");
+  const std::string twice = one.SerializeAsString() + other.SerializeAsString();
+  EXPECT_EQ(testing::WireDifferenceFromJsonUtil(google::protobuf::Struct(), twice, &took), "");
+  EXPECT_FALSE(took);
+}
+
 // Random edits of valid requests (bytes that matter to JSON inserted, removed, replaced):
 // whatever the edit makes, json_codec's answer is json_util's.
 TEST(JsonCodecTest, EditedRequestsGetJsonUtilsAnswer) {

@@ -115,4 +115,49 @@ inline std::string DifferenceFromJsonUtil(const google::protobuf::Message& proto
   return "";
 }
 
+// Empty when json_codec writes the wire bytes `wire` of a `prototype` message as json_util
+// writes the message they parse to (an error when they do not parse); otherwise what differs.
+// `*direct_took`: the direct printer wrote them.
+inline std::string WireDifferenceFromJsonUtil(const google::protobuf::Message& prototype,
+                                              const std::string& wire,
+                                              bool* direct_took = nullptr) {
+  namespace util = google::protobuf::util;
+  std::string direct;
+  const bool took = gateway::WireToJsonDirect(prototype.GetDescriptor(), wire, direct);
+  if (direct_took != nullptr) {
+    *direct_took = took;
+  }
+  std::unique_ptr<google::protobuf::Message> message(prototype.New());
+  const bool parses = message->ParseFromString(wire);
+  absl::StatusOr<std::string> ours = gateway::WireToJson(prototype.GetDescriptor(), wire);
+  if (!parses) {
+    if (took) {
+      return "the direct printer wrote bytes protobuf does not parse";
+    }
+    return ours.ok() ? "json_codec wrote bytes protobuf does not parse" : "";
+  }
+  std::string want;
+  if (!util::MessageToJsonString(*message, &want).ok()) {
+    return "";  // nothing json_util writes to compare with
+  }
+  if (!ours.ok()) {
+    return absl::StrCat("json_codec cannot write what json_util writes: ",
+                        ours.status().ToString());
+  }
+  if (took && direct != *ours) {
+    return "json_codec did not use what the direct printer wrote";
+  }
+  if (!HasUnorderedKeys(*message)) {
+    return *ours == want ? "" : absl::StrCat("another JSON: ", *ours, " vs ", want);
+  }
+  std::unique_ptr<google::protobuf::Message> ours_back(prototype.New());
+  std::unique_ptr<google::protobuf::Message> want_back(prototype.New());
+  if (!util::JsonStringToMessage(*ours, ours_back.get(), util::JsonParseOptions()).ok() ||
+      !util::JsonStringToMessage(want, want_back.get(), util::JsonParseOptions()).ok() ||
+      CanonicalBytes(*ours_back) != CanonicalBytes(*want_back)) {
+    return absl::StrCat("another JSON: ", *ours, " vs ", want);
+  }
+  return "";
+}
+
 }  // namespace accord::testing
