@@ -139,6 +139,7 @@ struct Stream {
   // Set for a call the process makes itself (H2Relay::Call): it has no client, and its
   // response is gathered and handed to this when the call ends.
   H2Relay::CallDone internal;
+  std::shared_ptr<H2Relay::CallToken> token;  // how the caller cancels it
   // The request's gRPC framing, checked as it passes.
   frontdoor::MessageScanner framing;
 };
@@ -347,8 +348,12 @@ class H2Relay::Loop {
     std::string request;
     absl::Time deadline;
     H2Relay::CallDone done;
+    std::shared_ptr<H2Relay::CallToken> token;
   };
   void GiveCall(InternalCall call);
+  // On the loop: the call of `token` ends CANCELLED, its backend stream reset (before it
+  // starts: it never starts).
+  void CancelCall(const std::shared_ptr<H2Relay::CallToken>& token);
   frontdoor::EventLoop& events() { return events_; }
   Loop(RelayRoutes& routes, const RelayOptions& options, RpcMetrics* rpc_metrics, Workers* workers,
        frontdoor::ConnectionLimits* limits, frontdoor::BufferBudget* budget);
@@ -2232,12 +2237,18 @@ void H2Relay::Loop::StartCall(InternalCall call) {
     call.done(absl::UnavailableError("the server is shutting down"), "");
     return;
   }
+  if (call.token->cancelled) {
+    call.done(absl::CancelledError("the caller left"), "");
+    return;
+  }
   auto owned = std::make_unique<Stream>(options_.max_message_bytes);
   Stream* s = owned.get();
   streams_.emplace(s, std::move(owned));
   s->serial = ++next_serial_;
   s->client_open = false;  // no client: nothing is written to one
   s->internal = std::move(call.done);
+  s->token = std::move(call.token);
+  s->token->stream = s;
   s->target = call.backend;
   s->started = s->opened = now_;
   s->deadline = call.deadline;
@@ -2259,9 +2270,27 @@ void H2Relay::Loop::FinishCall(Stream* s, const absl::Status& status) {
   }
   H2Relay::CallDone done = std::move(s->internal);
   s->internal = nullptr;
+  if (s->token != nullptr) {
+    s->token->stream = nullptr;
+    s->token.reset();
+  }
   std::string response = std::move(s->response.data);
   s->response = Pipe();
   done(status, std::move(response));
+}
+
+void H2Relay::Loop::CancelCall(const std::shared_ptr<H2Relay::CallToken>& token) {
+  auto* s = static_cast<Stream*>(token->stream);
+  if (s == nullptr) {
+    token->cancelled = true;  // not started yet, or already over
+    return;
+  }
+  if (s->up_open && s->up != nullptr) {
+    nghttp2_submit_rst_stream(s->up->session(), NGHTTP2_FLAG_NONE, s->up_id, NGHTTP2_CANCEL);
+    MarkDirty(s->up);
+  }
+  FinishCall(s, absl::CancelledError("the caller left"));
+  MaybeFree(s);
 }
 
 void H2Relay::Loop::OnWake() {
@@ -2421,8 +2450,8 @@ std::vector<frontdoor::EventLoop*> H2Relay::event_loops() const {
   return loops;
 }
 
-void H2Relay::Call(int backend, std::string path, std::vector<RelayHeader> headers,
-                   std::string request, absl::Time deadline, CallDone done) {
+H2Relay::CallCancel H2Relay::Call(int backend, std::string path, std::vector<RelayHeader> headers,
+                                  std::string request, absl::Time deadline, CallDone done) {
   // From one of the loops (an HTTP/1.1 connection served on it): that loop's connections.
   Loop* loop = nullptr;
   for (const auto& l : loops_) {
@@ -2433,8 +2462,10 @@ void H2Relay::Call(int backend, std::string path, std::vector<RelayHeader> heade
   if (loop == nullptr) {
     loop = loops_[next_call_loop_.fetch_add(1, std::memory_order_relaxed) % loops_.size()].get();
   }
+  auto token = std::make_shared<CallToken>();
   loop->GiveCall(Loop::InternalCall{backend, std::move(path), std::move(headers),
-                                    std::move(request), deadline, std::move(done)});
+                                    std::move(request), deadline, std::move(done), token});
+  return [loop, token] { loop->events().Post([loop, token] { loop->CancelCall(token); }); };
 }
 
 H2Relay::~H2Relay() {

@@ -202,9 +202,18 @@ class H2Relay final {
   // messages. Thread-safe; after Start.
   // Called from one of the relay's own loops (event_loops()), the call is made on that loop's
   // backend connections and starts at the end of the loop's turn, without a wake-up.
+  // The call returned cancels it (the caller left): `done` then runs with CANCELLED and the
+  // backend stream is reset; after the call is over it does nothing. Thread-safe, until the
+  // relay shuts down.
   using CallDone = std::function<void(absl::Status, std::string)>;
-  void Call(int backend, std::string path, std::vector<RelayHeader> headers, std::string request,
-            absl::Time deadline, CallDone done);
+  using CallCancel = std::function<void()>;
+  CallCancel Call(int backend, std::string path, std::vector<RelayHeader> headers,
+                  std::string request, absl::Time deadline, CallDone done);
+  // A call's state on its loop (its loop's thread only).
+  struct CallToken {
+    void* stream = nullptr;  // the call's stream while it runs
+    bool cancelled = false;  // cancelled before it started
+  };
   // The relay's event loops, running after Start until Shutdown: another server may serve its
   // connections on them (Http1ServerOptions::loops) and must stop before the relay does.
   std::vector<frontdoor::EventLoop*> event_loops() const;

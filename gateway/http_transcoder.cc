@@ -329,24 +329,28 @@ void HttpTranscoder::Handle(const HttpRequest& req,
   frontdoor::AppendMessage(framed, [&](std::string& out) { out += bytes; });
   auto ticket = std::make_shared<Ticket>(std::move(admission->ticket));
   const google::protobuf::Descriptor* output = method.descriptor->output_type();
-  relay_.Call(static_cast<int>(method.backend), method.path, gate_.DownstreamMetadata(headers),
-              std::move(framed), gate_.DownstreamDeadline(method, absl::InfiniteFuture()),
-              [ticket, exchange = std::move(exchange), output, with_id,
-               accepts_gzip = req.accepts_gzip](absl::Status status, std::string response) {
-                *ticket = Ticket();  // the slot goes back as the backend answers
-                if (!status.ok()) {
-                  return Send(*exchange, with_id(Error(status)));
-                }
-                absl::StatusOr<std::string> message = OnlyMessage(response);
-                if (!message.ok()) {
-                  return Send(*exchange, with_id(Error(message.status())));
-                }
-                absl::StatusOr<std::string> json = ToJson(output, *message);
-                if (!json.ok()) {
-                  return Send(*exchange, with_id(Error(json.status())));
-                }
-                Send(*exchange, with_id(Json(accepts_gzip, *std::move(json))));
-              });
+  // The call is cancelled (its backend stream reset, its slot given back) if the client leaves
+  // before the answer.
+  frontdoor::HttpExchange& answer = *exchange;
+  answer.OnCancel(
+      relay_.Call(static_cast<int>(method.backend), method.path, gate_.DownstreamMetadata(headers),
+                  std::move(framed), gate_.DownstreamDeadline(method, absl::InfiniteFuture()),
+                  [ticket, exchange = std::move(exchange), output, with_id,
+                   accepts_gzip = req.accepts_gzip](absl::Status status, std::string response) {
+                    *ticket = Ticket();  // the slot goes back as the backend answers
+                    if (!status.ok()) {
+                      return Send(*exchange, with_id(Error(status)));
+                    }
+                    absl::StatusOr<std::string> message = OnlyMessage(response);
+                    if (!message.ok()) {
+                      return Send(*exchange, with_id(Error(message.status())));
+                    }
+                    absl::StatusOr<std::string> json = ToJson(output, *message);
+                    if (!json.ok()) {
+                      return Send(*exchange, with_id(Error(json.status())));
+                    }
+                    Send(*exchange, with_id(Json(accepts_gzip, *std::move(json))));
+                  }));
 }
 
 }  // namespace accord::gateway

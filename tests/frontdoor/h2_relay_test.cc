@@ -1049,6 +1049,33 @@ TEST_F(H2RelayCallTest, ACallPastItsDeadlineEnds) {
   EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(2));
 }
 
+TEST_F(H2RelayCallTest, ACancelledCallEndsCancelledAndResetsItsBackendStream) {
+  StartBackend();
+  auto done = std::make_shared<std::promise<absl::Status>>();
+  H2Relay::CallCancel cancel = relay_->Call(
+      0, "/t.T/Push", {{"authorization", "Bearer ok"}}, Framed("w"), absl::InfiniteFuture(),
+      [done](absl::Status status, std::string) { done->set_value(std::move(status)); });
+  std::shared_ptr<LocalPush> push;
+  for (int i = 0; i < 500 && push == nullptr; ++i) {  // the backend has the call
+    push = backend_routes_.pusher.push();
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  ASSERT_NE(push, nullptr);
+  cancel();
+  auto ended = done->get_future();
+  ASSERT_EQ(ended.wait_for(std::chrono::seconds(2)), std::future_status::ready);
+  EXPECT_EQ(ended.get().code(), absl::StatusCode::kCancelled);
+  bool reset = false;  // the backend's call ends: its writes are dropped
+  for (int i = 0; i < 200 && !reset; ++i) {
+    reset = !push->Write(Framed("late"));
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  EXPECT_TRUE(reset);
+  cancel();  // a second time, after the end: nothing
+  EXPECT_EQ(CallAndWait("/t.T/Relayed", {{"authorization", "Bearer ok"}}, Framed("n")).second,
+            Framed("n"));
+}
+
 // Timeouts of minutes, on a clock the test moves.
 class H2RelayClockTest : public H2RelayLimitsTest {
  protected:
