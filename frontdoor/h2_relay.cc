@@ -36,6 +36,7 @@
 #include "common/rpc_metrics.h"
 #include "common/status.h"
 #include "common/trace.h"
+#include "frontdoor/acceptor.h"
 #include "frontdoor/buffer_budget.h"
 #include "frontdoor/connection_limits.h"
 #include "frontdoor/event_loop.h"
@@ -401,13 +402,11 @@ class H2Relay::Loop {
   void EndTurn();
   // After the drain: every connection closed, on the loop's thread.
   void Finish();
-  void Accept();
   // Takes over an accepted connection from `peer` (on this loop's thread).
   void Adopt(int fd, std::string peer);
   // Hands an accepted connection to this loop (from another loop's thread).
   void Give(int fd, std::string peer);
   // Listens again after Accept paused (out of file descriptors).
-  void ResumeAccepting();
   void Sweep(absl::Time now);
   // Ends a call on both sides: RST_STREAM to its backend, `status` in trailers to its client.
   void Cancel(Stream* s, const absl::Status& status);
@@ -477,6 +476,7 @@ class H2Relay::Loop {
   RpcMetrics* rpc_metrics_;      // null: not recorded
   frontdoor::EventLoop events_;  // its thread, epoll and wake-ups
   int listen_fd_ = -1;
+  std::unique_ptr<frontdoor::Acceptor> acceptor_;  // the first loop's
   int port_ = 0;
   std::vector<Loop*> loops_;  // every loop, this one included; the first accepts
   size_t next_loop_ = 0;
@@ -528,8 +528,6 @@ class H2Relay::Loop {
   frontdoor::BufferBudget* budget_;      // the relay's, over every loop
   // Large buffers freed (an attack's, a burst's): returned to the system at the next sweep.
   frontdoor::ReleaseAfter release_{16 << 20, absl::Seconds(2)};
-  bool accept_paused_ = false;
-  absl::Time accept_failure_logged_ = absl::InfinitePast();
 };
 
 namespace {
@@ -1008,7 +1006,19 @@ absl::Status H2Relay::Loop::Listen(bool listen_too) {
   }
   listen_fd_ = *fd;
   port_ = frontdoor::LocalPort(listen_fd_);
-  events_.Add(listen_fd_, EPOLLIN, [this](uint32_t) { Accept(); });
+  acceptor_ = std::make_unique<frontdoor::Acceptor>(
+      events_, *limits_, "gRPC",
+      [this](int fd, std::string peer) {
+        // Dealt in turn, so that even two connections (a gateway's) use two loops.
+        Loop* to = loops_[next_loop_++ % loops_.size()];
+        if (to == this) {
+          Adopt(fd, std::move(peer));
+        } else {
+          to->Give(fd, std::move(peer));
+        }
+      },
+      [this](absl::string_view reason) { routes_.CountRejected(reason); });
+  acceptor_->Start(listen_fd_);
   return absl::OkStatus();
 }
 
@@ -1956,52 +1966,6 @@ void H2Relay::Loop::CloseClient(ClientConn* c) {
   }
 }
 
-void H2Relay::Loop::Accept() {
-  for (;;) {
-    int fd = accept4(listen_fd_, nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC);
-    if (fd < 0) {
-      if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM) {
-        // Out of descriptors or memory: the pending connection stays in the backlog, and the
-        // listening socket stays readable. Accepting pauses (epoll would wake at once and
-        // spin) until the next sweep, when connections closed since may have made room.
-        events_.Modify(listen_fd_, 0);
-        accept_paused_ = true;
-        if (now_ - accept_failure_logged_ >= kFailureLogInterval) {
-          accept_failure_logged_ = now_;
-          Log(LogLevel::kWarning, "cannot accept connections", {{"error", std::strerror(errno)}});
-        }
-      }
-      return;
-    }
-    std::string peer = frontdoor::PeerAddress(fd);
-    std::string why;
-    if (!limits_->TryAdd(peer, &why)) {
-      close(fd);
-      routes_.CountRejected("connections");
-      if (now_ - accept_failure_logged_ >= kFailureLogInterval) {
-        accept_failure_logged_ = now_;
-        Log(LogLevel::kWarning, "connection refused", {{"peer", peer}, {"why", why}});
-      }
-      continue;
-    }
-    NoDelay(fd);
-    // Dealt in turn, so that even two connections (a gateway's) use two loops.
-    Loop* to = loops_[next_loop_++ % loops_.size()];
-    if (to == this) {
-      Adopt(fd, std::move(peer));
-    } else {
-      to->Give(fd, std::move(peer));
-    }
-  }
-}
-
-void H2Relay::Loop::ResumeAccepting() {
-  if (accept_paused_ && !stopping_.load()) {
-    accept_paused_ = false;
-    events_.Modify(listen_fd_, EPOLLIN);
-  }
-}
-
 void H2Relay::Loop::Give(int fd, std::string peer) {
   {
     std::lock_guard lock(inbox_mu_);
@@ -2373,7 +2337,9 @@ void H2Relay::Loop::EndTurn() {
   const absl::Time now = Now();
   if (now - last_sweep_ >= absl::Milliseconds(100)) {
     last_sweep_ = now;
-    ResumeAccepting();
+    if (acceptor_ != nullptr && !stopping_.load()) {
+      acceptor_->Resume();  // after a pause at the descriptor limit
+    }
     Sweep(now);
     release_.MaybeRelease(now);
     Settle();
@@ -2381,8 +2347,8 @@ void H2Relay::Loop::EndTurn() {
   if (stopping_.load() && !draining_) {
     draining_ = true;
     drain_until_ = now + absl::Nanoseconds(grace_ns_.load());
-    if (listen_fd_ >= 0) {
-      events_.Modify(listen_fd_, 0);
+    if (acceptor_ != nullptr) {
+      acceptor_->Stop();
     }
     for (const auto& [c, owned] : conns_) {
       if (!c->upstream()) {

@@ -16,6 +16,7 @@
 #include "absl/strings/str_cat.h"
 
 #include "common/log.h"
+#include "frontdoor/acceptor.h"
 #include "frontdoor/connection_limits.h"
 #include "frontdoor/event_loop.h"
 #include "frontdoor/memory.h"
@@ -28,7 +29,6 @@ constexpr size_t kReadChunk = 64 * 1024;
 // An output buffer larger than this is freed once written, not kept for the next response.
 constexpr size_t kKeptBuffer = 64 * 1024;
 constexpr absl::Duration kTick = absl::Milliseconds(100);
-constexpr absl::Duration kFailureLogInterval = absl::Seconds(5);
 
 class Exchange;
 
@@ -105,19 +105,21 @@ class Http1Server::Loop {
   void Attach(int listen_fd, std::vector<Loop*> loops) {
     tick_ = events_->AddTick(kTick, [this] { Tick(); });
     if (listen_fd >= 0) {
-      listen_fd_ = listen_fd;
       loops_ = std::move(loops);
-      events_->Add(listen_fd, EPOLLIN, [this](uint32_t) { Accept(); });
+      acceptor_ = std::make_unique<Acceptor>(
+          *events_, shared_.limits, "HTTP",
+          [this](int fd, std::string peer) { Deal(fd, std::move(peer)); },
+          [this](absl::string_view reason) { handler_.CountRejected(reason); });
+      acceptor_->Start(listen_fd);
     }
   }
   // On the loop (or after it ended): every connection closed, the loop given back.
   void Finish() {
     finished_ = true;
     CloseAll();
-    if (listen_fd_ >= 0 && !draining_) {
-      events_->Remove(listen_fd_);
+    if (acceptor_ != nullptr) {
+      acceptor_->Stop();
     }
-    listen_fd_ = -1;
     events_->RemoveTick(tick_);
   }
 
@@ -133,7 +135,8 @@ class Http1Server::Loop {
   void StreamEnd(Conn* c);
 
  private:
-  void Accept();
+  // An accepted connection, given to the loops in turn.
+  void Deal(int fd, std::string peer);
   void OnEvents(Conn* c, uint32_t events);
   void Read(Conn* c);
   void Next(Conn* c);
@@ -151,12 +154,10 @@ class Http1Server::Loop {
   EventLoop* const events_;
   int tick_ = 0;
   bool finished_ = false;
-  int listen_fd_ = -1;
+  std::unique_ptr<Acceptor> acceptor_;  // the first loop's
   std::vector<Loop*> loops_;
   size_t next_loop_ = 0;
-  bool accept_paused_ = false;
   bool draining_ = false;
-  absl::Time failure_logged_ = absl::InfinitePast();
   std::unordered_map<Conn*, std::unique_ptr<Conn>> conns_;
   std::vector<char> buffer_ = std::vector<char>(kReadChunk);
   ReleaseAfter release_{16 << 20, absl::Seconds(2)};
@@ -268,44 +269,14 @@ class Exchange final : public HttpExchange, public std::enable_shared_from_this<
 
 }  // namespace
 
-void Http1Server::Loop::Accept() {
-  for (;;) {
-    int fd = accept4(listen_fd_, nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC);
-    if (fd < 0) {
-      if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM) {
-        // Out of descriptors: the connection waits in the backlog and the socket stays
-        // readable, so accepting pauses until the next tick instead of spinning.
-        events_->Modify(listen_fd_, 0);
-        accept_paused_ = true;
-        handler_.CountRejected("descriptors");
-        if (events_->Now() - failure_logged_ >= kFailureLogInterval) {
-          failure_logged_ = events_->Now();
-          Log(LogLevel::kWarning, "cannot accept HTTP connections",
-              {{"error", std::strerror(errno)}});
-        }
-      }
-      return;
-    }
-    std::string peer = PeerAddress(fd);
-    std::string why;
-    if (!shared_.limits.TryAdd(peer, &why)) {
-      close(fd);
-      handler_.CountRejected("connections");
-      if (events_->Now() - failure_logged_ >= kFailureLogInterval) {
-        failure_logged_ = events_->Now();
-        Log(LogLevel::kWarning, "HTTP connection refused", {{"peer", peer}, {"why", why}});
-      }
-      continue;
-    }
-    shared_.open++;
-    NoDelay(fd);
-    Loop* to = loops_[next_loop_++ % loops_.size()];
-    if (to == this) {
-      Adopt(fd, std::move(peer));
-    } else {
-      to->events_->Post(
-          [to, fd, peer = std::move(peer)]() mutable { to->Adopt(fd, std::move(peer)); });
-    }
+void Http1Server::Loop::Deal(int fd, std::string peer) {
+  shared_.open++;
+  Loop* to = loops_[next_loop_++ % loops_.size()];
+  if (to == this) {
+    Adopt(fd, std::move(peer));
+  } else {
+    to->events_->Post(
+        [to, fd, peer = std::move(peer)]() mutable { to->Adopt(fd, std::move(peer)); });
   }
 }
 
@@ -532,8 +503,8 @@ void Http1Server::Loop::Close(Conn* c, absl::string_view /*reason*/) {
 
 void Http1Server::Loop::Drain() {
   draining_ = true;
-  if (listen_fd_ >= 0) {
-    events_->Remove(listen_fd_);
+  if (acceptor_ != nullptr) {
+    acceptor_->Stop();
   }
   std::vector<Conn*> all;
   for (auto& [c, owned] : conns_) {
@@ -568,9 +539,8 @@ void Http1Server::Loop::CloseAll() {
 
 void Http1Server::Loop::Tick() {
   const absl::Time now = events_->Now();
-  if (accept_paused_ && !draining_) {
-    accept_paused_ = false;
-    events_->Modify(listen_fd_, EPOLLIN);
+  if (acceptor_ != nullptr && !draining_) {
+    acceptor_->Resume();
   }
   std::vector<Conn*> all;
   all.reserve(conns_.size());

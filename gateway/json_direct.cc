@@ -47,23 +47,28 @@ constexpr int64_t kMaxSeconds = 253402300799;
 // conversion its own way).
 constexpr int64_t kExactInteger = int64_t{1} << 53;
 
-// A message type's fields by JSON name and by proto name, gathered once per type.
+// `T` made from a message type once, the first time it is asked for, and kept for the process.
+template <typename T>
+const T& KeptFor(const Descriptor* type) {
+  static std::mutex* mu = new std::mutex();
+  static auto* kept = new std::unordered_map<const Descriptor*, std::unique_ptr<T>>();
+  std::lock_guard lock(*mu);
+  std::unique_ptr<T>& made = (*kept)[type];
+  if (made == nullptr) {
+    made = std::make_unique<T>(type);
+  }
+  return *made;
+}
+
+// A message type's fields by JSON name and by proto name.
 class FieldNames {
  public:
-  static const FieldNames& For(const Descriptor* type) {
-    static std::mutex* mu = new std::mutex();
-    static auto* kept = new std::unordered_map<const Descriptor*, std::unique_ptr<FieldNames>>();
-    std::lock_guard lock(*mu);
-    std::unique_ptr<FieldNames>& names = (*kept)[type];
-    if (names == nullptr) {
-      names = std::make_unique<FieldNames>();
-      for (int i = 0; i < type->field_count(); ++i) {
-        const FieldDescriptor* field = type->field(i);
-        names->by_name_.emplace(field->json_name(), field);
-        names->by_name_.emplace(field->name(), field);
-      }
+  explicit FieldNames(const Descriptor* type) {
+    for (int i = 0; i < type->field_count(); ++i) {
+      const FieldDescriptor* field = type->field(i);
+      by_name_.emplace(field->json_name(), field);
+      by_name_.emplace(field->name(), field);
     }
-    return *names;
   }
 
   const FieldDescriptor* Find(absl::string_view key) const {
@@ -346,7 +351,7 @@ class Parser {
     if (Close('}')) {
       return true;
     }
-    const FieldNames& names = FieldNames::For(type);
+    const FieldNames& names = KeptFor<FieldNames>(type);
     absl::InlinedVector<int, 16> seen;        // field numbers
     absl::InlinedVector<int, 4> seen_oneofs;  // oneof indices
     do {
@@ -945,26 +950,18 @@ class WireReader {
   const char* end_;
 };
 
-// A message type's fields by number, gathered once per type.
+// A message type's fields by number.
 class FieldNumbers {
  public:
-  static const FieldNumbers& For(const Descriptor* type) {
-    static std::mutex* mu = new std::mutex();
-    static auto* kept = new std::unordered_map<const Descriptor*, std::unique_ptr<FieldNumbers>>();
-    std::lock_guard lock(*mu);
-    std::unique_ptr<FieldNumbers>& numbers = (*kept)[type];
-    if (numbers == nullptr) {
-      numbers = std::make_unique<FieldNumbers>();
-      for (int i = 0; i < type->field_count(); ++i) {
-        const FieldDescriptor* field = type->field(i);
-        if (field->number() < 4096) {
-          numbers->by_number_.resize(std::max<size_t>(numbers->by_number_.size(),
-                                                      static_cast<size_t>(field->number()) + 1));
-          numbers->by_number_[static_cast<size_t>(field->number())] = field;
-        }
+  explicit FieldNumbers(const Descriptor* type) {
+    for (int i = 0; i < type->field_count(); ++i) {
+      const FieldDescriptor* field = type->field(i);
+      const auto number = static_cast<size_t>(field->number());
+      if (number < 4096) {
+        by_number_.resize(std::max(by_number_.size(), number + 1));
+        by_number_[number] = field;
       }
     }
-    return *numbers;
   }
   // Null for a number the type does not have (or past 4095).
   const FieldDescriptor* Find(int number) const {
@@ -1006,7 +1003,7 @@ class Printer {
 
  private:
   bool Fields(const Descriptor* type, absl::string_view wire, int depth) {
-    const FieldNumbers& numbers = FieldNumbers::For(type);
+    const FieldNumbers& numbers = KeptFor<FieldNumbers>(type);
     WireReader in(wire);
     out_ += '{';
     int last = 0;

@@ -57,6 +57,18 @@ inline bool HasUnorderedKeys(const google::protobuf::Message& message) {
   return false;
 }
 
+// Whether the JSON texts `a` and `b` make the same `prototype` message when json_util reads
+// them back (for JSON with Struct keys in another order).
+inline bool SameWhenReadBack(const google::protobuf::Message& prototype, const std::string& a,
+                             const std::string& b) {
+  namespace util = google::protobuf::util;
+  std::unique_ptr<google::protobuf::Message> a_back(prototype.New());
+  std::unique_ptr<google::protobuf::Message> b_back(prototype.New());
+  return util::JsonStringToMessage(a, a_back.get(), util::JsonParseOptions()).ok() &&
+         util::JsonStringToMessage(b, b_back.get(), util::JsonParseOptions()).ok() &&
+         CanonicalBytes(*a_back) == CanonicalBytes(*b_back);
+}
+
 // Empty when json_codec and json_direct agree with json_util on `json` read as a message of
 // `prototype`'s type, and on that message written back as JSON; otherwise what differs.
 // `*direct_took` says whether the direct reader took the input.
@@ -105,14 +117,9 @@ inline std::string DifferenceFromJsonUtil(const google::protobuf::Message& proto
     return *wire_json == printed ? "" : absl::StrCat("another JSON: ", *wire_json, " vs ", printed);
   }
   // Both read back by json_util (which reads its own "-0" as 0, so not against `reference`).
-  std::unique_ptr<google::protobuf::Message> ours_back(prototype.New());
-  std::unique_ptr<google::protobuf::Message> reference_back(prototype.New());
-  if (!util::JsonStringToMessage(*wire_json, ours_back.get(), util::JsonParseOptions()).ok() ||
-      !util::JsonStringToMessage(printed, reference_back.get(), util::JsonParseOptions()).ok() ||
-      CanonicalBytes(*ours_back) != CanonicalBytes(*reference_back)) {
-    return absl::StrCat("another JSON: ", *wire_json, " vs ", printed);
-  }
-  return "";
+  return SameWhenReadBack(prototype, *wire_json, printed)
+             ? ""
+             : absl::StrCat("another JSON: ", *wire_json, " vs ", printed);
 }
 
 // Empty when json_codec writes the wire bytes `wire` of a `prototype` message as json_util
@@ -150,14 +157,9 @@ inline std::string WireDifferenceFromJsonUtil(const google::protobuf::Message& p
   if (!HasUnorderedKeys(*message)) {
     return *ours == want ? "" : absl::StrCat("another JSON: ", *ours, " vs ", want);
   }
-  std::unique_ptr<google::protobuf::Message> ours_back(prototype.New());
-  std::unique_ptr<google::protobuf::Message> want_back(prototype.New());
-  if (!util::JsonStringToMessage(*ours, ours_back.get(), util::JsonParseOptions()).ok() ||
-      !util::JsonStringToMessage(want, want_back.get(), util::JsonParseOptions()).ok() ||
-      CanonicalBytes(*ours_back) != CanonicalBytes(*want_back)) {
-    return absl::StrCat("another JSON: ", *ours, " vs ", want);
-  }
-  return "";
+  return SameWhenReadBack(prototype, *ours, want)
+             ? ""
+             : absl::StrCat("another JSON: ", *ours, " vs ", want);
 }
 
 }  // namespace accord::testing
