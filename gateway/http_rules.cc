@@ -293,12 +293,32 @@ absl::StatusOr<Router> Router::Build(const Catalog& catalog) {
       router.routes_.push_back(std::move(route));
     }
   }
+  // A route without variables is found by its path and verb, unless a route before it would
+  // match them too (the first route that matches wins).
+  for (size_t i = 0; i < router.routes_.size(); ++i) {
+    const Route& route = router.routes_[i];
+    if (!route.variables.empty()) {
+      continue;
+    }
+    const std::string& path = route.binding.pattern;
+    bool shadowed = false;
+    for (size_t j = 0; j < i && !shadowed; ++j) {
+      shadowed = router.routes_[j].binding.verb == route.binding.verb &&
+                 RE2::FullMatch(path, *router.routes_[j].regex);
+    }
+    if (!shadowed) {
+      router.literal_.emplace(absl::StrCat(route.binding.verb, " ", path), i);
+    }
+  }
   return router;
 }
 
 std::optional<Router::Match> Router::Find(absl::string_view verb, absl::string_view path,
                                           bool* path_known) const {
   *path_known = false;
+  if (auto it = literal_.find(absl::StrCat(verb, " ", path)); it != literal_.end()) {
+    return Match{&routes_[it->second], {}};
+  }
   std::vector<re2::StringPiece> groups(max_groups_);
   std::vector<RE2::Arg> args(max_groups_);
   std::vector<RE2::Arg*> arg_ptrs(max_groups_);

@@ -6,6 +6,7 @@
 #include <utility>
 #include <vector>
 
+#include "absl/container/flat_hash_map.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "google/protobuf/message.h"
@@ -43,6 +44,9 @@ class Router final {
  private:
   std::vector<Route> routes_;
   int max_groups_ = 0;  // the most variables of any route
+  // "VERB /path" of the routes without variables (no regular expression to run), to their
+  // index in routes_.
+  absl::flat_hash_map<std::string, size_t> literal_;
 };
 
 // Fills `request` from `match`: the JSON body (per the rule's `body`, unknown fields

@@ -5,6 +5,7 @@
 #include <charconv>
 #include <cmath>
 #include <cstdint>
+#include <limits>
 #include <memory>
 #include <mutex>
 #include <unordered_map>
@@ -890,6 +891,62 @@ class Parser {
   int nesting_ = 0;  // objects and arrays open
 };
 
+}  // namespace
+
+void AppendDouble(double d, std::string& out) {
+  // The shortest digits that read back as `d`. With at most 15 of them they are the digits of
+  // "%.15g", which then reads back, so SimpleDtoa writes "%.15g": laid out here as printf
+  // does. More digits: SimpleDtoa itself ("%.17g").
+  char buf[32];
+  const auto [end, ec] = std::to_chars(buf, buf + sizeof buf, d, std::chars_format::scientific);
+  const absl::string_view text(buf, ec == std::errc() ? end - buf : 0);
+  const size_t e = text.find('e');
+  // Zero, and subnormals (fewer bits than 15 digits need), go to SimpleDtoa.
+  if (std::abs(d) < std::numeric_limits<double>::min() || e == absl::string_view::npos) {
+    out += google::protobuf::SimpleDtoa(d);
+    return;
+  }
+  const bool negative = text[0] == '-';
+  std::string digits;  // significant digits, without the point
+  for (char c : text.substr(negative ? 1 : 0, e - (negative ? 1 : 0))) {
+    if (c != '.') {
+      digits += c;
+    }
+  }
+  int exponent = 0;
+  std::from_chars(text.data() + e + (text[e + 1] == '+' ? 2 : 1), text.data() + text.size(),
+                  exponent);
+  if (digits.size() > 15) {
+    out += google::protobuf::SimpleDtoa(d);
+    return;
+  }
+  if (negative) {
+    out += '-';
+  }
+  const int k = static_cast<int>(digits.size());
+  if (exponent < -4 || exponent >= 15) {
+    out += digits[0];
+    if (k > 1) {
+      out += '.';
+      out.append(digits, 1);
+    }
+    absl::StrAppendFormat(&out, "e%c%02d", exponent < 0 ? '-' : '+', std::abs(exponent));
+  } else if (exponent < 0) {
+    out += "0.";
+    out.append(static_cast<size_t>(-exponent - 1), '0');
+    out += digits;
+  } else if (k <= exponent + 1) {
+    out += digits;
+    out.append(static_cast<size_t>(exponent + 1 - k), '0');
+  } else {
+    out.append(digits, 0, static_cast<size_t>(exponent + 1));
+    out += '.';
+    out.append(digits, static_cast<size_t>(exponent + 1));
+  }
+}
+
+namespace {
+
 // ---------------------------------------------------------------------------------------------
 // Reading the wire
 
@@ -1173,7 +1230,7 @@ class Printer {
     if (!std::isfinite(d)) {
       return false;
     }
-    out_ += google::protobuf::SimpleDtoa(d);
+    AppendDouble(d, out_);
     return true;
   }
 

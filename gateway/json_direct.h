@@ -36,6 +36,11 @@ bool ParseJsonDirect(absl::string_view json, google::protobuf::Message& message)
 bool WireToJsonDirect(const google::protobuf::Descriptor* type, absl::string_view wire,
                       std::string& out);
 
+// `d` (finite) as json_util writes a double (protobuf's SimpleDtoa: "%.15g" when that reads back
+// as `d`, else "%.17g"), without printf for the common case (normal doubles of at most 15
+// significant digits).
+void AppendDouble(double d, std::string& out);
+
 // `message` as WireToJsonDirect writes it (tests).
 bool PrintJsonDirect(const google::protobuf::Message& message, std::string& out);
 

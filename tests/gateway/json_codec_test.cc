@@ -4,12 +4,15 @@
 // the API has (doubles, enums, oneofs, Struct, Timestamp, repeated, maps).
 #include "gateway/json_codec.h"
 
+#include <cmath>
+#include <cstring>
 #include <fstream>
 #include <random>
 #include <string>
 #include <vector>
 
 #include "google/protobuf/struct.pb.h"
+#include "google/protobuf/stubs/strutil.h"
 #include "google/protobuf/util/json_util.h"
 #include "gtest/gtest.h"
 
@@ -171,6 +174,42 @@ TEST(JsonCodecTest, NumbersReadAndWrittenAsJsonUtilDoes) {
     list.add_values()->set_number_value(d);
   }
   ExpectPrintedAsJsonUtil(list);
+}
+
+TEST(JsonCodecTest, DoublesAreWrittenAsSimpleDtoaWritesThem) {
+  std::mt19937_64 rng(20261206);
+  std::vector<double> values = {1e15,
+                                1e16,
+                                123456789012345.0,
+                                1234567890123456.0,
+                                1e-4,
+                                1e-5,
+                                0.00012,
+                                99999.5,
+                                -7.25,
+                                5e-324,
+                                1e308,
+                                0.1 + 0.2,
+                                100,
+                                1e14 + 0.5,
+                                -1e-300};
+  for (int i = 0; i < 20000; ++i) {
+    const uint64_t bits = rng();
+    double random;
+    std::memcpy(&random, &bits, sizeof random);
+    values.push_back(random);  // any bits
+    values.push_back(static_cast<double>(static_cast<int64_t>(rng() % 2000001) - 1000000) /
+                     std::pow(10.0, static_cast<double>(rng() % 12)));     // few digits
+    values.push_back(static_cast<double>(rng() % 100000000000000000ull));  // integers
+  }
+  for (double d : values) {
+    if (!std::isfinite(d)) {
+      continue;
+    }
+    std::string got;
+    AppendDouble(d, got);
+    ASSERT_EQ(got, google::protobuf::SimpleDtoa(d)) << d;
+  }
 }
 
 TEST(JsonCodecTest, TimestampsReadAndWrittenAsJsonUtilDoes) {
