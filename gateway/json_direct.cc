@@ -954,8 +954,28 @@ namespace {
 // well-formed.
 class WireReader {
  public:
-  explicit WireReader(absl::string_view bytes) : p_(bytes.data()), end_(p_ + bytes.size()) {}
+  explicit WireReader(absl::string_view bytes)
+      : begin_(bytes.data()), p_(bytes.data()), end_(p_ + bytes.size()) {}
   bool done() const { return p_ == end_; }
+  size_t offset() const { return static_cast<size_t>(p_ - begin_); }
+
+  // Passes over a value of `wire_type` (groups are not taken).
+  bool Skip(int wire_type) {
+    uint64_t v;
+    absl::string_view bytes;
+    switch (wire_type) {
+      case 0:
+        return Varint(v);
+      case 1:
+        return Fixed(8, v);
+      case 2:
+        return Delimited(bytes);
+      case 5:
+        return Fixed(4, v);
+      default:
+        return false;
+    }
+  }
 
   bool Varint(uint64_t& v) {
     v = 0;
@@ -1003,6 +1023,7 @@ class WireReader {
   }
 
  private:
+  const char* begin_;
   const char* p_;
   const char* end_;
 };
@@ -1059,8 +1080,48 @@ class Printer {
   }
 
  private:
+  // The fields of `wire` in number order, as protobuf would write the message they make: a
+  // stable sort, so a repeated field's values keep their order (scoring, for one, writes a
+  // score's reasons last). `wire` itself when they are in order, else a copy in `scratch`.
+  // False on malformed bytes.
+  static bool InNumberOrder(absl::string_view& wire, std::string& scratch) {
+    struct Extent {
+      int number;
+      size_t begin;
+      size_t end;
+    };
+    absl::InlinedVector<Extent, 32> extents;
+    WireReader in(wire);
+    bool sorted = true;
+    while (!in.done()) {
+      const size_t begin = in.offset();
+      int number;
+      int wire_type;
+      if (!in.Tag(number, wire_type) || !in.Skip(wire_type)) {
+        return false;
+      }
+      sorted = sorted && (extents.empty() || number >= extents.back().number);
+      extents.push_back({number, begin, in.offset()});
+    }
+    if (sorted) {
+      return true;
+    }
+    std::stable_sort(extents.begin(), extents.end(),
+                     [](const Extent& a, const Extent& b) { return a.number < b.number; });
+    scratch.clear();
+    for (const Extent& e : extents) {
+      scratch.append(wire.data() + e.begin, e.end - e.begin);
+    }
+    wire = scratch;
+    return true;
+  }
+
   bool Fields(const Descriptor* type, absl::string_view wire, int depth) {
     const FieldNumbers& numbers = KeptFor<FieldNumbers>(type);
+    std::string reordered;
+    if (!InNumberOrder(wire, reordered)) {
+      return false;
+    }
     WireReader in(wire);
     out_ += '{';
     int last = 0;

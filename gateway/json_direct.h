@@ -30,9 +30,10 @@ bool JsonToWireDirect(absl::string_view json, const google::protobuf::Descriptor
 bool ParseJsonDirect(absl::string_view json, google::protobuf::Message& message);
 
 // The message of `type` whose wire bytes are `wire`, as compact proto3 JSON (field names in
-// lowerCamelCase, defaults left out, Struct keys sorted), written straight from the bytes. It
-// takes the bytes protobuf's serializer writes (fields in number order, each once, no default
-// values, no unknown fields); it declines others, and malformed bytes. `out` is replaced.
+// lowerCamelCase, defaults left out, Struct keys sorted), written straight from the bytes, in
+// field-number order whatever the bytes' order. It takes each singular field once, no default
+// values, no unknown fields (as protobuf's serializer writes them); it declines other bytes,
+// and malformed ones. `out` is replaced.
 bool WireToJsonDirect(const google::protobuf::Descriptor* type, absl::string_view wire,
                       std::string& out);
 

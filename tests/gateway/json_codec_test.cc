@@ -332,10 +332,10 @@ TEST(JsonCodecTest, WhatTheDirectPrinterDeclinesJsonUtilWrites) {
   EXPECT_EQ(*json, R"("NaN")");
 }
 
-// Wire bytes protobuf's serializer would not write (fields out of order, a field twice, an
-// explicit default, an unknown field, unpacked and packed repeated values, another kind of a
-// Value after the first) are declined by the direct printer and written by json_util; the
-// bytes it writes itself are written as json_util writes their message.
+// Wire bytes protobuf's serializer would not write: fields out of order (as scoring writes a
+// score, reasons last) are written in number order; a singular field twice, an explicit
+// default, an unknown field, another kind of a Value after the first are declined by the direct
+// printer and written by json_util. Either way the JSON is json_util's for their message.
 TEST(JsonCodecTest, WireBytesTheSerializerWouldNotWriteGetJsonUtilsAnswer) {
   auto tag = [](int number, int wire_type) {
     return std::string(1, static_cast<char>((number << 3) | wire_type));
@@ -353,11 +353,13 @@ TEST(JsonCodecTest, WireBytesTheSerializerWouldNotWriteGetJsonUtilsAnswer) {
   const std::string reasons = tag(14, 2) + static_cast<char>(reason.size()) + reason;
   for (const auto& [wire, direct] : std::vector<std::pair<std::string, bool>>{
            {id + ns + grade + reasons + reasons, true},  // as the serializer writes them
-           {ns + id, false},                             // out of order
-           {id + id, false},                             // a field twice
-           {id + zero_fit, false},                       // a default written out
-           {id + tag(99, 0) + '\x01', false},            // a field it does not know
-           {id + reasons + grade, false},
+           {ns + id, true},                              // out of order: sorted
+           {id + grade + reasons + ns + reasons, true},  // the reasons stay in their order
+           {id + reasons + grade, true},
+           {id + id, false},  // a field twice
+           {ns + id + ns, false},
+           {id + zero_fit, false},               // a default written out
+           {id + tag(99, 0) + '\x01', false},    // a field it does not know
            {std::string("\x0a\x05l-1"), false},  // cut short
        }) {
     bool took = false;
