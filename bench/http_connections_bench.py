@@ -42,7 +42,9 @@ async def call(reader, writer, request):
     for line in head.split(b"\r\n"):
         if line.lower().startswith(b"content-length:"):
             length = int(line.split(b":", 1)[1])
-    await reader.readexactly(length)
+    body = await reader.readexactly(length)
+    if status != 200:
+        print(f"HTTP {status}: {body[:300]!r}", file=sys.stderr)
     return status, time.monotonic() - start
 
 

@@ -1833,12 +1833,14 @@ Upstream* H2Relay::Loop::Pick(int target) {
     Connect(target, address);
   }
   RequestResolve();
-  if (pool.empty()) {
-    return nullptr;
+  // A connection just made (the others may all be full: more calls at once than the backend
+  // takes on one connection).
+  for (auto it = pool.rbegin(); it != pool.rend(); ++it) {
+    if ((*it)->Usable()) {
+      return *it;
+    }
   }
-  Upstream* up = pool[next_[target] % pool.size()];
-  next_[target] = (next_[target] + 1) % pool.size();
-  return up->Usable() ? up : nullptr;
+  return nullptr;
 }
 
 void H2Relay::Loop::Connect(int target, const sockaddr_storage& address) {

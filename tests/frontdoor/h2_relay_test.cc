@@ -1049,6 +1049,26 @@ TEST_F(H2RelayCallTest, ACallPastItsDeadlineEnds) {
   EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(2));
 }
 
+// More calls at once than the backend takes on a connection (100): another connection is made
+// and used, and no call is refused as if the backend were down.
+TEST_F(H2RelayCallTest, MoreCallsThanABackendConnectionTakesOpenAnother) {
+  StartBackend();
+  std::vector<std::future<absl::Status>> ended;
+  for (int i = 0; i < 250; ++i) {  // on each loop, more than 100
+    auto done = std::make_shared<std::promise<absl::Status>>();
+    ended.push_back(done->get_future());
+    relay_->Call(0, "/t.T/Push", {{"authorization", "Bearer ok"}}, Framed("w"),
+                 absl::Now() + absl::Milliseconds(500),
+                 [done](absl::Status status, std::string) { done->set_value(std::move(status)); });
+  }
+  int held = 0;
+  for (auto& e : ended) {
+    ASSERT_EQ(e.wait_for(std::chrono::seconds(5)), std::future_status::ready);
+    held += e.get().code() == absl::StatusCode::kDeadlineExceeded ? 1 : 0;  // not refused
+  }
+  EXPECT_EQ(held, 250);
+}
+
 TEST_F(H2RelayCallTest, ACancelledCallEndsCancelledAndResetsItsBackendStream) {
   StartBackend();
   auto done = std::make_shared<std::promise<absl::Status>>();
