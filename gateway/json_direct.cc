@@ -1127,6 +1127,7 @@ class Printer {
     int last = 0;
     const FieldDescriptor* open = nullptr;  // the repeated field whose array is open
     bool first = true;
+    absl::InlinedVector<const google::protobuf::OneofDescriptor*, 4> oneofs;
     while (!in.done()) {
       int number;
       int wire_type;
@@ -1136,6 +1137,13 @@ class Printer {
       const FieldDescriptor* field = numbers.Find(number);
       if (field == nullptr || field->is_map()) {
         return false;
+      }
+      // Two members of one oneof: the last would win.
+      if (const auto* oneof = field->containing_oneof(); oneof != nullptr && field != open) {
+        if (absl::c_linear_search(oneofs, oneof)) {
+          return false;
+        }
+        oneofs.push_back(oneof);
       }
       if (field == open) {
         out_ += ',';

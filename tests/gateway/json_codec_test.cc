@@ -16,6 +16,7 @@
 #include "google/protobuf/util/json_util.h"
 #include "gtest/gtest.h"
 
+#include "accord/registry/v1/definition.pb.h"
 #include "accord/registry/v1/registry.pb.h"
 #include "accord/scoring/v1/scoring.pb.h"
 #include "gateway/http_rules.h"
@@ -365,6 +366,15 @@ TEST(JsonCodecTest, WireBytesTheSerializerWouldNotWriteGetJsonUtilsAnswer) {
     bool took = false;
     EXPECT_EQ(testing::WireDifferenceFromJsonUtil(scoring::v1::LeadScore(), wire, &took), "");
     EXPECT_EQ(took, direct) << scoring::v1::LeadScore().GetTypeName();
+  }
+  // Two members of a oneof (the last wins), and each alone.
+  const std::string persona = tag(10, 2) + '\0';
+  const std::string model = tag(11, 2) + '\0';
+  for (const auto& [wire, direct] : std::vector<std::pair<std::string, bool>>{
+           {persona, true}, {model, true}, {persona + model, false}, {model + persona, false}}) {
+    bool took = false;
+    EXPECT_EQ(testing::WireDifferenceFromJsonUtil(registry::v1::Definition(), wire, &took), "");
+    EXPECT_EQ(took, direct);
   }
   // A Value with two kinds (the last wins), and one with none.
   const std::string two_kinds = std::string("\x20\x01") + "\x1a\x01x";
