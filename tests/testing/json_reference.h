@@ -28,8 +28,9 @@ inline std::string CanonicalBytes(const google::protobuf::Message& message) {
   return out;
 }
 
-// Whether `message` holds a Struct with more than one key: json_util writes those in the
-// map's order, the direct printer sorts them, so such JSON is compared as messages.
+// Whether `message` holds a map (a Struct's included) with more than one key: json_util writes
+// those in the map's order, which two equal messages need not share (and the direct printer
+// sorts a Struct's keys), so such JSON is compared as messages.
 inline bool HasUnorderedKeys(const google::protobuf::Message& message) {
   if (const auto* s = google::protobuf::DynamicCastToGenerated<google::protobuf::Struct>(&message);
       s != nullptr && s->fields_size() > 1) {
@@ -42,6 +43,9 @@ inline bool HasUnorderedKeys(const google::protobuf::Message& message) {
       continue;
     }
     const auto* r = message.GetReflection();
+    if (field->is_map() && r->FieldSize(message, field) > 1) {
+      return true;
+    }
     if (!field->is_repeated()) {
       if (HasUnorderedKeys(r->GetMessage(message, field))) {
         return true;
