@@ -2180,7 +2180,8 @@ void H2Relay::Loop::Sweep(absl::Time now) {
 }
 
 void H2Relay::Loop::GiveCall(InternalCall call) {
-  if (events_.OnLoopThread()) {  // started at the end of this turn, without a wake-up
+  if (events_.OnLoopThread() && !stopping_.load()) {
+    // Started at the end of this turn, without a wake-up.
     events_.Post([this, call = std::move(call)]() mutable { StartCall(std::move(call)); });
     return;
   }
