@@ -240,7 +240,7 @@ absl::Status ParseJson(absl::string_view body, absl::string_view field_path, Mes
     return InvalidField(field_path.empty() ? "body" : field_path,
                         absl::StrCat("JSON nested deeper than ", kMaxJsonDepth, " levels"));
   }
-  if (absl::Status s = JsonToMessage(body, target); !s.ok()) {
+  if (absl::Status s = JsonUtilToMessage(body, target); !s.ok()) {
     return InvalidField(JsonErrorField(std::string(s.message()), field_path),
                         std::string(s.message()));
   }

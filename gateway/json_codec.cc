@@ -106,6 +106,10 @@ absl::Status JsonToMessage(absl::string_view json, google::protobuf::Message& me
     }
     message.Clear();
   }
+  return JsonUtilToMessage(json, message);
+}
+
+absl::Status JsonUtilToMessage(absl::string_view json, google::protobuf::Message& message) {
   google::protobuf::util::JsonParseOptions options;
   options.ignore_unknown_fields = false;
   std::string binary;

@@ -24,5 +24,7 @@ absl::StatusOr<std::string> WireToJson(const google::protobuf::Descriptor* type,
 // Merges the proto3 JSON `json` into `message`: unknown fields are errors. The error's message
 // is json_util's.
 absl::Status JsonToMessage(absl::string_view json, google::protobuf::Message& message);
+// JsonToMessage by json_util alone, for a caller that has already tried ParseJsonDirect.
+absl::Status JsonUtilToMessage(absl::string_view json, google::protobuf::Message& message);
 
 }  // namespace accord::gateway
