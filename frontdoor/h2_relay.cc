@@ -184,7 +184,7 @@ const Clock& SystemTime() {
 
 H2Relay::Loop::Loop(RelayRoutes& routes, const RelayOptions& options, RpcMetrics* rpc_metrics,
                     Workers* workers, frontdoor::ConnectionLimits* limits,
-                    frontdoor::BufferBudget* budget)
+                    frontdoor::BufferBudget* budget, const h2relay::HttpSide* http)
     : routes_(routes),
       options_(options),
       clock_(options.clock != nullptr ? options.clock : &SystemTime()),
@@ -192,7 +192,8 @@ H2Relay::Loop::Loop(RelayRoutes& routes, const RelayOptions& options, RpcMetrics
       rpc_metrics_(rpc_metrics),
       workers_(workers),
       limits_(limits),
-      budget_(budget) {
+      budget_(budget),
+      http_(http) {
   now_ = Now();
   const size_t targets = options_.backends.size() + 1;
   for (const RelayBackend& b : options_.backends) {
@@ -226,9 +227,9 @@ H2Relay::Loop::~Loop() {
   calls_.clear();
   streams_.clear();
   conns_.clear();
-  for (const auto& [fd, peer] : inbox_) {
-    close(fd);
-    limits_->Remove(peer);
+  for (const Given& given : inbox_) {
+    close(given.fd);
+    limits_->Remove(given.peer);
   }
   if (listen_fd_ >= 0) {
     close(listen_fd_);
@@ -386,6 +387,10 @@ void H2Relay::Loop::OnRequest(Stream* s, bool end_stream) {
     }
   }
   if (!absl::StartsWith(content_type, "application/grpc")) {
+    if (http_->handler.load(std::memory_order_acquire) != nullptr) {
+      BeginHttp(s);  // HTTP/JSON over HTTP/2 (h2_http_exchange.cc)
+      return;
+    }
     std::vector<Header> status = {{":status", "415"}};
     std::vector<nghttp2_nv> nv = NameValues(status);
     nghttp2_submit_response(s->client->session(), s->client_id, nv.data(), nv.size(), nullptr);
@@ -489,6 +494,10 @@ absl::Status H2Relay::Loop::OpenUpstream(Stream* s, const std::vector<Header>& h
 }
 
 void H2Relay::Loop::OnRequestData(Stream* s, const uint8_t* data, size_t size) {
+  if (s->http) {
+    OnHttpData(s, data, size);
+    return;
+  }
   ClientConn* client = s->client;
   if (size > 0) {
     s->request_progress = client->request_progress = now_;
@@ -643,6 +652,14 @@ void H2Relay::Loop::EndResponse(Stream* s, const absl::Status& status) {
   if (!s->client_open) {
     return;
   }
+  if (s->http) {  // not a gRPC call: no trailers
+    if (!s->responded) {
+      RefuseHttp(s, 503, status.message());
+    } else {
+      HttpEnd(s);
+    }
+    return;
+  }
   grpc::Status g = ToGrpcStatus(status);
   std::vector<Header> trailers = {{"grpc-status", absl::StrCat(g.error_code())},
                                   {"grpc-message", PercentEncode(g.error_message())}};
@@ -694,12 +711,13 @@ void H2Relay::Loop::OnClientStreamClosed(Stream* s, uint32_t /*error_code*/) {
     // Bytes still waiting for the backend (or a local call) are credited to the connection's
     // window now: ReadRequest credits only streams that are open.
     // (A local call's bytes were credited to the connection as they came.)
-    const size_t owed = s->local != nullptr ? 0 : s->request.size();
+    const size_t owed = s->local != nullptr || s->http ? 0 : s->request.size();
     if (owed > 0) {
       nghttp2_session_consume_connection(s->client->session(), owed);
       MarkDirty(s->client);
     }
   }
+  EndHttp(s);
   if (s->local != nullptr) {
     s->local.reset();  // the caller cancelled
     s->up_open = false;
@@ -755,15 +773,15 @@ void H2Relay::Loop::CloseClient(ClientConn* c) {
   }
 }
 
-void H2Relay::Loop::Give(int fd, std::string peer) {
+void H2Relay::Loop::Give(int fd, std::string peer, std::string read) {
   {
     std::lock_guard lock(inbox_mu_);
-    inbox_.emplace_back(fd, std::move(peer));
+    inbox_.push_back({fd, std::move(peer), std::move(read)});
   }
   events_.Wake();
 }
 
-void H2Relay::Loop::Adopt(int fd, std::string peer) {
+void H2Relay::Loop::Adopt(int fd, std::string peer, std::string read) {
   auto owned = std::make_unique<ClientConn>(this, fd, limits_, std::move(peer));
   ClientConn* c = owned.get();
   if (server_tls_ != nullptr) {
@@ -775,6 +793,12 @@ void H2Relay::Loop::Adopt(int fd, std::string peer) {
   c->events = EPOLLIN;
   events_.Add(fd, c->events, [this, c](uint32_t events) { OnEvents(c, events); });
   conns_.emplace(c, std::move(owned));
+  if (!read.empty() &&
+      nghttp2_session_mem_recv(c->session(), reinterpret_cast<const uint8_t*>(read.data()),
+                               read.size()) < 0) {
+    CloseClient(c);
+    return;
+  }
   MarkDirty(c);
 }
 
@@ -847,6 +871,7 @@ void H2Relay::Loop::Sweep(absl::Time now) {
   std::vector<Stream*> reset;
   std::unordered_set<ClientConn*> trickling;  // a header block not whole in header_timeout
   std::vector<Stream*> late_calls;
+  std::vector<Stream*> late_http;  // an HTTP request whose body stopped arriving
   for (const auto& [s, owned] : streams_) {
     if (s->internal && s->deadline < now) {
       late_calls.push_back(s);
@@ -865,7 +890,9 @@ void H2Relay::Loop::Sweep(absl::Time now) {
     if (s->local_owed > 0 && s->local != nullptr && !s->local_busy) {
       local_pending_.push_back(s);  // credit held back (MayCredit): try again
     }
-    if (s->deadline < now) {
+    if (s->http_request != nullptr && now - s->request_progress > options_.stall_timeout) {
+      late_http.push_back(s);
+    } else if (s->deadline < now) {
       if (s->response.eof) {
         reset.push_back(s);
       } else {
@@ -913,6 +940,11 @@ void H2Relay::Loop::Sweep(absl::Time now) {
     }
     FinishCall(s, absl::DeadlineExceededError("deadline exceeded"));
     MaybeFree(s);
+  }
+  for (Stream* s : late_http) {
+    RefuseHttp(s, 408,
+               absl::StrCat("the request body stopped arriving for ",
+                            absl::FormatDuration(options_.stall_timeout)));
   }
   for (ClientConn* c : trickling) {
     Log(LogLevel::kInfo, "closing a connection whose request headers did not end in time",
@@ -968,7 +1000,7 @@ void H2Relay::Loop::Sweep(absl::Time now) {
 
 void H2Relay::Loop::OnWake() {
   ApplyResolved();
-  std::vector<std::pair<int, std::string>> given;
+  std::vector<Given> given;
   std::vector<LocalResult> results;
   std::vector<InternalCall> calls;
   {
@@ -981,12 +1013,12 @@ void H2Relay::Loop::OnWake() {
   for (InternalCall& call : calls) {
     StartCall(std::move(call));
   }
-  for (auto& [fd, peer] : given) {
+  for (Given& g : given) {
     if (stopping_.load()) {
-      close(fd);
-      limits_->Remove(peer);
+      close(g.fd);
+      limits_->Remove(g.peer);
     } else {
-      Adopt(fd, std::move(peer));
+      Adopt(g.fd, std::move(g.peer), std::move(g.read));
     }
   }
 }
@@ -1077,6 +1109,7 @@ void H2Relay::Loop::EndTurn() {
     for (Stream* s : watches) {
       Cancel(s, absl::UnavailableError("the server is shutting down; resume the watch"));
     }
+    InterruptHttpStreams();  // so are HTTP streams (an HTTP watch): their handlers end them
     Settle();
     FlushDirty();
   }
@@ -1105,7 +1138,8 @@ void H2Relay::Loop::Finish() {
 H2Relay::H2Relay(RelayRoutes& routes, RelayOptions options, RpcMetrics* rpc_metrics)
     : limits_(std::make_unique<frontdoor::ConnectionLimits>(frontdoor::ConnectionLimitOptions{
           options.max_connections, options.max_connections_per_address})),
-      budget_(std::make_unique<frontdoor::BufferBudget>(options.max_process_buffer)) {
+      budget_(std::make_unique<frontdoor::BufferBudget>(options.max_process_buffer)),
+      http_(std::make_unique<h2relay::HttpSide>()) {
   frontdoor::RaiseDescriptorLimit();
   if (options.workers > 0) {
     workers_ = std::make_unique<Workers>(options.workers);
@@ -1113,7 +1147,7 @@ H2Relay::H2Relay(RelayRoutes& routes, RelayOptions options, RpcMetrics* rpc_metr
   const int threads = std::max(1, options.threads);
   for (int i = 0; i < threads; ++i) {
     loops_.push_back(std::make_unique<Loop>(routes, options, rpc_metrics, workers_.get(),
-                                            limits_.get(), budget_.get()));
+                                            limits_.get(), budget_.get(), http_.get()));
   }
 }
 
@@ -1128,19 +1162,29 @@ std::vector<frontdoor::EventLoop*> H2Relay::event_loops() const {
 H2Relay::CallCancel H2Relay::Call(int backend, std::string path, std::vector<RelayHeader> headers,
                                   std::string request, absl::Time deadline, CallDone done) {
   // From one of the loops (an HTTP/1.1 connection served on it): that loop's connections.
-  Loop* loop = nullptr;
-  for (const auto& l : loops_) {
-    if (l->events().OnLoopThread()) {
-      loop = l.get();
-    }
-  }
-  if (loop == nullptr) {
-    loop = loops_[next_call_loop_.fetch_add(1, std::memory_order_relaxed) % loops_.size()].get();
-  }
+  Loop* loop = PickLoop();
   auto token = std::make_shared<CallToken>();
   loop->GiveCall(Loop::InternalCall{backend, std::move(path), std::move(headers),
                                     std::move(request), deadline, std::move(done), token});
   return [loop, token] { loop->events().Post([loop, token] { loop->CancelCall(token); }); };
+}
+
+H2Relay::Loop* H2Relay::PickLoop() {
+  for (const auto& l : loops_) {
+    if (l->events().OnLoopThread()) {
+      return l.get();
+    }
+  }
+  return loops_[next_call_loop_.fetch_add(1, std::memory_order_relaxed) % loops_.size()].get();
+}
+
+void H2Relay::Serve(int fd, std::string peer, std::string read) {
+  std::string why;
+  if (!limits_->TryAdd(peer, &why)) {
+    close(fd);
+    return;
+  }
+  PickLoop()->Give(fd, std::move(peer), std::move(read));
 }
 
 H2Relay::~H2Relay() {

@@ -30,7 +30,11 @@ namespace frontdoor {
 class BufferBudget;
 class EventLoop;
 class ConnectionLimits;
+class HttpHandler;
 }  // namespace frontdoor
+namespace h2relay {
+struct HttpSide;
+}  // namespace h2relay
 
 using RelayHeader = std::pair<std::string, std::string>;
 
@@ -214,6 +218,18 @@ class H2Relay final {
     void* stream = nullptr;  // the call's stream while it runs
     bool cancelled = false;  // cancelled before it started
   };
+  // Requests on the front end's connections that are not gRPC (any content-type but
+  // application/grpc...) go to `handler` as whole requests (body at most `max_body_bytes`), as
+  // an HTTP/1.1 server gives them (frontdoor/http1_server.h), and its answers go back as HTTP/2
+  // HEADERS and DATA: JSON clients speak HTTP/2 to the same port, h2 over TLS or h2c. Null:
+  // such requests are answered 415. Thread-safe; the handler must stay alive until it is unset
+  // or the relay has shut down.
+  void ServeHttp(frontdoor::HttpHandler* handler, size_t max_body_bytes);
+  // Serves a connection another server accepted and found to open with the HTTP/2 client
+  // preface (h2c with prior knowledge on an HTTP/1.1 port); `read` is what it read of it. It
+  // counts in this relay's connection limits (over them, it is closed). Thread-safe, after
+  // Start.
+  void Serve(int fd, std::string peer, std::string read);
   // The relay's event loops, running after Start until Shutdown: another server may serve its
   // connections on them (Http1ServerOptions::loops) and must stop before the relay does.
   std::vector<frontdoor::EventLoop*> event_loops() const;
@@ -228,9 +244,13 @@ class H2Relay final {
  private:
   std::unique_ptr<frontdoor::ConnectionLimits> limits_;  // outlives the loops' connections
   std::unique_ptr<frontdoor::BufferBudget> budget_;      // outlives the loops' calls
+  std::unique_ptr<h2relay::HttpSide> http_;              // ServeHttp's, read by the loops
   std::unique_ptr<Workers> workers_;  // ended before the loops: results go to live loops
   std::vector<std::unique_ptr<Loop>> loops_;
   std::atomic<size_t> next_call_loop_{0};
+  // The loop a call or connection handed in from this thread goes to: this thread's own, or
+  // the next in turn.
+  Loop* PickLoop();
 };
 
 }  // namespace accord

@@ -37,6 +37,7 @@
 #include "frontdoor/event_loop.h"
 #include "frontdoor/grpc_frame.h"
 #include "frontdoor/h2_relay.h"
+#include "frontdoor/http1_server.h"
 #include "frontdoor/memory.h"
 #include "frontdoor/relay_tls.h"
 #include <nghttp2/nghttp2.h>
@@ -88,6 +89,13 @@ struct Pipe {
 class Conn;
 class ClientConn;
 class Upstream;
+class H2Exchange;
+
+// Where the loops hand requests that are not gRPC (H2Relay::ServeHttp).
+struct HttpSide {
+  std::atomic<frontdoor::HttpHandler*> handler{nullptr};
+  std::atomic<size_t> max_body_bytes{1 << 20};
+};
 
 // One call: its stream on a client connection and, once admitted, on a backend connection or
 // answered by a local call.
@@ -136,6 +144,12 @@ struct Stream {
   std::shared_ptr<H2Relay::CallToken> token;  // how the caller cancels it
   // The request's gRPC framing, checked as it passes.
   frontdoor::MessageScanner framing;
+  // An HTTP request that is not gRPC (H2Relay::ServeHttp, h2_http_exchange.cc): its head while
+  // its body arrives (in `request`), then the exchange its handler answers through.
+  bool http = false;
+  bool http_head_only = false;  // a HEAD request: the response's body is not sent
+  std::unique_ptr<frontdoor::Http1Request> http_request;
+  std::shared_ptr<H2Exchange> exchange;
 };
 
 // grpc-timeout ("100m", "5S"): the caller's deadline, InfiniteFuture when absent or malformed.
@@ -236,12 +250,16 @@ class H2Relay::Loop {
     std::shared_ptr<H2Relay::CallToken> token;
   };
   void GiveCall(InternalCall call);
+  // Hands an accepted connection to this loop (from any thread); `read`: bytes another server
+  // read of it already (H2Relay::Serve).
+  void Give(int fd, std::string peer, std::string read = {});
   // On the loop: the call of `token` ends CANCELLED, its backend stream reset (before it
   // starts: it never starts).
   void CancelCall(const std::shared_ptr<H2Relay::CallToken>& token);
   frontdoor::EventLoop& events() { return events_; }
   Loop(RelayRoutes& routes, const RelayOptions& options, RpcMetrics* rpc_metrics, Workers* workers,
-       frontdoor::ConnectionLimits* limits, frontdoor::BufferBudget* budget);
+       frontdoor::ConnectionLimits* limits, frontdoor::BufferBudget* budget,
+       const h2relay::HttpSide* http);
   ~Loop();
   // The first loop binds the public address; every loop opens its epoll (`listen`: false).
   absl::Status Listen(bool listen);
@@ -287,9 +305,8 @@ class H2Relay::Loop {
   // After the drain: every connection closed, on the loop's thread.
   void Finish();
   // Takes over an accepted connection from `peer` (on this loop's thread).
-  void Adopt(int fd, std::string peer);
-  // Hands an accepted connection to this loop (from another loop's thread).
-  void Give(int fd, std::string peer);
+  // `read`: bytes another server read of it already (H2Relay::Serve).
+  void Adopt(int fd, std::string peer, std::string read = {});
   // Listens again after Accept paused (out of file descriptors).
   void Sweep(absl::Time now);
   // Ends a call on both sides: RST_STREAM to its backend, `status` in trailers to its client.
@@ -337,6 +354,26 @@ class H2Relay::Loop {
   void ApplyResults(std::vector<LocalResult> results);
   void Reject(Stream* s, const absl::Status& status);
   void EndResponse(Stream* s, const absl::Status& status);
+
+ public:
+  // HTTP requests that are not gRPC (h2_http_exchange.cc). Their head came (OnRequest): the
+  // body is gathered, then the whole request handed to the HttpSide's handler.
+  void BeginHttp(Stream* s);
+  void OnHttpData(Stream* s, const uint8_t* data, size_t size);
+  // The handler's answer: the head (and the whole body when `end`), more of a streamed body,
+  // its end.
+  void HttpHead(Stream* s, int status, frontdoor::HttpHeaders headers, std::string body, bool end);
+  void HttpChunk(Stream* s, std::string chunk);
+  void HttpEnd(Stream* s);
+  // The server answers the request itself (too large, too slow, busy).
+  void RefuseHttp(Stream* s, int status, absl::string_view message);
+  // A drain: the handlers of streamed HTTP responses are told to end them.
+  void InterruptHttpStreams();
+
+ private:
+  void DispatchHttp(Stream* s);
+  // The stream is over: its exchange is told (a response cut short cancels the handler).
+  void EndHttp(Stream* s);
   void FailUpstream(Upstream* up, const std::string& why);
   void CloseClient(ClientConn* c);
   void MaybeFree(Stream* s);
@@ -381,9 +418,15 @@ class H2Relay::Loop {
     return batch;
   }
   friend class H2Relay::PushBatch;
+  friend class h2relay::H2Exchange;
   std::mutex inbox_mu_;
   // Guarded by inbox_mu_: connections (and their peers) given by the first loop.
-  std::vector<std::pair<int, std::string>> inbox_;
+  struct Given {
+    int fd;
+    std::string peer;
+    std::string read;
+  };
+  std::vector<Given> inbox_;
   std::vector<LocalResult> results_;  // guarded by inbox_mu_: from the workers
   std::vector<InternalCall> calls_;   // guarded by inbox_mu_: H2Relay::Call
   Workers* workers_;                  // null: local calls run on the loop only
@@ -410,6 +453,7 @@ class H2Relay::Loop {
   absl::Time now_;                       // this turn of the loop's
   frontdoor::ConnectionLimits* limits_;  // the relay's, over every loop
   frontdoor::BufferBudget* budget_;      // the relay's, over every loop
+  const h2relay::HttpSide* http_;        // the relay's
   // Large buffers freed (an attack's, a burst's): returned to the system at the next sweep.
   frontdoor::ReleaseAfter release_{16 << 20, absl::Seconds(2)};
 };

@@ -3,6 +3,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cerrno>
 #include <deque>
@@ -55,6 +56,10 @@ struct Conn {
   absl::Time last_active;                             // a request ended or began
   absl::Time request_began = absl::InfiniteFuture();  // the first byte of a partial request
   absl::Time write_progress;                          // the last write, or the first byte queued
+
+  // Its first bytes, kept while they may be the HTTP/2 preface (Http1ServerOptions::h2c).
+  std::string sniffed;
+  bool sniffing = true;
 
   bool Quiet() const {
     return active == nullptr && pending.empty() && out_sent == out.size() && decoder.idle();
@@ -145,6 +150,10 @@ class Http1Server::Loop {
   void Flush(Conn* c);
   void Interest(Conn* c);
   void Close(Conn* c, absl::string_view reason);
+  // Whether `bytes` (just read) decide that the connection speaks HTTP/2: then it is handed to
+  // Http1ServerOptions::h2c. Otherwise `bytes` is what to decode (what was held back too), or
+  // empty while the first bytes may still be the preface.
+  bool Sniff(Conn* c, absl::string_view& bytes, std::string& held);
   void Tick();
 
   HttpHandler& handler_;
@@ -318,9 +327,16 @@ void Http1Server::Loop::Read(Conn* c) {
     if (n < 0) {
       break;
     }
+    absl::string_view bytes(buffer_.data(), static_cast<size_t>(n));
+    std::string held;
+    if (c->sniffing && Sniff(c, bytes, held)) {
+      return;  // handed over
+    }
+    if (bytes.empty()) {
+      continue;  // the preface so far: read on
+    }
     std::vector<Http1Request> got;
-    std::optional<Http1Error> error =
-        c->decoder.Feed(absl::string_view(buffer_.data(), static_cast<size_t>(n)), got);
+    std::optional<Http1Error> error = c->decoder.Feed(bytes, got);
     const absl::Time now = events_->Now();
     for (Http1Request& r : got) {
       c->pending.push_back(std::move(r));
@@ -481,6 +497,35 @@ void Http1Server::Loop::Interest(Conn* c) {
     c->registered = events;
     events_->Modify(c->fd, events);
   }
+}
+
+bool Http1Server::Loop::Sniff(Conn* c, absl::string_view& bytes, std::string& held) {
+  static constexpr absl::string_view kPreface = "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n";
+  if (!options_.h2c || (c->sniffed.empty() && !bytes.empty() && bytes[0] != kPreface[0])) {
+    c->sniffing = false;  // HTTP/1.1, told by the first byte
+    return false;
+  }
+  c->sniffed.append(bytes.data(), bytes.size());
+  const size_t compared = std::min(c->sniffed.size(), kPreface.size());
+  if (absl::string_view(c->sniffed).substr(0, compared) != kPreface.substr(0, compared)) {
+    c->sniffing = false;  // HTTP/1.1: decode what was held back with what came now
+    held.swap(c->sniffed);
+    bytes = held;
+    return false;
+  }
+  if (c->sniffed.size() < kPreface.size()) {
+    bytes = {};
+    return false;
+  }
+  // HTTP/2: the connection leaves this server with what was read of it.
+  c->closed = true;
+  events_->Remove(c->fd);
+  shared_.limits.Remove(c->peer);
+  shared_.open--;
+  std::string read = std::move(c->sniffed);
+  options_.h2c(c->fd, c->peer, std::move(read));
+  events_->Post([this, c] { conns_.erase(c); });
+  return true;
 }
 
 void Http1Server::Loop::Close(Conn* c, absl::string_view /*reason*/) {

@@ -19,7 +19,8 @@
 // for the one before). Every wait is bounded: a request must be whole within
 // `request_timeout` of its first byte (slowloris), a connection that makes no request is
 // closed, and one whose client does not read its response is closed. docs/frontdoor.md has
-// the limits.
+// the limits. A connection that opens with the HTTP/2 preface may be handed to an HTTP/2 server
+// (Http1ServerOptions::h2c).
 namespace accord::frontdoor {
 
 using HttpHeaders = std::vector<std::pair<std::string, std::string>>;
@@ -80,6 +81,10 @@ struct Http1ServerOptions {
   size_t max_connections = 20000;
   size_t max_connections_per_address = 1000;
   const Clock* clock = nullptr;  // timeouts' clock (null: the system's)
+  // A connection that opens with the HTTP/2 client preface (h2c with prior knowledge) is handed
+  // to this with the bytes read of it (H2Relay::Serve): it leaves this server, its limits and
+  // its timeouts. Unset: such a connection is refused as a malformed HTTP/1.1 request.
+  std::function<void(int fd, std::string peer, std::string read)> h2c;
 };
 
 class Http1Server final {

@@ -21,6 +21,11 @@ frontdoor::Http1ServerOptions ServerOptions(const HttpOptions& o, H2Relay& relay
   out.limits.max_header_bytes = o.max_header_bytes;
   out.request_timeout = o.request_timeout;
   out.idle_timeout = o.idle_timeout;
+  // h2c with prior knowledge: the connection goes to the HTTP/2 front end, which hands its
+  // requests back to this server's handler (HttpServer::Start).
+  out.h2c = [&relay](int fd, std::string peer, std::string read) {
+    relay.Serve(fd, std::move(peer), std::move(read));
+  };
   return out;
 }
 
@@ -69,6 +74,8 @@ HttpRequest ToHttpRequest(frontdoor::Http1Request& req) {
 
 HttpServer::HttpServer(Gate& gate, H2Relay& relay, const Router& router, HttpOptions options)
     : gate_(gate),
+      relay_(relay),
+      max_body_bytes_(options.max_body_bytes),
       transcoder_(gate, relay, router, options.console),
       server_(*this, ServerOptions(options, relay)) {}
 
@@ -79,6 +86,7 @@ absl::Status HttpServer::Start() {
     return s;
   }
   server_.Start();
+  relay_.ServeHttp(this, max_body_bytes_);  // HTTP/JSON over HTTP/2, on both ports
   started_ = true;
   Log(LogLevel::kInfo, "HTTP listening", {{"http_port", server_.port()}});
   return absl::OkStatus();
@@ -87,6 +95,7 @@ absl::Status HttpServer::Start() {
 void HttpServer::Stop() {
   if (started_) {
     started_ = false;
+    relay_.ServeHttp(nullptr, max_body_bytes_);
     server_.Shutdown(absl::Seconds(5));
   }
 }
@@ -111,6 +120,7 @@ void HttpServer::Refused(int status, absl::string_view message, frontdoor::HttpH
              {"Content-Type", "application/json"}};
   const absl::StatusCode code = status == 408   ? absl::StatusCode::kDeadlineExceeded
                                 : status == 501 ? absl::StatusCode::kUnimplemented
+                                : status == 503 ? absl::StatusCode::kUnavailable
                                                 : absl::StatusCode::kInvalidArgument;
   body = StatusJson(absl::Status(code, message));
 }

@@ -16,7 +16,10 @@
 // loops, every google.api.http route transcoded by HttpTranscoder (http_transcoder.h) behind
 // the same gate as gRPC. No thread per connection or per watch: idle keep-alive clients and
 // open watch streams cost a connection's buffers. Body <= 1 MiB, headers <= 16 KiB, no
-// Content-Encoding, a request whole within 10 s of its first byte.
+// Content-Encoding, a request whole within 10 s of its first byte. HTTP/2 too: a connection to
+// this port that opens with the HTTP/2 preface (h2c with prior knowledge) goes to the gRPC
+// front end (H2Relay::Serve), and that front end hands every request that is not gRPC, on
+// either port, h2 over TLS included, to this server's handler (H2Relay::ServeHttp).
 namespace accord::gateway {
 
 struct HttpOptions {
@@ -52,6 +55,8 @@ class HttpServer final : public frontdoor::HttpHandler {
 
  private:
   Gate& gate_;
+  H2Relay& relay_;
+  size_t max_body_bytes_;
   HttpTranscoder transcoder_;
   frontdoor::Http1Server server_;
   bool started_ = false;

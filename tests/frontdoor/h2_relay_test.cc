@@ -28,6 +28,7 @@
 #include "absl/strings/str_cat.h"
 #include "gtest/gtest.h"
 
+#include "frontdoor/http1_server.h"
 #include "tests/testing/descriptors.h"
 #include "tests/testing/fake_clock.h"
 #include <nghttp2/nghttp2.h>
@@ -221,17 +222,22 @@ class Client {
   // messages) is sent as the window allows.
   int32_t Call(const std::string& path, const std::string& body, bool end,
                std::vector<std::pair<std::string, std::string>> extra = {}) {
-    std::vector<std::pair<std::string, std::string>> h = {{":method", "POST"},
-                                                          {":scheme", "http"},
-                                                          {":path", path},
-                                                          {":authority", "relay"},
-                                                          {"content-type", "application/grpc"},
+    std::vector<std::pair<std::string, std::string>> h = {{"content-type", "application/grpc"},
                                                           {"te", "trailers"}};
     h.insert(h.end(), extra.begin(), extra.end());
     if (std::none_of(extra.begin(), extra.end(),
                      [](const auto& e) { return e.first == "authorization"; })) {
       h.emplace_back("authorization", "Bearer ok");
     }
+    return Request("POST", path, std::move(h), body, end);
+  }
+  // Opens a request of any kind: `method` `path` with `headers` besides the pseudo-headers.
+  int32_t Request(const std::string& method, const std::string& path,
+                  std::vector<std::pair<std::string, std::string>> headers, const std::string& body,
+                  bool end) {
+    std::vector<std::pair<std::string, std::string>> h = {
+        {":method", method}, {":scheme", "http"}, {":path", path}, {":authority", "relay"}};
+    h.insert(h.end(), headers.begin(), headers.end());
     std::vector<nghttp2_nv> nv;
     for (auto& [n, v] : h) {
       nv.push_back({reinterpret_cast<uint8_t*>(n.data()), reinterpret_cast<uint8_t*>(v.data()),
@@ -253,8 +259,10 @@ class Client {
       }
       return static_cast<ssize_t>(n);
     };
-    int32_t id =
-        nghttp2_submit_request(session_, nullptr, nv.data(), nv.size(), &provider, nullptr);
+    // A GET with nothing to send ends the stream with its HEADERS; a POST with an empty DATA.
+    const bool headers_only = end && body.empty() && method != "POST";
+    int32_t id = nghttp2_submit_request(session_, nullptr, nv.data(), nv.size(),
+                                        headers_only ? nullptr : &provider, nullptr);
     streams_[id].to_send = body;
     streams_[id].end_after = end;
     return id;
@@ -284,6 +292,10 @@ class Client {
   bool eof() const { return eof_; }
   bool AllClosed(const std::vector<int32_t>& ids) {
     return std::all_of(ids.begin(), ids.end(), [&](int32_t id) { return streams_[id].closed; });
+  }
+  // Resets stream `id` (the client leaves the call).
+  void Reset(int32_t id) {
+    nghttp2_submit_rst_stream(session_, NGHTTP2_FLAG_NONE, id, NGHTTP2_CANCEL);
   }
   int32_t SendWindow(int32_t id) {
     return nghttp2_session_get_stream_remote_window_size(session_, id);
@@ -1172,6 +1184,174 @@ TEST_F(H2RelayClockTest, AHeaderBlockTrickledPastTheHeaderTimeoutClosesItsConnec
   EXPECT_GE(seconds, 10);
   Client client(relay_->port(), true);
   ExpectServed(client);
+}
+
+// HTTP requests that are not gRPC, handed to an HttpHandler as an HTTP/1.1 server hands them.
+class HttpHandlerForTest final : public frontdoor::HttpHandler {
+ public:
+  void Handle(frontdoor::Http1Request request,
+              std::shared_ptr<frontdoor::HttpExchange> exchange) override {
+    ++requests;
+    if (request.target == "/stream") {
+      exchange->OnCancel([this] { ++cancelled; });
+      exchange->BeginStream(200, {{"Content-Type", "application/x-ndjson"}});
+      exchange->Write("first\n");
+      std::lock_guard lock(mu);
+      streams.push_back(std::move(exchange));
+      return;
+    }
+    const std::string* host = request.Header("host");
+    exchange->Respond(200,
+                      {{"Content-Type", "text/plain"}, {"Connection", "close"}, {"X-Test", "1"}},
+                      absl::StrCat(request.method, " ", request.target, " ",
+                                   host != nullptr ? *host : "-", " ", request.body));
+  }
+
+  std::atomic<int> requests{0};
+  std::atomic<int> cancelled{0};
+  std::mutex mu;
+  std::vector<std::shared_ptr<frontdoor::HttpExchange>> streams;  // guarded by mu
+};
+
+class H2RelayHttpTest : public H2RelayLimitsTest {
+ protected:
+  void SetUp() override {
+    H2RelayLimitsTest::SetUp();
+    relay_->ServeHttp(&handler_, 4096);
+  }
+  void TearDown() override {
+    H2RelayLimitsTest::TearDown();
+    std::lock_guard lock(handler_.mu);
+    handler_.streams.clear();
+  }
+  std::shared_ptr<frontdoor::HttpExchange> LastStream() {
+    std::lock_guard lock(handler_.mu);
+    return handler_.streams.empty() ? nullptr : handler_.streams.back();
+  }
+
+  HttpHandlerForTest handler_;
+};
+
+TEST_F(H2RelayHttpTest, ARequestThatIsNotGrpcGoesToTheHandlerAndItsAnswerComesBackAsHttp2) {
+  Client client(relay_->port(), true);
+  int32_t post = client.Request("POST", "/v1/x?y=1", {{"content-type", "application/json"}},
+                                R"({"a":1})", true);
+  int32_t get = client.Request("GET", "/v1/y", {}, "", true);
+  ASSERT_TRUE(client.Pump([&] { return client.AllClosed({post, get}); }, 5));
+  Client::Stream& p = client.stream(post);
+  EXPECT_EQ(p.headers[":status"], "200");
+  EXPECT_EQ(p.headers["x-test"], "1");
+  EXPECT_EQ(p.headers["content-type"], "text/plain");
+  EXPECT_EQ(p.headers.count("connection"), 0u);          // HTTP/2 has no connection headers
+  EXPECT_EQ(p.data, R"(POST /v1/x?y=1 relay {"a":1})");  // :authority is the Host
+  EXPECT_EQ(p.headers["content-length"], absl::StrCat(p.data.size()));
+  EXPECT_EQ(client.stream(get).data, "GET /v1/y relay ");
+  // gRPC calls on the same connection are not touched.
+  ExpectServed(client);
+}
+
+TEST_F(H2RelayHttpTest, AStreamedResponseGoesOutAsWrittenAndAResetTellsTheHandler) {
+  Client client(relay_->port(), true);
+  int32_t id = client.Request("GET", "/stream", {}, "", true);
+  ASSERT_TRUE(client.Pump([&] { return client.stream(id).data == "first\n"; }, 5));
+  EXPECT_EQ(client.stream(id).headers[":status"], "200");
+  EXPECT_EQ(client.stream(id).headers.count("content-length"), 0u);
+  std::shared_ptr<frontdoor::HttpExchange> stream = LastStream();
+  ASSERT_NE(stream, nullptr);
+  std::thread([stream] { EXPECT_TRUE(stream->Write("second\n")); }).join();
+  ASSERT_TRUE(client.Pump([&] { return client.stream(id).data == "first\nsecond\n"; }, 5));
+  EXPECT_FALSE(client.stream(id).closed);
+  client.Reset(id);
+  ASSERT_TRUE(client.Pump([&] { return handler_.cancelled.load() == 1; }, 5));
+  ASSERT_TRUE(client.Pump([&] { return !stream->Write("late\n"); }, 5));
+  // A stream that ends is not a cancelled one.
+  int32_t ended = client.Request("GET", "/stream", {}, "", true);
+  ASSERT_TRUE(client.Pump([&] { return client.stream(ended).data == "first\n"; }, 5));
+  LastStream()->End();
+  ASSERT_TRUE(client.Pump([&] { return client.stream(ended).closed; }, 5));
+  EXPECT_EQ(handler_.cancelled.load(), 1);
+}
+
+TEST_F(H2RelayHttpTest, ABodyOverTheLimitIsAnswered413AndTheConnectionGoesOn) {
+  Client client(relay_->port(), true);
+  int32_t id = client.Request("POST", "/v1/x", {{"content-type", "application/json"}},
+                              std::string(5000, 'x'), true);
+  ASSERT_TRUE(client.Pump([&] { return client.stream(id).closed; }, 5));
+  EXPECT_EQ(client.stream(id).headers[":status"], "413");
+  EXPECT_NE(client.stream(id).data.find("4096"), std::string::npos);
+  EXPECT_EQ(handler_.requests.load(), 0);
+  int32_t next = client.Request("GET", "/v1/y", {}, "", true);
+  ASSERT_TRUE(client.Pump([&] { return client.stream(next).closed; }, 5));
+  EXPECT_EQ(client.stream(next).headers[":status"], "200");
+}
+
+TEST_F(H2RelayHttpTest, ABodyThatStopsArrivingIsAnswered408) {
+  Client client(relay_->port(), true);
+  int32_t id =
+      client.Request("POST", "/v1/x", {{"content-type", "application/json"}}, "{\"a\"", false);
+  ASSERT_TRUE(client.Pump([&] { return client.stream(id).headers.count(":status") > 0; }, 5));
+  EXPECT_EQ(client.stream(id).headers[":status"], "408");  // after stall_timeout (700 ms)
+  EXPECT_EQ(handler_.requests.load(), 0);
+}
+
+TEST_F(H2RelayHttpTest, AStreamItsClientDoesNotReadIsResetAtTheBacklog) {
+  Client client(relay_->port(), false);  // gives no window back
+  int32_t id = client.Request("GET", "/stream", {}, "", true);
+  ASSERT_TRUE(client.Pump([&] { return client.stream(id).data == "first\n"; }, 5));
+  std::shared_ptr<frontdoor::HttpExchange> stream = LastStream();
+  const std::string chunk(16 * 1024, 'x');
+  bool refused = false;
+  for (int i = 0; i < 64 && !refused; ++i) {  // 1 MiB against a 64 KiB window + 256 KiB
+    refused = !stream->Write(chunk);
+    client.Pump([] { return false; }, 0.02);
+  }
+  ASSERT_TRUE(client.Pump([&] { return client.stream(id).closed; }, 5));
+  EXPECT_TRUE(client.Pump([&] { return handler_.cancelled.load() == 1; }, 5));
+  EXPECT_LT(client.stream(id).data.size(), 128u * 1024);
+}
+
+TEST_F(H2RelayHttpTest, WithoutAHandlerSuchRequestsAreRefused415) {
+  relay_->ServeHttp(nullptr, 4096);
+  Client client(relay_->port(), true);
+  int32_t id = client.Request("GET", "/v1/y", {}, "", true);
+  ASSERT_TRUE(client.Pump([&] { return client.stream(id).closed; }, 5));
+  EXPECT_EQ(client.stream(id).headers[":status"], "415");
+}
+
+TEST_F(H2RelayHttpTest, AnHttp1PortHandsH2cConnectionsOverWithWhatItRead) {
+  frontdoor::Http1ServerOptions options;
+  options.listen = "127.0.0.1:0";
+  options.loops = relay_->event_loops();
+  options.h2c = [this](int fd, std::string peer, std::string read) {
+    relay_->Serve(fd, std::move(peer), std::move(read));
+  };
+  frontdoor::Http1Server http1(handler_, options);
+  ASSERT_TRUE(http1.Listen().ok());
+  http1.Start();
+  // The preface a byte at a time: the server waits to know, then hands it over.
+  {
+    RawConnection raw(http1.port());
+    for (char c : kPreface) {
+      raw.Send(std::string(1, c));
+      std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    }
+    raw.Send(Frame(4, 0, 0, ""));
+    EXPECT_FALSE(raw.ReadUntil([&] { return raw.in.size() >= 9; }));
+    EXPECT_EQ(raw.in[3], 4);  // the relay's SETTINGS
+  }
+  Client client(http1.port(), true);
+  int32_t id = client.Request("GET", "/v1/y", {}, "", true);
+  ASSERT_TRUE(client.Pump([&] { return client.stream(id).closed; }, 5));
+  EXPECT_EQ(client.stream(id).data, "GET /v1/y relay ");
+  ExpectServed(client);  // gRPC too, once on the relay
+  // HTTP/1.1 that starts like the preface ("P") is still HTTP/1.1.
+  RawConnection post(http1.port());
+  post.Send("P");
+  std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  post.Send("OST /v1/z HTTP/1.1\r\nHost: h\r\nContent-Length: 2\r\n\r\nok");
+  post.ReadUntil([&] { return post.Received("POST /v1/z h ok"); });
+  EXPECT_TRUE(post.Received("HTTP/1.1 200")) << post.in;
+  http1.Shutdown(absl::ZeroDuration());
 }
 
 }  // namespace

@@ -318,12 +318,88 @@ scored = [line for line in text.decode().splitlines()
           'method="/accord.scoring.v1.Scoring/ScoreLead"' in line]
 check(scored and float(scored[0].rsplit(" ", 1)[1]) >= 2,
       f"gateway metrics count relayed ScoreLead calls ({scored})")
-# Not gRPC on the gRPC port: HTTP 415, as gRPC servers answer.
-code = subprocess.run(["curl", "-s", "-o", "/dev/null", "-w", "%{http_code}",
-                       "--http2-prior-knowledge", "-H", "content-type: application/json",
-                       "-d", "{}", f"http://{gateway.address}/accord.registry.v1.Registry/"
-                       "ListDefinitions"], capture_output=True, text=True).stdout
-check(code == "415", f"JSON on the gRPC port: HTTP {code}")
+# HTTP/JSON over HTTP/2: h2c with prior knowledge on the HTTP port (the connection is handed to
+# the gRPC front end) and on the gRPC port itself, answered as over HTTP/1.1.
+def curl_h2(url, token, body=None, extra=()):
+    cmd = ["curl", "-sS", "--http2-prior-knowledge", "-o", "-", "-w", "\n%{http_code} %{http_version}",
+           "--max-time", "10", "-H", f"Authorization: Bearer {token}", *extra]
+    if body is not None:
+        cmd += ["-H", "Content-Type: application/json", "--data-binary", "@-"]
+    out = subprocess.run(cmd + [url], input=body, capture_output=True, text=True,
+                         timeout=30).stdout
+    text, status = out.rsplit("\n", 1)
+    code, version = status.split()
+    return int(code), version, (json.loads(text) if text.strip().startswith("{") else text)
+
+
+def json_lead(lead_id):
+    return {"id": lead_id,
+            "attributes": {"contact": {"title": "IT Director"},
+                           "company": {"employees": 900, "industry": "software"}},
+            "events": [{"type": "webinar_attended", "time": "2026-11-30T12:00:00Z"}]}
+
+
+scored_lead = json.dumps({"lead": json_lead("h2-1"), "asOf": "2026-12-01T12:00:00Z"})
+code, one = curl(f"{gateway.http}/v1/scoring:scoreLead", token=tokens["service"], body=scored_lead)
+for port_name, base_url in (("HTTP port", gateway.http), ("gRPC port", f"http://{gateway.address}")):
+    code, version, body = curl_h2(f"{base_url}/v1/scoring:scoreLead", tokens["service"],
+                                  body=scored_lead)
+    check(code == 200 and version == "2" and body == one,
+          f"HTTP/2 ({port_name}): ScoreLead answers as over HTTP/1.1 ({code} {version})")
+    code, version, body = curl_h2(f"{base_url}/v1/namespaces/default/definitions/nope",
+                                  tokens["viewer"])
+    check(code == 404 and version == "2" and body["code"] == 5,
+          f"HTTP/2 ({port_name}): a JSON error ({code} {body})")
+    code, version, body = curl_h2(f"{base_url}/v1/namespaces/default/definitions", "bad")
+    check(code == 401 and body["code"] == 16, f"HTTP/2 ({port_name}): 401 ({code} {body})")
+    code, version, body = curl_h2(f"{base_url}/v1/scoring:scoreLead", tokens["service"],
+                                  body="x" * (2 << 20))
+    check(code == 413, f"HTTP/2 ({port_name}): a body over 1 MiB is refused ({code} {body})")
+    out = subprocess.run(["curl", "-sN", "--http2-prior-knowledge", "--max-time", "2", "-H",
+                          f"Authorization: Bearer {tokens['viewer']}",
+                          f"{base_url}/v1/namespaces/default/definitions:watch"],
+                         capture_output=True, text=True).stdout
+    lines = [json.loads(line) for line in out.splitlines() if line.strip()]
+    check(len(lines) >= 2 and "snapshotBegin" in lines[0]["result"],
+          f"HTTP/2 ({port_name}): watch as NDJSON")
+# Many requests at once on one HTTP/2 connection (Python's h2 drives the frames).
+import socket  # noqa: E402
+import h2.config  # noqa: E402
+import h2.connection  # noqa: E402
+import h2.events  # noqa: E402
+sock = socket.create_connection(("127.0.0.1", int(gateway.http.rsplit(":", 1)[1])), timeout=10)
+conn = h2.connection.H2Connection(h2.config.H2Configuration(client_side=True))
+conn.initiate_connection()
+ids = []
+for i in range(50):
+    sid = conn.get_next_available_stream_id()
+    payload = json.dumps({"lead": json_lead(f"many-{i}"), "asOf": "2026-12-01T12:00:00Z"}).encode()
+    conn.send_headers(sid, [(":method", "POST"), (":scheme", "http"), (":authority", "gw"),
+                            (":path", "/v1/scoring:scoreLead"),
+                            ("authorization", f"Bearer {tokens['service']}"),
+                            ("content-type", "application/json")])
+    conn.send_data(sid, payload, end_stream=True)
+    ids.append(sid)
+sock.sendall(conn.data_to_send())
+answers = {sid: [None, b""] for sid in ids}
+ended = set()
+while len(ended) < len(ids):
+    data = sock.recv(65536)
+    if not data:
+        break
+    for event in conn.receive_data(data):
+        if isinstance(event, h2.events.ResponseReceived):
+            answers[event.stream_id][0] = dict(event.headers).get(b":status")
+        elif isinstance(event, h2.events.DataReceived):
+            answers[event.stream_id][1] += event.data
+            conn.acknowledge_received_data(event.flow_controlled_length, event.stream_id)
+        elif isinstance(event, h2.events.StreamEnded):
+            ended.add(event.stream_id)
+    sock.sendall(conn.data_to_send())
+sock.close()
+check(len(ended) == 50 and all(a[0] == b"200" and json.loads(a[1])["leadId"] == f"many-{i}"
+                                for i, a in enumerate(answers.values())),
+      f"HTTP/2: 50 ScoreLead requests on one connection, each answered ({len(ended)} ended)")
 
 # Backends named as gRPC targets, as the Kubernetes manifests name them
 # (ACCORD_GATEWAY_REGISTRY=dns:///accord-registry:7401): the relay resolves the name itself.

@@ -82,6 +82,22 @@ check(gateway.listening.get("server_port") not in (None, gateway.port),
       "the gateway's TLS port is its HTTP/2 relay")
 check(health_status(grpc.secure_channel(gateway.address, with_cert), "") == 1,
       "the gateway's own health over TLS")
+# HTTP/JSON over the same TLS port: h2 (ALPN), the client certificate required as for gRPC.
+def curl_tls(*args):
+    out = subprocess.run(["curl", "-sS", "--max-time", "10", "--cacert", p("ca.pem"), "-o", "-",
+                          "-w", "\n%{http_code} %{http_version}", "-H",
+                          f"Authorization: Bearer {tokens['viewer']}", *args],
+                         capture_output=True, text=True, timeout=30)
+    text, _, status = out.stdout.rpartition("\n")
+    return status, text, out.stderr
+
+
+listing = f"https://{gateway.address}/v1/namespaces/default/definitions"
+status, text, _ = curl_tls("--cert", p("client.pem"), "--key", p("client.key"), listing)
+check(status == "200 2" and text.startswith("{"),
+      f"HTTP/JSON over h2 on the gateway's TLS port ({status} {text[:80]})")
+status, text, err = curl_tls(listing)
+check(not status.startswith("200"), f"HTTP/JSON over TLS without a client certificate: {status}")
 for name, channel in (
         ("no client certificate", grpc.secure_channel(gateway.address,
                                                       grpc.ssl_channel_credentials(read("ca.pem")))),
