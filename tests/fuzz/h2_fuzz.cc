@@ -1,6 +1,6 @@
 // The HTTP/2 front end (frontdoor/h2_relay) fed arbitrary frames: a running front end on
-// loopback, with a local method that echoes, one that pushes, and a route to a backend that
-// is down. Each input is what a client sends after the connection preface; the connection is
+// loopback, with a local method that echoes, one that pushes, a route to a backend that is
+// down, and an HTTP handler for requests that are not gRPC (answered whole, or streamed). Each input is what a client sends after the connection preface; the connection is
 // then half-closed and read until the server closes it. Crashes, leaks (ASan) and hangs are
 // what it finds: a front end must survive any bytes.
 #include <arpa/inet.h>
@@ -19,7 +19,10 @@
 #include <memory>
 #include <string>
 
+#include "absl/strings/match.h"
+
 #include "frontdoor/h2_relay.h"
+#include "frontdoor/http1_server.h"
 #include "tests/fuzz/loopback_client.h"
 
 namespace {
@@ -101,9 +104,34 @@ class Routes final : public RelayRoutes {
   RelayRoute echo_, unary_, push_, down_;
 };
 
+// Requests that are not gRPC: "/s..." streamed (ended when the body's length is odd, else held
+// until the stream goes), anything else answered whole.
+class Http final : public frontdoor::HttpHandler {
+ public:
+  void Handle(frontdoor::Http1Request request,
+              std::shared_ptr<frontdoor::HttpExchange> exchange) override {
+    if (absl::StartsWith(request.target, "/s")) {
+      exchange->BeginStream(200, {{"Content-Type", "text/plain"}});
+      exchange->Write(request.body);
+      if (request.body.size() % 2 == 1) {
+        exchange->End();
+      }
+      held_[next_++ % 8] = std::move(exchange);  // one loop: one thread calls this
+      return;
+    }
+    exchange->Respond(request.target.size() % 2 == 1 ? 200 : 404, {{"X-Method", request.method}},
+                      std::move(request.body));
+  }
+
+ private:
+  std::shared_ptr<frontdoor::HttpExchange> held_[8];
+  size_t next_ = 0;
+};
+
 // Started once, never stopped (the process ends with it); held here, so that leak checks see
 // them reachable.
 Routes* routes = nullptr;
+Http* http = nullptr;
 H2Relay* relay = nullptr;
 
 int Port() {
@@ -124,6 +152,8 @@ int Port() {
       std::abort();
     }
     relay->Start("127.0.0.1:1");
+    http = new Http();
+    relay->ServeHttp(http, 4096);
     return relay->port();
   }();
   return port;
