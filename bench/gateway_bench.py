@@ -8,7 +8,9 @@
    Backend and proxy pinned to CPU 0,
    h2load to CPU 1; targets alternate within each repetition; ratios are per repetition.
 2. ScoreLead through the gateway: gRPC (h2load, 1 connection x 16 streams) versus HTTP/JSON
-   (h2load --h1, 16 connections), the same lead, against a real registry and scoring service.
+   over HTTP/1.1 (h2load --h1, 16 connections) and over HTTP/2 (h2c with prior knowledge to the
+   HTTP port, 1 connection x 16 streams), the same lead, against a real registry and scoring
+   service.
 
 Usage: bench/gateway_bench.py [--build build] [--reps 3] [--duration 8] [--unpinned]
 Needs Debian's nghttp2-client (h2load) and nginx. Prints a Markdown report.
@@ -57,6 +59,9 @@ http {{
 """
 
 
+SCORE_LABELS = ("grpc", "http-json", "http2-json")
+
+
 def free_port():
     import socket
     s = socket.socket()
@@ -97,6 +102,8 @@ def main():
                          "connection)")
     ap.add_argument("--one_loop", action="store_true",
                     help="also measure the gateway with --relay_threads=1 (gateway-1loop)")
+    ap.add_argument("--score_only", action="store_true",
+                    help="only part 2 (ScoreLead: gRPC vs HTTP/JSON)")
     args = ap.parse_args()
     labels = list(LABELS) + (["gateway-1loop"] if args.one_loop else [])
     bindir = os.path.join(args.build, "bin")
@@ -114,71 +121,72 @@ def main():
 
     try:
         # --- 1. pass-through ---
-        null_log = os.path.join(work, "null.log")
-        null = start([os.path.join(bindir, "accord-bench-null"), "--listen=127.0.0.1:0",
-                      "--no_rpc_metrics"], null_log)
-        null_port = wait_port_from_log(null_log, null)
-
-        def null_gateway(name, *flags):
-            """accord-gateway in front of the null backend (both backends), with `flags`."""
-            log = os.path.join(work, f"{name}-null.log")
-            proc = start([os.path.join(bindir, "accord-gateway"), "--listen=127.0.0.1:0",
-                          "--http_listen=127.0.0.1:0", "--admin_listen=127.0.0.1:0",
-                          f"--registry=127.0.0.1:{null_port}",
-                          f"--scoring=127.0.0.1:{null_port}", f"--keys={work}/dev-keys.yaml",
-                          "--no_rpc_metrics", "--quota_rps=1000000", "--quota_burst=1000000",
-                          *flags], log)
-            port = wait_port_from_log(log, proc)
-            gateway_ready(log, proc)
-            return proc, port
-
-        gw, gw_port = null_gateway("gateway")
-        # The same gateway with its former front end: a gRPC server call and a backend call.
-        gw1 = None
-        if args.one_loop:
-            gw1, gw1_port = null_gateway("gateway-1loop", "--relay_threads=1")
-        nginx_port = free_port()
-        conf = os.path.join(work, "nginx.conf")
-        with open(conf, "w") as f:
-            f.write(NGINX_CONF.format(work=work, backend=null_port, port=nginx_port))
-        nginx = start(["nginx", "-e", os.path.join(work, "nginx-error.log"), "-p", work, "-c",
-                       conf], os.path.join(work, "nginx.log"))
-        time.sleep(1)
-        nginx_worker = int(subprocess.run(["pgrep", "-P", str(nginx.pid)], capture_output=True,
-                                          text=True).stdout.split()[0])
-        path = "/accord.registry.v1.Registry/GetDefinition"
-        import grpc
-        from accord.registry.v1 import registry_pb2
-        request = registry_pb2.GetDefinitionRequest(
-            name="namespaces/default/definitions/it-director").SerializeToString()
-        body = os.path.join(work, "get.grpc")
-        with open(body, "wb") as f:
-            f.write(frame(request))
-        for port in (null_port, gw_port, nginx_port):  # every path answers OK once
-            grpc.insecure_channel(f"127.0.0.1:{port}").unary_unary(path)(
-                request, metadata=(("authorization", "Bearer " + token),), timeout=5)
-        targets = {
-            "direct": (f"http://127.0.0.1:{null_port}{path}", [null.pid]),
-            "gateway": (f"http://127.0.0.1:{gw_port}{path}", [gw.pid, null.pid]),
-            "nginx": (f"http://127.0.0.1:{nginx_port}{path}", [nginx_worker, null.pid]),
-        }
-        if gw1 is not None:
-            targets["gateway-1loop"] = (f"http://127.0.0.1:{gw1_port}{path}", [gw1.pid, null.pid])
         runs = []
-        for rep in range(args.reps):
-            for streams in (16, 64):
-                for label in labels:
-                    was_quiet = quiet()
-                    url, pids = targets[label]
-                    r = h2load(url, body, streams, args.duration, args.warmup, auth, pids, work,
-                               connections=args.connections,
-                               cpus="0,1" if args.unpinned else "1")
-                    r.update(rep=rep, streams=streams, target=label, quiet_before=was_quiet)
-                    runs.append(r)
-                    print(json.dumps(r), file=sys.stderr)
-        for p in (gw, nginx, null) + ((gw1,) if gw1 is not None else ()):
-            p.send_signal(signal.SIGTERM)
-            p.wait()
+        if not args.score_only:
+            null_log = os.path.join(work, "null.log")
+            null = start([os.path.join(bindir, "accord-bench-null"), "--listen=127.0.0.1:0",
+                          "--no_rpc_metrics"], null_log)
+            null_port = wait_port_from_log(null_log, null)
+
+            def null_gateway(name, *flags):
+                """accord-gateway in front of the null backend (both backends), with `flags`."""
+                log = os.path.join(work, f"{name}-null.log")
+                proc = start([os.path.join(bindir, "accord-gateway"), "--listen=127.0.0.1:0",
+                              "--http_listen=127.0.0.1:0", "--admin_listen=127.0.0.1:0",
+                              f"--registry=127.0.0.1:{null_port}",
+                              f"--scoring=127.0.0.1:{null_port}", f"--keys={work}/dev-keys.yaml",
+                              "--no_rpc_metrics", "--quota_rps=1000000", "--quota_burst=1000000",
+                              *flags], log)
+                port = wait_port_from_log(log, proc)
+                gateway_ready(log, proc)
+                return proc, port
+
+            gw, gw_port = null_gateway("gateway")
+            # The same gateway with its former front end: a gRPC server call and a backend call.
+            gw1 = None
+            if args.one_loop:
+                gw1, gw1_port = null_gateway("gateway-1loop", "--relay_threads=1")
+            nginx_port = free_port()
+            conf = os.path.join(work, "nginx.conf")
+            with open(conf, "w") as f:
+                f.write(NGINX_CONF.format(work=work, backend=null_port, port=nginx_port))
+            nginx = start(["nginx", "-e", os.path.join(work, "nginx-error.log"), "-p", work, "-c",
+                           conf], os.path.join(work, "nginx.log"))
+            time.sleep(1)
+            nginx_worker = int(subprocess.run(["pgrep", "-P", str(nginx.pid)], capture_output=True,
+                                              text=True).stdout.split()[0])
+            path = "/accord.registry.v1.Registry/GetDefinition"
+            import grpc
+            from accord.registry.v1 import registry_pb2
+            request = registry_pb2.GetDefinitionRequest(
+                name="namespaces/default/definitions/it-director").SerializeToString()
+            body = os.path.join(work, "get.grpc")
+            with open(body, "wb") as f:
+                f.write(frame(request))
+            for port in (null_port, gw_port, nginx_port):  # every path answers OK once
+                grpc.insecure_channel(f"127.0.0.1:{port}").unary_unary(path)(
+                    request, metadata=(("authorization", "Bearer " + token),), timeout=5)
+            targets = {
+                "direct": (f"http://127.0.0.1:{null_port}{path}", [null.pid]),
+                "gateway": (f"http://127.0.0.1:{gw_port}{path}", [gw.pid, null.pid]),
+                "nginx": (f"http://127.0.0.1:{nginx_port}{path}", [nginx_worker, null.pid]),
+            }
+            if gw1 is not None:
+                targets["gateway-1loop"] = (f"http://127.0.0.1:{gw1_port}{path}", [gw1.pid, null.pid])
+            for rep in range(args.reps):
+                for streams in (16, 64):
+                    for label in labels:
+                        was_quiet = quiet()
+                        url, pids = targets[label]
+                        r = h2load(url, body, streams, args.duration, args.warmup, auth, pids, work,
+                                   connections=args.connections,
+                                   cpus="0,1" if args.unpinned else "1")
+                        r.update(rep=rep, streams=streams, target=label, quiet_before=was_quiet)
+                        runs.append(r)
+                        print(json.dumps(r), file=sys.stderr)
+            for p in (gw, nginx, null) + ((gw1,) if gw1 is not None else ()):
+                p.send_signal(signal.SIGTERM)
+                p.wait()
 
         # --- 2. ScoreLead: gRPC vs HTTP/JSON through the gateway ---
         from accord.scoring.v1 import scoring_pb2 as pb
@@ -241,69 +249,79 @@ def main():
                 timeout=5)
         score_runs = []
         for rep in range(args.reps):
-            for label in ("grpc", "http-json"):
+            for label in SCORE_LABELS:
                 quiet()
                 if label == "grpc":
                     r = h2load(f"http://127.0.0.1:{gw2_port}/accord.scoring.v1.Scoring/ScoreLead",
                                score_grpc, 16, args.duration, args.warmup, auth,
                                [gw2.pid, sc.pid], work)
-                else:
+                elif label == "http-json":
                     r = h2load(f"http://127.0.0.1:{http_port}/v1/scoring:scoreLead", score_json,
                                1, args.duration, args.warmup, auth, [gw2.pid, sc.pid], work,
                                grpc_framing=False, connections=16)
+                else:  # http2-json: h2c with prior knowledge, handed to the HTTP/2 front end
+                    r = h2load(f"http://127.0.0.1:{http_port}/v1/scoring:scoreLead", score_json,
+                               16, args.duration, args.warmup, auth, [gw2.pid, sc.pid], work,
+                               grpc_framing=False, h1=False)
                 r.update(rep=rep, target=label)
                 score_runs.append(r)
                 print(json.dumps(r), file=sys.stderr)
 
-        print("## gRPC pass-through: null backend direct, through accord-gateway, through nginx\n")
-        print("| streams | target | QPS median [min-max] | p50 us | p99 us | "
-              "CPU us/req (proxy + backend) |")
-        print("|---|---|---|---|---|---|")
-        for streams in (16, 64):
-            for label in labels:
-                rs = [r for r in runs if r["streams"] == streams and r["target"] == label]
-                print(f"| {streams} | {label} | {median_range([r['qps'] for r in rs])} | "
-                      f"{statistics.median(r['p50_us'] for r in rs):.0f} | "
-                      f"{statistics.median(r['p99_us'] for r in rs):.0f} | "
-                      f"{statistics.median(r['server_cpu_us_per_req'] for r in rs):.1f} |")
-        print("\n| streams | gateway/direct QPS | nginx/direct QPS | "
-              "gateway added p50 us | nginx added p50 us |")
-        print("|---|---|---|---|---|")
-        for streams in (16, 64):
-            by = lambda label, rep, key="qps": next(
-                r[key] for r in runs if r["streams"] == streams and r["target"] == label and
-                r["rep"] == rep)
-            reps = range(args.reps)
-            g = [by("gateway", i) / by("direct", i) for i in reps]
-            n = [by("nginx", i) / by("direct", i) for i in reps]
-            gp = [by("gateway", i, "p50_us") - by("direct", i, "p50_us") for i in reps]
-            np_ = [by("nginx", i, "p50_us") - by("direct", i, "p50_us") for i in reps]
-            print(f"| {streams} | {median_range(g, '{:.2f}')} | "
-                  f"{median_range(n, '{:.2f}')} | "
-                  f"{median_range(gp)} | {median_range(np_)} |")
-        if args.one_loop:
-            print("\n| streams | gateway/gateway-1loop QPS (per rep) |\n|---|---|")
+        if runs:
+            print("## gRPC pass-through: null backend direct, through accord-gateway, through nginx\n")
+            print("| streams | target | QPS median [min-max] | p50 us | p99 us | "
+                  "CPU us/req (proxy + backend) |")
+            print("|---|---|---|---|---|---|")
             for streams in (16, 64):
-                one = [next(r["qps"] for r in runs if r["streams"] == streams and
-                            r["target"] == "gateway" and r["rep"] == i) /
-                       next(r["qps"] for r in runs if r["streams"] == streams and
-                            r["target"] == "gateway-1loop" and r["rep"] == i)
-                       for i in range(args.reps)]
-                print(f"| {streams} | {median_range(one, '{:.2f}')} |")
+                for label in labels:
+                    rs = [r for r in runs if r["streams"] == streams and r["target"] == label]
+                    print(f"| {streams} | {label} | {median_range([r['qps'] for r in rs])} | "
+                          f"{statistics.median(r['p50_us'] for r in rs):.0f} | "
+                          f"{statistics.median(r['p99_us'] for r in rs):.0f} | "
+                          f"{statistics.median(r['server_cpu_us_per_req'] for r in rs):.1f} |")
+            print("\n| streams | gateway/direct QPS | nginx/direct QPS | "
+                  "gateway added p50 us | nginx added p50 us |")
+            print("|---|---|---|---|---|")
+            for streams in (16, 64):
+                by = lambda label, rep, key="qps": next(
+                    r[key] for r in runs if r["streams"] == streams and r["target"] == label and
+                    r["rep"] == rep)
+                reps = range(args.reps)
+                g = [by("gateway", i) / by("direct", i) for i in reps]
+                n = [by("nginx", i) / by("direct", i) for i in reps]
+                gp = [by("gateway", i, "p50_us") - by("direct", i, "p50_us") for i in reps]
+                np_ = [by("nginx", i, "p50_us") - by("direct", i, "p50_us") for i in reps]
+                print(f"| {streams} | {median_range(g, '{:.2f}')} | "
+                      f"{median_range(n, '{:.2f}')} | "
+                      f"{median_range(gp)} | {median_range(np_)} |")
+            if args.one_loop:
+                print("\n| streams | gateway/gateway-1loop QPS (per rep) |\n|---|---|")
+                for streams in (16, 64):
+                    one = [next(r["qps"] for r in runs if r["streams"] == streams and
+                                r["target"] == "gateway" and r["rep"] == i) /
+                           next(r["qps"] for r in runs if r["streams"] == streams and
+                                r["target"] == "gateway-1loop" and r["rep"] == i)
+                           for i in range(args.reps)]
+                    print(f"| {streams} | {median_range(one, '{:.2f}')} |")
         print(f"\n## ScoreLead through the gateway: gRPC vs HTTP/JSON "
               f"({os.path.getsize(score_json)}-byte JSON request)\n")
         print("| path | QPS median [min-max] | p50 us | p99 us | CPU us/req (gateway + scoring) |")
         print("|---|---|---|---|---|")
-        for label in ("grpc", "http-json"):
+        for label in SCORE_LABELS:
             rs = [r for r in score_runs if r["target"] == label]
             print(f"| {label} | {median_range([r['qps'] for r in rs])} | "
                   f"{statistics.median(r['p50_us'] for r in rs):.0f} | "
                   f"{statistics.median(r['p99_us'] for r in rs):.0f} | "
                   f"{statistics.median(r['server_cpu_us_per_req'] for r in rs):.1f} |")
-        ratio = [next(r["qps"] for r in score_runs if r["target"] == "http-json" and r["rep"] == i)
-                 / next(r["qps"] for r in score_runs if r["target"] == "grpc" and r["rep"] == i)
-                 for i in range(args.reps)]
-        print(f"\nHTTP/JSON / gRPC QPS per repetition: {median_range(ratio, '{:.2f}')}")
+        for label, name in (("http-json", "HTTP/JSON over HTTP/1.1"),
+                            ("http2-json", "HTTP/JSON over HTTP/2")):
+            by = lambda target, i, key: next(r[key] for r in score_runs
+                                             if r["target"] == target and r["rep"] == i)
+            qps = [by(label, i, "qps") / by("grpc", i, "qps") for i in range(args.reps)]
+            cpu = [by(label, i, "server_cpu_us_per_req") / by("grpc", i, "server_cpu_us_per_req")
+                   for i in range(args.reps)]
+            print(f"\n{name} / gRPC per repetition: QPS {median_range(qps, '{:.2f}')}, "
+                  f"CPU per request {median_range(cpu, '{:.2f}')}")
     finally:
         for p in procs:
             if p.poll() is None:

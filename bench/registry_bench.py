@@ -75,17 +75,18 @@ def wait_port_from_log(path, proc, key="port"):
 
 
 def h2load(url, body_file, streams, duration, warmup, headers, pid, work, grpc_framing=True,
-           connections=1, cpus="1"):
+           connections=1, cpus="1", h1=True):
     """One h2load run, on `cpus`. `pid` is one server process or a list of them (a proxy and
     its backend: the CPU per request is their sum); with grpc_framing=False the body is sent as
-    HTTP/1.1 (--h1) with `connections` connections of one request each."""
+    JSON, over HTTP/1.1 (--h1) with `connections` connections of one request each, or with
+    h1=False over HTTP/2 (h2c, `streams` per connection)."""
     log = os.path.join(work, "lat.log")
     cmd = ["taskset", "-c", cpus, "h2load", f"-c{connections}", f"-m{streams}", "-t1",
            f"--warm-up-time={warmup}", "-D", str(duration), f"--log-file={log}", "-d", body_file]
     if grpc_framing:
         cmd += ["-H", "content-type: application/grpc", "-H", "te: trailers"]
     else:
-        cmd += ["--h1", "-H", "content-type: application/json"]
+        cmd += (["--h1"] if h1 else []) + ["-H", "content-type: application/json"]
     for h in headers:
         cmd += ["-H", h]
     cmd.append(url)

@@ -1,6 +1,7 @@
 // The HTTP/1.1 server (frontdoor/http1_server) fed arbitrary bytes: a running server on
 // loopback whose handler answers at once, later from another thread ("/late"), or as a stream
-// ("/stream"). Each input is what a client sends; the connection is then half-closed and read
+// ("/stream"); a connection that opens with the HTTP/2 preface is handed to an HTTP/2 front end
+// with the same handler (h2c). Each input is what a client sends; the connection is then half-closed and read
 // until the server closes it. Crashes, leaks (ASan) and connections never closed are what it
 // finds: the server must survive any bytes.
 #include <unistd.h>
@@ -16,12 +17,19 @@
 #include <string>
 #include <thread>
 
+#include "frontdoor/h2_relay.h"
 #include "frontdoor/http1_server.h"
 #include "tests/fuzz/loopback_client.h"
 
 namespace {
 
 using namespace accord::frontdoor;
+using accord::CallerHeaders;
+using accord::H2Relay;
+using accord::RelayOptions;
+using accord::RelayRoute;
+using accord::RelayRoutes;
+using accord::RelayTicket;
 
 // Answers "/late" from this thread, in order.
 class Later {
@@ -79,15 +87,41 @@ class Handler final : public HttpHandler {
 Handler* handler = nullptr;
 Http1Server* server = nullptr;
 
+// The HTTP/2 front end h2c connections are handed to: no gRPC routes, HTTP to `handler`.
+class NoRoutes final : public RelayRoutes {
+ public:
+  const RelayRoute* Find(absl::string_view) const override { return nullptr; }
+  absl::StatusOr<std::unique_ptr<RelayTicket>> Admit(const RelayRoute&,
+                                                     const CallerHeaders&) override {
+    return nullptr;
+  }
+};
+NoRoutes* no_routes = nullptr;
+H2Relay* relay = nullptr;
+
 int Port() {
   static int port = [] {
     handler = new Handler();
+    no_routes = new NoRoutes();
+    RelayOptions relay_options;
+    relay_options.listen = "127.0.0.1:0";
+    relay_options.stall_timeout = absl::Milliseconds(200);
+    relay = new H2Relay(*no_routes, relay_options, nullptr);
+    if (!relay->Listen().ok()) {
+      std::abort();
+    }
+    relay->Start("127.0.0.1:1");
+    relay->ServeHttp(handler, 64 * 1024);
     Http1ServerOptions options;
     options.listen = "127.0.0.1:0";
     options.limits.max_header_bytes = 2048;
     options.limits.max_body_bytes = 64 * 1024;
     options.max_stream_backlog = 64 * 1024;
     options.max_pipelined = 4;
+    options.loops = relay->event_loops();
+    options.h2c = [](int fd, std::string peer, std::string read) {
+      relay->Serve(fd, std::move(peer), std::move(read));
+    };
     server = new Http1Server(*handler, options);
     if (!server->Listen().ok()) {
       std::abort();
