@@ -1,8 +1,9 @@
 // The HTTP/2 front end (frontdoor/h2_relay) fed arbitrary frames: a running front end on
 // loopback, with a local method that echoes, one that pushes, a route to a backend that is
-// down, and an HTTP handler for requests that are not gRPC (answered whole, or streamed). Each input is what a client sends after the connection preface; the connection is
-// then half-closed and read until the server closes it. Crashes, leaks (ASan) and hangs are
-// what it finds: a front end must survive any bytes.
+// down, and an HTTP handler for requests that are not gRPC (answered whole, or streamed). Each
+// input is what a client sends after the connection preface; the connection is then half-closed and
+// read until the server closes it. Crashes, leaks (ASan) and hangs are what it finds: a front end
+// must survive any bytes.
 #include <arpa/inet.h>
 #include <fcntl.h>
 #include <netinet/in.h>

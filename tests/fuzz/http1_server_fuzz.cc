@@ -1,9 +1,9 @@
 // The HTTP/1.1 server (frontdoor/http1_server) fed arbitrary bytes: a running server on
 // loopback whose handler answers at once, later from another thread ("/late"), or as a stream
 // ("/stream"); a connection that opens with the HTTP/2 preface is handed to an HTTP/2 front end
-// with the same handler (h2c). Each input is what a client sends; the connection is then half-closed and read
-// until the server closes it. Crashes, leaks (ASan) and connections never closed are what it
-// finds: the server must survive any bytes.
+// with the same handler (h2c). Each input is what a client sends; the connection is then
+// half-closed and read until the server closes it. Crashes, leaks (ASan) and connections never
+// closed are what it finds: the server must survive any bytes.
 #include <unistd.h>
 
 #include <condition_variable>
