@@ -62,14 +62,24 @@ inline void SendThenHalfClose(int fd, const std::string& bytes) {
 
 // Reads until the server closes the connection: false when it has not within `timeout_ms`
 // of the last bytes read (a connection a server keeps after the client's end is a leak).
+// A signal (libFuzzer's timer, every second or so) interrupts poll() and read() now and then:
+// they are retried, so that an interruption is not taken for a server that never closed.
 inline bool ReadUntilClosed(int fd, int timeout_ms) {
   char buf[65536];
   pollfd p{fd, POLLIN, 0};
   for (;;) {
-    if (poll(&p, 1, timeout_ms) <= 0) {
+    const int ready = poll(&p, 1, timeout_ms);
+    if (ready < 0 && errno == EINTR) {
+      continue;
+    }
+    if (ready <= 0) {
       return false;
     }
-    if (read(fd, buf, sizeof buf) <= 0) {
+    const ssize_t n = read(fd, buf, sizeof buf);
+    if (n < 0 && errno == EINTR) {
+      continue;
+    }
+    if (n <= 0) {
       return true;
     }
   }
