@@ -1354,5 +1354,216 @@ TEST_F(H2RelayHttpTest, AnHttp1PortHandsH2cConnectionsOverWithWhatItRead) {
   http1.Shutdown(absl::ZeroDuration());
 }
 
+// The HTTP/2 codec on raw frames, with no network: one end of a socketpair is handed to the
+// relay (H2Relay::Serve, as the HTTP/1.1 port hands over an h2c connection), the test writes
+// frames by hand on the other and reads the server's back, decoding their header blocks.
+class FrameConnection {
+ public:
+  struct Frame {
+    uint8_t type;
+    uint8_t flags;
+    uint32_t stream;
+    std::string payload;
+  };
+
+  explicit FrameConnection(H2Relay& relay) {
+    int fds[2];
+    EXPECT_EQ(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, fds), 0);
+    fcntl(fds[1], F_SETFL, O_NONBLOCK);
+    fd_ = fds[0];
+    relay.Serve(fds[1], "frames", "");
+    nghttp2_hd_inflate_new(&inflater_);
+  }
+  ~FrameConnection() {
+    nghttp2_hd_inflate_del(inflater_);
+    close(fd_);
+  }
+  void Send(const std::string& bytes) { send(fd_, bytes.data(), bytes.size(), MSG_NOSIGNAL); }
+  // Reads frames until one satisfies `until` (true), the server closes, or nothing comes for
+  // `wait_ms` (false).
+  bool ReadUntil(const std::function<bool(const Frame&)>& until, int wait_ms = 3000) {
+    for (;;) {
+      while (in_.size() >= 9) {
+        const size_t length = (static_cast<uint8_t>(in_[0]) << 16) |
+                              (static_cast<uint8_t>(in_[1]) << 8) | static_cast<uint8_t>(in_[2]);
+        if (in_.size() < 9 + length) {
+          break;
+        }
+        Frame f{static_cast<uint8_t>(in_[3]), static_cast<uint8_t>(in_[4]), 0,
+                in_.substr(9, length)};
+        for (int i = 5; i < 9; ++i) {
+          f.stream = (f.stream << 8) | static_cast<uint8_t>(in_[i]);
+        }
+        f.stream &= 0x7fffffff;
+        in_.erase(0, 9 + length);
+        if (f.type == 1) {
+          f.payload = Decode(f.payload, f.flags);
+        }
+        frames.push_back(f);
+        if (until(frames.back())) {
+          return true;
+        }
+      }
+      pollfd p{fd_, POLLIN, 0};
+      if (poll(&p, 1, wait_ms) <= 0) {
+        return false;
+      }
+      char buf[65536];
+      const ssize_t r = read(fd_, buf, sizeof buf);
+      if (r <= 0) {
+        closed = true;
+        return false;
+      }
+      in_.append(buf, r);
+    }
+  }
+  // The GOAWAY's error code, once one came (-1 before).
+  int64_t GoawayCode() const {
+    for (const Frame& f : frames) {
+      if (f.type == 7 && f.payload.size() >= 8) {
+        return (static_cast<uint8_t>(f.payload[4]) << 24) |
+               (static_cast<uint8_t>(f.payload[5]) << 16) |
+               (static_cast<uint8_t>(f.payload[6]) << 8) | static_cast<uint8_t>(f.payload[7]);
+      }
+    }
+    return -1;
+  }
+
+  std::vector<Frame> frames;
+  bool closed = false;
+
+ private:
+  // A HEADERS frame's block (the server pads none and sends no priority) as "name: value\n".
+  std::string Decode(const std::string& block, uint8_t flags) {
+    std::string out;
+    const uint8_t* in = reinterpret_cast<const uint8_t*>(block.data());
+    size_t left = block.size();
+    for (;;) {
+      nghttp2_nv nv;
+      int inflate_flags = 0;
+      const ssize_t used = nghttp2_hd_inflate_hd2(inflater_, &nv, &inflate_flags, in, left,
+                                                  (flags & NGHTTP2_FLAG_END_HEADERS) != 0);
+      if (used < 0) {
+        return "(undecodable)";
+      }
+      in += used;
+      left -= static_cast<size_t>(used);
+      if (inflate_flags & NGHTTP2_HD_INFLATE_EMIT) {
+        out += std::string(reinterpret_cast<const char*>(nv.name), nv.namelen) + ": " +
+               std::string(reinterpret_cast<const char*>(nv.value), nv.valuelen) + "\n";
+      }
+      if (inflate_flags & NGHTTP2_HD_INFLATE_FINAL) {
+        nghttp2_hd_inflate_end_headers(inflater_);
+        return out;
+      }
+      if ((inflate_flags & NGHTTP2_HD_INFLATE_EMIT) == 0 && left == 0) {
+        return out;
+      }
+    }
+  }
+
+  int fd_;
+  std::string in_;
+  nghttp2_hd_inflater* inflater_ = nullptr;
+};
+
+constexpr uint8_t kData = 0, kHeaders = 1, kPriority = 2, kRstStream = 3, kSettings = 4,
+                  kPushPromise = 5, kPing = 6, kGoaway = 7, kWindowUpdate = 8;
+constexpr uint8_t kEndStream = 1, kAck = 1, kEndHeaders = 4;
+
+std::string Be32(uint32_t v) {
+  return {static_cast<char>(v >> 24), static_cast<char>(v >> 16), static_cast<char>(v >> 8),
+          static_cast<char>(v)};
+}
+
+using H2FrameTest = H2RelayLimitsTest;
+
+TEST_F(H2FrameTest, SettingsAndPingAreAcknowledgedAndUnknownFramesIgnored) {
+  FrameConnection c(*relay_);
+  c.Send(kPreface + Frame(kSettings, 0, 0, "") + Frame(0xfa, 0, 0, "unknown type") +
+         Frame(kPriority, 0, 3, Be32(1) + "\x10") + Frame(kPing, 0, 0, "abcdefgh"));
+  ASSERT_TRUE(c.ReadUntil([](const auto& f) { return f.type == kPing; }));
+  const auto& ping = c.frames.back();
+  EXPECT_EQ(ping.flags, kAck);
+  EXPECT_EQ(ping.payload, "abcdefgh");
+  EXPECT_TRUE(std::any_of(c.frames.begin(), c.frames.end(),
+                          [](const auto& f) { return f.type == kSettings && f.flags == kAck; }));
+  // A call after them is served: the connection is sound.
+  c.Send(Frame(kHeaders, kEndHeaders, 1, RequestBlock("/t.T/Echo")) +
+         Frame(kData, kEndStream, 1, Framed("hi")));
+  ASSERT_TRUE(
+      c.ReadUntil([](const auto& f) { return f.type == kHeaders && (f.flags & kEndStream); }));
+  EXPECT_NE(c.frames.back().payload.find("grpc-status: 0"), std::string::npos);
+  EXPECT_EQ(c.GoawayCode(), -1);
+}
+
+TEST_F(H2FrameTest, ARefusedCallIsAnsweredTrailersOnly) {
+  FrameConnection c(*relay_);
+  std::string block = RequestBlock("/t.T/Echo");
+  block.replace(block.find("Bearer ok"), 9, "Bearer no");
+  c.Send(kPreface + Frame(kSettings, 0, 0, "") +
+         Frame(kHeaders, kEndHeaders | kEndStream, 1, block));
+  ASSERT_TRUE(c.ReadUntil([](const auto& f) { return f.type == kHeaders; }));
+  const auto& only = c.frames.back();
+  EXPECT_EQ(only.flags & kEndStream, kEndStream);  // one HEADERS frame ends the stream
+  EXPECT_NE(only.payload.find(":status: 200"), std::string::npos);
+  EXPECT_NE(only.payload.find("grpc-status: 16"), std::string::npos) << only.payload;
+  EXPECT_FALSE(
+      std::any_of(c.frames.begin(), c.frames.end(), [](const auto& f) { return f.type == kData; }));
+}
+
+TEST_F(H2FrameTest, AResponseWaitsAtAZeroWindowAndGoesOnWhenCredited) {
+  FrameConnection c(*relay_);
+  // SETTINGS_INITIAL_WINDOW_SIZE = 0: no stream may be sent DATA until credited.
+  c.Send(kPreface + Frame(kSettings, 0, 0, std::string("\x00\x04", 2) + Be32(0)) +
+         Frame(kHeaders, kEndHeaders, 1, RequestBlock("/t.T/Echo")) +
+         Frame(kData, kEndStream, 1, Framed("waits")));
+  ASSERT_TRUE(c.ReadUntil([](const auto& f) { return f.type == kHeaders && f.stream == 1; }));
+  EXPECT_FALSE(c.ReadUntil([](const auto& f) { return f.type == kData; }, 300));
+  c.Send(Frame(kWindowUpdate, 0, 1, Be32(1000)));
+  ASSERT_TRUE(c.ReadUntil([](const auto& f) { return f.type == kData; }));
+  EXPECT_EQ(c.frames.back().payload, Framed("waits"));
+  ASSERT_TRUE(
+      c.ReadUntil([](const auto& f) { return f.type == kHeaders && (f.flags & kEndStream); }));
+  EXPECT_NE(c.frames.back().payload.find("grpc-status: 0"), std::string::npos);
+}
+
+TEST_F(H2FrameTest, AGoawayFromTheClientLetsTheCallUnderWayFinish) {
+  FrameConnection c(*relay_);
+  c.Send(kPreface + Frame(kSettings, 0, 0, "") +
+         Frame(kHeaders, kEndHeaders, 1, RequestBlock("/t.T/Echo")) +
+         Frame(kData, 0, 1, Framed("one")));
+  ASSERT_TRUE(c.ReadUntil([](const auto& f) { return f.type == kData && f.stream == 1; }));
+  // Its last stream 0: the client took no stream of the server's (a server opens none).
+  c.Send(Frame(kGoaway, 0, 0, Be32(0) + Be32(0)) + Frame(kData, kEndStream, 1, Framed("two")));
+  ASSERT_TRUE(c.ReadUntil([](const auto& f) {
+    return f.type == kHeaders && (f.flags & kEndStream);
+  })) << "GOAWAY "
+      << c.GoawayCode();
+  EXPECT_NE(c.frames.back().payload.find("grpc-status: 0"), std::string::npos);
+  EXPECT_EQ(c.frames[c.frames.size() - 2].payload, Framed("two"));
+}
+
+TEST_F(H2FrameTest, FramesAClientMayNotSendEndTheConnectionWithAProtocolError) {
+  const std::vector<std::pair<std::string, std::string>> cases = {
+      {"PUSH_PROMISE", Frame(kPushPromise, kEndHeaders, 1, Be32(2) + RequestBlock("/t.T/Echo"))},
+      {"WINDOW_UPDATE of 0", Frame(kWindowUpdate, 0, 0, Be32(0))},
+      {"DATA on an idle stream", Frame(kData, 0, 5, "x")},
+      {"RST_STREAM on an idle stream", Frame(kRstStream, 0, 7, Be32(8))},
+      {"HEADERS on stream 0", Frame(kHeaders, kEndHeaders, 0, RequestBlock("/t.T/Echo"))},
+      {"a CONTINUATION without HEADERS", Frame(9, kEndHeaders, 1, RequestBlock("/t.T/Echo"))},
+      {"GOAWAY naming a client's stream as the last", Frame(kGoaway, 0, 0, Be32(1) + Be32(0))},
+  };
+  for (const auto& [name, frame] : cases) {
+    FrameConnection c(*relay_);
+    c.Send(kPreface + Frame(kSettings, 0, 0, "") + frame);
+    c.ReadUntil([](const auto&) { return false; }, 1000);
+    EXPECT_EQ(c.GoawayCode(), NGHTTP2_PROTOCOL_ERROR) << name;
+    EXPECT_TRUE(c.closed) << name;
+  }
+  Client client(relay_->port(), true);
+  ExpectServed(client);
+}
+
 }  // namespace
 }  // namespace accord
