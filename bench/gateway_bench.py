@@ -89,6 +89,7 @@ def median_range(values, fmt="{:,.0f}"):
 
 
 def main():
+    import grpc
     ap = argparse.ArgumentParser()
     ap.add_argument("--build", default=os.path.join(ROOT, "build"))
     ap.add_argument("--reps", type=int, default=3)
@@ -156,7 +157,6 @@ def main():
             nginx_worker = int(subprocess.run(["pgrep", "-P", str(nginx.pid)], capture_output=True,
                                               text=True).stdout.split()[0])
             path = "/accord.registry.v1.Registry/GetDefinition"
-            import grpc
             from accord.registry.v1 import registry_pb2
             request = registry_pb2.GetDefinitionRequest(
                 name="namespaces/default/definitions/it-director").SerializeToString()
