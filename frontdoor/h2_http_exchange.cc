@@ -12,7 +12,7 @@
 
 #include "frontdoor/h2_relay.h"
 #include "frontdoor/h2_relay_loop.h"
-#include "frontdoor/http1_server.h"
+#include "frontdoor/http_exchange.h"
 #include <nghttp2/nghttp2.h>
 
 // HTTP requests that are not gRPC on the relay's connections (H2Relay::ServeHttp): gathered
@@ -23,66 +23,19 @@
 namespace accord {
 namespace h2relay {
 
-// The response side of one HTTP request on a stream: thread-safe, as frontdoor::HttpExchange
-// promises. What is written reaches the stream's loop as a job posted there; the job finds the
-// stream through `stream_`, which only the loop's thread touches and clears when the stream is
-// over.
-class H2Exchange final : public frontdoor::HttpExchange,
+// The response side of one HTTP request on a stream (frontdoor::ExchangeBase keeps the rules):
+// what is written reaches the stream's loop as a job posted there; the job finds the stream
+// through `stream_`, which only the loop's thread touches and clears when the stream is over.
+class H2Exchange final : public frontdoor::ExchangeBase,
                          public std::enable_shared_from_this<H2Exchange> {
  public:
   H2Exchange(std::shared_ptr<H2Relay::Loop::PushInbox> inbox, Stream* stream)
       : inbox_(std::move(inbox)), stream_(stream) {}
 
-  void Respond(int status, frontdoor::HttpHeaders headers, std::string body) override {
-    if (finished_.exchange(true)) {
-      return;
-    }
-    Post([status, headers = std::move(headers), body = std::move(body)](H2Relay::Loop& loop,
-                                                                        Stream* s) mutable {
-      loop.HttpHead(s, status, std::move(headers), std::move(body), true);
-    });
-  }
-
-  void BeginStream(int status, frontdoor::HttpHeaders headers) override {
-    if (finished_.load() || began_.exchange(true)) {
-      return;
-    }
-    Post([status, headers = std::move(headers)](H2Relay::Loop& loop, Stream* s) mutable {
-      loop.HttpHead(s, status, std::move(headers), {}, false);
-    });
-  }
-
-  bool Write(std::string chunk) override {
-    if (over_.load() || finished_.load() || !began_.load()) {
-      return false;
-    }
-    Post([chunk = std::move(chunk)](H2Relay::Loop& loop, Stream* s) mutable {
-      loop.HttpChunk(s, std::move(chunk));
-    });
-    return true;
-  }
-
-  void End() override {
-    if (!began_.load() || finished_.exchange(true)) {
-      return;
-    }
-    Post([](H2Relay::Loop& loop, Stream* s) { loop.HttpEnd(s); });
-  }
-
-  void OnCancel(std::function<void()> cancel) override {
-    std::unique_lock lock(mu_);
-    if (!cancelled_) {
-      cancel_ = std::move(cancel);
-      return;
-    }
-    lock.unlock();
-    cancel();
-  }
-
   // On the loop: the response went out whole; the exchange lets go of its stream.
   void Complete() {
     stream_ = nullptr;
-    over_ = true;
+    SetOver();
   }
   // On the loop: the stream is over before its response (the client reset it, a timeout, the
   // connection went): the handler is told to stop.
@@ -90,32 +43,36 @@ class H2Exchange final : public frontdoor::HttpExchange,
     Complete();
     Interrupt();
   }
-  // On the loop: the handler is told to stop (a drain) and ends its response itself.
-  void Interrupt() {
-    std::function<void()> cancel;
-    {
-      std::lock_guard lock(mu_);
-      if (cancelled_) {
-        return;
-      }
-      cancelled_ = true;
-      cancel.swap(cancel_);
-    }
-    if (cancel) {
-      cancel();
-    }
-  }
-  bool streaming() const { return began_.load(); }
 
  private:
+  void SendResponse(int status, frontdoor::HttpHeaders headers, std::string body) override {
+    Post([status, headers = std::move(headers), body = std::move(body)](H2Relay::Loop& loop,
+                                                                        Stream* s) mutable {
+      loop.HttpHead(s, status, std::move(headers), std::move(body), true);
+    });
+  }
+  void SendHead(int status, frontdoor::HttpHeaders headers) override {
+    Post([status, headers = std::move(headers)](H2Relay::Loop& loop, Stream* s) mutable {
+      loop.HttpHead(s, status, std::move(headers), {}, false);
+    });
+  }
+  void SendChunk(std::string chunk) override {
+    Post([chunk = std::move(chunk)](H2Relay::Loop& loop, Stream* s) mutable {
+      loop.HttpChunk(s, std::move(chunk));
+    });
+  }
+  void SendEnd() override {
+    Post([](H2Relay::Loop& loop, Stream* s) { loop.HttpEnd(s); });
+  }
+  void RunCancel(std::function<void()> cancel) override { cancel(); }
   // Runs `job` on the stream's loop while the stream lasts (from the loop's own thread: at the
-  // end of its turn, without a wake-up).
+  // end of its turn, without a wake-up); nothing once the relay is gone.
   template <typename Job>
   void Post(Job job) {
     std::lock_guard lock(inbox_->mu);
     H2Relay::Loop* loop = inbox_->loop;
     if (loop == nullptr) {
-      return;  // the relay is gone
+      return;
     }
     loop->events().Post([self = shared_from_this(), loop, job = std::move(job)]() mutable {
       if (self->stream_ != nullptr) {
@@ -125,13 +82,7 @@ class H2Exchange final : public frontdoor::HttpExchange,
   }
 
   const std::shared_ptr<H2Relay::Loop::PushInbox> inbox_;
-  Stream* stream_;                     // on the loop's thread only; null once over
-  std::atomic<bool> finished_{false};  // Respond or End was called
-  std::atomic<bool> began_{false};     // BeginStream was called
-  std::atomic<bool> over_{false};      // nothing more reaches the client
-  std::mutex mu_;
-  bool cancelled_ = false;  // guarded by mu_
-  std::function<void()> cancel_;
+  Stream* stream_;  // on the loop's thread only; null once over
 };
 
 namespace {

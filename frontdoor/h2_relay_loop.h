@@ -37,7 +37,7 @@
 #include "frontdoor/event_loop.h"
 #include "frontdoor/grpc_frame.h"
 #include "frontdoor/h2_relay.h"
-#include "frontdoor/http1_server.h"
+#include "frontdoor/http_exchange.h"
 #include "frontdoor/memory.h"
 #include "frontdoor/relay_tls.h"
 #include <nghttp2/nghttp2.h>

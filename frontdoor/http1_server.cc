@@ -68,12 +68,6 @@ struct Conn {
 
 }  // namespace
 
-void HttpHandler::Refused(int /*status*/, absl::string_view message, HttpHeaders& headers,
-                          std::string& body) {
-  headers.emplace_back("Content-Type", "text/plain; charset=utf-8");
-  body = absl::StrCat(message, "\n");
-}
-
 struct Http1Server::Shared {
   explicit Shared(const Http1ServerOptions& o)
       : limits(ConnectionLimitOptions{o.max_connections, o.max_connections_per_address}) {}
@@ -176,104 +170,56 @@ namespace {
 
 // The exchange of one request. Its calls may come from any thread; each is posted to the
 // connection's loop, so they reach the connection in the order they were made.
-class Exchange final : public HttpExchange, public std::enable_shared_from_this<Exchange> {
+class Exchange final : public ExchangeBase, public std::enable_shared_from_this<Exchange> {
  public:
   Exchange(Http1Server::Loop* loop, EventLoop* events, Conn* conn)
       : loop_(loop), events_(events), conn_(conn) {}
 
-  void Respond(int status, HttpHeaders headers, std::string body) override {
-    if (finished_.exchange(true)) {
-      return;
-    }
-    events_->Post([self = shared_from_this(), status, headers = std::move(headers),
-                   body = std::move(body)]() mutable {
-      if (self->conn_ != nullptr) {
-        self->loop_->Reply(self->conn_, status, std::move(headers), std::move(body));
-      }
-    });
-  }
-
-  void BeginStream(int status, HttpHeaders headers) override {
-    if (finished_.load() || began_.exchange(true)) {
-      return;
-    }
-    events_->Post([self = shared_from_this(), status, headers = std::move(headers)]() mutable {
-      if (self->conn_ != nullptr) {
-        self->loop_->StreamHead(self->conn_, status, std::move(headers));
-      }
-    });
-  }
-
-  bool Write(std::string chunk) override {
-    if (over_.load() || finished_.load() || !began_.load()) {
-      return false;
-    }
-    events_->Post([self = shared_from_this(), chunk = std::move(chunk)] {
-      if (self->conn_ != nullptr) {
-        self->loop_->StreamChunk(self->conn_, chunk);
-      }
-    });
-    return true;
-  }
-
-  void End() override {
-    if (!began_.load() || finished_.exchange(true)) {
-      return;
-    }
-    events_->Post([self = shared_from_this()] {
-      if (self->conn_ != nullptr) {
-        self->loop_->StreamEnd(self->conn_);
-      }
-    });
-  }
-
-  void OnCancel(std::function<void()> cancel) override {
-    std::unique_lock lock(mu_);
-    if (!cancelled_) {
-      cancel_ = std::move(cancel);
-      return;
-    }
-    lock.unlock();
-    events_->Post(std::move(cancel));
-  }
-
   // On the loop: the response went out whole; the exchange lets go of its connection.
   void Complete() {
     conn_ = nullptr;
-    over_ = true;
+    SetOver();
   }
   // On the loop: the connection is going; the handler is told to stop.
   void Detach() {
     Complete();
     Interrupt();
   }
-  // On the loop: the handler is told to stop (a shutdown), and ends its response itself.
-  void Interrupt() {
-    std::function<void()> cancel;
-    {
-      std::lock_guard lock(mu_);
-      if (cancelled_) {
-        return;
-      }
-      cancelled_ = true;
-      cancel.swap(cancel_);
-    }
-    if (cancel) {
-      cancel();
-    }
-  }
-  bool streaming() const { return began_.load(); }
 
  private:
+  void SendResponse(int status, HttpHeaders headers, std::string body) override {
+    Post([status, headers = std::move(headers), body = std::move(body)](Http1Server::Loop& loop,
+                                                                        Conn* c) mutable {
+      loop.Reply(c, status, std::move(headers), std::move(body));
+    });
+  }
+  void SendHead(int status, HttpHeaders headers) override {
+    Post([status, headers = std::move(headers)](Http1Server::Loop& loop, Conn* c) mutable {
+      loop.StreamHead(c, status, std::move(headers));
+    });
+  }
+  void SendChunk(std::string chunk) override {
+    Post([chunk = std::move(chunk)](Http1Server::Loop& loop, Conn* c) {
+      loop.StreamChunk(c, chunk);
+    });
+  }
+  void SendEnd() override {
+    Post([](Http1Server::Loop& loop, Conn* c) { loop.StreamEnd(c); });
+  }
+  void RunCancel(std::function<void()> cancel) override { events_->Post(std::move(cancel)); }
+  // Runs `job` on the connection's loop while the exchange has its connection.
+  template <typename Job>
+  void Post(Job job) {
+    events_->Post([self = shared_from_this(), job = std::move(job)]() mutable {
+      if (self->conn_ != nullptr) {
+        job(*self->loop_, self->conn_);
+      }
+    });
+  }
+
   Http1Server::Loop* const loop_;
   EventLoop* const events_;
-  Conn* conn_;                         // on the loop's thread only; null once the exchange is over
-  std::atomic<bool> finished_{false};  // Respond or End was called
-  std::atomic<bool> began_{false};     // BeginStream was called
-  std::atomic<bool> over_{false};
-  std::mutex mu_;
-  bool cancelled_ = false;  // guarded by mu_
-  std::function<void()> cancel_;
+  Conn* conn_;  // on the loop's thread only; null once the exchange is over
 };
 
 }  // namespace

@@ -12,6 +12,7 @@
 
 #include "common/clock.h"
 #include "frontdoor/http1_codec.h"
+#include "frontdoor/http_exchange.h"
 
 // An HTTP/1.1 server on event loops (event_loop.h): connections read and written without a
 // thread each, requests decoded by Http1Decoder and given to a handler that answers now or
@@ -22,40 +23,6 @@
 // the limits. A connection that opens with the HTTP/2 preface may be handed to an HTTP/2 server
 // (Http1ServerOptions::h2c).
 namespace accord::frontdoor {
-
-using HttpHeaders = std::vector<std::pair<std::string, std::string>>;
-
-// The response side of one request: thread-safe, answered once (Respond, or BeginStream then
-// Write... then End). What comes after the exchange is over is dropped.
-class HttpExchange {
- public:
-  virtual ~HttpExchange() = default;
-  // The whole response (Content-Length is added).
-  virtual void Respond(int status, HttpHeaders headers, std::string body) = 0;
-  // A response sent as it is made: the head now (chunked), then each Write a chunk.
-  virtual void BeginStream(int status, HttpHeaders headers) = 0;
-  // False once the exchange is over: the client left, or it left more than
-  // Http1ServerOptions::max_stream_backlog unread (then its connection is closed).
-  virtual bool Write(std::string chunk) = 0;
-  virtual void End() = 0;
-  // `cancel` runs once, on the connection's loop, if the exchange ends before its response
-  // does (the client left, a timeout, a shutdown); at once if it already has.
-  virtual void OnCancel(std::function<void()> cancel) = 0;
-};
-
-class HttpHandler {
- public:
-  virtual ~HttpHandler() = default;
-  // One request, on a loop's thread: must not block. The response goes to `exchange`, now or
-  // from another thread later.
-  virtual void Handle(Http1Request request, std::shared_ptr<HttpExchange> exchange) = 0;
-  // The response to a request the server refuses itself (malformed, too large, too slow):
-  // fills `headers` and `body` for `status` and `message`. Plain text unless overridden.
-  virtual void Refused(int status, absl::string_view message, HttpHeaders& headers,
-                       std::string& body);
-  // Counts a connection or request refused by the server's limits, by reason.
-  virtual void CountRejected(absl::string_view /*reason*/) {}
-};
 
 class EventLoop;
 

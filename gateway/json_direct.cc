@@ -21,21 +21,14 @@
 #include "absl/time/civil_time.h"
 #include "absl/time/time.h"
 #include "google/protobuf/descriptor.h"
-#include "google/protobuf/struct.pb.h"
 #include "google/protobuf/stubs/strutil.h"
-#include "google/protobuf/timestamp.pb.h"
 
 namespace accord::gateway {
 namespace {
 
 using google::protobuf::Descriptor;
 using google::protobuf::FieldDescriptor;
-using google::protobuf::ListValue;
 using google::protobuf::Message;
-using google::protobuf::Reflection;
-using google::protobuf::Struct;
-using google::protobuf::Timestamp;
-using google::protobuf::Value;
 
 constexpr int kMaxDepth = 64;
 // Objects and arrays within each other the reader takes (the gateway refuses deeper JSON:
