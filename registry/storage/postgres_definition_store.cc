@@ -36,6 +36,16 @@ CREATE TABLE audit(
 CREATE INDEX audit_resource ON audit(resource, sequence);
 CREATE TABLE requests(key TEXT PRIMARY KEY, sequence BIGINT NOT NULL, body BYTEA NOT NULL);
 )sql",
+    // 2: sales' verdicts (issue 18), ordered by when they were recorded, then by row.
+    R"sql(
+CREATE TABLE verdicts(
+  id BIGSERIAL PRIMARY KEY, namespace TEXT NOT NULL, verdict_id TEXT NOT NULL,
+  lead_id TEXT NOT NULL, recorded_at BIGINT NOT NULL, body BYTEA NOT NULL,
+  UNIQUE (namespace, verdict_id));
+CREATE INDEX verdicts_time ON verdicts(namespace, recorded_at);
+CREATE INDEX verdicts_lead ON verdicts(namespace, lead_id);
+CREATE INDEX verdicts_age ON verdicts(recorded_at);
+)sql",
 };
 constexpr int kSchemaVersion = sizeof(kMigrations) / sizeof(kMigrations[0]);
 // pg_advisory_lock key of the migration step ("accord" in ASCII).
@@ -627,6 +637,95 @@ absl::Status PostgresDefinitionStore::CompactChanges(int64_t keep) {
     return s;
   }
   return c->Run("COMMIT");
+}
+
+absl::StatusOr<std::vector<bool>> PostgresDefinitionStore::RecordVerdicts(
+    const std::vector<records::StoredVerdict>& verdicts) {
+  using Statements = std::vector<std::pair<std::string, std::vector<Param>>>;
+  ACCORD_ASSIGN_OR_RETURN(Lease c, Acquire());
+  auto fail = [&](absl::Status s) {
+    c->Run("ROLLBACK").IgnoreError();
+    return s;
+  };
+  // One round trip for the inserts (no counter row: verdicts never wait on definitions), one
+  // more only when some ids were stored already, then the commit.
+  Statements inserts = {{"BEGIN", {}}};
+  for (const records::StoredVerdict& v : verdicts) {
+    inserts.push_back(
+        {"INSERT INTO verdicts(namespace, verdict_id, lead_id, recorded_at, body) "
+         "VALUES ($1, $2, $3, $4, $5) ON CONFLICT (namespace, verdict_id) DO NOTHING "
+         "RETURNING id",
+         {Text(v.namespace_id()), Text(v.verdict_id()), Text(v.lead_id()), Int(RecordedMicros(v)),
+          Bytes(v.SerializeAsString())}});
+  }
+  absl::StatusOr<std::vector<Result>> inserted = c->Pipeline(inserts);
+  if (!inserted.ok()) {
+    return fail(inserted.status());
+  }
+  std::vector<bool> recorded;
+  std::vector<size_t> retried;
+  Statements reads;
+  for (size_t i = 0; i < verdicts.size(); ++i) {
+    recorded.push_back((*inserted)[i + 1].rows() == 1);
+    if (!recorded.back()) {
+      retried.push_back(i);
+      reads.push_back({"SELECT body FROM verdicts WHERE namespace = $1 AND verdict_id = $2",
+                       {Text(verdicts[i].namespace_id()), Text(verdicts[i].verdict_id())}});
+    }
+  }
+  if (!reads.empty()) {
+    absl::StatusOr<std::vector<Result>> stored = c->Pipeline(reads);
+    if (!stored.ok()) {
+      return fail(stored.status());
+    }
+    for (size_t k = 0; k < retried.size(); ++k) {
+      records::StoredVerdict existing;
+      if (absl::Status s = (*stored)[k].Parse(0, 0, &existing); !s.ok()) {
+        return fail(s);
+      }
+      if (absl::Status s = CheckVerdictRetry(existing, verdicts[retried[k]]); !s.ok()) {
+        return fail(s);
+      }
+    }
+  }
+  if (absl::Status s = c->Run("COMMIT"); !s.ok()) {
+    return fail(s);
+  }
+  return recorded;
+}
+
+absl::StatusOr<std::vector<records::StoredVerdict>> PostgresDefinitionStore::ListVerdicts(
+    const std::string& namespace_id, absl::Time from, absl::Time to) {
+  ACCORD_ASSIGN_OR_RETURN(Lease c, Acquire());
+  ACCORD_ASSIGN_OR_RETURN(
+      Result rows,
+      c->Exec("SELECT body FROM verdicts WHERE namespace = $1 AND recorded_at >= $2 AND "
+              "recorded_at < $3 ORDER BY recorded_at, id",
+              {Text(namespace_id), Int(absl::ToUnixMicros(from)), Int(absl::ToUnixMicros(to))}));
+  std::vector<records::StoredVerdict> out(rows.rows());
+  for (int i = 0; i < rows.rows(); ++i) {
+    ACCORD_RETURN_IF_ERROR(rows.Parse(i, 0, &out[i]));
+  }
+  return out;
+}
+
+absl::StatusOr<int64_t> PostgresDefinitionStore::EraseLeadVerdicts(const std::string& namespace_id,
+                                                                   const std::string& lead_id) {
+  ACCORD_ASSIGN_OR_RETURN(Lease c, Acquire());
+  ACCORD_ASSIGN_OR_RETURN(Result rows,
+                          c->Exec("WITH erased AS (DELETE FROM verdicts WHERE namespace = $1 AND "
+                                  "lead_id = $2 RETURNING 1) SELECT count(*) FROM erased",
+                                  {Text(namespace_id), Text(lead_id)}));
+  return rows.Int(0, 0);
+}
+
+absl::StatusOr<int64_t> PostgresDefinitionStore::DeleteVerdictsBefore(absl::Time cutoff) {
+  ACCORD_ASSIGN_OR_RETURN(Lease c, Acquire());
+  ACCORD_ASSIGN_OR_RETURN(
+      Result rows, c->Exec("WITH old AS (DELETE FROM verdicts WHERE recorded_at < $1 RETURNING 1) "
+                           "SELECT count(*) FROM old",
+                           {Int(absl::ToUnixMicros(cutoff))}));
+  return rows.Int(0, 0);
 }
 
 }  // namespace accord::registry

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "registry/storage/definition_store.h"
+#include "registry/storage/verdict_store.h"
 
 typedef struct pg_conn PGconn;
 
@@ -27,7 +28,7 @@ struct PostgresStoreOptions {
   bool allow_unsafe_durability = false;
 };
 
-class PostgresDefinitionStore final : public DefinitionStore {
+class PostgresDefinitionStore final : public DefinitionStore, public VerdictStore {
  public:
   // UNAVAILABLE when the database cannot be reached; FAILED_PRECONDITION for unsafe durability
   // settings or a schema newer than this binary.
@@ -52,6 +53,15 @@ class PostgresDefinitionStore final : public DefinitionStore {
   absl::Status CompactChanges(int64_t keep) override;
   std::string history_id() const override { return history_id_; }
   void SetChangeListener(std::function<void()> wake) override;
+
+  absl::StatusOr<std::vector<bool>> RecordVerdicts(
+      const std::vector<records::StoredVerdict>& verdicts) override;
+  absl::StatusOr<std::vector<records::StoredVerdict>> ListVerdicts(const std::string& namespace_id,
+                                                                   absl::Time from,
+                                                                   absl::Time to) override;
+  absl::StatusOr<int64_t> EraseLeadVerdicts(const std::string& namespace_id,
+                                            const std::string& lead_id) override;
+  absl::StatusOr<int64_t> DeleteVerdictsBefore(absl::Time cutoff) override;
 
   class Connection;
 

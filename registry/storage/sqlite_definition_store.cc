@@ -31,6 +31,16 @@ CREATE TABLE audit(
 CREATE INDEX audit_resource ON audit(resource, sequence);
 CREATE TABLE requests(key TEXT PRIMARY KEY, sequence INTEGER NOT NULL, body BLOB NOT NULL);
 )sql",
+    // 2: sales' verdicts (issue 18), ordered by when they were recorded, then by row.
+    R"sql(
+CREATE TABLE verdicts(
+  id INTEGER PRIMARY KEY, namespace TEXT NOT NULL, verdict_id TEXT NOT NULL,
+  lead_id TEXT NOT NULL, recorded_at INTEGER NOT NULL, body BLOB NOT NULL,
+  UNIQUE (namespace, verdict_id));
+CREATE INDEX verdicts_time ON verdicts(namespace, recorded_at);
+CREATE INDEX verdicts_lead ON verdicts(namespace, lead_id);
+CREATE INDEX verdicts_age ON verdicts(recorded_at);
+)sql",
 };
 constexpr int kSchemaVersion = sizeof(kMigrations) / sizeof(kMigrations[0]);
 
@@ -71,6 +81,11 @@ class Stmt {
   }
   // SQLITE_ROW, SQLITE_DONE or an error code.
   int Step() { return sqlite3_step(stmt_); }
+  // Ready to run again with new bindings.
+  void Reset() {
+    sqlite3_reset(stmt_);
+    sqlite3_clear_bindings(stmt_);
+  }
   absl::Status Run() {
     int rc = Step();
     return rc == SQLITE_DONE || rc == SQLITE_ROW ? absl::OkStatus() : SqliteError(db_, "step");
@@ -472,6 +487,91 @@ absl::Status SqliteDefinitionStore::CompactChanges(int64_t keep) {
     return status;
   }
   return Exec(writer_, "COMMIT");
+}
+
+absl::StatusOr<std::vector<bool>> SqliteDefinitionStore::RecordVerdicts(
+    const std::vector<records::StoredVerdict>& verdicts) {
+  std::lock_guard lock(write_mu_);
+  ACCORD_RETURN_IF_ERROR(Exec(writer_, "BEGIN IMMEDIATE"));
+  absl::StatusOr<std::vector<bool>> recorded = [&]() -> absl::StatusOr<std::vector<bool>> {
+    std::vector<bool> out;
+    Stmt insert(writer_,
+                "INSERT INTO verdicts(namespace, verdict_id, lead_id, recorded_at, body) "
+                "VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT(namespace, verdict_id) DO NOTHING");
+    Stmt stored(writer_, "SELECT body FROM verdicts WHERE namespace = ?1 AND verdict_id = ?2");
+    ACCORD_RETURN_IF_ERROR(insert.status());
+    ACCORD_RETURN_IF_ERROR(stored.status());
+    for (const records::StoredVerdict& v : verdicts) {
+      insert.Reset();
+      insert.Bind(1, v.namespace_id())
+          .Bind(2, v.verdict_id())
+          .Bind(3, v.lead_id())
+          .Bind(4, RecordedMicros(v))
+          .BindBlob(5, v.SerializeAsString());
+      ACCORD_RETURN_IF_ERROR(insert.Run());
+      if (sqlite3_changes(writer_) == 1) {
+        out.push_back(true);
+        continue;
+      }
+      stored.Reset();
+      stored.Bind(1, v.namespace_id()).Bind(2, v.verdict_id());
+      if (stored.Step() != SQLITE_ROW) {
+        return SqliteError(writer_, "read verdict");
+      }
+      records::StoredVerdict existing;
+      ACCORD_RETURN_IF_ERROR(stored.Parse(0, &existing));
+      ACCORD_RETURN_IF_ERROR(CheckVerdictRetry(existing, v));
+      out.push_back(false);
+    }
+    return out;
+  }();
+  if (!recorded.ok()) {
+    Exec(writer_, "ROLLBACK").IgnoreError();
+    return recorded;
+  }
+  if (absl::Status s = Exec(writer_, "COMMIT"); !s.ok()) {
+    Exec(writer_, "ROLLBACK").IgnoreError();
+    return s;
+  }
+  return recorded;
+}
+
+absl::StatusOr<std::vector<records::StoredVerdict>> SqliteDefinitionStore::ListVerdicts(
+    const std::string& namespace_id, absl::Time from, absl::Time to) {
+  std::lock_guard lock(read_mu_);
+  Stmt q(reader_,
+         "SELECT body FROM verdicts WHERE namespace = ?1 AND recorded_at >= ?2 AND "
+         "recorded_at < ?3 ORDER BY recorded_at, id");
+  ACCORD_RETURN_IF_ERROR(q.status());
+  q.Bind(1, namespace_id).Bind(2, absl::ToUnixMicros(from)).Bind(3, absl::ToUnixMicros(to));
+  std::vector<records::StoredVerdict> out;
+  int rc;
+  while ((rc = q.Step()) == SQLITE_ROW) {
+    ACCORD_RETURN_IF_ERROR(q.Parse(0, &out.emplace_back()));
+  }
+  if (rc != SQLITE_DONE) {
+    return SqliteError(reader_, "list verdicts");
+  }
+  return out;
+}
+
+absl::StatusOr<int64_t> SqliteDefinitionStore::EraseLeadVerdicts(const std::string& namespace_id,
+                                                                 const std::string& lead_id) {
+  std::lock_guard lock(write_mu_);
+  Stmt del(writer_, "DELETE FROM verdicts WHERE namespace = ?1 AND lead_id = ?2");
+  ACCORD_RETURN_IF_ERROR(del.status());
+  del.Bind(1, namespace_id).Bind(2, lead_id);
+  ACCORD_RETURN_IF_ERROR(del.Run());
+  return static_cast<int64_t>(sqlite3_changes(writer_));
+}
+
+absl::StatusOr<int64_t> SqliteDefinitionStore::DeleteVerdictsBefore(absl::Time cutoff) {
+  std::lock_guard lock(write_mu_);
+  Stmt del(writer_, "DELETE FROM verdicts WHERE recorded_at < ?1");
+  ACCORD_RETURN_IF_ERROR(del.status());
+  del.Bind(1, absl::ToUnixMicros(cutoff));
+  ACCORD_RETURN_IF_ERROR(del.Run());
+  return static_cast<int64_t>(sqlite3_changes(writer_));
 }
 
 }  // namespace accord::registry

@@ -5,6 +5,7 @@
 #include <string>
 
 #include "registry/storage/definition_store.h"
+#include "registry/storage/verdict_store.h"
 
 struct sqlite3;
 
@@ -12,8 +13,9 @@ namespace accord::registry {
 
 // DefinitionStore on one SQLite file: WAL, synchronous=FULL, versioned schema migrations run
 // at open, and the global sequence in a single counter row updated inside each write
-// transaction. One write connection and one read connection, each behind a mutex.
-class SqliteDefinitionStore final : public DefinitionStore {
+// transaction. One write connection and one read connection, each behind a mutex. Sales'
+// verdicts are in a table of their own (VerdictStore), written without the counter row.
+class SqliteDefinitionStore final : public DefinitionStore, public VerdictStore {
  public:
   // Opens (creating if needed) the database at `path`; ":memory:" is not supported since two
   // connections share the file. UNAVAILABLE when it cannot be opened, FAILED_PRECONDITION
@@ -37,6 +39,15 @@ class SqliteDefinitionStore final : public DefinitionStore {
       const std::string& key) override;
   absl::Status CompactChanges(int64_t keep) override;
   std::string history_id() const override { return history_id_; }
+
+  absl::StatusOr<std::vector<bool>> RecordVerdicts(
+      const std::vector<records::StoredVerdict>& verdicts) override;
+  absl::StatusOr<std::vector<records::StoredVerdict>> ListVerdicts(const std::string& namespace_id,
+                                                                   absl::Time from,
+                                                                   absl::Time to) override;
+  absl::StatusOr<int64_t> EraseLeadVerdicts(const std::string& namespace_id,
+                                            const std::string& lead_id) override;
+  absl::StatusOr<int64_t> DeleteVerdictsBefore(absl::Time cutoff) override;
 
  private:
   SqliteDefinitionStore(sqlite3* writer, sqlite3* reader, std::string history_id);

@@ -5,7 +5,10 @@
 #include <thread>
 
 #include "absl/strings/str_cat.h"
+#include "google/protobuf/util/message_differencer.h"
+#include "google/protobuf/util/time_util.h"
 
+#include "registry/storage/verdict_store.h"
 #include "tests/testing/status_matchers.h"
 
 namespace accord::registry::testing {
@@ -179,6 +182,131 @@ TEST_P(StoreConformanceTest, DataAndHistoryIdSurviveReopen) {
   ACCORD_ASSERT_OK_AND_ASSIGN(StoreSnapshot snap, store->LoadAll());
   ASSERT_EQ(snap.states.size(), 1u);
   EXPECT_EQ(snap.sequence, seq);
+}
+
+// ---- Sales' verdicts (VerdictStore): every store implements it beside the definitions.
+
+VerdictStore& Verdicts(DefinitionStore& store) {
+  auto* verdicts = dynamic_cast<VerdictStore*>(&store);
+  EXPECT_NE(verdicts, nullptr) << "the store does not keep verdicts";
+  return *verdicts;
+}
+
+records::StoredVerdict Verdict(const std::string& id, const std::string& lead,
+                               const std::string& outcome, int64_t recorded_micros,
+                               const std::string& ns = "default") {
+  records::StoredVerdict v;
+  v.set_namespace_id(ns);
+  v.set_verdict_id(id);
+  v.set_lead_id(lead);
+  v.set_outcome(outcome);
+  v.set_actor("sales-tool");
+  *v.mutable_recorded_at() =
+      google::protobuf::util::TimeUtil::MicrosecondsToTimestamp(recorded_micros);
+  v.add_revisions("namespaces/default/definitions/b2b-lead-score/revisions/1");
+  v.set_level("MQL");
+  v.add_rules_fired("title-director");
+  return v;
+}
+
+std::vector<std::string> Ids(const std::vector<records::StoredVerdict>& verdicts) {
+  std::vector<std::string> ids;
+  for (const auto& v : verdicts) {
+    ids.push_back(v.verdict_id());
+  }
+  return ids;
+}
+
+TEST_P(StoreConformanceTest, VerdictsAreRecordedOnceListedInOrderAndTakeNoSequence) {
+  auto store = GetParam().fresh();
+  VerdictStore& verdicts = Verdicts(*store);
+  ACCORD_ASSERT_OK_AND_ASSIGN(int64_t before, store->CurrentSequence());
+  ACCORD_ASSERT_OK_AND_ASSIGN(std::vector<bool> recorded,
+                              verdicts.RecordVerdicts({Verdict("v1", "L1", "ACCEPTED", 1000),
+                                                       Verdict("v2", "L2", "REJECTED", 2000),
+                                                       Verdict("v3", "L1", "WON", 3000)}));
+  EXPECT_EQ(recorded, (std::vector<bool>{true, true, true}));
+  // A retry (recorded again later) is not recorded twice; a new verdict beside it is.
+  ACCORD_ASSERT_OK_AND_ASSIGN(recorded,
+                              verdicts.RecordVerdicts({Verdict("v2", "L2", "REJECTED", 9000),
+                                                       Verdict("v4", "L3", "RECYCLED", 4000),
+                                                       Verdict("v4", "L3", "RECYCLED", 4000)}));
+  EXPECT_EQ(recorded, (std::vector<bool>{false, true, false}));
+  ACCORD_ASSERT_OK_AND_ASSIGN(
+      auto all, verdicts.ListVerdicts("default", absl::InfinitePast(), absl::InfiniteFuture()));
+  EXPECT_EQ(Ids(all), (std::vector<std::string>{"v1", "v2", "v3", "v4"}));
+  EXPECT_TRUE(google::protobuf::util::MessageDifferencer::Equals(
+      all[1], Verdict("v2", "L2", "REJECTED", 2000)))
+      << "the first recording is kept";
+  ACCORD_ASSERT_OK_AND_ASSIGN(
+      auto some,
+      verdicts.ListVerdicts("default", absl::FromUnixMicros(2000), absl::FromUnixMicros(4000)));
+  EXPECT_EQ(Ids(some), (std::vector<std::string>{"v2", "v3"}));
+  ACCORD_ASSERT_OK_AND_ASSIGN(
+      auto other, verdicts.ListVerdicts("other", absl::InfinitePast(), absl::InfiniteFuture()));
+  EXPECT_TRUE(other.empty());
+  ACCORD_ASSERT_OK_AND_ASSIGN(int64_t after, store->CurrentSequence());
+  EXPECT_EQ(after, before) << "verdicts never take the definitions' sequence";
+}
+
+TEST_P(StoreConformanceTest, AVerdictIdReusedForOtherContentFailsTheWholeBatch) {
+  auto store = GetParam().fresh();
+  VerdictStore& verdicts = Verdicts(*store);
+  ASSERT_TRUE((verdicts.RecordVerdicts({Verdict("v1", "L1", "ACCEPTED", 1000)}).status()).ok());
+  EXPECT_THAT(
+      verdicts
+          .RecordVerdicts(
+              {Verdict("v5", "L5", "ACCEPTED", 1500), Verdict("v1", "L1", "REJECTED", 1000)})
+          .status(),
+      ::testing::AllOf(StatusIs(absl::StatusCode::kAlreadyExists), HasReason("VERDICT_ID_REUSED")));
+  ACCORD_ASSERT_OK_AND_ASSIGN(
+      auto all, verdicts.ListVerdicts("default", absl::InfinitePast(), absl::InfiniteFuture()));
+  EXPECT_EQ(Ids(all), (std::vector<std::string>{"v1"})) << "nothing of the failed batch";
+  // The same id in another namespace is another verdict.
+  ACCORD_ASSERT_OK_AND_ASSIGN(
+      std::vector<bool> recorded,
+      verdicts.RecordVerdicts({Verdict("v1", "L1", "REJECTED", 1000, "other")}));
+  EXPECT_EQ(recorded, (std::vector<bool>{true}));
+}
+
+TEST_P(StoreConformanceTest, ErasureAndRetentionDeleteExactlyTheirVerdicts) {
+  auto store = GetParam().fresh();
+  VerdictStore& verdicts = Verdicts(*store);
+  ASSERT_TRUE(
+      (verdicts
+           .RecordVerdicts({Verdict("a", "L1", "ACCEPTED", 1000),
+                            Verdict("b", "L2", "REJECTED", 2000), Verdict("c", "L1", "WON", 3000),
+                            Verdict("d", "L1", "ACCEPTED", 1000, "other"),
+                            Verdict("e", "L3", "ACCEPTED", 5000)})
+           .status())
+          .ok());
+  ACCORD_ASSERT_OK_AND_ASSIGN(int64_t erased, verdicts.EraseLeadVerdicts("default", "L1"));
+  EXPECT_EQ(erased, 2);
+  ACCORD_ASSERT_OK_AND_ASSIGN(
+      auto left, verdicts.ListVerdicts("default", absl::InfinitePast(), absl::InfiniteFuture()));
+  EXPECT_EQ(Ids(left), (std::vector<std::string>{"b", "e"}));
+  ACCORD_ASSERT_OK_AND_ASSIGN(
+      auto other, verdicts.ListVerdicts("other", absl::InfinitePast(), absl::InfiniteFuture()));
+  EXPECT_EQ(Ids(other), (std::vector<std::string>{"d"})) << "another namespace's lead L1 stays";
+  ACCORD_ASSERT_OK_AND_ASSIGN(int64_t expired,
+                              verdicts.DeleteVerdictsBefore(absl::FromUnixMicros(2001)));
+  EXPECT_EQ(expired, 2);  // b, and d in the other namespace
+  ACCORD_ASSERT_OK_AND_ASSIGN(
+      left, verdicts.ListVerdicts("default", absl::InfinitePast(), absl::InfiniteFuture()));
+  EXPECT_EQ(Ids(left), (std::vector<std::string>{"e"}));
+}
+
+TEST_P(StoreConformanceTest, VerdictsSurviveReopen) {
+  {
+    auto store = GetParam().fresh();
+    ASSERT_TRUE(
+        (Verdicts(*store).RecordVerdicts({Verdict("kept", "L1", "ACCEPTED", 1000)}).status()).ok());
+  }
+  auto store = GetParam().reopen();
+  ACCORD_ASSERT_OK_AND_ASSIGN(
+      auto all,
+      Verdicts(*store).ListVerdicts("default", absl::InfinitePast(), absl::InfiniteFuture()));
+  EXPECT_EQ(Ids(all), (std::vector<std::string>{"kept"}));
 }
 
 }  // namespace
