@@ -1,0 +1,189 @@
+// Sales' verdicts on a store (issue 18): how fast batches are recorded, and how long the quality
+// report over the stored verdicts takes. Baselines in the same run: batches of 1 beside batches
+// of 100 (alternating, per repetition), and listing the verdicts alone beside listing them and
+// building the report.
+//
+//   accord-bench-verdicts --store=sqlite:/tmp/v.db|postgres:<dsn> [--verdicts=20000]
+//                         [--reps=3] [--report_verdicts=1000000]
+//
+// Prints one JSON line per measurement and a summary.
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <memory>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/strip.h"
+#include "google/protobuf/util/time_util.h"
+
+#include "registry/feedback/quality_report.h"
+#include "registry/storage/postgres_definition_store.h"
+#include "registry/storage/sqlite_definition_store.h"
+
+namespace {
+
+using accord::registry::VerdictStore;
+using accord::registry::records::StoredVerdict;
+namespace feedback = accord::registry::feedback;
+
+double Seconds(std::chrono::steady_clock::time_point since) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - since).count();
+}
+
+// A verdict as a sales tool would record it, with a scored part of typical size.
+StoredVerdict MakeVerdict(const std::string& ns, int64_t n, int64_t micros, std::mt19937& rng) {
+  static const char* kOutcomes[] = {"ACCEPTED", "REJECTED", "RECYCLED", "WON"};
+  static const char* kLevels[] = {"MQL", "SQL", "LEAD"};
+  static const char* kGrades[] = {"A1", "A2", "B1", "C3"};
+  static const char* kRules[] = {"title-director", "size-500", "industry-software",
+                                 "webinar",        "pricing",  "download"};
+  StoredVerdict v;
+  v.set_namespace_id(ns);
+  v.set_verdict_id(absl::StrCat("v-", n));
+  v.set_lead_id(absl::StrCat("lead-", n / 2));  // two verdicts per lead
+  const char* outcome = kOutcomes[rng() % 4];
+  v.set_outcome(outcome);
+  if (absl::StrContains(outcome, "RE")) {
+    v.set_reason_code(rng() % 2 ? "bad-fit" : "no-budget");
+  }
+  v.set_actor("sales-tool");
+  *v.mutable_recorded_at() = google::protobuf::util::TimeUtil::MicrosecondsToTimestamp(micros);
+  *v.mutable_handed_off_at() = v.recorded_at();
+  v.add_revisions("namespaces/default/definitions/b2b-lead-score/revisions/3");
+  v.set_level(kLevels[rng() % 3]);
+  v.set_grade(kGrades[rng() % 4]);
+  v.set_persona(rng() % 2 ? "it-director" : "cfo");
+  for (const char* rule : kRules) {
+    if (rng() % 2) {
+      v.add_rules_fired(rule);
+    }
+  }
+  v.add_content_keys(rng() % 2 ? "webinar_attended:asset=roi-guide" : "download:asset=pricing");
+  return v;
+}
+
+feedback::Verdict ToReportVerdict(const StoredVerdict& v) {
+  static const std::pair<const char*, feedback::Outcome> kOutcomes[] = {
+      {"ACCEPTED", feedback::Outcome::kAccepted}, {"REJECTED", feedback::Outcome::kRejected},
+      {"RECYCLED", feedback::Outcome::kRecycled}, {"OPPORTUNITY", feedback::Outcome::kOpportunity},
+      {"WON", feedback::Outcome::kWon},           {"LOST", feedback::Outcome::kLost}};
+  feedback::Verdict out;
+  out.lead_id = v.lead_id();
+  for (const auto& [name, outcome] : kOutcomes) {
+    if (v.outcome() == name) {
+      out.outcome = outcome;
+    }
+  }
+  out.reason_code = v.reason_code();
+  out.scored.level = v.level();
+  out.scored.grade = v.grade();
+  out.scored.persona = v.persona();
+  out.scored.rules_fired.assign(v.rules_fired().begin(), v.rules_fired().end());
+  out.scored.content_keys.assign(v.content_keys().begin(), v.content_keys().end());
+  return out;
+}
+
+// Records `count` verdicts of namespace `ns` in batches of `batch`: verdicts per second.
+double Record(VerdictStore& store, const std::string& ns, int64_t count, int batch, int64_t& next,
+              std::mt19937& rng) {
+  const auto start = std::chrono::steady_clock::now();
+  for (int64_t done = 0; done < count; done += batch) {
+    std::vector<StoredVerdict> verdicts;
+    for (int i = 0; i < batch; ++i, ++next) {
+      verdicts.push_back(MakeVerdict(ns, next, 1'700'000'000'000'000 + next, rng));
+    }
+    if (auto recorded = store.RecordVerdicts(verdicts); !recorded.ok()) {
+      std::fprintf(stderr, "record: %s\n", recorded.status().ToString().c_str());
+      std::exit(1);
+    }
+  }
+  return static_cast<double>(count) / Seconds(start);
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  std::string store_arg;
+  int64_t verdicts = 20000;
+  int reps = 3;
+  int64_t report_verdicts = 1000000;
+  for (int i = 1; i < argc; ++i) {
+    absl::string_view a = argv[i];
+    if (absl::ConsumePrefix(&a, "--store=")) {
+      store_arg = std::string(a);
+    } else if (absl::ConsumePrefix(&a, "--verdicts=")) {
+      (void)absl::SimpleAtoi(a, &verdicts);
+    } else if (absl::ConsumePrefix(&a, "--reps=")) {
+      (void)absl::SimpleAtoi(a, &reps);
+    } else if (absl::ConsumePrefix(&a, "--report_verdicts=")) {
+      (void)absl::SimpleAtoi(a, &report_verdicts);
+    }
+  }
+  std::unique_ptr<VerdictStore> store;
+  std::string kind;
+  if (absl::string_view s = store_arg; absl::ConsumePrefix(&s, "sqlite:")) {
+    kind = "sqlite";
+    for (const char* suffix : {"", "-wal", "-shm"}) {
+      std::filesystem::remove(std::string(s) + suffix);
+    }
+    auto opened = accord::registry::SqliteDefinitionStore::Open(std::string(s));
+    if (!opened.ok()) {
+      std::fprintf(stderr, "%s\n", opened.status().ToString().c_str());
+      return 1;
+    }
+    store = std::move(*opened);
+  } else if (absl::ConsumePrefix(&s, "postgres:")) {
+    kind = "postgres";
+    accord::registry::PostgresStoreOptions options;
+    options.dsn = std::string(s);
+    auto opened = accord::registry::PostgresDefinitionStore::Open(options);
+    if (!opened.ok()) {
+      std::fprintf(stderr, "%s\n", opened.status().ToString().c_str());
+      return 1;
+    }
+    store = std::move(*opened);
+  } else {
+    std::fprintf(stderr, "usage: %s --store=sqlite:PATH|postgres:DSN\n", argv[0]);
+    return 2;
+  }
+  std::mt19937 rng(7);
+  int64_t next = 0;
+  // 1. Recording: batches of 100 against batches of 1, alternating.
+  std::vector<double> ratios;
+  for (int rep = 0; rep < reps; ++rep) {
+    const double single = Record(*store, "single", verdicts / 20, 1, next, rng);
+    const double batched = Record(*store, "batched", verdicts, 100, next, rng);
+    ratios.push_back(batched / single);
+    std::printf("{\"store\":\"%s\",\"rep\":%d,\"batch1_per_s\":%.0f,\"batch100_per_s\":%.0f}\n",
+                kind.c_str(), rep, single, batched);
+  }
+  // 2. The report over `report_verdicts` stored verdicts: listing them alone, then listing and
+  // building the report, alternating.
+  Record(*store, "report", report_verdicts, 1000, next, rng);
+  for (int rep = 0; rep < reps; ++rep) {
+    auto start = std::chrono::steady_clock::now();
+    auto listed = store->ListVerdicts("report", absl::InfinitePast(), absl::InfiniteFuture());
+    const double list_s = Seconds(start);
+    start = std::chrono::steady_clock::now();
+    auto again = store->ListVerdicts("report", absl::InfinitePast(), absl::InfiniteFuture());
+    std::vector<feedback::Verdict> input;
+    input.reserve(again->size());
+    for (const StoredVerdict& v : *again) {
+      input.push_back(ToReportVerdict(v));
+    }
+    const feedback::QualityReport report = feedback::BuildQualityReport(input);
+    const double report_s = Seconds(start);
+    std::printf(
+        "{\"store\":\"%s\",\"rep\":%d,\"verdicts\":%zu,\"leads\":%lld,\"list_s\":%.3f,"
+        "\"list_and_report_s\":%.3f,\"rules\":%zu}\n",
+        kind.c_str(), rep, listed->size(), static_cast<long long>(report.overall.total), list_s,
+        report_s, report.by_rule.size());
+  }
+  return 0;
+}
