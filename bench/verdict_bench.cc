@@ -68,27 +68,6 @@ StoredVerdict MakeVerdict(const std::string& ns, int64_t n, int64_t micros, std:
   return v;
 }
 
-feedback::Verdict ToReportVerdict(const StoredVerdict& v) {
-  static const std::pair<const char*, feedback::Outcome> kOutcomes[] = {
-      {"ACCEPTED", feedback::Outcome::kAccepted}, {"REJECTED", feedback::Outcome::kRejected},
-      {"RECYCLED", feedback::Outcome::kRecycled}, {"OPPORTUNITY", feedback::Outcome::kOpportunity},
-      {"WON", feedback::Outcome::kWon},           {"LOST", feedback::Outcome::kLost}};
-  feedback::Verdict out;
-  out.lead_id = v.lead_id();
-  for (const auto& [name, outcome] : kOutcomes) {
-    if (v.outcome() == name) {
-      out.outcome = outcome;
-    }
-  }
-  out.reason_code = v.reason_code();
-  out.scored.level = v.level();
-  out.scored.grade = v.grade();
-  out.scored.persona = v.persona();
-  out.scored.rules_fired.assign(v.rules_fired().begin(), v.rules_fired().end());
-  out.scored.content_keys.assign(v.content_keys().begin(), v.content_keys().end());
-  return out;
-}
-
 // Records `count` verdicts of namespace `ns` in batches of `batch`: verdicts per second.
 double Record(VerdictStore& store, const std::string& ns, int64_t count, int batch, int64_t& next,
               std::mt19937& rng) {
@@ -175,7 +154,7 @@ int main(int argc, char** argv) {
     std::vector<feedback::Verdict> input;
     input.reserve(again->size());
     for (const StoredVerdict& v : *again) {
-      input.push_back(ToReportVerdict(v));
+      input.push_back(accord::registry::ReportVerdict(v));
     }
     const feedback::QualityReport report = feedback::BuildQualityReport(input);
     const double report_s = Seconds(start);

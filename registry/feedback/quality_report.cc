@@ -8,21 +8,17 @@
 namespace accord::registry::feedback {
 namespace {
 
-// Counts toward a rate, turned into one at the end.
-struct Tally {
-  int64_t accepted = 0;
-  int64_t total = 0;
-  void Add(bool accepted_lead) {
-    ++total;
-    accepted += accepted_lead ? 1 : 0;
-  }
-  Rate ToRate() const { return WilsonRate(accepted, total); }
-};
+void Add(Count& count, bool accepted) {
+  ++count.total;
+  count.accepted += accepted ? 1 : 0;
+}
 
-std::map<std::string, Rate> Rates(const std::map<std::string, Tally>& tallies) {
+Rate ToRate(const Count& count) { return WilsonRate(count.accepted, count.total); }
+
+std::map<std::string, Rate> Rates(const std::map<std::string, Count>& counts) {
   std::map<std::string, Rate> out;
-  for (const auto& [key, tally] : tallies) {
-    out.emplace(key, tally.ToRate());
+  for (const auto& [key, count] : counts) {
+    out.emplace(key, ToRate(count));
   }
   return out;
 }
@@ -62,52 +58,72 @@ Rate WilsonRate(int64_t accepted, int64_t total, double z) {
   return r;
 }
 
-QualityReport BuildQualityReport(absl::Span<const Verdict> verdicts) {
+QualityCounts CountVerdicts(absl::Span<const Verdict> verdicts) {
   // The last verdict of each lead.
   std::unordered_map<std::string, const Verdict*> last;
   for (const Verdict& v : verdicts) {
     last[v.lead_id] = &v;
   }
-  Tally overall;
-  std::map<std::string, Tally> level, grade, persona, content;
-  std::map<std::string, Tally> fired;  // per rule: the leads it fired for
-  std::map<std::string, int64_t> reasons;
+  QualityCounts counts;
   for (const auto& [lead, v] : last) {
     const bool accepted = CountsAsAccepted(v->outcome);
-    overall.Add(accepted);
-    level[v->scored.level].Add(accepted);
-    grade[v->scored.grade].Add(accepted);
-    persona[v->scored.persona].Add(accepted);
+    Add(counts.overall, accepted);
+    Add(counts.by_level[v->scored.level], accepted);
+    Add(counts.by_grade[v->scored.grade], accepted);
+    Add(counts.by_persona[v->scored.persona], accepted);
     for (const std::string& key :
          std::set<std::string>(v->scored.content_keys.begin(), v->scored.content_keys.end())) {
-      content[key].Add(accepted);
+      Add(counts.by_content_key[key], accepted);
     }
     for (const std::string& rule :
          std::set<std::string>(v->scored.rules_fired.begin(), v->scored.rules_fired.end())) {
-      fired[rule].Add(accepted);
+      Add(counts.by_rule[rule], accepted);
     }
     if (!accepted) {
-      ++reasons[v->reason_code];
+      ++counts.not_accepted_by_reason[v->reason_code];
     }
   }
+  return counts;
+}
+
+QualityReport ReportFromCounts(const QualityCounts& counts) {
   QualityReport report;
-  report.overall = overall.ToRate();
-  report.by_level = Rates(level);
-  report.by_grade = Rates(grade);
-  report.by_persona = Rates(persona);
-  report.by_content_key = Rates(content);
-  report.not_accepted_by_reason = std::move(reasons);
-  for (const auto& [rule, with] : fired) {
+  report.overall = ToRate(counts.overall);
+  report.by_level = Rates(counts.by_level);
+  report.by_grade = Rates(counts.by_grade);
+  report.by_persona = Rates(counts.by_persona);
+  report.by_content_key = Rates(counts.by_content_key);
+  report.not_accepted_by_reason = counts.not_accepted_by_reason;
+  for (const auto& [rule, with] : counts.by_rule) {
     RuleQuality q;
     q.rule = rule;
-    q.fired = with.ToRate();
-    q.not_fired = WilsonRate(overall.accepted - with.accepted, overall.total - with.total);
+    q.fired = ToRate(with);
+    q.not_fired =
+        WilsonRate(counts.overall.accepted - with.accepted, counts.overall.total - with.total);
     if (q.fired.total > 0 && q.not_fired.total > 0 && q.not_fired.rate > 0) {
       q.lift = q.fired.rate / q.not_fired.rate;
     }
     report.by_rule.push_back(std::move(q));
   }
   return report;
+}
+
+QualityReport BuildQualityReport(absl::Span<const Verdict> verdicts) {
+  return ReportFromCounts(CountVerdicts(verdicts));
+}
+
+bool OutcomeFromName(absl::string_view name, Outcome* outcome) {
+  static const std::pair<absl::string_view, Outcome> kNames[] = {
+      {"ACCEPTED", Outcome::kAccepted}, {"REJECTED", Outcome::kRejected},
+      {"RECYCLED", Outcome::kRecycled}, {"OPPORTUNITY", Outcome::kOpportunity},
+      {"WON", Outcome::kWon},           {"LOST", Outcome::kLost}};
+  for (const auto& [n, o] : kNames) {
+    if (n == name) {
+      *outcome = o;
+      return true;
+    }
+  }
+  return false;
 }
 
 }  // namespace accord::registry::feedback

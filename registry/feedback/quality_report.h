@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/strings/string_view.h"
 #include "absl/types/span.h"
 
 // The arithmetic of the quality report (issue 18): which leads sales accepted, counted by what
@@ -69,9 +70,37 @@ struct QualityReport {
   std::map<std::string, int64_t> not_accepted_by_reason;
 };
 
-// Each lead counts once, with its last verdict: accepted when that verdict counts as accepted
-// (an accepted lead later lost stays accepted), and counted by what was scored at that
-// verdict's hand-off.
+// Leads, and accepted leads among them.
+struct Count {
+  int64_t total = 0;
+  int64_t accepted = 0;
+};
+
+// What a report is made from: leads counted by what was scored at hand-off. Each lead counts
+// once, with its last verdict: accepted when that verdict counts as accepted (an accepted lead
+// later lost stays accepted), and by what was scored at that verdict's hand-off. A lead counts
+// once per rule that fired and per content key, however often they were named.
+struct QualityCounts {
+  Count overall;
+  std::map<std::string, Count> by_level;
+  std::map<std::string, Count> by_grade;
+  std::map<std::string, Count> by_persona;
+  std::map<std::string, Count> by_content_key;
+  std::map<std::string, Count> by_rule;
+  std::map<std::string, int64_t> not_accepted_by_reason;
+};
+
+// The rates, intervals and lifts of `counts`: the one place they are computed, whoever counted
+// (CountVerdicts below, or counts a store keeps as verdicts arrive: docs/feedback.md).
+QualityReport ReportFromCounts(const QualityCounts& counts);
+
+// Counts `verdicts` (in the order they were recorded) in memory.
+QualityCounts CountVerdicts(absl::Span<const Verdict> verdicts);
+
+// ReportFromCounts(CountVerdicts(verdicts)).
 QualityReport BuildQualityReport(absl::Span<const Verdict> verdicts);
+
+// ACCEPTED, REJECTED, RECYCLED, OPPORTUNITY, WON, LOST: the outcome, or false for another name.
+bool OutcomeFromName(absl::string_view name, Outcome* outcome);
 
 }  // namespace accord::registry::feedback

@@ -27,6 +27,21 @@ absl::Status CheckVerdictRetry(const records::StoredVerdict& stored,
       {{"verdict_id", incoming.verdict_id()}});
 }
 
+feedback::Verdict ReportVerdict(const records::StoredVerdict& verdict) {
+  feedback::Verdict out;
+  out.lead_id = verdict.lead_id();
+  if (!feedback::OutcomeFromName(verdict.outcome(), &out.outcome)) {
+    out.outcome = feedback::Outcome::kRejected;  // an unknown outcome is not an acceptance
+  }
+  out.reason_code = verdict.reason_code();
+  out.scored.level = verdict.level();
+  out.scored.grade = verdict.grade();
+  out.scored.persona = verdict.persona();
+  out.scored.rules_fired.assign(verdict.rules_fired().begin(), verdict.rules_fired().end());
+  out.scored.content_keys.assign(verdict.content_keys().begin(), verdict.content_keys().end());
+  return out;
+}
+
 int64_t RecordedMicros(const records::StoredVerdict& verdict) {
   return google::protobuf::util::TimeUtil::TimestampToMicroseconds(verdict.recorded_at());
 }

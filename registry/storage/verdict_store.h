@@ -8,6 +8,7 @@
 #include "absl/time/time.h"
 
 #include "accord/registry/storage/v1/records.pb.h"
+#include "registry/feedback/quality_report.h"
 
 // Sales' verdicts (issue 18), beside the definitions on the same database but in a table of
 // their own: writing one takes no part in the definitions' sequence, so verdicts at lead rate
@@ -45,6 +46,9 @@ bool SameVerdict(const records::StoredVerdict& stored, const records::StoredVerd
 // verdict id) when the id was used for another verdict.
 absl::Status CheckVerdictRetry(const records::StoredVerdict& stored,
                                const records::StoredVerdict& incoming);
+
+// A stored verdict as the report's arithmetic takes it (feedback::CountVerdicts).
+feedback::Verdict ReportVerdict(const records::StoredVerdict& verdict);
 
 // recorded_at in microseconds since the epoch: the column verdicts are ordered and kept by.
 int64_t RecordedMicros(const records::StoredVerdict& verdict);
