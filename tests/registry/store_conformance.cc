@@ -1,6 +1,13 @@
 #include "tests/registry/store_conformance.h"
 
+#include <poll.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
 #include <atomic>
+#include <chrono>
+#include <map>
 #include <set>
 #include <thread>
 
@@ -307,6 +314,72 @@ TEST_P(StoreConformanceTest, VerdictsSurviveReopen) {
       auto all,
       Verdicts(*store).ListVerdicts("default", absl::InfinitePast(), absl::InfiniteFuture()));
   EXPECT_EQ(Ids(all), (std::vector<std::string>{"kept"}));
+}
+
+// A writer killed (SIGKILL) while it records batch after batch: every batch it was told was
+// recorded is there whole, and every other batch is whole or absent, never half.
+TEST_P(StoreConformanceTest, AKilledWriterLeavesEveryVerdictBatchWholeOrAbsent) {
+  constexpr int kBatch = 50;
+  GetParam().fresh();
+  int acks[2];
+  ASSERT_EQ(pipe(acks), 0);
+  const pid_t child = fork();
+  ASSERT_GE(child, 0);
+  if (child == 0) {
+    close(acks[0]);
+    auto store = GetParam().reopen();
+    auto* verdicts = store == nullptr ? nullptr : dynamic_cast<VerdictStore*>(store.get());
+    for (int32_t b = 0; verdicts != nullptr; ++b) {
+      std::vector<records::StoredVerdict> batch;
+      for (int i = 0; i < kBatch; ++i) {
+        batch.push_back(Verdict(absl::StrCat(b, "-", i), absl::StrCat("L", i), "ACCEPTED", b));
+      }
+      if (verdicts->RecordVerdicts(batch).ok() && write(acks[1], &b, sizeof b) != sizeof b) {
+        break;
+      }
+    }
+    _exit(1);
+  }
+  close(acks[1]);
+  // Acknowledgements for a while, then the kill, then those written before it.
+  std::set<int32_t> acknowledged;
+  const auto until = std::chrono::steady_clock::now() + std::chrono::milliseconds(400);
+  bool killed = false;
+  for (;;) {
+    if (!killed && std::chrono::steady_clock::now() > until) {
+      kill(child, SIGKILL);
+      waitpid(child, nullptr, 0);
+      killed = true;
+    }
+    pollfd p{acks[0], POLLIN, 0};
+    if (poll(&p, 1, killed ? 0 : 10) <= 0) {
+      if (killed) {
+        break;
+      }
+      continue;
+    }
+    int32_t b;
+    if (read(acks[0], &b, sizeof b) != sizeof b) {
+      break;
+    }
+    acknowledged.insert(b);
+  }
+  close(acks[0]);
+  ASSERT_FALSE(acknowledged.empty()) << "the writer recorded nothing before it was killed";
+  auto store = GetParam().reopen();
+  ACCORD_ASSERT_OK_AND_ASSIGN(
+      auto all,
+      Verdicts(*store).ListVerdicts("default", absl::InfinitePast(), absl::InfiniteFuture()));
+  std::map<std::string, int> per_batch;
+  for (const auto& v : all) {
+    ++per_batch[v.verdict_id().substr(0, v.verdict_id().find('-'))];
+  }
+  for (const auto& [batch, count] : per_batch) {
+    EXPECT_EQ(count, kBatch) << "batch " << batch << " is half there";
+  }
+  for (int32_t b : acknowledged) {
+    EXPECT_EQ(per_batch[absl::StrCat(b)], kBatch) << "acknowledged batch " << b << " was lost";
+  }
 }
 
 }  // namespace
