@@ -45,8 +45,10 @@ for t in threads:
     t.join()
 check(len(started) == 2, "two replicas started together")
 a, b = started
-migrations = sum(open(r.log_path).read().count('"applied migration"') for r in (a, b))
-check(migrations == 1, f"the migration ran exactly once ({migrations})")
+# One replica applies every schema version (one log line each); the other applies none.
+applied = [open(r.log_path).read().count('"applied migration"') for r in (a, b)]
+check(sorted(applied)[0] == 0 and sorted(applied)[1] >= 1,
+      f"the migrations ran once, by one replica ({applied})")
 stub_a = registry_pb2_grpc.RegistryStub(grpc.insecure_channel(a.address))
 stub_b = registry_pb2_grpc.RegistryStub(grpc.insecure_channel(b.address))
 
