@@ -91,7 +91,8 @@ struct QualityCounts {
 };
 
 // The rates, intervals and lifts of `counts`: the one place they are computed, whoever counted
-// (CountVerdicts below, or counts a store keeps as verdicts arrive: docs/feedback.md).
+// (CountVerdicts below, or the counters a store keeps as verdicts arrive:
+// VerdictStore::CountVerdicts).
 QualityReport ReportFromCounts(const QualityCounts& counts);
 
 // Counts `verdicts` (in the order they were recorded) in memory.

@@ -3,7 +3,9 @@
 #include <endian.h>
 #include <poll.h>
 
+#include <algorithm>
 #include <cstring>
+#include <map>
 #include <utility>
 
 #include "absl/strings/match.h"
@@ -36,7 +38,8 @@ CREATE TABLE audit(
 CREATE INDEX audit_resource ON audit(resource, sequence);
 CREATE TABLE requests(key TEXT PRIMARY KEY, sequence BIGINT NOT NULL, body BYTEA NOT NULL);
 )sql",
-    // 2: sales' verdicts (issue 18), ordered by when they were recorded, then by row.
+    // 2: sales' verdicts (issue 18), ordered by when they were recorded, then by row; each
+    // lead's latest verdict, and the report's counters per day (CounterPlan).
     R"sql(
 CREATE TABLE verdicts(
   id BIGSERIAL PRIMARY KEY, namespace TEXT NOT NULL, verdict_id TEXT NOT NULL,
@@ -45,12 +48,23 @@ CREATE TABLE verdicts(
 CREATE INDEX verdicts_time ON verdicts(namespace, recorded_at);
 CREATE INDEX verdicts_lead ON verdicts(namespace, lead_id);
 CREATE INDEX verdicts_age ON verdicts(recorded_at);
+CREATE TABLE verdict_leads(
+  namespace TEXT NOT NULL, lead_id TEXT NOT NULL, verdict BIGINT NOT NULL,
+  recorded_at BIGINT NOT NULL, PRIMARY KEY (namespace, lead_id));
+CREATE INDEX verdict_leads_age ON verdict_leads(recorded_at);
+CREATE TABLE verdict_counts(
+  namespace TEXT NOT NULL, day BIGINT NOT NULL, dimension BIGINT NOT NULL, key TEXT NOT NULL,
+  total BIGINT NOT NULL, accepted BIGINT NOT NULL,
+  PRIMARY KEY (namespace, day, dimension, key));
 )sql",
 };
 constexpr int kSchemaVersion = sizeof(kMigrations) / sizeof(kMigrations[0]);
 // pg_advisory_lock key of the migration step ("accord" in ASCII).
 constexpr int64_t kMigrationLock = 0x6163636f7264;
 constexpr const char* kChannel = "accord_changes";
+// pg_advisory_xact_lock key every verdict write takes ("verdict" in ASCII): a lead's counts
+// move from its latest verdict to the next in one writer at a time.
+constexpr int64_t kVerdictLock = 0x76657264696374;
 
 struct Param {
   std::string value;
@@ -639,17 +653,51 @@ absl::Status PostgresDefinitionStore::CompactChanges(int64_t keep) {
   return c->Run("COMMIT");
 }
 
+namespace {
+
+using Statements = std::vector<std::pair<std::string, std::vector<Param>>>;
+
+Statements::value_type ReadLatestStatement(const CounterPlan::Lead& lead) {
+  return {
+      "SELECT l.verdict, l.recorded_at, v.body FROM verdict_leads l JOIN verdicts v "
+      "ON v.id = l.verdict WHERE l.namespace = $1 AND l.lead_id = $2",
+      {Text(lead.first), Text(lead.second)}};
+}
+
+// The statements that write what `plan` decided.
+void AppendPlan(const CounterPlan& plan, Statements& out) {
+  for (const auto& [ns, lead_id, row, at] : plan.LatestChanges()) {
+    out.push_back(
+        {"INSERT INTO verdict_leads(namespace, lead_id, verdict, recorded_at) "
+         "VALUES ($1, $2, $3, $4) ON CONFLICT (namespace, lead_id) DO UPDATE SET "
+         "verdict = excluded.verdict, recorded_at = excluded.recorded_at",
+         {Text(ns), Text(lead_id), Int(row), Int(at)}});
+  }
+  for (const CounterPlan::Delta& d : plan.Deltas()) {
+    out.push_back(
+        {"INSERT INTO verdict_counts(namespace, day, dimension, key, total, accepted) "
+         "VALUES ($1, $2, $3, $4, $5, $6) "
+         "ON CONFLICT (namespace, day, dimension, key) DO UPDATE SET "
+         "total = verdict_counts.total + excluded.total, "
+         "accepted = verdict_counts.accepted + excluded.accepted",
+         {Text(d.namespace_id), Int(d.day), Int(d.dimension), Text(d.key), Int(d.total),
+          Int(d.accepted)}});
+  }
+}
+
+}  // namespace
+
 absl::StatusOr<std::vector<bool>> PostgresDefinitionStore::RecordVerdicts(
     const std::vector<records::StoredVerdict>& verdicts) {
-  using Statements = std::vector<std::pair<std::string, std::vector<Param>>>;
   ACCORD_ASSIGN_OR_RETURN(Lease c, Acquire());
   auto fail = [&](absl::Status s) {
     c->Run("ROLLBACK").IgnoreError();
     return s;
   };
-  // One round trip for the inserts (no counter row: verdicts never wait on definitions), one
-  // more only when some ids were stored already, then the commit.
-  Statements inserts = {{"BEGIN", {}}};
+  // Three round trips: the inserts (under the verdicts' lock), the reads they call for (ids
+  // stored already, the latest verdict of each lead), then the counters and the commit. No
+  // counter row of the definitions: verdicts never wait on reviews.
+  Statements inserts = {{"BEGIN", {}}, {"SELECT pg_advisory_xact_lock($1)", {Int(kVerdictLock)}}};
   for (const records::StoredVerdict& v : verdicts) {
     inserts.push_back(
         {"INSERT INTO verdicts(namespace, verdict_id, lead_id, recorded_at, body) "
@@ -664,32 +712,65 @@ absl::StatusOr<std::vector<bool>> PostgresDefinitionStore::RecordVerdicts(
   }
   std::vector<bool> recorded;
   std::vector<size_t> retried;
+  std::vector<std::pair<int64_t, const records::StoredVerdict*>> added;
+  std::vector<CounterPlan::Lead> leads;
   Statements reads;
   for (size_t i = 0; i < verdicts.size(); ++i) {
-    recorded.push_back((*inserted)[i + 1].rows() == 1);
-    if (!recorded.back()) {
+    const Result& r = (*inserted)[i + 2];
+    recorded.push_back(r.rows() == 1);
+    if (recorded.back()) {
+      added.emplace_back(r.Int(0, 0), &verdicts[i]);
+      CounterPlan::Lead lead{verdicts[i].namespace_id(), verdicts[i].lead_id()};
+      if (std::find(leads.begin(), leads.end(), lead) == leads.end()) {
+        leads.push_back(std::move(lead));
+      }
+    } else {
       retried.push_back(i);
-      reads.push_back({"SELECT body FROM verdicts WHERE namespace = $1 AND verdict_id = $2",
-                       {Text(verdicts[i].namespace_id()), Text(verdicts[i].verdict_id())}});
     }
   }
+  for (size_t i : retried) {
+    reads.push_back({"SELECT body FROM verdicts WHERE namespace = $1 AND verdict_id = $2",
+                     {Text(verdicts[i].namespace_id()), Text(verdicts[i].verdict_id())}});
+  }
+  for (const CounterPlan::Lead& lead : leads) {
+    reads.push_back(ReadLatestStatement(lead));
+  }
+  std::map<CounterPlan::Lead, CounterPlan::Latest> latest;
   if (!reads.empty()) {
-    absl::StatusOr<std::vector<Result>> stored = c->Pipeline(reads);
-    if (!stored.ok()) {
-      return fail(stored.status());
+    absl::StatusOr<std::vector<Result>> read = c->Pipeline(reads);
+    if (!read.ok()) {
+      return fail(read.status());
     }
     for (size_t k = 0; k < retried.size(); ++k) {
       records::StoredVerdict existing;
-      if (absl::Status s = (*stored)[k].Parse(0, 0, &existing); !s.ok()) {
+      if (absl::Status s = (*read)[k].Parse(0, 0, &existing); !s.ok()) {
         return fail(s);
       }
       if (absl::Status s = CheckVerdictRetry(existing, verdicts[retried[k]]); !s.ok()) {
         return fail(s);
       }
     }
+    for (size_t k = 0; k < leads.size(); ++k) {
+      const Result& r = (*read)[retried.size() + k];
+      if (r.rows() == 1) {
+        CounterPlan::Latest& l = latest[leads[k]];
+        l.row = r.Int(0, 0);
+        l.recorded_at = r.Int(0, 1);
+        if (absl::Status s = r.Parse(0, 2, &l.verdict); !s.ok()) {
+          return fail(s);
+        }
+      }
+    }
   }
-  if (absl::Status s = c->Run("COMMIT"); !s.ok()) {
-    return fail(s);
+  CounterPlan plan(std::move(latest));
+  for (const auto& [row, v] : added) {
+    plan.Add(row, *v);
+  }
+  Statements writes;
+  AppendPlan(plan, writes);
+  writes.push_back({"COMMIT", {}});
+  if (absl::StatusOr<std::vector<Result>> done = c->Pipeline(writes); !done.ok()) {
+    return fail(done.status());
   }
   return recorded;
 }
@@ -712,20 +793,77 @@ absl::StatusOr<std::vector<records::StoredVerdict>> PostgresDefinitionStore::Lis
 absl::StatusOr<int64_t> PostgresDefinitionStore::EraseLeadVerdicts(const std::string& namespace_id,
                                                                    const std::string& lead_id) {
   ACCORD_ASSIGN_OR_RETURN(Lease c, Acquire());
-  ACCORD_ASSIGN_OR_RETURN(Result rows,
-                          c->Exec("WITH erased AS (DELETE FROM verdicts WHERE namespace = $1 AND "
-                                  "lead_id = $2 RETURNING 1) SELECT count(*) FROM erased",
-                                  {Text(namespace_id), Text(lead_id)}));
-  return rows.Int(0, 0);
+  auto fail = [&](absl::Status s) {
+    c->Run("ROLLBACK").IgnoreError();
+    return s;
+  };
+  const CounterPlan::Lead lead{namespace_id, lead_id};
+  absl::StatusOr<std::vector<Result>> read =
+      c->Pipeline({{"BEGIN", {}},
+                   {"SELECT pg_advisory_xact_lock($1)", {Int(kVerdictLock)}},
+                   ReadLatestStatement(lead)});
+  if (!read.ok()) {
+    return fail(read.status());
+  }
+  std::map<CounterPlan::Lead, CounterPlan::Latest> latest;
+  if (const Result& r = (*read)[2]; r.rows() == 1) {
+    CounterPlan::Latest& l = latest[lead];
+    l.row = r.Int(0, 0);
+    l.recorded_at = r.Int(0, 1);
+    if (absl::Status s = r.Parse(0, 2, &l.verdict); !s.ok()) {
+      return fail(s);
+    }
+  }
+  CounterPlan plan(std::move(latest));
+  plan.Remove(lead);
+  Statements writes;
+  AppendPlan(plan, writes);
+  writes.push_back({"DELETE FROM verdict_leads WHERE namespace = $1 AND lead_id = $2",
+                    {Text(namespace_id), Text(lead_id)}});
+  writes.push_back(
+      {"WITH erased AS (DELETE FROM verdicts WHERE namespace = $1 AND "
+       "lead_id = $2 RETURNING 1) SELECT count(*) FROM erased",
+       {Text(namespace_id), Text(lead_id)}});
+  writes.push_back({"COMMIT", {}});
+  absl::StatusOr<std::vector<Result>> done = c->Pipeline(writes);
+  if (!done.ok()) {
+    return fail(done.status());
+  }
+  return (*done)[done->size() - 2].Int(0, 0);
 }
 
 absl::StatusOr<int64_t> PostgresDefinitionStore::DeleteVerdictsBefore(absl::Time cutoff) {
+  const int64_t day = DayOfMicros(absl::ToUnixMicros(cutoff));
+  const int64_t cut = day * 86'400'000'000;
+  ACCORD_ASSIGN_OR_RETURN(Lease c, Acquire());
+  absl::StatusOr<std::vector<Result>> done =
+      c->Pipeline({{"BEGIN", {}},
+                   {"SELECT pg_advisory_xact_lock($1)", {Int(kVerdictLock)}},
+                   {"WITH old AS (DELETE FROM verdicts WHERE recorded_at < $1 RETURNING 1) "
+                    "SELECT count(*) FROM old",
+                    {Int(cut)}},
+                   {"DELETE FROM verdict_leads WHERE recorded_at < $1", {Int(cut)}},
+                   {"DELETE FROM verdict_counts WHERE day < $1", {Int(day)}},
+                   {"COMMIT", {}}});
+  if (!done.ok()) {
+    c->Run("ROLLBACK").IgnoreError();
+    return done.status();
+  }
+  return (*done)[2].Int(0, 0);
+}
+
+absl::StatusOr<feedback::QualityCounts> PostgresDefinitionStore::CountVerdicts(
+    const std::string& namespace_id, absl::Time from, absl::Time to) {
   ACCORD_ASSIGN_OR_RETURN(Lease c, Acquire());
   ACCORD_ASSIGN_OR_RETURN(
-      Result rows, c->Exec("WITH old AS (DELETE FROM verdicts WHERE recorded_at < $1 RETURNING 1) "
-                           "SELECT count(*) FROM old",
-                           {Int(absl::ToUnixMicros(cutoff))}));
-  return rows.Int(0, 0);
+      Result rows,
+      c->Exec(kCountVerdictsSql, {Text(namespace_id), Int(DayOfMicros(absl::ToUnixMicros(from))),
+                                  Int(DayOfMicros(absl::ToUnixMicros(to) - 1) + 1)}));
+  feedback::QualityCounts counts;
+  for (int i = 0; i < rows.rows(); ++i) {
+    AddCountRow(counts, rows.Int(i, 0), rows.Bytes(i, 1), rows.Int(i, 2), rows.Int(i, 3));
+  }
+  return counts;
 }
 
 }  // namespace accord::registry

@@ -62,6 +62,8 @@ class PostgresDefinitionStore final : public DefinitionStore, public VerdictStor
   absl::StatusOr<int64_t> EraseLeadVerdicts(const std::string& namespace_id,
                                             const std::string& lead_id) override;
   absl::StatusOr<int64_t> DeleteVerdictsBefore(absl::Time cutoff) override;
+  absl::StatusOr<feedback::QualityCounts> CountVerdicts(const std::string& namespace_id,
+                                                        absl::Time from, absl::Time to) override;
 
   class Connection;
 

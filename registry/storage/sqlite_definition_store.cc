@@ -2,6 +2,7 @@
 
 #include <sqlite3.h>
 
+#include <map>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
@@ -31,15 +32,24 @@ CREATE TABLE audit(
 CREATE INDEX audit_resource ON audit(resource, sequence);
 CREATE TABLE requests(key TEXT PRIMARY KEY, sequence INTEGER NOT NULL, body BLOB NOT NULL);
 )sql",
-    // 2: sales' verdicts (issue 18), ordered by when they were recorded, then by row.
+    // 2: sales' verdicts (issue 18), ordered by when they were recorded, then by row; each
+    // lead's latest verdict, and the report's counters per day (CounterPlan).
     R"sql(
 CREATE TABLE verdicts(
-  id INTEGER PRIMARY KEY, namespace TEXT NOT NULL, verdict_id TEXT NOT NULL,
+  id INTEGER PRIMARY KEY AUTOINCREMENT, namespace TEXT NOT NULL, verdict_id TEXT NOT NULL,
   lead_id TEXT NOT NULL, recorded_at INTEGER NOT NULL, body BLOB NOT NULL,
   UNIQUE (namespace, verdict_id));
 CREATE INDEX verdicts_time ON verdicts(namespace, recorded_at);
 CREATE INDEX verdicts_lead ON verdicts(namespace, lead_id);
 CREATE INDEX verdicts_age ON verdicts(recorded_at);
+CREATE TABLE verdict_leads(
+  namespace TEXT NOT NULL, lead_id TEXT NOT NULL, verdict INTEGER NOT NULL,
+  recorded_at INTEGER NOT NULL, PRIMARY KEY (namespace, lead_id));
+CREATE INDEX verdict_leads_age ON verdict_leads(recorded_at);
+CREATE TABLE verdict_counts(
+  namespace TEXT NOT NULL, day INTEGER NOT NULL, dimension INTEGER NOT NULL, key TEXT NOT NULL,
+  total INTEGER NOT NULL, accepted INTEGER NOT NULL,
+  PRIMARY KEY (namespace, day, dimension, key));
 )sql",
 };
 constexpr int kSchemaVersion = sizeof(kMigrations) / sizeof(kMigrations[0]);
@@ -489,12 +499,65 @@ absl::Status SqliteDefinitionStore::CompactChanges(int64_t keep) {
   return Exec(writer_, "COMMIT");
 }
 
+namespace {
+
+// The latest verdict of `lead`, as stored.
+absl::Status ReadLatest(sqlite3* db, const CounterPlan::Lead& lead,
+                        std::map<CounterPlan::Lead, CounterPlan::Latest>& out) {
+  Stmt q(db,
+         "SELECT l.verdict, l.recorded_at, v.body FROM verdict_leads l JOIN verdicts v "
+         "ON v.id = l.verdict WHERE l.namespace = ?1 AND l.lead_id = ?2");
+  ACCORD_RETURN_IF_ERROR(q.status());
+  q.Bind(1, lead.first).Bind(2, lead.second);
+  if (q.Step() == SQLITE_ROW) {
+    CounterPlan::Latest& latest = out[lead];
+    latest.row = q.Int(0);
+    latest.recorded_at = q.Int(1);
+    ACCORD_RETURN_IF_ERROR(q.Parse(2, &latest.verdict));
+  }
+  return absl::OkStatus();
+}
+
+// Writes what `plan` decided: the leads' new latest verdicts and the counters.
+absl::Status ApplyPlan(sqlite3* db, const CounterPlan& plan) {
+  Stmt lead(db,
+            "INSERT INTO verdict_leads(namespace, lead_id, verdict, recorded_at) "
+            "VALUES (?1, ?2, ?3, ?4) ON CONFLICT(namespace, lead_id) DO UPDATE SET "
+            "verdict = excluded.verdict, recorded_at = excluded.recorded_at");
+  Stmt count(db,
+             "INSERT INTO verdict_counts(namespace, day, dimension, key, total, accepted) "
+             "VALUES (?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT(namespace, day, dimension, key) "
+             "DO UPDATE SET total = total + excluded.total, "
+             "accepted = accepted + excluded.accepted");
+  ACCORD_RETURN_IF_ERROR(lead.status());
+  ACCORD_RETURN_IF_ERROR(count.status());
+  for (const auto& [ns, lead_id, row, at] : plan.LatestChanges()) {
+    lead.Reset();
+    lead.Bind(1, ns).Bind(2, lead_id).Bind(3, row).Bind(4, at);
+    ACCORD_RETURN_IF_ERROR(lead.Run());
+  }
+  for (const CounterPlan::Delta& d : plan.Deltas()) {
+    count.Reset();
+    count.Bind(1, d.namespace_id)
+        .Bind(2, d.day)
+        .Bind(3, d.dimension)
+        .Bind(4, d.key)
+        .Bind(5, d.total)
+        .Bind(6, d.accepted);
+    ACCORD_RETURN_IF_ERROR(count.Run());
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
 absl::StatusOr<std::vector<bool>> SqliteDefinitionStore::RecordVerdicts(
     const std::vector<records::StoredVerdict>& verdicts) {
   std::lock_guard lock(write_mu_);
   ACCORD_RETURN_IF_ERROR(Exec(writer_, "BEGIN IMMEDIATE"));
   absl::StatusOr<std::vector<bool>> recorded = [&]() -> absl::StatusOr<std::vector<bool>> {
     std::vector<bool> out;
+    std::vector<std::pair<int64_t, const records::StoredVerdict*>> inserted;
     Stmt insert(writer_,
                 "INSERT INTO verdicts(namespace, verdict_id, lead_id, recorded_at, body) "
                 "VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT(namespace, verdict_id) DO NOTHING");
@@ -510,6 +573,7 @@ absl::StatusOr<std::vector<bool>> SqliteDefinitionStore::RecordVerdicts(
           .BindBlob(5, v.SerializeAsString());
       ACCORD_RETURN_IF_ERROR(insert.Run());
       if (sqlite3_changes(writer_) == 1) {
+        inserted.emplace_back(sqlite3_last_insert_rowid(writer_), &v);
         out.push_back(true);
         continue;
       }
@@ -523,6 +587,19 @@ absl::StatusOr<std::vector<bool>> SqliteDefinitionStore::RecordVerdicts(
       ACCORD_RETURN_IF_ERROR(CheckVerdictRetry(existing, v));
       out.push_back(false);
     }
+    // The counters: each lead touched, from its latest verdict before the batch.
+    std::map<CounterPlan::Lead, CounterPlan::Latest> latest;
+    for (const auto& [row, v] : inserted) {
+      CounterPlan::Lead lead{v->namespace_id(), v->lead_id()};
+      if (latest.count(lead) == 0) {
+        ACCORD_RETURN_IF_ERROR(ReadLatest(writer_, lead, latest));
+      }
+    }
+    CounterPlan plan(std::move(latest));
+    for (const auto& [row, v] : inserted) {
+      plan.Add(row, *v);
+    }
+    ACCORD_RETURN_IF_ERROR(ApplyPlan(writer_, plan));
     return out;
   }();
   if (!recorded.ok()) {
@@ -558,20 +635,78 @@ absl::StatusOr<std::vector<records::StoredVerdict>> SqliteDefinitionStore::ListV
 absl::StatusOr<int64_t> SqliteDefinitionStore::EraseLeadVerdicts(const std::string& namespace_id,
                                                                  const std::string& lead_id) {
   std::lock_guard lock(write_mu_);
-  Stmt del(writer_, "DELETE FROM verdicts WHERE namespace = ?1 AND lead_id = ?2");
-  ACCORD_RETURN_IF_ERROR(del.status());
-  del.Bind(1, namespace_id).Bind(2, lead_id);
-  ACCORD_RETURN_IF_ERROR(del.Run());
-  return static_cast<int64_t>(sqlite3_changes(writer_));
+  ACCORD_RETURN_IF_ERROR(Exec(writer_, "BEGIN IMMEDIATE"));
+  absl::StatusOr<int64_t> erased = [&]() -> absl::StatusOr<int64_t> {
+    const CounterPlan::Lead lead{namespace_id, lead_id};
+    std::map<CounterPlan::Lead, CounterPlan::Latest> latest;
+    ACCORD_RETURN_IF_ERROR(ReadLatest(writer_, lead, latest));
+    CounterPlan plan(std::move(latest));
+    plan.Remove(lead);
+    ACCORD_RETURN_IF_ERROR(ApplyPlan(writer_, plan));
+    Stmt forget(writer_, "DELETE FROM verdict_leads WHERE namespace = ?1 AND lead_id = ?2");
+    ACCORD_RETURN_IF_ERROR(forget.status());
+    forget.Bind(1, namespace_id).Bind(2, lead_id);
+    ACCORD_RETURN_IF_ERROR(forget.Run());
+    Stmt del(writer_, "DELETE FROM verdicts WHERE namespace = ?1 AND lead_id = ?2");
+    ACCORD_RETURN_IF_ERROR(del.status());
+    del.Bind(1, namespace_id).Bind(2, lead_id);
+    ACCORD_RETURN_IF_ERROR(del.Run());
+    return static_cast<int64_t>(sqlite3_changes(writer_));
+  }();
+  if (!erased.ok()) {
+    Exec(writer_, "ROLLBACK").IgnoreError();
+    return erased;
+  }
+  ACCORD_RETURN_IF_ERROR(Exec(writer_, "COMMIT"));
+  return erased;
 }
 
 absl::StatusOr<int64_t> SqliteDefinitionStore::DeleteVerdictsBefore(absl::Time cutoff) {
+  const int64_t day = DayOfMicros(absl::ToUnixMicros(cutoff));
+  const int64_t cut = day * 86'400'000'000;
   std::lock_guard lock(write_mu_);
-  Stmt del(writer_, "DELETE FROM verdicts WHERE recorded_at < ?1");
-  ACCORD_RETURN_IF_ERROR(del.status());
-  del.Bind(1, absl::ToUnixMicros(cutoff));
-  ACCORD_RETURN_IF_ERROR(del.Run());
-  return static_cast<int64_t>(sqlite3_changes(writer_));
+  ACCORD_RETURN_IF_ERROR(Exec(writer_, "BEGIN IMMEDIATE"));
+  absl::StatusOr<int64_t> deleted = [&]() -> absl::StatusOr<int64_t> {
+    Stmt del(writer_, "DELETE FROM verdicts WHERE recorded_at < ?1");
+    ACCORD_RETURN_IF_ERROR(del.status());
+    del.Bind(1, cut);
+    ACCORD_RETURN_IF_ERROR(del.Run());
+    const int64_t count = sqlite3_changes(writer_);
+    Stmt leads(writer_, "DELETE FROM verdict_leads WHERE recorded_at < ?1");
+    ACCORD_RETURN_IF_ERROR(leads.status());
+    leads.Bind(1, cut);
+    ACCORD_RETURN_IF_ERROR(leads.Run());
+    Stmt counts(writer_, "DELETE FROM verdict_counts WHERE day < ?1");
+    ACCORD_RETURN_IF_ERROR(counts.status());
+    counts.Bind(1, day);
+    ACCORD_RETURN_IF_ERROR(counts.Run());
+    return count;
+  }();
+  if (!deleted.ok()) {
+    Exec(writer_, "ROLLBACK").IgnoreError();
+    return deleted;
+  }
+  ACCORD_RETURN_IF_ERROR(Exec(writer_, "COMMIT"));
+  return deleted;
+}
+
+absl::StatusOr<feedback::QualityCounts> SqliteDefinitionStore::CountVerdicts(
+    const std::string& namespace_id, absl::Time from, absl::Time to) {
+  std::lock_guard lock(read_mu_);
+  Stmt q(reader_, kCountVerdictsSql);
+  ACCORD_RETURN_IF_ERROR(q.status());
+  q.Bind(1, namespace_id)
+      .Bind(2, DayOfMicros(absl::ToUnixMicros(from)))
+      .Bind(3, DayOfMicros(absl::ToUnixMicros(to) - 1) + 1);
+  feedback::QualityCounts counts;
+  int rc;
+  while ((rc = q.Step()) == SQLITE_ROW) {
+    AddCountRow(counts, q.Int(0), q.Text(1), q.Int(2), q.Int(3));
+  }
+  if (rc != SQLITE_DONE) {
+    return SqliteError(reader_, "count verdicts");
+  }
+  return counts;
 }
 
 }  // namespace accord::registry

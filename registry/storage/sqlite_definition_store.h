@@ -48,6 +48,8 @@ class SqliteDefinitionStore final : public DefinitionStore, public VerdictStore 
   absl::StatusOr<int64_t> EraseLeadVerdicts(const std::string& namespace_id,
                                             const std::string& lead_id) override;
   absl::StatusOr<int64_t> DeleteVerdictsBefore(absl::Time cutoff) override;
+  absl::StatusOr<feedback::QualityCounts> CountVerdicts(const std::string& namespace_id,
+                                                        absl::Time from, absl::Time to) override;
 
  private:
   SqliteDefinitionStore(sqlite3* writer, sqlite3* reader, std::string history_id);

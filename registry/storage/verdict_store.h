@@ -1,7 +1,10 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <string>
+#include <tuple>
+#include <utility>
 #include <vector>
 
 #include "absl/status/statusor.h"
@@ -36,9 +39,67 @@ class VerdictStore {
   // Erases every verdict of `lead_id` in the namespace (a GDPR erasure): how many were.
   virtual absl::StatusOr<int64_t> EraseLeadVerdicts(const std::string& namespace_id,
                                                     const std::string& lead_id) = 0;
-  // Deletes the verdicts recorded before `cutoff` (retention): how many were.
+  // Deletes the verdicts recorded before `cutoff` rounded down to a whole day (UTC), with their
+  // counts (retention): how many verdicts were deleted.
   virtual absl::StatusOr<int64_t> DeleteVerdictsBefore(absl::Time cutoff) = 0;
+  // What the quality report is made of: the namespace's leads whose latest verdict was recorded
+  // in [from, to), `from` rounded down and `to` up to whole days (UTC), each counted by that
+  // verdict. Read from counters the store keeps as verdicts arrive (CounterPlan), so its cost
+  // is the range's days, not its verdicts.
+  virtual absl::StatusOr<feedback::QualityCounts> CountVerdicts(const std::string& namespace_id,
+                                                                absl::Time from, absl::Time to) = 0;
 };
+
+// The counters' bookkeeping for one write (a batch of verdicts, or an erasure), the same for
+// both stores. Each lead counts once, under its latest verdict (by recorded_at, then row), on
+// that verdict's day: a verdict that becomes a lead's latest moves the lead's counts from the
+// one before. Not thread-safe; the store serializes the writes of a namespace.
+class CounterPlan {
+ public:
+  struct Latest {
+    int64_t row = 0;
+    int64_t recorded_at = 0;
+    records::StoredVerdict verdict;
+  };
+  using Lead = std::pair<std::string, std::string>;  // namespace, lead id
+  // `stored`: the latest verdict of each lead the write touches, as stored before it.
+  explicit CounterPlan(std::map<Lead, Latest> stored) : latest_(std::move(stored)) {}
+
+  // A verdict the write inserted as `row`.
+  void Add(int64_t row, const records::StoredVerdict& verdict);
+  // The lead's counts go (an erasure).
+  void Remove(const Lead& lead);
+
+  // Leads whose latest verdict changed: (namespace, lead id, row, recorded_at); removed leads
+  // are not among them (the caller deletes their rows).
+  std::vector<std::tuple<std::string, std::string, int64_t, int64_t>> LatestChanges() const;
+  struct Delta {
+    std::string namespace_id;
+    int64_t day;
+    int64_t dimension;
+    std::string key;
+    int64_t total;
+    int64_t accepted;
+  };
+  // The counters to add to (non-zero deltas only).
+  std::vector<Delta> Deltas() const;
+
+ private:
+  void Count(const std::string& namespace_id, const records::StoredVerdict& verdict, int sign);
+
+  std::map<Lead, Latest> latest_;
+  std::map<Lead, bool> changed_;  // true: a new latest; false: removed
+  std::map<std::tuple<std::string, int64_t, int64_t, std::string>, std::pair<int64_t, int64_t>>
+      deltas_;
+};
+
+// The day (UTC, days since the epoch) of a time in microseconds, rounded down.
+int64_t DayOfMicros(int64_t micros);
+// The counters' query both stores run ($1 namespace, $2 first day, $3 day after the last):
+// rows of (dimension, key, total, accepted), given to AddCountRow.
+extern const char* const kCountVerdictsSql;
+void AddCountRow(feedback::QualityCounts& counts, int64_t dimension, std::string key, int64_t total,
+                 int64_t accepted);
 
 // Whether `stored` and `incoming` are the same verdict, recorded_at aside (a retry).
 bool SameVerdict(const records::StoredVerdict& stored, const records::StoredVerdict& incoming);

@@ -44,11 +44,12 @@ TEST(SqliteMigrationTest, AFormerSchemaGainsTheVerdictsTable) {
   }
   sqlite3* db = nullptr;
   ASSERT_EQ(sqlite3_open(Path().c_str(), &db), SQLITE_OK);
-  ASSERT_EQ(sqlite3_exec(db,
-                         "DROP TABLE verdicts; "
-                         "UPDATE meta SET value = '1' WHERE key = 'schema_version'",
-                         nullptr, nullptr, nullptr),
-            SQLITE_OK);
+  ASSERT_EQ(
+      sqlite3_exec(db,
+                   "DROP TABLE verdicts; DROP TABLE verdict_leads; DROP TABLE verdict_counts; "
+                   "UPDATE meta SET value = '1' WHERE key = 'schema_version'",
+                   nullptr, nullptr, nullptr),
+      SQLITE_OK);
   sqlite3_close(db);
   auto store = Open();
   ASSERT_NE(store, nullptr);

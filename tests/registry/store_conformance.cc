@@ -8,6 +8,7 @@
 #include <atomic>
 #include <chrono>
 #include <map>
+#include <random>
 #include <set>
 #include <thread>
 
@@ -276,17 +277,19 @@ TEST_P(StoreConformanceTest, AVerdictIdReusedForOtherContentFailsTheWholeBatch) 
   EXPECT_EQ(recorded, (std::vector<bool>{true}));
 }
 
+constexpr int64_t kDay = 86'400'000'000;
+
 TEST_P(StoreConformanceTest, ErasureAndRetentionDeleteExactlyTheirVerdicts) {
   auto store = GetParam().fresh();
   VerdictStore& verdicts = Verdicts(*store);
-  ASSERT_TRUE(
-      (verdicts
-           .RecordVerdicts({Verdict("a", "L1", "ACCEPTED", 1000),
-                            Verdict("b", "L2", "REJECTED", 2000), Verdict("c", "L1", "WON", 3000),
-                            Verdict("d", "L1", "ACCEPTED", 1000, "other"),
-                            Verdict("e", "L3", "ACCEPTED", 5000)})
-           .status())
-          .ok());
+  ASSERT_TRUE((verdicts
+                   .RecordVerdicts({Verdict("a", "L1", "ACCEPTED", 1000),
+                                    Verdict("b", "L2", "REJECTED", kDay + 2000),
+                                    Verdict("c", "L1", "WON", 2 * kDay + 3000),
+                                    Verdict("d", "L1", "ACCEPTED", 1000, "other"),
+                                    Verdict("e", "L3", "ACCEPTED", 3 * kDay)})
+                   .status())
+                  .ok());
   ACCORD_ASSERT_OK_AND_ASSIGN(int64_t erased, verdicts.EraseLeadVerdicts("default", "L1"));
   EXPECT_EQ(erased, 2);
   ACCORD_ASSERT_OK_AND_ASSIGN(
@@ -295,12 +298,123 @@ TEST_P(StoreConformanceTest, ErasureAndRetentionDeleteExactlyTheirVerdicts) {
   ACCORD_ASSERT_OK_AND_ASSIGN(
       auto other, verdicts.ListVerdicts("other", absl::InfinitePast(), absl::InfiniteFuture()));
   EXPECT_EQ(Ids(other), (std::vector<std::string>{"d"})) << "another namespace's lead L1 stays";
+  // Retention works in whole days: a cutoff inside day 2 deletes what came before day 2.
   ACCORD_ASSERT_OK_AND_ASSIGN(int64_t expired,
-                              verdicts.DeleteVerdictsBefore(absl::FromUnixMicros(2001)));
+                              verdicts.DeleteVerdictsBefore(absl::FromUnixMicros(2 * kDay + 5000)));
   EXPECT_EQ(expired, 2);  // b, and d in the other namespace
   ACCORD_ASSERT_OK_AND_ASSIGN(
       left, verdicts.ListVerdicts("default", absl::InfinitePast(), absl::InfiniteFuture()));
   EXPECT_EQ(Ids(left), (std::vector<std::string>{"e"}));
+}
+
+// The counters the store keeps, against counting in memory (feedback::CountVerdicts) the latest
+// verdict of each lead: after batches with retries and leads met again, after an erasure and
+// after retention, over several ranges of days.
+void ExpectSameCounts(const feedback::QualityCounts& got, const feedback::QualityCounts& want,
+                      const std::string& what) {
+  auto same = [](const std::map<std::string, feedback::Count>& a,
+                 const std::map<std::string, feedback::Count>& b) {
+    return a.size() == b.size() &&
+           std::equal(a.begin(), a.end(), b.begin(), [](const auto& x, const auto& y) {
+             return x.first == y.first && x.second.total == y.second.total &&
+                    x.second.accepted == y.second.accepted;
+           });
+  };
+  EXPECT_EQ(got.overall.total, want.overall.total) << what;
+  EXPECT_EQ(got.overall.accepted, want.overall.accepted) << what;
+  EXPECT_TRUE(same(got.by_level, want.by_level)) << what;
+  EXPECT_TRUE(same(got.by_grade, want.by_grade)) << what;
+  EXPECT_TRUE(same(got.by_persona, want.by_persona)) << what;
+  EXPECT_TRUE(same(got.by_rule, want.by_rule)) << what;
+  EXPECT_TRUE(same(got.by_content_key, want.by_content_key)) << what;
+  EXPECT_EQ(got.not_accepted_by_reason, want.not_accepted_by_reason) << what;
+}
+
+feedback::QualityCounts ReferenceCounts(const std::vector<records::StoredVerdict>& recorded,
+                                        const std::string& ns, int64_t from_day, int64_t to_day) {
+  std::map<std::string, std::pair<std::pair<int64_t, size_t>, size_t>> latest;
+  for (size_t i = 0; i < recorded.size(); ++i) {
+    const auto& v = recorded[i];
+    if (v.namespace_id() != ns) {
+      continue;
+    }
+    const std::pair<int64_t, size_t> key{RecordedMicros(v), i};
+    auto it = latest.find(v.lead_id());
+    if (it == latest.end() || it->second.first < key) {
+      latest[v.lead_id()] = {key, i};
+    }
+  }
+  std::vector<feedback::Verdict> picked;
+  for (const auto& [lead, entry] : latest) {
+    const int64_t day = DayOfMicros(entry.first.first);
+    if (day >= from_day && day < to_day) {
+      picked.push_back(ReportVerdict(recorded[entry.second]));
+    }
+  }
+  return feedback::CountVerdicts(picked);
+}
+
+TEST_P(StoreConformanceTest, TheReportsCountersMatchCountingTheLatestVerdictsInMemory) {
+  auto store = GetParam().fresh();
+  VerdictStore& verdicts = Verdicts(*store);
+  std::mt19937 rng(18);
+  const std::vector<std::string> outcomes = {"ACCEPTED",    "REJECTED", "RECYCLED",
+                                             "OPPORTUNITY", "WON",      "LOST"};
+  const std::vector<std::string> rules = {"title", "size", "industry", "webinar", "pricing"};
+  std::vector<records::StoredVerdict> recorded;  // in the order the store recorded them
+  int next = 0;
+  for (int batch = 0; batch < 4; ++batch) {
+    std::vector<records::StoredVerdict> b;
+    for (int i = 0; i < 150; ++i, ++next) {
+      records::StoredVerdict v = Verdict(
+          absl::StrCat("v", next), absl::StrCat("L", rng() % 60), outcomes[rng() % outcomes.size()],
+          static_cast<int64_t>(rng() % 5) * kDay + static_cast<int64_t>(rng() % 1000),
+          rng() % 5 == 0 ? "other" : "default");
+      v.set_level(rng() % 2 ? "MQL" : "SQL");
+      v.set_grade(std::string(1, static_cast<char>('A' + rng() % 3)));
+      v.set_persona(rng() % 3 == 0 ? "" : "it-director");
+      v.set_reason_code(rng() % 2 ? "bad-fit" : "not-now");
+      v.clear_rules_fired();
+      for (const auto& rule : rules) {
+        if (rng() % 2) {
+          v.add_rules_fired(rule);
+        }
+      }
+      v.add_content_keys(rng() % 2 ? "webinar:asset=roi" : "download:asset=guide");
+      b.push_back(std::move(v));
+    }
+    if (batch > 0) {
+      b.push_back(recorded[static_cast<size_t>(rng() % recorded.size())]);  // a retry
+    }
+    ACCORD_ASSERT_OK_AND_ASSIGN(std::vector<bool> ok, verdicts.RecordVerdicts(b));
+    for (size_t i = 0; i < b.size(); ++i) {
+      if (ok[i]) {
+        recorded.push_back(b[i]);
+      }
+    }
+  }
+  ASSERT_EQ(recorded.size(), 600u) << "the retries were not recorded again";
+  auto check = [&](const std::string& when) {
+    for (const auto& [from, to] :
+         std::vector<std::pair<int64_t, int64_t>>{{0, 5}, {1, 3}, {4, 5}}) {
+      for (const std::string ns : {"default", "other"}) {
+        ACCORD_ASSERT_OK_AND_ASSIGN(feedback::QualityCounts got,
+                                    verdicts.CountVerdicts(ns, absl::FromUnixMicros(from * kDay),
+                                                           absl::FromUnixMicros(to * kDay)));
+        ExpectSameCounts(got, ReferenceCounts(recorded, ns, from, to),
+                         absl::StrCat(when, ": ", ns, " days ", from, "-", to));
+      }
+    }
+  };
+  check("after the batches");
+  ACCORD_ASSERT_OK_AND_ASSIGN(int64_t erased, verdicts.EraseLeadVerdicts("default", "L7"));
+  EXPECT_GT(erased, 0);
+  std::erase_if(recorded,
+                [](const auto& v) { return v.namespace_id() == "default" && v.lead_id() == "L7"; });
+  check("after erasing L7");
+  ASSERT_TRUE(verdicts.DeleteVerdictsBefore(absl::FromUnixMicros(2 * kDay)).ok());
+  std::erase_if(recorded, [](const auto& v) { return RecordedMicros(v) < 2 * kDay; });
+  check("after retention of days 0 and 1");
 }
 
 TEST_P(StoreConformanceTest, VerdictsSurviveReopen) {
