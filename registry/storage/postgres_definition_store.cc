@@ -664,24 +664,45 @@ Statements::value_type ReadLatestStatement(const CounterPlan::Lead& lead) {
       {Text(lead.first), Text(lead.second)}};
 }
 
-// The statements that write what `plan` decided.
+// The statements that write what `plan` decided: one multi-row upsert for the leads and one for
+// the counters (each key once, as an upsert that names a row twice must not), in chunks that
+// keep within PostgreSQL's 65,535 parameters.
 void AppendPlan(const CounterPlan& plan, Statements& out) {
-  for (const auto& [ns, lead_id, row, at] : plan.LatestChanges()) {
-    out.push_back(
-        {"INSERT INTO verdict_leads(namespace, lead_id, verdict, recorded_at) "
-         "VALUES ($1, $2, $3, $4) ON CONFLICT (namespace, lead_id) DO UPDATE SET "
-         "verdict = excluded.verdict, recorded_at = excluded.recorded_at",
-         {Text(ns), Text(lead_id), Int(row), Int(at)}});
+  constexpr size_t kRowsPerStatement = 1000;
+  const auto changes = plan.LatestChanges();
+  for (size_t first = 0; first < changes.size(); first += kRowsPerStatement) {
+    std::string sql = "INSERT INTO verdict_leads(namespace, lead_id, verdict, recorded_at) VALUES ";
+    std::vector<Param> params;
+    for (size_t i = first; i < std::min(changes.size(), first + kRowsPerStatement); ++i) {
+      const auto& [ns, lead_id, row, at] = changes[i];
+      const size_t n = params.size();
+      absl::StrAppend(&sql, i > first ? ", " : "", "($", n + 1, ", $", n + 2, ", $", n + 3, ", $",
+                      n + 4, ")");
+      params.insert(params.end(), {Text(ns), Text(lead_id), Int(row), Int(at)});
+    }
+    sql +=
+        " ON CONFLICT (namespace, lead_id) DO UPDATE SET verdict = excluded.verdict, "
+        "recorded_at = excluded.recorded_at";
+    out.push_back({std::move(sql), std::move(params)});
   }
-  for (const CounterPlan::Delta& d : plan.Deltas()) {
-    out.push_back(
-        {"INSERT INTO verdict_counts(namespace, day, dimension, key, total, accepted) "
-         "VALUES ($1, $2, $3, $4, $5, $6) "
-         "ON CONFLICT (namespace, day, dimension, key) DO UPDATE SET "
-         "total = verdict_counts.total + excluded.total, "
-         "accepted = verdict_counts.accepted + excluded.accepted",
-         {Text(d.namespace_id), Int(d.day), Int(d.dimension), Text(d.key), Int(d.total),
-          Int(d.accepted)}});
+  const std::vector<CounterPlan::Delta> deltas = plan.Deltas();
+  for (size_t first = 0; first < deltas.size(); first += kRowsPerStatement) {
+    std::string sql =
+        "INSERT INTO verdict_counts(namespace, day, dimension, key, total, accepted) VALUES ";
+    std::vector<Param> params;
+    for (size_t i = first; i < std::min(deltas.size(), first + kRowsPerStatement); ++i) {
+      const CounterPlan::Delta& d = deltas[i];
+      const size_t n = params.size();
+      absl::StrAppend(&sql, i > first ? ", " : "", "($", n + 1, ", $", n + 2, ", $", n + 3, ", $",
+                      n + 4, ", $", n + 5, ", $", n + 6, ")");
+      params.insert(params.end(), {Text(d.namespace_id), Int(d.day), Int(d.dimension), Text(d.key),
+                                   Int(d.total), Int(d.accepted)});
+    }
+    sql +=
+        " ON CONFLICT (namespace, day, dimension, key) DO UPDATE SET "
+        "total = verdict_counts.total + excluded.total, "
+        "accepted = verdict_counts.accepted + excluded.accepted";
+    out.push_back({std::move(sql), std::move(params)});
   }
 }
 
