@@ -32,15 +32,21 @@ const std::vector<RoleInfo>& Roles() {
       {Role::kMarketingEditor,
        "marketing_editor",
        {P::kRead, P::kWatch, P::kEdit, P::kPublish, P::kScore}},
-      {Role::kSalesEditor, "sales_editor", {P::kRead, P::kWatch, P::kEdit, P::kPublish, P::kScore}},
+      {Role::kSalesEditor,
+       "sales_editor",
+       {P::kRead, P::kWatch, P::kEdit, P::kPublish, P::kScore, P::kRecordVerdicts}},
       {Role::kMarketingApprover,
        "marketing_approver",
        {P::kRead, P::kWatch, P::kReview, P::kPublish, P::kManage, P::kScore}},
       {Role::kSalesApprover,
        "sales_approver",
-       {P::kRead, P::kWatch, P::kReview, P::kPublish, P::kManage, P::kScore}},
-      {Role::kService, "service", {P::kRead, P::kWatch, P::kScore}},
-      {Role::kAdmin, "admin", {P::kRead, P::kWatch, P::kEdit, P::kPublish, P::kManage, P::kScore}},
+       {P::kRead, P::kWatch, P::kReview, P::kPublish, P::kManage, P::kScore, P::kRecordVerdicts}},
+      {Role::kService, "service", {P::kRead, P::kWatch, P::kScore, P::kRecordVerdicts}},
+      {Role::kAdmin,
+       "admin",
+       {P::kRead, P::kWatch, P::kEdit, P::kPublish, P::kManage, P::kScore, P::kRecordVerdicts,
+        P::kErase}},
+      {Role::kScorer, "scorer", {P::kRead, P::kWatch, P::kStoreVerdicts}},
   };
   return *roles;
 }
@@ -50,8 +56,9 @@ const std::unordered_map<std::string, Permission>& MethodTable() {
   static const auto* table = [] {
     auto* t = new std::unordered_map<std::string, Permission>;
     const std::string r = "/accord.registry.v1.Registry/";
-    for (const char* m : {"GetDefinition", "ListDefinitions", "GetRevision", "ListRevisions",
-                          "ListAuditEvents", "GetCaller", "DiffDefinition"}) {
+    for (const char* m :
+         {"GetDefinition", "ListDefinitions", "GetRevision", "ListRevisions", "ListAuditEvents",
+          "GetCaller", "DiffDefinition", "ListVerdicts", "GetQualityReport"}) {
       (*t)[r + m] = P::kRead;
     }
     (*t)[r + "WatchDefinitions"] = P::kWatch;
@@ -65,6 +72,8 @@ const std::unordered_map<std::string, Permission>& MethodTable() {
     for (const char* m : {"DeleteDefinition", "UndeleteDefinition", "RollbackDefinition"}) {
       (*t)[r + m] = P::kManage;
     }
+    (*t)[r + "StoreVerdicts"] = P::kStoreVerdicts;
+    (*t)[r + "EraseLeadVerdicts"] = P::kErase;
     const std::string s = "/accord.scoring.v1.Scoring/";
     for (const char* m :
          {"ScoreLead", "BatchScoreLeads", "StreamScoreLeads", "MatchPersona", "EvaluateJourney",
@@ -72,6 +81,7 @@ const std::unordered_map<std::string, Permission>& MethodTable() {
           "BatchScoreAccounts", "ExplainScoreChange"}) {
       (*t)[s + m] = P::kScore;
     }
+    (*t)[s + "RecordVerdicts"] = P::kRecordVerdicts;
     return t;
   }();
   return *table;
@@ -114,6 +124,12 @@ absl::string_view PermissionName(Permission permission) {
       return "manage";
     case Permission::kScore:
       return "score";
+    case Permission::kRecordVerdicts:
+      return "record_verdicts";
+    case Permission::kStoreVerdicts:
+      return "store_verdicts";
+    case Permission::kErase:
+      return "erase";
   }
   return "unknown";
 }

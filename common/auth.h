@@ -21,16 +21,20 @@ enum class Role {
   kSalesApprover,
   kService,
   kAdmin,
+  kScorer,  // the scoring service itself: stores the verdicts it derived (and reads, watches)
 };
 
 enum class Permission {
-  kRead,     // get, list, audit
-  kWatch,    // watch streams
-  kEdit,     // create, update, propose
-  kReview,   // approve, reject (object checks: team, not the proposer)
-  kPublish,  // publish an approved revision
-  kManage,   // delete, undelete, rollback
-  kScore,    // scoring RPCs
+  kRead,            // get, list, audit
+  kWatch,           // watch streams
+  kEdit,            // create, update, propose
+  kReview,          // approve, reject (object checks: team, not the proposer)
+  kPublish,         // publish an approved revision
+  kManage,          // delete, undelete, rollback
+  kScore,           // scoring RPCs
+  kRecordVerdicts,  // sales' verdicts, through Scoring.RecordVerdicts
+  kStoreVerdicts,   // Registry.StoreVerdicts: only the scoring service (role scorer)
+  kErase,           // erase a lead's verdicts (GDPR): admin only
 };
 
 // "viewer", "marketing_editor", ... <-> Role.

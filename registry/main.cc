@@ -2,6 +2,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <iostream>
+#include <optional>
 
 #include "CLI/CLI.hpp"
 #include "absl/strings/match.h"
@@ -19,6 +20,7 @@
 #include "registry/registry_service.h"
 #include "registry/storage/postgres_definition_store.h"
 #include "registry/storage/sqlite_definition_store.h"
+#include "registry/verdicts.h"
 
 namespace {
 
@@ -31,6 +33,7 @@ struct Options {
   int executor_threads = 4;
   int front_threads = 0;
   int64_t change_retention = 100000;
+  int verdict_retention_days = 0;  // 0: verdicts are kept
   double poll_interval_seconds = 1.0;
   int pg_connections = 4;
   bool allow_unsafe_durability = false;
@@ -135,7 +138,15 @@ int Run(const Options& o) {
   Registry registry(**store, hub, clock);
   Executor executor(o.executor_threads, 10000);
   CallAuthorizer authorizer(*std::move(keys));
-  RegistryServiceImpl service(registry, hub, executor, authorizer);
+  // Both stores keep verdicts (registry/storage/verdict_store.h).
+  auto* verdict_store = dynamic_cast<VerdictStore*>(store->get());
+  std::optional<Verdicts> verdicts;
+  RegistryServiceOptions service_options;
+  if (verdict_store != nullptr) {
+    verdicts.emplace(*verdict_store, registry, clock);
+    service_options.verdicts = &*verdicts;
+  }
+  RegistryServiceImpl service(registry, hub, executor, authorizer, service_options);
   server.AddService(&service);
   RegistryRoutes routes(registry, hub, executor, authorizer);
   RelayOptions front_options = FrontedServer::FrontOptions(server_options, o.front_threads);
@@ -161,6 +172,16 @@ int Run(const Options& o) {
       }
       if (absl::Status s = (*store)->CompactChanges(o.change_retention); !s.ok()) {
         Log(LogLevel::kWarning, "compaction failed", {{"error", s.ToString()}});
+      }
+      if (verdict_store != nullptr && o.verdict_retention_days > 0) {
+        absl::StatusOr<int64_t> deleted = verdict_store->DeleteVerdictsBefore(
+            clock.Now() - absl::Hours(24) * o.verdict_retention_days);
+        if (!deleted.ok()) {
+          Log(LogLevel::kWarning, "verdict retention failed",
+              {{"error", deleted.status().ToString()}});
+        } else if (*deleted > 0) {
+          Log(LogLevel::kInfo, "verdicts past retention deleted", {{"verdicts", *deleted}});
+        }
       }
     }
   });
@@ -212,6 +233,11 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   app.add_option("--change_retention", o.change_retention, "change records kept for watch resumes")
       ->check(CLI::Range(int64_t{100}, int64_t{1} << 40))
+      ->capture_default_str();
+  app.add_option("--verdict_retention_days", o.verdict_retention_days,
+                 "delete sales' verdicts older than this many days (0: keep them)")
+      ->envname("ACCORD_REGISTRY_VERDICT_RETENTION_DAYS")
+      ->check(CLI::Range(0, 36500))
       ->capture_default_str();
   app.add_option("--poll_interval", o.poll_interval_seconds, "seconds between change-log polls")
       ->check(CLI::Range(0.01, 60.0))

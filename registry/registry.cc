@@ -271,6 +271,14 @@ v1::AuditEvent Registry::Audit(const Principal& caller, absl::string_view action
   return e;
 }
 
+absl::Status Registry::RecordAudit(const Principal& caller, absl::string_view action,
+                                   const std::string& resource, const std::string& request_id,
+                                   const std::string& detail) {
+  WriteBatch batch;
+  batch.audit.push_back(Audit(caller, action, resource, "", "", request_id, detail));
+  return store_.Commit(std::move(batch)).status();
+}
+
 template <typename Response>
 absl::StatusOr<Response> Registry::Mutate(const Principal& caller, absl::string_view method,
                                           const google::protobuf::Message& request,

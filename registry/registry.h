@@ -66,6 +66,12 @@ class Registry final {
   // malformed side, NOT_FOUND for a revision that does not exist.
   absl::StatusOr<v1::DefinitionDiff> DiffDefinition(const v1::DiffDefinitionRequest& request) const;
 
+  // Records `action` on `resource` in the audit log, apart from any definition change (a lead's
+  // verdicts erased). UNAVAILABLE when the store is.
+  absl::Status RecordAudit(const Principal& caller, absl::string_view action,
+                           const std::string& resource, const std::string& request_id,
+                           const std::string& detail);
+
   // "sha256:<hex>" of a definition's content (output-only fields cleared, deterministic).
   static std::string ContentHash(const v1::Definition& definition);
   // The definition's content: `definition` with every output-only field cleared.

@@ -160,7 +160,8 @@ v1::Caller DescribeCaller(const Principal& principal) {
   }
   for (Permission p :
        {Permission::kRead, Permission::kWatch, Permission::kEdit, Permission::kReview,
-        Permission::kPublish, Permission::kManage, Permission::kScore}) {
+        Permission::kPublish, Permission::kManage, Permission::kScore, Permission::kRecordVerdicts,
+        Permission::kStoreVerdicts, Permission::kErase}) {
     if (Allows(principal, p)) {
       caller.add_permissions(std::string(PermissionName(p)));
     }
@@ -357,6 +358,55 @@ grpc::ServerUnaryReactor* RegistryServiceImpl::DiffDefinition(
     v1::DefinitionDiff* response) {
   return Handle(context, "DiffDefinition", request, response, false,
                 [this](const Principal&, const auto& r) { return registry_.DiffDefinition(r); });
+}
+
+template <typename Request, typename Response, typename Fn>
+grpc::ServerUnaryReactor* RegistryServiceImpl::HandleVerdicts(grpc::CallbackServerContext* context,
+                                                              absl::string_view method,
+                                                              const Request* request,
+                                                              Response* response, Fn fn) {
+  if (options_.verdicts == nullptr) {
+    grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+    reactor->Finish(
+        grpc::Status(grpc::StatusCode::UNIMPLEMENTED,
+                     "this registry keeps no verdicts (its store has no verdict tables)"));
+    return reactor;
+  }
+  return Handle(
+      context, method, request, response, false,
+      [this, fn](const Principal& p, const Request& r) { return fn(*options_.verdicts, p, r); });
+}
+
+grpc::ServerUnaryReactor* RegistryServiceImpl::StoreVerdicts(
+    grpc::CallbackServerContext* context, const v1::StoreVerdictsRequest* request,
+    v1::StoreVerdictsResponse* response) {
+  return HandleVerdicts(
+      context, "StoreVerdicts", request, response,
+      [](Verdicts& v, const Principal&, const auto& r) { return v.StoreVerdicts(r); });
+}
+
+grpc::ServerUnaryReactor* RegistryServiceImpl::ListVerdicts(grpc::CallbackServerContext* context,
+                                                            const v1::ListVerdictsRequest* request,
+                                                            v1::ListVerdictsResponse* response) {
+  return HandleVerdicts(
+      context, "ListVerdicts", request, response,
+      [](Verdicts& v, const Principal&, const auto& r) { return v.ListVerdicts(r); });
+}
+
+grpc::ServerUnaryReactor* RegistryServiceImpl::GetQualityReport(
+    grpc::CallbackServerContext* context, const v1::GetQualityReportRequest* request,
+    v1::QualityReport* response) {
+  return HandleVerdicts(
+      context, "GetQualityReport", request, response,
+      [](Verdicts& v, const Principal&, const auto& r) { return v.GetQualityReport(r); });
+}
+
+grpc::ServerUnaryReactor* RegistryServiceImpl::EraseLeadVerdicts(
+    grpc::CallbackServerContext* context, const v1::EraseLeadVerdictsRequest* request,
+    v1::EraseLeadVerdictsResponse* response) {
+  return HandleVerdicts(
+      context, "EraseLeadVerdicts", request, response,
+      [](Verdicts& v, const Principal& p, const auto& r) { return v.EraseLeadVerdicts(p, r); });
 }
 
 grpc::ServerWriteReactor<grpc::ByteBuffer>* RegistryServiceImpl::WatchDefinitions(

@@ -8,12 +8,14 @@
 #include "common/call_auth.h"
 #include "common/executor.h"
 #include "registry/registry.h"
+#include "registry/verdicts.h"
 #include "registry/watch_hub.h"
 
 namespace accord::registry {
 
 struct RegistryServiceOptions {
   size_t max_watch_queue = 10000;  // messages queued per watcher before it is dropped
+  Verdicts* verdicts = nullptr;    // sales' verdicts; null: their methods are UNIMPLEMENTED
 };
 
 // The gRPC adapter of the registry: authenticates and authorizes each call, runs the domain
@@ -81,12 +83,29 @@ class RegistryServiceImpl final
   grpc::ServerUnaryReactor* DiffDefinition(grpc::CallbackServerContext* context,
                                            const v1::DiffDefinitionRequest* request,
                                            v1::DefinitionDiff* response) override;
+  grpc::ServerUnaryReactor* StoreVerdicts(grpc::CallbackServerContext* context,
+                                          const v1::StoreVerdictsRequest* request,
+                                          v1::StoreVerdictsResponse* response) override;
+  grpc::ServerUnaryReactor* ListVerdicts(grpc::CallbackServerContext* context,
+                                         const v1::ListVerdictsRequest* request,
+                                         v1::ListVerdictsResponse* response) override;
+  grpc::ServerUnaryReactor* GetQualityReport(grpc::CallbackServerContext* context,
+                                             const v1::GetQualityReportRequest* request,
+                                             v1::QualityReport* response) override;
+  grpc::ServerUnaryReactor* EraseLeadVerdicts(grpc::CallbackServerContext* context,
+                                              const v1::EraseLeadVerdictsRequest* request,
+                                              v1::EraseLeadVerdictsResponse* response) override;
 
  private:
   template <typename Request, typename Response, typename Fn>
   grpc::ServerUnaryReactor* Handle(grpc::CallbackServerContext* context, absl::string_view method,
                                    const Request* request, Response* response, bool inline_ok,
                                    Fn fn);
+  // Handle for a verdict method: UNIMPLEMENTED when this replica keeps no verdicts.
+  template <typename Request, typename Response, typename Fn>
+  grpc::ServerUnaryReactor* HandleVerdicts(grpc::CallbackServerContext* context,
+                                           absl::string_view method, const Request* request,
+                                           Response* response, Fn fn);
 
   Registry& registry_;
   WatchHub& hub_;

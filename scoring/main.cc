@@ -125,6 +125,12 @@ int Run(const Options& o) {
   scorer.SetRevisionFetcher([&watcher](const std::string& definition, int64_t number) {
     return watcher.FetchRevision(definition, number);
   });
+  // Sales' verdicts, re-scored here, are stored by the registry (this service's key needs the
+  // scorer role).
+  service.SetVerdictStore(
+      [&watcher](const rv1::StoreVerdictsRequest& request, absl::Time deadline, auto done) {
+        watcher.StoreVerdicts(request, deadline, std::move(done));
+      });
   ScoringRoutes routes(scorer, authorizer);
   // A loop per core for many connections, and a worker per core for one connection's batches
   // and streams.

@@ -45,6 +45,34 @@ absl::StatusOr<rv1::Revision> RegistryWatcher::FetchRevision(const std::string& 
   return revision;
 }
 
+void RegistryWatcher::StoreVerdicts(
+    const rv1::StoreVerdictsRequest& request, absl::Time deadline,
+    std::function<void(absl::StatusOr<rv1::StoreVerdictsResponse>)> done) {
+  struct Call {
+    grpc::ClientContext context;
+    rv1::StoreVerdictsRequest request;
+    rv1::StoreVerdictsResponse response;
+    std::function<void(absl::StatusOr<rv1::StoreVerdictsResponse>)> done;
+  };
+  auto* call = new Call;
+  call->request = request;
+  call->done = std::move(done);
+  call->context.set_deadline(
+      absl::ToChronoTime(std::min(deadline, absl::Now() + absl::Seconds(10))));
+  if (!options_.token.empty()) {
+    call->context.AddMetadata("authorization", "Bearer " + options_.token);
+  }
+  stub_->async()->StoreVerdicts(&call->context, &call->request, &call->response,
+                                [call](grpc::Status status) {
+                                  if (status.ok()) {
+                                    call->done(std::move(call->response));
+                                  } else {
+                                    call->done(FromGrpcStatus(status));
+                                  }
+                                  delete call;
+                                });
+}
+
 void RegistryWatcher::Start() {
   thread_ = std::thread([this] { Run(); });
 }

@@ -1,6 +1,7 @@
 #pragma once
 
 #include <atomic>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -42,6 +43,10 @@ class RegistryWatcher final {
   void Start();
   // One revision of a definition, read from the registry (1 s deadline). Thread-safe.
   absl::StatusOr<rv1::Revision> FetchRevision(const std::string& definition, int64_t number);
+  // Registry.StoreVerdicts with this service's token, without blocking: `done` gets the answer
+  // (from a gRPC thread) by `deadline`, or within 10 s.
+  void StoreVerdicts(const rv1::StoreVerdictsRequest& request, absl::Time deadline,
+                     std::function<void(absl::StatusOr<rv1::StoreVerdictsResponse>)> done);
   void Stop();
   // When the registry last sent anything (messages or progress); InfinitePast if never.
   absl::Time last_contact() const;

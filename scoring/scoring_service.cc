@@ -5,6 +5,7 @@
 #include "common/call_scope.h"
 #include "common/status.h"
 #include "scoring/serving.h"
+#include "scoring/verdicts.h"
 
 namespace accord::scoring {
 namespace {
@@ -270,6 +271,52 @@ grpc::ServerBidiReactor<grpc::ByteBuffer, grpc::ByteBuffer>* ScoringServiceImpl:
   absl::StatusOr<Principal> principal =
       authorizer_.Authorize(*context, absl::StrCat(kPrefix, "StreamScoreLeads"));
   return new ScoreStream(scorer_, principal.status());
+}
+
+}  // namespace accord::scoring
+
+namespace accord::scoring {
+
+grpc::ServerUnaryReactor* ScoringServiceImpl::RecordVerdicts(
+    grpc::CallbackServerContext* context, const sv1::RecordVerdictsRequest* request,
+    sv1::RecordVerdictsResponse* response) {
+  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  absl::StatusOr<Principal> principal =
+      authorizer_.Authorize(*context, absl::StrCat(kPrefix, "RecordVerdicts"));
+  if (!principal.ok()) {
+    reactor->Finish(ToGrpcStatus(principal.status()));
+    return reactor;
+  }
+  if (!store_verdicts_) {
+    reactor->Finish(ToGrpcStatus(ErrorWithReason(
+        absl::StatusCode::kFailedPrecondition, "NO_VERDICT_STORE",
+        "this scoring service stores no verdicts (it has no registry to store them in)")));
+    return reactor;
+  }
+  const absl::Time deadline = absl::FromChrono(context->deadline());
+  absl::StatusOr<rv1::StoreVerdictsRequest> derived;
+  {
+    CallScope scope(deadline, [context] { return context->IsCancelled(); });
+    derived = DeriveVerdicts(scorer_, *request, principal->name);
+  }
+  if (!derived.ok()) {
+    reactor->Finish(ToGrpcStatus(derived.status()));
+    return reactor;
+  }
+  auto verdicts = std::make_shared<rv1::StoreVerdictsRequest>(*std::move(derived));
+  store_verdicts_(*verdicts, deadline,
+                  [reactor, response, verdicts](absl::StatusOr<rv1::StoreVerdictsResponse> stored) {
+                    if (stored.ok()) {
+                      for (int i = 0; i < verdicts->verdicts_size(); ++i) {
+                        rv1::Verdict* v = response->add_verdicts();
+                        *v = verdicts->verdicts(i);
+                        *v->mutable_record_time() = stored->record_time();
+                        response->add_recorded(i < stored->recorded_size() && stored->recorded(i));
+                      }
+                    }
+                    reactor->Finish(ToGrpcStatus(stored.status()));
+                  });
+  return reactor;
 }
 
 }  // namespace accord::scoring

@@ -1,5 +1,11 @@
 #pragma once
 
+#include <functional>
+
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+
+#include "accord/registry/v1/registry.pb.h"
 #include "accord/scoring/v1/scoring.grpc.pb.h"
 #include "common/call_auth.h"
 #include "scoring/scorer.h"
@@ -21,7 +27,8 @@ using ScoringBase = sv1::Scoring::WithRawCallbackMethod_ScoreLead<
                                     sv1::Scoring::WithRawCallbackMethod_ScoreAccount<
                                         sv1::Scoring::WithCallbackMethod_BatchScoreAccounts<
                                             sv1::Scoring::WithCallbackMethod_ExplainScoreChange<
-                                                sv1::Scoring::Service>>>>>>>>>>>>;
+                                                sv1::Scoring::WithCallbackMethod_RecordVerdicts<
+                                                    sv1::Scoring::Service>>>>>>>>>>>>>;
 
 // The gRPC adapter of scoring: authorizes each call and scores inline on the reactor (the work
 // is bounded: at most 1000 leads per message, pure CPU, no I/O).
@@ -29,6 +36,15 @@ class ScoringServiceImpl final : public ScoringBase {
  public:
   ScoringServiceImpl(Scorer& scorer, const CallAuthorizer& authorizer)
       : scorer_(scorer), authorizer_(authorizer) {}
+
+  // Stores derived verdicts in the registry without blocking: `done` is called once, from any
+  // thread, with the registry's answer. `deadline` is the caller's.
+  using StoreVerdictsFn =
+      std::function<void(const rv1::StoreVerdictsRequest& request, absl::Time deadline,
+                         std::function<void(absl::StatusOr<rv1::StoreVerdictsResponse>)> done)>;
+  // Where RecordVerdicts stores; without it, RecordVerdicts is FAILED_PRECONDITION. Call before
+  // serving.
+  void SetVerdictStore(StoreVerdictsFn store) { store_verdicts_ = std::move(store); }
 
   // accord::scoring::v1::Scoring::CallbackService
   grpc::ServerUnaryReactor* ScoreLead(grpc::CallbackServerContext* context,
@@ -67,6 +83,11 @@ class ScoringServiceImpl final : public ScoringBase {
   grpc::ServerUnaryReactor* ExplainScoreChange(grpc::CallbackServerContext* context,
                                                const sv1::ExplainScoreChangeRequest* request,
                                                sv1::ExplainScoreChangeResponse* response) override;
+  // Re-scores each lead at its hand-off (scoring/verdicts.h), then stores the verdicts in the
+  // registry, asynchronously: no serving thread waits for the registry.
+  grpc::ServerUnaryReactor* RecordVerdicts(grpc::CallbackServerContext* context,
+                                           const sv1::RecordVerdictsRequest* request,
+                                           sv1::RecordVerdictsResponse* response) override;
 
  private:
   // Authorizes `method`, runs `fn` inline and finishes the call.
@@ -80,6 +101,7 @@ class ScoringServiceImpl final : public ScoringBase {
                                        bool single, grpc::ByteBuffer* response);
 
   Scorer& scorer_;
+  StoreVerdictsFn store_verdicts_;
   const CallAuthorizer& authorizer_;
 };
 

@@ -52,7 +52,9 @@ pids+=($!)
 wait_for env ACCORD_TOKEN="$ACCORD_TOKEN_VIEWER" "$bin/accordctl" --server "$registry" list \
   || fail "the registry did not start"
 
-printf '%s\n' "$ACCORD_TOKEN_SERVICE" > "$var/scoring.token"
+# The scoring service's own key (role scorer): it watches the registry and stores the verdicts
+# it derived.
+printf '%s\n' "$ACCORD_TOKEN_SCORER" > "$var/scoring.token"
 "$bin/accord-scoring" --listen="$scoring" --admin_listen=127.0.0.1:$((base + 2002)) \
   --registry="$registry" --cache_dir="$var/scoring-cache" --token_file="$var/scoring.token" \
   --keys="$var/dev-keys.yaml" 2>>"$var/scoring.log" &

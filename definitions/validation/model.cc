@@ -57,6 +57,18 @@ void CheckModel(const registry::v1::QualificationModel& m, Checker& c,
       c.Add("path", absl::StrCat("'", f.path(), "' is listed twice"));
     }
   }
+  if (m.content_properties_size() > 8) {
+    c.Add("content_properties", "holds more than 8 properties");
+  }
+  std::set<std::string> content;
+  for (int i = 0; i < m.content_properties_size(); ++i) {
+    const std::string& p = m.content_properties(i);
+    if (p.empty() || p.size() > 64) {
+      c.Add(Index("content_properties", i), "must be a property name of 1 to 64 bytes");
+    } else if (!content.insert(p).second) {
+      c.Add(Index("content_properties", i), absl::StrCat("'", p, "' is listed twice"));
+    }
+  }
   ConditionContext ctx = model_ctx;
   if (m.fields_size() > 0) {
     ctx.dictionary = &dictionary;

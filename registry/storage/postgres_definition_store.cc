@@ -797,13 +797,15 @@ absl::StatusOr<std::vector<bool>> PostgresDefinitionStore::RecordVerdicts(
 }
 
 absl::StatusOr<std::vector<records::StoredVerdict>> PostgresDefinitionStore::ListVerdicts(
-    const std::string& namespace_id, absl::Time from, absl::Time to) {
+    const std::string& namespace_id, absl::Time from, absl::Time to, const VerdictQuery& query) {
   ACCORD_ASSIGN_OR_RETURN(Lease c, Acquire());
   ACCORD_ASSIGN_OR_RETURN(
       Result rows,
       c->Exec("SELECT body FROM verdicts WHERE namespace = $1 AND recorded_at >= $2 AND "
-              "recorded_at < $3 ORDER BY recorded_at, id",
-              {Text(namespace_id), Int(absl::ToUnixMicros(from)), Int(absl::ToUnixMicros(to))}));
+              "recorded_at < $3 AND ($4 = '' OR lead_id = $4) ORDER BY recorded_at, id "
+              "LIMIT NULLIF($5::bigint, 0) OFFSET $6",
+              {Text(namespace_id), Int(absl::ToUnixMicros(from)), Int(absl::ToUnixMicros(to)),
+               Text(query.lead_id), Int(query.limit), Int(query.offset)}));
   std::vector<records::StoredVerdict> out(rows.rows());
   for (int i = 0; i < rows.rows(); ++i) {
     ACCORD_RETURN_IF_ERROR(rows.Parse(i, 0, &out[i]));

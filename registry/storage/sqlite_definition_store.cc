@@ -614,13 +614,16 @@ absl::StatusOr<std::vector<bool>> SqliteDefinitionStore::RecordVerdicts(
 }
 
 absl::StatusOr<std::vector<records::StoredVerdict>> SqliteDefinitionStore::ListVerdicts(
-    const std::string& namespace_id, absl::Time from, absl::Time to) {
+    const std::string& namespace_id, absl::Time from, absl::Time to, const VerdictQuery& query) {
   std::lock_guard lock(read_mu_);
   Stmt q(reader_,
          "SELECT body FROM verdicts WHERE namespace = ?1 AND recorded_at >= ?2 AND "
-         "recorded_at < ?3 ORDER BY recorded_at, id");
+         "recorded_at < ?3 AND (?4 = '' OR lead_id = ?4) ORDER BY recorded_at, id "
+         "LIMIT ?5 OFFSET ?6");
   ACCORD_RETURN_IF_ERROR(q.status());
   q.Bind(1, namespace_id).Bind(2, absl::ToUnixMicros(from)).Bind(3, absl::ToUnixMicros(to));
+  q.Bind(4, query.lead_id).Bind(5, query.limit > 0 ? query.limit : int64_t{-1});
+  q.Bind(6, query.offset);
   std::vector<records::StoredVerdict> out;
   int rc;
   while ((rc = q.Step()) == SQLITE_ROW) {

@@ -42,9 +42,9 @@ class SqliteDefinitionStore final : public DefinitionStore, public VerdictStore 
 
   absl::StatusOr<std::vector<bool>> RecordVerdicts(
       const std::vector<records::StoredVerdict>& verdicts) override;
-  absl::StatusOr<std::vector<records::StoredVerdict>> ListVerdicts(const std::string& namespace_id,
-                                                                   absl::Time from,
-                                                                   absl::Time to) override;
+  absl::StatusOr<std::vector<records::StoredVerdict>> ListVerdicts(
+      const std::string& namespace_id, absl::Time from, absl::Time to,
+      const VerdictQuery& query) override;
   absl::StatusOr<int64_t> EraseLeadVerdicts(const std::string& namespace_id,
                                             const std::string& lead_id) override;
   absl::StatusOr<int64_t> DeleteVerdictsBefore(absl::Time cutoff) override;

@@ -21,6 +21,13 @@ namespace accord::registry {
 
 namespace records = ::accord::registry::storage::v1;
 
+// Which of a range's verdicts ListVerdicts returns.
+struct VerdictQuery {
+  std::string lead_id;  // only this lead's; empty: every lead's
+  int64_t offset = 0;   // skip this many
+  int64_t limit = 0;    // at most this many; 0: no bound
+};
+
 // Implementations are thread-safe; UNAVAILABLE when the database cannot be reached, INTERNAL
 // for corrupt rows.
 class VerdictStore {
@@ -33,9 +40,11 @@ class VerdictStore {
   // whole batch with ALREADY_EXISTS (reason VERDICT_ID_REUSED).
   virtual absl::StatusOr<std::vector<bool>> RecordVerdicts(
       const std::vector<records::StoredVerdict>& verdicts) = 0;
-  // The namespace's verdicts recorded in [from, to), in the order they were recorded.
+  // The namespace's verdicts recorded in [from, to), in the order they were recorded, as `query`
+  // selects.
   virtual absl::StatusOr<std::vector<records::StoredVerdict>> ListVerdicts(
-      const std::string& namespace_id, absl::Time from, absl::Time to) = 0;
+      const std::string& namespace_id, absl::Time from, absl::Time to,
+      const VerdictQuery& query = {}) = 0;
   // Erases every verdict of `lead_id` in the namespace (a GDPR erasure): how many were.
   virtual absl::StatusOr<int64_t> EraseLeadVerdicts(const std::string& namespace_id,
                                                     const std::string& lead_id) = 0;

@@ -323,6 +323,7 @@ absl::Status CompileModel(const std::string& name, int64_t revision,
   Model& m = set.models.emplace_back();
   m.name = name;
   m.revision = revision;
+  m.content_properties.assign(in.content_properties().begin(), in.content_properties().end());
   for (const auto& l : in.levels()) {
     Level& level = m.levels.emplace_back();
     level.name = l.name();

@@ -152,6 +152,8 @@ struct Model {
   // split at the dots.
   std::vector<std::string> read_paths;
   std::vector<std::vector<std::string>> read_keys;
+  // Event properties naming an event's content, in order of preference (verdicts' content keys).
+  std::vector<std::string> content_properties;
 };
 
 // The attribute paths the rules of a namespace read, as a tree of keys: node 0 is the root; a

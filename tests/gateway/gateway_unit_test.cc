@@ -42,7 +42,7 @@ class RouterTest : public ::testing::Test {
 
 TEST_F(RouterTest, EveryServedMethodIsInTheAuthorizationTable) {
   std::vector<std::string> table = MethodsInTable();
-  ASSERT_EQ(catalog_->methods().size(), 29u);
+  ASSERT_EQ(catalog_->methods().size(), 34u);
   for (const MethodInfo& m : catalog_->methods()) {
     EXPECT_TRUE(RequiredPermission(m.path).has_value()) << m.path << " is not in the table";
   }
@@ -67,8 +67,17 @@ TEST_F(RouterTest, EveryAnnotatedRouteResolvesToItsMethod) {
   EXPECT_TRUE(known) << "path known, verb not: 405";
   EXPECT_FALSE(router_->Find("GET", "/admin", &known).has_value());
   EXPECT_FALSE(known);
-  // Every route in the catalog compiles and matches its own example path.
-  EXPECT_EQ(router_->routes().size(), 27u);
+  EXPECT_EQ(Find("POST", "/v1/scoring:recordVerdicts").route->method->path,
+            "/accord.scoring.v1.Scoring/RecordVerdicts");
+  EXPECT_EQ(Find("GET", "/v1/namespaces/default/qualityReport").route->method->path,
+            "/accord.registry.v1.Registry/GetQualityReport");
+  EXPECT_EQ(Find("GET", "/v1/namespaces/default/verdicts").route->method->path,
+            "/accord.registry.v1.Registry/ListVerdicts");
+  EXPECT_EQ(Find("POST", "/v1/namespaces/default/verdicts:eraseLead").route->method->path,
+            "/accord.registry.v1.Registry/EraseLeadVerdicts");
+  // Every route in the catalog compiles and matches its own example path; StoreVerdicts (the
+  // scoring service's own call) has none.
+  EXPECT_EQ(router_->routes().size(), 31u);
 }
 
 TEST_F(RouterTest, BuildsRequestsFromPathQueryAndBody) {

@@ -31,7 +31,7 @@ gateway = Gateway(d, registry.address, scoring.address, jwt_flags + ["--quota_bu
 # role -> permissions (docs/registry.md, "Roles").
 PERMISSION = {}
 for m in ["GetDefinition", "ListDefinitions", "GetRevision", "ListRevisions", "ListAuditEvents",
-          "GetCaller", "DiffDefinition"]:
+          "GetCaller", "DiffDefinition", "ListVerdicts", "GetQualityReport"]:
     PERMISSION["/accord.registry.v1.Registry/" + m] = "read"
 PERMISSION["/accord.registry.v1.Registry/WatchDefinitions"] = "watch"
 for m in ["CreateDefinition", "UpdateDefinition", "ProposeRevision"]:
@@ -41,14 +41,20 @@ for m in ["ApproveRevision", "RejectRevision"]:
 PERMISSION["/accord.registry.v1.Registry/PublishRevision"] = "publish"
 for m in ["DeleteDefinition", "UndeleteDefinition", "RollbackDefinition"]:
     PERMISSION["/accord.registry.v1.Registry/" + m] = "manage"
+PERMISSION["/accord.registry.v1.Registry/StoreVerdicts"] = "store_verdicts"
+PERMISSION["/accord.registry.v1.Registry/EraseLeadVerdicts"] = "erase"
+PERMISSION["/accord.scoring.v1.Scoring/RecordVerdicts"] = "record_verdicts"
 ROLE_PERMISSIONS = {
     "viewer": {"read", "watch"},
     "marketing_editor": {"read", "watch", "edit", "publish", "score"},
-    "sales_editor": {"read", "watch", "edit", "publish", "score"},
+    "sales_editor": {"read", "watch", "edit", "publish", "score", "record_verdicts"},
     "marketing_approver": {"read", "watch", "review", "publish", "manage", "score"},
-    "sales_approver": {"read", "watch", "review", "publish", "manage", "score"},
-    "service": {"read", "watch", "score"},
-    "admin": {"read", "watch", "edit", "publish", "manage", "score"},
+    "sales_approver": {"read", "watch", "review", "publish", "manage", "score",
+                       "record_verdicts"},
+    "service": {"read", "watch", "score", "record_verdicts"},
+    "admin": {"read", "watch", "edit", "publish", "manage", "score", "record_verdicts", "erase"},
+    # The scoring service itself: it alone stores the verdicts it derived.
+    "scorer": {"read", "watch", "store_verdicts"},
 }
 
 methods = []
@@ -59,7 +65,7 @@ for service in [registry_pb2.DESCRIPTOR.services_by_name["Registry"],
         methods.append((path, m.client_streaming, m.server_streaming))
         if service.name == "Scoring":
             PERMISSION.setdefault(path, "score")
-check(len(methods) == 29, f"29 methods in the compiled descriptors ({len(methods)})")
+check(len(methods) == 34, f"34 methods in the compiled descriptors ({len(methods)})")
 check(all(p in PERMISSION for p, _, _ in methods), "every method has an expected permission")
 
 

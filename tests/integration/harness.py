@@ -14,7 +14,7 @@ BIN = os.environ["ACCORD_BIN"]
 SOURCE = os.environ["ACCORD_SOURCE"]
 WORK = os.environ.get("ACCORD_WORK", "/tmp/accord-integration")
 ROLES = ["viewer", "marketing_editor", "sales_editor", "marketing_approver",
-         "sales_approver", "service", "admin"]
+         "sales_approver", "service", "admin", "scorer"]
 
 
 def workdir(name):
@@ -109,7 +109,7 @@ class Scoring(Server):
     def __init__(self, directory, registry_address, tokens, wait_ready=True, extra=()):
         token_file = os.path.join(directory, "scoring.token")
         with open(token_file, "w") as f:
-            f.write(tokens["service"] + "\n")
+            f.write(tokens["scorer"] + "\n")
         super().__init__(directory, [
             os.path.join(BIN, "accord-scoring"), "--listen=127.0.0.1:0",
             "--admin_listen=127.0.0.1:0", f"--registry={registry_address}",

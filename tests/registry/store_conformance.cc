@@ -255,6 +255,19 @@ TEST_P(StoreConformanceTest, VerdictsAreRecordedOnceListedInOrderAndTakeNoSequen
   EXPECT_TRUE(other.empty());
   ACCORD_ASSERT_OK_AND_ASSIGN(int64_t after, store->CurrentSequence());
   EXPECT_EQ(after, before) << "verdicts never take the definitions' sequence";
+  // One lead's history, and pages of the range.
+  ACCORD_ASSERT_OK_AND_ASSIGN(
+      auto history, verdicts.ListVerdicts("default", absl::InfinitePast(), absl::InfiniteFuture(),
+                                          {.lead_id = "L1"}));
+  EXPECT_EQ(Ids(history), (std::vector<std::string>{"v1", "v3"}));
+  ACCORD_ASSERT_OK_AND_ASSIGN(
+      auto page, verdicts.ListVerdicts("default", absl::InfinitePast(), absl::InfiniteFuture(),
+                                       {.lead_id = "", .offset = 1, .limit = 2}));
+  EXPECT_EQ(Ids(page), (std::vector<std::string>{"v2", "v3"}));
+  ACCORD_ASSERT_OK_AND_ASSIGN(
+      page, verdicts.ListVerdicts("default", absl::InfinitePast(), absl::InfiniteFuture(),
+                                  {.lead_id = "", .offset = 3, .limit = 2}));
+  EXPECT_EQ(Ids(page), (std::vector<std::string>{"v4"}));
 }
 
 TEST_P(StoreConformanceTest, AVerdictIdReusedForOtherContentFailsTheWholeBatch) {

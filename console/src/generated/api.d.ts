@@ -273,6 +273,68 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/namespaces/{namespace}/qualityReport": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * gRPC /accord.registry.v1.Registry/GetQualityReport
+         * @description Which levels, grades, personas, rules and content bring leads sales accepts: each rate with
+         *     its 95 % Wilson interval and sample size, each rule with its lift.
+         */
+        get: operations["Registry_GetQualityReport"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/namespaces/{namespace}/verdicts": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * gRPC /accord.registry.v1.Registry/ListVerdicts
+         * @description A namespace's verdicts in a time range, in the order they were recorded; with lead_id, one
+         *     lead's history (accepted, then won...).
+         */
+        get: operations["Registry_ListVerdicts"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/namespaces/{namespace}/verdicts:eraseLead": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * gRPC /accord.registry.v1.Registry/EraseLeadVerdicts
+         * @description Erases every verdict of a lead id and its counts (a GDPR request): admin only, audited.
+         */
+        post: operations["Registry_EraseLeadVerdicts"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/scoring:batchScoreAccounts": {
         parameters: {
             query?: never;
@@ -413,6 +475,29 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/scoring:recordVerdicts": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * gRPC /accord.scoring.v1.Scoring/RecordVerdicts
+         * @description Records sales' verdicts on handed-over leads. Each lead snapshot is re-scored at its
+         *     hand-off time with the pinned revisions, so what was scored (level, grade, persona, the
+         *     rules that fired, the content that scored) is Accord's, never the caller's; reason codes
+         *     are checked against the journey's taxonomy. All of the batch is recorded, or none of it.
+         */
+        post: operations["Scoring_RecordVerdicts"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/scoring:scoreAccount": {
         parameters: {
             query?: never;
@@ -455,6 +540,18 @@ export interface paths {
 export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
+        /** @description `accepted` of `total` leads, with the 95 % Wilson score interval [low, high]. */
+        "accord.registry.v1.AcceptanceRate": {
+            /** Format: int64 */
+            accepted?: string;
+            high?: number;
+            /** @description the level, grade, persona, rule or content key counted */
+            key?: string;
+            low?: number;
+            rate?: number;
+            /** Format: int64 */
+            total?: string;
+        };
         /** @description Levels are ordered; the account's level is the last whose thresholds all hold. */
         "accord.registry.v1.AccountLevel": {
             /** @description in [0, 1]: the weighted share of the buying roles covered */
@@ -563,7 +660,8 @@ export interface components {
         "accord.registry.v1.Caller": {
             /** @description the teams whose approval this caller may give */
             approverTeams?: string[];
-            /** @description What the roles allow: "read", "watch", "edit", "review", "publish", "manage", "score". */
+            /** @description What the roles allow: "read", "watch", "edit", "review", "publish", "manage", "score",
+             *     "record_verdicts", "store_verdicts", "erase". */
             permissions?: string[];
             principal?: string;
             /** @description "marketing_editor", "sales_approver", ... */
@@ -766,6 +864,20 @@ export interface components {
              */
             window?: string;
         };
+        "accord.registry.v1.EraseLeadVerdictsRequest": {
+            /** @description REQUIRED */
+            leadId?: string;
+            /** @description REQUIRED: namespaces/{namespace} */
+            parent?: string;
+            requestId?: string;
+        };
+        "accord.registry.v1.EraseLeadVerdictsResponse": {
+            /**
+             * Format: int64
+             * @description verdicts erased
+             */
+            erased?: string;
+        };
         /** @description Holds when the lead has at least min_count events of `type` (whose properties satisfy
          *     every `where` test) within `window` before as_of. */
         "accord.registry.v1.EventCondition": {
@@ -805,6 +917,20 @@ export interface components {
         "accord.registry.v1.GetDefinitionRequest": {
             /** @description REQUIRED */
             name?: string;
+        };
+        "accord.registry.v1.GetQualityReportRequest": {
+            /**
+             * Format: date-time
+             * @description default: now
+             */
+            endTime?: string;
+            /** @description REQUIRED: namespaces/{namespace} */
+            parent?: string;
+            /**
+             * Format: date-time
+             * @description The leads whose latest verdict was recorded in [start_time, end_time), in whole days (UTC).
+             */
+            startTime?: string;
         };
         "accord.registry.v1.GetRevisionRequest": {
             /** @description REQUIRED */
@@ -874,6 +1000,32 @@ export interface components {
             /** @description newest first */
             revisions?: components["schemas"]["accord.registry.v1.Revision"][];
         };
+        "accord.registry.v1.ListVerdictsRequest": {
+            /**
+             * Format: date-time
+             * @description default: now
+             */
+            endTime?: string;
+            /** @description only this lead's verdicts */
+            leadId?: string;
+            /**
+             * Format: int32
+             * @description default 100, at most 1000
+             */
+            pageSize?: number;
+            pageToken?: string;
+            /** @description REQUIRED: namespaces/{namespace} */
+            parent?: string;
+            /**
+             * Format: date-time
+             * @description default: 30 days before end_time
+             */
+            startTime?: string;
+        };
+        "accord.registry.v1.ListVerdictsResponse": {
+            nextPageToken?: string;
+            verdicts?: components["schemas"]["accord.registry.v1.Verdict"][];
+        };
         /** @description How the member leads' scores combine into the account's engagement. */
         "accord.registry.v1.MemberAggregation": {
             /** @description members whose metric is negative do not count */
@@ -938,6 +1090,11 @@ export interface components {
             name?: string;
         };
         "accord.registry.v1.QualificationModel": {
+            /** @description Event properties that name the content an event is about ("asset", "url"), in order of
+             *     preference: sales' verdicts are counted by the content of the events that scored
+             *     ("webinar_attended:asset=roi-guide"), so marketing sees which content brings leads sales
+             *     accepts. At most 8; empty: verdicts are not counted by content. */
+            contentProperties?: string[];
             disqualifiers?: components["schemas"]["accord.registry.v1.Disqualifier"][];
             engagement?: components["schemas"]["accord.registry.v1.EngagementGroup"][];
             engagementGrades?: components["schemas"]["accord.registry.v1.GradeBand"][];
@@ -971,10 +1128,34 @@ export interface components {
             /** @description REQUIRED */
             team?: string;
         };
+        "accord.registry.v1.QualityReport": {
+            byContentKey?: components["schemas"]["accord.registry.v1.AcceptanceRate"][];
+            byGrade?: components["schemas"]["accord.registry.v1.AcceptanceRate"][];
+            byLevel?: components["schemas"]["accord.registry.v1.AcceptanceRate"][];
+            /** @description key "" : no persona matched */
+            byPersona?: components["schemas"]["accord.registry.v1.AcceptanceRate"][];
+            byRule?: components["schemas"]["accord.registry.v1.RuleQuality"][];
+            /** Format: date-time */
+            endTime?: string;
+            /** @description of the leads not accepted */
+            notAcceptedByReason?: components["schemas"]["accord.registry.v1.ReasonCount"][];
+            overall?: components["schemas"]["accord.registry.v1.AcceptanceRate"];
+            parent?: string;
+            /**
+             * Format: date-time
+             * @description as counted: whole days
+             */
+            startTime?: string;
+        };
         "accord.registry.v1.ReasonCode": {
             /** @description REQUIRED, unique */
             code?: string;
             description?: string;
+        };
+        "accord.registry.v1.ReasonCount": {
+            /** Format: int64 */
+            leads?: string;
+            reasonCode?: string;
         };
         /** @description A backward move the journey allows. Forward moves (to any later stage) are always
          *     allowed; backward moves only along these edges, with a reason from `reasons`. */
@@ -1067,6 +1248,17 @@ export interface components {
              */
             revisionNumber?: string;
         };
+        "accord.registry.v1.RuleQuality": {
+            /** @description the leads it fired for */
+            fired?: components["schemas"]["accord.registry.v1.AcceptanceRate"];
+            hasLift?: boolean;
+            /** @description fired.rate / not_fired.rate; 0 with has_lift false when either side is empty or 0. */
+            lift?: number;
+            /** @description the other leads */
+            notFired?: components["schemas"]["accord.registry.v1.AcceptanceRate"];
+            /** @description "group/rule" */
+            rule?: string;
+        };
         "accord.registry.v1.ScoreCondition": {
             /** @description LEVEL: a level name of the model */
             level?: string;
@@ -1122,6 +1314,41 @@ export interface components {
             /** @description REQUIRED */
             name?: string;
             requestId?: string;
+        };
+        /** @description Sales' verdict on a lead marketing handed over, bound to what Accord scored at hand-off. */
+        "accord.registry.v1.Verdict": {
+            actor?: string;
+            comment?: string;
+            /** @description "event_type:property=value" of the events that scored */
+            contentKeys?: string[];
+            grade?: string;
+            /**
+             * Format: date-time
+             * @description REQUIRED
+             */
+            handedOffAt?: string;
+            /** @description REQUIRED: the lead's CRM id */
+            leadId?: string;
+            level?: string;
+            /** @description Output only, derived by Accord: who recorded it and when, and what was scored at hand-off. */
+            namespace?: string;
+            /**
+             * @description REQUIRED
+             * @enum {string}
+             */
+            outcome?: "OUTCOME_UNSPECIFIED" | "ACCEPTED" | "REJECTED" | "RECYCLED" | "OPPORTUNITY" | "WON" | "LOST";
+            /** @description the best persona's name; empty when none matched */
+            persona?: string;
+            /** @description from the published journey's reason taxonomy */
+            reasonCode?: string;
+            /** Format: date-time */
+            recordTime?: string;
+            /** @description "namespaces/n/definitions/d/revisions/3" */
+            revisions?: string[];
+            /** @description "group/rule", the rules with points */
+            rulesFired?: string[];
+            /** @description REQUIRED: the caller's; a retry with the same id is recorded once */
+            verdictId?: string;
         };
         /** @description `team` delivers at least `min_count` leads reaching `level` per `period`. */
         "accord.registry.v1.VolumeCommitment": {
@@ -1557,6 +1784,18 @@ export interface components {
             pointsBefore?: number;
             rule?: string;
         };
+        "accord.scoring.v1.RecordVerdictsRequest": {
+            /** @description namespace, model, journey (whose taxonomy holds the reason codes) */
+            selector?: components["schemas"]["accord.scoring.v1.Selector"];
+            /** @description at most 1000 */
+            verdicts?: components["schemas"]["accord.scoring.v1.VerdictInput"][];
+        };
+        "accord.scoring.v1.RecordVerdictsResponse": {
+            /** @description For each verdict: false when it was a retry of one already recorded. */
+            recorded?: boolean[];
+            /** @description The verdicts as recorded, in request order, with what Accord scored at hand-off. */
+            verdicts?: components["schemas"]["accord.registry.v1.Verdict"][];
+        };
         "accord.scoring.v1.ResponseStatus": {
             commitment?: string;
             /** Format: date-time */
@@ -1640,6 +1879,33 @@ export interface components {
              * @description when the lead entered it
              */
             time?: string;
+        };
+        /** @description One verdict to record: sales' decision, and the lead as it was when it was handed over. */
+        "accord.scoring.v1.VerdictInput": {
+            /** @description at most 2,000 bytes */
+            comment?: string;
+            /**
+             * Format: date-time
+             * @description REQUIRED: the lead is re-scored as of then
+             */
+            handedOffAt?: string;
+            /** @description REQUIRED: its id, attributes and events as they were at hand-off */
+            lead?: components["schemas"]["accord.scoring.v1.Lead"];
+            /**
+             * Format: int64
+             * @description The model revision the lead was scored with at hand-off (LeadScore.definitions); default:
+             *     the published one.
+             */
+            modelRevision?: string;
+            /**
+             * @description REQUIRED
+             * @enum {string}
+             */
+            outcome?: "OUTCOME_UNSPECIFIED" | "ACCEPTED" | "REJECTED" | "RECYCLED" | "OPPORTUNITY" | "WON" | "LOST";
+            /** @description REQUIRED for REJECTED and RECYCLED: from the journey's taxonomy */
+            reasonCode?: string;
+            /** @description REQUIRED: a retry with the same id is recorded once */
+            verdictId?: string;
         };
         /** @description A volume commitment of an SLA on the preview's model (the published SLAs, or the proposed
          *     one): how many leads of the sample reach its level or a higher one, before and after.
@@ -2254,6 +2520,112 @@ export interface operations {
             };
         };
     };
+    Registry_GetQualityReport: {
+        parameters: {
+            query?: {
+                /** @description The leads whose latest verdict was recorded in [start_time, end_time), in whole days (UTC). */
+                startTime?: string;
+                /** @description default: now */
+                endTime?: string;
+            };
+            header?: never;
+            path: {
+                namespace: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["accord.registry.v1.QualityReport"];
+                };
+            };
+            /** @description google.rpc.Status */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    Registry_ListVerdicts: {
+        parameters: {
+            query?: {
+                /** @description default: 30 days before end_time */
+                startTime?: string;
+                /** @description default: now */
+                endTime?: string;
+                /** @description only this lead's verdicts */
+                leadId?: string;
+                /** @description default 100, at most 1000 */
+                pageSize?: number;
+                pageToken?: string;
+            };
+            header?: never;
+            path: {
+                namespace: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["accord.registry.v1.ListVerdictsResponse"];
+                };
+            };
+            /** @description google.rpc.Status */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    Registry_EraseLeadVerdicts: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                namespace: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["accord.registry.v1.EraseLeadVerdictsRequest"];
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["accord.registry.v1.EraseLeadVerdictsResponse"];
+                };
+            };
+            /** @description google.rpc.Status */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
     Scoring_BatchScoreAccounts: {
         parameters: {
             query?: never;
@@ -2491,6 +2863,37 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["accord.scoring.v1.PreviewDefinitionResponse"];
+                };
+            };
+            /** @description google.rpc.Status */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    Scoring_RecordVerdicts: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["accord.scoring.v1.RecordVerdictsRequest"];
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["accord.scoring.v1.RecordVerdictsResponse"];
                 };
             };
             /** @description google.rpc.Status */
