@@ -35,6 +35,7 @@ int main(int argc, char** argv) {
   accord::cli::AddHistoryCommands(app, g, exit_code);
   accord::cli::AddScoreCommands(app, g, exit_code);
   accord::cli::AddAccountCommands(app, g, exit_code);
+  accord::cli::AddFeedbackCommands(app, g, exit_code);
   CLI11_PARSE(app, argc, argv);
   return exit_code;
 }

@@ -24,49 +24,45 @@ bool IsSet(const google::protobuf::Timestamp& t) { return t.seconds() != 0 || t.
 
 // A property's value as a content key names it: strings as they are, numbers and booleans in
 // their JSON form; other kinds (lists, structs, null) name no content.
-bool ContentValue(const google::protobuf::Value& v, std::string* out) {
-  switch (v.kind_case()) {
-    case google::protobuf::Value::kStringValue:
-      *out = v.string_value();
+bool ContentValue(const LeadSet::Value& v, std::string* out) {
+  switch (v.kind) {
+    case LeadSet::Value::Kind::kString:
+      *out = std::string(v.text);
       return !out->empty();
-    case google::protobuf::Value::kNumberValue:
-      *out = absl::StrCat(v.number_value());
+    case LeadSet::Value::Kind::kNumber:
+      *out = absl::StrCat(v.number);
       return true;
-    case google::protobuf::Value::kBoolValue:
-      *out = v.bool_value() ? "true" : "false";
+    case LeadSet::Value::Kind::kBool:
+      *out = v.boolean ? "true" : "false";
       return true;
     default:
       return false;
   }
 }
 
-// The content keys of the lead's events that the model's scoring engagement rules count:
-// events of those rules' types, no later than `as_of` and inside the rule's window, keyed by
-// the first of the model's content properties each has ("type:property=value").
+// The content keys of the events that the engagement rules in `scoring_rules` (ids) counted,
+// as EvaluateLead counts them (CountedEvents), each keyed by the first of the model's content
+// properties it has: "type:property=value".
 std::vector<std::string> ContentKeys(const Model& model, const sv1::Lead& lead, absl::Time as_of,
                                      const std::set<std::string>& scoring_rules) {
-  std::set<std::string> keys;
-  if (model.content_properties.empty()) {
+  if (model.content_properties.empty() || scoring_rules.empty()) {
     return {};
   }
-  const int64_t as_of_ns = absl::ToUnixNanos(as_of);
-  for (const EngagementRule& rule : model.engagement_rules) {
-    if (scoring_rules.count(rule.id) == 0) {
+  LeadSet leads;
+  leads.Add(lead);
+  std::set<std::string> keys;
+  for (const auto& [rule, event] : CountedEvents(model, leads, 0, absl::ToUnixNanos(as_of))) {
+    if (scoring_rules.count(model.engagement_rules[rule].id) == 0) {
       continue;
     }
-    for (const sv1::Event& event : lead.events()) {
-      const int64_t t = TimeNs(event.time());
-      if (event.type() != rule.event_type || t > as_of_ns ||
-          (rule.window_ns > 0 && t < as_of_ns - rule.window_ns)) {
-        continue;
-      }
-      for (const std::string& property : model.content_properties) {
-        auto it = event.properties().fields().find(property);
-        std::string value;
-        if (it != event.properties().fields().end() && ContentValue(it->second, &value)) {
-          keys.insert(absl::StrCat(event.type(), ":", property, "=", value));
-          break;
-        }
+    const LeadSet::Event& e = leads.event(event);
+    for (const std::string& property : model.content_properties) {
+      const LeadSet::Value* value =
+          e.properties < 0 ? nullptr : leads.Field(e.properties, property);
+      std::string text;
+      if (value != nullptr && ContentValue(*value, &text)) {
+        keys.insert(absl::StrCat(e.type, ":", property, "=", text));
+        break;
       }
     }
   }
@@ -96,7 +92,8 @@ void SetScored(const Evaluation& e, const sv1::Lead& lead, absl::Time as_of,
     if (!counts || r.rule().empty()) {
       continue;
     }
-    fired.insert(r.group().empty() ? r.rule() : absl::StrCat(r.group(), "/", r.rule()));
+    // Disqualifiers have no group: "disqualifiers/<id>".
+    fired.insert(absl::StrCat(r.group().empty() ? "disqualifiers" : r.group(), "/", r.rule()));
     if (r.kind() == sv1::Reason::ENGAGEMENT) {
       scoring_rules.insert(r.rule());
     }

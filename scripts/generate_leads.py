@@ -4,11 +4,17 @@
     scripts/generate_leads.py > examples/leads.jsonl
 """
 import json
+import hashlib
 import random
 from datetime import datetime, timedelta, timezone
 
 AS_OF = datetime(2026, 11, 1, 12, 0, tzinfo=timezone.utc)
 rng = random.Random(20261101)
+# The content of downloads and webinars (the model's content_properties name `asset`).
+ASSETS = {
+    "content_download": ["roi-guide", "security-whitepaper", "analyst-report", "case-study"],
+    "webinar_attended": ["revops-101", "scoring-masterclass"],
+}
 
 TITLES = ["IT Director", "Head of IT", "CIO", "VP Infrastructure", "Revenue Operations Manager",
           "Director of Sales Operations", "RevOps Lead", "Marketing Manager", "Software Engineer",
@@ -61,6 +67,11 @@ def lead(i):
         event = {"type": kind, "time": when.strftime("%Y-%m-%dT%H:%M:%SZ")}
         if kind == "page_view":
             event["properties"] = {"path": rng.choice(PATHS)}
+        elif kind in ASSETS:
+            # Which asset: from a hash, so the random sequence (and every other field) is the
+            # same as before assets were named.
+            digest = hashlib.sha256(f"{i}:{event['time']}".encode()).digest()
+            event["properties"] = {"asset": ASSETS[kind][digest[0] % len(ASSETS[kind])]}
         events.append(event)
     events.sort(key=lambda e: e["time"])
     return {"id": f"lead-{i:04d}", "attributes": attributes, "events": events}

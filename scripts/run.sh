@@ -130,6 +130,15 @@ PY
     --after "$var/$explained-later.json" --as-of "$as_of" --as-of-after 2026-12-01T12:00:00Z
 fi
 echo
+echo "== sales' verdicts on the leads handed over (MQL and SQL), re-scored as of their hand-off"
+python3 scripts/generate_verdicts.py examples/leads.jsonl "$var/scores.csv" "$as_of" \
+  > "$var/verdicts.jsonl"
+ACCORD_TOKEN=$ACCORD_TOKEN_SALES_EDITOR ctl feedback record -f "$var/verdicts.jsonl" \
+  | sed 's/^/  /' || fail "recording the example verdicts failed"
+echo
+echo "== the quality report: which levels, grades, rules and content bring leads sales accepts"
+ACCORD_TOKEN=$ACCORD_TOKEN_VIEWER ctl feedback report
+echo
 echo "== the same over HTTP/JSON through the gateway (curl)"
 curl -s -H "Authorization: Bearer $ACCORD_TOKEN_SERVICE" -H 'Content-Type: application/json' \
   -d '{"lead": {"id": "curl-1", "attributes": {"contact": {"title": "IT Director"},

@@ -18,6 +18,8 @@ void AddHistoryCommands(CLI::App& app, const Globals& g, int& exit_code);
 void AddScoreCommands(CLI::App& app, const Globals& g, int& exit_code);
 // score-account, explain-change
 void AddAccountCommands(CLI::App& app, const Globals& g, int& exit_code);
+// feedback record|report|list|erase
+void AddFeedbackCommands(CLI::App& app, const Globals& g, int& exit_code);
 
 // Checks each lead of `leads_file` (.jsonl or .csv) against the field dictionary of every
 // qualification model in `definitions` that has one: attributes it does not name, values of

@@ -11,6 +11,42 @@
 #include "scoring/wire/score_encoder.h"
 
 namespace accord::scoring {
+
+bool RuleCountsEvent(const EngagementRule& r, const LeadSet& leads, const LeadSet::Event& e,
+                     int64_t as_of_ns) {
+  const int64_t age = as_of_ns - e.time.ns();
+  if (age < 0 || (r.window_ns > 0 && age > r.window_ns)) {
+    return false;  // after as_of, or outside the window
+  }
+  return std::all_of(r.where.begin(), r.where.end(),
+                     [&](const Condition& w) { return TestAttribute(w, leads, e.properties); });
+}
+
+std::vector<std::pair<int, int32_t>> CountedEvents(const Model& model, const LeadSet& leads,
+                                                   size_t index, int64_t as_of_ns) {
+  const LeadSet::Lead& lead = leads.lead(index);
+  std::vector<std::pair<int, int32_t>> counted;
+  for (size_t r = 0; r < model.engagement_rules.size(); ++r) {
+    const EngagementRule& rule = model.engagement_rules[r];
+    std::vector<std::pair<int64_t, int32_t>> hits;  // (age, event)
+    for (int32_t k = 0; k < lead.events; ++k) {
+      const LeadSet::Event& e = leads.event(lead.first_event + k);
+      if (e.type == rule.event_type && RuleCountsEvent(rule, leads, e, as_of_ns)) {
+        hits.emplace_back(as_of_ns - e.time.ns(), lead.first_event + k);
+      }
+    }
+    std::stable_sort(hits.begin(), hits.end(),
+                     [](const auto& a, const auto& b) { return a.first < b.first; });
+    if (rule.max_events > 0 && hits.size() > static_cast<size_t>(rule.max_events)) {
+      hits.resize(rule.max_events);
+    }
+    for (const auto& [age, event] : hits) {
+      counted.emplace_back(static_cast<int>(r), event);
+    }
+  }
+  return counted;
+}
+
 namespace {
 
 // The evaluation of one lead under one model: the steps of EvaluateLead, in order.
@@ -69,17 +105,8 @@ class Qualifier {
         continue;
       }
       const int64_t age = as_of_ns_ - e.time.ns();
-      if (age < 0) {
-        continue;  // after as_of
-      }
       for (int index : it->second) {
-        const EngagementRule& r = m_.engagement_rules[index];
-        if (r.window_ns > 0 && age > r.window_ns) {
-          continue;
-        }
-        if (std::all_of(r.where.begin(), r.where.end(), [&](const Condition& w) {
-              return TestAttribute(w, leads_, e.properties);
-            })) {
+        if (RuleCountsEvent(m_.engagement_rules[index], leads_, e, as_of_ns_)) {
           hits.push_back({index, age});
         }
       }

@@ -1,6 +1,7 @@
 #pragma once
 
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "absl/time/time.h"
@@ -13,6 +14,18 @@
 // persona under a model (and its journey stage, when the evaluation names a journey). A pure
 // function of (compiled set, lead, as_of): same inputs, same result, bit for bit.
 namespace accord::scoring {
+
+// Whether engagement rule `r` counts event `e` of a lead evaluated as of `as_of_ns`: the event is
+// not after it, is inside the rule's window, and meets every `where` test. The one test
+// EvaluateLead applies.
+bool RuleCountsEvent(const EngagementRule& r, const LeadSet& leads, const LeadSet::Event& e,
+                     int64_t as_of_ns);
+
+// The events of lead `index` each engagement rule of `model` counts as of `as_of_ns`, as
+// (rule index, event index in leads) pairs: a rule's most recent events first, at most its
+// max_events, as EvaluateLead counts them.
+std::vector<std::pair<int, int32_t>> CountedEvents(const Model& model, const LeadSet& leads,
+                                                   size_t index, int64_t as_of_ns);
 
 // Evaluates lead `index` of `leads` as of `as_of` into `out` (which must be empty and may live
 // on an arena). Each reason goes to `reasons`; none are made when it is null (the BASIC view).

@@ -147,6 +147,11 @@ check("published 7 new definition(s)" in out, out)
 check("make run:" not in out and "UNAVAILABLE" not in out and "rpc error" not in out.lower(),
       f"the demo shows an error: {out}")
 check(re.search(r"240 leads scored", out), out)
+# Issue 18: the example verdicts are recorded and the quality report printed.
+recorded = re.search(r"(\d+) verdicts recorded, 0 already recorded", out)
+check(recorded and int(recorded.group(1)) >= 10, out)
+check("by rule (accepted when it fired" in out and "lift" in out and "not-a-fit" in out and
+      "content_download:asset=" in out, out)
 # Issue 19: the example account is qualified and a change explained, part by part.
 check("Account initech" in out and "Level MQA" in out and "MISSING" in out and
       "excluded: no consent to profiling" in out, out)
@@ -176,6 +181,10 @@ run = Run()
 out = run.output()
 check("nothing new" in out and "created" not in out, f"examples loaded again: {out}")
 check("make run:" not in out, out)
+# The same example verdicts again, pinned to the model's first revision: retries, not conflicts
+# (and new ones for the leads the lower MQL bar now hands over).
+again = re.search(r"(\d+) verdicts recorded, (\d+) already recorded", out)
+check(again and int(again.group(2)) == int(recorded.group(1)), out)
 t = tokens()
 got = ctl(t["ACCORD_TOKEN_VIEWER"], "get", "b2b-lead-score", "--revision", "published", "-o",
           "json")

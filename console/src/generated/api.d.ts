@@ -1345,7 +1345,7 @@ export interface components {
             recordTime?: string;
             /** @description "namespaces/n/definitions/d/revisions/3" */
             revisions?: string[];
-            /** @description "group/rule", the rules with points */
+            /** @description "group/rule" (a disqualifier: "disqualifiers/id"), the rules with points */
             rulesFired?: string[];
             /** @description REQUIRED: the caller's; a retry with the same id is recorded once */
             verdictId?: string;
