@@ -78,7 +78,7 @@ const std::unordered_map<std::string, Permission>& MethodTable() {
     for (const char* m :
          {"ScoreLead", "BatchScoreLeads", "StreamScoreLeads", "MatchPersona", "EvaluateJourney",
           "CheckTransition", "EvaluateSla", "PreviewDefinition", "ReportSla", "ScoreAccount",
-          "BatchScoreAccounts", "ExplainScoreChange"}) {
+          "BatchScoreAccounts", "ExplainScoreChange", "GetShadowReport"}) {
       (*t)[s + m] = P::kScore;
     }
     (*t)[s + "RecordVerdicts"] = P::kRecordVerdicts;

@@ -19,6 +19,7 @@
 #include "scoring/scorer.h"
 #include "scoring/scoring_front.h"
 #include "scoring/scoring_service.h"
+#include "scoring/shadow.h"
 
 namespace {
 
@@ -31,6 +32,10 @@ struct Options {
   std::string token_file;
   int front_threads = 0;
   accord::SecurityOptions security;
+  std::vector<std::string> shadow_namespaces;
+  double shadow_sample_rate = 0.05;
+  double shadow_cpu_share = 0.10;
+  double shadow_poll_seconds = 10;
 };
 
 int Run(const Options& o) {
@@ -131,6 +136,18 @@ int Run(const Options& o) {
       [&watcher](const rv1::StoreVerdictsRequest& request, absl::Time deadline, auto done) {
         watcher.StoreVerdicts(request, deadline, std::move(done));
       });
+  // Shadow scoring of proposed models, for the namespaces that enable it.
+  ShadowOptions shadow_options;
+  shadow_options.namespaces.insert(o.shadow_namespaces.begin(), o.shadow_namespaces.end());
+  shadow_options.sample_rate = o.shadow_sample_rate;
+  shadow_options.cpu_share = o.shadow_cpu_share;
+  shadow_options.poll_interval = absl::Seconds(o.shadow_poll_seconds);
+  ShadowScorer shadow(scorer, shadow_options,
+                      [&watcher](const std::string& ns) { return watcher.PendingModels(ns); });
+  if (!shadow_options.namespaces.empty()) {
+    scorer.SetShadow(&shadow);
+    shadow.Start();
+  }
   ScoringRoutes routes(scorer, authorizer);
   // A loop per core for many connections, and a worker per core for one connection's batches
   // and streams.
@@ -170,6 +187,7 @@ int Run(const Options& o) {
   server.WaitForShutdownSignal();
   stop = true;
   ticker.join();
+  shadow.Stop();
   watcher.Stop();
   Log(LogLevel::kInfo, "registry watch stopped");
   if (front != nullptr) {
@@ -203,6 +221,23 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   app.add_option("--cache_dir", o.cache_dir, "where the last good set is kept")
       ->envname("ACCORD_SCORING_CACHE_DIR")
+      ->capture_default_str();
+  app.add_option("--shadow_namespaces", o.shadow_namespaces,
+                 "namespaces whose proposed models are shadow-scored on sampled live traffic")
+      ->envname("ACCORD_SCORING_SHADOW_NAMESPACES")
+      ->delimiter(',')
+      ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
+  app.add_option("--shadow_sample_rate", o.shadow_sample_rate,
+                 "share of scoring requests shadow-scored")
+      ->check(CLI::Range(0.0, 1.0))
+      ->capture_default_str();
+  app.add_option("--shadow_cpu_share", o.shadow_cpu_share,
+                 "CPU the shadow worker may use, as a share of one CPU")
+      ->check(CLI::Range(0.001, 1.0))
+      ->capture_default_str();
+  app.add_option("--shadow_poll_seconds", o.shadow_poll_seconds,
+                 "seconds between looks for proposed revisions to shadow")
+      ->check(CLI::Range(0.1, 3600.0))
       ->capture_default_str();
   app.add_option("--token_file", o.token_file, "API key for the registry (service role)")
       ->envname("ACCORD_SCORING_TOKEN_FILE");

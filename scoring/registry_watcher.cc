@@ -45,6 +45,36 @@ absl::StatusOr<rv1::Revision> RegistryWatcher::FetchRevision(const std::string& 
   return revision;
 }
 
+absl::StatusOr<std::vector<std::pair<std::string, int64_t>>> RegistryWatcher::PendingModels(
+    const std::string& namespace_id) {
+  std::vector<std::pair<std::string, int64_t>> out;
+  rv1::ListDefinitionsRequest request;
+  request.set_parent(absl::StrCat("namespaces/", namespace_id));
+  request.set_page_size(1000);
+  for (;;) {
+    grpc::ClientContext context;
+    context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(5));
+    if (!options_.token.empty()) {
+      context.AddMetadata("authorization", "Bearer " + options_.token);
+    }
+    rv1::ListDefinitionsResponse page;
+    grpc::Status status = stub_->ListDefinitions(&context, request, &page);
+    if (!status.ok()) {
+      return FromGrpcStatus(status);
+    }
+    for (const rv1::Definition& d : page.definitions()) {
+      if (d.kind() == rv1::QUALIFICATION_MODEL && d.state() == rv1::Definition::ACTIVE &&
+          d.pending_revision() > 0) {
+        out.emplace_back(d.name(), d.pending_revision());
+      }
+    }
+    if (page.next_page_token().empty()) {
+      return out;
+    }
+    request.set_page_token(page.next_page_token());
+  }
+}
+
 void RegistryWatcher::StoreVerdicts(
     const rv1::StoreVerdictsRequest& request, absl::Time deadline,
     std::function<void(absl::StatusOr<rv1::StoreVerdictsResponse>)> done) {

@@ -6,6 +6,8 @@
 #include <mutex>
 #include <string>
 #include <thread>
+#include <utility>
+#include <vector>
 
 #include "absl/time/time.h"
 #include "grpcpp/security/credentials.h"
@@ -43,6 +45,10 @@ class RegistryWatcher final {
   void Start();
   // One revision of a definition, read from the registry (1 s deadline). Thread-safe.
   absl::StatusOr<rv1::Revision> FetchRevision(const std::string& definition, int64_t number);
+  // The pending (proposed or approved) revisions of the qualification models of `namespace_id`:
+  // (definition name, revision). Blocking, with a 5 s deadline.
+  absl::StatusOr<std::vector<std::pair<std::string, int64_t>>> PendingModels(
+      const std::string& namespace_id);
   // Registry.StoreVerdicts with this service's token, without blocking: `done` gets the answer
   // (from a gRPC thread) by `deadline`, or within 10 s.
   void StoreVerdicts(const rv1::StoreVerdictsRequest& request, absl::Time deadline,

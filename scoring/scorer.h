@@ -27,6 +27,8 @@
 // applied) and the scoring requests answered with them.
 namespace accord::scoring {
 
+class ShadowScorer;
+
 // Everything a request can score with: compiled sets per namespace, and where they came from.
 struct Snapshot {
   int64_t sequence = 0;
@@ -143,6 +145,17 @@ class Scorer final {
 
   int64_t rejected_total() const { return rejected_.load(); }
 
+  // A set where `model` is at `revision` (read through the revision fetcher) and the rest is
+  // published, compiled once and kept (least recently used evicted): pinned requests, shadow
+  // scoring. FAILED_PRECONDITION (REVISION_NOT_COMPILABLE) when it does not compile.
+  absl::StatusOr<std::shared_ptr<const CompiledSet>> PinnedSet(const std::string& ns,
+                                                               const std::string& model,
+                                                               int64_t revision) const;
+
+  // Shadow scoring of sampled requests (scoring/shadow.h); null: none. Set before serving.
+  void SetShadow(ShadowScorer* shadow) { shadow_scorer_ = shadow; }
+  ShadowScorer* shadow() const { return shadow_scorer_; }
+
   static constexpr int kMaxBatch = 1000;
 
  private:
@@ -167,10 +180,7 @@ class Scorer final {
                                                    const sv1::Selector& selector, int64_t revision,
                                                    absl::string_view field) const;
 
-  // A set where `model` is at `revision` and the rest is published, compiled once.
-  absl::StatusOr<std::shared_ptr<const CompiledSet>> PinnedSet(const std::string& ns,
-                                                               const std::string& model,
-                                                               int64_t revision) const;
+  ShadowScorer* shadow_scorer_ = nullptr;
   static constexpr int kMaxConcurrentPreviews = 2;
   mutable std::atomic<int> previews_running_{0};
   std::unique_ptr<RevisionLoader> loader_;

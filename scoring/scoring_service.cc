@@ -5,6 +5,7 @@
 #include "common/call_scope.h"
 #include "common/status.h"
 #include "scoring/serving.h"
+#include "scoring/shadow.h"
 #include "scoring/verdicts.h"
 
 namespace accord::scoring {
@@ -317,6 +318,22 @@ grpc::ServerUnaryReactor* ScoringServiceImpl::RecordVerdicts(
                     reactor->Finish(ToGrpcStatus(stored.status()));
                   });
   return reactor;
+}
+
+grpc::ServerUnaryReactor* ScoringServiceImpl::GetShadowReport(
+    grpc::CallbackServerContext* context, const sv1::GetShadowReportRequest* request,
+    sv1::ShadowReport* response) {
+  return Unary(context, "GetShadowReport", request, response,
+               [this](const sv1::GetShadowReportRequest& r) -> absl::StatusOr<sv1::ShadowReport> {
+                 const std::string ns = r.namespace_().empty() ? "default" : r.namespace_();
+                 ShadowScorer* shadow = scorer_.shadow();
+                 if (shadow == nullptr || !shadow->Shadows(ns)) {
+                   return ErrorWithReason(absl::StatusCode::kFailedPrecondition, "SHADOW_OFF",
+                                          absl::StrCat("shadow scoring is off for namespace ", ns,
+                                                       " (accord-scoring --shadow_namespaces)"));
+                 }
+                 return shadow->Report(ns);
+               });
 }
 
 }  // namespace accord::scoring

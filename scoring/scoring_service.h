@@ -28,7 +28,9 @@ using ScoringBase = sv1::Scoring::WithRawCallbackMethod_ScoreLead<
                                         sv1::Scoring::WithCallbackMethod_BatchScoreAccounts<
                                             sv1::Scoring::WithCallbackMethod_ExplainScoreChange<
                                                 sv1::Scoring::WithCallbackMethod_RecordVerdicts<
-                                                    sv1::Scoring::Service>>>>>>>>>>>>>;
+                                                    sv1::Scoring::
+                                                        WithCallbackMethod_GetShadowReport<
+                                                            sv1::Scoring::Service>>>>>>>>>>>>>>;
 
 // The gRPC adapter of scoring: authorizes each call and scores inline on the reactor (the work
 // is bounded: at most 1000 leads per message, pure CPU, no I/O).
@@ -88,6 +90,9 @@ class ScoringServiceImpl final : public ScoringBase {
   grpc::ServerUnaryReactor* RecordVerdicts(grpc::CallbackServerContext* context,
                                            const sv1::RecordVerdictsRequest* request,
                                            sv1::RecordVerdictsResponse* response) override;
+  grpc::ServerUnaryReactor* GetShadowReport(grpc::CallbackServerContext* context,
+                                            const sv1::GetShadowReportRequest* request,
+                                            sv1::ShadowReport* response) override;
 
  private:
   // Authorizes `method`, runs `fn` inline and finishes the call.

@@ -3,6 +3,7 @@
 #include "absl/strings/str_cat.h"
 
 #include "common/status.h"
+#include "scoring/shadow.h"
 #include "scoring/wire/lead_decoder.h"
 #include "scoring/wire/score_encoder.h"
 
@@ -43,6 +44,9 @@ absl::Status ScoreRequest(const Scorer& scorer, absl::string_view request, bool 
                                });
   }
   scratch.Trim();
+  if (ShadowScorer* shadow = scorer.shadow(); shadow != nullptr && status.ok()) {
+    shadow->Offer(request, single, nullptr);
+  }
   return status;
 }
 
@@ -53,6 +57,9 @@ absl::Status StreamScoring::Score(absl::string_view message, std::string& out) {
   scratch.leads.Clear();
   absl::Status status = ScoreInto(scratch.leads, message, field, out);
   scratch.Trim();
+  if (ShadowScorer* shadow = scorer_.shadow(); shadow != nullptr && status.ok()) {
+    shadow->Offer(message, false, &selector_);
+  }
   return status;
 }
 
