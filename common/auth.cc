@@ -78,10 +78,11 @@ const std::unordered_map<std::string, Permission>& MethodTable() {
     for (const char* m :
          {"ScoreLead", "BatchScoreLeads", "StreamScoreLeads", "MatchPersona", "EvaluateJourney",
           "CheckTransition", "EvaluateSla", "PreviewDefinition", "ReportSla", "ScoreAccount",
-          "BatchScoreAccounts", "ExplainScoreChange", "GetShadowReport"}) {
+          "BatchScoreAccounts", "ExplainScoreChange"}) {
       (*t)[s + m] = P::kScore;
     }
     (*t)[s + "RecordVerdicts"] = P::kRecordVerdicts;
+    (*t)[s + "GetShadowReport"] = P::kRead;  // a report, as GetQualityReport
     return t;
   }();
   return *table;

@@ -44,6 +44,7 @@ for m in ["DeleteDefinition", "UndeleteDefinition", "RollbackDefinition"]:
 PERMISSION["/accord.registry.v1.Registry/StoreVerdicts"] = "store_verdicts"
 PERMISSION["/accord.registry.v1.Registry/EraseLeadVerdicts"] = "erase"
 PERMISSION["/accord.scoring.v1.Scoring/RecordVerdicts"] = "record_verdicts"
+PERMISSION["/accord.scoring.v1.Scoring/GetShadowReport"] = "read"
 ROLE_PERMISSIONS = {
     "viewer": {"read", "watch"},
     "marketing_editor": {"read", "watch", "edit", "publish", "score"},
@@ -65,7 +66,7 @@ for service in [registry_pb2.DESCRIPTOR.services_by_name["Registry"],
         methods.append((path, m.client_streaming, m.server_streaming))
         if service.name == "Scoring":
             PERMISSION.setdefault(path, "score")
-check(len(methods) == 34, f"34 methods in the compiled descriptors ({len(methods)})")
+check(len(methods) == 35, f"35 methods in the compiled descriptors ({len(methods)})")
 check(all(p in PERMISSION for p, _, _ in methods), "every method has an expected permission")
 
 

@@ -9,10 +9,11 @@ import math
 import os
 import subprocess
 import sys
+import time
 
 sys.path.insert(0, os.path.dirname(__file__))
-from harness import (SOURCE, Gateway, Registry, Scoring, check, error_details,  # noqa: E402
-                     publish_examples, python_stubs, workdir, write_keys)
+from harness import (SOURCE, Gateway, Registry, Scoring, accordctl, check,  # noqa: E402
+                     error_details, publish_examples, python_stubs, workdir, write_keys)
 
 python_stubs()
 import grpc  # noqa: E402
@@ -63,7 +64,9 @@ def verdict_input(i, lead, outcome=None, reason=None, verdict_id=None):
 
 registry = Registry(d)
 publish_examples(registry.address, tokens)
-scoring = Scoring(d, registry.address, tokens)
+# Shadow scoring on, every request sampled, proposals looked for five times a second.
+scoring = Scoring(d, registry.address, tokens, extra=[
+    "--shadow_namespaces=default", "--shadow_sample_rate=1", "--shadow_poll_seconds=0.2"])
 gateway = Gateway(d, registry.address, scoring.address)
 channel = grpc.insecure_channel(gateway.address)
 scorer = scoring_pb2_grpc.ScoringStub(channel)
@@ -263,4 +266,51 @@ erasures = [e for e in audit.events if e.action == "EraseLeadVerdicts"]
 check(len(erasures) == 1 and erasures[0].principal == "admin@test" and
       LEADS[0].id not in erasures[0].detail and "2 verdicts erased" in erasures[0].detail,
       f"audit: {erasures}")
+
+# 8. Shadow scoring: a proposal to lower the MQL bar is scored beside the published model on
+# live traffic; the responses stay the published model's.
+code, body = curl("GET", "/v1/scoring/shadow/default", "viewer")
+check(code == 200 and not body.get("revisions"), f"nothing proposed yet: {code} {body}")
+with open(os.path.join(SOURCE, "examples", "definitions", "20-model.yaml")) as f:
+    model = f.read()
+lowered = model.replace("{name: MQL, min_fit: 40, min_engagement: 25}",
+                        "{name: MQL, min_fit: 20, min_engagement: 10}")
+check(lowered != model, "the example model's MQL bar is where this test expects it")
+with open(os.path.join(d, "model.yaml"), "w") as f:
+    f.write(lowered)
+accordctl(gateway.address, tokens["marketing_editor"], "apply", "-f",
+          os.path.join(d, "model.yaml"), check=True)
+accordctl(gateway.address, tokens["marketing_editor"], "propose", "b2b-lead-score", "-m",
+          "lower the MQL bar", check=True)
+deadline = time.time() + 20
+while True:
+    report = scorer.GetShadowReport(scoring_pb2.GetShadowReportRequest(), metadata=auth("viewer"),
+                                    timeout=5)
+    if report.revisions and report.revisions[0].active:
+        break
+    check(time.time() < deadline, f"the proposal was not shadowed: {report}")
+    time.sleep(0.1)
+check(report.revisions[0].revision == 2 and report.revisions[0].published_revision == 1,
+      f"{report}")
+batch = scoring_pb2.BatchScoreLeadsRequest(leads=LEADS, as_of=HANDED_OFF)
+published = scorer.BatchScoreLeads(batch, metadata=auth("service"), timeout=10)
+deadline = time.time() + 20
+while True:
+    report = scorer.GetShadowReport(scoring_pb2.GetShadowReportRequest(), metadata=auth("viewer"),
+                                    timeout=5)
+    if report.revisions[0].leads >= len(LEADS):
+        break
+    check(time.time() < deadline, f"the batch was not shadow-scored: {report}")
+    time.sleep(0.1)
+r = report.revisions[0]
+check(sum(c.leads for c in r.levels) == r.leads and r.level_changes > 0, f"{r}")
+moved_up = [c for c in r.levels if c.published == "LEAD" and c.proposed == "MQL"]
+check(moved_up and moved_up[0].example_lead_ids, f"a lower bar makes MQLs of some LEADs: {r}")
+levels = {s.lead_id: s.level for s in published.scores}
+check(all(levels[i] == "LEAD" for i in moved_up[0].example_lead_ids),
+      "the published answer was the published model's")
+check(all(s.definitions[0].revision == 1 for s in published.scores), "responses unchanged")
+code, body = curl("GET", "/v1/scoring/shadow/default", "viewer")
+check(code == 200 and body["revisions"][0]["levelChanges"] == str(r.level_changes),
+      f"the shadow report over HTTP: {code} {body}")
 print("verdicts_test: OK")

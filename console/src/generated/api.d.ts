@@ -335,6 +335,28 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/scoring/shadow/{namespace}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * gRPC /accord.scoring.v1.Scoring/GetShadowReport
+         * @description Shadow scoring: how a proposed qualification model would have scored a sample of this
+         *     replica's live traffic beside the published one (levels and grades, published x proposed),
+         *     for the namespaces the service shadows (--shadow_namespaces). Responses are never changed.
+         */
+        get: operations["Scoring_GetShadowReport"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/scoring:batchScoreAccounts": {
         parameters: {
             query?: never;
@@ -1560,6 +1582,10 @@ export interface components {
             parts?: components["schemas"]["accord.scoring.v1.ScoreChangePart"][];
             totalChange?: number;
         };
+        "accord.scoring.v1.GetShadowReportRequest": {
+            /** @description default "default" */
+            namespace?: string;
+        };
         "accord.scoring.v1.JourneyEvaluation": {
             /** @description "sal", "engaged (recycle: no-budget|bad-timing)" */
             allowedMoves?: string[];
@@ -1870,6 +1896,64 @@ export interface components {
             /** @description default "default" */
             namespace?: string;
             sla?: string;
+        };
+        /** @description Leads whose published result was `published` and proposed result `proposed`. */
+        "accord.scoring.v1.ShadowCell": {
+            /** @description changed cells only, the first few seen */
+            exampleLeadIds?: string[];
+            /** Format: int64 */
+            leads?: string;
+            proposed?: string;
+            /** @description a level or grade ("" none) */
+            published?: string;
+        };
+        "accord.scoring.v1.ShadowReport": {
+            namespace?: string;
+            /**
+             * Format: int64
+             * @description sampled but not evaluated: the shadow's queue or CPU share was full
+             */
+            requestsDropped?: string;
+            /**
+             * Format: int64
+             * @description queued for the shadow
+             */
+            requestsSampled?: string;
+            /** @description newest first */
+            revisions?: components["schemas"]["accord.scoring.v1.ShadowRevisionReport"][];
+            /** @description of scoring requests */
+            sampleRate?: number;
+        };
+        /** @description One proposed revision, shadowed from `since` on. */
+        "accord.scoring.v1.ShadowRevisionReport": {
+            /** @description still proposed and shadowed now */
+            active?: boolean;
+            /** @description the qualification model */
+            definition?: string;
+            /** Format: int64 */
+            gradeChanges?: string;
+            grades?: components["schemas"]["accord.scoring.v1.ShadowCell"][];
+            /**
+             * Format: int64
+             * @description leads scored both ways
+             */
+            leads?: string;
+            /** Format: int64 */
+            levelChanges?: string;
+            /** @description every non-empty (published, proposed) level cell */
+            levels?: components["schemas"]["accord.scoring.v1.ShadowCell"][];
+            /**
+             * Format: int64
+             * @description the published revision it was compared with
+             */
+            publishedRevision?: string;
+            /**
+             * Format: int64
+             * @description the proposed revision
+             */
+            revision?: string;
+            /** Format: date-time */
+            since?: string;
         };
         "accord.scoring.v1.StageEntry": {
             /** @description a stage id of the journey */
@@ -2615,6 +2699,35 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["accord.registry.v1.EraseLeadVerdictsResponse"];
+                };
+            };
+            /** @description google.rpc.Status */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    Scoring_GetShadowReport: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                namespace: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["accord.scoring.v1.ShadowReport"];
                 };
             };
             /** @description google.rpc.Status */
