@@ -82,6 +82,10 @@ def main():
     ap.add_argument("--null_work_us", type=int, default=0,
                     help="also measure null-sized with this many microseconds of busy work per "
                          "call (target null-sized+work): a stand-in for scoring's own CPU")
+    ap.add_argument("--propose", action="store_true",
+                    help="also propose a revision of the model (fit-0 worth 9 points), so that a "
+                         "scoring service given --flag=--shadow_namespaces=default shadow-scores it "
+                         "(compare with --base of the same binary without the flag)")
     ap.add_argument("--only", choices=("unary", "batch"),
                     help="run only the ScoreLead targets or only the batches")
     args = ap.parse_args()
@@ -112,6 +116,13 @@ def main():
         ctl("MARKETING_APPROVER", "approve", "bench-model")
         ctl("SALES_APPROVER", "approve", "bench-model")
         ctl("MARKETING_EDITOR", "publish", "bench-model")
+        if args.propose:
+            with open(os.path.join(ROOT, "bench/workload/scoring-model.yaml")) as f:
+                proposed = f.read().replace("{id: fit-0, points: 1,", "{id: fit-0, points: 9,", 1)
+            with open(os.path.join(work, "proposed.yaml"), "w") as f:
+                f.write(proposed)
+            ctl("MARKETING_EDITOR", "apply", "-f", os.path.join(work, "proposed.yaml"))
+            ctl("MARKETING_EDITOR", "propose", "bench-model")
         with open(os.path.join(work, "token"), "w") as f:
             f.write(tokens["ACCORD_TOKEN_SERVICE"] + "\n")
         def scoring(binary, name, *extra):
@@ -129,6 +140,18 @@ def main():
             return proc, port
 
         sc, sc_port = scoring(os.path.join(bindir, "accord-scoring"), "scoring", *args.flag)
+        if args.propose and any("shadow_namespaces" in f for f in args.flag):
+            # The proposal is read while the registry still runs (it is stopped below).
+            import grpc
+            from accord.scoring.v1 import scoring_pb2_grpc
+            shadow_stub = scoring_pb2_grpc.ScoringStub(grpc.insecure_channel(f"127.0.0.1:{sc_port}"))
+            deadline = time.time() + 20
+            while not shadow_stub.GetShadowReport(
+                    pb.GetShadowReportRequest(), timeout=5,
+                    metadata=(("authorization", "Bearer " + tokens["ACCORD_TOKEN_SERVICE"]),)
+                    ).revisions:
+                assert time.time() < deadline, "the proposal was not shadowed"
+                time.sleep(0.2)
         scorers = {"": (sc, sc_port)}
         if args.base:
             scorers["@base"] = scoring(args.base, "scoring-base")
@@ -320,6 +343,13 @@ def main():
                               f"{statistics.median(lps):,.0f} [{min(lps):,.0f}-{max(lps):,.0f}]"
                               f"{ratio} | "
                               f"{statistics.median(r['server_cpu_us_per_lead'] for r in b):.1f} |")
+        if args.propose and any("shadow_namespaces" in f for f in args.flag):
+            report = stub.GetShadowReport(pb.GetShadowReportRequest(), metadata=md, timeout=5)
+            r = report.revisions[0]
+            print(f"\nShadow scoring of revision {r.revision}: {report.requests_sampled} requests "
+                  f"sampled ({report.sample_rate:.0%}), {report.requests_dropped} dropped, "
+                  f"{r.leads} leads scored both ways, {r.level_changes} level and "
+                  f"{r.grade_changes} grade changes")
     finally:
         for p in procs:
             if p.poll() is None:

@@ -63,13 +63,15 @@ void ShadowScorer::Start() {
 
 void ShadowScorer::Stop() {
   {
-    std::lock_guard lock(mu_);
+    std::lock_guard lock(queue_mu_);
     if (stopping_) {
       return;
     }
     stopping_ = true;
   }
   cv_.notify_all();
+  idle_cv_.notify_all();
+  stop_cv_.notify_all();
   if (worker_.joinable()) {
     worker_.join();
   }
@@ -91,26 +93,30 @@ void ShadowScorer::Offer(absl::string_view request, bool single,
     job.stream_selector = *stream_selector;
   }
   job.received = absl::Now();
+  bool wake = false;
   {
-    std::lock_guard lock(mu_);
+    // The worker holds this lock only to take a request or set a flag.
+    std::lock_guard lock(queue_mu_);
     if (queue_.size() >= options_.max_queue) {
-      // Which namespace it was for is not known without decoding: dropped counts go to all.
-      for (auto& [ns, state] : namespaces_) {
-        ++state.dropped;
-      }
+      dropped_.fetch_add(1, std::memory_order_relaxed);
       return;
     }
     queue_.push_back(std::move(job));
+    wake = waiting_;
   }
-  cv_.notify_one();
+  if (wake) {
+    cv_.notify_one();
+  }
 }
 
 void ShadowScorer::Work() {
   for (;;) {
     Job job;
     {
-      std::unique_lock lock(mu_);
+      std::unique_lock lock(queue_mu_);
+      waiting_ = true;
       cv_.wait(lock, [this] { return stopping_ || !queue_.empty(); });
+      waiting_ = false;
       if (stopping_) {
         return;
       }
@@ -123,17 +129,17 @@ void ShadowScorer::Work() {
     const int64_t used = ThreadCpuNs() - before;
     cpu_ns_ += used;
     {
-      std::lock_guard lock(mu_);
+      std::lock_guard lock(queue_mu_);
       busy_ = false;
     }
     idle_cv_.notify_all();
-    // Held to its share of one CPU: after `used` of work, rest used * (1 / share - 1).
+    // Held to its share of one CPU: after `used` of work, rest used * (1 / share - 1). Offer
+    // does not wake it while it rests (waiting_ is false); only Stop does.
     if (options_.cpu_share < 1) {
       const absl::Duration rest =
           absl::Nanoseconds(used) * ((1 - options_.cpu_share) / options_.cpu_share);
-      std::unique_lock lock(mu_);
-      cv_.wait_for(lock, absl::ToChronoNanoseconds(rest), [this] { return stopping_; });
-      if (stopping_) {
+      std::unique_lock lock(queue_mu_);
+      if (cv_.wait_for(lock, absl::ToChronoNanoseconds(rest), [this] { return stopping_; })) {
         return;
       }
     }
@@ -177,14 +183,16 @@ void ShadowScorer::Evaluate(const Job& job) {
       request.as_of.seconds() == 0 && request.as_of.nanos() == 0
           ? job.received
           : absl::FromUnixNanos(TimeUtil::TimestampToNanoseconds(request.as_of));
+  std::vector<std::pair<sv1::LeadScore, sv1::LeadScore>> scores(leads.size());
   for (size_t i = 0; i < leads.size(); ++i) {
-    sv1::LeadScore before;
-    sv1::LeadScore after;
-    ScoreInto(*published, leads, i, as_of, &before);
-    ScoreInto(*proposed, leads, i, as_of, &after);
-    std::lock_guard lock(mu_);
-    ++shadowed->leads;
+    ScoreInto(*published, leads, i, as_of, &scores[i].first);
+    ScoreInto(*proposed, leads, i, as_of, &scores[i].second);
+  }
+  std::lock_guard lock(mu_);
+  for (size_t i = 0; i < leads.size(); ++i) {
+    const auto& [before, after] = scores[i];
     const absl::string_view id = leads.lead(i).id;
+    ++shadowed->leads;
     Count(shadowed->levels, before.level(), after.level(), id);
     Count(shadowed->grades, before.grade(), after.grade(), id);
   }
@@ -254,7 +262,7 @@ void ShadowScorer::UpdateActive() {
 }
 
 void ShadowScorer::Drain() {
-  std::unique_lock lock(mu_);
+  std::unique_lock lock(queue_mu_);
   idle_cv_.wait(lock, [this] { return stopping_ || (queue_.empty() && !busy_); });
 }
 
@@ -291,9 +299,9 @@ void ShadowScorer::Poll() {
           s.ok() ? "shadow scoring a proposed revision" : "cannot shadow a proposed revision",
           {{"definition", model}, {"revision", revision}, {"error", s.ToString()}});
     }
-    std::unique_lock lock(mu_);
-    if (cv_.wait_for(lock, absl::ToChronoNanoseconds(options_.poll_interval),
-                     [this] { return stopping_; })) {
+    std::unique_lock lock(queue_mu_);
+    if (stop_cv_.wait_for(lock, absl::ToChronoNanoseconds(options_.poll_interval),
+                          [this] { return stopping_; })) {
       return;
     }
   }
@@ -309,7 +317,7 @@ sv1::ShadowReport ShadowScorer::Report(const std::string& namespace_id) const {
     return out;
   }
   out.set_requests_sampled(it->second.sampled);
-  out.set_requests_dropped(it->second.dropped);
+  out.set_requests_dropped(dropped_.load());
   for (const auto& r : it->second.reports) {
     sv1::ShadowRevisionReport* rr = out.add_revisions();
     rr->set_definition(r->model);

@@ -110,27 +110,33 @@ class ShadowScorer final {
   struct NamespaceState {
     std::vector<std::shared_ptr<Shadowed>> reports;  // newest first; the first may be active
     int64_t sampled = 0;
-    int64_t dropped = 0;
   };
 
   void Work();
   void Poll();
   void Evaluate(const Job& job);
   void Count(Cells& cells, const std::string& published, const std::string& proposed,
-             absl::string_view lead_id) const;
-  void UpdateActive();  // caller holds mu_
+             absl::string_view lead_id) const;  // caller holds mu_
+  void UpdateActive();                          // caller holds mu_
 
   const Scorer& scorer_;
   const ShadowOptions options_;
   ProposedLister lister_;
 
   std::atomic<bool> active_{false};  // some namespace has a proposed revision shadowed
-  mutable std::mutex mu_;
-  std::condition_variable cv_;
-  std::condition_variable idle_cv_;
+  // The queue, apart from the reports: the worker holds it only to take a request or set a flag,
+  // so a serving thread never waits for the worker's work.
+  mutable std::mutex queue_mu_;
+  std::condition_variable cv_;       // work arrived, or stopping
+  std::condition_variable idle_cv_;  // the worker is idle (Drain)
+  std::condition_variable stop_cv_;  // stopping (the poller's wait)
   std::deque<Job> queue_;
+  bool waiting_ = false;  // the worker waits for work: only then does Offer wake it
   bool busy_ = false;
   bool stopping_ = false;
+  std::atomic<int64_t> dropped_{0};
+  // The reports.
+  mutable std::mutex mu_;
   std::map<std::string, NamespaceState> namespaces_;
 
   std::atomic<int64_t> cpu_ns_{0};

@@ -3,7 +3,8 @@
 // the Authorization header itself. Every refusal is an ApiError carrying the server's reason.
 import type {
   Caller, Definition, DefinitionDiff, LeadScore, ListAuditEventsResponse,
-  ListDefinitionsResponse, ListRevisionsResponse, PreviewRequest, PreviewResponse, Revision,
+  ListDefinitionsResponse, ListRevisionsResponse, PreviewRequest, PreviewResponse, QualityReport,
+  Revision, ShadowReport,
 } from "./types";
 
 const TOKEN_KEY = "accord.token";
@@ -96,6 +97,10 @@ export const api = {
       { selector: { namespace }, lead, asOf: asOf || undefined, view: "FULL" }),
   preview: (request: PreviewRequest) =>
     call<PreviewResponse>("POST", "/v1/scoring:previewDefinition", request),
+  // Sales' verdicts of the last 90 days, counted by what was scored at hand-off.
+  qualityReport: (ns: string) => call<QualityReport>("GET", `/v1/namespaces/${enc(ns)}/qualityReport`),
+  // How the proposed models of `ns` score this scoring replica's sampled live traffic.
+  shadowReport: (ns: string) => call<ShadowReport>("GET", `/v1/scoring/shadow/${enc(ns)}`),
 };
 
 // Every definition of a namespace ("namespaces/-": all), following pages.

@@ -27,3 +27,7 @@ export type VolumeCheck = Schemas["accord.scoring.v1.VolumeCheck"];
 export type ListDefinitionsResponse = Schemas["accord.registry.v1.ListDefinitionsResponse"];
 export type ListRevisionsResponse = Schemas["accord.registry.v1.ListRevisionsResponse"];
 export type ListAuditEventsResponse = Schemas["accord.registry.v1.ListAuditEventsResponse"];
+export type QualityReport = Schemas["accord.registry.v1.QualityReport"];
+export type AcceptanceRate = Schemas["accord.registry.v1.AcceptanceRate"];
+export type ShadowReport = Schemas["accord.scoring.v1.ShadowReport"];
+export type ShadowRevisionReport = Schemas["accord.scoring.v1.ShadowRevisionReport"];

@@ -161,6 +161,36 @@ let movedLead = "";
   await shot(page, "07-test-lead-side-by-side");
 }
 
+// ---- the feedback loop on the review page: what sales said (the verdicts console_test.py
+// recorded) and the proposal shadow-scored on live traffic (sent here, as a CRM would)
+{
+  const { page } = editor;
+  const scored = await page.evaluate(async (asOf) => {
+    const text = await (await fetch("example-leads.jsonl")).text();
+    const leads = text.split("\n").filter((l) => l.trim()).map((l) => JSON.parse(l)).slice(0, 200);
+    const r = await fetch("/v1/scoring:batchScoreLeads", { method: "POST",
+      headers: { Authorization: `Bearer ${sessionStorage.getItem("accord.token")}`,
+        "Content-Type": "application/json" }, body: JSON.stringify({ leads, asOf, view: "BASIC" }) });
+    return r.status;
+  }, "2026-11-01T12:00:00Z");
+  assert.equal(scored, 200);
+  let moved = 0;
+  for (let i = 0; i < 40 && moved === 0; i++) {
+    await page.goto(reviewUrl);
+    await page.waitForSelector("#shadow p, #shadow table");
+    moved = await page.locator("#shadow-matrix td.moved").count();
+    if (moved === 0) await page.waitForTimeout(250);
+  }
+  assert.ok(moved > 0, `the shadow matrix shows leads the lower bar moves: ${await text(page, "#shadow")}`);
+  assert.match(await text(page, "#shadow"), /Sales tools still get the published answers/);
+  await page.waitForSelector("#quality-rules tbody tr");
+  const quality = await text(page, "#quality");
+  assert.match(quality, /leads handed over in the last 90 days have a verdict/);
+  assert.match(quality, /Why sales did not accept/);
+  await page.locator("#shadow").scrollIntoViewIfNeeded();
+  await shot(page, "06b-review-feedback");
+}
+
 // ---- the approvers, each in a browser context of their own
 for (const [role, team] of [["marketing_approver", "marketing"], ["sales_approver", "sales"]]) {
   const { context, page } = await signedIn(role);

@@ -19,9 +19,27 @@ check(os.path.exists(os.path.join(console_dir, "app.js")),
       f"the console is built ({console_dir}/app.js): make build")
 registry = Registry(d)
 publish_examples(registry.address, tokens)
-scoring = Scoring(d, registry.address, tokens)
+scoring = Scoring(d, registry.address, tokens, extra=[
+    "--shadow_namespaces=default", "--shadow_sample_rate=1", "--shadow_poll_seconds=0.2"])
 gateway = Gateway(d, registry.address, scoring.address,
                   [f"--console_dir={console_dir}", "--quota_rps=1000", "--quota_burst=1000"])
+
+# Sales' verdicts on the example leads handed over, as `make run` records them: the review page
+# shows what sales said about the published model.
+AS_OF = "2026-11-01T12:00:00Z"
+scores = accordctl(gateway.address, tokens["service"], "score", "-f",
+                   os.path.join(SOURCE, "examples", "leads.jsonl"), "--as-of", AS_OF, "-o", "csv",
+                   check=True).stdout
+with open(os.path.join(d, "scores.csv"), "w") as f:
+    f.write(scores)
+verdicts = subprocess.run([sys.executable, os.path.join(SOURCE, "scripts", "generate_verdicts.py"),
+                           os.path.join(SOURCE, "examples", "leads.jsonl"),
+                           os.path.join(d, "scores.csv"), AS_OF],
+                          capture_output=True, text=True, check=True).stdout
+with open(os.path.join(d, "verdicts.jsonl"), "w") as f:
+    f.write(verdicts)
+accordctl(gateway.address, tokens["sales_editor"], "feedback", "record", "-f",
+          os.path.join(d, "verdicts.jsonl"), check=True)
 
 # User-written text that must render inert: a persona whose display name and description are
 # markup (created as a draft; the inbox lists it by its display name).

@@ -7,6 +7,7 @@ import type { Ctx } from "../app";
 import { age, can, missingTeams, waitsFor } from "../app";
 import { beforeAfterBars } from "../charts";
 import { renderContent } from "../content";
+import { qualityPanel, shadowPanel } from "./feedback";
 import { errorBox, h, link, replace, section } from "../dom";
 import { chunkLeads, latestEvent, mergePreviews, projectVolume, sampleDays } from "../sample";
 import type { Preview } from "../sample";
@@ -252,5 +253,7 @@ export async function renderReview(main: HTMLElement, ctx: Ctx, ns: string, id: 
     section(`What changes (${diff.from} → ${diff.to})`, diffList(diff.changes ?? [])),
     decisionPanel(ctx, d, r),
     previewPanel(proposed, ns, model, testHash),
+    model && open ? shadowPanel(ns, name, n(r.revisionNumber)) : null,
+    model ? qualityPanel(ns) : null,
     section(open ? "The proposed content" : "The content of this revision", renderContent(proposed)));
 }
