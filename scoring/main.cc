@@ -1,6 +1,7 @@
 // accord-scoring: wiring only. Flags -> options -> scorer (+ cache) -> watcher -> service.
 #include <algorithm>
 #include <fstream>
+#include <map>
 #include <thread>
 
 #include "CLI/CLI.hpp"
@@ -167,8 +168,25 @@ int Run(const Options& o) {
   watcher.Start();
 
   std::atomic<bool> stop{false};
+  auto& shadow_leads = prometheus::BuildGauge()
+                           .Name("accord_scoring_shadow_leads")
+                           .Help("live leads scored with a proposed revision beside the published")
+                           .Register(server.metrics());
+  auto& shadow_level_changes = prometheus::BuildGauge()
+                                   .Name("accord_scoring_shadow_level_changes")
+                                   .Help("of those, leads whose level the proposal changes")
+                                   .Register(server.metrics());
+  auto& shadow_grade_changes = prometheus::BuildGauge()
+                                   .Name("accord_scoring_shadow_grade_changes")
+                                   .Help("of those, leads whose grade the proposal changes")
+                                   .Register(server.metrics());
+  auto& shadow_dropped = prometheus::BuildGauge()
+                             .Name("accord_scoring_shadow_dropped_requests")
+                             .Help("sampled requests the shadow worker could not take")
+                             .Register(server.metrics());
   std::thread ticker([&] {
     bool serving = false;
+    int64_t ticks = 0;
     while (!stop.load()) {
       if (scorer.ready() != serving) {
         serving = scorer.ready();
@@ -180,6 +198,23 @@ int Run(const Options& o) {
                                                     : absl::ToDoubleSeconds(absl::Now() - contact));
       if (auto snapshot = scorer.Current()) {
         sequence.Set(static_cast<double>(snapshot->sequence));
+      }
+      if (++ticks % 10 == 0) {
+        // The shadow reports as metrics, per proposed revision, once a second.
+        for (const std::string& ns : shadow_options.namespaces) {
+          const sv1::ShadowReport report = shadow.Report(ns);
+          shadow_dropped.Add({{"namespace", ns}})
+              .Set(static_cast<double>(report.requests_dropped()));
+          for (const sv1::ShadowRevisionReport& r : report.revisions()) {
+            const std::map<std::string, std::string> labels = {
+                {"namespace", ns},
+                {"definition", r.definition()},
+                {"revision", absl::StrCat(r.revision())}};
+            shadow_leads.Add(labels).Set(static_cast<double>(r.leads()));
+            shadow_level_changes.Add(labels).Set(static_cast<double>(r.level_changes()));
+            shadow_grade_changes.Add(labels).Set(static_cast<double>(r.grade_changes()));
+          }
+        }
       }
       absl::SleepFor(absl::Milliseconds(100));
     }

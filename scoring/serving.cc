@@ -36,16 +36,24 @@ absl::Status ScoreRequest(const Scorer& scorer, absl::string_view request, bool 
   LeadRequest decoded;
   absl::Status status =
       DecodeLeadRequest(request, single, single ? "lead" : "leads", scratch.leads, &decoded);
+  // A request sampled for shadow scoring keeps what it was answered, lead by lead.
+  ShadowScorer* shadow = scorer.shadow();
+  const bool sampled = shadow != nullptr && shadow->Sample();
+  ShadowScorer::Served served;
   if (status.ok()) {
     ScoreWriter writer(single, out);
-    status = scorer.ScoreLeads(scratch.leads, decoded, single,
-                               [&writer](const sv1::LeadScore& score, const std::string& reasons) {
-                                 writer.Add(score, reasons);
-                               });
+    status = scorer.ScoreLeads(
+        scratch.leads, decoded, single,
+        [&writer, &served, sampled](const sv1::LeadScore& score, const std::string& reasons) {
+          writer.Add(score, reasons);
+          if (sampled) {
+            served.emplace_back(score.level(), score.grade());
+          }
+        });
   }
   scratch.Trim();
-  if (ShadowScorer* shadow = scorer.shadow(); shadow != nullptr && status.ok()) {
-    shadow->Offer(request, single, nullptr);
+  if (sampled && status.ok()) {
+    shadow->Offer(request, single, nullptr, std::move(served));
   }
   return status;
 }
@@ -55,16 +63,20 @@ absl::Status StreamScoring::Score(absl::string_view message, std::string& out) {
   // The thread's scratch, not the stream's: many open streams hold no decoded leads.
   Scratch& scratch = ThreadScratch();
   scratch.leads.Clear();
-  absl::Status status = ScoreInto(scratch.leads, message, field, out);
+  ShadowScorer* shadow = scorer_.shadow();
+  ShadowScorer::Served served;
+  const bool sampled = shadow != nullptr && shadow->Sample();
+  absl::Status status = ScoreInto(scratch.leads, message, field, out, sampled ? &served : nullptr);
   scratch.Trim();
-  if (ShadowScorer* shadow = scorer_.shadow(); shadow != nullptr && status.ok()) {
-    shadow->Offer(message, false, &selector_);
+  if (sampled && status.ok()) {
+    shadow->Offer(message, false, &selector_, std::move(served));
   }
   return status;
 }
 
 absl::Status StreamScoring::ScoreInto(LeadSet& leads, absl::string_view message,
-                                      const std::string& field, std::string& out) {
+                                      const std::string& field, std::string& out,
+                                      std::vector<std::pair<std::string, std::string>>* served) {
   LeadRequest request;
   ACCORD_RETURN_IF_ERROR(DecodeLeadRequest(message, false, field, leads, &request));
   if (snapshot_ == nullptr || request.has_selector) {
@@ -85,8 +97,11 @@ absl::Status StreamScoring::ScoreInto(LeadSet& leads, absl::string_view message,
   evaluation_.reasons = request.view != sv1::BASIC;
   ScoreWriter writer(false, out);
   Scorer::ScoreWith(evaluation_, leads, as_of,
-                    [&writer](const sv1::LeadScore& score, const std::string& reasons) {
+                    [&writer, served](const sv1::LeadScore& score, const std::string& reasons) {
                       writer.Add(score, reasons);
+                      if (served != nullptr) {
+                        served->emplace_back(score.level(), score.grade());
+                      }
                     });
   ++index_;
   return absl::OkStatus();

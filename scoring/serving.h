@@ -2,6 +2,8 @@
 
 #include <memory>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "absl/strings/string_view.h"
@@ -30,8 +32,10 @@ class StreamScoring final {
   absl::Status Score(absl::string_view message, std::string& out);
 
  private:
+  // `served`, when not null, gets each lead's (level, grade) as answered (shadow scoring).
   absl::Status ScoreInto(LeadSet& leads, absl::string_view message, const std::string& field,
-                         std::string& out);
+                         std::string& out,
+                         std::vector<std::pair<std::string, std::string>>* served);
 
   const Scorer& scorer_;
   std::shared_ptr<const Snapshot> snapshot_;

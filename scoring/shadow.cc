@@ -80,12 +80,14 @@ void ShadowScorer::Stop() {
   }
 }
 
+bool ShadowScorer::Sample() const {
+  return active_.load(std::memory_order_relaxed) && Sampled(options_.sample_rate);
+}
+
 void ShadowScorer::Offer(absl::string_view request, bool single,
-                         const sv1::Selector* stream_selector) {
-  if (!active_.load(std::memory_order_relaxed) || !Sampled(options_.sample_rate)) {
-    return;
-  }
+                         const sv1::Selector* stream_selector, Served served) {
   Job job;
+  job.served = std::move(served);
   job.bytes.assign(request.data(), request.size());
   job.single = single;
   if (stream_selector != nullptr) {
@@ -172,29 +174,27 @@ void ShadowScorer::Evaluate(const Job& job) {
   }
   absl::StatusOr<Evaluation> published = scorer_.Resolve(*snapshot, selector, "selector");
   absl::StatusOr<Evaluation> proposed = scorer_.ResolveIn(*shadowed->set, selector, "selector");
-  if (!published.ok() || !proposed.ok() ||
-      published->set->models[published->model].name != shadowed->model ||
-      !scorer_.CheckLeads(leads, "leads", job.single).ok()) {
+  if (!published.ok() || !proposed.ok() || job.served.size() != leads.size() ||
+      published->set->models[published->model].name != shadowed->model) {
     return;
   }
-  published->reasons = false;
   proposed->reasons = false;
   const absl::Time as_of =
       request.as_of.seconds() == 0 && request.as_of.nanos() == 0
           ? job.received
           : absl::FromUnixNanos(TimeUtil::TimestampToNanoseconds(request.as_of));
-  std::vector<std::pair<sv1::LeadScore, sv1::LeadScore>> scores(leads.size());
+  // The published side is what the request was answered with; only the proposed one is scored.
+  std::vector<sv1::LeadScore> after(leads.size());
   for (size_t i = 0; i < leads.size(); ++i) {
-    ScoreInto(*published, leads, i, as_of, &scores[i].first);
-    ScoreInto(*proposed, leads, i, as_of, &scores[i].second);
+    ScoreInto(*proposed, leads, i, as_of, &after[i]);
   }
   std::lock_guard lock(mu_);
   for (size_t i = 0; i < leads.size(); ++i) {
-    const auto& [before, after] = scores[i];
+    const auto& [level, grade] = job.served[i];
     const absl::string_view id = leads.lead(i).id;
     ++shadowed->leads;
-    Count(shadowed->levels, before.level(), after.level(), id);
-    Count(shadowed->grades, before.grade(), after.grade(), id);
+    Count(shadowed->levels, level, after[i].level(), id);
+    Count(shadowed->grades, grade, after[i].grade(), id);
   }
 }
 

@@ -59,10 +59,17 @@ class ShadowScorer final {
   void Start();
   void Stop();
 
-  // The serving path: samples a ScoreLeadRequest (`single`), BatchScoreLeadsRequest or a
-  // stream's message (scored with `stream_selector` when it names none) and queues a copy of
-  // its bytes. Never blocks; an atomic load when no namespace has a proposed revision.
-  void Offer(absl::string_view request, bool single, const sv1::Selector* stream_selector);
+  // What a request was answered with, lead by lead: (level, grade).
+  using Served = std::vector<std::pair<std::string, std::string>>;
+  // The serving path, before scoring: whether to shadow this request. An atomic load when no
+  // namespace has a proposed revision shadowed.
+  bool Sample() const;
+  // The serving path, after a sampled request was answered: queues a copy of its bytes (a
+  // ScoreLeadRequest when `single`, a BatchScoreLeadsRequest, or a stream's message scored with
+  // `stream_selector` when it names none) with what it was answered (`served`), for the worker
+  // to score with the proposed revision. Never waits for the worker.
+  void Offer(absl::string_view request, bool single, const sv1::Selector* stream_selector,
+             Served served);
 
   // Shadows `model` at `revision` in `namespace_id` from now on (what the poller does when a
   // revision is proposed). FAILED_PRECONDITION when it does not compile with the published set
@@ -90,6 +97,7 @@ class ShadowScorer final {
     bool has_stream_selector = false;
     sv1::Selector stream_selector;
     absl::Time received;
+    Served served;
   };
   struct Cells {
     std::map<std::pair<std::string, std::string>, std::pair<int64_t, std::vector<std::string>>>

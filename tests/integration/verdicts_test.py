@@ -13,7 +13,7 @@ import time
 
 sys.path.insert(0, os.path.dirname(__file__))
 from harness import (SOURCE, Gateway, Registry, Scoring, accordctl, check,  # noqa: E402
-                     error_details, publish_examples, python_stubs, workdir, write_keys)
+                     error_details, metric, publish_examples, python_stubs, workdir, write_keys)
 
 python_stubs()
 import grpc  # noqa: E402
@@ -313,4 +313,9 @@ check(all(s.definitions[0].revision == 1 for s in published.scores), "responses 
 code, body = curl("GET", "/v1/scoring/shadow/default", "viewer")
 check(code == 200 and body["revisions"][0]["levelChanges"] == str(r.level_changes),
       f"the shadow report over HTTP: {code} {body}")
+# And as metrics, per proposed revision (refreshed once a second).
+deadline = time.time() + 5
+while metric(scoring.admin_port, 'accord_scoring_shadow_level_changes{') != r.level_changes:
+    check(time.time() < deadline, "the shadow metrics follow the report")
+    time.sleep(0.2)
 print("verdicts_test: OK")

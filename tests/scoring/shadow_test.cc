@@ -96,6 +96,14 @@ class ShadowTest : public ::testing::Test {
     batch_.mutable_as_of()->set_seconds(1793534400);
   }
 
+  // Serves `bytes` as BatchScoreLeads does, with `shadow` sampling it.
+  void Serve(ShadowScorer& shadow, const std::string& bytes) {
+    scorer_.SetShadow(&shadow);
+    std::string out;
+    ASSERT_TRUE(ScoreRequest(scorer_, bytes, false, out).ok());
+    scorer_.SetShadow(nullptr);
+  }
+
   SystemClock clock_;
   Scorer scorer_{clock_};
   sv1::BatchScoreLeadsRequest batch_;
@@ -107,7 +115,7 @@ TEST_F(ShadowTest, DisagreementsAreWhatPreviewDefinitionCountsForTheSameLeads) {
   ASSERT_TRUE((shadow.Shadow("default", kName, 2)).ok());
   const std::string bytes = batch_.SerializeAsString();
   for (int i = 0; i < 3; ++i) {
-    shadow.Offer(bytes, false, nullptr);
+    Serve(shadow, bytes);
   }
   shadow.Drain();
   sv1::ShadowReport report = shadow.Report("default");
@@ -170,12 +178,13 @@ TEST_F(ShadowTest, NothingIsQueuedUntilARevisionIsShadowedNorAfterItIsUnshadowed
   ShadowScorer shadow(scorer_, Options());
   shadow.Start();
   const std::string bytes = batch_.SerializeAsString();
-  shadow.Offer(bytes, false, nullptr);
+  EXPECT_FALSE(shadow.Sample());
+  Serve(shadow, bytes);
   shadow.Drain();
   EXPECT_EQ(shadow.Report("default").requests_sampled(), 0);
   ASSERT_TRUE((shadow.Shadow("default", kName, 2)).ok());
   shadow.Unshadow("default");
-  shadow.Offer(bytes, false, nullptr);
+  Serve(shadow, bytes);
   shadow.Drain();
   sv1::ShadowReport report = shadow.Report("default");
   EXPECT_EQ(report.requests_sampled(), 0);
@@ -205,9 +214,8 @@ TEST_F(ShadowTest, TheWorkerKeepsToItsCpuShareAndDropsWhatItCannotTake) {
   const absl::Time end = absl::Now() + absl::Milliseconds(1500);
   int offered = 0;
   while (absl::Now() < end) {
-    shadow.Offer(bytes, false, nullptr);
+    Serve(shadow, bytes);
     ++offered;
-    absl::SleepFor(absl::Milliseconds(1));
   }
   const double cpu = absl::ToDoubleSeconds(shadow.worker_cpu());
   const double elapsed = absl::ToDoubleSeconds(shadow.worker_elapsed());
