@@ -16,10 +16,11 @@ namespace {
 
 using google::protobuf::util::TimeUtil;
 
+using feedback::kMaxCommentBytes;
+using feedback::kMaxLeadIdBytes;
+using feedback::kMaxVerdictIdBytes;
+
 constexpr int kDefaultPageSize = 100;
-constexpr size_t kMaxIdBytes = 128;
-constexpr size_t kMaxLeadIdBytes = 256;
-constexpr size_t kMaxCommentBytes = 2000;
 
 bool IsSet(const google::protobuf::Timestamp& t) { return t.seconds() != 0 || t.nanos() != 0; }
 
@@ -122,7 +123,7 @@ absl::StatusOr<v1::StoreVerdictsResponse> Verdicts::StoreVerdicts(
         violations.push_back({absl::StrCat(path, ".", field), std::string(what)});
       }
     };
-    check(!v.verdict_id().empty() && v.verdict_id().size() <= kMaxIdBytes, "verdict_id",
+    check(!v.verdict_id().empty() && v.verdict_id().size() <= kMaxVerdictIdBytes, "verdict_id",
           "is required, at most 128 bytes");
     check(!v.lead_id().empty() && v.lead_id().size() <= kMaxLeadIdBytes, "lead_id",
           "is required, at most 256 bytes");
@@ -224,7 +225,7 @@ absl::StatusOr<v1::EraseLeadVerdictsResponse> Verdicts::EraseLeadVerdicts(
   if (request.lead_id().empty() || request.lead_id().size() > kMaxLeadIdBytes) {
     return InvalidField("lead_id", "is required, at most 256 bytes");
   }
-  if (request.request_id().size() > kMaxIdBytes) {
+  if (request.request_id().size() > kMaxVerdictIdBytes) {
     return InvalidField("request_id", "is longer than 128 characters");
   }
   ACCORD_ASSIGN_OR_RETURN(int64_t erased, store_.EraseLeadVerdicts(ns, request.lead_id()));

@@ -7,6 +7,7 @@
 #include "accord/registry/v1/registry.pb.h"
 #include "common/auth.h"
 #include "common/clock.h"
+#include "registry/feedback/verdict_limits.h"
 #include "registry/registry.h"
 #include "registry/storage/verdict_store.h"
 
@@ -15,7 +16,7 @@
 // erasure, audited. Blocking (store I/O): call from an executor. Thread-safe.
 namespace accord::registry {
 
-inline constexpr int kMaxVerdictsPerCall = 1000;
+using feedback::kMaxVerdictsPerCall;
 
 class Verdicts final {
  public:

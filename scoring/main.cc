@@ -35,7 +35,7 @@ struct Options {
   accord::SecurityOptions security;
   std::vector<std::string> shadow_namespaces;
   double shadow_sample_rate = 0.05;
-  double shadow_cpu_share = 0.10;
+  double shadow_cpu_share = 0.05;
   double shadow_poll_seconds = 10;
 };
 

@@ -113,7 +113,8 @@ void ShadowScorer::Offer(absl::string_view request, bool single,
 
 void ShadowScorer::Work() {
   for (;;) {
-    Job job;
+    // Everything queued at once: one wake-up (and one rest) per batch, not per request.
+    std::deque<Job> jobs;
     {
       std::unique_lock lock(queue_mu_);
       waiting_ = true;
@@ -122,12 +123,13 @@ void ShadowScorer::Work() {
       if (stopping_) {
         return;
       }
-      job = std::move(queue_.front());
-      queue_.pop_front();
+      jobs.swap(queue_);
       busy_ = true;
     }
     const int64_t before = ThreadCpuNs();
-    Evaluate(job);
+    for (const Job& job : jobs) {
+      Evaluate(job);
+    }
     const int64_t used = ThreadCpuNs() - before;
     cpu_ns_ += used;
     {

@@ -34,8 +34,11 @@ namespace accord::scoring {
 struct ShadowOptions {
   std::set<std::string> namespaces;  // shadowed namespaces; empty: shadow scoring is off
   double sample_rate = 0.05;         // of scoring requests (a batch is sampled whole)
-  double cpu_share = 0.10;           // the worker's CPU, at most this share of one CPU
-  size_t max_queue = 64;             // sampled requests waiting; more are dropped (counted)
+  // The worker's CPU, at most this share of one CPU. 0.05 evaluates some 1,500 leads a second,
+  // plenty for a disagreement estimate; 0.10 cost single-lead ScoreLead up to 30 % of its
+  // throughput on one busy core (bench/RESULTS.md, "Shadow scoring").
+  double cpu_share = 0.05;
+  size_t max_queue = 64;  // sampled requests waiting; more are dropped (counted)
   int examples_per_cell = 5;
   size_t max_reports = 8;  // proposed revisions remembered per namespace
   absl::Duration poll_interval = absl::Seconds(10);

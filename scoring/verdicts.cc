@@ -9,6 +9,7 @@
 #include "google/protobuf/util/time_util.h"
 
 #include "common/status.h"
+#include "registry/feedback/verdict_limits.h"
 #include "scoring/engine.h"
 
 namespace accord::scoring {
@@ -16,9 +17,10 @@ namespace {
 
 using google::protobuf::util::TimeUtil;
 
-constexpr size_t kMaxIdBytes = 128;
-constexpr size_t kMaxLeadIdBytes = 256;
-constexpr size_t kMaxCommentBytes = 2000;
+using registry::feedback::kMaxCommentBytes;
+using registry::feedback::kMaxLeadIdBytes;
+using registry::feedback::kMaxVerdictIdBytes;
+using registry::feedback::kMaxVerdictsPerCall;
 
 bool IsSet(const google::protobuf::Timestamp& t) { return t.seconds() != 0 || t.nanos() != 0; }
 
@@ -111,8 +113,8 @@ void SetScored(const Evaluation& e, const sv1::Lead& lead, absl::Time as_of,
 absl::StatusOr<rv1::StoreVerdictsRequest> DeriveVerdicts(const Scorer& scorer,
                                                          const sv1::RecordVerdictsRequest& request,
                                                          const std::string& actor) {
-  if (request.verdicts().empty() || request.verdicts_size() > Scorer::kMaxBatch) {
-    return InvalidField("verdicts", absl::StrCat("must hold 1 to ", Scorer::kMaxBatch));
+  if (request.verdicts().empty() || request.verdicts_size() > kMaxVerdictsPerCall) {
+    return InvalidField("verdicts", absl::StrCat("must hold 1 to ", kMaxVerdictsPerCall));
   }
   std::shared_ptr<const Snapshot> snapshot = scorer.Current();
   if (snapshot == nullptr) {
@@ -130,7 +132,7 @@ absl::StatusOr<rv1::StoreVerdictsRequest> DeriveVerdicts(const Scorer& scorer,
       violations.push_back({absl::StrCat(path, ".", field), std::move(what)});
     };
     const size_t before = violations.size();
-    if (in.verdict_id().empty() || in.verdict_id().size() > kMaxIdBytes) {
+    if (in.verdict_id().empty() || in.verdict_id().size() > kMaxVerdictIdBytes) {
       violation("verdict_id", "is required, at most 128 bytes");
     }
     if (in.outcome() == rv1::Verdict::OUTCOME_UNSPECIFIED ||

@@ -131,7 +131,7 @@ TEST_F(AcceptorTest, OutOfDescriptorsItPausesInsteadOfSpinningAndResumes) {
   EXPECT_LT(testing::CpuSecondOutOfDescriptors(port_), 0.3);
   {
     std::lock_guard lock(mu_);
-    EXPECT_FALSE(rejected_.empty());
+    ASSERT_FALSE(rejected_.empty());
     EXPECT_EQ(rejected_.front(), "descriptors");
   }
   const size_t before = Adopted();

@@ -29,18 +29,22 @@ inline double CpuSecondOutOfDescriptors(int port) {
   rlimit low = saved;
   low.rlim_cur = open_now + 16;
   EXPECT_EQ(setrlimit(RLIMIT_NOFILE, &low), 0);
+  // Every descriptor left is taken before the first connect, so the server cannot win one by
+  // accepting while the sockets are still being made (it then never ran out: a flake).
   std::vector<int> sockets;
   for (int i = 0; i < 40; ++i) {
     int fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
     if (fd < 0) {
       break;
     }
+    sockets.push_back(fd);
+  }
+  for (int fd : sockets) {
     sockaddr_in a{};
     a.sin_family = AF_INET;
     a.sin_port = htons(static_cast<uint16_t>(port));
     a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
     connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a);
-    sockets.push_back(fd);
   }
   std::this_thread::sleep_for(std::chrono::milliseconds(200));
   rusage before{}, after{};
