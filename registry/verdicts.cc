@@ -1,8 +1,10 @@
 #include "registry/verdicts.h"
 
+#include <algorithm>
 #include <utility>
 #include <vector>
 
+#include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "google/protobuf/util/time_util.h"
@@ -216,7 +218,63 @@ absl::StatusOr<v1::QualityReport> Verdicts::GetQualityReport(
     c->set_reason_code(reason);
     c->set_leads(leads);
   }
+  ACCORD_RETURN_IF_ERROR(AddSlaQuality(ns, counts, out));
   return out;
+}
+
+absl::Status Verdicts::AddSlaQuality(const std::string& ns, const feedback::QualityCounts& counts,
+                                     v1::QualityReport& out) {
+  v1::ListDefinitionsRequest list;
+  list.set_parent(absl::StrCat("namespaces/", ns));
+  list.set_page_size(1000);
+  ACCORD_ASSIGN_OR_RETURN(v1::ListDefinitionsResponse definitions, registry_.ListDefinitions(list));
+  auto published = [this](const std::string& name) -> absl::StatusOr<v1::Definition> {
+    v1::GetRevisionRequest get;
+    get.set_name(absl::StrCat(name, "/revisions/published"));
+    ACCORD_ASSIGN_OR_RETURN(v1::Revision revision, registry_.GetRevision(get));
+    return revision.snapshot();
+  };
+  for (const v1::Definition& d : definitions.definitions()) {
+    if (d.kind() != v1::SERVICE_LEVEL_AGREEMENT || d.published_revision() == 0 ||
+        d.state() != v1::Definition::ACTIVE) {
+      continue;
+    }
+    ACCORD_ASSIGN_OR_RETURN(v1::Definition sla, published(d.name()));
+    const std::string& model_ref = sla.service_level_agreement().model();
+    const std::string model_name =
+        absl::StartsWith(model_ref, "namespaces/")
+            ? model_ref
+            : absl::StrCat("namespaces/", ns, "/definitions/", model_ref);
+    absl::StatusOr<v1::Definition> model = published(model_name);
+    if (!model.ok()) {
+      continue;  // the SLA names no published model: nothing to count by
+    }
+    // The model's levels in order: a commitment counts its level and every higher one.
+    std::vector<std::string> levels;
+    for (const v1::QualificationLevel& l : model->qualification_model().levels()) {
+      levels.push_back(l.name());
+    }
+    for (const v1::QualityCommitment& q : sla.service_level_agreement().quality()) {
+      auto from = std::find(levels.begin(), levels.end(), q.level());
+      feedback::Count sum;
+      for (auto it = from; it != levels.end(); ++it) {
+        if (auto c = counts.by_level.find(*it); c != counts.by_level.end()) {
+          sum.total += c->second.total;
+          sum.accepted += c->second.accepted;
+        }
+      }
+      const feedback::Rate rate = feedback::WilsonRate(sum.accepted, sum.total);
+      v1::SlaQuality* r = out.add_sla_quality();
+      r->set_sla(d.name());
+      r->set_commitment(q.id());
+      r->set_team(q.team());
+      r->set_level(q.level());
+      AddRate(q.level(), rate, r->mutable_accepted());
+      r->set_target(q.min_accepted_fraction());
+      r->set_met(sum.total > 0 && rate.rate >= q.min_accepted_fraction());
+    }
+  }
+  return absl::OkStatus();
 }
 
 absl::StatusOr<v1::EraseLeadVerdictsResponse> Verdicts::EraseLeadVerdicts(

@@ -34,6 +34,10 @@ class Verdicts final {
       const Principal& caller, const v1::EraseLeadVerdictsRequest& request);
 
  private:
+  // The quality commitments of the namespace's published SLAs, counted from `counts`.
+  absl::Status AddSlaQuality(const std::string& ns, const feedback::QualityCounts& counts,
+                             v1::QualityReport& out);
+
   VerdictStore& store_;
   Registry& registry_;
   const Clock& clock_;

@@ -146,6 +146,15 @@ void PrintReport(const v1::QualityReport& report) {
     }
   }
   PrintRates("by content", report.by_content_key());
+  if (!report.sla_quality().empty()) {
+    std::cout << "\nSLA quality commitments, from these verdicts\n";
+    for (const v1::SlaQuality& q : report.sla_quality()) {
+      std::cout << absl::StrFormat(
+          "  %-40s %5d leads  accepted %s  target %.0f%%  %s\n",
+          absl::StrCat(q.commitment(), " (", q.team(), ", ", q.level(), "+)"), q.accepted().total(),
+          Percent(q.accepted()), 100 * q.target(), q.met() ? "met" : "NOT MET");
+    }
+  }
   if (!report.not_accepted_by_reason().empty()) {
     std::cout << "\nwhy sales did not accept (leads)\n";
     for (const v1::ReasonCount& c : report.not_accepted_by_reason()) {

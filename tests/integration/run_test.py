@@ -151,7 +151,7 @@ check(re.search(r"240 leads scored", out), out)
 recorded = re.search(r"(\d+) verdicts recorded, 0 already recorded", out)
 check(recorded and int(recorded.group(1)) >= 10, out)
 check("by rule (accepted when it fired" in out and "lift" in out and "not-a-fit" in out and
-      "content_download:asset=" in out, out)
+      "content_download:asset=" in out and "mql-acceptance (marketing, MQL+)" in out, out)
 # Issue 19: the example account is qualified and a change explained, part by part.
 check("Account initech" in out and "Level MQA" in out and "MISSING" in out and
       "excluded: no consent to profiling" in out, out)

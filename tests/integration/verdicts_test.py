@@ -250,6 +250,16 @@ for v in latest.values():
 check({c.reason_code: c.leads for c in report.not_accepted_by_reason} == reasons,
       f"reasons {report.not_accepted_by_reason}")
 
+# The SLA's quality commitment (MQL acceptance >= 60 %) from the same verdicts: the leads handed
+# over at MQL or a higher level (SQL), and those sales accepted.
+sla = [q for q in report.sla_quality if q.commitment == "mql-acceptance"]
+at_least_mql = [v for v in latest.values() if v.level in ("MQL", "SQL")]
+want_accepted = sum(v.outcome in ACCEPTED for v in at_least_mql)
+check(len(sla) == 1 and sla[0].sla.endswith("marketing-sales-sla") and
+      (sla[0].accepted.total, sla[0].accepted.accepted) == (len(at_least_mql), want_accepted) and
+      sla[0].target == 0.6 and sla[0].met == (want_accepted / len(at_least_mql) >= 0.6),
+      f"SLA quality from verdicts: {list(report.sla_quality)}, {len(at_least_mql)} {want_accepted}")
+
 # 7. Erasure (GDPR): every verdict of the lead goes, its counts with it, and the audit log
 # records it without the lead id in clear.
 erased = reg.EraseLeadVerdicts(registry_pb2.EraseLeadVerdictsRequest(

@@ -1163,6 +1163,10 @@ export interface components {
             notAcceptedByReason?: components["schemas"]["accord.registry.v1.ReasonCount"][];
             overall?: components["schemas"]["accord.registry.v1.AcceptanceRate"];
             parent?: string;
+            /** @description The quality commitments of the namespace's published SLAs, from these verdicts rather than
+             *     from a stream of lead records (Scoring.ReportSla): over the report's range, the leads handed
+             *     over at the commitment's level or a higher one, and how many sales accepted. */
+            slaQuality?: components["schemas"]["accord.registry.v1.SlaQuality"][];
             /**
              * Format: date-time
              * @description as counted: whole days
@@ -1317,6 +1321,20 @@ export interface components {
             /** @description accountable team */
             team?: string;
             unit?: string;
+        };
+        "accord.registry.v1.SlaQuality": {
+            /** @description key: the level */
+            accepted?: components["schemas"]["accord.registry.v1.AcceptanceRate"];
+            /** @description the quality commitment's id */
+            commitment?: string;
+            level?: string;
+            /** @description accepted.rate >= target (false with no lead) */
+            met?: boolean;
+            /** @description the SLA's name */
+            sla?: string;
+            /** @description min_accepted_fraction */
+            target?: number;
+            team?: string;
         };
         "accord.registry.v1.SnapshotBegin": {
             /**
