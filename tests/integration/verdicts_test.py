@@ -176,6 +176,26 @@ def curl(method, path, role, body=None):
     return int(code), json.loads(text) if text else None
 
 
+# Bad input on the registry's verdict methods: each names its field.
+for call, field, what in [
+        (lambda: reg.ListVerdicts(registry_pb2.ListVerdictsRequest(
+            parent="namespaces/default", page_size=5000), metadata=auth("viewer")),
+         "page_size", "a page over 1000"),
+        (lambda: reg.ListVerdicts(registry_pb2.ListVerdictsRequest(
+            parent="namespaces/default", page_token="x"), metadata=auth("viewer")),
+         "page_token", "a token it never gave"),
+        (lambda: reg.GetQualityReport(registry_pb2.GetQualityReportRequest(
+            parent="namespaces/default", start_time=UNTIL, end_time=SINCE),
+            metadata=auth("viewer")), "start_time", "a range that ends before it starts"),
+        (lambda: reg.GetQualityReport(registry_pb2.GetQualityReportRequest(parent="nope"),
+                                      metadata=auth("viewer")), "parent", "a bad parent"),
+        (lambda: reg.EraseLeadVerdicts(registry_pb2.EraseLeadVerdictsRequest(
+            parent="namespaces/default"), metadata=auth("admin")), "lead_id", "no lead id"),
+        (lambda: reg.StoreVerdicts(registry_pb2.StoreVerdictsRequest(
+            parent="namespaces/default", verdicts=[V(verdict_id="x", outcome=V.ACCEPTED)]),
+            metadata=auth("scorer")), "verdicts[0].lead_id", "a stored verdict without a lead")]:
+    expect_error(call, grpc.StatusCode.INVALID_ARGUMENT, what, field=field)
+
 # 5. HTTP/JSON: a scored part in the body is refused (400 naming it); a later verdict on a lead
 # is kept as its history.
 lead0 = json_format.MessageToDict(LEADS[0])
@@ -281,6 +301,9 @@ check(len(erasures) == 1 and erasures[0].principal == "admin@test" and
 # live traffic; the responses stay the published model's.
 code, body = curl("GET", "/v1/scoring/shadow/default", "viewer")
 check(code == 200 and not body.get("revisions"), f"nothing proposed yet: {code} {body}")
+expect_error(lambda: scorer.GetShadowReport(scoring_pb2.GetShadowReportRequest(namespace="other"),
+                                            metadata=auth("viewer")),
+             grpc.StatusCode.FAILED_PRECONDITION, "a namespace not shadowed", reason="SHADOW_OFF")
 with open(os.path.join(SOURCE, "examples", "definitions", "20-model.yaml")) as f:
     model = f.read()
 lowered = model.replace("{name: MQL, min_fit: 40, min_engagement: 25}",
